@@ -1,0 +1,30 @@
+"""Shared fixtures: the bundled real plan, loaded once per session."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+PLAN_PATH = ROOT / "plans" / "lianyungang-2019.xlsx"
+SOURCE_DIR = ROOT / "plans" / "source"
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def plan_path() -> Path:
+    return PLAN_PATH
+
+
+@pytest.fixture(scope="session")
+def plan():
+    from toolkit.planbook import load_plan
+    return load_plan(PLAN_PATH)
+
+
+@pytest.fixture
+def soffice_available():
+    if not (shutil.which("soffice") or shutil.which("libreoffice")):
+        pytest.skip("LibreOffice (soffice) is not installed here; CI installs it via .ci/run")
+    return True

@@ -1,0 +1,92 @@
+"""Options and output conventions shared by every command.
+
+--plan PATH   default: the only workbook in plans/
+--quarter Q   2019Q2, Q2, 2, 二季度
+--out DIR     default out/; everything produced or stored lives under it
+--json        one JSON object on stdout; human text goes to stderr
+"""
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from ..errors import EXIT_USAGE, PlankitError, UsageError
+
+PLANS_DIR = Path("plans")
+
+
+def default_plan() -> Path:
+    candidates = sorted(p for p in PLANS_DIR.glob("*.xlsx") if not p.name.startswith(("~$", ".~")))
+    if len(candidates) == 1:
+        return candidates[0]
+    if not candidates:
+        raise UsageError("未指定计划主表，且 plans/ 目录下没有 .xlsx 文件。",
+                         hint="请用 --plan 指定，例如 --plan plans/lianyungang-2019.xlsx")
+    names = "、".join(p.name for p in candidates)
+    raise UsageError(f"plans/ 目录下有多个计划主表（{names}），请用 --plan 指定其中一个。")
+
+
+def plan_option(f):
+    return click.option("--plan", "plan_path", type=click.Path(path_type=Path, dir_okay=False),
+                        default=None, help="计划主表（默认：plans/ 下唯一的 .xlsx）。")(f)
+
+
+def quarter_option(f):
+    return click.option("--quarter", "-q", required=True,
+                        help="季度：2019Q2、Q2、2 或 二季度。")(f)
+
+
+def out_option(f):
+    return click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+                        default=Path("out"), show_default=True, help="输出目录。")(f)
+
+
+def json_option(f):
+    return click.option("--json", "as_json", is_flag=True, help="在标准输出打印一个JSON对象（说明文字转到标准错误）。")(f)
+
+
+class Output:
+    """Human text to stdout, or to stderr when --json owns stdout."""
+
+    def __init__(self, as_json: bool):
+        self.as_json = as_json
+
+    def say(self, text: str = "", **style) -> None:
+        click.secho(text, err=self.as_json, **style)
+
+    def warn(self, text: str) -> None:
+        click.secho(text, err=True, fg="yellow")
+
+    def result(self, data: dict) -> None:
+        if self.as_json:
+            click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def handle_errors(f):
+    """Turn PlankitError into its Chinese message and exit code: no tracebacks for user mistakes."""
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        try:
+            return f(*args, **kwargs)
+        except PlankitError as exc:
+            click.secho(f"错误：{exc}", err=True, fg="red")
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.secho("已中断。", err=True)
+            sys.exit(130)
+    return wrapper
+
+
+def resolve_plan(plan_path: Path | None) -> Path:
+    path = plan_path or default_plan()
+    if not path.exists():
+        raise UsageError(f"找不到计划主表：{path}")
+    return path
+
+
+__all__ = ["EXIT_USAGE", "Output", "handle_errors", "json_option", "out_option", "plan_option",
+           "quarter_option", "resolve_plan"]

@@ -1,0 +1,1 @@
+"""`plankit merge`."""

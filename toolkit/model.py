@@ -1,0 +1,167 @@
+"""The plan as plain dataclasses. Everything after loading uses only these."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+QUARTER_NAMES = ("第一季度", "第二季度", "第三季度", "第四季度")
+QUARTER_END_NAMES = ("一季度末", "二季度末", "三季度末", "四季度末")
+GE, LE = "≥", "≤"
+LEAD, CO = "牵头", "配合"
+
+
+@dataclass(frozen=True)
+class Department:
+    name: str
+    contact: str = ""
+    phone: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class Task:
+    no: int
+    name: str
+    target: str
+    domain: str
+    leads: tuple[str, ...]
+    cos: tuple[str, ...]
+    milestones: tuple[str, str, str, str]
+
+    @property
+    def lead(self) -> str:
+        """The first lead unit: answers for the task's indicators by default."""
+        return self.leads[0] if self.leads else ""
+
+    @property
+    def units(self) -> tuple[str, ...]:
+        return self.leads + tuple(u for u in self.cos if u not in self.leads)
+
+    def role_of(self, dept: str) -> str | None:
+        if dept in self.leads:
+            return LEAD
+        if dept in self.cos:
+            return CO
+        return None
+
+
+@dataclass(frozen=True)
+class Indicator:
+    task_no: int
+    name: str
+    unit: str
+    direction: str  # GE or LE
+    target: float
+    planned: tuple[float | None, float | None, float | None, float | None]
+    owner: str = ""  # blank = the task's first lead unit
+    note: str = ""
+
+    @property
+    def key(self) -> str:
+        """Stable row key used in fill-in sheets and the store."""
+        return f"{self.task_no}:{self.name}"
+
+    def planned_at(self, quarter: int) -> float:
+        """Planned cumulative value at the end of a quarter (1-4).
+
+        The plan's own figure where given, else the time share of the annual target
+        (for a ≤ indicator the target level itself is due at every quarter).
+        """
+        value = self.planned[quarter - 1]
+        if value is not None:
+            return value
+        if self.direction == LE:
+            return self.target
+        return self.target * quarter / 4
+
+    def planned_is_given(self, quarter: int) -> bool:
+        return self.planned[quarter - 1] is not None
+
+
+@dataclass(frozen=True)
+class Settings:
+    title: str
+    year: int
+    issuer: str = ""
+    plan_id: str = ""
+    deadline_days: int | None = 10
+    deadline_dates: tuple[date | None, date | None, date | None, date | None] = (None, None, None, None)
+    yellow: float = 10.0
+    red: float = 30.0
+    return_to: str = ""
+    bulletin_name: str = "民生实事工作简报"
+    dept_note: str = ""
+
+    def deadline(self, quarter: int) -> date:
+        """The return deadline for a quarter's fill-in sheets."""
+        given = self.deadline_dates[quarter - 1]
+        if given is not None:
+            return given
+        return quarter_end(self.year, quarter) + timedelta(days=self.deadline_days or 0)
+
+
+def quarter_end(year: int, quarter: int) -> date:
+    month = quarter * 3
+    return (date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)) - timedelta(days=1)
+
+
+@dataclass
+class Plan:
+    settings: Settings
+    tasks: list[Task]
+    indicators: list[Indicator]
+    departments: list[Department]
+    source: Path | None = None
+    _fingerprint: str = field(default="", repr=False, compare=False)
+
+    @property
+    def fingerprint(self) -> str:
+        """A hash of the plan's content (not the file's bytes): survives re-saving."""
+        if not self._fingerprint:
+            content = {
+                "settings": {k: v for k, v in asdict(self.settings).items()
+                             if k not in ("deadline_days", "deadline_dates", "return_to")},
+                "tasks": [asdict(t) for t in self.tasks],
+                "indicators": [asdict(i) for i in self.indicators],
+            }
+            blob = json.dumps(content, ensure_ascii=False, sort_keys=True, default=str)
+            self._fingerprint = hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+        return self._fingerprint
+
+    @property
+    def plan_id(self) -> str:
+        return self.settings.plan_id or f"plan-{self.settings.year}"
+
+    def task(self, no: int) -> Task:
+        for t in self.tasks:
+            if t.no == no:
+                return t
+        raise KeyError(no)
+
+    def department_names(self) -> list[str]:
+        """Every unit that leads or co-owns a task, in plan order."""
+        seen: dict[str, None] = {}
+        for t in self.tasks:
+            for u in t.units:
+                seen.setdefault(u, None)
+        return list(seen)
+
+    def department(self, name: str) -> Department | None:
+        return next((d for d in self.departments if d.name == name), None)
+
+    def tasks_for(self, dept: str) -> list[tuple[Task, str]]:
+        """(task, role) for every task the department leads or co-owns."""
+        return [(t, t.role_of(dept)) for t in self.tasks if t.role_of(dept)]  # type: ignore[misc]
+
+    def indicators_for_task(self, no: int) -> list[Indicator]:
+        return [i for i in self.indicators if i.task_no == no]
+
+    def indicator_owner(self, ind: Indicator) -> str:
+        return ind.owner or self.task(ind.task_no).lead
+
+    def indicators_for(self, dept: str) -> list[Indicator]:
+        """Indicators the department answers for."""
+        return [i for i in self.indicators if self.indicator_owner(i) == dept]

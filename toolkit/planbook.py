@@ -1,0 +1,439 @@
+"""The master workbook: its documented format, a writer and a reader.
+
+Sheets (more columns are allowed, in any order; headers are matched by name):
+  设置  项目 | 内容
+  任务  序号 | 任务名称 | 目标任务 | 领域 | 牵头单位 | 配合单位 | 第一季度..第四季度
+  指标  序号 | 指标名称 | 单位 | 方向 | 全年目标 | 一季度末..四季度末 | 责任单位 | 说明
+  部门  部门 | 联系人 | 电话 | 邮箱
+The reader never stops at the first problem: cell-level problems are collected
+into a Report, and only a file that is not a plan at all raises PlanError.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from . import problems as P
+from .errors import InputFileError, PlanError
+from .model import (GE, LE, QUARTER_END_NAMES, QUARTER_NAMES, Department, Indicator, Plan,
+                    Settings, Task)
+from .safeio import ENCRYPTED, XLSM, XLSX, atomic_path, scan_xml_parts, sniff
+
+SETTINGS, TASKS, INDICATORS, DEPARTMENTS = "设置", "任务", "指标", "部门"
+UNIT_SEP = "、"
+
+TASK_COLUMNS = ("序号", "任务名称", "目标任务", "领域", "牵头单位", "配合单位", *QUARTER_NAMES)
+INDICATOR_COLUMNS = ("序号", "指标名称", "单位", "方向", "全年目标", *QUARTER_END_NAMES, "责任单位", "说明")
+DEPARTMENT_COLUMNS = ("部门", "联系人", "电话", "邮箱")
+SETTINGS_COLUMNS = ("项目", "内容")
+REQUIRED = {
+    SETTINGS: SETTINGS_COLUMNS,
+    TASKS: TASK_COLUMNS,
+    INDICATORS: INDICATOR_COLUMNS[:-2],
+    DEPARTMENTS: DEPARTMENT_COLUMNS[:1],
+}
+
+# 设置 keys, with their explanation (written into the workbook beside each value).
+SETTING_KEYS = {
+    "计划名称": "计划全称，用于文件名和简报标题",
+    "计划编号": "计划的唯一编号（英文、数字、连字符），写入填报表用于识别",
+    "年度": "计划年度，四位数字",
+    "编印单位": "简报的编印单位",
+    "简报名称": "简报报头名称",
+    "报送期限（季末后天数）": "季度结束后多少天内报送；也可在下面四行分别填写具体日期",
+    "一季度报送截止日": "可选，填写后优先于天数",
+    "二季度报送截止日": "可选",
+    "三季度报送截止日": "可选",
+    "四季度报送截止日": "可选",
+    "黄灯阈值（落后序时百分点）": "落后序时进度超过该百分点亮黄灯，默认10",
+    "红灯阈值（落后序时百分点）": "落后序时进度超过该百分点亮红灯，默认30",
+    "报送对象": "填报表报送给谁（单位、联系人、邮箱）",
+    "部门说明": "牵头、配合单位的来源说明",
+}
+
+C = P.register
+MISSING_SHEET = C("plan-missing-sheet", P.ERROR, "缺少工作表“{sheet}”。请按计划主表格式补上该工作表（可用 plankit plan new 生成空白模板对照）。")
+MISSING_COLUMN = C("plan-missing-column", P.ERROR, "工作表“{sheet}”第1行缺少列“{column}”。请补上该列标题。")
+BAD_NUMBER = C("plan-bad-number", P.ERROR, "“{value}”不是数字。{column}请只填数字（单位写在“单位”列）。")
+BAD_INTEGER = C("plan-bad-no", P.ERROR, "序号“{value}”不是正整数。请填写1、2、3……")
+DUPLICATE_NO = C("plan-duplicate-no", P.ERROR, "序号{value}重复出现（另见第{other}行）。每项任务的序号必须唯一。")
+MISSING_NO = C("plan-missing-no", P.ERROR, "序号不连续：缺少第{value}项。请核对是否漏录或序号写错。")
+EMPTY_FIELD = C("plan-empty-field", P.ERROR, "“{column}”为空。请填写。")
+EMPTY_MILESTONE = C("plan-empty-milestone", P.ERROR, "第{task}项的{column}序时进度为空。请按方案原文填写该季度安排。")
+UNKNOWN_UNIT = C("plan-unknown-unit", P.ERROR, "单位“{value}”不在“部门”工作表中。请在“部门”表中添加该单位，或改正单位名称。")
+BAD_DIRECTION = C("plan-bad-direction", P.ERROR, "方向“{value}”无效。请填写“≥”（越大越好）或“≤”（越小越好）。")
+UNKNOWN_TASK = C("plan-indicator-unknown-task", P.ERROR, "指标所属序号{value}在“任务”表中不存在。")
+OWNER_NOT_UNIT = C("plan-owner-not-unit", P.ERROR, "责任单位“{value}”不是第{task}项的牵头或配合单位。请改正，或留空表示由牵头单位负责。")
+DUPLICATE_INDICATOR = C("plan-duplicate-indicator", P.ERROR, "第{task}项的指标“{value}”重复。同一任务内指标名称必须唯一。")
+WRONG_WAY = C("plan-cumulative-wrong-way", P.ERROR, "“{name}”的季度末累计值{detail}，方向为“{direction}”时不应如此。季度末数应填累计值。")
+Q4_MISSES = C("plan-q4-misses-target", P.WARNING, "“{name}”四季度末计划值{q4}与全年目标{target}不一致（方案原文如此则保留，评估时以全年目标为准）。")
+BAD_SETTING = C("plan-bad-setting", P.ERROR, "设置“{key}”的值“{value}”无效：{why}")
+MISSING_SETTING = C("plan-missing-setting", P.ERROR, "设置中缺少“{key}”。请在“设置”表中添加一行：项目“{key}”，内容填写{why}。")
+NO_TASKS = C("plan-no-tasks", P.ERROR, "“任务”工作表中没有任何任务。")
+DEPT_DUPLICATE = C("plan-duplicate-department", P.ERROR, "部门“{value}”重复出现。")
+
+
+def clean_text(value: object) -> str:
+    """Cell text as the plan means it: NFC-normalised, `_xHHHH_` artefacts decoded, trimmed."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value)
+    if "_x" in text:
+        text = re.sub(r"_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m.group(1), 16)), text)
+    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    return unicodedata.normalize("NFC", text).strip()
+
+
+def split_units(text: str) -> tuple[str, ...]:
+    for sep in ("，", ",", "；", ";", "/", "\n"):
+        text = text.replace(sep, UNIT_SEP)
+    return tuple(dict.fromkeys(u.strip() for u in text.split(UNIT_SEP) if u.strip()))
+
+
+def parse_number(value: object) -> float | None:
+    """A plain number from a cell (number or text, full-width allowed); None if blank."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValueError(value)
+    if isinstance(value, (int, float)):
+        number = float(value)
+    else:
+        text = unicodedata.normalize("NFKC", str(value)).strip().replace(",", "")
+        if not text:
+            return None
+        number = float(text)
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ValueError(value)
+    return number
+
+
+@dataclass
+class Sheet:
+    """A sheet's rows as dicts keyed by header, with each value's cell address."""
+    name: str
+    headers: dict[str, int]
+    rows: list[tuple[int, dict[str, object]]] = field(default_factory=list)
+
+    def cell(self, column: str, row: int) -> str:
+        from openpyxl.utils import get_column_letter
+        return f"{get_column_letter(self.headers[column] + 1)}{row}" if column in self.headers else f"A{row}"
+
+
+@dataclass
+class PlanRead:
+    plan: Plan
+    report: P.Report
+    where: dict = field(default_factory=dict)  # (kind, key) -> (sheet, cell)
+
+
+def open_plan_workbook(path: Path):
+    path = Path(path)
+    try:
+        kind = sniff(path)
+    except InputFileError as exc:
+        raise PlanError(f"无法读取计划主表：{exc.message}")
+    if kind == ENCRYPTED:
+        raise PlanError(f"{path.name}：计划主表设置了打开密码。请在Excel中取消密码（文件→信息→保护工作簿）后再使用。")
+    if kind not in (XLSX, XLSM):
+        raise PlanError(f"{path.name}：计划主表必须是.xlsx格式（当前为{kind}）。请在Excel中另存为“Excel工作簿(*.xlsx)”。")
+    try:
+        scan_xml_parts(path)
+    except InputFileError as exc:
+        raise PlanError(f"无法读取计划主表：{exc.message}")
+    import openpyxl
+    try:
+        return openpyxl.load_workbook(path, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for broken files
+        raise PlanError(f"{path.name}：文件已损坏，无法作为Excel打开（{type(exc).__name__}）。")
+
+
+def _read_sheet(ws, name: str, report: P.Report, file: str) -> Sheet | None:
+    rows = ws.iter_rows(values_only=True)
+    header_row = next(rows, None) or ()
+    headers = {}
+    for i, h in enumerate(header_row):
+        text = clean_text(h)
+        if text and text not in headers:
+            headers[text] = i
+    missing = [c for c in REQUIRED[name] if c not in headers]
+    for column in missing:
+        report.add(P.make(MISSING_COLUMN, file=file, sheet=name, cell="1", column=column))
+    if missing:
+        return None
+    sheet = Sheet(name, headers)
+    for r, values in enumerate(rows, start=2):
+        if r > 20000:
+            break
+        row = {h: (values[i] if i < len(values) else None) for h, i in headers.items()}
+        if all(v is None or clean_text(v) == "" for v in row.values()):
+            continue
+        sheet.rows.append((r, row))
+    return sheet
+
+
+def read_plan(path: Path) -> PlanRead:
+    """Read a master workbook into a Plan, collecting every problem found."""
+    path = Path(path)
+    file = path.name
+    wb = open_plan_workbook(path)
+    report = P.Report()
+    present = [n for n in (SETTINGS, TASKS, INDICATORS, DEPARTMENTS) if n in wb.sheetnames]
+    if TASKS not in present and len(present) < 2:
+        raise PlanError(f"{file}：这不是plankit计划主表（找不到“任务”“设置”等工作表）。",
+                        hint="请用 plankit plan new 生成模板，或检查是否选错了文件。")
+    sheets: dict[str, Sheet | None] = {}
+    for name in (SETTINGS, TASKS, INDICATORS, DEPARTMENTS):
+        if name not in wb.sheetnames:
+            report.add(P.make(MISSING_SHEET, file=file, sheet=name))
+            sheets[name] = None
+        else:
+            sheets[name] = _read_sheet(wb[name], name, report, file)
+    wb.close()
+    where: dict = {}
+    settings = _settings(sheets[SETTINGS], report, file, where)
+    departments = _departments(sheets[DEPARTMENTS], report, file, where)
+    tasks = _tasks(sheets[TASKS], report, file, where)
+    indicators = _indicators(sheets[INDICATORS], report, file, where)
+    plan = Plan(settings, tasks, indicators, departments, source=path)
+    from .plancheck import check_plan
+    check_plan(plan, report, where, file, has_departments=sheets[DEPARTMENTS] is not None)
+    return PlanRead(plan, report, where)
+
+
+def load_plan(path: Path) -> Plan:
+    """Read a plan for a command that needs a valid one; errors raise PlanError (exit 2)."""
+    result = read_plan(path)
+    if result.report.errors:
+        first = result.report.errors[:5]
+        lines = "\n".join(f"  {p}" for p in first)
+        more = f"\n  ……共{len(result.report.errors)}个错误" if len(result.report.errors) > 5 else ""
+        raise PlanError(f"计划主表有错误，无法继续：\n{lines}{more}",
+                        hint=f"\n请先运行 plankit plan check {path} 查看并修正。")
+    return result.plan
+
+
+def _settings(sheet: Sheet | None, report, file, where) -> Settings:
+    values: dict[str, object] = {}
+    if sheet:
+        for r, row in sheet.rows:
+            key = clean_text(row["项目"])
+            if key:
+                values[key] = row["内容"]
+                where[("setting", key)] = (SETTINGS, sheet.cell("内容", r))
+
+    def bad(key, why):
+        sheet_name, cell = where.get(("setting", key), (SETTINGS, ""))
+        report.add(P.make(BAD_SETTING, file=file, sheet=sheet_name, cell=cell, value=values.get(key), key=key, why=why))
+
+    title = clean_text(values.get("计划名称"))
+    if sheet and not title:
+        report.add(P.make(MISSING_SETTING, file=file, sheet=SETTINGS, key="计划名称", why="计划全称"))
+    year = 0
+    try:
+        year = int(parse_number(values.get("年度")) or 0)
+    except ValueError:
+        pass
+    if sheet and not 2000 <= year <= 2100:
+        if "年度" in values:
+            bad("年度", "请填写四位年份，例如2019。")
+        else:
+            report.add(P.make(MISSING_SETTING, file=file, sheet=SETTINGS, key="年度", why="四位年份"))
+        year = year if 2000 <= year <= 2100 else date.today().year
+
+    def number(key, default):
+        try:
+            n = parse_number(values.get(key))
+        except ValueError:
+            bad(key, "请填写数字。")
+            return default
+        return default if n is None else n
+
+    days = number("报送期限（季末后天数）", 10)
+    dates = []
+    for qname in ("一", "二", "三", "四"):
+        key = f"{qname}季度报送截止日"
+        raw = values.get(key)
+        if raw in (None, ""):
+            dates.append(None)
+        elif isinstance(raw, datetime):
+            dates.append(raw.date())
+        elif isinstance(raw, date):
+            dates.append(raw)
+        else:
+            try:
+                dates.append(datetime.strptime(clean_text(raw).replace("/", "-").replace(".", "-"), "%Y-%m-%d").date())
+            except ValueError:
+                bad(key, "请填写日期，例如2019-04-10。")
+                dates.append(None)
+    yellow, red = number("黄灯阈值（落后序时百分点）", 10.0), number("红灯阈值（落后序时百分点）", 30.0)
+    if yellow < 0 or red < yellow:
+        bad("红灯阈值（落后序时百分点）", f"红灯阈值（{red}）不能小于黄灯阈值（{yellow}），且都不能为负。")
+    return Settings(
+        title=title, year=year, issuer=clean_text(values.get("编印单位")),
+        plan_id=clean_text(values.get("计划编号")), deadline_days=int(days),
+        deadline_dates=tuple(dates), yellow=yellow, red=red,
+        return_to=clean_text(values.get("报送对象")),
+        bulletin_name=clean_text(values.get("简报名称")) or "民生实事工作简报",
+        dept_note=clean_text(values.get("部门说明")),
+    )
+
+
+def _departments(sheet, report, file, where) -> list[Department]:
+    result: list[Department] = []
+    if not sheet:
+        return result
+    seen = set()
+    for r, row in sheet.rows:
+        name = clean_text(row["部门"])
+        if not name:
+            continue
+        if name in seen:
+            report.add(P.make(DEPT_DUPLICATE, file=file, sheet=DEPARTMENTS, cell=sheet.cell("部门", r), value=name))
+            continue
+        seen.add(name)
+        where[("department", name)] = (DEPARTMENTS, sheet.cell("部门", r))
+        result.append(Department(name, *(clean_text(row.get(c)) for c in DEPARTMENT_COLUMNS[1:])))
+    return result
+
+
+def _row_no(sheet, r, row, report, file) -> int | None:
+    raw = row["序号"]
+    try:
+        n = parse_number(raw)
+        if n is None or n <= 0 or not float(n).is_integer():
+            raise ValueError
+        return int(n)
+    except ValueError:
+        report.add(P.make(BAD_INTEGER, file=file, sheet=sheet.name, cell=sheet.cell("序号", r), value=raw if raw is not None else ""))
+        return None
+
+
+def _tasks(sheet, report, file, where) -> list[Task]:
+    tasks: list[Task] = []
+    if not sheet:
+        return tasks
+    for r, row in sheet.rows:
+        no = _row_no(sheet, r, row, report, file)
+        if no is None:
+            continue
+        where[("task", no)] = (TASKS, r, sheet)
+        target = clean_text(row["目标任务"])
+        name = clean_text(row["任务名称"]) or target.split("。", 1)[0]
+        for column, value in (("目标任务", target), ("牵头单位", clean_text(row["牵头单位"]))):
+            if not value:
+                report.add(P.make(EMPTY_FIELD, file=file, sheet=TASKS, cell=sheet.cell(column, r), column=column))
+        milestones = tuple(clean_text(row[q]) for q in QUARTER_NAMES)
+        for column, text in zip(QUARTER_NAMES, milestones):
+            if not text:
+                report.add(P.make(EMPTY_MILESTONE, file=file, sheet=TASKS, cell=sheet.cell(column, r), task=no, column=column))
+        tasks.append(Task(no, name, target, clean_text(row["领域"]) or "其他",
+                          split_units(clean_text(row["牵头单位"])), split_units(clean_text(row["配合单位"])),
+                          milestones))  # type: ignore[arg-type]
+    return tasks
+
+
+def _indicators(sheet, report, file, where) -> list[Indicator]:
+    result: list[Indicator] = []
+    if not sheet:
+        return result
+    for r, row in sheet.rows:
+        no = _row_no(sheet, r, row, report, file)
+        name = clean_text(row["指标名称"])
+        if not name:
+            report.add(P.make(EMPTY_FIELD, file=file, sheet=INDICATORS, cell=sheet.cell("指标名称", r), column="指标名称"))
+        direction = clean_text(row["方向"]).replace(">=", GE).replace("<=", LE)
+        direction = {"＞＝": GE, "＜＝": LE, "不低于": GE, "不超过": LE}.get(direction, direction)
+        if direction not in (GE, LE):
+            report.add(P.make(BAD_DIRECTION, file=file, sheet=INDICATORS, cell=sheet.cell("方向", r), value=row["方向"] or ""))
+        numbers = []
+        ok = True
+        for column in ("全年目标", *QUARTER_END_NAMES):
+            try:
+                numbers.append(parse_number(row[column]))
+            except ValueError:
+                ok = False
+                numbers.append(None)
+                report.add(P.make(BAD_NUMBER, file=file, sheet=INDICATORS, cell=sheet.cell(column, r), value=row[column], column=column))
+        if numbers[0] is None and ok:
+            report.add(P.make(EMPTY_FIELD, file=file, sheet=INDICATORS, cell=sheet.cell("全年目标", r), column="全年目标"))
+        if no is None or not name:
+            continue
+        ind = Indicator(no, name, clean_text(row["单位"]), direction if direction in (GE, LE) else GE,
+                        numbers[0] or 0.0, tuple(numbers[1:]),  # type: ignore[arg-type]
+                        clean_text(row["责任单位"]), clean_text(row.get("说明")))
+        where[("indicator", ind.key)] = (INDICATORS, r, sheet)
+        result.append(ind)
+    return result
+
+
+def write_plan(plan: Plan, path: Path) -> Path:
+    """Write a master workbook atomically (xlsxwriter); returns the path."""
+    import xlsxwriter
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
+                                            "strings_to_numbers": False})
+        head = wb.add_format({"bold": True, "font_name": "黑体", "bg_color": "#DDEBF7", "border": 1,
+                              "text_wrap": True, "valign": "vcenter", "align": "center"})
+        text = wb.add_format({"font_name": "宋体", "text_wrap": True, "valign": "top", "border": 1})
+        num = wb.add_format({"font_name": "宋体", "valign": "top", "border": 1, "num_format": "General"})
+        date_fmt = wb.add_format({"font_name": "宋体", "border": 1, "num_format": "yyyy-mm-dd"})
+
+        def table(name, columns, widths, rows):
+            ws = wb.add_worksheet(name)
+            for c, (title, width) in enumerate(zip(columns, widths)):
+                ws.write_string(0, c, title, head)
+                ws.set_column(c, c, width)
+            for r, values in enumerate(rows, start=1):
+                for c, v in enumerate(values):
+                    if v is None or v == "":
+                        ws.write_blank(r, c, None, text)
+                    elif isinstance(v, (int, float)):
+                        ws.write_number(r, c, v, num)
+                    elif isinstance(v, date):
+                        ws.write_datetime(r, c, datetime(v.year, v.month, v.day), date_fmt)
+                    else:
+                        ws.write_string(r, c, str(v), text)
+            ws.freeze_panes(1, 0)
+            ws.autofilter(0, 0, max(len(rows), 1), len(columns) - 1)
+            ws.set_landscape()
+            ws.set_paper(9)
+            ws.fit_to_pages(1, 0)
+            ws.repeat_rows(0)
+            return ws
+
+        s = plan.settings
+        setting_values = {
+            "计划名称": s.title, "计划编号": s.plan_id, "年度": s.year, "编印单位": s.issuer,
+            "简报名称": s.bulletin_name, "报送期限（季末后天数）": s.deadline_days,
+            "一季度报送截止日": s.deadline_dates[0], "二季度报送截止日": s.deadline_dates[1],
+            "三季度报送截止日": s.deadline_dates[2], "四季度报送截止日": s.deadline_dates[3],
+            "黄灯阈值（落后序时百分点）": s.yellow, "红灯阈值（落后序时百分点）": s.red,
+            "报送对象": s.return_to, "部门说明": s.dept_note,
+        }
+        table(SETTINGS, (*SETTINGS_COLUMNS, "说明"), (28, 60, 50),
+              [(k, _plain(setting_values[k]), SETTING_KEYS[k]) for k in SETTING_KEYS])
+        table(TASKS, TASK_COLUMNS, (6, 16, 40, 10, 16, 20, 40, 40, 40, 40),
+              [(t.no, t.name, t.target, t.domain, UNIT_SEP.join(t.leads), UNIT_SEP.join(t.cos), *t.milestones)
+               for t in plan.tasks])
+        table(INDICATORS, INDICATOR_COLUMNS, (6, 24, 10, 6, 10, 10, 10, 10, 10, 14, 40),
+              [(i.task_no, i.name, i.unit, i.direction, _plain(i.target), *map(_plain, i.planned), i.owner, i.note)
+               for i in plan.indicators])
+        table(DEPARTMENTS, DEPARTMENT_COLUMNS, (20, 14, 16, 28),
+              [(d.name, d.contact, d.phone, d.email) for d in plan.departments])
+        wb.set_properties({"title": s.title, "subject": "plankit 计划主表", "company": s.issuer})
+        wb.close()
+    return path
+
+
+def _plain(value):
+    """Write 30.0 as 30 so the sheet reads as typed."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value

@@ -1,0 +1,89 @@
+"""What a quarter's accepted returns hold, as plain dataclasses.
+
+The store (merge) produces a QuarterReturns; the evaluation, report and briefing
+consume it. Nothing here does I/O.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class TaskEntry:
+    """One department's row on the progress sheet for one task."""
+    task_no: int
+    department: str
+    role: str  # 牵头 / 配合
+    status: str = ""  # one of layout.STATUSES, or "" when left blank
+    percent: float | None = None  # 0-100
+    progress: str = ""  # 主要工作进展
+    issues: str = ""  # 存在问题
+    next_steps: str = ""  # 下一步计划
+    cell: str = ""  # where it came from, e.g. 进展填报!G5
+
+
+@dataclass(frozen=True)
+class IndicatorEntry:
+    """One department's cumulative value for one indicator."""
+    task_no: int
+    name: str
+    department: str
+    value: float | None
+    note: str = ""
+    cell: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.task_no}:{self.name}"
+
+
+@dataclass
+class Return:
+    """A department's accepted (current) return for a quarter, with provenance."""
+    department: str
+    quarter: str  # e.g. 2019Q2
+    received_at: datetime
+    on_time: bool
+    sha256: str
+    filename: str
+    sender: str = ""
+    contact: dict[str, str] = field(default_factory=dict)  # 填报人, 联系电话, 填报日期, 审核人
+    tasks: list[TaskEntry] = field(default_factory=list)
+    indicators: list[IndicatorEntry] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    versions: int = 1  # how many accepted versions were received (1 = no resubmission)
+
+
+@dataclass
+class Rejection:
+    department: str  # "" when the file could not be identified
+    filename: str
+    received_at: datetime
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass
+class QuarterReturns:
+    """Everything merged for one quarter: the evaluation's only input besides the plan."""
+    quarter: str
+    expected: list[str]
+    returns: dict[str, Return] = field(default_factory=dict)  # department -> current return
+    rejections: list[Rejection] = field(default_factory=list)
+
+    @property
+    def missing(self) -> list[str]:
+        return [d for d in self.expected if d not in self.returns]
+
+    @property
+    def late(self) -> list[str]:
+        return [d for d, r in self.returns.items() if not r.on_time]
+
+    def task_entries(self, task_no: int) -> list[TaskEntry]:
+        return [e for r in self.returns.values() for e in r.tasks if e.task_no == task_no]
+
+    def indicator_value(self, task_no: int, name: str, department: str) -> IndicatorEntry | None:
+        r = self.returns.get(department)
+        if not r:
+            return None
+        return next((e for e in r.indicators if e.task_no == task_no and e.name == name), None)
