@@ -1,0 +1,29 @@
+"""Where everything lives under --out. One place, so every command agrees.
+
+  out/<plan_id>/store/plankit.sqlite        merged values with provenance
+  out/<plan_id>/store/archive/<sha256>.<ext> every received file, unchanged, never deleted
+  out/<plan_id>/<2019Q2>/sheets/            fill-in workbooks + manifest.json
+  out/<plan_id>/<2019Q2>/merge/             merge report workbook
+  out/<plan_id>/<2019Q2>/report/            consolidated progress workbook
+  out/<plan_id>/<2019Q2>/brief/             briefing pack (.docx/.pdf) and 督办 notices
+  out/<plan_id>/<2019Q2>/mail/              outgoing .eml files and the send log
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .model import Plan
+from .quarter import Quarter
+
+
+def plan_dir(out: Path, plan: Plan) -> Path:
+    return Path(out) / plan.plan_id
+
+
+def store_dir(out: Path, plan: Plan) -> Path:
+    return plan_dir(out, plan) / "store"
+
+
+def quarter_dir(out: Path, plan: Plan, quarter: Quarter, step: str) -> Path:
+    """`step` is one of sheets, merge, report, brief, mail."""
+    return plan_dir(out, plan) / quarter.code / step
