@@ -391,6 +391,7 @@ def write_plan(plan: Plan, path: Path) -> Path:
                 ws.write_string(0, c, title, head)
                 ws.set_column(c, c, width)
             for r, values in enumerate(rows, start=1):
+                ws.set_row(r, row_height(values, widths))
                 for c, v in enumerate(values):
                     if v is None or v == "":
                         ws.write_blank(r, c, None, text)
@@ -430,6 +431,17 @@ def write_plan(plan: Plan, path: Path) -> Path:
         wb.set_properties({"title": s.title, "subject": "plankit 计划主表", "company": s.issuer})
         wb.close()
     return path
+
+
+def row_height(values, widths, line_height: float = 14.5) -> float:
+    """Row height (points) that shows wrapped text in full: Excel does not autofit on open."""
+    lines = 1
+    for v, width in zip(values, widths):
+        if isinstance(v, str) and v:
+            # A CJK character takes about two width units of a column.
+            units = sum(2 if ord(ch) > 0x2E80 else 1 for ch in v)
+            lines = max(lines, -(-units // max(int(width) - 1, 1)) + v.count("\n"))
+    return min(409.0, lines * line_height)
 
 
 def _plain(value):
