@@ -23,6 +23,7 @@ from .model import (GE, LE, QUARTER_END_NAMES, QUARTER_NAMES, Department, Indica
 from .safeio import ENCRYPTED, XLSM, XLSX, atomic_path, scan_xml_parts, sniff
 
 SETTINGS, TASKS, INDICATORS, DEPARTMENTS = "设置", "任务", "指标", "部门"
+EXAMPLE_MARK = "示例"  # a row whose first column starts with this is an example (plan new) and is skipped
 UNIT_SEP = "、"
 
 TASK_COLUMNS = ("序号", "任务名称", "目标任务", "领域", "牵头单位", "配合单位", *QUARTER_NAMES)
@@ -172,6 +173,8 @@ def _read_sheet(ws, name: str, report: P.Report, file: str) -> Sheet | None:
             break
         row = {h: (values[i] if i < len(values) else None) for h, i in headers.items()}
         if all(v is None or clean_text(v) == "" for v in row.values()):
+            continue
+        if clean_text(row[REQUIRED[name][0]]).startswith(EXAMPLE_MARK):
             continue
         sheet.rows.append((r, row))
     return sheet

@@ -54,3 +54,6 @@ def check(plan_path: Path | None, as_json: bool) -> None:
             fg="red" if report.errors else "green")
     out.result({**info, "problems": report.to_list()})
     sys.exit(EXIT_PROBLEMS if report.errors else EXIT_OK)
+
+
+from . import plannew as _plannew  # noqa: E402,F401  (registers plan new/import/suggest)

@@ -1,0 +1,175 @@
+"""`plankit plan new | import | suggest`: start next year's plan."""
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import click
+
+from .. import problems as P
+from ..errors import EXIT_OK, EXIT_PROBLEMS, PlanError, UsageError
+from ..planbook import read_plan, write_plan
+from ..planimport import import_plan
+from ..plannew import default_year, write_blank
+from ..suggest import merge_suggestions, suggest_plan
+from .common import Output, handle_errors, json_option
+from .plan import plan
+
+KIND_NAMES = {"docx": "Word表格", "text": "PDF导出的文本", "xlsx": "Excel表格", "csv": "CSV表格"}
+# Problems that a rewrite of the workbook keeps exactly as they are (so `suggest --write` is safe).
+KEPT_BY_REWRITE = {"plan-empty-field", "plan-empty-milestone", "plan-unknown-unit", "plan-missing-no",
+                   "plan-duplicate-no", "plan-owner-not-unit", "plan-duplicate-indicator", "plan-no-tasks",
+                   "plan-cumulative-wrong-way", "plan-q4-misses-target", "plan-indicator-unknown-task",
+                   "plan-missing-setting"}
+
+
+def _refuse_overwrite(path: Path, force: bool) -> None:
+    if path.exists() and not force:
+        raise UsageError(f"文件已存在：{path}。为免覆盖已填写的内容，未做任何修改。",
+                         hint="\n确需覆盖请加 --force，或用 -o 换一个文件名。")
+    if path.suffix.lower() != ".xlsx":
+        raise UsageError(f"输出文件应以.xlsx结尾：{path}")
+
+
+def _year_option(f):
+    return click.option("--year", type=click.IntRange(2000, 2100), default=None,
+                        help="计划年度（四位数字）。")(f)
+
+
+@plan.command("new")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+@_year_option
+@click.option("--title", default="", help="计划名称，如“2020年连云港市50件民生实事序时进度安排方案”。")
+@click.option("--force", is_flag=True, help="覆盖已存在的文件。")
+@json_option
+@handle_errors
+def new(path: Path, year: int | None, title: str, force: bool, as_json: bool) -> None:
+    """新建空白计划主表（含填写说明、列标题批注、下拉选项和示例行）。
+
+    \b
+    示例：
+      plankit plan new plans/2020年民生实事.xlsx --year 2020 --title "2020年连云港市50件民生实事序时进度安排方案"
+    不指定 --year 时：10月起按下一年，否则按当年。
+    """
+    out = Output(as_json)
+    _refuse_overwrite(path, force)
+    year = year or default_year()
+    write_blank(path, year=year, title=title)
+    out.say(f"已生成空白计划主表：{path}（{year}年）", fg="green")
+    out.say("请先阅读“填写说明”工作表；填好后运行 plankit plan check " + str(path))
+    out.result({"output": str(path), "year": year, "title": title})
+
+
+def _todo_lines(report: P.Report) -> list[tuple[str, str]]:
+    """(severity, line) per problem code: one line with a count and the first cells for repeats."""
+    groups: dict[str, list[P.Problem]] = {}
+    for p in report.problems:
+        groups.setdefault(p.code, []).append(p)
+    lines = []
+    for items in groups.values():
+        first = items[0]
+        if len(items) == 1:
+            lines.append((first.severity, str(first)))
+            continue
+        cells = "、".join(p.location for p in items[:3] if p.location)
+        label = "错误" if first.severity == P.ERROR else "警告"
+        lines.append((first.severity, f"[{label}] 共{len(items)}处，如 {cells}{'……' if len(items) > 3 else ''}："
+                                      f"{first.message}"))
+    return lines
+
+
+@plan.command("import")
+@click.argument("source", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("-o", "--output", "output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="生成的计划主表（默认：plans/与来源同名.xlsx）。")
+@_year_option
+@click.option("--title", default=None, help="计划名称（默认取原文标题）。")
+@click.option("--no-suggest", is_flag=True, help="不自动提取指标建议。")
+@click.option("--force", is_flag=True, help="覆盖已存在的输出文件。")
+@json_option
+@handle_errors
+def import_(source: Path, output: Path | None, year: int | None, title: str | None, no_suggest: bool,
+            force: bool, as_json: bool) -> None:
+    """把方案原文（Word表格、PDF导出的文本、Excel或CSV表格）导入为计划主表并检查。
+
+    \b
+    示例：
+      plankit plan import 2020年方案.docx -o plans/lianyungang-2020.xlsx
+      plankit plan import 方案.txt -o plans/lianyungang-2020.xlsx --json
+    原文表格需有“序号”“目标任务”“第一季度”至“第四季度”列（可另有“牵头单位”“配合单位”）。
+    自动提取的指标写入“指标”表，说明以“【建议】”开头，请逐条核对。
+    生成后仍有需人工补充的错误时退出码为1；原文无法导入时为2，且不会生成文件。
+    """
+    out = Output(as_json)
+    output = output or Path("plans") / f"{source.stem}.xlsx"
+    _refuse_overwrite(output, force)
+    result = import_plan(source, year=year, title=title, suggest=not no_suggest)
+    write_plan(result.plan, output)
+    report = read_plan(output).report
+    p = result.plan
+    out.say(f"已导入：{p.settings.title}（{p.settings.year}年）", bold=True)
+    out.say(f"来源：{source.name}（{KIND_NAMES[result.kind]}），任务 {len(p.tasks)} 项，"
+            f"建议指标 {len(p.indicators)} 个（说明以“【建议】”开头，请逐条核对）")
+    out.say(f"已生成：{output}", fg="green")
+    todo = _todo_lines(report)
+    if result.todo or todo:
+        out.say("")
+        out.say("还需人工处理：", bold=True)
+        for line in result.todo:
+            out.say(f"  · {line}")
+        for severity, line in todo:
+            out.say(f"  · {line}", fg="red" if severity == P.ERROR else "yellow")
+    out.say("")
+    out.say(f"错误 {len(report.errors)} 个，警告 {len(report.warnings)} 个。"
+            f"修改后运行 plankit plan check {output} 复查。", fg="red" if report.errors else "green")
+    out.result({"output": str(output), "source": str(source), "kind": result.kind, "title": p.settings.title,
+                "year": p.settings.year, "tasks": len(p.tasks), "suggested_indicators": len(p.indicators),
+                "todo": result.todo, "problems": report.to_list()})
+    sys.exit(EXIT_PROBLEMS if report.errors else EXIT_OK)
+
+
+def _describe(ind) -> str:
+    quarters = "/".join("—" if v is None else f"{v:g}" for v in ind.planned)
+    return f"第{ind.task_no}项  {ind.name}  {ind.direction}{ind.target:g}{ind.unit}  季度末：{quarters}"
+
+
+@plan.command("suggest")
+@click.argument("plan_path", type=click.Path(path_type=Path, dir_okay=False, exists=False))
+@click.option("--write", is_flag=True, help="把尚未有的建议指标写入该计划主表的“指标”表（按标准格式重写文件）。")
+@json_option
+@handle_errors
+def suggest(plan_path: Path, write: bool, as_json: bool) -> None:
+    """从目标任务和季度安排中提取指标建议（数字、单位、方向、季度末累计数）。
+
+    \b
+    示例：
+      plankit plan suggest plans/lianyungang-2020.xlsx
+      plankit plan suggest plans/lianyungang-2020.xlsx --write
+    已有相同目标（任务、方向、数值和单位一致）的指标不再重复建议。
+    """
+    out = Output(as_json)
+    if not plan_path.exists():
+        raise UsageError(f"找不到计划主表：{plan_path}")
+    read = read_plan(plan_path)
+    existing = read.plan.indicators
+    merged = merge_suggestions(existing, suggest_plan(read.plan))
+    new = [i for i in merged if i not in existing]
+    for ind in new:
+        out.say(_describe(ind))
+        out.say(f"      {ind.note}", dim=True)
+    out.say("")
+    out.say(f"建议指标 {len(new)} 个（已有指标 {len(existing)} 个，相同的不再列出）。", bold=True)
+    if write and new:
+        blocking = [p for p in read.report.errors if p.code not in KEPT_BY_REWRITE]
+        if blocking:
+            listed = "\n".join(f"  {p}" for p in blocking[:5])
+            raise PlanError(f"计划主表有以下错误，重写文件会丢失这些单元格的内容，未写入：\n{listed}",
+                            hint=f"\n请先修正（plankit plan check {plan_path}），再运行 --write。")
+        write_plan(replace(read.plan, indicators=merged, _fingerprint=""), plan_path)
+        out.say(f"已写入 {plan_path} 的“指标”表，说明以“【建议】”开头，请逐条核对。", fg="green")
+    elif new:
+        out.say(f"加 --write 写入计划主表：plankit plan suggest {plan_path} --write")
+    out.result({"plan": str(plan_path), "existing": len(existing), "written": bool(write and new),
+                "suggestions": [{"task": i.task_no, "name": i.name, "unit": i.unit, "direction": i.direction,
+                                 "target": i.target, "planned": list(i.planned), "note": i.note} for i in new]})
