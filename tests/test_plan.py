@@ -289,3 +289,15 @@ def test_python_dash_m_toolkit_works(plan_path):
                           capture_output=True, text=True, cwd=PLAN_PATH.parent.parent)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["tasks"] == 50
+
+
+def test_planned_at_time_share_stays_between_the_plans_own_figures():
+    from toolkit.model import Indicator
+    ind = Indicator(1, "两癌筛查", "万人", GE, 11, (None, 1.0, None, 11))
+    assert ind.planned_at(1) == 1.0          # time share 2.75 capped by the plan's Q2 figure
+    assert ind.planned_at(2) == 1.0
+    assert ind.planned_at(3) == 8.25         # time share, between 1.0 and 11
+    assert not ind.planned_is_given(3)
+    late = Indicator(1, "x", "个", GE, 100, (60, None, None, None))
+    assert late.planned_at(2) == 60          # never below an earlier figure
+    assert Indicator(2, "大班额比例", "%", LE, 5, (None,) * 4).planned_at(1) == 5

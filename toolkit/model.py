@@ -68,14 +68,23 @@ class Indicator:
         """Planned cumulative value at the end of a quarter (1-4).
 
         The plan's own figure where given, else the time share of the annual target
-        (for a ≤ indicator the target level itself is due at every quarter).
+        (for a ≤ indicator the target level itself is due at every quarter). The time
+        share is kept between the plan's own figures for the quarters around it, so a
+        plan that gives only a small Q2 figure never makes Q1 due more than Q2.
         """
         value = self.planned[quarter - 1]
         if value is not None:
             return value
         if self.direction == LE:
             return self.target
-        return self.target * quarter / 4
+        share = self.target * quarter / 4
+        later = [v for v in self.planned[quarter:] if v is not None]
+        earlier = [v for v in self.planned[:quarter - 1] if v is not None]
+        if later:
+            share = min(share, later[0])
+        if earlier:
+            share = max(share, earlier[-1])
+        return share
 
     def planned_is_given(self, quarter: int) -> bool:
         return self.planned[quarter - 1] is not None

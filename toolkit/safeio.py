@@ -8,9 +8,12 @@ the first bytes tell its real type, zip entries are checked against size limits
 from __future__ import annotations
 
 import contextlib
+import io
 import os
+import re
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -25,6 +28,13 @@ MAX_ENTRY_BYTES = 100 * 1024 * 1024
 MAX_TOTAL_BYTES = 200 * 1024 * 1024
 
 XLSX, XLSM, XLS, ODS, ENCRYPTED = "xlsx", "xlsm", "xls", "ods", "encrypted"
+
+# Excel's "read-only recommended" files are encrypted with this well-known default password.
+DEFAULT_PASSWORD = "VelvetSweatshop"
+_DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.I)
+_ROW = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
+_ODS_ROW = re.compile(rb"<table:table-row[\s/>]")
+_OVERLAP = 32
 
 
 def sniff(path: Path) -> str:
@@ -52,14 +62,7 @@ def sniff(path: Path) -> str:
 
 
 def _sniff_ole(path: Path) -> str:
-    import msoffcrypto
-    try:
-        with path.open("rb") as fh:
-            office = msoffcrypto.OfficeFile(fh)
-            encrypted = office.is_encrypted()
-    except Exception:
-        return XLS  # legacy xls that msoffcrypto cannot classify; the reader decides
-    return ENCRYPTED if encrypted else XLS
+    return classify_ole(path.read_bytes(), path.name)
 
 
 def _sniff_zip(path: Path) -> str:
@@ -69,21 +72,13 @@ def _sniff_zip(path: Path) -> str:
             names = {i.filename for i in infos}
             check_zip_limits(path, infos)
             if "[Content_Types].xml" in names:
-                if "word/document.xml" in names:
-                    raise InputFileError(f"{path.name}：这是Word文档，不是Excel表格。")
-                if "xl/workbook.xml" not in names:
-                    raise InputFileError(f"{path.name}：压缩包里没有Excel工作簿，文件可能已损坏。")
-                ctypes = zf.read("[Content_Types].xml")
-                reject_dtd(path, "[Content_Types].xml", ctypes)
-                if b"purl.oclc.org/ooxml" in zf.read("xl/workbook.xml")[:2000]:
-                    raise InputFileError(
-                        f"{path.name}：文件是“Strict Open XML”格式。请在Excel中另存为“Excel工作簿(*.xlsx)”后再发送。")
-                return XLSM if b"macroEnabled" in ctypes else XLSX
-            if "mimetype" in names and zf.read("mimetype").startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
-                return ODS
+                with zf.open("[Content_Types].xml") as fh:
+                    reject_dtd(path, "[Content_Types].xml", fh.read(4096))
+            return _zip_kind(zf, names, path.name)
     except zipfile.BadZipFile:
         raise InputFileError(f"{path.name}：文件不完整或已损坏（可能下载或复制中断），请让报送单位重新发送。")
-    raise InputFileError(f"{path.name}：这是一个压缩文件，但不是Excel工作簿。")
+    except (RuntimeError, ValueError, EOFError, OSError, NotImplementedError) as exc:
+        raise InputFileError(f"{path.name}：压缩结构损坏（{type(exc).__name__}），请让报送单位重新发送。")
 
 
 def check_zip_limits(path: Path, infos: list[zipfile.ZipInfo]) -> None:
@@ -103,22 +98,255 @@ def check_zip_limits(path: Path, infos: list[zipfile.ZipInfo]) -> None:
 
 
 def reject_dtd(path: Path, part: str, data: bytes) -> None:
+    """Reject a DTD in the first bytes of a part (see `scan_part` for the whole part)."""
     if b"<!DOCTYPE" in data[:4096].upper() or b"<!ENTITY" in data[:4096].upper():
         raise InputFileError(f"{path.name}：文件内部含有不允许的DTD/实体声明（{part}），可能是恶意文件，已拒收。")
 
 
 def scan_xml_parts(path: Path) -> None:
-    """Reject any XML part that declares a DTD (billion laughs, XXE)."""
+    """Reject any XML part that declares a DTD anywhere (billion laughs, XXE), not only in its head."""
     try:
         with zipfile.ZipFile(path) as zf:
             for info in zf.infolist():
                 if info.filename.endswith((".xml", ".rels")):
-                    with zf.open(info) as fh:
-                        reject_dtd(path, info.filename, fh.read(4096))
+                    scan_part(zf, info, Path(path).name)
     except zipfile.BadZipFile:
         raise InputFileError(f"{path.name}：文件不完整或已损坏，请让报送单位重新发送。")
-    except (zipfile.LargeZipFile, RuntimeError, ValueError) as exc:
+    except (zipfile.LargeZipFile, RuntimeError, ValueError, EOFError, OSError) as exc:
         raise InputFileError(f"{path.name}：压缩结构损坏（{exc}），已拒收。")
+
+
+def scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, *, count_rows: bool = False,
+              max_rows: int | None = None) -> int:
+    """Stream one part: reject a DTD anywhere in it; optionally count rows (stop past max_rows).
+
+    Streaming through zipfile also checks the CRC, so a part whose declared size was forged
+    fails here instead of inflating unbounded inside a parser.
+    """
+    pattern = (_ODS_ROW if info.filename == "content.xml" else _ROW) if count_rows else None
+    rows, buffer, first = 0, b"", True
+    with zf.open(info) as fh:
+        while True:
+            chunk = fh.read(1 << 16)
+            if first:
+                first = False
+                if chunk[:2] in (b"\xff\xfe", b"\xfe\xff") or chunk[:4] == b"<\x00?\x00":
+                    raise InputFileError(f"{name}：文件内部使用了不支持的编码（{info.filename}），可能是恶意文件，已拒收。")
+            buffer += chunk
+            cut = len(buffer) if not chunk else max(len(buffer) - _OVERLAP, 0)
+            if _DTD.search(buffer):
+                raise InputFileError(f"{name}：文件内部含有不允许的DTD/实体声明（{info.filename}），可能是恶意文件，已拒收。")
+            if pattern is not None:
+                rows += sum(1 for m in pattern.finditer(buffer) if m.start() < cut)
+                if max_rows is not None and rows > max_rows:
+                    return rows
+            buffer = buffer[cut:]
+            if not chunk:
+                return rows
+
+
+@dataclass
+class Preflight:
+    """A workbook that passed the checks: its real kind and its bytes (decrypted if needed)."""
+    kind: str
+    data: bytes
+    decrypted: bool = False  # opened with Excel's default "read-only recommended" password
+    rows: dict[str, int] | None = None  # worksheet part -> row elements counted
+
+
+def preflight(path: Path, *, name: str | None = None, max_bytes: int = MAX_FILE_BYTES,
+              max_part_bytes: int = MAX_ENTRY_BYTES, max_rows: int | None = None) -> Preflight:
+    """Everything checked before any parser sees an untrusted workbook; raise InputFileError.
+
+    Reads the file once (size-capped) so later readers work on the same checked bytes.
+    Encrypted files are tried with Excel's default password, else rejected as password
+    protected. Zip workbooks get the declared-size, path and DTD checks on every XML part
+    and, with `max_rows`, a row count per sheet that rejects absurd sheets.
+    """
+    path = Path(path)
+    name = name or path.name
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise InputFileError(f"{name}：文件过大（{size // 1024 // 1024}MB），不像填报表，已拒收。")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputFileError(f"找不到文件：{name}")
+    except OSError as exc:
+        raise InputFileError(f"无法读取文件 {name}：{exc.strerror or exc}")
+    if not data:
+        raise InputFileError(f"{name}：文件是空的（0字节），请让报送单位重新发送。")
+    decrypted = False
+    if data.startswith(OLE_MAGIC):
+        kind = classify_ole(data, name)
+        if kind == ENCRYPTED:
+            data = decrypt_default(data, name)
+            decrypted = True
+            if data.startswith(OLE_MAGIC):
+                kind = classify_ole(data, name)
+                if kind == ENCRYPTED:
+                    raise InputFileError(f"{name}：文件设置了打开密码，无法读取。")
+    if data.startswith(ZIP_MAGIC):
+        kind, rows = _check_zip(data, name, max_part_bytes, max_rows)
+        return Preflight(kind, data, decrypted, rows)
+    if data.startswith(OLE_MAGIC):
+        return Preflight(kind, data, decrypted)
+    head = data[:64].lstrip()
+    if head.startswith((b"<", b"\xef\xbb\xbf<")):
+        raise InputFileError(f"{name}：这是网页或XML文件，只是扩展名像表格。请在Excel中另存为“Excel工作簿(*.xlsx)”。")
+    if data.startswith(b"%PDF"):
+        raise InputFileError(f"{name}：这是PDF文件，不是Excel表格。请发送Excel填报表本身。")
+    if data.startswith(b"PK"):
+        raise InputFileError(f"{name}：文件不完整或已损坏（可能下载或复制中断），请让报送单位重新发送。")
+    raise InputFileError(f"{name}：这不是Excel文件（可能是改了扩展名的文本或CSV）。请在Excel中另存为“Excel工作簿(*.xlsx)”。")
+
+
+def classify_ole(data: bytes, name: str) -> str:
+    """xls, encrypted (an encrypted xlsx or xls), or an InputFileError for other OLE files."""
+    import olefile
+    try:
+        ole = olefile.OleFileIO(io.BytesIO(data))
+        streams = {"/".join(s) for s in ole.listdir(streams=True, storages=False)}
+    except Exception:
+        raise InputFileError(f"{name}：旧版Excel文件已损坏，无法读取。请在Excel中另存为“Excel工作簿(*.xlsx)”后重新发送。")
+    if "EncryptionInfo" in streams or "EncryptedPackage" in streams:
+        return ENCRYPTED
+    if "WordDocument" in streams:
+        raise InputFileError(f"{name}：这是Word文档，不是Excel表格。")
+    if "Workbook" not in streams and "Book" not in streams:
+        raise InputFileError(f"{name}：这不是Excel文件（是其他Office格式）。请发送Excel填报表。")
+    try:
+        import msoffcrypto
+        if msoffcrypto.OfficeFile(io.BytesIO(data)).is_encrypted():
+            return ENCRYPTED
+    except Exception:
+        pass  # msoffcrypto cannot classify every legacy file; the reader decides
+    return XLS
+
+
+def decrypt_default(data: bytes, name: str) -> bytes:
+    """Decrypt a "read-only recommended" file (default password), else say it is password protected."""
+    import msoffcrypto
+    out = io.BytesIO()
+    try:
+        office = msoffcrypto.OfficeFile(io.BytesIO(data))
+        office.load_key(password=DEFAULT_PASSWORD)
+        office.decrypt(out)
+    except Exception:
+        raise InputFileError(f"{name}：文件设置了打开密码，无法读取。"
+                             "请在Excel中打开后，点“文件→信息→保护工作簿→用密码进行加密”，清空密码并保存，再重新发送。")
+    return out.getvalue()
+
+
+def _check_zip(data: bytes, name: str, max_part: int, max_rows: int | None) -> tuple[str, dict[str, int]]:
+    rows: dict[str, int] = {}
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            infos = zf.infolist()
+            check_zip_limits(Path(name), infos)
+            names = {i.filename for i in infos}
+            for info in infos:
+                if info.flag_bits & 0x1:
+                    raise InputFileError(f"{name}：压缩包内的文件被加密，无法读取，已拒收。")
+                if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                    raise InputFileError(f"{name}：文件使用了不支持的压缩方式，可能已损坏。请在Excel中另存后重新发送。")
+                if info.file_size > max_part:
+                    what = "工作表行数过多或内容异常巨大" if "worksheets/" in info.filename else "文件内容异常巨大"
+                    raise InputFileError(f"{name}：{what}（{info.filename}），不像填报表，已拒收。")
+            kind = _zip_kind(zf, names, name)
+            if kind == ODS and max_rows is not None:
+                scan_part(zf, zf.getinfo("content.xml"), name)  # DTD check first: expat is next
+                _check_ods_repeats(zf.read("content.xml"), name, max_rows)
+            for info in infos:
+                if info.filename.endswith((".xml", ".rels")):
+                    sheet = info.filename.startswith("xl/worksheets/") or info.filename == "content.xml"
+                    n = scan_part(zf, info, name, count_rows=sheet and max_rows is not None, max_rows=max_rows)
+                    if sheet and max_rows is not None:
+                        rows[info.filename] = n
+                        if n > max_rows:
+                            raise InputFileError(f"{name}：工作表行数过多（超过{max_rows}行），不像填报表，已拒收。"
+                                                 "请只保留下发的填报表内容后重新发送。")
+    except zipfile.BadZipFile as exc:
+        detail = "压缩数据校验失败" if "CRC" in str(exc) else "文件不完整"
+        raise InputFileError(f"{name}：文件已损坏（{detail}），请让报送单位重新发送。")
+    except (zipfile.LargeZipFile, RuntimeError, ValueError, EOFError, OSError, NotImplementedError) as exc:
+        raise InputFileError(f"{name}：压缩结构损坏（{type(exc).__name__}），请让报送单位重新发送。")
+    return kind, rows
+
+
+MAX_ODS_CELLS = 500_000
+
+
+def _check_ods_repeats(data: bytes, name: str, max_rows: int) -> None:
+    """ODS compresses repeats into attributes: a tiny file can declare a million filled rows.
+
+    Count filled cells and rows as a reader would expand them (empty repeated rows, which
+    LibreOffice writes to the end of every sheet, cost nothing and are not counted).
+    """
+    from xml.parsers import expat
+    state = {"rows": 1, "row_cells": 0, "sheet_rows": 0, "cells": 0, "cell": None}
+
+    def repeat(attrs, key):
+        try:
+            return max(1, int(attrs.get(key, "1")))
+        except ValueError:
+            return 1
+
+    def start(tag, attrs):
+        if tag == "table:table":
+            state["sheet_rows"] = 0
+        elif tag == "table:table-row":
+            state.update(rows=repeat(attrs, "table:number-rows-repeated"), row_cells=0)
+        elif tag in ("table:table-cell", "table:covered-table-cell"):
+            state["cell"] = [repeat(attrs, "table:number-columns-repeated"), "office:value-type" in attrs]
+        elif tag == "text:p" and state["cell"] is not None:
+            state["cell"][1] = True
+
+    def end(tag):
+        if tag in ("table:table-cell", "table:covered-table-cell") and state["cell"] is not None:
+            reps, filled = state["cell"]
+            state["row_cells"] += reps if filled else 0
+            state["cell"] = None
+        elif tag == "table:table-row" and state["row_cells"]:
+            state["cells"] += state["row_cells"] * state["rows"]
+            state["sheet_rows"] += state["rows"]
+            if state["sheet_rows"] > max_rows or state["cells"] > MAX_ODS_CELLS:
+                raise InputFileError(f"{name}：工作表行数过多（超过{max_rows}行）或内容异常巨大，不像填报表，已拒收。")
+
+    parser = expat.ParserCreate()
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.StartElementHandler, parser.EndElementHandler = start, end
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError:
+        raise InputFileError(f"{name}：表格内容损坏（content.xml），请让报送单位重新保存后发送。")
+
+
+def _zip_kind(zf: zipfile.ZipFile, names: set[str], name: str) -> str:
+    if "[Content_Types].xml" in names:
+        if "word/document.xml" in names:
+            raise InputFileError(f"{name}：这是Word文档，不是Excel表格。")
+        if "ppt/presentation.xml" in names:
+            raise InputFileError(f"{name}：这是PowerPoint文件，不是Excel表格。")
+        if "xl/workbook.xml" not in names:
+            raise InputFileError(f"{name}：压缩包里没有Excel工作簿，文件可能已损坏。")
+        with zf.open("xl/workbook.xml") as fh:
+            head = fh.read(4000)
+        if b"purl.oclc.org/ooxml" in head:
+            raise InputFileError(f"{name}：文件是“Strict Open XML”格式，无法读取。"
+                                 "请在Excel中“另存为”，保存类型选“Excel工作簿(*.xlsx)”后重新发送。")
+        with zf.open("[Content_Types].xml") as fh:
+            ctypes = fh.read(1 << 20)
+        return XLSM if b"macroEnabled" in ctypes else XLSX
+    if "mimetype" in names:
+        with zf.open("mimetype") as fh:
+            mime = fh.read(100)
+        if mime.startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
+            if "content.xml" not in names:
+                raise InputFileError(f"{name}：表格文件缺少内容部分，文件已损坏。")
+            return ODS
+        raise InputFileError(f"{name}：这是其他OpenDocument文件（如文字文档），不是电子表格。")
+    raise InputFileError(f"{name}：这是一个压缩文件，但不是Excel工作簿。")
 
 
 @contextlib.contextmanager

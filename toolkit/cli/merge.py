@@ -1,1 +1,204 @@
-"""`plankit merge`."""
+"""`plankit merge` and `plankit status`."""
+from __future__ import annotations
+
+import sys
+import unicodedata
+from pathlib import Path
+
+import click
+
+from ..errors import EXIT_OK, EXIT_PROBLEMS, UsageError
+from ..merge import OUTCOME_LABELS, merge as run_merge, rebuild as run_rebuild
+from ..mergereport import quarter_status
+from ..planbook import load_plan
+from ..quarter import parse_quarter
+from . import main
+from .common import Output, handle_errors, json_option, out_option, plan_option, resolve_plan
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _cell(text: str, width: int) -> str:
+    """Pad (or cut) to a display width, counting a Chinese character as two columns."""
+    text = str(text)
+    while _width(text) > width:
+        text = text[:-2] + "…"
+    return text + " " * (width - _width(text))
+
+
+class _Bar:
+    """A progress bar on stderr, created once the number of files is known."""
+
+    def __init__(self):
+        self.bar = None
+
+    def __call__(self, done: int, total: int, name: str) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label="合并中", file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+@main.command("merge")
+@plan_option
+@click.option("--quarter", "-q", default=None, help="季度：2019Q2、Q2、2 或 二季度。")
+@click.argument("inputs", nargs=-1, type=click.Path(path_type=Path))
+@out_option
+@click.option("--prefer", metavar="编号或文件名",
+              help="同一单位有多个版本时，指定采用哪一个（编号前6位以上或原文件名，见 plankit status）。")
+@click.option("--rebuild", is_flag=True, help="只用归档文件重建数据库（数据库损坏或升级后使用）。")
+@json_option
+@handle_errors
+def merge(plan_path, quarter, inputs, out_dir, prefer, rebuild, as_json) -> None:
+    """汇总各部门报回的填报表（文件、文件夹、压缩包或保存的邮件）。
+
+    \b
+    INPUTS 可以是 .xlsx .xlsm .xls .ods 文件、.zip 压缩包、保存的邮件
+    (.eml .mbox .msg，自动取出附件)，或包含它们的文件夹（含子文件夹）。
+    每个文件先按原样存档，再逐个合并；一个文件有问题不影响其他文件。
+    同一单位再次报送时以收到时间最晚的为准，旧版本仍保留可查。
+    \b
+    示例：
+      plankit merge -q 2019Q2 收件箱/
+      plankit merge -q 2019Q2 二季度报送.zip 市教育局.eml
+      plankit merge -q 2019Q2 --prefer 3fa2c1d9    指定采用某个版本
+      plankit merge --rebuild                       从归档重建数据库
+    有文件被拒收时退出码为1（其他文件照常合并）；用法错误为2。
+    """
+    out = Output(as_json)
+    plan = load_plan(resolve_plan(plan_path))
+    if rebuild:
+        counts = run_rebuild(plan, out_dir)
+        total = sum(counts.values())
+        detail = "，".join(f"{q} {n}个" for q, n in sorted(counts.items())) or "归档中没有已合并的文件"
+        out.say(f"已从归档重建数据库：共重新读取 {total} 个文件（{detail}）。", fg="green")
+        out.result({"rebuilt": counts})
+        sys.exit(EXIT_OK)
+    if not quarter:
+        raise UsageError("请用 --quarter 指定季度。", hint="例如：plankit merge -q 2019Q2 收件箱/")
+    if not inputs and not prefer:
+        raise UsageError("请指定要合并的文件或文件夹。", hint="例如：plankit merge -q 2019Q2 收件箱/")
+    q = parse_quarter(quarter, plan.settings.year)
+    bar = _Bar()
+    try:
+        result = run_merge(plan, q, list(inputs), out_dir, progress=bar, prefer=prefer)
+    finally:
+        bar.close()
+    _print_receipt(out, result, q)
+    out.result(result.to_dict())
+    sys.exit(EXIT_OK if result.ok else EXIT_PROBLEMS)
+
+
+def _print_receipt(out: Output, result, q) -> None:
+    if result.files:
+        out.say(f"{_cell('文件', 40)}  {_cell('部门', 16)}  {_cell('结果', 22)}  问题", bold=True)
+    for f in result.files:
+        errors, warnings = len(f.errors), len(f.problems) - len(f.errors)
+        issues = "，".join(x for x in (errors and f"错误{errors}个", warnings and f"警告{warnings}个") if x) or "无"
+        if f.outcome == "skipped":
+            issues = f.problems[0].message if f.problems else ""
+        color = {"rejected": "red", "accepted": None}.get(f.outcome, "yellow" if f.outcome == "skipped" else None)
+        out.say(f"{_cell(f.path, 40)}  {_cell(f.department or '—', 16)}  {_cell(OUTCOME_LABELS[f.outcome], 22)}  "
+                f"{issues}", fg=color)
+    detailed = [(f, p) for f in result.files for p in f.problems if f.outcome != "skipped"]
+    if detailed:
+        out.say("")
+        out.say("问题明细：", bold=True)
+        for f, p in detailed:
+            out.say(f"  {p}", fg="red" if p.severity == "error" else "yellow")
+    changed = [f for f in result.files if f.changes]
+    for f in changed:
+        out.say(f"{f.department} 重新报送（{f.path}），与上一版相比有 {len(f.changes)} 处变化，详见收件报告“版本变化”。")
+    out.say("")
+    counts = "，".join(f"{OUTCOME_LABELS[k]} {result.count(k)}" for k in OUTCOME_LABELS if result.count(k))
+    out.say(f"{q.label}：共处理 {len(result.files)} 个文件（{counts or '无'}）。",
+            fg="green" if result.ok else "red")
+    out.say(f"尚未报送（{len(result.missing)}个单位）：{'、'.join(result.missing) or '无'}")
+    if result.late:
+        out.say(f"迟报：{'、'.join(result.late)}", fg="yellow")
+    if result.report_path:
+        out.say(f"收件报告：{result.report_path}")
+    for note in result.notes:
+        out.say(note, fg="yellow")
+
+
+@main.command("status")
+@plan_option
+@click.option("--quarter", "-q", required=True, help="季度：2019Q2、Q2、2 或 二季度。")
+@click.option("--department", "-d", metavar="单位", help="列出该单位报送的每个版本及每次改动了哪些数。")
+@out_option
+@json_option
+@handle_errors
+def status(plan_path, quarter, department, out_dir, as_json) -> None:
+    """查看某季度的报送情况：已报、未报、迟报、拒收及仍未处理的问题。
+
+    \b
+    示例：
+      plankit status -q 2019Q2
+      plankit status -q 2019Q2 --json
+      plankit status -q 2019Q2 -d 市教育局     查看该单位各版本及改动
+    只读，不改动任何文件；退出码总是0（无法读取时为2）。
+    """
+    out = Output(as_json)
+    plan = load_plan(resolve_plan(plan_path))
+    q = parse_quarter(quarter, plan.settings.year)
+    data = quarter_status(plan, q, out_dir, department)
+    _print_status(out, data, q)
+    if department is not None:
+        _print_versions(out, department, data["versions"])
+    out.result(data)
+    sys.exit(EXIT_OK)
+
+
+def _print_status(out: Output, data: dict, q) -> None:
+    returns = data["returns"]
+    on_time = sum(r["on_time"] for r in returns)
+    out.say(f"{q.label}报送情况（截止日 {data['deadline']}）", bold=True)
+    out.say(f"应报 {len(data['expected'])} 个单位：已报 {len(returns)} 个（按时 {on_time}，迟报 {len(returns) - on_time}），"
+            f"未报 {len(data['missing'])} 个，待处理的拒收文件 {len(data['rejections'])} 个。")
+    if returns:
+        out.say("")
+        out.say("已报送：", bold=True)
+    for r in returns:
+        when = "按时" if r["on_time"] else "迟报"
+        out.say(f"  {_cell(r['department'], 16)}  {r['received_at'][:16]}  {when}  {r['filename']}",
+                fg=None if r["on_time"] else "yellow")
+        if len(r["history"]) > 1:
+            for v in r["history"]:
+                mark = "← 采用" + ("（人工指定）" if v["chosen_by"] == "coordinator" else "") if v["current"] else ""
+                out.say(f"      版本 {v['sha256'][:12]}  {v['received_at'][:16]}  {v['filename']}  {mark}")
+        for w in r["warnings"]:
+            out.say(f"      [警告] {w}", fg="yellow")
+    out.say("")
+    out.say(f"未报送：{'、'.join(data['missing']) or '无'}")
+    if data["rejections"]:
+        out.say("")
+        out.say("拒收、尚待重新报送：", bold=True)
+        for r in data["rejections"]:
+            out.say(f"  {r['filename']}（{r['department'] or '无法识别单位'}）：{'；'.join(r['reasons'])}", fg="red")
+
+
+def _print_versions(out: Output, department: str, versions: list[dict]) -> None:
+    out.say("")
+    out.say(f"{department} 的报送版本（共 {len(versions)} 个）：", bold=True)
+    for n, v in enumerate(versions, 1):
+        mark = "  ← 采用" + ("（人工指定）" if v["chosen_by"] == "coordinator" else "") if v["current"] else ""
+        out.say(f"  {n}. 编号 {v['sha256'][:12]}  {v['received_at'][:16]}  {v['filename']}{mark}")
+        if n > 1:
+            out.say(f"     与上一版相比：{len(v['changes'])} 处变化" if v["changes"] else "     与上一版相比：数据无变化")
+        for c in v["changes"]:
+            out.say(f"       {c['item']} {c['field']}：{_show(c['old'])} → {_show(c['new'])}（{c['cell']}）")
+
+
+def _show(value) -> str:
+    if value in (None, ""):
+        return "（空）"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

@@ -1,0 +1,166 @@
+"""The store: archive written once, one transaction per file, versions, override, lock, load_quarter."""
+from __future__ import annotations
+
+import hashlib
+import threading
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from tests.merge_helpers import LATE, ON_TIME
+from toolkit.paths import store_dir
+from toolkit.problems import ERROR, WARNING, Problem
+from toolkit.quarter import Quarter
+from toolkit.returns import IndicatorEntry, TaskEntry
+from toolkit.store import (JOURNAL, Store, StoreBusyError, StoreError, Submission, _is_network,
+                           load_quarter, run_lock)
+
+Q2 = Quarter(2019, 2)
+DEPT = "市教育局"
+
+
+@pytest.fixture
+def store(tmp_path, plan):
+    s = Store.for_plan(tmp_path, plan)
+    yield s
+    s.close()
+
+
+def sub(store, data: bytes, received: datetime, *, dept=DEPT, accepted=True, percent=50.0, value=10.0,
+        problems=(), name="a.xlsx") -> Submission:
+    archived = store.archive(data, "xlsx", {"filename": name})
+    return Submission("2019Q2", archived.sha256, "xlsx", name, f"in/{name}", received, datetime(2019, 7, 21),
+                      department=dept, accepted=accepted, content_hash=data.hex(), identified_by="properties",
+                      contact={"填报人": "张三"}, problems=list(problems),
+                      tasks=[TaskEntry(1, dept, "牵头", "序时推进", percent, "进展", "", "下一步", "进展填报!G5")],
+                      indicators=[IndicatorEntry(1, "新建校舍", dept, value, "", "指标填报!F5")])
+
+
+def test_archive_is_content_addressed_and_never_overwritten(store):
+    a = store.archive(b"bytes", "xlsx", {"filename": "first.xlsx"})
+    first_sidecar = (store.archive_dir / f"{a.sha256}.json").read_text(encoding="utf-8")
+    b = store.archive(b"bytes", "xlsx", {"filename": "second.xlsx"})
+    assert a.path == b.path and a.path.read_bytes() == b"bytes"
+    assert a.path.name == hashlib.sha256(b"bytes").hexdigest() + ".xlsx"
+    assert (store.archive_dir / f"{a.sha256}.json").read_text(encoding="utf-8") == first_sidecar
+    assert '"filename": "first.xlsx"' in first_sidecar
+    assert sorted(p.name for p in store.archive_dir.iterdir()) == sorted([a.path.name, f"{a.sha256}.json"])
+
+
+def test_latest_received_wins_and_an_older_file_arriving_later_is_superseded(store, plan):
+    assert store.record(sub(store, b"v1", ON_TIME, percent=40)) == ("accepted", None)
+    v2 = sub(store, b"v2", LATE, percent=60)
+    outcome, replaced = store.record(v2)
+    assert outcome == "accepted" and replaced is not None
+    assert store.record(sub(store, b"v0", datetime(2019, 7, 1), percent=10)) == ("superseded", None)
+    qr = store.quarter_returns(plan, Q2)
+    r = qr.returns[DEPT]
+    assert (r.tasks[0].percent, r.versions, r.on_time, r.filename) == (60.0, 3, False, "a.xlsx")
+    assert [c.__dict__ for c in store.diff(replaced, v2.id)] == [
+        {"item": "任务1", "field": "percent", "old": 40.0, "new": 60.0, "cell": "进展填报!G5"}]
+
+
+def test_coordinator_choice_holds_until_a_newer_file_arrives(store, plan):
+    store.record(sub(store, b"v1", ON_TIME, percent=40))
+    store.record(sub(store, b"v2", LATE, percent=60))
+    row = store.prefer("2019Q2", store.versions("2019Q2", DEPT)[0]["sha256"][:8])
+    assert row["received_at"] == "2019-07-05 09:30:00"
+    assert store.quarter_returns(plan, Q2).returns[DEPT].tasks[0].percent == 40.0
+    # an older version arriving now does not undo the choice ...
+    assert store.record(sub(store, b"v-old", datetime(2019, 7, 6), percent=45))[0] == "superseded"
+    assert store.quarter_returns(plan, Q2).returns[DEPT].tasks[0].percent == 40.0
+    # ... a newer one than all does
+    assert store.record(sub(store, b"v3", datetime(2019, 7, 25), percent=70))[0] == "accepted"
+    assert store.quarter_returns(plan, Q2).returns[DEPT].tasks[0].percent == 70.0
+
+
+@pytest.mark.parametrize("selector, message", [
+    ("zzzzzz", "在2019Q2已合并的文件中找不到“zzzzzz”。请用 plankit status 查看各版本的文件名和编号（至少6位）。"),
+    ("a.xlsx", "“a.xlsx”对应多个文件，请改用编号（plankit status 中显示）。"),
+])
+def test_prefer_errors_are_clear(store, selector, message):
+    store.record(sub(store, b"v1", ON_TIME))
+    store.record(sub(store, b"v2", LATE))
+    with pytest.raises(Exception) as exc:
+        store.prefer("2019Q2", selector)
+    assert str(exc.value) == message
+
+
+def test_failed_transaction_leaves_nothing(store, monkeypatch):
+    def boom(event):
+        raise OSError("disk full")
+    monkeypatch.setattr(store, "journal", boom)
+    with pytest.raises(OSError):
+        store.record(sub(store, b"v1", ON_TIME))
+    counts = [store.conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+              for t in ("submissions", "task_values", "indicator_values", "current")]
+    assert counts == [0, 0, 0, 0]
+
+
+def test_load_quarter_none_before_anything_is_merged(tmp_path, plan, store):
+    assert load_quarter(tmp_path / "elsewhere", plan, Q2) is None
+    assert load_quarter(tmp_path, plan, Q2) is None  # database exists, quarter never merged
+
+
+def test_load_quarter_reads_returns_and_rejections_with_locations(tmp_path, plan, store):
+    store.record(sub(store, b"ok", ON_TIME, problems=[Problem("x", WARNING, "数值偏大", "a.xlsx", "指标填报", "F5")]))
+    store.record(sub(store, b"bad", LATE, dept="市财政局", accepted=False, name="b.xlsx",
+                     problems=[Problem("y", ERROR, "不是数字", "b.xlsx", "进展填报", "G7", "abc")]))
+    qr = load_quarter(tmp_path, plan, Q2)
+    assert qr.expected == plan.department_names()
+    assert list(qr.returns) == [DEPT] and qr.returns[DEPT].warnings == ["指标填报!F5：数值偏大"]
+    assert qr.returns[DEPT].on_time and qr.returns[DEPT].contact == {"填报人": "张三"}
+    assert qr.returns[DEPT].indicators == [IndicatorEntry(1, "新建校舍", DEPT, 10.0, "", "指标填报!F5")]
+    assert [(r.department, r.filename, r.reasons) for r in qr.rejections] == [
+        ("市财政局", "b.xlsx", ["进展填报!G7：不是数字"])]
+    assert "市财政局" in qr.missing and DEPT not in qr.missing
+
+
+def test_journal_survives_a_torn_last_line(store):
+    store.record(sub(store, b"v1", ON_TIME))
+    with open(store.archive_dir / JOURNAL, "a", encoding="utf-8") as fh:
+        fh.write('{"event": "received", "quart')
+    assert [e["event"] for e in store.events()] == ["received"]
+
+
+def test_second_writer_gets_a_clear_message(tmp_path, plan):
+    root = store_dir(tmp_path, plan)
+    held, release = threading.Event(), threading.Event()
+
+    def holder():
+        with run_lock(root):
+            held.set()
+            release.wait(10)
+
+    t = threading.Thread(target=holder)
+    t.start()
+    held.wait(10)
+    try:
+        with pytest.raises(StoreBusyError) as exc:
+            with run_lock(root, timeout=0):
+                pass
+    finally:
+        release.set()
+        t.join()
+    assert str(exc.value).startswith("另一个合并正在使用数据库（进程 ")
+    assert str(exc.value).endswith("），本次未做任何改动。请等它结束后再运行。")
+    with run_lock(root, timeout=0):  # free again once the first one ended
+        pass
+
+
+def test_network_share_is_detected(tmp_path):
+    mounts = tmp_path / "mounts"
+    mounts.write_text("/dev/sda1 / ext4 rw 0 0\n//srv/share /mnt/share cifs rw 0 0\n")
+    assert _is_network(Path("/mnt/share/out/store"), mounts)
+    assert not _is_network(Path("/home/out/store"), mounts)
+    assert not _is_network(Path("/mnt/shared/x"), mounts)
+
+
+def test_network_share_is_refused(tmp_path, monkeypatch):
+    import toolkit.store
+    monkeypatch.setattr(toolkit.store, "_is_network", lambda path: True)
+    with pytest.raises(StoreError) as exc:
+        Store(tmp_path / "store")
+    assert str(exc.value) == (f"数据目录 {tmp_path / 'store'} 位于网络共享盘上，数据库在网络盘上可能损坏。"
+                              "请用 --out 指定本机磁盘上的目录。")

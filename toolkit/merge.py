@@ -1,0 +1,305 @@
+"""Merge orchestration: received items → archive → read → store, one file at a time.
+
+One bad file never stops the others: every failure becomes a rejection with a Chinese
+reason. Each file is archived before anything else, then committed in its own transaction.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from . import problems as P
+from .errors import OutputLockedError, PlankitError
+from .intake import CONTAINERS, SPREADSHEETS, Item, collect
+from .model import Plan
+from .paths import plan_dir, quarter_dir, store_dir
+from .problems import ERROR, Problem
+from .quarter import Quarter
+from .store import DB_NAME, Change, Store, Submission, _dt, run_lock
+
+ACCEPTED, DUPLICATE, SUPERSEDED, REJECTED, SKIPPED = "accepted", "duplicate", "superseded", "rejected", "skipped"
+OUTCOME_LABELS = {ACCEPTED: "已合并", DUPLICATE: "重复，未重复计入", SUPERSEDED: "已有更新版本，仅存档",
+                  REJECTED: "拒收", SKIPPED: "跳过"}
+
+C = P.register
+SKIPPED_FILE = C("merge-skipped", P.WARNING, "{detail}")
+CONTAINER = C("merge-container", P.ERROR, "{detail}")
+UNREADABLE = C("merge-unreadable", P.ERROR, "{detail}")
+INTERNAL = C("merge-internal-error", P.ERROR,
+             "程序内部错误（{detail}），此文件未合并。请把该文件和这段提示发给技术支持，其他文件不受影响。")
+WRONG_QUARTER = C("merge-wrong-quarter", P.ERROR,
+                  "这是{found}的填报表，本次合并的是{expected}。请确认报送单位发来的是本季度的文件。")
+UNKNOWN_DEPT = C("merge-unknown-department", P.ERROR, "填报表中的单位“{value}”不在计划的部门名单中。")
+STILL_REJECTED = C("merge-still-rejected", P.ERROR, "此文件此前已拒收：{detail}")
+
+
+@dataclass
+class FileOutcome:
+    path: str  # the file's own name (an attachment or zip member under its own name)
+    origin: str
+    department: str
+    outcome: str
+    problems: list[Problem] = field(default_factory=list)
+    sha256: str = ""
+    sender: str = ""
+    received_at: datetime | None = None
+    changes: list[Change] = field(default_factory=list)  # versus the version it replaced
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == ERROR]
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "department": self.department, "outcome": self.outcome,
+                "problems": [{"code": p.code, "severity": p.severity, "sheet": p.sheet, "cell": p.cell,
+                              "message": p.message} for p in self.problems],
+                "source": self.origin, "sha256": self.sha256, "sender": self.sender,
+                "received_at": self.received_at.isoformat(sep=" ") if self.received_at else None,
+                "changes": len(self.changes)}
+
+
+@dataclass
+class MergeResult:
+    quarter: str
+    files: list[FileOutcome] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    late: list[str] = field(default_factory=list)
+    report_path: Path | None = None
+    notes: list[str] = field(default_factory=list)  # e.g. the report was open in Excel
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.outcome == REJECTED or f.errors for f in self.files)
+
+    def count(self, outcome: str) -> int:
+        return sum(f.outcome == outcome for f in self.files)
+
+    def to_dict(self) -> dict:
+        return {"quarter": self.quarter, "files": [f.to_dict() for f in self.files],
+                "missing": self.missing, "late": self.late,
+                "report": str(self.report_path) if self.report_path else None, "notes": self.notes}
+
+
+def _read(path: Path, plan: Plan, quarter: Quarter, **kw):
+    """The single-file reader (toolkit.returnfile), imported late so one import error is one rejection."""
+    from .returnfile import read_return
+    return read_return(path, plan, quarter, **kw)
+
+
+class _Merger:
+    def __init__(self, plan: Plan, quarter: Quarter, out_dir: Path, store: Store):
+        self.plan, self.quarter, self.out_dir, self.store = plan, quarter, out_dir, store
+        self.code = quarter.code
+        self.departments = set(plan.department_names())
+        self._previous = None
+
+    def previous(self):
+        if self._previous is None and self.quarter.previous is not None:
+            self._previous = self.store.quarter_returns(self.plan, self.quarter.previous) or False
+        return self._previous or None
+
+    def process(self, item: Item, merged_at: datetime) -> FileOutcome:
+        out = FileOutcome(item.name, item.origin, "", SKIPPED, sender=item.sender,
+                          received_at=item.received_at)
+        if item.skipped:
+            out.problems.append(P.make(SKIPPED_FILE, file=item.name, detail=item.skipped))
+            return out
+        if item.error and item.path is None and item.data is None:
+            out.outcome = REJECTED  # nothing to archive, e.g. a path that does not exist
+            out.problems.append(P.make(CONTAINER, file=item.name, detail=item.error))
+            return out
+        try:
+            data = item.read()
+        except OSError as exc:
+            out.outcome = REJECTED
+            out.problems.append(P.make(UNREADABLE, file=item.name, detail=f"无法读取：{exc.strerror or exc}"))
+            return out
+        # the archive name never takes text from the sender beyond a known extension
+        ext = item.ext if item.ext in SPREADSHEETS | CONTAINERS else "bin"
+        archived = self.store.archive(data, ext, _provenance(item, self.code, merged_at))
+        out.sha256 = archived.sha256
+        known = self.store.find(self.code, archived.sha256)
+        if known is not None:
+            return self._known(out, known)
+        sub = Submission(self.code, archived.sha256, ext, item.name, item.origin, item.received_at,
+                         merged_at, sender=item.sender, sent_at=item.sent_at, mtime=item.mtime,
+                         error=item.error)
+        if item.error:
+            sub.problems = [P.make(CONTAINER, file=item.name, detail=item.error)]
+        else:
+            self._read_into(sub, archived.path)
+        out.department, out.problems = sub.department, list(sub.problems or [])
+        sub.accepted = not any(p.severity == ERROR for p in out.problems)
+        if not sub.accepted:
+            sub.tasks = sub.indicators = None  # only accepted values enter the store
+        else:
+            dup = self.store.content_duplicate(self.code, sub.department, sub.content_hash)
+            if dup is not None:
+                out.outcome = DUPLICATE
+                return out
+        out.outcome, replaced = self.store.record(sub)
+        if replaced is not None:
+            out.changes = self.store.diff(replaced, sub.id)
+        return out
+
+    def _known(self, out: FileOutcome, row) -> FileOutcome:
+        out.department = row["department"]
+        if row["accepted"]:
+            out.outcome = DUPLICATE
+            return out
+        out.outcome = REJECTED
+        reasons = [p["message"] for p in json.loads(row["problems"]) if p["severity"] == ERROR]
+        out.problems.append(P.make(STILL_REJECTED, file=out.path, detail="；".join(reasons)))
+        return out
+
+    def _read_into(self, sub: Submission, path: Path) -> None:
+        try:
+            parsed = _read(path, self.plan, self.quarter, display_name=sub.filename, previous=self.previous())
+        except PlankitError as exc:
+            sub.problems = [P.make(UNREADABLE, file=sub.filename, detail=str(exc))]
+            return
+        except Exception as exc:  # a bug in one file's reading must not stop the merge
+            sub.problems = [P.make(INTERNAL, file=sub.filename, detail=f"{type(exc).__name__}: {exc}")]
+            return
+        sub.department, sub.content_hash = parsed.department or "", parsed.content_hash or ""
+        sub.identified_by, sub.contact = parsed.identified_by or "", dict(parsed.contact or {})
+        sub.tasks, sub.indicators = list(parsed.tasks), list(parsed.indicators)
+        problems = list(parsed.problems)
+        has_errors = any(p.severity == ERROR for p in problems)
+        if not has_errors and parsed.quarter and parsed.quarter != self.code:
+            problems.append(P.make(WRONG_QUARTER, file=sub.filename, found=parsed.quarter, expected=self.code))
+        elif not has_errors and sub.department not in self.departments:
+            problems.append(P.make(UNKNOWN_DEPT, file=sub.filename, value=sub.department))
+        for p in problems:
+            p.file = p.file or sub.filename
+        sub.problems = problems
+
+
+def _provenance(item: Item, quarter: str, merged_at: datetime) -> dict:
+    return {"filename": item.name, "origin": item.origin, "sender": item.sender, "sent_at": item.sent_at,
+            "mtime": item.mtime, "quarter": quarter, "archived_at": merged_at}
+
+
+def merge(plan: Plan, quarter: Quarter, inputs: list[Path], out_dir: Path, *, progress=None,
+          prefer: str | None = None, lock_timeout: float = 10.0, write_report: bool = True) -> MergeResult:
+    """Merge returned files for a quarter; return per-file outcomes plus missing and late departments.
+
+    :param progress: called as progress(done, total, name) after each file.
+    :param prefer: after merging, make this version current (sha256 prefix or original file name).
+    """
+    out_dir = Path(out_dir)
+    result = MergeResult(quarter.code)
+    root = store_dir(out_dir, plan)
+    with run_lock(root, lock_timeout):
+        store = Store(root)
+        try:
+            merged_at = datetime.now().replace(microsecond=0)
+
+            def keep(item: Item, data: bytes) -> None:  # emails and zips are archived as received
+                store.archive(data, item.ext, _provenance(item, quarter.code, merged_at))
+
+            items = collect(inputs, exclude=[plan_dir(out_dir, plan)], keep=keep)
+            merger = _Merger(plan, quarter, out_dir, store)
+            for n, item in enumerate(items, 1):
+                result.files.append(merger.process(item, merged_at))
+                if progress:
+                    progress(n, len(items), item.name)
+            if prefer:
+                row = store.prefer(quarter.code, prefer)
+                result.notes.append(f"已按指定采用 {row['department']} 的 {row['filename']}"
+                                    f"（编号 {row['sha256'][:12]}）。")
+            # A file accepted earlier in this run and replaced by a later one reads as superseded.
+            current = store.current_shas(quarter.code)
+            for f in result.files:
+                if f.outcome == ACCEPTED and f.sha256 not in current:
+                    f.outcome = SUPERSEDED
+            qr = store.quarter_returns(plan, quarter)
+        finally:
+            store.close()
+    if qr is not None:
+        result.missing, result.late = qr.missing, qr.late
+    else:
+        result.missing = plan.department_names()
+    if write_report:
+        from .mergereport import write_merge_report
+        target = quarter_dir(out_dir, plan, quarter, "merge") / f"{quarter.label}汇总收件报告.xlsx"
+        try:
+            result.report_path = write_merge_report(result, plan, quarter, qr, target)
+        except OutputLockedError as exc:
+            result.notes.append(str(exc))
+    return result
+
+
+def rebuild(plan: Plan, out_dir: Path, *, progress=None, lock_timeout: float = 10.0) -> dict[str, int]:
+    """Rebuild the database from the archive and its journal alone; replace it atomically.
+
+    Returns how many submissions per quarter were re-read.
+    """
+    root = store_dir(out_dir, plan)
+    with run_lock(root, lock_timeout):
+        tmp = root / (DB_NAME + ".rebuild")
+        for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+            leftover.unlink(missing_ok=True)
+        store = Store(root, db_path=tmp, journal=False)
+        counts: dict[str, int] = {}
+        try:
+            events = store.events() or _sidecar_events(store)
+            if not events:
+                raise PlankitError(f"归档 {store.archive_dir} 中没有可用于重建的文件，数据库未改动。")
+            seen: set[tuple[str, str]] = set()
+            for n, ev in enumerate(events, 1):
+                if ev.get("event") == "received" and (ev["quarter"], ev["sha256"]) not in seen:
+                    seen.add((ev["quarter"], ev["sha256"]))
+                    _replay(plan, out_dir, store, ev)
+                    counts[ev["quarter"]] = counts.get(ev["quarter"], 0) + 1
+                elif ev.get("event") == "prefer":
+                    try:
+                        store.prefer(ev["quarter"], ev["sha256"], at=_dt(ev.get("at")))
+                    except PlankitError:
+                        pass  # the chosen file no longer reads as accepted: latest-wins applies
+                if progress:
+                    progress(n, len(events), ev.get("filename", ""))
+            store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except BaseException:
+            store.close()
+            for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+                leftover.unlink(missing_ok=True)
+            raise
+        store.close()
+        db = root / DB_NAME
+        for stale in (Path(f"{db}-wal"), Path(f"{db}-shm")):
+            stale.unlink(missing_ok=True)  # safe: we hold the lock and no connection is open
+        os.replace(tmp, db)
+    return counts
+
+
+def _sidecar_events(store: Store) -> list[dict]:
+    """Without a journal: every archived spreadsheet's first reception, in archiving order.
+
+    Coordinator choices (--prefer) are only in the journal and are lost on this path.
+    """
+    events = []
+    for side in store.archive_dir.glob("*.json"):
+        try:
+            meta = json.loads(side.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if meta.get("ext") in SPREADSHEETS and meta.get("quarter"):
+            received = meta.get("sent_at") or meta.get("mtime")
+            events.append({**meta, "event": "received", "received_at": received,
+                           "merged_at": meta.get("archived_at") or received, "error": ""})
+    return sorted(events, key=lambda e: (e["merged_at"] or "", e["received_at"] or "", e["sha256"]))
+
+
+def _replay(plan: Plan, out_dir: Path, store: Store, ev: dict) -> None:
+    from .quarter import parse_quarter
+    quarter = parse_quarter(ev["quarter"], plan.settings.year)
+    path = store.archive_dir / f"{ev['sha256']}.{ev['ext'] or 'bin'}"
+    item = Item(ev["filename"], ev["origin"], path=path, sender=ev.get("sender", ""),
+                sent_at=_dt(ev.get("sent_at")), mtime=_dt(ev.get("mtime")))
+    item.error = ev.get("error", "")  # a container that could not be opened is rejected again
+    merger = _Merger(plan, quarter, out_dir, store)
+    merger.process(item, _dt(ev["merged_at"]))

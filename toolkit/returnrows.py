@@ -1,0 +1,351 @@
+"""Rows of a returned workbook: matched to the plan by their hidden key, then validated.
+
+Rows are matched by the key in the hidden 行标识 column (or, when that was cleared,
+by 序号 and name), so inserted, deleted or re-sorted rows are reported, never misread.
+Locked plan columns are compared with the master plan (the plan always wins), and
+every input cell goes through the one normaliser in values.py.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import layout as L
+from . import problems as P
+from . import returncodes as RC
+from .model import GE, Indicator, Plan, Task
+from .quarter import Quarter
+from .returns import IndicatorEntry, QuarterReturns, TaskEntry
+from .returnsheet import Table, header_text
+from .values import (ValueIssue, check_text, compare_key, contact_text, excel_error, format_number,
+                     parse_amount, parse_date, parse_percent, parse_status)
+
+NOT_CUMULATIVE_UNITS = ("%", "‰")  # rates can fall between quarters; only counts must not
+
+
+@dataclass
+class Context:
+    plan: Plan
+    department: str
+    quarter: Quarter
+    file: str
+    check_locked: bool = True
+    previous: QuarterReturns | None = None
+    date1904: bool = False
+    problems: list[P.Problem] = field(default_factory=list)
+
+    def add(self, code: str, table: Table | None = None, cell: str = "", value: object = "", **fields) -> None:
+        sheet = table.grid.name if table else fields.pop("sheet", "")
+        self.problems.append(P.make(code, file=self.file, sheet=sheet, cell=cell, value=value, **fields))
+
+
+def _short(text: object, limit: int = 40) -> str:
+    text = str(text if text is not None else "")
+    return text if len(text) <= limit else text[:limit] + "……"
+
+
+def _input(ctx: Context, table: Table, r: int, header: str):
+    """(value, cell ref, usable) of an input cell after the formula and error checks."""
+    c = table.col(header)
+    if c is None:
+        return None, "", False
+    ref = table.grid.ref(r, c)
+    value, info = table.grid.value(r, c), table.grid.info(r, c)
+    error = (info.error if info else "") or excel_error(value)
+    if error:
+        ctx.add(RC.CELL_ERROR, table, ref, error)
+        return None, ref, False
+    if info and "DISPIMG(" in info.formula.upper():
+        ctx.add(RC.PICTURE_IN_CELL, table, ref, _short(info.formula, 30))
+        return None, ref, False
+    if info and info.formula:
+        if not info.cached:
+            ctx.add(RC.FORMULA_NO_VALUE, table, ref, _formula(info.formula))
+            return None, ref, False
+        ctx.add(RC.FORMULA_CACHED, table, ref, _formula(info.formula))
+    return value, ref, True
+
+
+def _formula(text: str) -> str:
+    text = text[3:] if text.startswith("of:") else text  # OpenDocument's namespace prefix
+    return _short(text if text.startswith("=") else "=" + text, 30)
+
+
+def _require_columns(ctx: Context, table: Table, inputs: tuple[str, ...], locked: tuple[str, ...]) -> bool:
+    ok = True
+    for column in inputs:
+        if table.col(column) is None:
+            ctx.add(RC.COLUMN_MISSING, table, value=column, column=column)
+            ok = False
+    for column in locked:
+        if table.col(column) is None:
+            ctx.add(RC.LOCKED_COLUMN_MISSING, table, value=column, column=column)
+    return ok
+
+
+def match_rows(ctx: Context, table: Table, expected: list[str], known: dict[str, str], derive,
+               inputs: tuple[str, ...]) -> list[tuple[str, int]]:
+    """[(key, row index)] for the rows that belong to the department, in sheet order.
+
+    `expected` are this department's keys in plan order, `known` every plan key -> label,
+    `derive(r)` a key from 序号/name for a row whose key cell was cleared.
+    """
+    key_col = table.col(L.ROW_KEY_HEADER)
+    if key_col is None:
+        ctx.add(RC.KEYS_MISSING, table)
+    input_cols = [c for c in (table.col(h) for h in inputs) if c is not None]
+    wanted, seen, matched = set(expected), {}, []
+    folded = {compare_key(k): k for k in known}
+    for r in range(table.header_row + 1, len(table.grid.rows)):
+        key = compare_key(table.grid.value(r, key_col)) if key_col is not None else ""
+        key = key if not key or key in known else folded.get(key, key)
+        has_input = any(table.grid.value(r, c) is not None for c in input_cols)
+        if not key:
+            key = derive(r) or ""
+            if key and key_col is not None:
+                ctx.add(RC.ROW_KEY_CLEARED, table, table.grid.ref(r, key_col), known.get(key, key))
+            if not key:
+                if has_input:
+                    ctx.add(RC.ROW_EXTRA, table, f"A{r + 1}", row=r + 1)
+                continue
+        where = table.grid.ref(r, key_col) if key_col is not None else f"A{r + 1}"
+        if key in seen:
+            ctx.add(RC.ROW_DUPLICATE, table, where, known.get(key, key), other=seen[key])
+            continue
+        seen[key] = where
+        if key in wanted:
+            matched.append((key, r))
+        elif key in known:
+            ctx.add(RC.ROW_NOT_OWNED, table, where, known[key], department=ctx.department)
+        elif has_input:
+            ctx.add(RC.ROW_UNKNOWN, table, where, key)
+    for key in expected:
+        if key not in seen:
+            ctx.add(RC.ROW_DELETED, table, value=known.get(key, key))
+    order = [k for k in expected if k in dict(matched)]
+    if [k for k, _ in matched] != order:
+        ctx.add(RC.ROWS_REORDERED, table)
+    return matched
+
+
+def check_locked(ctx: Context, table: Table, r: int, expected: list[tuple[str, object]]) -> None:
+    if not ctx.check_locked:
+        return
+    for header, plan_value in expected:
+        c = table.col(header)
+        if c is None:
+            continue
+        found = table.grid.value(r, c)
+        if _same(found, plan_value):
+            continue
+        ctx.add(RC.LOCKED_EDITED, table, table.grid.ref(r, c), _short(compare_key(found), 200),
+                old=_short(_show(plan_value)), new=_short(_show(found)))
+
+
+def _same(found: object, plan_value: object) -> bool:
+    if isinstance(plan_value, float):
+        try:
+            number, _ = parse_amount(found)
+        except ValueIssue:
+            return False
+        return number is not None and abs(number - plan_value) <= 1e-6 * max(1.0, abs(plan_value))
+    return compare_key(found) == compare_key(plan_value)
+
+
+def _show(value: object) -> str:
+    if isinstance(value, float):
+        return format_number(value)
+    return compare_key(value) if value not in (None, "") else "（空白）"
+
+
+def _int(value: object) -> int | None:
+    try:
+        number, _ = parse_amount(value)
+    except ValueIssue:
+        return None
+    return int(number) if number is not None and number.is_integer() else None
+
+
+# ---------------------------------------------------------------- progress sheet
+
+def read_progress(ctx: Context, table: Table) -> list[TaskEntry]:
+    plan, q = ctx.plan, ctx.quarter.q
+    mine = plan.tasks_for(ctx.department)
+    known = {L.task_key(t.no): f"第{t.no}项 {t.name}" for t in plan.tasks}
+    if not _require_columns(ctx, table, L.PROGRESS_INPUTS, L.PROGRESS_LOCKED):
+        return []
+    no_col = table.col(L.P_NO)
+
+    def derive(r: int) -> str | None:
+        no = _int(table.grid.value(r, no_col)) if no_col is not None else None
+        return L.task_key(no) if no is not None and L.task_key(no) in known else None
+
+    roles = {L.task_key(t.no): (t, role) for t, role in mine}
+    entries = []
+    for key, r in match_rows(ctx, table, list(roles), known, derive, L.PROGRESS_INPUTS):
+        task, role = roles[key]
+        check_locked(ctx, table, r, [(L.P_NO, float(task.no)), (L.P_NAME, task.name), (L.P_TARGET, task.target),
+                                     (L.P_ROLE, role), (L.P_MILESTONE, task.milestones[q - 1])])
+        entries.append(_task_entry(ctx, table, r, task, role))
+    return entries
+
+
+def _task_entry(ctx: Context, table: Table, r: int, task: Task, role: str) -> TaskEntry:
+    value, ref, ok = _input(ctx, table, r, L.P_STATUS)
+    status_ref = ref
+    status = ""
+    if ok:
+        try:
+            status = parse_status(value)
+        except ValueIssue:
+            ctx.add(RC.BAD_STATUS, table, ref, _short(value), allowed="、".join(L.STATUSES))
+        if value is None:
+            ctx.add(RC.MISSING_INPUT, table, ref, column=L.P_STATUS)
+    percent = None
+    value, ref, ok = _input(ctx, table, r, L.P_PERCENT)
+    if ok:
+        info = table.grid.info(r, table.col(L.P_PERCENT))
+        try:
+            percent, ambiguous = parse_percent(value, percent_format=bool(info and info.percent))
+            if ambiguous:
+                ctx.add(RC.PERCENT_AMBIGUOUS, table, ref, format_number(percent),
+                        hundred=format_number(percent * 100))
+        except ValueIssue as issue:
+            code = RC.PERCENT_RANGE if issue.reason == "percent-range" else RC.PERCENT_BAD
+            ctx.add(code, table, ref, issue.detail or _short(value))
+        if value is None:
+            ctx.add(RC.MISSING_INPUT, table, ref, column=L.P_PERCENT)
+    texts = {}
+    for header in (L.P_PROGRESS, L.P_ISSUES, L.P_NEXT):
+        texts[header] = _text(ctx, table, r, header, required=header == L.P_PROGRESS)
+    if percent is not None and ((status == "已完成" and percent < 100) or (status == "未启动" and percent > 0)):
+        ctx.add(RC.STATUS_PERCENT, table, ref, format_number(percent), status=status)
+    if status == "滞后" and not texts[L.P_ISSUES]:
+        c = table.col(L.P_ISSUES)
+        ctx.add(RC.LAG_NO_REASON, table, table.grid.ref(r, c) if c is not None else "")
+    return TaskEntry(task.no, ctx.department, role, status, percent, texts[L.P_PROGRESS], texts[L.P_ISSUES],
+                     texts[L.P_NEXT], cell=f"{table.grid.name}!{status_ref}")
+
+
+def _text(ctx: Context, table: Table, r: int, header: str, *, required: bool = False) -> str:
+    value, ref, ok = _input(ctx, table, r, header)
+    if not ok:
+        return ""
+    try:
+        text = check_text(value)
+    except ValueIssue as issue:
+        ctx.add(RC.TEXT_TOO_LONG, table, ref, issue.detail)
+        return ""
+    if required and not text:
+        ctx.add(RC.MISSING_INPUT, table, ref, column=header)
+    return text
+
+
+# ---------------------------------------------------------------- indicator sheet
+
+def read_indicators(ctx: Context, table: Table) -> list[IndicatorEntry]:
+    plan, q = ctx.plan, ctx.quarter.q
+    known = {L.indicator_key(i.task_no, i.name): f"第{i.task_no}项指标“{i.name}”" for i in plan.indicators}
+    mine = {L.indicator_key(i.task_no, i.name): i for i in plan.indicators_for(ctx.department)}
+    if not _require_columns(ctx, table, L.INDICATOR_INPUTS, L.INDICATOR_LOCKED):
+        return []
+    no_col, name_col = table.col(L.I_NO), table.col(L.I_NAME)
+    folded = {compare_key(k): k for k in known}  # names are compared NFKC, without spaces
+
+    def derive(r: int) -> str | None:
+        if no_col is None or name_col is None:
+            return None
+        no, name = _int(table.grid.value(r, no_col)), compare_key(table.grid.value(r, name_col))
+        return folded.get(L.indicator_key(no, name)) if no is not None and name else None
+
+    entries = []
+    for key, r in match_rows(ctx, table, list(mine), known, derive, L.INDICATOR_INPUTS):
+        ind = mine[key]
+        check_locked(ctx, table, r, [(L.I_NO, float(ind.task_no)), (L.I_NAME, ind.name), (L.I_UNIT, ind.unit),
+                                     (L.I_TARGET, float(ind.target)), (L.I_PLANNED, round(ind.planned_at(q), 4))])
+        entries.append(_indicator_entry(ctx, table, r, ind))
+    return entries
+
+
+def _indicator_entry(ctx: Context, table: Table, r: int, ind: Indicator) -> IndicatorEntry:
+    value, ref, ok = _input(ctx, table, r, L.I_VALUE)
+    number = None
+    if ok:
+        info = table.grid.info(r, table.col(L.I_VALUE))
+        try:
+            number, converted = parse_amount(value, ind.unit, percent_format=bool(info and info.percent))
+            if converted:
+                ctx.add(RC.UNIT_CONVERTED, table, ref, _short(value), converted=format_number(number), unit=ind.unit)
+        except ValueIssue as issue:
+            if issue.reason == "wrong-unit":
+                ctx.add(RC.WRONG_UNIT, table, ref, _short(value), typed=issue.detail, unit=ind.unit)
+            elif issue.reason == "negative":
+                ctx.add(RC.NEGATIVE, table, ref, _short(value))
+            else:
+                ctx.add(RC.BAD_NUMBER, table, ref, _short(value), unit=ind.unit)
+        if value is None:
+            ctx.add(RC.MISSING_INPUT, table, ref, column=L.I_VALUE)
+    if number is not None:
+        _check_previous(ctx, table, ref, ind, number)
+    note = _text(ctx, table, r, L.I_NOTE)
+    return IndicatorEntry(ind.task_no, ind.name, ctx.department, number, note, cell=f"{table.grid.name}!{ref}")
+
+
+def _check_previous(ctx: Context, table: Table, ref: str, ind: Indicator, number: float) -> None:
+    if ctx.previous is None or ind.direction != GE or ind.unit.strip() in NOT_CUMULATIVE_UNITS:
+        return
+    before = ctx.previous.indicator_value(ind.task_no, ind.name, ctx.department)
+    if before is not None and before.value is not None and number < before.value - 1e-9:
+        ctx.add(RC.BELOW_PREVIOUS, table, ref, format_number(number), unit=ind.unit,
+                previous=format_number(before.value))
+
+
+# ---------------------------------------------------------------- contact block
+
+def read_contact(ctx: Context, table: Table, positions: dict[str, str]) -> dict[str, str]:
+    """填报人/联系电话/填报日期/审核人: found by label above the header, else by the meta positions."""
+    grid, found = table.grid, {}
+    labels = {header_text(f): f for f in L.CONTACT_FIELDS}
+    for r in range(table.header_row):
+        row = grid.rows[r]
+        for c, v in enumerate(row):
+            name = labels.get(header_text(v).rstrip(":："))
+            if not name or name in found:
+                continue
+            for c2 in range(c + 1, min(c + 6, len(row))):
+                nxt = grid.value(r, c2)
+                if nxt is not None and header_text(nxt).rstrip(":：") in labels:
+                    break
+                if nxt is not None:
+                    found[name] = (r, c2)
+                    break
+            found.setdefault(name, (r, c + 1))
+    for name, where in positions.items():
+        if name in labels.values() and name not in found and "!" in where:
+            sheet, ref = where.split("!", 1)
+            if sheet == grid.name:
+                found[name] = _parse_ref(ref)
+    contact, missing = {}, []
+    for name in L.CONTACT_FIELDS:
+        r, c = found.get(name, (-1, -1))
+        value = grid.value(r, c) if r >= 0 else None
+        text = contact_text(value)
+        if name == "填报日期" and value is not None:
+            try:
+                text = parse_date(value, date1904=ctx.date1904)
+            except ValueIssue:
+                ctx.add(RC.BAD_DATE, table, grid.ref(r, c), _short(value))
+        contact[name] = text
+        if not text:
+            missing.append(name)
+    if missing:
+        ctx.add(RC.MISSING_CONTACT, table, value="、".join(missing))
+    return contact
+
+
+def _parse_ref(ref: str) -> tuple[int, int]:
+    letters = "".join(ch for ch in ref if ch.isalpha()).upper()
+    digits = "".join(ch for ch in ref if ch.isdigit())
+    col = 0
+    for ch in letters:
+        col = col * 26 + ord(ch) - 64
+    return (int(digits) - 1 if digits else -1), col - 1

@@ -1,0 +1,226 @@
+"""The one normaliser for what people type into cells: text, numbers, percents, statuses, dates.
+
+Text keeps its Chinese punctuation (NFC, not NFKC: NFKC would turn `，` into `,` in
+prose that ends up in the briefing); numbers, units and comparisons use NFKC so that
+full-width digits and signs read as typed. Every parser returns a clean value or raises
+ValueIssue with a stable reason; callers turn reasons into Problems with a location.
+"""
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from datetime import date, datetime, timedelta
+
+from .layout import STATUSES
+
+MAX_TEXT = 32767  # Excel's limit for one cell: longer text was not typed in Excel
+EXCEL_ERRORS = ("#DIV/0!", "#N/A", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!",
+                "#SPILL!", "#CALC!", "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#UNKNOWN!")
+MULTIPLIERS = {"": 1.0, "万": 1e4, "亿": 1e8}
+STATUS_ALIASES = {"按序时": "序时推进", "按序时推进": "序时推进", "按序时进度": "序时推进"}
+
+_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")  # Cc and Cs, except \t \n
+_NUMBER = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
+_THOUSANDS = re.compile(r"^[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")
+_AMOUNT = re.compile(r"^(?P<num>[+-]?[0-9.,]*[0-9])(?P<mult>[万亿]?)(?P<rest>.*)$")
+
+
+class ValueIssue(ValueError):
+    """A cell value that cannot be used; `reason` is a short code, `detail` extra text."""
+
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(reason)
+        self.reason = reason
+        self.detail = detail
+
+
+def clean_text(value: object) -> str:
+    """Cell text as meant: `_xHHHH_` decoded, line breaks unified, control characters dropped."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value)
+    if "_x" in text:
+        text = _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub("", text)
+    return unicodedata.normalize("NFC", text).strip()
+
+
+def compare_key(value: object) -> str:
+    """Text reduced for "is this the same plan text": NFKC, no whitespace, numbers as written."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return format_number(float(value))
+    text = unicodedata.normalize("NFKC", clean_text(value))
+    return re.sub(r"\s+", "", text)
+
+
+def format_number(x: float) -> str:
+    """`30.0` -> `30`, `0.1+0.2` -> `0.3`: for messages and hashes."""
+    x = round(x, 9)
+    return str(int(x)) if x.is_integer() else repr(x)
+
+
+def excel_error(value: object) -> str | None:
+    """The error literal if a cached value is an Excel error such as `#DIV/0!`."""
+    if isinstance(value, str) and value.strip().upper() in EXCEL_ERRORS:
+        return value.strip().upper()
+    return None
+
+
+def check_text(value: object) -> str:
+    text = clean_text(value)
+    if len(text) > MAX_TEXT:
+        raise ValueIssue("text-too-long", str(len(text)))
+    return text
+
+
+def _plain_number(text: str) -> float:
+    if _THOUSANDS.match(text) and _THOUSANDS.match(text).end() == len(text):
+        text = text.replace(",", "")
+    if not _NUMBER.match(text):
+        raise ValueIssue("not-a-number")
+    return float(text)
+
+
+def _finite(x: float) -> float:
+    if math.isnan(x) or math.isinf(x):
+        raise ValueIssue("not-a-number")
+    return x
+
+
+def _typed(value: object) -> str:
+    """NFKC text without spaces, for parsing what someone typed."""
+    if isinstance(value, (date, datetime, bool)):
+        raise ValueIssue("not-a-number")
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", clean_text(value)))
+
+
+def split_unit(unit: str) -> tuple[str, str]:
+    """`万平方米` -> (`万`, `平方米`); `万` alone or `%` stay whole."""
+    unit = unicodedata.normalize("NFKC", unit or "").strip()
+    if len(unit) > 1 and unit[0] in "万亿":
+        return unit[0], unit[1:]
+    return "", unit
+
+
+def parse_amount(value: object, unit: str = "", *, percent_format: bool = False) -> tuple[float | None, bool]:
+    """An indicator value >= 0 in the indicator's unit; returns (value, converted).
+
+    Accepts `1,234`, full-width digits, a trailing unit equal to `unit`, and 万/亿 multipliers
+    (`30万平方米` for 平方米). `converted` is True when the typed unit had a different
+    multiplier than `unit` (`7500平方米` for 万平方米) so the caller can say so.
+    """
+    if value is None or (isinstance(value, str) and not clean_text(value)):
+        return None, False
+    if isinstance(value, bool):
+        raise ValueIssue("not-a-number")
+    if isinstance(value, (int, float)):
+        x = _finite(float(value))
+        if percent_format and unicodedata.normalize("NFKC", unit).strip() == "%":
+            x = round(x * 100, 9)
+        converted = False
+    else:
+        x, converted = _amount_text(_typed(value), unit)
+    if x < 0:
+        raise ValueIssue("negative")
+    return x, converted
+
+
+def _amount_text(text: str, unit: str) -> tuple[float, bool]:
+    if not text:
+        raise ValueIssue("not-a-number")
+    m = _AMOUNT.match(text)
+    if not m:
+        raise ValueIssue("not-a-number")
+    number = _finite(_plain_number(m.group("num")))
+    mult, rest = m.group("mult"), m.group("rest")
+    unit_mult, base = split_unit(unit)
+    whole_unit = unicodedata.normalize("NFKC", unit or "").strip()
+    if mult + rest == whole_unit and whole_unit:
+        return number, False  # exactly the indicator's unit, e.g. `3.5万户` for 万户
+    if rest and (rest != base or re.search(r"[0-9.,+-]", rest)):
+        if re.search(r"[0-9]", rest) or re.fullmatch(r"[A-Za-z]+", rest):
+            raise ValueIssue("not-a-number")
+        raise ValueIssue("wrong-unit", mult + rest)
+    if not mult and not rest:
+        return number, False
+    if not mult and not unit_mult:
+        return number, False
+    # A multiplier or base unit differing from the indicator's: convert (30万 for 平方米).
+    value = number * MULTIPLIERS[mult] / MULTIPLIERS[unit_mult]
+    return round(value, 9), mult != unit_mult and bool(unit_mult)
+
+
+def parse_percent(value: object, *, percent_format: bool | None = False) -> tuple[float | None, bool]:
+    """完成进度 on a 0-100 scale; returns (value, ambiguous).
+
+    `85`, `85%`, `８５％` and 0.85 in a percent-formatted cell all give 85. A number between
+    0 and 1 in a General cell is kept as typed but flagged ambiguous (0.85 or 85 %?).
+    """
+    if value is None or (isinstance(value, str) and not clean_text(value)):
+        return None, False
+    if isinstance(value, bool):
+        raise ValueIssue("not-a-number")
+    ambiguous = False
+    if isinstance(value, (int, float)):
+        x = _finite(float(value))
+        if percent_format:
+            x = x * 100
+        elif 0 < x < 1:
+            ambiguous = True
+    else:
+        text = _typed(value)
+        typed_percent = text.endswith("%")
+        x = _finite(_plain_number(text[:-1] if typed_percent else text))
+        ambiguous = not typed_percent and 0 < x < 1
+    x = round(x, 6)
+    if not 0 <= x <= 100:
+        raise ValueIssue("percent-range", format_number(x))
+    return x, ambiguous
+
+
+def parse_status(value: object) -> str:
+    """One of layout.STATUSES ("" when blank); raises ValueIssue("bad-status")."""
+    text = _typed(value) if not isinstance(value, (int, float)) or isinstance(value, bool) else str(value)
+    if not text:
+        return ""
+    if text in STATUSES:
+        return text
+    if text in STATUS_ALIASES:
+        return STATUS_ALIASES[text]
+    raise ValueIssue("bad-status")
+
+
+def parse_date(value: object, *, date1904: bool = False) -> str:
+    """A date as ISO text: a real date, an Excel serial, or `2019.7.3` / `2019年7月3日` text."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        serial = _finite(float(value))
+        if not 1 <= serial < 2958466:
+            raise ValueIssue("bad-date")
+        epoch = date(1904, 1, 1) if date1904 else date(1899, 12, 30)
+        return (epoch + timedelta(days=int(serial))).isoformat()
+    text = _typed(value)
+    m = re.match(r"^(\d{4})[-./年](\d{1,2})[-./月](\d{1,2})日?$", text)
+    if not m:
+        raise ValueIssue("bad-date")
+    try:
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
+    except ValueError:
+        raise ValueIssue("bad-date")
+
+
+def contact_text(value: object) -> str:
+    """A contact cell as text: a phone typed as a number must not read `13800000000.0`."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return clean_text(value)

@@ -1,0 +1,260 @@
+"""What a value reader cannot see, read straight from the workbook's XML.
+
+python-calamine gives cell values only. For a return we also need: sheet names and
+states, the 1904 date flag, macros and external links, and per input cell whether it
+holds a formula, a cached Excel error, or a percent number format. xlsx/xlsm parts are
+read from the zip, ods from content.xml; the embedded identity is identity.py's job.
+Only call this after `safeio.preflight`: parts are then known to be bounded and free of
+DTDs, and expat is additionally told never to expand entities.
+"""
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass, field
+from xml.parsers import expat
+
+_BUILTIN_PERCENT = {9, 10}
+_FORMULA_OR_ERROR = re.compile(rb'<(?:\w+:)?f[\s>/]|\st="e"')
+
+
+@dataclass
+class CellInfo:
+    formula: str = ""  # the formula text, "" for a typed value
+    error: str = ""  # cached Excel error such as #DIV/0!
+    cached: bool = True  # False for a formula saved without a result
+    percent: bool = False  # the cell's number format shows percent
+
+
+@dataclass
+class WorkbookMeta:
+    sheets: list[tuple[str, str]] = field(default_factory=list)  # (name, state) in order
+    date1904: bool = False
+    macros: bool = False
+    external_links: bool = False
+    cells: dict[str, dict[str, CellInfo]] = field(default_factory=dict)  # sheet -> ref -> info
+
+
+def _parser(start=None, end=None, text=None) -> expat.XMLParserType:
+    p = expat.ParserCreate()
+    p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+
+    def refuse(*_):
+        raise ValueError("entity declarations are not allowed")
+    p.EntityDeclHandler = refuse
+    p.StartDoctypeDeclHandler = refuse
+    if start:
+        p.StartElementHandler = start
+    if end:
+        p.EndElementHandler = end
+    if text:
+        p.CharacterDataHandler = text
+    p.buffer_text = True
+    return p
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit(":", 1)[-1]
+
+
+def _attr(attrs: dict, name: str) -> str | None:
+    for key, value in attrs.items():
+        if key == name or key.endswith(":" + name):
+            return value
+    return None
+
+
+def _parse(data: bytes, start=None, end=None, text=None) -> None:
+    _parser(start, end, text).Parse(data, True)
+
+
+def read_meta(data: bytes, kind: str, sheets_of_interest: tuple[str, ...] = ()) -> WorkbookMeta:
+    """Metadata of a checked xlsx/xlsm/ods; cell info only for `sheets_of_interest`."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        if kind == "ods":
+            return _ods_meta(zf, sheets_of_interest)
+        return _xlsx_meta(zf, sheets_of_interest)
+
+
+def _xlsx_meta(zf: zipfile.ZipFile, wanted: tuple[str, ...]) -> WorkbookMeta:
+    names = set(zf.namelist())
+    meta = WorkbookMeta(macros=any(n.lower().endswith("vbaproject.bin") for n in names),
+                        external_links=any(n.startswith("xl/externalLinks/") for n in names))
+    rels = _rels(zf, "xl/_rels/workbook.xml.rels", "xl")
+    sheet_paths: dict[str, str] = {}
+
+    def start(tag, attrs):
+        t = _local(tag)
+        if t == "sheet":
+            sheet_name, state = attrs.get("name", ""), attrs.get("state", "visible")
+            meta.sheets.append((sheet_name, state))
+            sheet_paths[sheet_name] = rels.get(_attr(attrs, "id") or "", "")
+        elif t == "workbookPr":
+            meta.date1904 = attrs.get("date1904", "0").lower() in ("1", "true")
+
+    _parse(zf.read("xl/workbook.xml"), start)
+    percent_styles = _percent_styles(zf.read("xl/styles.xml")) if "xl/styles.xml" in names else set()
+    for sheet_name in wanted:
+        path = sheet_paths.get(sheet_name)
+        if path and path in names:
+            meta.cells[sheet_name] = _xlsx_cells(zf.read(path), percent_styles)
+    return meta
+
+
+def _rels(zf: zipfile.ZipFile, part: str, base: str) -> dict[str, str]:
+    result: dict[str, str] = {}
+    if part not in zf.namelist():
+        return result
+
+    def start(tag, attrs):
+        if _local(tag) == "Relationship":
+            target = attrs.get("Target", "")
+            path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(base, target))
+            result[attrs.get("Id", "")] = path
+
+    _parse(zf.read(part), start)
+    return result
+
+
+def _percent_styles(data: bytes) -> set[int]:
+    """Indexes into cellXfs whose number format displays a percent."""
+    custom: dict[int, str] = {}
+    xfs: list[int] = []
+    stack: list[str] = []
+
+    def start(tag, attrs):
+        t = _local(tag)
+        if t == "numFmt":
+            try:
+                custom[int(attrs.get("numFmtId", "-1"))] = attrs.get("formatCode", "")
+            except ValueError:
+                pass
+        elif t == "xf" and stack and stack[-1] == "cellXfs":
+            try:
+                xfs.append(int(attrs.get("numFmtId", "0")))
+            except ValueError:
+                xfs.append(0)
+        stack.append(t)
+
+    def end(tag):
+        stack.pop()
+
+    _parse(data, start, end)
+
+    def is_percent(fmt_id: int) -> bool:
+        code = re.sub(r'"[^"]*"|\\.', "", custom.get(fmt_id, ""))  # ignore quoted literals
+        return fmt_id in _BUILTIN_PERCENT or "%" in code
+    return {i for i, fmt_id in enumerate(xfs) if is_percent(fmt_id)}
+
+
+def _xlsx_cells(data: bytes, percent_styles: set[int]) -> dict[str, CellInfo]:
+    """Cells that hold a formula, an error or a percent format; plain cells are left out."""
+    cells: dict[str, CellInfo] = {}
+    if not percent_styles and not _FORMULA_OR_ERROR.search(data):
+        return cells  # nothing to record: skip the per-cell parse
+    state: dict = {}
+
+    def start(tag, attrs):
+        t = _local(tag)
+        if t == "c":
+            try:
+                style = int(attrs.get("s", "0"))
+            except ValueError:
+                style = 0
+            state.clear()
+            state.update(ref=attrs.get("r", ""), type=attrs.get("t", "n"), percent=style in percent_styles,
+                         f=None, v=None, field=None)
+        elif t in ("f", "v") and state:
+            state["field"] = t
+            state[t] = state[t] or ""
+
+    def end(tag):
+        t = _local(tag)
+        if t in ("f", "v"):
+            state["field"] = None
+        elif t == "c" and state:
+            formula, value = state["f"], state["v"]
+            if formula is not None or state["type"] == "e" or state["percent"]:
+                cells[state["ref"]] = CellInfo(
+                    formula=(formula or "") if formula is not None else "",
+                    error=(value or "").strip() if state["type"] == "e" else "",
+                    cached=bool(value and value.strip()) or formula is None,
+                    percent=state["percent"])
+                if formula is not None and not cells[state["ref"]].formula:
+                    cells[state["ref"]].formula = "="  # shared-formula member: formula text lives elsewhere
+            state.clear()
+
+    def text(data):
+        if state and state.get("field"):
+            state[state["field"]] += data
+
+    _parse(data, start, end, text)
+    return cells
+
+
+def _ods_meta(zf: zipfile.ZipFile, wanted: tuple[str, ...]) -> WorkbookMeta:
+    names = set(zf.namelist())
+    meta = WorkbookMeta(macros=any(n.startswith("Basic/") or n.startswith("Scripts/") for n in names))
+    _ods_content(zf.read("content.xml"), meta, set(wanted))
+    return meta
+
+
+def _ods_content(data: bytes, meta: WorkbookMeta, wanted: set[str]) -> None:
+    """Sheets and (for wanted sheets) formula/percent/error cells."""
+    pos = {"sheet": None, "row": 0, "col": 0, "rows_rep": 1, "cell": None, "depth": 0}
+    text: list[str] = []
+
+    def start(tag, attrs):
+        if tag == "table:table":
+            name = attrs.get("table:name", "")
+            meta.sheets.append((name, "visible"))
+            pos.update(sheet=name if name in wanted else None, row=0)
+            if pos["sheet"]:
+                meta.cells.setdefault(name, {})
+        elif tag == "table:table-row" and pos["sheet"]:
+            pos.update(col=0, rows_rep=_int(attrs.get("table:number-rows-repeated")))
+        elif tag in ("table:table-cell", "table:covered-table-cell") and pos["sheet"]:
+            rep = _int(attrs.get("table:number-columns-repeated"))
+            formula = attrs.get("table:formula")
+            vtype = attrs.get("office:value-type", "")
+            if formula is not None or vtype == "percentage" or attrs.get("calcext:value-type") == "error":
+                ref = f"{_col_letter(pos['col'])}{pos['row'] + 1}"
+                info = CellInfo(formula=formula or "", percent=vtype == "percentage",
+                                cached=formula is None or bool(vtype))
+                meta.cells[pos["sheet"]][ref] = info
+                pos["cell"] = info if attrs.get("calcext:value-type") == "error" else None
+                text.clear()
+            pos["col"] += rep
+
+    def end(tag):
+        if tag == "table:table-row" and pos["sheet"]:
+            pos["row"] += pos["rows_rep"]
+        elif tag in ("table:table-cell",) and pos["cell"] is not None:
+            pos["cell"].error = "".join(text).strip() or "#ERR"
+            pos["cell"] = None
+        elif tag == "table:table":
+            pos["sheet"] = None
+
+    def chars(data):
+        if pos["cell"] is not None:
+            text.append(data)
+
+    _parse(data, start, end, chars)
+
+
+def _int(value: str | None) -> int:
+    try:
+        return max(1, min(int(value or 1), 1 << 20))
+    except ValueError:
+        return 1
+
+
+def _col_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
