@@ -1,1 +1,84 @@
-"""`plankit demo`."""
+"""`plankit demo`: the whole quarter on the bundled plan, in one command."""
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import click
+
+from ..demo import BUNDLED_PLAN, run_demo
+from ..errors import EXIT_OK, UsageError
+from ..planbook import load_plan
+from ..quarter import parse_quarter
+from . import main
+from .common import Output, handle_errors, json_option
+
+MARKER = ".plankit-demo"
+OUTCOMES = {"accepted": "接收", "duplicate": "重复", "superseded": "已被更正版替代", "rejected": "退回", "skipped": "跳过"}
+
+
+def fresh_folder(path: Path) -> Path:
+    """Empty `path` for the demo; refuse to wipe a folder the demo did not make."""
+    if path.exists() and any(path.iterdir()):
+        if not (path / MARKER).exists():
+            raise UsageError(f"目录 {path} 已存在且不是演示目录，为避免误删，演示不会使用它。",
+                             hint="请用 --out 指定一个新目录。")
+        shutil.rmtree(path)
+    path.mkdir(parents=True, exist_ok=True)
+    (path / MARKER).write_text("plankit demo\n", encoding="utf-8")
+    return path
+
+
+@main.command("demo")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("out/demo"),
+              show_default=True, help="演示目录（每次运行都会清空重建）。")
+@click.option("--quarter", "-q", default="2019Q2", show_default=True, help="演示到哪个季度（至少第二季度）。")
+@click.option("--plan", "plan_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="计划主表（默认：随附的2019年连云港计划）。")
+@click.option("--no-pdf", is_flag=True, help="不生成PDF（没有安装LibreOffice时自动跳过）。")
+@json_option
+@handle_errors
+def demo(out_dir: Path, quarter: str, plan_path: Path | None, no_pdf: bool, as_json: bool) -> None:
+    """用随附的真实计划演示一个完整季度：生成填报表→模拟各部门报回→汇总→汇总表→简报。
+
+    \b
+    示例：
+      plankit demo
+      plankit demo --out /tmp/演示 --quarter 2019Q3
+    模拟的报回包括：两个部门未报送、一个迟报、一个报送更正版、一个改动了计划内容被退回、
+    一个经LibreOffice另存、一个以邮件（.eml）报回。
+    """
+    out = Output(as_json)
+    plan = load_plan(plan_path or BUNDLED_PLAN)
+    q = parse_quarter(quarter, plan.settings.year)
+    if q.q < 2:
+        raise UsageError("演示至少需要到第二季度（第一季度用作“上季度”数据）。", hint="请用 --quarter 2019Q2 或更晚。")
+    folder = fresh_folder(out_dir)
+    out.say(f"演示计划：{plan.settings.title}，目录：{folder}", bold=True)
+    result = run_demo(plan, folder, q, pdf=not no_pdf, progress=out.say)
+    merged = result.merges[q.code]
+    out.say("")
+    out.say(f"{q.label}收件回执：", bold=True)
+    for f in merged.files:
+        first = f.problems[0].message if f.problems else ""
+        out.say(f"  {OUTCOMES.get(f.outcome, f.outcome):<6} {f.department or '（未识别）'}  {f.path}"
+                + (f"\n           {first[:90]}" if first else ""),
+                fg={"rejected": "red", "superseded": "yellow"}.get(f.outcome))
+    out.say(f"未报送：{'、'.join(merged.missing) or '无'}；迟报：{'、'.join(merged.late) or '无'}")
+    counts = result.evaluation.counts
+    out.say("任务状态：" + "，".join(f"{k}{v}项" for k, v in counts.items()))
+    out.say("")
+    out.say("生成的文件：", bold=True)
+    for label, path in (("填报表", result.sheets_dir), ("收件箱（模拟报回）", result.inbox[q.code].parent),
+                        ("收件报告", merged.report_path), ("进展汇总表", result.report), ("简报", result.brief),
+                        ("简报PDF", result.pdf), ("数据库与原件存档", result.store_dir)):
+        if path:
+            out.say(f"  {label}：{path}")
+    if not result.libreoffice:
+        out.say("（未安装LibreOffice：跳过了“经LibreOffice另存”的模拟报回和PDF。）", fg="yellow")
+    out.result({"out": str(folder), "quarter": q.code, "files": [f.to_dict() for f in merged.files],
+                "missing": merged.missing, "late": merged.late, "counts": counts,
+                "report": str(result.report), "brief": str(result.brief),
+                "pdf": str(result.pdf) if result.pdf else None})
+    sys.exit(EXIT_OK)

@@ -1,0 +1,191 @@
+"""Mail out and remind: .eml drafts, a real SMTP server on 127.0.0.1, clear failures."""
+from __future__ import annotations
+
+import email
+import json
+import socket
+from email import policy
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from toolkit import mail as M
+from toolkit.cli import main
+from toolkit.errors import PlankitError
+from toolkit.quarter import Quarter
+
+Q2 = Quarter(2019, 2)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Collect:
+    """aiosmtpd handler that keeps every message it accepts."""
+
+    def __init__(self):
+        self.envelopes = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server():
+    from aiosmtpd.controller import Controller
+    handler = Collect()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, handler
+    controller.stop()
+
+
+@pytest.fixture
+def auth_server(recwarn):
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        ok = (auth_data.login, auth_data.password) in (("clerk", "right"), (b"clerk", b"right"))
+        return AuthResult(success=ok, handled=False)
+
+    handler = Collect()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), authenticator=authenticator,
+                            auth_require_tls=False, auth_required=True)
+    controller.start()
+    yield controller, handler
+    controller.stop()
+
+
+def parse(raw: bytes):
+    return email.message_from_bytes(raw, policy=policy.default)
+
+
+def test_drafts_one_eml_per_department_with_chinese_attachment(plan, tmp_path):
+    items = M.prepare(plan, Q2, tmp_path, departments=["市教育局", "市住建局"])
+    assert [i.department for i, _ in items] == ["市教育局", "市住建局"]
+    item = items[0][0]
+    msg = parse(item.eml.read_bytes())
+    assert msg["To"].addresses[0].addr_spec == plan.department("市教育局").email
+    assert msg["Subject"] == "【请填报】2019年第二季度民生实事进展情况（市教育局，2019年7月10日前报送）"
+    body = msg.get_body(("plain",)).get_content()
+    assert "牵头任务5项" in body and "2019年7月10日前" in body
+    (attachment,) = list(msg.iter_attachments())
+    assert attachment.get_filename() == item.attachment.name
+    assert "市教育局" in attachment.get_filename()
+    assert attachment.get_content() == item.attachment.read_bytes()
+    # The Chinese file name travels RFC 2231-encoded, never raw 8-bit.
+    raw = item.eml.read_bytes()
+    assert b"filename*0*=utf-8''%E5%B8%82%E6%95%99%E8%82%B2%E5%B1%80" in raw
+    assert "市教育局".encode() not in raw
+
+
+def test_sends_to_real_smtp_server_and_logs_only_what_was_accepted(plan, tmp_path, smtp_server):
+    controller, handler = smtp_server
+    items = M.prepare(plan, Q2, tmp_path, departments=["市教育局", "市卫健委"])
+    log = tmp_path / "sent.jsonl"
+    M.send(items, M.SmtpSettings("127.0.0.1", controller.port, "none"), log)
+    assert [i.status for i, _ in items] == ["sent", "sent"]
+    assert len(handler.envelopes) == 2
+    for (item, _), envelope in zip(items, handler.envelopes):
+        received = parse(envelope.content)
+        (attachment,) = list(received.iter_attachments())
+        assert attachment.get_content() == item.attachment.read_bytes()  # byte for byte
+        assert attachment.get_filename() == item.attachment.name
+        assert envelope.rcpt_tos == [item.to]
+    logged = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert [e["department"] for e in logged] == ["市教育局", "市卫健委"]
+
+
+def test_refused_login_is_clear_and_nothing_marked_sent(plan, tmp_path, auth_server):
+    controller, handler = auth_server
+    items = M.prepare(plan, Q2, tmp_path, departments=["市教育局"])
+    log = tmp_path / "sent.jsonl"
+    with pytest.raises(PlankitError) as err:
+        M.send(items, M.SmtpSettings("127.0.0.1", controller.port, "none", "clerk", "wrong"), log)
+    assert "邮件服务器拒绝登录（用户 clerk）：用户名或密码错误。" in str(err.value)
+    assert items[0][0].status == "draft" and not log.exists() and handler.envelopes == []
+    M.send(items, M.SmtpSettings("127.0.0.1", controller.port, "none", "clerk", "right"), log)
+    assert items[0][0].status == "sent" and len(handler.envelopes) == 1
+
+
+def test_bad_server_address_is_clear(plan, tmp_path):
+    items = M.prepare(plan, Q2, tmp_path, departments=["市教育局"])
+    with pytest.raises(PlankitError) as err:
+        M.send(items, M.SmtpSettings("127.0.0.1", free_port(), "none", timeout=5), tmp_path / "log")
+    assert str(err.value).startswith(f"无法连接邮件服务器 127.0.0.1:")
+    assert "连接被拒绝" in str(err.value) and "没有发送任何邮件" in str(err.value)
+    assert items[0][0].status == "draft"
+
+
+def test_department_without_email_is_skipped_and_named(plan, tmp_path, monkeypatch):
+    from dataclasses import replace
+    depts = [replace(d, email="") if d.name == "市教育局" else d for d in plan.departments]
+    monkeypatch.setattr(plan, "departments", depts)
+    items = M.prepare(plan, Q2, tmp_path, departments=["市教育局", "市卫健委"])
+    assert items[0][0].status == "skipped"
+    assert items[0][0].error == "计划主表“部门”表中没有市教育局的邮箱，请补充后重试。"
+    assert items[1][0].eml.exists()
+
+
+def test_cli_mail_drafts_and_json(plan_path, tmp_path):
+    result = CliRunner().invoke(main, ["mail", "--plan", str(plan_path), "-q", "2", "--out", str(tmp_path),
+                                       "--dept", "市教育局", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["sent"] == 0 and len(data["messages"]) == 1
+    assert data["messages"][0]["status"] == "draft" and Path(data["messages"][0]["eml"]).exists()
+
+
+def test_cli_mail_send_needs_host(plan_path, tmp_path, monkeypatch):
+    monkeypatch.delenv("PLANKIT_SMTP_HOST", raising=False)
+    result = CliRunner().invoke(main, ["mail", "--plan", str(plan_path), "-q", "2", "--out", str(tmp_path), "--send"])
+    assert result.exit_code == 2
+    assert "使用 --send 时必须提供 --smtp-host" in result.output
+
+
+def test_cli_mail_unknown_department(plan_path, tmp_path):
+    result = CliRunner().invoke(main, ["mail", "--plan", str(plan_path), "-q", "2", "--out", str(tmp_path),
+                                       "--dept", "市教育厅"])
+    assert result.exit_code == 2
+    assert "错误：计划中没有这些部门：市教育厅。部门名称须与计划主表“部门”表一致。" in result.output
+
+
+def test_cli_mail_send_over_smtp(plan_path, tmp_path, smtp_server):
+    controller, handler = smtp_server
+    result = CliRunner().invoke(main, ["mail", "--plan", str(plan_path), "-q", "2019Q2", "--out", str(tmp_path),
+                                       "--dept", "市教育局", "--dept", "市公安局", "--send",
+                                       "--smtp-host", "127.0.0.1", "--smtp-port", str(controller.port),
+                                       "--smtp-security", "none"])
+    assert result.exit_code == 0, result.output
+    assert "共2封：已发送2，未发送0，失败0，跳过0。" in result.output
+    assert len(handler.envelopes) == 2
+
+
+def test_remind_lists_everyone_before_any_merge(plan, tmp_path):
+    targets = M.remind_targets(plan, Q2, tmp_path)
+    assert set(targets) == set(plan.department_names())
+    assert not any(t["rejected"] for t in targets.values())
+    items = M.prepare(plan, Q2, tmp_path, kind="remind", departments=["市教育局"], extra=targets)
+    msg = parse(items[0][0].eml.read_bytes())
+    assert msg["Subject"].startswith("【提醒】请于2019年7月10日前报送")
+    assert "尚未收到你单位" in msg.get_body(("plain",)).get_content()
+
+
+def test_remind_template_lists_problems_of_a_rejected_return(plan, tmp_path):
+    extra = {"市教育局": {"rejected": True, "problems": ["进展填报!G5：进展状态“完成了”无效。"]}}
+    items = M.prepare(plan, Q2, tmp_path, kind="remind", departments=["市教育局"], extra=extra)
+    body = parse(items[0][0].eml.read_bytes()).get_body(("plain",)).get_content()
+    assert "未能通过审核" in body and "1. 进展填报!G5：进展状态“完成了”无效。" in body
+
+
+def test_template_with_undefined_variable_is_named(tmp_path, plan):
+    (tmp_path / "sheets.subject.j2").write_text("{{ no_such_thing }}", encoding="utf-8")
+    (tmp_path / "sheets.body.j2").write_text("x", encoding="utf-8")
+    with pytest.raises(PlankitError, match="邮件模板 sheets 使用了未定义的变量：'no_such_thing' is undefined"):
+        M.render("sheets", M.base_context(plan, Q2, "市教育局"), tmp_path)
