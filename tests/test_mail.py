@@ -189,3 +189,43 @@ def test_template_with_undefined_variable_is_named(tmp_path, plan):
     (tmp_path / "sheets.body.j2").write_text("x", encoding="utf-8")
     with pytest.raises(PlankitError, match="邮件模板 sheets 使用了未定义的变量：'no_such_thing' is undefined"):
         M.render("sheets", M.base_context(plan, Q2, "市教育局"), tmp_path)
+
+
+def test_all_the_way_round_mail_out_fill_mail_back_merge(plan, tmp_path, smtp_server):
+    """The coordinator mails the sheets, a clerk fills the attachment and replies, merge takes the reply."""
+    from email.message import EmailMessage
+    from email.utils import format_datetime
+    from datetime import datetime
+
+    from toolkit.merge import merge
+    from toolkit.simulate import fill_return
+    from toolkit.store import load_quarter
+
+    controller, handler = smtp_server
+    items = M.prepare(plan, Q2, tmp_path / "out", departments=["市教育局"])
+    M.send(items, M.SmtpSettings("127.0.0.1", controller.port, "none"), tmp_path / "sent.jsonl")
+    received = parse(handler.envelopes[0].content)
+    (attachment,) = list(received.iter_attachments())
+    clerk_copy = tmp_path / "clerk" / attachment.get_filename()
+    clerk_copy.parent.mkdir()
+    clerk_copy.write_bytes(attachment.get_content())
+    fill_return(clerk_copy, fill_all=True, tasks={1: {"完成进度(%)": 55}})
+
+    reply = EmailMessage()
+    reply["From"] = received["To"]
+    reply["To"] = received["From"]
+    reply["Subject"] = "回复：" + received["Subject"]
+    reply["Date"] = format_datetime(datetime(2019, 7, 8, 10, 0).astimezone())
+    reply.set_content("已填好，请查收。")
+    reply.add_attachment(clerk_copy.read_bytes(), maintype="application",
+                         subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                         filename=clerk_copy.name)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "回复.eml").write_bytes(bytes(reply))
+
+    result = merge(plan, Q2, [inbox], tmp_path / "out")
+    assert [(f.path, f.department, f.outcome) for f in result.files] == [(clerk_copy.name, "市教育局", "accepted")]
+    r = load_quarter(tmp_path / "out", plan, Q2).returns["市教育局"]
+    assert r.on_time and "dept01@example.org.cn" in r.sender
+    assert next(e.percent for e in r.tasks if e.task_no == 1) == 55

@@ -45,6 +45,7 @@ class DemoResult:
     out_dir: Path
     sheets_dir: Path | None = None
     store_dir: Path | None = None
+    outbox: Path | None = None
     evaluation: object = None
     inbox: dict[str, Path] = field(default_factory=dict)  # quarter code -> inbox folder
     merges: dict[str, object] = field(default_factory=dict)
@@ -150,6 +151,7 @@ def _as_email(attachment: Path, dept: str, plan: Plan, when: datetime, target: P
 def run_demo(plan: Plan, out_dir: Path, quarter: Quarter, *, pdf: bool = True, progress=print) -> DemoResult:
     """Run the demo cycle up to `quarter` (at least Q2) into `out_dir`; returns where everything is."""
     from .brief import write_brief
+    from .mail import prepare
     from .merge import merge
     from .office import convert, soffice
     from .report import build_report
@@ -165,6 +167,10 @@ def run_demo(plan: Plan, out_dir: Path, quarter: Quarter, *, pdf: bool = True, p
         previous = load_quarter(out_dir, plan, qq.previous) if qq.previous else None
         sheets = {s.department: s.path for s in generate_sheets(plan, qq, out_dir, previous=previous)}
         progress(f"{qq.label}：已生成{len(sheets)}个部门的填报表。")
+        if q == quarter.q:
+            drafts = [item for item, msg in prepare(plan, qq, out_dir) if msg is not None]
+            result.outbox = drafts[0].eml.parent if drafts else None
+            progress(f"{qq.label}：已为{len(drafts)}个部门生成附带填报表的邮件（.eml，可用邮件客户端发送）。")
         inbox = out_dir / "收件箱" / qq.code
         if inbox.exists():
             shutil.rmtree(inbox)

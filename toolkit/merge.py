@@ -159,7 +159,11 @@ class _Merger:
         try:
             parsed = _read(path, self.plan, self.quarter, display_name=sub.filename, previous=self.previous())
         except PlankitError as exc:
-            sub.problems = [P.make(UNREADABLE, file=sub.filename, detail=str(exc))]
+            detail = str(exc)
+            for name in (sub.filename, path.name):  # the Problem names the file already
+                if detail.startswith(f"{name}："):
+                    detail = detail[len(name) + 1:]
+            sub.problems = [P.make(UNREADABLE, file=sub.filename, detail=detail)]
             return
         except Exception as exc:  # a bug in one file's reading must not stop the merge
             sub.problems = [P.make(INTERNAL, file=sub.filename, detail=f"{type(exc).__name__}: {exc}")]

@@ -70,7 +70,7 @@ def demo(out_dir: Path, quarter: str, plan_path: Path | None, no_pdf: bool, as_j
     out.say("任务状态：" + "，".join(f"{k}{v}项" for k, v in counts.items()))
     out.say("")
     out.say("生成的文件：", bold=True)
-    for label, path in (("填报表", result.sheets_dir), ("收件箱（模拟报回）", result.inbox[q.code].parent),
+    for label, path in (("填报表", result.sheets_dir), ("邮件草稿", result.outbox), ("收件箱（模拟报回）", result.inbox[q.code].parent),
                         ("收件报告", merged.report_path), ("进展汇总表", result.report), ("简报", result.brief),
                         ("简报PDF", result.pdf), ("数据库与原件存档", result.store_dir)):
         if path:
