@@ -70,7 +70,7 @@ def test_merge_outcomes_report_and_missing(tmp_path, plan):
     result = merge(plan, Q2, [inbox], tmp_path / "out")
     got = {f.path: (f.department, f.outcome, [p.message for p in f.problems]) for f in result.files}
     assert got["bad.xlsx"] == ("市公安局", "rejected", ["“很多”不是数字"])
-    assert got["broken.xlsx"] == ("", "rejected", ["broken.xlsx：文件不完整或已损坏"])
+    assert got["broken.xlsx"] == ("", "rejected", ["文件不完整或已损坏"])
     assert got["bug.xlsx"] == ("", "rejected", [
         "程序内部错误（RuntimeError: boom），此文件未合并。请把该文件和这段提示发给技术支持，其他文件不受影响。"])
     assert got["q1.xlsx"] == ("市体育局", "rejected", [
