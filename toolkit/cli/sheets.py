@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 from pathlib import Path
 
 import click
@@ -63,7 +64,7 @@ def sheets(plan_path: Path | None, quarter: str, departments: tuple[str, ...], p
         def progress(done: int, total: int, dept: str) -> None:
             if not bars:
                 bars.append(stack.enter_context(click.progressbar(
-                    length=total, label="生成填报表", show_pos=True, file=click.get_text_stream("stderr"))))
+                    length=total, label="生成填报表", show_pos=True, file=sys.stderr)))
             bars[0].update(1)
 
         files = generate_sheets(plan, q, out_dir, names, password=password, previous=previous, progress=progress)
