@@ -118,7 +118,7 @@ def test_bad_server_address_is_clear(plan, tmp_path):
     items = M.prepare(plan, Q2, tmp_path, departments=["市教育局"])
     with pytest.raises(PlankitError) as err:
         M.send(items, M.SmtpSettings("127.0.0.1", free_port(), "none", timeout=5), tmp_path / "log")
-    assert str(err.value).startswith(f"无法连接邮件服务器 127.0.0.1:")
+    assert str(err.value).startswith("无法连接邮件服务器 127.0.0.1:")
     assert "连接被拒绝" in str(err.value) and "没有发送任何邮件" in str(err.value)
     assert items[0][0].status == "draft"
 

@@ -200,7 +200,7 @@ def test_contact_spans_give_labels_room(headers):
 # ---------------------------------------------------------------- last quarter's data
 
 def test_previous_quarter_columns(plan, tmp_path):
-    t1, t2 = plan.tasks_for(EDU)[0][0], plan.tasks_for(EDU)[1][0]
+    t1 = plan.tasks_for(EDU)[0][0]
     ind = plan.indicators_for(EDU)[2]
     ret = Return(EDU, "2019Q1", datetime(2019, 4, 8), True, "0" * 64, "a.xlsx",
                  contact={"填报人": "王五", "联系电话": "0518-1234"},

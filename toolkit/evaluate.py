@@ -29,7 +29,7 @@ Rules where the issue was silent (documented for users in docs/parts/report.md):
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .layout import STATUSES

@@ -10,7 +10,6 @@ into a Report, and only a file that is not a plan at all raises PlanError.
 """
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -20,6 +19,7 @@ from . import problems as P
 from .errors import InputFileError, PlanError
 from .model import (GE, LE, QUARTER_END_NAMES, QUARTER_NAMES, Department, Indicator, Plan,
                     Settings, Task)
+from .values import clean_text  # the one text normaliser, shared with the merge
 from .safeio import ENCRYPTED, XLSM, XLSX, atomic_path, scan_xml_parts, sniff
 
 SETTINGS, TASKS, INDICATORS, DEPARTMENTS = "设置", "任务", "指标", "部门"
@@ -75,19 +75,6 @@ BAD_SETTING = C("plan-bad-setting", P.ERROR, "设置“{key}”的值“{value}�
 MISSING_SETTING = C("plan-missing-setting", P.ERROR, "设置中缺少“{key}”。请在“设置”表中添加一行：项目“{key}”，内容填写{why}。")
 NO_TASKS = C("plan-no-tasks", P.ERROR, "“任务”工作表中没有任何任务。")
 DEPT_DUPLICATE = C("plan-duplicate-department", P.ERROR, "部门“{value}”重复出现。")
-
-
-def clean_text(value: object) -> str:
-    """Cell text as the plan means it: NFC-normalised, `_xHHHH_` artefacts decoded, trimmed."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = str(value)
-    if "_x" in text:
-        text = re.sub(r"_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m.group(1), 16)), text)
-    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
-    return unicodedata.normalize("NFC", text).strip()
 
 
 def split_units(text: str) -> tuple[str, ...]:

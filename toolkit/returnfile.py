@@ -25,7 +25,7 @@ from . import returncodes as RC
 from .errors import InputFileError
 from .model import Plan
 from .quarter import Quarter
-from .returnrows import Context, read_contact, read_indicators, read_progress
+from .returnrows import Context, plan_facts, read_contact, read_indicators, read_progress
 from .returns import IndicatorEntry, QuarterReturns, TaskEntry
 from .returnsheet import Book, Table, above_header_text, locate
 from .safeio import ODS, XLS, XLSM, preflight
@@ -157,7 +157,7 @@ def _read_tables(ctx: Context, progress_found, indicator_found, layout, plan: Pl
         _check_header_department(ctx, progress)
         tasks = read_progress(ctx, progress)
         contact = read_contact(ctx, progress, layout.contact if layout else {})
-    if indicator is not None or plan.indicators_for(ctx.department):
+    if indicator is not None or plan_facts(plan).indicators_for(ctx.department):
         if _found(ctx, indicator_found, L.INDICATOR_SHEET, L.I_NAME):
             indicators = read_indicators(ctx, indicator)
     return tasks, indicators, contact
@@ -218,7 +218,7 @@ def _check_identity(ident: dict, plan: Plan, quarter: Quarter | None, name: str,
     elif ident.get("fingerprint") and ident["fingerprint"] != plan.fingerprint:
         add(RC.OLD_PLAN, ident["fingerprint"])
     dept = ident.get("department", "")
-    if dept not in plan.department_names():
+    if dept not in plan_facts(plan).departments:
         add(RC.UNKNOWN_DEPARTMENT, dept)
     q = _quarter_code(ident.get("quarter", ""))
     if q is None:
@@ -294,7 +294,7 @@ def _task_numbers(progress: Table, plan: Plan) -> set[int]:
 def _check_header_department(ctx: Context, table: Table) -> None:
     """The 填报单位 printed above the table must be the department the file belongs to."""
     unit = re.search(r"填报单位[:：]\s*([^\s　]+)", above_header_text(table))
-    if unit and unit.group(1) != ctx.department and unit.group(1) in ctx.plan.department_names():
+    if unit and unit.group(1) != ctx.department and unit.group(1) in plan_facts(ctx.plan).departments:
         ctx.add(RC.DEPARTMENT_MISMATCH, table, value=unit.group(1), expected=ctx.department)
 
 

@@ -31,6 +31,7 @@ class PlanFacts:
     """
     departments: frozenset[str]
     task_known: dict[str, str]
+    task_folded: dict[str, str]
     indicator_known: dict[str, str]
     indicator_folded: dict[str, str]
     _units: list[tuple[Task, frozenset[str], frozenset[str]]]
@@ -59,7 +60,8 @@ def plan_facts(plan: Plan) -> PlanFacts:
     for ind in plan.indicators:
         owned.setdefault(plan.indicator_owner(ind), []).append(ind)
     indicator_known = {L.indicator_key(i.task_no, i.name): f"第{i.task_no}项指标“{i.name}”" for i in plan.indicators}
-    facts = PlanFacts(frozenset(plan.department_names()), {L.task_key(t.no): f"第{t.no}项 {t.name}" for t in plan.tasks},
+    task_known = {L.task_key(t.no): f"第{t.no}项 {t.name}" for t in plan.tasks}
+    facts = PlanFacts(frozenset(plan.department_names()), task_known, {compare_key(k): k for k in task_known},
                       indicator_known, {compare_key(k): k for k in indicator_known},
                       [(t, frozenset(t.leads), frozenset(t.cos)) for t in plan.tasks], owned)
     _FACTS[:] = [(plan, tuple(plan.tasks), tuple(plan.indicators)), facts]
@@ -127,7 +129,7 @@ def _require_columns(ctx: Context, table: Table, inputs: tuple[str, ...], locked
 
 
 def match_rows(ctx: Context, table: Table, expected: list[str], known: dict[str, str], derive,
-               inputs: tuple[str, ...]) -> list[tuple[str, int]]:
+               inputs: tuple[str, ...], folded: dict[str, str] | None = None) -> list[tuple[str, int]]:
     """[(key, row index)] for the rows that belong to the department, in sheet order.
 
     `expected` are this department's keys in plan order, `known` every plan key -> label,
@@ -138,7 +140,7 @@ def match_rows(ctx: Context, table: Table, expected: list[str], known: dict[str,
         ctx.add(RC.KEYS_MISSING, table)
     input_cols = [c for c in (table.col(h) for h in inputs) if c is not None]
     wanted, seen, matched = set(expected), {}, []
-    folded = {compare_key(k): k for k in known}
+    folded = folded if folded is not None else {compare_key(k): k for k in known}
     for r in range(table.header_row + 1, len(table.grid.rows)):
         key = compare_key(table.grid.value(r, key_col)) if key_col is not None else ""
         key = key if not key or key in known else folded.get(key, key)
@@ -228,7 +230,7 @@ def read_progress(ctx: Context, table: Table) -> list[TaskEntry]:
 
     roles = {L.task_key(t.no): (t, role) for t, role in mine}
     entries = []
-    for key, r in match_rows(ctx, table, list(roles), known, derive, L.PROGRESS_INPUTS):
+    for key, r in match_rows(ctx, table, list(roles), known, derive, L.PROGRESS_INPUTS, facts.task_folded):
         task, role = roles[key]
         check_locked(ctx, table, r, [(L.P_NO, float(task.no)), (L.P_NAME, task.name), (L.P_TARGET, task.target),
                                      (L.P_ROLE, role), (L.P_MILESTONE, task.milestones[q - 1])])
@@ -306,7 +308,7 @@ def read_indicators(ctx: Context, table: Table) -> list[IndicatorEntry]:
         return folded.get(L.indicator_key(no, name)) if no is not None and name else None
 
     entries = []
-    for key, r in match_rows(ctx, table, list(mine), known, derive, L.INDICATOR_INPUTS):
+    for key, r in match_rows(ctx, table, list(mine), known, derive, L.INDICATOR_INPUTS, folded):
         ind = mine[key]
         check_locked(ctx, table, r, [(L.I_NO, float(ind.task_no)), (L.I_NAME, ind.name), (L.I_UNIT, ind.unit),
                                      (L.I_TARGET, float(ind.target)), (L.I_PLANNED, round(ind.planned_at(q), 4))])

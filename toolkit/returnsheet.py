@@ -13,19 +13,10 @@ from dataclasses import dataclass, field
 
 from . import layout as L
 from .values import clean_text
-from .xlsxmeta import CellInfo
+from .xlsxmeta import CellInfo, col_letter
 
 HEADER_SCAN_ROWS = 30  # the header is row 4; allow rows inserted above it
 MAX_SHEETS = 50
-
-
-def col_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def header_text(value: object) -> str:

@@ -232,7 +232,7 @@ def _ods_content(data: bytes, meta: WorkbookMeta, wanted: set[str]) -> None:
             formula = attrs.get("table:formula")
             vtype = attrs.get("office:value-type", "")
             if formula is not None or vtype == "percentage" or attrs.get("calcext:value-type") == "error":
-                ref = f"{_col_letter(pos['col'])}{pos['row'] + 1}"
+                ref = f"{col_letter(pos['col'])}{pos['row'] + 1}"
                 info = CellInfo(formula=formula or "", percent=vtype == "percentage",
                                 cached=formula is None or bool(vtype))
                 meta.cells[pos["sheet"]][ref] = info
@@ -263,7 +263,8 @@ def _int(value: str | None) -> int:
         return 1
 
 
-def _col_letter(index: int) -> str:
+def col_letter(index: int) -> str:
+    """Column letters of a 0-based column index: 0 → A, 26 → AA."""
     letters = ""
     index += 1
     while index:
