@@ -9,6 +9,7 @@ from .model import Plan
 from .quarter import Quarter
 from .returns import QuarterReturns
 from .safeio import atomic_path
+from .xlsxtext import fit_row
 from .errors import UsageError
 from .store import DB_NAME, connect, diff_versions, read_quarter
 from .paths import store_dir
@@ -24,18 +25,22 @@ def write_merge_report(result, plan: Plan, quarter: Quarter, qr: QuarterReturns 
     from .merge import OUTCOME_LABELS
     with atomic_path(target) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS)
-        head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
-        wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+        head = wb.add_format({"bold": True, "font_name": "黑体", "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
+        wrap = wb.add_format({"text_wrap": True, "valign": "top", "font_name": "宋体", "border": 1})
 
         def sheet(name, headers, rows, widths):
             ws = wb.add_worksheet(name)
             ws.write_row(0, 0, headers, head)
             for r, row in enumerate(rows, 1):
-                ws.write_row(r, 0, ["" if v is None else v for v in row], wrap)
+                values = ["" if v is None else v for v in row]
+                ws.write_row(r, 0, values, wrap)
+                ws.set_row(r, fit_row(values, widths))  # LibreOffice does not autofit imported rows
             if not rows:
                 ws.write(1, 0, "（无）")
             ws.set_landscape()
+            ws.set_paper(9)
             ws.fit_to_pages(1, 0)  # printable: all columns on one page width
+            ws.set_footer(f"&L{quarter.label}汇总收件报告 · {name}&C第 &P 页 共 &N 页")
             ws.repeat_rows(0)
             for c, w in enumerate(widths):
                 ws.set_column(c, c, w)
@@ -47,11 +52,11 @@ def write_merge_report(result, plan: Plan, quarter: Quarter, qr: QuarterReturns 
                 len(f.problems) - len(f.errors), f.sender,
                 f.received_at.strftime("%Y-%m-%d %H:%M") if f.received_at else "", f.sha256[:12])
                for n, f in enumerate(result.files, 1)],
-              (6, 36, 40, 16, 18, 6, 6, 24, 17, 14))
+              (5, 30, 24, 13, 12, 5, 5, 20, 16, 13))
         sheet("问题清单", ("文件", "部门", "工作表", "单元格", "值", "代码", "级别", "说明"),
               [(f.path, f.department, p.sheet, p.cell, p.value, p.code, SEVERITY_LABELS.get(p.severity, p.severity),
                 p.message) for f in result.files for p in f.problems],
-              (36, 16, 12, 8, 16, 24, 6, 70))
+              (28, 13, 10, 7, 14, 18, 5, 60))
         deadline = plan.settings.deadline(quarter.q)
         rows = [(d, "未报送", "", deadline.isoformat()) for d in result.missing]
         if qr is not None:

@@ -20,6 +20,7 @@ from .errors import InputFileError, PlanError
 from .model import (GE, LE, QUARTER_END_NAMES, QUARTER_NAMES, Department, Indicator, Plan,
                     Settings, Task)
 from .values import clean_text  # the one text normaliser, shared with the merge
+from .xlsxtext import fit_row
 from .safeio import ENCRYPTED, XLSM, XLSX, atomic_path, scan_xml_parts, sniff
 
 SETTINGS, TASKS, INDICATORS, DEPARTMENTS = "设置", "任务", "指标", "部门"
@@ -381,7 +382,7 @@ def write_plan(plan: Plan, path: Path) -> Path:
                 ws.write_string(0, c, title, head)
                 ws.set_column(c, c, width)
             for r, values in enumerate(rows, start=1):
-                ws.set_row(r, row_height(values, widths))
+                ws.set_row(r, fit_row(values, widths))
                 for c, v in enumerate(values):
                     if v is None or v == "":
                         ws.write_blank(r, c, None, text)
@@ -421,17 +422,6 @@ def write_plan(plan: Plan, path: Path) -> Path:
         wb.set_properties({"title": s.title, "subject": "plankit 计划主表", "company": s.issuer})
         wb.close()
     return path
-
-
-def row_height(values, widths, line_height: float = 14.5) -> float:
-    """Row height (points) that shows wrapped text in full: Excel does not autofit on open."""
-    lines = 1
-    for v, width in zip(values, widths):
-        if isinstance(v, str) and v:
-            # A CJK character takes about two width units of a column.
-            units = sum(2 if ord(ch) > 0x2E80 else 1 for ch in v)
-            lines = max(lines, -(-units // max(int(width) - 1, 1)) + v.count("\n"))
-    return min(409.0, lines * line_height)
 
 
 def _plain(value):

@@ -9,8 +9,9 @@ from datetime import date
 from pathlib import Path
 
 from .model import GE, LE, QUARTER_END_NAMES, QUARTER_NAMES
+from .xlsxtext import fit_row
 from .planbook import (DEPARTMENT_COLUMNS, DEPARTMENTS, EXAMPLE_MARK, INDICATOR_COLUMNS, INDICATORS, SETTING_KEYS,
-                       SETTINGS, SETTINGS_COLUMNS, TASK_COLUMNS, TASKS, row_height)
+                       SETTINGS, SETTINGS_COLUMNS, TASK_COLUMNS, TASKS)
 from .safeio import atomic_path
 
 GUIDE = "填写说明"
@@ -163,7 +164,7 @@ def _table(wb, f, name, columns, widths, helps, examples):
         ws.write_comment(0, c, f"{title}：{helps[title]}", {"x_scale": 2, "y_scale": 1.5})
         ws.set_column(c, c, width)
     for r, values in enumerate(examples, start=1):
-        ws.set_row(r, row_height(values, widths))
+        ws.set_row(r, fit_row(values, widths))
         for c, v in enumerate(values):
             if v is None or v == "":
                 ws.write_blank(r, c, None, f["example"])

@@ -11,10 +11,8 @@ formula, so it stays text even after someone edits the cell in Excel.
 """
 from __future__ import annotations
 
-import math
 import re
 import time
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +27,7 @@ from .model import Plan
 from .paths import quarter_dir
 from .quarter import Quarter
 from .safeio import atomic_path
+from .xlsxtext import text_lines
 
 MAX_CELL_TEXT = 32767  # Excel's limit; the merge rejects longer text, so here it is a bug
 FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -120,19 +119,6 @@ def write_report(ev: QuarterEvaluation, path: Path, trend: list[QuarterEvaluatio
 
 # --- writing machinery ---------------------------------------------------------------------
 
-def text_lines(text: str, width: float) -> int:
-    """Lines `text` wraps to in a column `width` units wide (a CJK character ≈ 1.8 units).
-
-    LibreOffice does not re-measure rows of an imported .xlsx, so heights are set from this.
-    """
-    usable = max(width - 1.0, 1.0)
-    lines = 0
-    for para in str(text).split("\n"):
-        units = sum(1.8 if unicodedata.east_asian_width(ch) in "WF" else 1.0 for ch in para)
-        lines += max(1, math.ceil(units / usable))
-    return lines
-
-
 class Book:
     """A workbook being written: cached formats and checked writes."""
 
@@ -177,7 +163,7 @@ class Book:
         else:
             self._check(ws.write_string(row, col, value, self.fmt(**props)), ws, row, col)
         if width:
-            self.grow(ws, row, text_lines(value, width))
+            self.grow(ws, row, text_lines(value, width, 1.8))
 
     def number(self, ws, row: int, col: int, value: float | None, **props) -> None:
         props.setdefault("align", "right")
@@ -226,7 +212,7 @@ class Book:
         ws.set_row(0, 24)
         self._check(ws.merge_range(1, 0, 1, last, note, self.fmt(border=0, font_size=9)), ws, 1, 0)
         total = sum(w for _, w in headers)
-        ws.set_row(1, round(text_lines(note, total) * 12.5 + 4, 1))
+        ws.set_row(1, round(text_lines(note, total, 1.8) * 12.5 + 4, 1))
         for col, (header, width) in enumerate(headers):
             ws.set_column(col, col, width)
             self.text(ws, 2, col, header, width, font_name=HEADER_FONT, bg_color=HEADER_FILL,

@@ -31,8 +31,9 @@ from .model import Indicator, LE, Plan, Task
 from .quarter import Quarter, parse_quarter
 from .returns import QuarterReturns, Return
 from .safeio import atomic_path
-from .sheetstyle import (WIDTHS, Styles, cn_date, contact_block, header_block, list_source, page_setup, row_height,
-                         text_lines, text_rule, validate, write_text)
+from .sheetstyle import (WIDTHS, Styles, cn_date, contact_block, header_block, list_source, page_setup,
+                         text_rule, validate, write_text)
+from .xlsxtext import row_height, text_lines
 
 WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
                     "in_memory": True}  # no temp files per part: twice as fast for small workbooks

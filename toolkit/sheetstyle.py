@@ -5,8 +5,6 @@ dedupes them anyway, but building dicts per cell is what makes generation slow.
 """
 from __future__ import annotations
 
-import math
-import unicodedata
 from datetime import date
 from itertools import combinations
 
@@ -111,24 +109,6 @@ def contact_spans(widths: list[float], fields: int = len(L.CONTACT_FIELDS)) -> l
         if best_score is None or score > best_score:
             best, best_score = spans, score
     return best  # type: ignore[return-value]
-
-
-def text_lines(text: str, width: float, char_units: float = 2.0) -> int:
-    """How many lines `text` wraps to in a column `width` units wide (CJK ≈ 2 units a character).
-
-    LibreOffice does not re-measure rows of an imported .xlsx, and printed forms need
-    room to write in, so row heights are set from this estimate rather than left to autofit.
-    """
-    usable = max(width - 1.2, 1.0)
-    lines = 0
-    for para in str(text).split("\n"):
-        units = sum(char_units if unicodedata.east_asian_width(ch) in "WF" else char_units * 0.55 for ch in para)
-        lines += max(1, math.ceil(units / usable))
-    return lines
-
-
-def row_height(lines: int, font_pt: float = 10.5) -> float:
-    return round(lines * font_pt * 1.4 + 6, 1)
 
 
 def cn_date(d: date) -> str:
