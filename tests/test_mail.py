@@ -98,6 +98,8 @@ def test_sends_to_real_smtp_server_and_logs_only_what_was_accepted(plan, tmp_pat
         assert attachment.get_content() == item.attachment.read_bytes()  # byte for byte
         assert attachment.get_filename() == item.attachment.name
         assert envelope.rcpt_tos == [item.to]
+        # What the server received is the .eml draft byte for byte (SMTP only changes line endings).
+        assert envelope.original_content.replace(b"\r\n", b"\n") == item.eml.read_bytes()
     logged = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
     assert [e["department"] for e in logged] == ["市教育局", "市卫健委"]
 
