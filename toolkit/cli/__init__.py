@@ -7,9 +7,10 @@ from __future__ import annotations
 import click
 
 from .. import __version__
+from .zh import ChineseGroup
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=ChineseGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="plankit")
 def main() -> None:
     """plankit：按季度跟踪年度计划（民生实事）的Excel工具。
