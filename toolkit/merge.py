@@ -6,7 +6,11 @@ reason. Each file is archived before anything else, then committed in its own tr
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
+import sys
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -89,6 +93,13 @@ def _read(path: Path, plan: Plan, quarter: Quarter, **kw):
     return read_return(path, plan, quarter, **kw)
 
 
+_READ = _read  # tests replace `_read`; a replaced reader always runs in this process
+PARALLEL_MIN = 32  # files in a run before reader processes pay for their start
+READ_AHEAD = 6  # files archived and being read ahead of the one being recorded (bounded memory)
+READERS = 2  # reader processes
+_reader_args: tuple = ()
+
+
 class _Merger:
     def __init__(self, plan: Plan, quarter: Quarter, out_dir: Path, store: Store):
         self.plan, self.quarter, self.out_dir, self.store = plan, quarter, out_dir, store
@@ -102,35 +113,51 @@ class _Merger:
         return self._previous or None
 
     def process(self, item: Item, merged_at: datetime) -> FileOutcome:
+        out, sub, path = self.prepare(item, merged_at)
+        if sub is None:
+            return out
+        return self.finish(out, sub, _read_outcome(path, self.plan, self.quarter, sub.filename, self.previous())
+                           if path is not None else None)
+
+    def prepare(self, item: Item, merged_at: datetime) -> tuple[FileOutcome, Submission | None, Path | None]:
+        """Archive an item; (outcome, None, None) when that settles it, else what is left to read."""
         out = FileOutcome(item.name, item.origin, "", SKIPPED, sender=item.sender,
                           received_at=item.received_at)
         if item.skipped:
             out.problems.append(P.make(SKIPPED_FILE, file=item.name, detail=item.skipped))
-            return out
+            return out, None, None
         if item.error and item.path is None and item.data is None:
             out.outcome = REJECTED  # nothing to archive, e.g. a path that does not exist
             out.problems.append(P.make(CONTAINER, file=item.name, detail=item.error))
-            return out
+            return out, None, None
         try:
             data = item.read()
         except OSError as exc:
             out.outcome = REJECTED
             out.problems.append(P.make(UNREADABLE, file=item.name, detail=f"无法读取：{exc.strerror or exc}"))
-            return out
+            return out, None, None
         # the archive name never takes text from the sender beyond a known extension
         ext = item.ext if item.ext in SPREADSHEETS | CONTAINERS else "bin"
         archived = self.store.archive(data, ext, _provenance(item, self.code, merged_at))
         out.sha256 = archived.sha256
         known = self.store.find(self.code, archived.sha256)
         if known is not None:
-            return self._known(out, known)
+            return self._known(out, known), None, None
         sub = Submission(self.code, archived.sha256, ext, item.name, item.origin, item.received_at,
                          merged_at, sender=item.sender, sent_at=item.sent_at, mtime=item.mtime,
                          error=item.error)
         if item.error:
             sub.problems = [P.make(CONTAINER, file=item.name, detail=item.error)]
-        else:
-            self._read_into(sub, archived.path)
+            return out, sub, None
+        return out, sub, archived.path
+
+    def finish(self, out: FileOutcome, sub: Submission, read) -> FileOutcome:
+        """Record a prepared file given its read outcome (None: nothing was read)."""
+        known = self.store.find(self.code, sub.sha256)  # the same bytes recorded meanwhile in this run
+        if known is not None:
+            return self._known(out, known)
+        if read is not None:
+            _apply_read(sub, read, self.departments, self.code)
         out.department, out.problems = sub.department, list(sub.problems or [])
         sub.accepted = not any(p.severity == ERROR for p in out.problems)
         if not sub.accepted:
@@ -155,36 +182,116 @@ class _Merger:
         out.problems.append(P.make(STILL_REJECTED, file=out.path, detail="；".join(reasons)))
         return out
 
-    def _read_into(self, sub: Submission, path: Path) -> None:
-        try:
-            parsed = _read(path, self.plan, self.quarter, display_name=sub.filename, previous=self.previous())
-        except PlankitError as exc:
-            detail = str(exc)
-            for name in (sub.filename, path.name):  # the Problem names the file already
-                if detail.startswith(f"{name}："):
-                    detail = detail[len(name) + 1:]
-            sub.problems = [P.make(UNREADABLE, file=sub.filename, detail=detail)]
-            return
-        except Exception as exc:  # a bug in one file's reading must not stop the merge
-            sub.problems = [P.make(INTERNAL, file=sub.filename, detail=f"{type(exc).__name__}: {exc}")]
-            return
-        sub.department, sub.content_hash = parsed.department or "", parsed.content_hash or ""
-        sub.identified_by, sub.contact = parsed.identified_by or "", dict(parsed.contact or {})
-        sub.tasks, sub.indicators = list(parsed.tasks), list(parsed.indicators)
-        problems = list(parsed.problems)
-        has_errors = any(p.severity == ERROR for p in problems)
-        if not has_errors and parsed.quarter and parsed.quarter != self.code:
-            problems.append(P.make(WRONG_QUARTER, file=sub.filename, found=parsed.quarter, expected=self.code))
-        elif not has_errors and sub.department not in self.departments:
-            problems.append(P.make(UNKNOWN_DEPT, file=sub.filename, value=sub.department))
-        for p in problems:
-            p.file = p.file or sub.filename
-        sub.problems = problems
+
+def _read_outcome(path: Path, plan: Plan, quarter: Quarter, filename: str, previous):
+    """The parsed return, or the problems that reject it (also run in a reader process)."""
+    try:
+        return _read(path, plan, quarter, display_name=filename, previous=previous)
+    except PlankitError as exc:
+        detail = str(exc)
+        for name in (filename, path.name):  # the Problem names the file already
+            if detail.startswith(f"{name}："):
+                detail = detail[len(name) + 1:]
+        return [P.make(UNREADABLE, file=filename, detail=detail)]
+    except Exception as exc:  # a bug in one file's reading must not stop the merge
+        return [P.make(INTERNAL, file=filename, detail=f"{type(exc).__name__}: {exc}")]
+
+
+def _apply_read(sub: Submission, parsed, departments: set[str], code: str) -> None:
+    if isinstance(parsed, list):
+        sub.problems = parsed
+        return
+    sub.department, sub.content_hash = parsed.department or "", parsed.content_hash or ""
+    sub.identified_by, sub.contact = parsed.identified_by or "", dict(parsed.contact or {})
+    sub.tasks, sub.indicators = list(parsed.tasks), list(parsed.indicators)
+    problems = list(parsed.problems)
+    has_errors = any(p.severity == ERROR for p in problems)
+    if not has_errors and parsed.quarter and parsed.quarter != code:
+        problems.append(P.make(WRONG_QUARTER, file=sub.filename, found=parsed.quarter, expected=code))
+    elif not has_errors and sub.department not in departments:
+        problems.append(P.make(UNKNOWN_DEPT, file=sub.filename, value=sub.department))
+    for p in problems:
+        p.file = p.file or sub.filename
+    sub.problems = problems
 
 
 def _provenance(item: Item, quarter: str, merged_at: datetime) -> dict:
     return {"filename": item.name, "origin": item.origin, "sender": item.sender, "sent_at": item.sent_at,
             "mtime": item.mtime, "quarter": quarter, "archived_at": merged_at}
+
+
+def _init_reader(plan: Plan, quarter: Quarter, previous) -> None:
+    global _reader_args
+    _reader_args = (plan, quarter, previous)
+
+
+def _read_in_reader(path: Path, filename: str):
+    plan, quarter, previous = _reader_args
+    return _read_outcome(path, plan, quarter, filename, previous)
+
+
+class _Readers:
+    """Reading (pure: bytes in, ParsedReturn out) in two processes while this one archives and
+    records in arrival order, one transaction per file as before. Reading is 80% of a merge's
+    time and parallelises; a broken reader process only sends its files back to this process.
+    """
+
+    def __init__(self, merger: _Merger, total: int):
+        self.merger, self.pool = merger, None
+        self.enabled = total >= PARALLEL_MIN and (os.cpu_count() or 1) >= 2 and _read is _READ
+
+    def submit(self, sub: Submission | None, path: Path | None):
+        if sub is None or path is None or not self.enabled:
+            return None
+        m = self.merger
+        try:
+            if self.pool is None:
+                ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+                self.pool = ProcessPoolExecutor(READERS, mp_context=ctx, initializer=_init_reader,
+                                                initargs=(m.plan, m.quarter, m.previous()))
+            return self.pool.submit(_read_in_reader, path, sub.filename)
+        except Exception:  # no processes here (a locked-down PC): read in this process
+            self.enabled = False
+            return None
+
+    def result(self, sub: Submission, path: Path | None, handle):
+        if path is None:
+            return None
+        if isinstance(handle, Future):
+            try:
+                return handle.result()
+            except Exception:  # the reader process died: read this file here
+                self.enabled = False
+        m = self.merger
+        return _read_outcome(path, m.plan, m.quarter, sub.filename, m.previous())
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _merge_items(merger: _Merger, items: list[Item], merged_at: datetime, result: MergeResult, progress) -> None:
+    readers = _Readers(merger, len(items))
+    pending: deque = deque()
+
+    def record_first() -> None:
+        item, out, sub, path, handle = pending.popleft()
+        if sub is not None:
+            out = merger.finish(out, sub, readers.result(sub, path, handle))
+        result.files.append(out)
+        if progress:
+            progress(len(result.files), len(items), item.name)
+
+    try:
+        for item in items:
+            out, sub, path = merger.prepare(item, merged_at)
+            pending.append((item, out, sub, path, readers.submit(sub, path)))
+            while len(pending) > (READ_AHEAD if readers.enabled else 0):
+                record_first()
+        while pending:
+            record_first()
+    finally:
+        readers.close()
 
 
 def merge(plan: Plan, quarter: Quarter, inputs: list[Path], out_dir: Path, *, progress=None,
@@ -206,11 +313,7 @@ def merge(plan: Plan, quarter: Quarter, inputs: list[Path], out_dir: Path, *, pr
                 store.archive(data, item.ext, _provenance(item, quarter.code, merged_at))
 
             items = collect(inputs, exclude=[plan_dir(out_dir, plan)], keep=keep)
-            merger = _Merger(plan, quarter, out_dir, store)
-            for n, item in enumerate(items, 1):
-                result.files.append(merger.process(item, merged_at))
-                if progress:
-                    progress(n, len(items), item.name)
+            _merge_items(_Merger(plan, quarter, out_dir, store), items, merged_at, result, progress)
             if prefer:
                 row = store.prefer(quarter.code, prefer)
                 result.notes.append(f"已按指定采用 {row['department']} 的 {row['filename']}"
@@ -220,7 +323,7 @@ def merge(plan: Plan, quarter: Quarter, inputs: list[Path], out_dir: Path, *, pr
             for f in result.files:
                 if f.outcome == ACCEPTED and f.sha256 not in current:
                     f.outcome = SUPERSEDED
-            qr = store.quarter_returns(plan, quarter)
+            qr = store.quarter_returns(plan, quarter, values=False)  # who and when: all the report needs
         finally:
             store.close()
     if qr is not None:

@@ -41,6 +41,8 @@ class Grid:
         return None
 
     def info(self, r: int, c: int) -> CellInfo | None:
+        if not self.cells:  # the usual case: no formula, error or percent cell on the sheet
+            return None
         return self.cells.get(f"{col_letter(c)}{r + 1}")
 
     @staticmethod

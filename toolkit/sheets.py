@@ -9,6 +9,7 @@ when every one succeeded, so a failure never leaves a half-written set.
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import json
 import os
@@ -27,7 +28,7 @@ from . import layout as L
 from . import paths
 from .errors import OutputLockedError, UsageError
 from .identity import write_identity
-from .model import Indicator, LE, Plan, Task
+from .model import CO, LE, LEAD, Indicator, Plan, Task
 from .quarter import Quarter, parse_quarter
 from .returns import QuarterReturns, Return
 from .safeio import atomic_path
@@ -82,13 +83,14 @@ def generate_sheets(plan: Plan, quarter: Quarter | str, out_dir: Path, departmen
         check_not_locked(target_dir / name)
     generated_at = datetime.now().isoformat(timespec="seconds")
     owners = _indicator_owners(plan)
+    roles = tasks_by_department(plan)
     target_dir.mkdir(parents=True, exist_ok=True)
     staged: list[tuple[Path, GeneratedSheet]] = []
     with tempfile.TemporaryDirectory(prefix=".~plankit-", dir=target_dir) as staging:
         for i, dept in enumerate(names):
             tmp = Path(staging) / f"{i}.xlsx"
             info = write_workbook(tmp, plan, q, dept, owners.get(dept, []), generated_at=generated_at,
-                                  password=password, previous=previous)
+                                  password=password, previous=previous, tasks=roles.get(dept, []))
             staged.append((tmp, GeneratedSheet(dept, target_dir / targets[dept], info["tasks"],
                                                info["indicators"], info["file_id"], _sha256(tmp), generated_at)))
             if progress:
@@ -183,6 +185,22 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def tasks_by_department(plan: Plan) -> dict[str, list[tuple[Task, str]]]:
+    """`plan.tasks_for(d)` for every department in one pass over the tasks.
+
+    tasks_for alone scans every task's units (O(tasks × units) per department), which made
+    generation O(N²) with hundreds of co-owning units (+3 ms per workbook at N=1,000).
+    """
+    result: dict[str, list[tuple[Task, str]]] = {}
+    for task in plan.tasks:
+        for unit in dict.fromkeys(task.leads):
+            result.setdefault(unit, []).append((task, LEAD))
+        for unit in dict.fromkeys(task.cos):
+            if unit not in task.leads:
+                result.setdefault(unit, []).append((task, CO))
+    return result
+
+
 def _indicator_owners(plan: Plan) -> dict[str, list[Indicator]]:
     leads = {t.no: t.lead for t in plan.tasks}
     owners: dict[str, list[Indicator]] = {}
@@ -221,9 +239,12 @@ def _write_manifest(target_dir: Path, plan: Plan, q: Quarter, results: list[Gene
 
 def write_workbook(path: Path, plan: Plan, q: Quarter, dept: str, indicators: list[Indicator], *,
                    generated_at: str, password: str | None = None,
-                   previous: QuarterReturns | None = None) -> dict:
-    """Write one department's workbook to `path` (not atomically: the caller stages it)."""
-    tasks = plan.tasks_for(dept)
+                   previous: QuarterReturns | None = None, tasks: list[tuple[Task, str]] | None = None) -> dict:
+    """Write one department's workbook to `path` (not atomically: the caller stages it).
+
+    :param tasks: `plan.tasks_for(dept)` when the caller already has it (see `tasks_by_department`).
+    """
+    tasks = plan.tasks_for(dept) if tasks is None else tasks
     file_id = uuid.uuid4().hex[:16]
     prev_return = previous.returns.get(dept) if previous is not None else None
     wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
@@ -310,8 +331,12 @@ def _progress_sheet(wb, ctx: _Context, tasks: list[tuple[Task, str]]):
     return letters, rows, contact
 
 
+# The same plan texts recur in every department's workbook: measure each once per run.
+_text_lines = functools.lru_cache(maxsize=8192)(text_lines)
+
+
 def _fit_height(texts: dict[str, str], minimum: int) -> float:
-    lines = max([minimum] + [text_lines(t, WIDTHS[h]) for h, t in texts.items()])
+    lines = max([minimum] + [_text_lines(t, WIDTHS[h]) for h, t in texts.items()])
     return row_height(lines)
 
 
@@ -408,7 +433,7 @@ def _guide_sheet(wb, ctx: _Context, n_tasks: int, n_indicators: int, meta: dict)
     for r, (key, text) in enumerate(items, start=2):
         ws.write_string(r, 0, key, st.guide_key)
         write_text(ws, r, 1, text, st.guide_text)
-        ws.set_row(r, row_height(text_lines(text, GUIDE_WIDTH, char_units=2.3), 12))
+        ws.set_row(r, row_height(_text_lines(text, GUIDE_WIDTH, char_units=2.3), 12))
     r = len(items) + 2
     ws.write_string(r, 0, "图例", st.guide_key)
     ws.write_string(r, 1, "黄色底色的单元格为填写区域", st.guide_sample)

@@ -318,8 +318,8 @@ class Store:
     def diff(self, old_id: int, new_id: int) -> list[Change]:
         return diff_versions(self.conn, old_id, new_id)
 
-    def quarter_returns(self, plan: Plan, quarter: Quarter) -> QuarterReturns | None:
-        return read_quarter(self.conn, plan, quarter)
+    def quarter_returns(self, plan: Plan, quarter: Quarter, *, values: bool = True) -> QuarterReturns | None:
+        return read_quarter(self.conn, plan, quarter, values=values)
 
 
 def _event(s: Submission) -> dict:
@@ -354,7 +354,10 @@ def _problem_text(p: dict) -> str:
     return f"{where}：{p['message']}" if where else p["message"]
 
 
-def read_quarter(conn: sqlite3.Connection, plan: Plan, quarter: Quarter) -> QuarterReturns | None:
+def read_quarter(conn: sqlite3.Connection, plan: Plan, quarter: Quarter, *,
+                 values: bool = True) -> QuarterReturns | None:
+    """What is merged for a quarter; values=False leaves every return's tasks and indicators empty
+    (who returned, when, and the rejections only: memory that does not grow with the values)."""
     code = quarter.code
     subs = conn.execute("SELECT * FROM submissions WHERE quarter=? ORDER BY id", (code,)).fetchall()
     if not subs:
@@ -379,12 +382,12 @@ def read_quarter(conn: sqlite3.Connection, plan: Plan, quarter: Quarter) -> Quar
             sender=s["sender"], contact=json.loads(s["contact"]),
             tasks=[TaskEntry(r["task_no"], r["department"], r["role"] or "", r["status"] or "", r["percent"],
                              r["progress"] or "", r["issues"] or "", r["next_steps"] or "", r["cell"] or "")
-                   for r in conn.execute("SELECT * FROM task_values WHERE submission_id=? ORDER BY rowid",
-                                         (s["id"],))],
+                   for r in (conn.execute("SELECT * FROM task_values WHERE submission_id=? ORDER BY rowid",
+                                          (s["id"],)) if values else ())],
             indicators=[IndicatorEntry(r["task_no"], r["name"], r["department"], r["value"], r["note"] or "",
                                        r["cell"] or "")
-                        for r in conn.execute("SELECT * FROM indicator_values WHERE submission_id=?"
-                                              " ORDER BY rowid", (s["id"],))],
+                        for r in (conn.execute("SELECT * FROM indicator_values WHERE submission_id=?"
+                                               " ORDER BY rowid", (s["id"],)) if values else ())],
             warnings=[_problem_text(p) for p in problems if p.get("severity") != ERROR],
             versions=counts.get(s["department"], 1))
     for s in subs:

@@ -9,6 +9,7 @@ DTDs, and expat is additionally told never to expand entities.
 """
 from __future__ import annotations
 
+import functools
 import io
 import posixpath
 import re
@@ -263,6 +264,7 @@ def _int(value: str | None) -> int:
         return 1
 
 
+@functools.lru_cache(maxsize=1024)
 def col_letter(index: int) -> str:
     """Column letters of a 0-based column index: 0 → A, 26 → AA."""
     letters = ""

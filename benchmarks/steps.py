@@ -1,0 +1,167 @@
+"""The measured steps. Each runs in its own spawned child (measure.in_child).
+
+A plan is passed as a spec, ("synth", units) or ("real", path), and rebuilt in the
+child before the clock starts. Every step returns a dict of figures.
+"""
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+from .measure import Clock, rss_mb
+
+QUARTER = "2019Q2"
+REAL_PLAN = Path(__file__).resolve().parent.parent / "plans" / "lianyungang-2019.xlsx"
+
+
+def load(spec: tuple):
+    """(plan, quarter) for a spec; the fingerprint is computed here, outside any timing."""
+    from toolkit.quarter import parse_quarter
+    kind, arg = spec
+    if kind == "synth":
+        from .synth import synth_plan
+        plan = synth_plan(int(arg))
+    else:
+        from toolkit.planbook import load_plan
+        plan = load_plan(Path(arg))
+    _ = plan.fingerprint
+    return plan, parse_quarter(QUARTER, plan.settings.year)
+
+
+def returns_in(folder: Path) -> list[Path]:
+    return sorted(Path(folder).glob("*.xlsx"))
+
+
+def generate(spec: tuple, out_dir: str) -> dict:
+    """`plankit sheets`: every unit's fill-in workbook (with staging, sha256, manifest)."""
+    from toolkit.sheets import generate_sheets
+    plan, q = load(spec)
+    start = rss_mb()
+    with Clock() as c:
+        written = generate_sheets(plan, q, Path(out_dir))
+    return {"seconds": c.seconds, "files": len(written), "rss_start_mb": round(start, 1),
+            "folder": str(written[0].path.parent) if written else ""}
+
+
+def plain_generate(spec: tuple, out_dir: str) -> dict:
+    """The same cells with plain xlsxwriter (baseline.plain_write)."""
+    from .baseline import plain_write
+    plan, q = load(spec)
+    start = rss_mb()
+    with Clock() as c:
+        files = plain_write(plan, q, Path(out_dir))
+    shutil.rmtree(out_dir, ignore_errors=True)
+    return {"seconds": c.seconds, "files": files, "rss_start_mb": round(start, 1)}
+
+
+def merge(spec: tuple, inbox: str, out_dir: str, profile: str = "", durable: bool = True) -> dict:
+    """`plankit merge` twice on the same inbox: the first run and the idempotent re-run.
+
+    durable=False is a diagnostic only: fsync and SQLite's synchronous writes switched off in
+    this child, to show how much of a merge is the price of surviving a power cut.
+    """
+    from toolkit.merge import merge as run_merge
+    from toolkit.paths import store_dir
+    from toolkit.store import DB_NAME
+    if not durable:
+        _no_sync()
+    plan, q = load(spec)
+    start = rss_mb()
+    profiler = _profiler(profile)
+    with Clock() as first:
+        result = run_merge(plan, q, [Path(inbox)], Path(out_dir))
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(profile)
+    peak_first = _peak()
+    with Clock() as again:
+        rerun = run_merge(plan, q, [Path(inbox)], Path(out_dir))
+    with sqlite3.connect(store_dir(Path(out_dir), plan) / DB_NAME) as conn:
+        task_rows = conn.execute("SELECT COUNT(*) FROM task_values").fetchone()[0]
+        indicator_rows = conn.execute("SELECT COUNT(*) FROM indicator_values").fetchone()[0]
+    return {"seconds": first.seconds, "rerun_seconds": again.seconds, "files": len(result.files),
+            "accepted": result.count("accepted"), "rerun_duplicates": rerun.count("duplicate"),
+            "rejected": [f.path for f in result.files if f.outcome != "accepted"][:5],
+            "task_rows": task_rows, "indicator_rows": indicator_rows,
+            "rss_start_mb": round(start, 1), "peak_rss_mb": round(peak_first, 1),
+            "reader_peak_rss_mb": round(_children_peak(), 1)}
+
+
+def _no_sync() -> None:
+    import os
+
+    from toolkit import store
+    os.fsync = lambda fd: None
+    connect = store.connect
+
+    def fast(db, *, readonly=False):
+        conn = connect(db, readonly=readonly)
+        if not readonly:
+            conn.execute("PRAGMA synchronous=OFF")
+        return conn
+    store.connect = fast
+
+
+def _children_peak() -> float:
+    """Peak RSS of the largest finished child (the merge's reader processes), in MB."""
+    import resource
+    import sys
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024
+
+
+def naive(inbox: str) -> dict:
+    from .baseline import naive_merge
+    files = returns_in(Path(inbox))
+    import openpyxl  # noqa: F401  (imports are not the loop's cost)
+    import pandas  # noqa: F401
+    start = rss_mb()
+    with Clock() as c:
+        counts = naive_merge(files)
+    return {"seconds": c.seconds, "files": len(files), "rss_start_mb": round(start, 1), **counts}
+
+
+def raw(inbox: str) -> dict:
+    from .baseline import raw_read
+    files = returns_in(Path(inbox))
+    start = rss_mb()
+    with Clock() as c:
+        counts = raw_read(files)
+    return {"seconds": c.seconds, "files": len(files), "rss_start_mb": round(start, 1), **counts}
+
+
+def report_and_brief(spec: tuple, out_dir: str) -> dict:
+    """`plankit report` then `plankit brief` (docx with chart, no PDF) from a merged store."""
+    from toolkit.brief import write_brief
+    from toolkit.evaluate import evaluate_quarter
+    from toolkit.paths import quarter_dir
+    from toolkit.report import build_report
+    from toolkit.errors import PlankitError
+    plan, q = load(spec)
+    start = rss_mb()
+    error = ""
+    with Clock() as rep:
+        try:
+            build_report(Path(out_dir), plan, q)
+        except PlankitError as exc:  # a finding, not a crash of the benchmark: recorded in the JSON
+            error = str(exc)
+    with Clock() as brf:
+        ev = evaluate_quarter(Path(out_dir), plan, q)
+        write_brief(ev, quarter_dir(Path(out_dir), plan, q, "brief"))
+    return {"seconds": None if error else rep.seconds, "report_error": error, "brief_seconds": brf.seconds,
+            "rss_start_mb": round(start, 1)}
+
+
+def _peak() -> float:
+    from .measure import peak_rss_mb
+    return peak_rss_mb()
+
+
+def _profiler(path: str):
+    if not path:
+        return None
+    import cProfile
+    profiler = cProfile.Profile()
+    profiler.enable()
+    return profiler

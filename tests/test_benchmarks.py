@@ -1,0 +1,88 @@
+"""The benchmark keeps working: run it at a tiny size and check the JSON's structure (never timings)."""
+from __future__ import annotations
+
+import json
+
+from benchmarks.__main__ import main
+from benchmarks.synth import synth_plan
+
+STEPS = ("generate", "plain_generate", "merge", "merge_rerun", "naive", "raw_read", "report", "brief")
+RATIOS = ("naive_over_merge", "merge_over_raw", "generate_over_plain", "rerun_over_merge")
+
+
+def test_synth_plan_every_unit_co_owns_every_task():
+    plan = synth_plan(7, tasks=10, indicators=30)
+    assert plan.department_names() == [d.name for d in plan.departments]
+    for dept in plan.department_names():
+        assert len(plan.tasks_for(dept)) == 10
+    assert sum(len(plan.indicators_for(d)) for d in plan.department_names()) == 30
+
+
+def test_tiny_run_writes_comparable_json(tmp_path, capsys):
+    assert main(["--size", "3", "--runs", "1", "--no-real", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "naive / merge" in printed and "scaling" in printed
+    doc = json.loads((tmp_path / "latest.json").read_text(encoding="utf-8"))
+    assert {"generated_at", "args", "environment", "sizes", "scaling"} <= set(doc)
+    (size,) = doc["sizes"]
+    assert size["label"] == "N=3" and size["files"] == 3
+    assert size["rows"]["task_rows"] == 300
+    for step in STEPS:
+        assert set(size["steps"][step]["seconds"]) == {"median", "min", "max", "runs"}
+        assert len(size["steps"][step]["seconds"]["runs"]) == 1
+    assert set(RATIOS) <= set(size["ratios"])
+    assert all(isinstance(v, bool) for v in size["goals"].values())
+    assert size["checks"]["all_accepted"] and size["checks"]["rerun_all_duplicates"]
+    assert size["checks"]["same_task_rows"] and size["checks"]["same_indicator_rows"]
+    assert doc["scaling"]["per_size"][0]["units"] == 3
+    # the filled returns are cached: a second run does not refill them
+    assert main(["--size", "3", "--runs", "1", "--no-real", "--no-report", "--out", str(tmp_path)]) == 0
+    assert "filling" not in capsys.readouterr().out
+
+
+def test_merge_with_reader_processes_equals_merge_in_process(tmp_path, monkeypatch):
+    """The performance fix of issue 8 (reading in two processes) changes no outcome or value."""
+    import shutil
+    import sqlite3
+
+    import toolkit.merge as M
+    from toolkit.paths import store_dir
+    from toolkit.quarter import parse_quarter
+    from toolkit.sheets import generate_sheets
+    from toolkit.simulate import fill_return
+    from toolkit.store import DB_NAME
+
+    from benchmarks.synth import answers
+
+    plan = synth_plan(5, tasks=8, indicators=12)
+    q = parse_quarter("2019Q2", plan.settings.year)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for g in generate_sheets(plan, q, tmp_path / "gen"):
+        tasks, inds, contact = answers(plan, g.department, q.q)
+        fill_return(g.path, tasks=tasks, indicators=inds, contact=contact, out=inbox / g.path.name)
+    first = sorted(inbox.glob("*.xlsx"))[0]
+    shutil.copy(first, inbox / "重复发送.xlsx")  # the same bytes twice in one run
+    (inbox / "损坏.xlsx").write_bytes(b"PK\x03\x04 not a workbook")
+
+    def run(out, parallel_min):
+        monkeypatch.setattr(M, "PARALLEL_MIN", parallel_min)
+        result = M.merge(plan, q, [inbox], out)
+        with sqlite3.connect(store_dir(out, plan) / DB_NAME) as conn:
+            rows = sorted(conn.execute("SELECT task_no, department, status, percent, progress, cell FROM task_values"))
+        return [(f.path, f.department, f.outcome, [p.code for p in f.problems]) for f in result.files], rows
+
+    pools = []
+
+    class Recorded(M.ProcessPoolExecutor):
+        def __init__(self, *a, **kw):
+            pools.append(self)
+            super().__init__(*a, **kw)
+
+    monkeypatch.setattr(M, "ProcessPoolExecutor", Recorded)
+    in_process = run(tmp_path / "a", 10_000)
+    assert not pools
+    with_readers = run(tmp_path / "b", 1)
+    assert len(pools) == 1
+    assert with_readers == in_process
+    assert [o for _, _, o, _ in in_process[0]].count("accepted") == 5
