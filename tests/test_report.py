@@ -6,6 +6,8 @@ import re
 import subprocess
 import zipfile
 
+from datetime import datetime
+
 import openpyxl
 import pytest
 from click.testing import CliRunner
@@ -18,7 +20,7 @@ from toolkit.reportsheets import GAP
 from toolkit.report import Book, ReportError, report_filename, write_report
 
 Q1, Q2 = Quarter(2019, 1), Quarter(2019, 2)
-SHEETS = ["总览", "任务进展", "指标完成", "滞后事项", "报送情况", "季度趋势"]
+SHEETS = ["总览", "任务进展", "指标完成", "滞后事项", "报送情况", "季度趋势", "配合单位报送"]
 HEADER = 3  # 1-based header row of the data sheets
 # openpyxl drops the data-bar extension it cannot read; irrelevant to what is checked here.
 pytestmark = pytest.mark.filterwarnings("ignore:.*extension is not supported:UserWarning")
@@ -230,3 +232,30 @@ def test_pdf_render_reads_in_print(realistic, tmp_path, soffice_available):
     assert "任务进　2019年第二季度民生实事进展汇总" not in text  # footer starts with the sheet name
     assert re.search(r"任务进展\s+2019年第二季度民生实事进展汇总", text)
     assert "滞后" in text and "红灯" in text  # status and light are words, not only colours
+
+
+def test_many_co_units_are_summarised_and_listed_on_their_own_sheet(plan, tmp_path):
+    """A provincial plan's task can have hundreds of co-units: the cell stays within Excel's limit."""
+    from dataclasses import replace
+
+    from toolkit.evaluate import evaluate
+    from toolkit.model import Department
+    from toolkit.report import write_report
+    from toolkit.returns import QuarterReturns, Return, TaskEntry
+
+    units = tuple(f"第{i}县" for i in range(300))
+    task = replace(plan.tasks[1], cos=units)  # task 2 has a single lead unit
+    big = replace(plan, tasks=[task], indicators=[], departments=[*plan.departments, *(Department(u) for u in units)])
+    long_text = "按计划推进各项工作，" * 40
+    returns = {u: Return(u, "2019Q2", datetime(2019, 7, 5), True, "0" * 64, f"{u}.xlsx",
+                         tasks=[TaskEntry(task.no, u, "配合", "序时推进", 50, long_text,
+                                          "资金未到位" if i % 50 == 0 else "无")])
+               for i, u in enumerate(units[:280])}
+    ev = evaluate(big, Q2, QuarterReturns("2019Q2", big.department_names(), returns))
+    path = write_report(ev, tmp_path / "big.xlsx")
+    wb = openpyxl.load_workbook(path)
+    cell = wb["任务进展"].cell(4, column(wb["任务进展"], "配合单位报送") + 1).value
+    assert cell.startswith("配合单位300个：已报送280个，其中反映问题6个；未报送20个。明细见“配合单位报送”工作表。")
+    assert len(cell) < 32767
+    detail = wb["配合单位报送"]
+    assert detail.max_row - 3 == 300

@@ -93,6 +93,7 @@ def write_report(ev: QuarterEvaluation, path: Path, trend: list[QuarterEvaluatio
                  *, generated_at: datetime | None = None) -> Path:
     """Write the six-sheet workbook for an evaluation to `path` (atomically)."""
     from . import reportsheets as S
+    from .reportco import co_units
 
     trend = trend if trend is not None else [ev]
     generated_at = generated_at or datetime.now()
@@ -107,6 +108,7 @@ def write_report(ev: QuarterEvaluation, path: Path, trend: list[QuarterEvaluatio
             S.lagging(book)
             S.submissions(book)
             S.trend(book, trend)
+            co_units(book)
         except BaseException:
             wb.close()  # release the temp file; atomic_path removes it
             raise

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from .evaluate import (BEHIND, GREEN, LIGHT_NAMES, NONE, RED, STATUSES_EVAL, TOLERANCE, YELLOW,
-                       QuarterEvaluation, TaskResult, has_issue)
+                       QuarterEvaluation)
 from .model import LE, QUARTER_END_NAMES
+from .reportco import co_notes
 from .report import HEADER_FILL, HEADER_FONT, STATUS_CHART_COLORS, TITLE_FONT, Book
 
 OVERVIEW, TASKS, INDICATORS, LAGGING, SUBMISSIONS, TREND = (
@@ -191,20 +192,6 @@ def _lagging_chart(book: Book, ws, first_row: int, last_row: int) -> None:
 
 # --- 任务进展 --------------------------------------------------------------------------------
 
-def _co_notes(ev: QuarterEvaluation, t: TaskResult) -> str:
-    lines = []
-    for e in t.co_entries:
-        text = f"{e.department}（{e.status or '未填状态'}）：{e.progress.strip() or '未填进展'}"
-        if has_issue(e.issues):
-            text += f"；问题：{e.issues.strip()}"
-        lines.append(text)
-    reported = {e.department for e in t.co_entries}
-    for unit in t.task.units:
-        if unit != (t.lead_entry.department if t.lead_entry else t.task.lead) and unit not in reported:
-            lines.append(f"{unit}：{'未报送' if unit not in ev.returns.returns else '未填写本任务'}")
-    return "\n".join(lines)
-
-
 TASK_HEADERS = [("序号", 4.5), ("任务名称", 11), ("领域", 6.5), ("牵头单位", 9),
                 ("本季度序时进度安排", 26), ("进展状态", 7.5), ("预警", 5.5), ("完成进度", 7.5),
                 ("序时进度", 7.5), (GAP, 8.5), ("判定依据", 12), ("自报状态", 7.5),
@@ -233,7 +220,7 @@ def tasks(book: Book) -> None:
         book.text(ws, row, 12, lead.progress if lead else "", w[12])
         book.text(ws, row, 13, lead.issues if lead else "", w[13])
         book.text(ws, row, 14, lead.next_steps if lead else "", w[14])
-        book.text(ws, row, 15, _co_notes(ev, t), w[15])
+        book.text(ws, row, 15, co_notes(ev, t), w[15])
         book.text(ws, row, 16, "\n".join(t.flags), w[16], font_color="#9C0006" if t.flags else None)
         row += 1
     book.finish(ws, row - 1, len(TASK_HEADERS) - 1)
@@ -340,12 +327,16 @@ def submissions(book: Book) -> None:
     rejected: dict[str, list] = {}
     for rej in r.rejections:
         rejected.setdefault(rej.department, []).append(rej)
+    roles: dict[str, list[int]] = {}  # one pass over the plan: tasks_for per unit is O(units × tasks)
+    for task in ev.plan.tasks:
+        for unit in task.units:
+            roles.setdefault(unit, [0, 0])[0 if task.role_of(unit) == "牵头" else 1] += 1
     for dept in departments + ([""] if "" in rejected else []):
         got = r.returns.get(dept)
-        roles = ev.plan.tasks_for(dept) if dept else []
+        lead_count, co_count = roles.get(dept, [0, 0])
         book.text(ws, row, 0, dept or "（无法识别单位的文件）", w[0])
-        book.number(ws, row, 1, sum(1 for _, role in roles if role == "牵头"), num_format="0", align="center")
-        book.number(ws, row, 2, sum(1 for _, role in roles if role == "配合"), num_format="0", align="center")
+        book.number(ws, row, 1, lead_count, num_format="0", align="center")
+        book.number(ws, row, 2, co_count, num_format="0", align="center")
         if got:
             state, light = ("按时报送", GREEN) if got.on_time else ("逾期报送", YELLOW)
         else:
