@@ -91,7 +91,7 @@ def build_report(out_dir: Path, plan: Plan, quarter: Quarter, *,
 
 def write_report(ev: QuarterEvaluation, path: Path, trend: list[QuarterEvaluation | None] | None = None,
                  *, generated_at: datetime | None = None) -> Path:
-    """Write the six-sheet workbook for an evaluation to `path` (atomically)."""
+    """Write the report workbook (six sheets plus the co-unit detail) to `path` (atomically)."""
     from . import reportsheets as S
     from .reportco import co_units
 
