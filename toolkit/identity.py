@@ -15,6 +15,7 @@ The META_SHEET also holds what a reader needs when a clerk moved things about:
 """
 from __future__ import annotations
 
+import io
 import json
 import posixpath
 import re
@@ -154,6 +155,8 @@ def identity_from_workbook(wb) -> tuple[dict[str, str] | None, str]:
 
 def _text(value) -> str:
     """A store value as text: 3.0 -> "3", None -> ""."""
+    if type(value) is str:  # the usual case, first
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -231,13 +234,52 @@ def _from_defined_name(text: str | None) -> dict[str, str] | None:
 
 # ---------------------------------------------------------------- xlsx from raw XML
 
-def _xlsx_sources(path: Path) -> tuple[dict, list[list], dict[str, str]]:
-    """(custom properties, META_SHEET rows, defined names) straight from the zip."""
+def read_identity_checked(data: bytes, parts: dict[str, bytes], meta_rows: list[list] | None):
+    """read_identity_all for an xlsx/xlsm that passed safeio.preflight(keep_parts=True): the
+    XML parts come from `parts` (inflated and checked once), and the META_SHEET rows the caller
+    read with calamine (`meta_rows`, None if cut short) are used when equivalent."""
+    result: dict[str, dict[str, str] | None] = dict.fromkeys(STORES)
+    props, rows, names = _xlsx_sources(Path("checked.xlsx"), zipfile.ZipFile(io.BytesIO(data)), parts, meta_rows)
+    result[PROPERTIES] = _from_properties(props)
+    result[META_SHEET_STORE] = _from_meta_rows(rows)
+    result[DEFINED_NAME] = _from_defined_name(names.get(L.IDENTITY_NAME))
+    return result
+
+
+_ERROR_CELL = re.compile(rb"""\st\s*=\s*["']e["']""")
+
+
+def _same_as_xml(rows: list[list], sheet: bytes | None, strings: bytes | None) -> bool:
+    """Whether calamine's META_SHEET rows give the identity `_sheet_rows` reads from this XML.
+
+    calamine decodes `_xHHHH_`, keeps a raw carriage return, shows an error cell as "" and
+    types numbers, booleans and dates; `_sheet_rows` does none of that. So: no escape,
+    phonetic run, CR or error cell in the parts, and every identity value plain text.
+    """
+    if sheet is None or _ERROR_CELL.search(sheet) or any(
+            m in part for part in (sheet, strings or b"") for m in (b"_x", b"rPh", b"\r")):
+        return False
+    for row in rows:
+        if row and isinstance(row[0], str) and row[0].strip() in L.META_KEYS and len(row) > 1:
+            value = row[1]
+            if value is not None and not (isinstance(value, str) and value.isprintable() and "_x" not in value):
+                return False
+    return True
+
+
+def _xlsx_sources(path: Path, zf: zipfile.ZipFile | None = None, parts: dict[str, bytes] | None = None,
+                  meta_rows: list[list] | None = None) -> tuple[dict, list[list], dict[str, str]]:
+    """(custom properties, META_SHEET rows, defined names) straight from the zip.
+
+    With `parts`, a part preflight already inflated is taken from it; with `meta_rows`,
+    the META_SHEET and the shared strings are not parsed at all.
+    """
     try:
-        with zipfile.ZipFile(path) as zf:
+        with zf or zipfile.ZipFile(path) as zf:
             check_zip_limits(path, zf.infolist())
             names = set(zf.namelist())
-            read = lambda part: zf.read(part) if part in names else None  # noqa: E731
+            parts = parts or {}
+            read = lambda part: parts.get(part) or zf.read(part) if part in names else None  # noqa: E731
             props = _custom_properties(read("docProps/custom.xml"))
             workbook = _xml(read("xl/workbook.xml"))
             if workbook is None:
@@ -247,7 +289,11 @@ def _xlsx_sources(path: Path) -> tuple[dict, list[list], dict[str, str]]:
             sheet_part = _sheet_part(workbook, _xml(read("xl/_rels/workbook.xml.rels")), L.META_SHEET)
             rows: list[list] = []
             if sheet_part and sheet_part in names:
-                rows = _sheet_rows(_xml(read(sheet_part)), _shared_strings(read("xl/sharedStrings.xml")))
+                strings = read("xl/sharedStrings.xml")
+                if meta_rows is not None and _same_as_xml(meta_rows, parts.get(sheet_part), strings):
+                    rows = meta_rows  # no second parse of the sheet and of every shared string
+                else:
+                    rows = _sheet_rows(_xml(read(sheet_part)), _shared_strings(strings))
             return props, rows, defined
     except (zipfile.BadZipFile, KeyError, RuntimeError, ValueError, ET.ParseError):
         return {}, [], {}

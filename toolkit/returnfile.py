@@ -28,7 +28,7 @@ from .quarter import Quarter
 from .returnrows import Context, plan_facts, read_contact, read_indicators, read_progress
 from .returns import IndicatorEntry, QuarterReturns, TaskEntry
 from .returnsheet import Book, Table, above_header_text, locate
-from .safeio import ODS, XLS, XLSM, preflight
+from .safeio import ODS, XLS, XLSM, XLSX, preflight
 from .values import format_number
 from .xlsxmeta import WorkbookMeta, read_meta
 
@@ -92,7 +92,7 @@ def read_return(path: Path, plan: Plan, quarter: Quarter | None = None, *, displ
     name = display_name or path.name
     try:
         checked = preflight(path, name=name, max_bytes=MAX_RETURN_BYTES, max_part_bytes=MAX_PART_BYTES,
-                            max_rows=MAX_SHEET_ROWS)
+                            max_rows=MAX_SHEET_ROWS, keep_parts=True)
     except InputFileError as exc:
         raise ReturnFileError(exc.message, hint=exc.hint)
     try:
@@ -112,8 +112,9 @@ def read_return(path: Path, plan: Plan, quarter: Quarter | None = None, *, displ
 def _read(path, name, checked, book: Book, plan, quarter, previous) -> ParsedReturn:
     problems: list[P.Problem] = []
     meta_name = book.find_name(L.META_SHEET)
-    layout = ID.parse_meta_rows([r[:3] for r in book.grid(meta_name).rows]) if meta_name else None
-    found = _identities(path, checked)
+    meta_rows = [r[:3] for r in book.grid(meta_name).rows] if meta_name else []
+    layout = ID.parse_meta_rows(meta_rows) if meta_name else None
+    found = _identities(path, checked, meta_rows if not (meta_name and book.grid(meta_name).truncated) else None)
     roles = layout.sheets if layout else {}
     progress, renamed_p, headless_p = locate(book, [roles.get("progress", ""), L.PROGRESS_SHEET], PROGRESS_HEADERS,
                                              set())
@@ -130,7 +131,7 @@ def _read(path, name, checked, book: Book, plan, quarter, previous) -> ParsedRet
         meta = WorkbookMeta()
     else:
         wanted = tuple(t.grid.name for t in (progress, indicator) if t)
-        meta = read_meta(checked.data, checked.kind, wanted)
+        meta = read_meta(checked.data, checked.kind, wanted, checked.parts)
         for t in (progress, indicator):
             if t:
                 t.grid.cells = meta.cells.get(t.grid.name, {})
@@ -179,9 +180,16 @@ def _found(ctx: Context, found, expected: str, column: str) -> bool:
 
 # ---------------------------------------------------------------- identity
 
-def _identities(path: Path, checked) -> dict:
-    """The identity as found in each store, read by identity.py from the checked bytes."""
+def _identities(path: Path, checked, meta_rows: list[list] | None) -> dict:
+    """The identity as found in each store, read by identity.py from the checked bytes.
+
+    For xlsx/xlsm the parts preflight inflated are reused, and the META_SHEET rows calamine
+    already read (`meta_rows`; None when truncated) replace identity.py's XML parse of that
+    sheet and of the shared strings whenever identity.py finds the two readings equivalent.
+    """
     try:
+        if checked.kind in (XLSX, XLSM) and checked.parts is not None:
+            return ID.read_identity_checked(checked.data, checked.parts, meta_rows)
         if not checked.decrypted:
             return ID.read_identity_all(path)
         suffix = {XLS: ".xls", ODS: ".ods"}.get(checked.kind, ".xlsx")

@@ -94,9 +94,11 @@ def _input(ctx: Context, table: Table, r: int, header: str):
     c = table.col(header)
     if c is None:
         return None, "", False
-    ref = table.grid.ref(r, c)
-    value, info = table.grid.value(r, c), table.grid.info(r, c)
-    error = (info.error if info else "") or excel_error(value)
+    grid = table.grid
+    ref = grid.ref(r, c)
+    value = grid.value(r, c)
+    info = grid.info(r, c) if grid.cells else None  # usually no formula/error/percent cell at all
+    error = (info.error if info else "") or (excel_error(value) if type(value) is not str or "#" in value else None)
     if error:
         ctx.add(RC.CELL_ERROR, table, ref, error)
         return None, ref, False
@@ -142,8 +144,12 @@ def match_rows(ctx: Context, table: Table, expected: list[str], known: dict[str,
     wanted, seen, matched = set(expected), {}, []
     folded = folded if folded is not None else {compare_key(k): k for k in known}
     for r in range(table.header_row + 1, len(table.grid.rows)):
-        key = compare_key(table.grid.value(r, key_col)) if key_col is not None else ""
-        key = key if not key or key in known else folded.get(key, key)
+        raw = table.grid.value(r, key_col) if key_col is not None else None
+        if type(raw) is str and folded.get(raw) == raw:
+            key = raw  # an untouched key: folded[compare_key(raw)] is raw, so the slow path gives raw
+        else:
+            key = compare_key(raw) if key_col is not None else ""
+            key = key if not key or key in known else folded.get(key, key)
         has_input = any(table.grid.value(r, c) is not None for c in input_cols)
         if not key:
             key = derive(r) or ""
@@ -167,7 +173,8 @@ def match_rows(ctx: Context, table: Table, expected: list[str], known: dict[str,
     for key in expected:
         if key not in seen:
             ctx.add(RC.ROW_DELETED, table, value=known.get(key, key))
-    order = [k for k in expected if k in dict(matched)]
+    matched_keys = dict(matched)  # once, not once per expected key (was O(rows²))
+    order = [k for k in expected if k in matched_keys]
     if [k for k, _ in matched] != order:
         ctx.add(RC.ROWS_REORDERED, table)
     return matched

@@ -45,6 +45,8 @@ def clean_text(value: object) -> str:
     text = str(value)
     if "_x" in text:
         text = _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+    elif text.isprintable():  # the usual cell: no \r and nothing _CONTROL matches (Cc and Cs are unprintable)
+        return unicodedata.normalize("NFC", text).strip()
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROL.sub("", text)
     return unicodedata.normalize("NFC", text).strip()
