@@ -1,6 +1,6 @@
 """A synthetic province- or national-scale plan, and the answers its units return.
 
-Shape (see docs/parts/benchmarks.README.md):
+Shape (see docs/ENGINEERING.md (benchmarks)):
   * `tasks` tasks (default 100), each led by one unit (round robin) and co-owned by every
     other unit, so every unit's fill-in workbook has one progress row per task;
   * `indicators` indicators (default 300, three per task). The plan model gives each

@@ -4,7 +4,7 @@
     python templates/build_templates.py --fonts gb2312  # 仿宋_GB2312, 楷体_GB2312 names
 
 Writes templates/briefing.docx (the quarterly 简报) and templates/dept_notice.docx (the
-督办 notice). The jinja2 tags (docxtpl syntax) are documented in docs/parts/brief.md.
+督办 notice). The jinja2 tags (docxtpl syntax) are documented in docs/用户手册.md (模板维护人员).
 Layout follows GB/T 9704-2012: A4, margins 37/35/28/26 mm, body 仿宋 16 pt on 22 lines,
 title 小标宋 22 pt, headings 黑体 / 楷体, page numbers "— 1 —" (odd right, even left).
 Every run sets all four rFonts slots so Word, WPS and LibreOffice pick the Chinese font.

@@ -370,11 +370,11 @@ def test_shared_problem_lists_at_most_eight_tasks(made):
 
 
 def test_every_template_variable_is_documented(ev):
-    doc = (ROOT / "docs" / "parts" / "brief.md").read_text("utf-8")
+    doc = (ROOT / "docs" / "用户手册.md").read_text("utf-8")
     ctx = B.briefing_context(ev, on=ON)
     notice = next(iter(B.notice_contexts(ev, ctx).values()))
     for key in [*ctx, *notice, "chart"]:
-        assert f"`{key}`" in doc, f"template variable {key} is missing from docs/parts/brief.md"
+        assert f"`{key}`" in doc, f"template variable {key} is missing from docs/用户手册.md"
     for key in [*ctx["lagging"][0], *ctx["tasks"][0], *ctx["domains"][0]]:
         assert f"`{key}`" in doc or f"`{key}.*`" in doc or f"`counts.{key}`" in doc, key
 

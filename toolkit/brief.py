@@ -1,7 +1,7 @@
 """The quarterly briefing pack: template context from a QuarterEvaluation, then .docx/.pdf.
 
 `briefing_context(ev, ...)` turns the evaluation into plain dicts and strings (every
-variable a template author can use is listed in docs/parts/brief.md);
+variable a template author can use is listed in docs/用户手册.md, 模板维护人员);
 `write_brief(ev, out_dir, ...)` renders templates/briefing.docx (and, on request, one
 督办 notice per lead unit with lagging tasks from templates/dept_notice.docx) through
 toolkit.docrender, and converts to PDF with LibreOffice when asked.
@@ -186,7 +186,7 @@ def _problems(ev: QuarterEvaluation) -> list[dict]:
 
 def briefing_context(ev: QuarterEvaluation, *, issue_no: int | None = None,
                      on: date | None = None, deadline_days: int = DEFAULT_DEADLINE_DAYS) -> dict:
-    """Every variable the briefing and notice templates can use (see docs/parts/brief.md)."""
+    """Every variable the briefing and notice templates can use (see docs/用户手册.md, 模板维护人员)."""
     s, q = ev.plan.settings, ev.quarter
     on = on or date.today()
     total = len(ev.tasks)

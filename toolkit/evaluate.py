@@ -15,7 +15,7 @@ gap = completion - schedule in percentage points (negative = behind).
 TaskResult.flags: Chinese texts, e.g. "报告与数据不符：自报序时推进，但指标落后序时12.5个百分点".
 QuarterEvaluation.lagging(): status 滞后, sorted by gap ascending (worst first).
 
-Rules where the issue was silent (documented for users in docs/parts/report.md):
+Rules where the issue was silent (documented for users in docs/用户手册.md):
 - completion, schedule and gap are rounded to one decimal, and thresholds apply to the
   rounded figures, so what a reader sees is what was judged;
 - schedule is capped at 100 (nothing beyond the annual target is due) and is 100 at Q4

@@ -7,7 +7,7 @@ Problem in `ParsedReturn.problems`. Errors reject the file, warnings merge it.
 Bounded time and memory come from checks before any parser runs (safeio.preflight:
 file and part sizes, zip entries, DTDs, a row count per sheet) and from reading at most
 MAX_DATA_ROWS rows; parsing stays in-process because a subprocess per file would cost
-more than the read itself (see docs/parts/returnfile.README.md).
+more than the read itself (see docs/ENGINEERING.md).
 """
 from __future__ import annotations
 
