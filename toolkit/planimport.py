@@ -224,17 +224,20 @@ def read_docx(path: Path) -> tuple[str, list[Row]]:
     return title, rows
 
 
-def read_text(path: Path) -> tuple[str, list[Task]]:
-    """Title and tasks from a PDF text extraction (the seed layout)."""
+def _decode(path: Path, advice: str) -> str:
+    """Text of a file saved as UTF-8 (with or without BOM) or GBK/GB18030, as Chinese offices do."""
     raw = path.read_bytes()
     for encoding in ("utf-8-sig", "gb18030"):
         try:
-            text = raw.decode(encoding)
-            break
+            return raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-    else:
-        raise InputFileError(f"{path.name}：无法识别文本编码，请另存为UTF-8编码的文本文件。")
+    raise InputFileError(f"{path.name}：无法识别文本编码，{advice}。")
+
+
+def read_text(path: Path) -> tuple[str, list[Task]]:
+    """Title and tasks from a PDF text extraction (the seed layout)."""
+    text = _decode(path, "请另存为UTF-8编码的文本文件")
     try:
         title, seeds = parse_seed(text)
     except PlanError as exc:
@@ -275,15 +278,7 @@ def read_xlsx(path: Path) -> tuple[str, list[Row]]:
 
 
 def read_csv(path: Path) -> tuple[str, list[Row]]:
-    raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise InputFileError(f"{path.name}：无法识别CSV的编码，请在Excel中另存为“CSV UTF-8”。")
+    text = _decode(path, "请在Excel中另存为“CSV UTF-8”")
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
     except csv.Error:
