@@ -301,3 +301,16 @@ def test_planned_at_time_share_stays_between_the_plans_own_figures():
     late = Indicator(1, "x", "个", GE, 100, (60, None, None, None))
     assert late.planned_at(2) == 60          # never below an earlier figure
     assert Indicator(2, "大班额比例", "%", LE, 5, (None,) * 4).planned_at(1) == 5
+
+
+def test_missing_setting_and_no_tasks_are_reported(tmp_path):
+    def edit(wb):
+        ws = wb["设置"]
+        for row in range(ws.max_row, 1, -1):
+            if ws.cell(row, 1).value == "计划名称":
+                ws.delete_rows(row)
+        wb["任务"].delete_rows(2, wb["任务"].max_row)
+    result = read_plan(edited_plan(tmp_path, edit))
+    found = {p.code: p for p in result.report.problems}
+    assert found["plan-missing-setting"].message.startswith("设置中缺少“计划名称”。")
+    assert found["plan-no-tasks"].sheet == "任务"
