@@ -18,7 +18,7 @@ from pathlib import Path
 
 from . import charts, docrender
 from .evaluate import RED, STATUSES_EVAL, QuarterEvaluation, TaskResult
-from .model import quarter_end
+from .model import cn_date, quarter_end
 
 REPO_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 BRIEF_TEMPLATE, NOTICE_TEMPLATE, FONTS_CONF = "briefing.docx", "dept_notice.docx", "fonts.conf"
@@ -76,16 +76,9 @@ def cn_seq(i: int) -> str:
     return f"（{cn_number(i)}）"
 
 
-def cn_date(d: date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
-
-
 def subject_of(ev_or_plan) -> str:
     """民生实事 from 民生实事工作简报: the words the file names and titles are built from."""
-    plan = getattr(ev_or_plan, "plan", ev_or_plan)
-    name = plan.settings.bulletin_name or ""
-    subject = re.sub(r"(工作)?(简报|通报|专报)$", "", name).strip()
-    return subject or "重点工作"
+    return getattr(ev_or_plan, "plan", ev_or_plan).settings.subject
 
 
 def brief_filename(ev: QuarterEvaluation) -> str:

@@ -80,6 +80,6 @@ def parse_identity_string(text: str) -> dict[str, str] | None:
     return dict(zip(META_KEYS, parts[1:]))
 
 
-def file_name(department: str, quarter_label: str) -> str:
-    """`市教育局_2019年第二季度民生实事进展填报表.xlsx`."""
-    return f"{department}_{quarter_label}民生实事进展填报表.xlsx"
+def file_name(department: str, quarter_label: str, subject: str = "民生实事") -> str:
+    """`市教育局_2019年第二季度民生实事进展填报表.xlsx` (`subject` is Settings.subject)."""
+    return f"{department}_{quarter_label}{subject}进展填报表.xlsx"

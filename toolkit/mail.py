@@ -23,9 +23,10 @@ import jinja2
 
 from . import paths
 from .errors import PlankitError, UsageError
-from .model import CO, LEAD, Plan
+from .model import CO, LEAD, Plan, cn_date
 from .quarter import Quarter
 from .safeio import atomic_path
+from .sheets import safe_file_name
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "mail"
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -61,11 +62,6 @@ class Outgoing:
         return d
 
 
-def short_title(plan: Plan) -> str:
-    """What the plan is called in subjects and file names: `民生实事`, or the full title."""
-    return "民生实事" if "民生实事" in plan.settings.title else plan.settings.title
-
-
 def _env(template_dir: Path) -> jinja2.Environment:
     return jinja2.Environment(loader=jinja2.FileSystemLoader(str(template_dir)),
                               undefined=jinja2.StrictUndefined, autoescape=False,
@@ -87,15 +83,11 @@ def render(kind: str, context: dict, template_dir: Path = TEMPLATES) -> tuple[st
     return " ".join(subject.split()), body.strip() + "\n"
 
 
-def cn_date(d: date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
-
-
 def base_context(plan: Plan, quarter: Quarter, department: str) -> dict:
     roles = [role for _, role in plan.tasks_for(department)]
     return {
         "plan_title": plan.settings.title,
-        "short_title": short_title(plan),
+        "short_title": plan.settings.subject,
         "quarter_label": quarter.label,
         "department": department,
         "deadline": cn_date(plan.settings.deadline(quarter.q)),
@@ -175,7 +167,7 @@ def prepare(plan: Plan, quarter: Quarter, out_dir: Path, *, kind: str = "sheets"
             continue
         msg = build_message(sender, formataddr((dept, to)), subject, body, item.attachment)
         item.message_id = msg["Message-ID"]
-        item.eml = outbox / f"{_safe(dept)}.eml"
+        item.eml = outbox / safe_file_name(f"{dept}.eml")
         with atomic_path(item.eml) as tmp:
             tmp.write_bytes(bytes(msg))
         result.append((item, msg))
@@ -186,10 +178,6 @@ def _default_sender(plan: Plan) -> str:
     import re
     found = re.search(r"[\w.+-]+@[\w-]+(\.[\w-]+)+", plan.settings.return_to)
     return formataddr((plan.settings.issuer or "plankit", found.group(0) if found else "plankit@localhost"))
-
-
-def _safe(name: str) -> str:
-    return "".join("_" if ch in '\\/:*?"<>|' else ch for ch in name)
 
 
 def send(items: list[tuple[Outgoing, EmailMessage | None]], smtp: SmtpSettings, log_path: Path) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -104,12 +105,23 @@ class Settings:
     bulletin_name: str = "民生实事工作简报"
     dept_note: str = ""
 
+    @property
+    def subject(self) -> str:
+        """What the plan is about, for file names and titles: `民生实事` from `民生实事工作简报`."""
+        name = re.sub(r"(工作)?(简报|通报|专报)$", "", self.bulletin_name or "").strip()
+        return name or self.title
+
     def deadline(self, quarter: int) -> date:
         """The return deadline for a quarter's fill-in sheets."""
         given = self.deadline_dates[quarter - 1]
         if given is not None:
             return given
         return quarter_end(self.year, quarter) + timedelta(days=self.deadline_days or 0)
+
+
+def cn_date(d: date) -> str:
+    """`2019年7月10日`."""
+    return f"{d.year}年{d.month}月{d.day}日"
 
 
 def quarter_end(year: int, quarter: int) -> date:

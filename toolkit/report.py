@@ -59,9 +59,7 @@ class ReportResult:
 
 
 def subject(plan: Plan) -> str:
-    """What the plan is about, for file names: `民生实事` from `民生实事工作简报`."""
-    name = re.sub(r"(工作)?简报$", "", plan.settings.bulletin_name or "").strip()
-    return name or "计划"
+    return plan.settings.subject
 
 
 def report_filename(plan: Plan, quarter: Quarter) -> str:

@@ -28,11 +28,11 @@ from . import layout as L
 from . import paths
 from .errors import OutputLockedError, UsageError
 from .identity import write_identity
-from .model import CO, LE, LEAD, Indicator, Plan, Task
+from .model import CO, LE, LEAD, Indicator, Plan, Task, cn_date
 from .quarter import Quarter, parse_quarter
 from .returns import QuarterReturns, Return
 from .safeio import atomic_path
-from .sheetstyle import (WIDTHS, Styles, cn_date, contact_block, header_block, list_source, page_setup,
+from .sheetstyle import (WIDTHS, Styles, contact_block, header_block, list_source, page_setup,
                          text_rule, validate, write_text)
 from .xlsxtext import row_height, text_lines
 
@@ -78,7 +78,7 @@ def generate_sheets(plan: Plan, quarter: Quarter | str, out_dir: Path, departmen
     if q.previous is None:
         previous = None
     target_dir = paths.quarter_dir(Path(out_dir), plan, q, "sheets")
-    targets = dict(zip(names, unique_file_names(names, q)))
+    targets = dict(zip(names, unique_file_names(names, q, plan.settings.subject)))
     for name in targets.values():
         check_not_locked(target_dir / name)
     generated_at = datetime.now().isoformat(timespec="seconds")
@@ -135,12 +135,12 @@ def safe_file_name(name: str, limit: int = 120) -> str:
     return f"{stem or '未命名'}.{ext}" if dot else (stem or "未命名")
 
 
-def unique_file_names(departments: list[str], q: Quarter) -> list[str]:
+def unique_file_names(departments: list[str], q: Quarter, subject: str = "民生实事") -> list[str]:
     """One safe, distinct file name per department (case-insensitively, as Windows sees them)."""
     seen: set[str] = set()
     result = []
     for dept in departments:
-        base = safe_file_name(L.file_name(dept, q.label))
+        base = safe_file_name(L.file_name(dept, q.label, subject))
         name, n = base, 2
         while name.lower() in seen:
             stem, ext = base.rsplit(".", 1)
@@ -249,7 +249,7 @@ def write_workbook(path: Path, plan: Plan, q: Quarter, dept: str, indicators: li
     prev_return = previous.returns.get(dept) if previous is not None else None
     wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
     st = Styles(wb)
-    wb.set_properties({"title": f"{dept}{q.label}民生实事进展填报表", "subject": plan.settings.title,
+    wb.set_properties({"title": f"{dept}{q.label}{plan.settings.subject}进展填报表", "subject": plan.settings.title,
                        "author": plan.settings.issuer, "company": plan.settings.issuer,
                        "comments": "由 plankit 生成。请只填写黄色单元格。"})
     meta = {"format": L.FORMAT_VERSION, "plan_id": plan.plan_id, "fingerprint": plan.fingerprint,
@@ -292,7 +292,7 @@ def _progress_sheet(wb, ctx: _Context, tasks: list[tuple[Task, str]]):
     st = ctx.st
     ws = wb.add_worksheet(L.PROGRESS_SHEET)
     headers = [*L.PROGRESS_LOCKED, *([L.P_PREVIOUS] if ctx.has_previous else []), *L.PROGRESS_INPUTS, L.ROW_KEY_HEADER]
-    last = header_block(ws, st, headers, L.PROGRESS_INPUTS, f"{ctx.q.label}民生实事进展填报表", ctx.subtitle)
+    last = header_block(ws, st, headers, L.PROGRESS_INPUTS, f"{ctx.q.label}{ctx.plan.settings.subject}进展填报表", ctx.subtitle)
     col = {h: i for i, h in enumerate(headers)}
     first_row = L.HEADER_ROW
     rows: list[tuple[str, int]] = []
@@ -354,7 +354,7 @@ def _indicator_sheet(wb, ctx: _Context, indicators: list[Indicator], previous: Q
     st, q = ctx.st, ctx.q.q
     ws = wb.add_worksheet(L.INDICATOR_SHEET)
     headers = [*L.INDICATOR_LOCKED, *([L.I_PREVIOUS] if ctx.has_previous else []), *L.INDICATOR_INPUTS, L.ROW_KEY_HEADER]
-    last = header_block(ws, st, headers, L.INDICATOR_INPUTS, f"{ctx.q.label}民生实事指标完成情况填报表", ctx.subtitle)
+    last = header_block(ws, st, headers, L.INDICATOR_INPUTS, f"{ctx.q.label}{ctx.plan.settings.subject}指标完成情况填报表", ctx.subtitle)
     col = {h: i for i, h in enumerate(headers)}
     first_row = L.HEADER_ROW
     ws.merge_range(L.HEADER_ROW - 2, 0, L.HEADER_ROW - 2, last,
@@ -401,7 +401,7 @@ def _guide_sheet(wb, ctx: _Context, n_tasks: int, n_indicators: int, meta: dict)
     ws = wb.add_worksheet(L.GUIDE_SHEET)
     ws.set_column(0, 0, 16)
     ws.set_column(1, 1, GUIDE_WIDTH)
-    ws.merge_range(0, 0, 0, 1, f"{ctx.dept}{ctx.q.label}民生实事进展填报说明", st.guide_title)
+    ws.merge_range(0, 0, 0, 1, f"{ctx.dept}{ctx.q.label}{s.subject}进展填报说明", st.guide_title)
     ws.set_row(0, 36)
     statuses = "\n".join(f"{k}：{v}" for k, v in STATUS_MEANINGS.items())
     steps = [

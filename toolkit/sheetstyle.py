@@ -111,10 +111,6 @@ def contact_spans(widths: list[float], fields: int = len(L.CONTACT_FIELDS)) -> l
     return best  # type: ignore[return-value]
 
 
-def cn_date(d: date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
-
-
 def write_text(ws, row: int, col: int, text: str, fmt) -> None:
     """write_string that fails loudly instead of truncating (xlsxwriter returns -2 over 32,767 characters)."""
     if ws.write_string(row, col, text, fmt) != 0:

@@ -43,6 +43,17 @@ def _put(ws, row: int, col: int, value, what: str) -> None:
     cell.value = value
 
 
+def _fill_rows(ws, headers: dict, rows: dict, wanted: dict, inputs: tuple[str, ...], path: Path) -> None:
+    """Write {row key: {input header: value}} into a data sheet; unknown keys or headers raise."""
+    for key, values in wanted.items():
+        if key not in rows:
+            raise KeyError(f"no row {key!r} on {ws.title} in {path.name}")
+        for header, value in values.items():
+            if header not in inputs:
+                raise ValueError(f"{header!r} is not an input column of {ws.title}")
+            _put(ws, rows[key], headers[header], value, header)
+
+
 def fill_return(path: Path, *, tasks: dict | None = None, indicators: dict | None = None,
                 contact: dict[str, object] | None = None, fill_all: bool = False,
                 out: Path | None = None) -> Path:
@@ -68,13 +79,7 @@ def fill_return(path: Path, *, tasks: dict | None = None, indicators: dict | Non
     wanted = {_task_key(k): v for k, v in (tasks or {}).items()}
     if fill_all:
         wanted = {**wanted, **{key: {**DEFAULT_TASK, **wanted.get(key, {})} for key in rows}}
-    for key, values in wanted.items():
-        if key not in rows:
-            raise KeyError(f"no task row {key!r} in {path.name}")
-        for header, value in values.items():
-            if header not in L.PROGRESS_INPUTS:
-                raise ValueError(f"{header!r} is not an input column of {L.PROGRESS_SHEET}")
-            _put(ws, rows[key], headers[header], value, header)
+    _fill_rows(ws, headers, rows, wanted, L.PROGRESS_INPUTS, path)
 
     ws = wb[L.INDICATOR_SHEET]
     headers, rows = _table(ws)
@@ -82,13 +87,7 @@ def fill_return(path: Path, *, tasks: dict | None = None, indicators: dict | Non
     if fill_all:
         for key, r in rows.items():
             wanted_i.setdefault(key, {L.I_VALUE: ws.cell(r, headers[L.I_PLANNED]).value or 0})
-    for key, values in wanted_i.items():
-        if key not in rows:
-            raise KeyError(f"no indicator row {key!r} in {path.name}")
-        for header, value in values.items():
-            if header not in L.INDICATOR_INPUTS:
-                raise ValueError(f"{header!r} is not an input column of {L.INDICATOR_SHEET}")
-            _put(ws, rows[key], headers[header], value, header)
+    _fill_rows(ws, headers, rows, wanted_i, L.INDICATOR_INPUTS, path)
 
     fields = dict(contact or {})
     if fill_all:
