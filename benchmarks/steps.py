@@ -93,6 +93,7 @@ def _no_sync() -> None:
 
     from toolkit import store
     os.fsync = lambda fd: None
+    store._sync = os.fsync
     connect = store.connect
 
     def fast(db, *, readonly=False):

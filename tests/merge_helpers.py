@@ -44,11 +44,11 @@ def write(path: Path, data: bytes, mtime: datetime | None = None) -> Path:
     return path
 
 
-def fake_read(path, plan, quarter=None, *, display_name=None, previous=None):
+def fake_read(path, plan, quarter=None, *, display_name=None, previous=None, data=None):
     """Parse a fake_return file the way returnfile.read_return would parse a workbook."""
     name = display_name or Path(path).name
     try:
-        d = json.loads(Path(path).read_bytes())
+        d = json.loads(data if data is not None else Path(path).read_bytes())
     except ValueError:
         raise InputFileError(f"{name}：这不是Excel文件。")
     if d["fail"]:

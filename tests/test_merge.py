@@ -104,8 +104,10 @@ def test_every_received_file_is_archived_unchanged_with_provenance(tmp_path, pla
     row = dump(tmp_path / "out", plan)["submissions"][0]
     assert row[2:8] == ("填报.xlsx", f"{eml} › 填报.xlsx", "市教育局 <jyj@example.cn>", "2019-07-05 09:30:00",
                         "2019-07-20 16:00:00", "2019-07-05 09:30:00")  # the email's Date wins
-    side = json.loads(files[f"{sha}.json"])
+    index = [json.loads(line) for line in files["received.jsonl"].decode("utf-8").splitlines()]
+    side = next(e for e in index if e["sha256"] == sha)
     assert (side["filename"], side["sender"], side["quarter"]) == ("填报.xlsx", "市教育局 <jyj@example.cn>", "2019Q2")
+    assert [e["ext"] for e in index] == ["eml", "xlsx"]  # the email as received, then its attachment
 
 
 def test_same_merge_twice_changes_nothing(tmp_path, plan):
@@ -335,7 +337,7 @@ def test_real_workbooks_by_mail_and_folder_merge_and_rebuild(tmp_path, plan):
     assert dump(out, plan) == before
 
 
-def test_rebuild_without_journal_uses_the_sidecars(tmp_path, plan):
+def test_rebuild_without_journal_uses_the_archive_index(tmp_path, plan):
     out = tmp_path / "out"
     inbox = five_returns(tmp_path / "in")
     write(inbox / "v2.xlsx", fake_return("市教育局", percent=99), LATE)
@@ -344,6 +346,22 @@ def test_rebuild_without_journal_uses_the_sidecars(tmp_path, plan):
     before = dump(out, plan)
     (store_dir(out, plan) / "archive" / "journal.jsonl").unlink()
     assert rebuild(plan, out) == {"2019Q2": 7}
+    assert dump(out, plan) == before
+
+
+def test_rebuild_reads_the_per_file_sidecars_of_an_older_store(tmp_path, plan):
+    """Stores written before the archive index kept provenance in `<sha256>.json` files."""
+    out = tmp_path / "out"
+    inbox = five_returns(tmp_path / "in")
+    merge(plan, Q2, [inbox], out)
+    before = dump(out, plan)
+    archive = store_dir(out, plan) / "archive"
+    for line in (archive / "received.jsonl").read_text(encoding="utf-8").splitlines():
+        meta = json.loads(line)
+        (archive / f"{meta['sha256']}.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    (archive / "received.jsonl").unlink()
+    (archive / "journal.jsonl").unlink()
+    assert rebuild(plan, out) == {"2019Q2": 5}
     assert dump(out, plan) == before
 
 

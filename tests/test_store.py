@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import tempfile
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -39,13 +40,28 @@ def sub(store, data: bytes, received: datetime, *, dept=DEPT, accepted=True, per
 
 def test_archive_is_content_addressed_and_never_overwritten(store):
     a = store.archive(b"bytes", "xlsx", {"filename": "first.xlsx"})
-    first_sidecar = (store.archive_dir / f"{a.sha256}.json").read_text(encoding="utf-8")
     b = store.archive(b"bytes", "xlsx", {"filename": "second.xlsx"})
     assert a.path == b.path and a.path.read_bytes() == b"bytes"
     assert a.path.name == hashlib.sha256(b"bytes").hexdigest() + ".xlsx"
-    assert (store.archive_dir / f"{a.sha256}.json").read_text(encoding="utf-8") == first_sidecar
-    assert '"filename": "first.xlsx"' in first_sidecar
-    assert sorted(p.name for p in store.archive_dir.iterdir()) == sorted([a.path.name, f"{a.sha256}.json"])
+    assert store.received() == [{"sha256": a.sha256, "ext": "xlsx", "filename": "first.xlsx"}]  # first reception
+    assert sorted(p.name for p in store.archive_dir.iterdir()) == sorted([a.path.name, "received.jsonl"])
+
+
+def test_archive_ahead_is_durable_before_its_future_is_done(store):
+    sha, path, done = store.archive_ahead(b"later", "xlsx", {"filename": "x.xlsx"})
+    assert sha == hashlib.sha256(b"later").hexdigest() and path.name == f"{sha}.xlsx"
+    assert done.result().path == path and path.read_bytes() == b"later"
+    store.archived()
+    assert [r["filename"] for r in store.received()] == ["x.xlsx"]
+
+
+def test_a_failed_background_archive_is_raised(store, monkeypatch):
+    def full(*a, **k):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(tempfile, "mkstemp", full)
+    store.archive_ahead(b"x", "xlsx", {})
+    with pytest.raises(OSError, match="No space"):
+        store.archived()
 
 
 def test_latest_received_wins_and_an_older_file_arriving_later_is_superseded(store, plan):

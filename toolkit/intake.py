@@ -10,6 +10,7 @@ from __future__ import annotations
 import email
 import io
 import mailbox
+import os
 import re
 import unicodedata
 import zipfile
@@ -94,8 +95,10 @@ def collect(inputs: list[Path], *, exclude: list[Path] = (), keep=None) -> list[
 
 
 def _is_excluded(path: Path, excluded: list[Path]) -> bool:
-    resolved = path.resolve()
-    return any(resolved == e or e in resolved.parents for e in excluded)
+    if not excluded:
+        return False
+    resolved = os.path.realpath(path)  # strings: Path.resolve + parents cost 0.3 ms a file
+    return any(resolved == str(e) or resolved.startswith(os.path.join(str(e), "")) for e in excluded)
 
 
 def _from_file(path: Path, keep=None) -> list[Item]:

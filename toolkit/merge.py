@@ -95,9 +95,22 @@ def _read(path: Path, plan: Plan, quarter: Quarter, **kw):
 
 _READ = _read  # tests replace `_read`; a replaced reader always runs in this process
 PARALLEL_MIN = 32  # files in a run before reader processes pay for their start
-READ_AHEAD = 6  # files archived and being read ahead of the one being recorded (bounded memory)
+READ_AHEAD = 12  # files archived and being read ahead of the one being recorded (bounded memory)
+READ_AHEAD_BYTES = 64 * 1024 * 1024  # ... and their bytes (a return is ~30 KB, at most 20 MB)
 READERS = 2  # reader processes
 _reader_args: tuple = ()
+
+
+@dataclass
+class _Job:
+    """One item on its way through a merge: archived (in the background), read, recorded."""
+    item: Item
+    out: FileOutcome
+    sub: Submission | None = None  # None: settled without reading (skipped, known, unreadable)
+    data: bytes | None = None  # what is left to read
+    path: Path | None = None  # its archive copy (being written until `archived` is done)
+    archived: Future | None = None
+    read: object = None  # the reader process's future
 
 
 class _Merger:
@@ -113,46 +126,52 @@ class _Merger:
         return self._previous or None
 
     def process(self, item: Item, merged_at: datetime) -> FileOutcome:
-        out, sub, path = self.prepare(item, merged_at)
-        if sub is None:
-            return out
-        return self.finish(out, sub, _read_outcome(path, self.plan, self.quarter, sub.filename, self.previous())
-                           if path is not None else None)
+        job = self.prepare(item, merged_at)
+        if job.sub is None:
+            return job.out
+        return self.finish(job, _read_outcome(job.path, self.plan, self.quarter, job.sub.filename,
+                                              self.previous(), job.data) if job.data is not None else None)
 
-    def prepare(self, item: Item, merged_at: datetime) -> tuple[FileOutcome, Submission | None, Path | None]:
-        """Archive an item; (outcome, None, None) when that settles it, else what is left to read."""
+    def prepare(self, item: Item, merged_at: datetime) -> "_Job":
+        """Start archiving an item; a job with no submission when that settles it, else what is
+        left to read (job.data) and record."""
         out = FileOutcome(item.name, item.origin, "", SKIPPED, sender=item.sender,
                           received_at=item.received_at)
+        job = _Job(item, out)
         if item.skipped:
             out.problems.append(P.make(SKIPPED_FILE, file=item.name, detail=item.skipped))
-            return out, None, None
+            return job
         if item.error and item.path is None and item.data is None:
             out.outcome = REJECTED  # nothing to archive, e.g. a path that does not exist
             out.problems.append(P.make(CONTAINER, file=item.name, detail=item.error))
-            return out, None, None
+            return job
         try:
             data = item.read()
         except OSError as exc:
             out.outcome = REJECTED
             out.problems.append(P.make(UNREADABLE, file=item.name, detail=f"无法读取：{exc.strerror or exc}"))
-            return out, None, None
+            return job
         # the archive name never takes text from the sender beyond a known extension
         ext = item.ext if item.ext in SPREADSHEETS | CONTAINERS else "bin"
-        archived = self.store.archive(data, ext, _provenance(item, self.code, merged_at))
-        out.sha256 = archived.sha256
-        known = self.store.find(self.code, archived.sha256)
+        sha, job.path, job.archived = self.store.archive_ahead(data, ext, _provenance(item, self.code, merged_at))
+        out.sha256 = sha
+        known = self.store.find(self.code, sha)
         if known is not None:
-            return self._known(out, known), None, None
-        sub = Submission(self.code, archived.sha256, ext, item.name, item.origin, item.received_at,
-                         merged_at, sender=item.sender, sent_at=item.sent_at, mtime=item.mtime,
-                         error=item.error)
+            self._known(out, known)
+            return job
+        job.sub = Submission(self.code, sha, ext, item.name, item.origin, item.received_at,
+                             merged_at, sender=item.sender, sent_at=item.sent_at, mtime=item.mtime,
+                             error=item.error)
         if item.error:
-            sub.problems = [P.make(CONTAINER, file=item.name, detail=item.error)]
-            return out, sub, None
-        return out, sub, archived.path
+            job.sub.problems = [P.make(CONTAINER, file=item.name, detail=item.error)]
+        else:
+            job.data = data
+        return job
 
-    def finish(self, out: FileOutcome, sub: Submission, read) -> FileOutcome:
+    def finish(self, job: "_Job", read) -> FileOutcome:
         """Record a prepared file given its read outcome (None: nothing was read)."""
+        out, sub = job.out, job.sub
+        job.archived.result()  # durable in the archive before anything is recorded
         known = self.store.find(self.code, sub.sha256)  # the same bytes recorded meanwhile in this run
         if known is not None:
             return self._known(out, known)
@@ -183,10 +202,10 @@ class _Merger:
         return out
 
 
-def _read_outcome(path: Path, plan: Plan, quarter: Quarter, filename: str, previous):
+def _read_outcome(path: Path, plan: Plan, quarter: Quarter, filename: str, previous, data: bytes):
     """The parsed return, or the problems that reject it (also run in a reader process)."""
     try:
-        return _read(path, plan, quarter, display_name=filename, previous=previous)
+        return _read(path, plan, quarter, display_name=filename, previous=previous, data=data)
     except PlankitError as exc:
         detail = str(exc)
         for name in (filename, path.name):  # the Problem names the file already
@@ -225,9 +244,9 @@ def _init_reader(plan: Plan, quarter: Quarter, previous) -> None:
     _reader_args = (plan, quarter, previous)
 
 
-def _read_in_reader(path: Path, filename: str):
+def _read_in_reader(path: Path, filename: str, data: bytes):
     plan, quarter, previous = _reader_args
-    return _read_outcome(path, plan, quarter, filename, previous)
+    return _read_outcome(path, plan, quarter, filename, previous, data)
 
 
 def _warm_reader(plan: Plan) -> None:
@@ -251,9 +270,9 @@ class _Readers:
         self.merger, self.pool = merger, None
         self.enabled = total >= PARALLEL_MIN and (os.cpu_count() or 1) >= 2 and _read is _READ
 
-    def submit(self, sub: Submission | None, path: Path | None):
-        if sub is None or path is None or not self.enabled:
-            return None
+    def submit(self, job: _Job) -> None:
+        if job.data is None or not self.enabled:
+            return
         m = self.merger
         try:
             if self.pool is None:
@@ -263,21 +282,20 @@ class _Readers:
                 ctx = multiprocessing.get_context("fork" if fork else "spawn")
                 self.pool = ProcessPoolExecutor(READERS, mp_context=ctx, initializer=_init_reader,
                                                 initargs=(m.plan, m.quarter, m.previous()))
-            return self.pool.submit(_read_in_reader, path, sub.filename)
+            job.read = self.pool.submit(_read_in_reader, job.path, job.sub.filename, job.data)
         except Exception:  # no processes here (a locked-down PC): read in this process
             self.enabled = False
-            return None
 
-    def result(self, sub: Submission, path: Path | None, handle):
-        if path is None:
+    def result(self, job: _Job):
+        if job.data is None:
             return None
-        if isinstance(handle, Future):
+        if isinstance(job.read, Future):
             try:
-                return handle.result()
+                return job.read.result()
             except Exception:  # the reader process died: read this file here
                 self.enabled = False
         m = self.merger
-        return _read_outcome(path, m.plan, m.quarter, sub.filename, m.previous())
+        return _read_outcome(job.path, m.plan, m.quarter, job.sub.filename, m.previous(), job.data)
 
     def close(self) -> None:
         if self.pool is not None:
@@ -286,24 +304,29 @@ class _Readers:
 
 def _merge_items(merger: _Merger, items: list[Item], merged_at: datetime, result: MergeResult, progress) -> None:
     readers = _Readers(merger, len(items))
-    pending: deque = deque()
+    pending: deque[_Job] = deque()
+    ahead = [0]  # bytes held by the jobs read ahead
 
     def record_first() -> None:
-        item, out, sub, path, handle = pending.popleft()
-        if sub is not None:
-            out = merger.finish(out, sub, readers.result(sub, path, handle))
+        job = pending.popleft()
+        out = job.out if job.sub is None else merger.finish(job, readers.result(job))
+        ahead[0] -= len(job.data or b"")
         result.files.append(out)
         if progress:
-            progress(len(result.files), len(items), item.name)
+            progress(len(result.files), len(items), job.item.name)
 
     try:
         for item in items:
-            out, sub, path = merger.prepare(item, merged_at)
-            pending.append((item, out, sub, path, readers.submit(sub, path)))
-            while len(pending) > (READ_AHEAD if readers.enabled else 0):
+            job = merger.prepare(item, merged_at)
+            readers.submit(job)
+            pending.append(job)
+            ahead[0] += len(job.data or b"")
+            while pending and (len(pending) > (READ_AHEAD if readers.enabled else 0)
+                               or ahead[0] > READ_AHEAD_BYTES):
                 record_first()
         while pending:
             record_first()
+        merger.store.archived()
     finally:
         readers.close()
 
@@ -367,7 +390,7 @@ def rebuild(plan: Plan, out_dir: Path, *, progress=None, lock_timeout: float = 1
         store = Store(root, db_path=tmp, journal=False)
         counts: dict[str, int] = {}
         try:
-            events = store.events() or _sidecar_events(store)
+            events = store.events() or _index_events(store)
             if not events:
                 raise PlankitError(f"归档 {store.archive_dir} 中没有可用于重建的文件，数据库未改动。")
             seen: set[tuple[str, str]] = set()
@@ -397,18 +420,15 @@ def rebuild(plan: Plan, out_dir: Path, *, progress=None, lock_timeout: float = 1
     return counts
 
 
-def _sidecar_events(store: Store) -> list[dict]:
-    """Without a journal: every archived spreadsheet's first reception, in archiving order.
+def _index_events(store: Store) -> list[dict]:
+    """Without a journal: every archived spreadsheet's first reception, from the archive index.
 
     Coordinator choices (--prefer) are only in the journal and are lost on this path.
     """
-    events = []
-    for side in store.archive_dir.glob("*.json"):
-        try:
-            meta = json.loads(side.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        if meta.get("ext") in SPREADSHEETS and meta.get("quarter"):
+    events, seen = [], set()
+    for meta in store.received():
+        if meta.get("ext") in SPREADSHEETS and meta.get("quarter") and meta.get("sha256") not in seen:
+            seen.add(meta["sha256"])
             received = meta.get("sent_at") or meta.get("mtime")
             events.append({**meta, "event": "received", "received_at": received,
                            "merged_at": meta.get("archived_at") or received, "error": ""})

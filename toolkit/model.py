@@ -137,6 +137,7 @@ class Plan:
     departments: list[Department]
     source: Path | None = None
     _fingerprint: str = field(default="", repr=False, compare=False)
+    _units: tuple = field(default=(), repr=False, compare=False)  # (tasks, names): department_names memo
 
     @property
     def fingerprint(self) -> str:
@@ -164,10 +165,16 @@ class Plan:
 
     def department_names(self) -> list[str]:
         """Every unit that leads or co-owns a task, in plan order."""
+        # O(tasks × units) to compute, and asked for several times per merge and report: kept
+        # while the (frozen) tasks are the same objects, so a changed task list is seen.
+        if self._units and len(self._units[0]) == len(self.tasks) and all(
+                a is b for a, b in zip(self._units[0], self.tasks)):
+            return list(self._units[1])
         seen: dict[str, None] = {}
         for t in self.tasks:
             for u in t.units:
                 seen.setdefault(u, None)
+        self._units = (tuple(self.tasks), tuple(seen))
         return list(seen)
 
     def department(self, name: str) -> Department | None:

@@ -86,13 +86,16 @@ class ParsedReturn:
 
 
 def read_return(path: Path, plan: Plan, quarter: Quarter | None = None, *, display_name: str | None = None,
-                previous: QuarterReturns | None = None) -> ParsedReturn:
-    """Read, identify and validate one returned workbook; raise ReturnFileError if unusable."""
+                previous: QuarterReturns | None = None, data: bytes | None = None) -> ParsedReturn:
+    """Read, identify and validate one returned workbook; raise ReturnFileError if unusable.
+
+    :param data: the file's bytes, when the caller has them (then `path` is only its name).
+    """
     path = Path(path)
     name = display_name or path.name
     try:
         checked = preflight(path, name=name, max_bytes=MAX_RETURN_BYTES, max_part_bytes=MAX_PART_BYTES,
-                            max_rows=MAX_SHEET_ROWS, keep_parts=True)
+                            max_rows=MAX_SHEET_ROWS, keep_parts=True, data=data)
     except InputFileError as exc:
         raise ReturnFileError(exc.message, hint=exc.hint)
     try:
@@ -190,11 +193,11 @@ def _identities(path: Path, checked, meta_rows: list[list] | None) -> dict:
     try:
         if checked.kind in (XLSX, XLSM) and checked.parts is not None:
             return ID.read_identity_checked(checked.data, checked.parts, meta_rows)
-        if not checked.decrypted:
+        if checked.from_path and not checked.decrypted:
             return ID.read_identity_all(path)
         suffix = {XLS: ".xls", ODS: ".ods"}.get(checked.kind, ".xlsx")
         with tempfile.TemporaryDirectory(prefix="plankit-ret-") as tmp:
-            plain = Path(tmp) / f"decrypted{suffix}"
+            plain = Path(tmp) / f"checked{suffix}"  # decrypted, or bytes not (yet) at `path`
             plain.write_bytes(checked.data)
             return ID.read_identity_all(plain)
     except Exception:  # identity unreadable: fall back to matching by layout

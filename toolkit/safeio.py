@@ -166,25 +166,30 @@ class Preflight:
     # later readers need not inflate it again. Bounded: each declared size was checked first
     # and zipfile never inflates past it.
     parts: dict[str, bytes] | None = None
+    from_path: bool = True  # `data` is what the file at the given path holds
 
 
 def preflight(path: Path, *, name: str | None = None, max_bytes: int = MAX_FILE_BYTES,
               max_part_bytes: int = MAX_ENTRY_BYTES, max_rows: int | None = None,
-              keep_parts: bool = False) -> Preflight:
+              keep_parts: bool = False, data: bytes | None = None) -> Preflight:
     """Everything checked before any parser sees an untrusted workbook; raise InputFileError.
 
     Reads the file once (size-capped) so later readers work on the same checked bytes.
     Encrypted files are tried with Excel's default password, else rejected as password
     protected. Zip workbooks get the declared-size, path and DTD checks on every XML part
     and, with `max_rows`, a row count per sheet that rejects absurd sheets.
+    With `data`, those bytes are checked instead of reading `path` (a merge hands its reader
+    processes the bytes it received while the archive copy is still being written).
     """
     path = Path(path)
     name = name or path.name
+    from_path = data is None
     try:
-        size = path.stat().st_size
+        size = path.stat().st_size if from_path else len(data)
         if size > max_bytes:
             raise InputFileError(f"{name}：文件过大（{size // 1024 // 1024}MB），不像填报表，已拒收。")
-        data = path.read_bytes()
+        if from_path:
+            data = path.read_bytes()
     except FileNotFoundError:
         raise InputFileError(f"找不到文件：{name}")
     except OSError as exc:
@@ -204,9 +209,9 @@ def preflight(path: Path, *, name: str | None = None, max_bytes: int = MAX_FILE_
     if data.startswith(ZIP_MAGIC):
         parts: dict[str, bytes] | None = {} if keep_parts else None
         kind, rows = _check_zip(data, name, max_part_bytes, max_rows, parts)
-        return Preflight(kind, data, decrypted, rows, parts)
+        return Preflight(kind, data, decrypted, rows, parts, from_path)
     if data.startswith(OLE_MAGIC):
-        return Preflight(kind, data, decrypted)
+        return Preflight(kind, data, decrypted, from_path=from_path)
     head = data[:64].lstrip()
     if head.startswith((b"<", b"\xef\xbb\xbf<")):
         raise InputFileError(f"{name}：这是网页或XML文件，只是扩展名像表格。请在Excel中另存为“Excel工作簿(*.xlsx)”。")

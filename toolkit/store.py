@@ -1,7 +1,8 @@
 """The store: an archive of every received file, a journal, and SQLite with provenance.
 
   store/archive/<sha256>.<ext>   every received file, unchanged; written once, never deleted
-  store/archive/<sha256>.json    who sent it, when, under which name (first reception)
+  store/archive/received.jsonl   the archive index: who sent each file, when, under which name
+                                 (first reception; one line per archived file, append-only)
   store/archive/journal.jsonl    append-only log of submissions and coordinator choices:
                                  with the archive it is enough to rebuild the database
   store/plankit.sqlite           submissions, their values (sheet!cell each) and, per
@@ -19,6 +20,8 @@ import json
 import os
 import sqlite3
 import tempfile
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -31,7 +34,8 @@ from .quarter import Quarter
 from .returns import IndicatorEntry, QuarterReturns, Rejection, Return, TaskEntry
 from .storelock import StoreBusyError, _is_network, run_lock  # noqa: F401  (re-exported)
 
-DB_NAME, ARCHIVE, JOURNAL = "plankit.sqlite", "archive", "journal.jsonl"
+DB_NAME, ARCHIVE, JOURNAL, INDEX = "plankit.sqlite", "archive", "journal.jsonl", "received.jsonl"
+_sync = getattr(os, "fdatasync", os.fsync)  # data and size, as SQLite does on Linux
 SCHEMA_VERSION = "1"
 
 SCHEMA = """
@@ -52,6 +56,7 @@ CREATE TABLE IF NOT EXISTS indicator_values(
 CREATE TABLE IF NOT EXISTS current(
   quarter TEXT NOT NULL, department TEXT NOT NULL, submission_id INTEGER NOT NULL,
   chosen_by TEXT NOT NULL, PRIMARY KEY(quarter, department));
+CREATE INDEX IF NOT EXISTS submissions_dept ON submissions(quarter, department);
 CREATE INDEX IF NOT EXISTS task_values_sub ON task_values(submission_id);
 CREATE INDEX IF NOT EXISTS indicator_values_sub ON indicator_values(submission_id);
 """
@@ -142,6 +147,10 @@ class Store:
                 stale.unlink()
         self.db_path = db_path or self.root / DB_NAME
         self.write_journal = journal
+        self._archiver: ThreadPoolExecutor | None = None
+        self._archiving: list[Future] = []
+        self._index_lock = threading.Lock()  # the archive thread and archive() both append
+        self._journal = None  # kept open while the store is: one append + sync per event
         try:
             self.conn = connect(self.db_path)
             self.conn.executescript(SCHEMA)
@@ -155,56 +164,90 @@ class Store:
         return cls(store_dir(out_dir, plan), **kw)
 
     def close(self) -> None:
-        self.conn.close()
+        try:
+            self.archived()
+        finally:
+            if self._journal is not None:
+                self._journal.close()
+            self.conn.close()
 
     # -- archive ------------------------------------------------------------------
 
     def archive(self, data: bytes, ext: str, provenance: dict) -> Archived:
         """Write the bytes under their sha256 (once) plus a sidecar; never overwrite."""
+        return self._archive(hashlib.sha256(data).hexdigest(), data, ext, provenance)
+
+    def archive_ahead(self, data: bytes, ext: str, provenance: dict) -> tuple[str, Path, Future]:
+        """archive() in a background thread: (sha256, archive path, future done once durable).
+
+        The two fsyncs overlap the reading and recording of other files. Whoever records the
+        file must wait for the future first, so nothing is committed before its bytes are safe;
+        archived() and close() wait for all of them.
+        """
         sha = hashlib.sha256(data).hexdigest()
-        target = self.archive_dir / f"{sha}.{ext or 'bin'}"
+        if self._archiver is None:
+            self._archiver = ThreadPoolExecutor(1, thread_name_prefix="plankit-archive")
+        self._archiving = [f for f in self._archiving if not f.done() or f.exception() is not None]
+        future = self._archiver.submit(self._archive, sha, data, ext, provenance)
+        self._archiving.append(future)
+        return sha, self._target(sha, ext), future
+
+    def archived(self) -> None:
+        """Wait until every file handed to archive_ahead is durable; raise the first failure."""
+        pending, self._archiving = self._archiving, []
+        if self._archiver is not None:
+            self._archiver.shutdown(wait=True)
+            self._archiver = None
+        for future in pending:
+            future.result()
+
+    def _target(self, sha: str, ext: str) -> Path:
+        return self.archive_dir / f"{sha}.{ext or 'bin'}"
+
+    def _archive(self, sha: str, data: bytes, ext: str, provenance: dict) -> Archived:
+        """Bytes to a synced temp file, its index line (synced), then the rename: a crash leaves
+        either no archive copy (a rerun writes it again) or a complete one that is indexed."""
+        target = self._target(sha, ext)
         if not target.exists():
-            self._write_once(target, data)
-        sidecar = self.archive_dir / f"{sha}.json"
-        if not sidecar.exists():
-            blob = json.dumps({"sha256": sha, "ext": ext, **provenance}, ensure_ascii=False,
-                              indent=1, default=_iso).encode("utf-8")
-            self._write_once(sidecar, blob)
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.archive_dir)
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                    fh.flush()
+                    _sync(fh.fileno())
+                if not target.exists():
+                    line = json.dumps({"sha256": sha, "ext": ext, **provenance}, ensure_ascii=False, default=_iso)
+                    with self._index_lock, open(self.archive_dir / INDEX, "a", encoding="utf-8") as fh:
+                        fh.write(line + "\n")
+                        fh.flush()
+                        _sync(fh.fileno())
+                    os.replace(tmp, target)
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
         return Archived(sha, target, len(data))
 
-    def _write_once(self, target: Path, data: bytes) -> None:
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.archive_dir)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            if not target.exists():
-                os.replace(tmp, target)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-
     def journal(self, event: dict) -> None:
-        """Append one event; fsync so it is on disk before the transaction commits."""
+        """Append one event; synced so it is on disk before the transaction commits."""
         if not self.write_journal:
             return
-        line = json.dumps(event, ensure_ascii=False, default=_iso) + "\n"
-        with open(self.archive_dir / JOURNAL, "a", encoding="utf-8") as fh:
-            fh.write(line)
-            fh.flush()
-            os.fsync(fh.fileno())
+        if self._journal is None:
+            self._journal = open(self.archive_dir / JOURNAL, "a", encoding="utf-8")
+        self._journal.write(json.dumps(event, ensure_ascii=False, default=_iso) + "\n")
+        self._journal.flush()
+        _sync(self._journal.fileno())
+
+    def received(self) -> list[dict]:
+        """The archive index, in archiving order (plus the per-file sidecars of older stores)."""
+        out = []
+        for side in sorted(self.archive_dir.glob("*.json")):  # stores written before the index
+            with contextlib.suppress(OSError, ValueError):
+                out.append(json.loads(side.read_text(encoding="utf-8")))
+        return out + _jsonl(self.archive_dir / INDEX)
 
     def events(self) -> list[dict]:
         """Journal events in order; a line cut short by a crash is ignored."""
-        path = self.archive_dir / JOURNAL
-        if not path.exists():
-            return []
-        out = []
-        for line in path.read_text(encoding="utf-8").splitlines():
-            with contextlib.suppress(json.JSONDecodeError):
-                out.append(json.loads(line))
-        return out
+        return _jsonl(self.archive_dir / JOURNAL)
 
     # -- submissions --------------------------------------------------------------
 
@@ -320,6 +363,17 @@ class Store:
 
     def quarter_returns(self, plan: Plan, quarter: Quarter, *, values: bool = True) -> QuarterReturns | None:
         return read_quarter(self.conn, plan, quarter, values=values)
+
+
+def _jsonl(path: Path) -> list[dict]:
+    """The objects of a JSON-lines file; a line cut short by a crash is ignored."""
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        with contextlib.suppress(json.JSONDecodeError):
+            out.append(json.loads(line))
+    return out
 
 
 def _event(s: Submission) -> dict:
