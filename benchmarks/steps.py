@@ -92,8 +92,9 @@ def _no_sync() -> None:
     import os
 
     from toolkit import store
+    from toolkit import archive
     os.fsync = lambda fd: None
-    store._sync = os.fsync
+    archive._sync = os.fsync
     connect = store.connect
 
     def fast(db, *, readonly=False):

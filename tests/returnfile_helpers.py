@@ -200,6 +200,14 @@ def million_rows(path: Path, out: Path, rows: int = 1_048_576) -> Path:
     return rewrite(path, out, {part: fn})
 
 
+def far_cell(path: Path, out: Path, ref: str, *, sep: bytes = b" ") -> Path:
+    """One value typed far from the table (e.g. after Ctrl+End) on the progress sheet."""
+    part = sheet_part(path, L.PROGRESS_SHEET)
+    row = int(re.sub(r"[A-Z]", "", ref))
+    extra = b'<row%sr="%d"><c%sr="%s" t="n"><v>1</v></c></row>' % (sep, row, sep, ref.encode())
+    return rewrite(path, out, {part: lambda d: d.replace(b"</sheetData>", extra + b"</sheetData>", 1)})
+
+
 def set_dimension(path: Path, out: Path, ref: str) -> Path:
     part = sheet_part(path, L.PROGRESS_SHEET)
     return rewrite(path, out, {part: lambda d: re.sub(rb'<dimension ref="[^"]*"/>',
@@ -264,16 +272,27 @@ def with_identity_value(path: Path, out: Path, old: str, new: str) -> Path:
 
 def ods_repeat_bomb(out: Path, rows: int = 1_000_000, cols: int = 100) -> Path:
     """A tiny .ods whose one filled row is declared repeated `rows` times (expands to rows x cols)."""
+    return _ods(out, f'<table:table-row table:number-rows-repeated="{rows}">'
+                f'<table:table-cell office:value-type="float" office:value="1" table:number-columns-repeated="{cols}">'
+                '<text:p>1</text:p></table:table-cell></table:table-row>')
+
+
+def ods_far_cell(out: Path) -> Path:
+    """A tiny .ods with one value at row 1,048,001, column 16,001: empty repeats before it."""
+    return _ods(out, '<table:table-row table:number-rows-repeated="1048000"><table:table-cell '
+                'table:number-columns-repeated="16000"/></table:table-row><table:table-row><table:table-cell '
+                'table:number-columns-repeated="16000"/><table:table-cell office:value-type="float" '
+                'office:value="1"><text:p>1</text:p></table:table-cell></table:table-row>')
+
+
+def _ods(out: Path, rows_xml: str) -> Path:
     content = (
         '<?xml version="1.0" encoding="UTF-8"?>\n<office:document-content '
         'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
         'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
         'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
-        '<office:body><office:spreadsheet><table:table table:name="进展填报">'
-        f'<table:table-row table:number-rows-repeated="{rows}">'
-        f'<table:table-cell office:value-type="float" office:value="1" table:number-columns-repeated="{cols}">'
-        '<text:p>1</text:p></table:table-cell></table:table-row></table:table>'
-        '</office:spreadsheet></office:body></office:document-content>')
+        '<office:body><office:spreadsheet><table:table table:name="进展填报">' + rows_xml +
+        '</table:table></office:spreadsheet></office:body></office:document-content>')
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
         zf.writestr("content.xml", content)

@@ -418,3 +418,21 @@ def test_two_same_named_attachments_are_both_kept(tmp_path, plan):
         ("填报表.xlsx", "市教育局", "accepted"), ("填报表.xlsx", "市财政局", "accepted")]
     files = archive_listing(tmp_path / "out", plan)
     assert a in files.values() and b in files.values()
+
+
+def test_real_value_typed_far_from_the_table_rejects_that_file_only(tmp_path, plan):
+    """calamine would abort the whole process on XFD1048576; the merge must carry on."""
+    from tests import returnfile_helpers as H
+    from tests.sheets_helpers import fill_return
+    from toolkit.sheets import generate_sheets
+    out, inbox = tmp_path / "out", tmp_path / "in"
+    inbox.mkdir()
+    sheets = {g.department: g.path for g in generate_sheets(plan, Q2, out, ["市教育局", "市财政局"])}
+    fill_return(sheets["市教育局"], fill_all=True, out=inbox / "jy.xlsx")
+    H.far_cell(fill_return(sheets["市财政局"], fill_all=True, out=tmp_path / "cz.xlsx"), inbox / "cz.xlsx",
+               "XFD1048576")
+    result = merge(plan, Q2, [inbox], out)
+    got = {f.path: f.outcome for f in result.files}
+    assert got == {"cz.xlsx": "rejected", "jy.xlsx": "accepted"}, [str(p) for f in result.files for p in f.problems]
+    problem = result.files[0].problems[0]
+    assert problem.message.startswith("工作表中有远离表格的内容（sheet2.xml 的第1048576行")

@@ -117,6 +117,30 @@ def test_08b_row_cap_counts_before_parsing(good, plan, tmp_path):
     rejected(H.million_rows(good, tmp_path / "rows.xlsx", rows=MAX_DATA_ROWS + 1200), plan, "行数过多")
 
 
+@pytest.mark.parametrize("ref, sep, where", [("XFD1048576", b" ", "第1048576行"), ("CA50", b" ", "单元格 CA50"),
+                                             ("B12000", b"\t", "第12000行"), ("A10000", b"\n", "第10000行")])
+def test_08d_one_value_far_from_the_table(good, plan, tmp_path, ref, sep, where):
+    """calamine would allocate every cell up to it (512 GB for XFD1048576) and abort the process."""
+    with pytest.raises(ReturnFileError) as info:
+        read_return(H.far_cell(good, tmp_path / "far.xlsx", ref, sep=sep), plan, Q2)
+    assert info.value.message == (f"far.xlsx：工作表中有远离表格的内容（sheet2.xml 的{where}，超出第9999行或BZ列），"
+                                  "无法安全读取，已拒收。")
+    assert "Ctrl+End" in info.value.hint
+
+
+def test_08f_far_value_in_an_ods_is_stopped_before_the_grid(plan, tmp_path):
+    """ODS and .xls are not pre-scanned: the grid's extent is checked before any Python list is made."""
+    with pytest.raises(ReturnFileError) as info:
+        read_return(H.ods_far_cell(tmp_path / "far.ods"), plan, Q2)
+    assert info.value.message == ("far.ods：工作表“进展填报”中有远离表格的内容（第1048001行、第16001列），"
+                                  "无法安全读取，已拒收。")
+
+
+def test_08e_values_up_to_the_limits_still_read(good, plan, tmp_path):
+    r = read_return(H.far_cell(good, tmp_path / "near.xlsx", "BZ4000"), plan, Q2)
+    assert len(r.tasks) == 7 and not errors(r)
+
+
 def test_08c_ods_repeated_rows_bomb(plan, tmp_path):
     """calamine would expand this 1 KB file to 100 million cells."""
     path = H.ods_repeat_bomb(tmp_path / "bomb.ods")

@@ -14,7 +14,8 @@ from toolkit.paths import store_dir
 from toolkit.problems import ERROR, WARNING, Problem
 from toolkit.quarter import Quarter
 from toolkit.returns import IndicatorEntry, TaskEntry
-from toolkit.store import (JOURNAL, Store, StoreBusyError, StoreError, Submission, _is_network,
+from toolkit.archive import JOURNAL
+from toolkit.store import (Store, StoreBusyError, StoreError, Submission, _is_network,
                            load_quarter, run_lock)
 
 Q2 = Quarter(2019, 2)
@@ -48,20 +49,49 @@ def test_archive_is_content_addressed_and_never_overwritten(store):
 
 
 def test_archive_ahead_is_durable_before_its_future_is_done(store):
-    sha, path, done = store.archive_ahead(b"later", "xlsx", {"filename": "x.xlsx"})
-    assert sha == hashlib.sha256(b"later").hexdigest() and path.name == f"{sha}.xlsx"
+    sha = hashlib.sha256(b"later").hexdigest()
+    path, done = store.archive_ahead(sha, b"later", "xlsx", {"filename": "x.xlsx"})
+    assert path.name == f"{sha}.xlsx"
     assert done.result().path == path and path.read_bytes() == b"later"
     store.archived()
     assert [r["filename"] for r in store.received()] == ["x.xlsx"]
+
+
+def test_archive_ahead_writes_the_journal_line_before_recording_needs_it(store):
+    data = b"ahead"
+    s = sub(store, b"other", ON_TIME)  # archived now; journaled when recorded
+    s.sha256 = hashlib.sha256(data).hexdigest()
+    _, done = store.archive_ahead(s.sha256, data, "xlsx", {"filename": "a.xlsx"}, s)
+    done.result()
+    assert s.journaled and [e["sha256"] for e in store.events()] == [s.sha256]
+    assert store.record(s) == ("accepted", None)
+    assert len(store.events()) == 1  # not written a second time
+
+
+def test_a_batch_of_background_files_shares_one_index_write(store, monkeypatch):
+    import toolkit.archive as A
+    syncs = []
+    monkeypatch.setattr(A, "_sync", lambda fd: syncs.append(fd))
+    gate = threading.Event()
+    original = A.Archive._write
+    monkeypatch.setattr(A.Archive, "_write", lambda self, jobs: (gate.wait(5), original(self, jobs))[1])
+    futures = [store.archive_ahead(hashlib.sha256(bytes([i])).hexdigest(), bytes([i]), "xlsx", {"n": i})[1]
+               for i in range(5)]
+    gate.set()
+    store.archived()
+    assert all(f.done() for f in futures)
+    assert [r["n"] for r in store.received()] == [0, 1, 2, 3, 4]
+    assert len(syncs) < 5 * 2  # one sync per file's bytes, one for the index per batch
 
 
 def test_a_failed_background_archive_is_raised(store, monkeypatch):
     def full(*a, **k):
         raise OSError(28, "No space left on device")
     monkeypatch.setattr(tempfile, "mkstemp", full)
-    store.archive_ahead(b"x", "xlsx", {})
+    store.archive_ahead(hashlib.sha256(b"x").hexdigest(), b"x", "xlsx", {})
     with pytest.raises(OSError, match="No space"):
         store.archived()
+    assert list(store.archive_dir.glob(".tmp-*")) == []
 
 
 def test_latest_received_wins_and_an_older_file_arriving_later_is_superseded(store, plan):

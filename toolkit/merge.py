@@ -5,6 +5,7 @@ reason. Each file is archived before anything else, then committed in its own tr
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing
 import os
@@ -153,15 +154,17 @@ class _Merger:
             return job
         # the archive name never takes text from the sender beyond a known extension
         ext = item.ext if item.ext in SPREADSHEETS | CONTAINERS else "bin"
-        sha, job.path, job.archived = self.store.archive_ahead(data, ext, _provenance(item, self.code, merged_at))
-        out.sha256 = sha
+        out.sha256 = sha = hashlib.sha256(data).hexdigest()
+        provenance = _provenance(item, self.code, merged_at)
         known = self.store.find(self.code, sha)
         if known is not None:
+            job.path, job.archived = self.store.archive_ahead(sha, data, ext, provenance)  # kept all the same
             self._known(out, known)
             return job
         job.sub = Submission(self.code, sha, ext, item.name, item.origin, item.received_at,
                              merged_at, sender=item.sender, sent_at=item.sent_at, mtime=item.mtime,
                              error=item.error)
+        job.path, job.archived = self.store.archive_ahead(sha, data, ext, provenance, job.sub)
         if item.error:
             job.sub.problems = [P.make(CONTAINER, file=item.name, detail=item.error)]
         else:

@@ -105,6 +105,10 @@ def read_return(path: Path, plan: Plan, quarter: Quarter | None = None, *, displ
                               "请让报送单位在Excel中重新保存为“Excel工作簿(*.xlsx)”后发送。")
     try:
         return _read(path, name, checked, book, plan, quarter, previous)
+    except ReturnFileError:
+        raise
+    except InputFileError as exc:  # found while reading a sheet: name the file
+        raise ReturnFileError(f"{name}：{exc.message}", hint=exc.hint)
     except PARSER_ERRORS as exc:  # a parser choking on a malformed part: still one clear rejection
         raise ReturnFileError(f"{name}：文件内容损坏，无法读取（{type(exc).__name__}）。"
                               "请让报送单位在Excel中重新保存后发送。")

@@ -12,9 +12,12 @@ import re
 from dataclasses import dataclass, field
 
 from . import layout as L
+from .errors import InputFileError
+from .safeio import MAX_REF_COL, MAX_REF_ROW
 from .values import clean_text
 from .xlsxmeta import CellInfo, col_letter
 
+_MAX_COLS = sum((ord(ch) - 64) * 26 ** i for i, ch in enumerate(reversed(MAX_REF_COL)))  # BZ -> 78
 HEADER_SCAN_ROWS = 30  # the header is row 4; allow rows inserted above it
 MAX_SHEETS = 50
 
@@ -77,6 +80,13 @@ class Book:
     def grid(self, name: str) -> Grid:
         if name not in self._grids:
             sheet = self._wb.get_sheet_by_name(name)
+            last_row, last_col = sheet.end or (0, 0)
+            if last_row >= MAX_REF_ROW or last_col >= _MAX_COLS:
+                # safeio rejects such xlsx before calamine; .xls and .ods reach here (calamine
+                # holds their grid already; turning it into Python lists would be the blow-up)
+                raise InputFileError(
+                    f"工作表“{name}”中有远离表格的内容（第{last_row + 1}行、第{last_col + 1}列），无法安全读取，已拒收。",
+                    hint="请让报送单位在Excel中按 Ctrl+End 找到最后一个单元格，删除表格以外多余的行和列后保存，再重新发送。")
             rows, truncated = [], False
             for i, row in enumerate(sheet.to_python(skip_empty_area=False)):
                 if i >= self.max_rows:

@@ -1,10 +1,7 @@
 """The store: an archive of every received file, a journal, and SQLite with provenance.
 
-  store/archive/<sha256>.<ext>   every received file, unchanged; written once, never deleted
-  store/archive/received.jsonl   the archive index: who sent each file, when, under which name
-                                 (first reception; one line per archived file, append-only)
-  store/archive/journal.jsonl    append-only log of submissions and coordinator choices:
-                                 with the archive it is enough to rebuild the database
+  store/archive/                 every received file plus the archive index and the journal
+                                 (toolkit.archive): enough to rebuild the database
   store/plankit.sqlite           submissions, their values (sheet!cell each) and, per
                                  (quarter, department), which accepted version is current
   store/merge.lock               one writer at a time
@@ -14,18 +11,16 @@ files committed or not at all; the archive is content-addressed, so a rerun is h
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
 import sqlite3
-import tempfile
-import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from .archive import Archive, Archived
+from .archive import iso as _iso
 from .errors import PlankitError
 from .model import Plan
 from .paths import store_dir
@@ -34,8 +29,7 @@ from .quarter import Quarter
 from .returns import IndicatorEntry, QuarterReturns, Rejection, Return, TaskEntry
 from .storelock import StoreBusyError, _is_network, run_lock  # noqa: F401  (re-exported)
 
-DB_NAME, ARCHIVE, JOURNAL, INDEX = "plankit.sqlite", "archive", "journal.jsonl", "received.jsonl"
-_sync = getattr(os, "fdatasync", os.fsync)  # data and size, as SQLite does on Linux
+DB_NAME, ARCHIVE = "plankit.sqlite", "archive"
 SCHEMA_VERSION = "1"
 
 SCHEMA = """
@@ -70,13 +64,6 @@ class StoreError(PlankitError):
 
 
 @dataclass
-class Archived:
-    sha256: str
-    path: Path
-    size: int
-
-
-@dataclass
 class Submission:
     """One archived file's record: provenance plus, when accepted, its values."""
     quarter: str
@@ -99,6 +86,7 @@ class Submission:
     indicators: list[IndicatorEntry] | None = None
     error: str = ""  # a container that could not be opened (kept in the journal for rebuild)
     id: int | None = None
+    journaled: bool = False  # its journal line was written when it was archived
 
 
 @dataclass
@@ -109,10 +97,6 @@ class Change:
     old: object
     new: object
     cell: str = ""
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat(sep=" ", timespec="seconds") if value else None
 
 
 def _dt(text: str | None) -> datetime | None:
@@ -142,15 +126,8 @@ class Store:
         if _is_network(self.root):
             raise StoreError(f"数据目录 {self.root} 位于网络共享盘上，数据库在网络盘上可能损坏。",
                              hint="请用 --out 指定本机磁盘上的目录。")
-        for stale in self.archive_dir.glob(".tmp-*"):  # left by a crash mid-write; never an archived file
-            with contextlib.suppress(OSError):
-                stale.unlink()
+        self.files = Archive(self.archive_dir, journal=journal)
         self.db_path = db_path or self.root / DB_NAME
-        self.write_journal = journal
-        self._archiver: ThreadPoolExecutor | None = None
-        self._archiving: list[Future] = []
-        self._index_lock = threading.Lock()  # the archive thread and archive() both append
-        self._journal = None  # kept open while the store is: one append + sync per event
         try:
             self.conn = connect(self.db_path)
             self.conn.executescript(SCHEMA)
@@ -165,89 +142,41 @@ class Store:
 
     def close(self) -> None:
         try:
-            self.archived()
+            self.files.close()
         finally:
-            if self._journal is not None:
-                self._journal.close()
             self.conn.close()
 
     # -- archive ------------------------------------------------------------------
 
     def archive(self, data: bytes, ext: str, provenance: dict) -> Archived:
-        """Write the bytes under their sha256 (once) plus a sidecar; never overwrite."""
-        return self._archive(hashlib.sha256(data).hexdigest(), data, ext, provenance)
+        """Write the bytes under their sha256 (once) and index them; never overwrite."""
+        return self.files.put(hashlib.sha256(data).hexdigest(), data, ext, provenance)
 
-    def archive_ahead(self, data: bytes, ext: str, provenance: dict) -> tuple[str, Path, Future]:
-        """archive() in a background thread: (sha256, archive path, future done once durable).
+    def archive_ahead(self, sha256: str, data: bytes, ext: str, provenance: dict,
+                      sub: Submission | None = None) -> tuple[Path, Future]:
+        """archive() in the background: (archive path, future done once it is on disk).
 
-        The two fsyncs overlap the reading and recording of other files. Whoever records the
-        file must wait for the future first, so nothing is committed before its bytes are safe;
-        archived() and close() wait for all of them.
+        With `sub`, its journal line goes with it, so recording needs no sync of its own.
+        Whoever records the file must wait for the future first: nothing is committed before
+        its bytes and journal line are safe. archived() and close() wait for all of them.
         """
-        sha = hashlib.sha256(data).hexdigest()
-        if self._archiver is None:
-            self._archiver = ThreadPoolExecutor(1, thread_name_prefix="plankit-archive")
-        self._archiving = [f for f in self._archiving if not f.done() or f.exception() is not None]
-        future = self._archiver.submit(self._archive, sha, data, ext, provenance)
-        self._archiving.append(future)
-        return sha, self._target(sha, ext), future
+        event = None
+        if sub is not None:
+            event, sub.journaled = {"event": "received", **_event(sub)}, True
+        return self.files.path(sha256, ext), self.files.put_ahead(sha256, data, ext, provenance, event)
 
     def archived(self) -> None:
-        """Wait until every file handed to archive_ahead is durable; raise the first failure."""
-        pending, self._archiving = self._archiving, []
-        if self._archiver is not None:
-            self._archiver.shutdown(wait=True)
-            self._archiver = None
-        for future in pending:
-            future.result()
-
-    def _target(self, sha: str, ext: str) -> Path:
-        return self.archive_dir / f"{sha}.{ext or 'bin'}"
-
-    def _archive(self, sha: str, data: bytes, ext: str, provenance: dict) -> Archived:
-        """Bytes to a synced temp file, its index line (synced), then the rename: a crash leaves
-        either no archive copy (a rerun writes it again) or a complete one that is indexed."""
-        target = self._target(sha, ext)
-        if not target.exists():
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.archive_dir)
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                    fh.flush()
-                    _sync(fh.fileno())
-                if not target.exists():
-                    line = json.dumps({"sha256": sha, "ext": ext, **provenance}, ensure_ascii=False, default=_iso)
-                    with self._index_lock, open(self.archive_dir / INDEX, "a", encoding="utf-8") as fh:
-                        fh.write(line + "\n")
-                        fh.flush()
-                        _sync(fh.fileno())
-                    os.replace(tmp, target)
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-        return Archived(sha, target, len(data))
+        """Wait until every file handed to archive_ahead is on disk; raise the first failure."""
+        self.files.wait()
 
     def journal(self, event: dict) -> None:
-        """Append one event; synced so it is on disk before the transaction commits."""
-        if not self.write_journal:
-            return
-        if self._journal is None:
-            self._journal = open(self.archive_dir / JOURNAL, "a", encoding="utf-8")
-        self._journal.write(json.dumps(event, ensure_ascii=False, default=_iso) + "\n")
-        self._journal.flush()
-        _sync(self._journal.fileno())
+        self.files.journal(event)
 
     def received(self) -> list[dict]:
-        """The archive index, in archiving order (plus the per-file sidecars of older stores)."""
-        out = []
-        for side in sorted(self.archive_dir.glob("*.json")):  # stores written before the index
-            with contextlib.suppress(OSError, ValueError):
-                out.append(json.loads(side.read_text(encoding="utf-8")))
-        return out + _jsonl(self.archive_dir / INDEX)
+        return self.files.received()
 
     def events(self) -> list[dict]:
-        """Journal events in order; a line cut short by a crash is ignored."""
-        return _jsonl(self.archive_dir / JOURNAL)
+        return self.files.events()
 
     # -- submissions --------------------------------------------------------------
 
@@ -274,7 +203,8 @@ class Store:
             outcome, replaced = ("rejected", None)
             if sub.accepted:
                 outcome, replaced = self._choose_current(sub)
-            self.journal({"event": "received", **_event(sub)})
+            if not sub.journaled:
+                self.journal({"event": "received", **_event(sub)})
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -363,17 +293,6 @@ class Store:
 
     def quarter_returns(self, plan: Plan, quarter: Quarter, *, values: bool = True) -> QuarterReturns | None:
         return read_quarter(self.conn, plan, quarter, values=values)
-
-
-def _jsonl(path: Path) -> list[dict]:
-    """The objects of a JSON-lines file; a line cut short by a crash is ignored."""
-    if not path.exists():
-        return []
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        with contextlib.suppress(json.JSONDecodeError):
-            out.append(json.loads(line))
-    return out
 
 
 def _event(s: Submission) -> dict:

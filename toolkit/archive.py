@@ -1,0 +1,213 @@
+"""The archive: every received file kept unchanged under its sha256, with two append-only logs.
+
+  archive/<sha256>.<ext>   the bytes as received; written once, never overwritten or deleted
+  archive/received.jsonl   the archive index: each file's first reception (name, sender, Date,
+                           mtime, quarter), one line per archived file
+  archive/journal.jsonl    submissions and coordinator choices in order: with the archived
+                           files it is enough to rebuild the database
+
+Files can be archived in a background thread (`put_ahead`) while others are read. The thread
+takes whatever has queued up as one batch: each file to a synced temp file, then all their
+index and journal lines with one sync per log, then the renames. So a merge pays two log syncs
+per batch, not per file, and a crash leaves either no archive copy (a rerun writes it again)
+or a complete, indexed one. A future is done only once its file and lines are on disk.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import tempfile
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+JOURNAL, INDEX = "journal.jsonl", "received.jsonl"
+BATCH = 32  # files per background batch at most
+_sync = getattr(os, "fdatasync", os.fsync)  # data and size, as SQLite does on Linux
+
+
+@dataclass
+class Archived:
+    sha256: str
+    path: Path
+    size: int
+
+
+@dataclass
+class _Job:
+    sha256: str
+    data: bytes
+    ext: str
+    provenance: dict
+    event: dict | None  # a journal line to write with it
+    future: Future
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat(sep=" ", timespec="seconds") if value else None
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    """The objects of a JSON-lines file; a line cut short by a crash is ignored."""
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        with contextlib.suppress(json.JSONDecodeError):
+            out.append(json.loads(line))
+    return out
+
+
+class Archive:
+    """One store's archive folder. `journal=False` (a rebuild) writes no journal lines."""
+
+    def __init__(self, folder: Path, *, journal: bool = True):
+        self.dir = Path(folder)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        for stale in self.dir.glob(".tmp-*"):  # left by a crash mid-write; never an archived file
+            with contextlib.suppress(OSError):
+                stale.unlink()
+        self.write_journal = journal
+        self._lock = threading.Lock()  # the logs are appended by the thread and by the caller
+        self._logs: dict[str, object] = {}  # kept open: one append + sync per batch
+        self._queue: queue.Queue | None = None
+        self._thread: threading.Thread | None = None
+        self._futures: list[Future] = []
+
+    def path(self, sha256: str, ext: str) -> Path:
+        return self.dir / f"{sha256}.{ext or 'bin'}"
+
+    # -- writing ------------------------------------------------------------------
+
+    def put(self, sha256: str, data: bytes, ext: str, provenance: dict) -> Archived:
+        """Archive now, in this thread."""
+        job = _Job(sha256, data, ext, provenance, None, Future())
+        self._write([job])
+        return job.future.result()
+
+    def put_ahead(self, sha256: str, data: bytes, ext: str, provenance: dict,
+                  event: dict | None = None) -> Future:
+        """Archive in the background thread (with `event` as a journal line); wait() or the
+        returned future says when it is on disk."""
+        if self._thread is None:
+            self._queue = queue.Queue()
+            self._thread = threading.Thread(target=self._run, name="plankit-archive", daemon=True)
+            self._thread.start()
+        job = _Job(sha256, data, ext, provenance, event, Future())
+        self._futures = [f for f in self._futures if not f.done() or f.exception() is not None]
+        self._futures.append(job.future)
+        self._queue.put(job)
+        return job.future
+
+    def journal(self, event: dict) -> None:
+        """Append one journal line now and sync it."""
+        if self.write_journal:
+            with self._lock:
+                self._append(JOURNAL, [_line(event)])
+
+    def wait(self) -> None:
+        """Until everything handed to put_ahead is on disk; raise the first failure."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = self._queue = None
+        futures, self._futures = self._futures, []
+        for future in futures:
+            future.result()
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            for fh in self._logs.values():
+                fh.close()
+            self._logs.clear()
+
+    def _run(self) -> None:
+        while True:
+            batch, stop = [self._queue.get()], False
+            while batch[-1] is not None and len(batch) < BATCH:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            if batch[-1] is None:
+                batch.pop()
+                stop = True
+            if batch:
+                self._write(batch)
+            if stop:
+                return
+
+    def _write(self, jobs: list[_Job]) -> None:
+        """Bytes to synced temp files, then the index and journal lines, then the renames."""
+        fresh: dict[Path, tuple[_Job, str]] = {}
+        try:
+            for job in jobs:
+                target = self.path(job.sha256, job.ext)
+                if target not in fresh and not target.exists():
+                    fresh[target] = (job, self._temp(job.data))
+            with self._lock:
+                self._append(INDEX, [_line({"sha256": j.sha256, "ext": j.ext, **j.provenance})
+                                     for j, _ in fresh.values()])
+                if self.write_journal:
+                    self._append(JOURNAL, [_line(j.event) for j in jobs if j.event is not None])
+            for target, (_, tmp) in fresh.items():
+                if not target.exists():
+                    os.replace(tmp, target)
+        except BaseException as exc:
+            for job in jobs:
+                job.future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+        else:
+            for job in jobs:
+                job.future.set_result(Archived(job.sha256, self.path(job.sha256, job.ext), len(job.data)))
+        finally:
+            for _, tmp in fresh.values():
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+
+    def _temp(self, data: bytes) -> str:
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.dir)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                _sync(fh.fileno())
+        except BaseException:
+            os.unlink(tmp)
+            raise
+        return tmp
+
+    def _append(self, name: str, lines: list[str]) -> None:
+        if not lines:
+            return
+        fh = self._logs.get(name)
+        if fh is None:
+            fh = self._logs[name] = open(self.dir / name, "a", encoding="utf-8")
+        fh.write("".join(line + "\n" for line in lines))
+        fh.flush()
+        _sync(fh.fileno())
+
+    # -- reading ------------------------------------------------------------------
+
+    def events(self) -> list[dict]:
+        """Journal events in order."""
+        return read_jsonl(self.dir / JOURNAL)
+
+    def received(self) -> list[dict]:
+        """The archive index in archiving order (after the per-file sidecars of older stores)."""
+        out = []
+        for side in sorted(self.dir.glob("*.json")):  # stores written before the index
+            with contextlib.suppress(OSError, ValueError):
+                out.append(json.loads(side.read_text(encoding="utf-8")))
+        return out + read_jsonl(self.dir / INDEX)
+
+
+def _line(obj: dict) -> str:
+    return json.dumps(obj, ensure_ascii=False, default=iso)
