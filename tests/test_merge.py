@@ -16,7 +16,8 @@ from click.testing import CliRunner
 
 from tests.merge_helpers import LATE, ON_TIME, fake_return, make_email, make_msg, use_fake_reader, write
 from toolkit.cli import main
-from toolkit.merge import merge, rebuild
+from toolkit.merge import merge
+from toolkit.rebuild import rebuild
 from toolkit.paths import store_dir
 from toolkit.quarter import Quarter
 from toolkit.store import load_quarter

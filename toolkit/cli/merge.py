@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from ..errors import EXIT_OK, EXIT_PROBLEMS, UsageError
-from ..merge import OUTCOME_LABELS, merge as run_merge, rebuild as run_rebuild
+from ..merge import OUTCOME_LABELS, merge as run_merge
+from ..rebuild import rebuild as run_rebuild
 from ..mergereport import quarter_status
 from ..planbook import load_plan
 from ..quarter import parse_quarter
