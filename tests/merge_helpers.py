@@ -44,6 +44,10 @@ def write(path: Path, data: bytes, mtime: datetime | None = None) -> Path:
     return path
 
 
+class PanicException(BaseException):
+    """What pyo3 raises when Rust code (python-calamine) panics: not an Exception."""
+
+
 def fake_read(path, plan, quarter=None, *, display_name=None, previous=None, data=None):
     """Parse a fake_return file the way returnfile.read_return would parse a workbook."""
     name = display_name or Path(path).name
@@ -53,6 +57,8 @@ def fake_read(path, plan, quarter=None, *, display_name=None, previous=None, dat
         raise InputFileError(f"{name}：这不是Excel文件。")
     if d["fail"]:
         raise InputFileError(f"{name}：{d['fail']}")
+    if d["crash"].startswith("panic"):
+        raise PanicException(d["crash"])
     if d["crash"]:
         raise RuntimeError(d["crash"])
     dept = d["department"]

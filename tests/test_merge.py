@@ -64,6 +64,7 @@ def test_merge_outcomes_report_and_missing(tmp_path, plan):
     write(inbox / "bad.xlsx", fake_return("市公安局", errors=["“很多”不是数字"]), ON_TIME)
     write(inbox / "broken.xlsx", fake_return("x", fail="文件不完整或已损坏"), ON_TIME)
     write(inbox / "bug.xlsx", fake_return("x", crash="boom"), ON_TIME)
+    write(inbox / "panic.xlsx", fake_return("x", crash="panic: index out of bounds"), ON_TIME)
     write(inbox / "q1.xlsx", fake_return("市体育局", quarter="2019Q1"), ON_TIME)
     write(inbox / "nobody.xlsx", fake_return("市外星局"), ON_TIME)
     write(inbox / "late.xlsx", fake_return("市水利局", warnings=["数值偏大"]), LATE)
@@ -74,6 +75,8 @@ def test_merge_outcomes_report_and_missing(tmp_path, plan):
     assert got["broken.xlsx"] == ("", "rejected", ["文件不完整或已损坏"])
     assert got["bug.xlsx"] == ("", "rejected", [
         "程序内部错误（RuntimeError: boom），此文件未合并。请把该文件和这段提示发给技术支持，其他文件不受影响。"])
+    assert got["panic.xlsx"][1:] == ("rejected", [
+        "程序内部错误（PanicException: panic: index out of bounds），此文件未合并。请把该文件和这段提示发给技术支持，其他文件不受影响。"])
     assert got["q1.xlsx"] == ("市体育局", "rejected", [
         "这是2019Q1的填报表，本次合并的是2019Q2。请确认报送单位发来的是本季度的文件。"])
     assert got["nobody.xlsx"] == ("市外星局", "rejected", ["填报表中的单位“市外星局”不在计划的部门名单中。"])

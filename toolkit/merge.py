@@ -215,7 +215,10 @@ def _read_outcome(path: Path, plan: Plan, quarter: Quarter, filename: str, previ
             if detail.startswith(f"{name}："):
                 detail = detail[len(name) + 1:]
         return [P.make(UNREADABLE, file=filename, detail=detail)]
-    except Exception as exc:  # a bug in one file's reading must not stop the merge
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # a bug in one file's reading must not stop the merge; a panic
+        # in a Rust reader (pyo3's PanicException) derives from BaseException, not Exception
         return [P.make(INTERNAL, file=filename, detail=f"{type(exc).__name__}: {exc}")]
 
 
