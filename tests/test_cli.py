@@ -39,3 +39,21 @@ def test_every_command_has_help_with_an_example(command):
     result = CliRunner().invoke(main, [*command, "--help"])
     assert result.exit_code == 0
     assert "示例" in result.output and "plankit " in result.output
+    assert not any(word in result.output for word in ("Usage:", "Options:", "Commands:", "Show this message",
+                                                      "[default:", " TEXT", " FILE", " INTEGER", " DIRECTORY"))
+
+
+def test_help_page_chrome_is_chinese_and_columns_line_up_by_display_width():
+    import unicodedata
+    output = CliRunner().invoke(main, ["merge", "--help"], prog_name="plankit").output
+    assert output.startswith("用法: plankit merge [选项] [文件或文件夹]...\n")
+    assert "\n选项:\n" in output and "显示本帮助并退出。" in output and "[默认：out]" in output
+
+    def help_column(line: str) -> int:  # display columns before the help text
+        head = line[:line.index("  ", 4)].rstrip() if "  " in line[4:] else line
+        rest = line[len(head):]
+        width = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in head)
+        return width + len(rest) - len(rest.lstrip(" "))
+    lines = [line for line in output.splitlines() if line.startswith(("  --plan", "  --rebuild", "  --prefer"))]
+    assert len(lines) == 3 and len({help_column(line) for line in lines}) == 1, lines
+    assert "\n命令:\n" in CliRunner().invoke(main, ["--help"]).output

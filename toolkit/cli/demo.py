@@ -33,7 +33,7 @@ def fresh_folder(path: Path) -> Path:
 @main.command("demo")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("out/demo"),
               show_default=True, help="演示目录（每次运行都会清空重建）。")
-@click.option("--quarter", "-q", default="2019Q2", show_default=True, help="演示到哪个季度（至少第二季度）。")
+@click.option("--quarter", "-q", default="2019Q2", show_default=True, metavar="季度", help="演示到哪个季度（至少第二季度）。")
 @click.option("--plan", "plan_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="计划主表（默认：随附的2019年连云港计划）。")
 @click.option("--no-pdf", is_flag=True, help="不生成PDF（没有安装LibreOffice时自动跳过）。")

@@ -48,8 +48,8 @@ class _Bar:
 
 @main.command("merge")
 @plan_option
-@click.option("--quarter", "-q", default=None, help="季度：2019Q2、Q2、2 或 二季度。")
-@click.argument("inputs", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--quarter", "-q", default=None, metavar="季度", help="季度：2019Q2、Q2、2 或 二季度。")
+@click.argument("inputs", nargs=-1, type=click.Path(path_type=Path), metavar="[文件或文件夹]...")
 @out_option
 @click.option("--prefer", metavar="编号或文件名",
               help="同一单位有多个版本时，指定采用哪一个（编号前6位以上或原文件名，见 plankit status）。")
@@ -60,7 +60,7 @@ def merge(plan_path, quarter, inputs, out_dir, prefer, rebuild, as_json) -> None
     """汇总各部门报回的填报表（文件、文件夹、压缩包或保存的邮件）。
 
     \b
-    INPUTS 可以是 .xlsx .xlsm .xls .ods 文件、.zip 压缩包、保存的邮件
+    文件或文件夹可以是 .xlsx .xlsm .xls .ods 文件、.zip 压缩包、保存的邮件
     (.eml .mbox .msg，自动取出附件)，或包含它们的文件夹（含子文件夹）。
     每个文件先按原样存档，再逐个合并；一个文件有问题不影响其他文件。
     同一单位再次报送时以收到时间最晚的为准，旧版本仍保留可查。
@@ -131,7 +131,7 @@ def _print_receipt(out: Output, result, q) -> None:
 
 @main.command("status")
 @plan_option
-@click.option("--quarter", "-q", required=True, help="季度：2019Q2、Q2、2 或 二季度。")
+@click.option("--quarter", "-q", required=True, metavar="季度", help="季度：2019Q2、Q2、2 或 二季度。")
 @click.option("--department", "-d", metavar="单位", help="列出该单位报送的每个版本及每次改动了哪些数。")
 @out_option
 @json_option

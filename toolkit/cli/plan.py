@@ -19,7 +19,7 @@ def plan() -> None:
 
 
 @plan.command("check")
-@click.argument("plan_path", required=False, type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("plan_path", required=False, type=click.Path(path_type=Path, dir_okay=False), metavar="[计划主表]")
 @json_option
 @handle_errors
 def check(plan_path: Path | None, as_json: bool) -> None:

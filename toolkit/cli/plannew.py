@@ -38,7 +38,7 @@ def _year_option(f):
 
 
 @plan.command("new")
-@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False), metavar="新主表")
 @_year_option
 @click.option("--title", default="", help="计划名称，如“2020年连云港市50件民生实事序时进度安排方案”。")
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
@@ -80,7 +80,7 @@ def _todo_lines(report: P.Report) -> list[tuple[str, str]]:
 
 
 @plan.command("import")
-@click.argument("source", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("source", type=click.Path(path_type=Path, dir_okay=False), metavar="原文")
 @click.option("-o", "--output", "output", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="生成的计划主表（默认：plans/与来源同名.xlsx）。")
 @_year_option
@@ -135,7 +135,7 @@ def _describe(ind) -> str:
 
 
 @plan.command("suggest")
-@click.argument("plan_path", type=click.Path(path_type=Path, dir_okay=False, exists=False))
+@click.argument("plan_path", type=click.Path(path_type=Path, dir_okay=False, exists=False), metavar="计划主表")
 @click.option("--write", is_flag=True, help="把尚未有的建议指标写入该计划主表的“指标”表（按标准格式重写文件）。")
 @json_option
 @handle_errors

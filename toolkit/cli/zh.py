@@ -1,14 +1,43 @@
-"""Chinese wording for click's own usage errors (missing option, unknown option, bad value).
+"""Chinese wording for click's own texts: usage errors and the --help page's chrome.
 
 Click prints these in English before any plankit code runs; office staff read Chinese,
-so the group re-words the common cases and keeps click's exit code 2.
+so the group re-words the common usage errors (keeping click's exit code 2), and the
+help page's headings, usage prefix and option notes go through click's own gettext
+hook (`_` in click's modules) with the table below. Help columns are aligned by display
+width, so Chinese metavars line up.
 """
 from __future__ import annotations
 
 import re
 import sys
+import unicodedata
 
 import click
+import click.core
+import click.decorators
+import click.formatting
+
+_HELP_TEXTS = {
+    "Usage:": "用法:", "Options": "选项", "Commands": "命令",
+    "Show this message and exit.": "显示本帮助并退出。", "Show the version and exit.": "显示版本号并退出。",
+    "default: {default}": "默认：{default}", "required": "必填", "env var: {var}": "环境变量：{var}",
+}
+
+
+def _gettext(message: str) -> str:
+    return _HELP_TEXTS.get(message, message)
+
+
+def _display_width(text: str) -> int:
+    text = click.formatting.strip_ansi(text) if hasattr(click.formatting, "strip_ansi") else text
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+for _module in (click.core, click.decorators, click.formatting):
+    if hasattr(_module, "_"):
+        _module._ = _gettext
+if hasattr(click.formatting, "term_len"):
+    click.formatting.term_len = _display_width
 
 _PATTERNS = (
     (re.compile(r"^Missing option (.+)\.$"), "缺少必填选项 {0}。"),
@@ -36,8 +65,44 @@ def translate(message: str) -> str:
     return message
 
 
+def _metavar(param: click.Parameter) -> str | None:
+    """A Chinese placeholder for an option value whose type would print TEXT, FILE, INTEGER..."""
+    t = param.type
+    if isinstance(t, click.Path):
+        return "文件" if not t.dir_okay else "目录" if not t.file_okay else "路径"
+    if isinstance(t, (click.types.IntParamType, click.IntRange)):
+        return "整数"
+    if isinstance(t, (click.types.FloatParamType, click.FloatRange)):
+        return "数字"
+    if isinstance(t, click.DateTime):
+        return "日期"
+    if isinstance(t, click.types.StringParamType):
+        return "文字"
+    return None  # a Choice lists its values
+
+
+class ChineseCommand(click.Command):
+    """A command whose usage line reads `用法: plankit merge [选项] ...` and whose option values
+    have Chinese placeholders unless a metavar was given."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("options_metavar", "[选项]")
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if isinstance(param, click.Option) and param.metavar is None and not param.is_flag:
+                param.metavar = _metavar(param)
+
+
 class ChineseGroup(click.Group):
     """A click group whose usage errors are shown in Chinese (exit code 2, as click does)."""
+
+    command_class = ChineseCommand
+    group_class = type  # subgroups (plankit plan ...) are ChineseGroups too
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("options_metavar", "[选项]")
+        kwargs.setdefault("subcommand_metavar", "命令 [参数]...")
+        super().__init__(*args, **kwargs)
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         if not standalone_mode:
@@ -51,7 +116,7 @@ class ChineseGroup(click.Group):
             hint = ""
             if exc.ctx is not None:
                 hint = f"运行 '{exc.ctx.command_path} --help' 查看用法。\n"
-                click.echo(exc.ctx.get_usage().replace("Usage:", "用法："), err=True)
+                click.echo(exc.ctx.get_usage(), err=True)
             click.echo(f"{hint}\n错误：{translate(exc.format_message())}", err=True)
             sys.exit(exc.exit_code)
         except click.ClickException as exc:
