@@ -61,7 +61,8 @@ def merge(spec: tuple, inbox: str, out_dir: str, profile: str = "", durable: boo
     durable=False is a diagnostic only: fsync and SQLite's synchronous writes switched off in
     this child, to show how much of a merge is the price of surviving a power cut.
     """
-    from toolkit.merge import merge as run_merge
+    from toolkit import mergereport, returnfile  # noqa: F401  (imports are not the merge's cost,
+    from toolkit.merge import merge as run_merge  # as they are not the naive baseline's)
     from toolkit.paths import store_dir
     from toolkit.store import DB_NAME
     if not durable:
