@@ -46,6 +46,7 @@ def test_merge_with_reader_processes_equals_merge_in_process(tmp_path, monkeypat
     import sqlite3
 
     import toolkit.merge as M
+    import toolkit.mergeread as R
     from toolkit.paths import store_dir
     from toolkit.quarter import parse_quarter
     from toolkit.sheets import generate_sheets
@@ -66,7 +67,7 @@ def test_merge_with_reader_processes_equals_merge_in_process(tmp_path, monkeypat
     (inbox / "损坏.xlsx").write_bytes(b"PK\x03\x04 not a workbook")
 
     def run(out, parallel_min):
-        monkeypatch.setattr(M, "PARALLEL_MIN", parallel_min)
+        monkeypatch.setattr(R, "PARALLEL_MIN", parallel_min)
         result = M.merge(plan, q, [inbox], out)
         with sqlite3.connect(store_dir(out, plan) / DB_NAME) as conn:
             rows = sorted(conn.execute("SELECT task_no, department, status, percent, progress, cell FROM task_values"))
@@ -74,12 +75,12 @@ def test_merge_with_reader_processes_equals_merge_in_process(tmp_path, monkeypat
 
     pools = []
 
-    class Recorded(M.ProcessPoolExecutor):
+    class Recorded(R.ProcessPoolExecutor):
         def __init__(self, *a, **kw):
             pools.append(self)
             super().__init__(*a, **kw)
 
-    monkeypatch.setattr(M, "ProcessPoolExecutor", Recorded)
+    monkeypatch.setattr(R, "ProcessPoolExecutor", Recorded)
     in_process = run(tmp_path / "a", 10_000)
     assert not pools
     with_readers = run(tmp_path / "b", 1)

@@ -177,11 +177,11 @@ def test_crash_mid_merge_keeps_whole_files_and_a_rerun_finishes(tmp_path, plan):
 import os, signal, sys
 sys.path.insert(0, {str(ROOT)!r})
 from pathlib import Path
-import toolkit.merge as M, toolkit.store as S
+import toolkit.merge as M, toolkit.mergeread as R, toolkit.store as S
 from tests.merge_helpers import fake_read
 from toolkit.planbook import load_plan
 from toolkit.quarter import Quarter
-M._read = fake_read
+R._read = fake_read
 original, calls = S.Store._choose_current, []
 def choose(self, sub):
     calls.append(1)
@@ -208,9 +208,9 @@ def test_two_merges_at_once_never_duplicate_rows(tmp_path, plan):
 import sys
 sys.path.insert(0, {str(ROOT)!r})
 import time
-import toolkit.merge as M
+import toolkit.mergeread as R
 from tests.merge_helpers import fake_read
-M._read = lambda *a, **k: (time.sleep(0.1), fake_read(*a, **k))[1]  # widen the overlap; asserts don't rely on it
+R._read = lambda *a, **k: (time.sleep(0.1), fake_read(*a, **k))[1]  # widen the overlap; asserts don't rely on it
 from toolkit.cli import main
 main(["merge", "--plan", {str(plan.source)!r}, "-q", "2019Q2", "--out", {str(out)!r}, "--json", {str(inbox)!r}])
 """
@@ -440,3 +440,33 @@ def test_real_value_typed_far_from_the_table_rejects_that_file_only(tmp_path, pl
     assert got == {"cz.xlsx": "rejected", "jy.xlsx": "accepted"}, [str(p) for f in result.files for p in f.problems]
     problem = result.files[0].problems[0]
     assert problem.message.startswith("工作表中有远离表格的内容（sheet2.xml 的第1048576行")
+
+
+def test_real_reader_process_that_dies_rejects_only_the_file_it_died_on(tmp_path, plan, monkeypatch):
+    """A native crash (abort, segfault) cannot be caught: the process is gone. The merge reads
+    that process's files again one process each and rejects only the file that kills it again."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the stand-in crash reaches the readers through fork")
+    import toolkit.mergeread as R
+    import toolkit.returnfile as RF
+    from tests.sheets_helpers import fill_return
+    from toolkit.sheets import generate_sheets
+    out, inbox = tmp_path / "out", tmp_path / "in"
+    inbox.mkdir()
+    depts = ["市教育局", "市财政局", "市卫健委", "市民政局"]
+    for n, g in enumerate(generate_sheets(plan, Q2, out, depts)):
+        fill_return(g.path, fill_all=True, out=inbox / ("崩溃.xlsx" if n == 1 else f"{n}.xlsx"))
+    original = RF.read_return
+
+    def crashing(path, plan, quarter=None, **kw):
+        if kw.get("display_name") == "崩溃.xlsx":
+            os._exit(134)  # as an abort in native code would: no exception, no cleanup
+        return original(path, plan, quarter, **kw)
+    monkeypatch.setattr(RF, "read_return", crashing)  # inherited by the forked readers
+    monkeypatch.setattr(R, "PARALLEL_MIN", 1)
+    result = merge(plan, Q2, [inbox], out)  # were the file read in this process, pytest would die here
+    got = {f.path: f.outcome for f in result.files}
+    assert got == {"0.xlsx": "accepted", "崩溃.xlsx": "rejected", "2.xlsx": "accepted", "3.xlsx": "accepted"}
+    crashed = next(f for f in result.files if f.path == "崩溃.xlsx")
+    assert [p.code for p in crashed.problems] == ["merge-reader-crashed"]
+    assert sorted(load_quarter(out, plan, Q2).returns) == sorted(d for n, d in enumerate(depts) if n != 1)

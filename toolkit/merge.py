@@ -7,18 +7,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
-import os
-import sys
 from collections import deque
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from . import problems as P
-from .errors import OutputLockedError, PlankitError
+from .errors import OutputLockedError
 from .intake import CONTAINERS, SPREADSHEETS, Item, collect
+from .mergeread import UNREADABLE, Readers, read_outcome
 from .model import Plan
 from .paths import plan_dir, quarter_dir, store_dir
 from .problems import ERROR, Problem
@@ -32,9 +30,6 @@ OUTCOME_LABELS = {ACCEPTED: "已合并", DUPLICATE: "重复，未重复计入", 
 C = P.register
 SKIPPED_FILE = C("merge-skipped", P.WARNING, "{detail}")
 CONTAINER = C("merge-container", P.ERROR, "{detail}")
-UNREADABLE = C("merge-unreadable", P.ERROR, "{detail}")
-INTERNAL = C("merge-internal-error", P.ERROR,
-             "程序内部错误（{detail}），此文件未合并。请把该文件和这段提示发给技术支持，其他文件不受影响。")
 WRONG_QUARTER = C("merge-wrong-quarter", P.ERROR,
                   "这是{found}的填报表，本次合并的是{expected}。请确认报送单位发来的是本季度的文件。")
 UNKNOWN_DEPT = C("merge-unknown-department", P.ERROR, "填报表中的单位“{value}”不在计划的部门名单中。")
@@ -88,18 +83,8 @@ class MergeResult:
                 "report": str(self.report_path) if self.report_path else None, "notes": self.notes}
 
 
-def _read(path: Path, plan: Plan, quarter: Quarter, **kw):
-    """The single-file reader (toolkit.returnfile), imported late so one import error is one rejection."""
-    from .returnfile import read_return
-    return read_return(path, plan, quarter, **kw)
-
-
-_READ = _read  # tests replace `_read`; a replaced reader always runs in this process
-PARALLEL_MIN = 32  # files in a run before reader processes pay for their start
 READ_AHEAD = 12  # files archived and being read ahead of the one being recorded (bounded memory)
 READ_AHEAD_BYTES = 64 * 1024 * 1024  # ... and their bytes (a return is ~30 KB, at most 20 MB)
-READERS = 2  # reader processes
-_reader_args: tuple = ()
 
 
 @dataclass
@@ -130,7 +115,7 @@ class _Merger:
         job = self.prepare(item, merged_at)
         if job.sub is None:
             return job.out
-        return self.finish(job, _read_outcome(job.path, self.plan, self.quarter, job.sub.filename,
+        return self.finish(job, read_outcome(job.path, self.plan, self.quarter, job.sub.filename,
                                               self.previous(), job.data) if job.data is not None else None)
 
     def prepare(self, item: Item, merged_at: datetime) -> "_Job":
@@ -205,23 +190,6 @@ class _Merger:
         return out
 
 
-def _read_outcome(path: Path, plan: Plan, quarter: Quarter, filename: str, previous, data: bytes):
-    """The parsed return, or the problems that reject it (also run in a reader process)."""
-    try:
-        return _read(path, plan, quarter, display_name=filename, previous=previous, data=data)
-    except PlankitError as exc:
-        detail = str(exc)
-        for name in (filename, path.name):  # the Problem names the file already
-            if detail.startswith(f"{name}："):
-                detail = detail[len(name) + 1:]
-        return [P.make(UNREADABLE, file=filename, detail=detail)]
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except BaseException as exc:  # a bug in one file's reading must not stop the merge; a panic
-        # in a Rust reader (pyo3's PanicException) derives from BaseException, not Exception
-        return [P.make(INTERNAL, file=filename, detail=f"{type(exc).__name__}: {exc}")]
-
-
 def _apply_read(sub: Submission, parsed, departments: set[str], code: str) -> None:
     if isinstance(parsed, list):
         sub.problems = parsed
@@ -245,72 +213,8 @@ def _provenance(item: Item, quarter: str, merged_at: datetime) -> dict:
             "mtime": item.mtime, "quarter": quarter, "archived_at": merged_at}
 
 
-def _init_reader(plan: Plan, quarter: Quarter, previous) -> None:
-    global _reader_args
-    _reader_args = (plan, quarter, previous)
-
-
-def _read_in_reader(path: Path, filename: str, data: bytes):
-    plan, quarter, previous = _reader_args
-    return _read_outcome(path, plan, quarter, filename, previous, data)
-
-
-def _warm_reader(plan: Plan) -> None:
-    """Import the reader and build the plan's memo (returnrows.plan_facts) and fingerprint here,
-    once, before forking: the readers inherit them instead of each paying (~45 ms per process)."""
-    try:
-        from . import returnfile  # noqa: F401  (python-calamine, defusedxml, the row readers)
-        from .returnrows import plan_facts
-        plan_facts(plan)
-        _ = plan.fingerprint  # each file's identity is checked against it (~20 ms to compute)
-    except Exception:  # an import error still surfaces per file, in the reader, as before
-        pass
-
-
-class _Readers:
-    """Reading (pure: bytes in, ParsedReturn out) in two processes while this one archives and
-    records in arrival order, one transaction per file as before. Reading is 80% of a merge's
-    time and parallelises; a broken reader process only sends its files back to this process.
-    """
-
-    def __init__(self, merger: _Merger, total: int):
-        self.merger, self.pool = merger, None
-        self.enabled = total >= PARALLEL_MIN and (os.cpu_count() or 1) >= 2 and _read is _READ
-
-    def submit(self, job: _Job) -> None:
-        if job.data is None or not self.enabled:
-            return
-        m = self.merger
-        try:
-            if self.pool is None:
-                fork = sys.platform.startswith("linux")
-                if fork:
-                    _warm_reader(m.plan)
-                ctx = multiprocessing.get_context("fork" if fork else "spawn")
-                self.pool = ProcessPoolExecutor(READERS, mp_context=ctx, initializer=_init_reader,
-                                                initargs=(m.plan, m.quarter, m.previous()))
-            job.read = self.pool.submit(_read_in_reader, job.path, job.sub.filename, job.data)
-        except Exception:  # no processes here (a locked-down PC): read in this process
-            self.enabled = False
-
-    def result(self, job: _Job):
-        if job.data is None:
-            return None
-        if isinstance(job.read, Future):
-            try:
-                return job.read.result()
-            except Exception:  # the reader process died: read this file here
-                self.enabled = False
-        m = self.merger
-        return _read_outcome(job.path, m.plan, m.quarter, job.sub.filename, m.previous(), job.data)
-
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-
-
 def _merge_items(merger: _Merger, items: list[Item], merged_at: datetime, result: MergeResult, progress) -> None:
-    readers = _Readers(merger, len(items))
+    readers = Readers(merger, len(items))
     pending: deque[_Job] = deque()
     ahead = [0]  # bytes held by the jobs read ahead
 
