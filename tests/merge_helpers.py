@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import struct
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -150,3 +151,25 @@ def make_msg(attachments: list[tuple[str, bytes]], *, sender: str = "市教育�
     buf = io.BytesIO()
     w.write(buf)
     return buf.getvalue()
+
+
+def make_tnef(attachments: list[tuple[str, bytes]], *, long_names: bool = True, codepage: int = 936) -> bytes:
+    """An Outlook winmail.dat (TNEF, MS-OXTNEF) as a Chinese Outlook writes it: message attributes,
+    then per attachment its rendering, 8.3 title in the code page, data and (optionally) the
+    long file name as a Unicode MAPI property."""
+    def attr(level: int, attr_id: int, data: bytes) -> bytes:
+        return struct.pack("<BII", level, attr_id, len(data)) + data + struct.pack("<H", sum(data) & 0xFFFF)
+    out = struct.pack("<IH", 0x223E9F78, 0x0001)
+    out += attr(1, 0x00089006, struct.pack("<I", 0x00010000))  # attTnefVersion
+    out += attr(1, 0x00069007, struct.pack("<II", codepage, 0))  # attOemCodepage
+    for name, data in attachments:
+        stem, _, ext = name.rpartition(".")
+        title = f"{stem[:3]}~1.{ext[:3].upper()}".encode("gbk") + b"\0"
+        out += attr(2, 0x00069002, b"\x01\x00" + b"\xff" * 4 + b"\x00" * 8)  # attAttachRendData
+        out += attr(2, 0x00018010, title)  # attAttachTitle
+        out += attr(2, 0x0006800F, data)  # attAttachData
+        if long_names:
+            utf16 = name.encode("utf-16-le") + b"\0\0"
+            props = struct.pack("<IHHII", 1, 0x001F, 0x3707, 1, len(utf16)) + utf16 + b"\0" * (-len(utf16) % 4)
+            out += attr(2, 0x00069005, props)  # attAttachment: PR_ATTACH_LONG_FILENAME
+    return out

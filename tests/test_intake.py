@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.merge_helpers import LATE, ON_TIME, make_email, make_msg, raw_email, write
+from tests.merge_helpers import LATE, ON_TIME, make_email, make_msg, make_tnef, raw_email, write
 from toolkit import intake
 from toolkit.intake import collect, sanitise
 
@@ -121,11 +121,29 @@ def test_attachment_count_is_capped(tmp_path, monkeypatch):
     assert items[2].error == "many.eml：附件超过2个，其余未处理"
 
 
-def test_winmail_dat_is_rejected_with_advice(tmp_path):
+def test_winmail_dat_that_is_not_tnef_is_rejected_with_advice(tmp_path):
     msg = make_email([("winmail.dat", b"\x78\x9f\x3e\x22")])
     [item] = collect([write(tmp_path / "ol.eml", bytes(msg))])
-    assert item.error == ("winmail.dat：这是Outlook专用格式（winmail.dat），无法取出附件。"
-                          "请让报送单位把填报表作为普通附件重新发送")
+    assert item.error == ("winmail.dat：这是Outlook专用格式（winmail.dat），无法取出其中的附件。"
+                          "请让报送单位在Outlook中把邮件格式改为“HTML”或“纯文本”后，把填报表作为普通附件重新发送")
+
+
+def test_attachments_inside_an_outlook_winmail_dat_are_taken_out(tmp_path):
+    name = "市教育局_2019年第二季度民生实事进展填报表.xlsx"
+    tnef = make_tnef([(name, b"PK\x03\x04 return"), ("说明.docx", b"PK\x03\x04 note")])
+    msg = make_email([("winmail.dat", tnef)])
+    items = collect([write(tmp_path / "ol.eml", bytes(msg))])
+    assert [(i.name, i.origin, i.data, bool(i.skipped)) for i in items] == [
+        (name, f"{tmp_path / 'ol.eml'} › winmail.dat › {name}", b"PK\x03\x04 return", False),
+        ("说明.docx", f"{tmp_path / 'ol.eml'} › winmail.dat › 说明.docx", b"PK\x03\x04 note", True)]
+    assert items[0].sender == "市教育局 <jyj@example.cn>"
+
+
+def test_winmail_dat_without_long_names_falls_back_to_the_gbk_title(tmp_path):
+    data = b"PK\x03\x04" + bytes(60)
+    msg = make_email([("winmail.dat", make_tnef([("填报表.xlsx", data)], long_names=False))])
+    [item] = collect([write(tmp_path / "ol.eml", bytes(msg))])
+    assert item.name == "填报表~1.XLS" and item.data == data
 
 
 def test_email_without_spreadsheet_is_skipped(tmp_path):

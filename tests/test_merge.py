@@ -470,3 +470,21 @@ def test_real_reader_process_that_dies_rejects_only_the_file_it_died_on(tmp_path
     crashed = next(f for f in result.files if f.path == "崩溃.xlsx")
     assert [p.code for p in crashed.problems] == ["merge-reader-crashed"]
     assert sorted(load_quarter(out, plan, Q2).returns) == sorted(d for n, d in enumerate(depts) if n != 1)
+
+
+def test_real_return_sent_from_outlook_as_winmail_dat_is_merged(tmp_path, plan):
+    from tests.merge_helpers import make_tnef
+    from tests.sheets_helpers import fill_return
+    from toolkit.sheets import generate_sheets
+    out, inbox = tmp_path / "out", tmp_path / "in"
+    inbox.mkdir()
+    [g] = generate_sheets(plan, Q2, out, ["市教育局"])
+    data = fill_return(g.path, fill_all=True, out=tmp_path / "jy.xlsx").read_bytes()
+    mail = make_email([("winmail.dat", make_tnef([(g.path.name, data)]))], date=ON_TIME)
+    write(inbox / "outlook.eml", bytes(mail))
+    result = merge(plan, Q2, [inbox], out)
+    [f] = result.files
+    assert (f.path, f.department, f.outcome, f.sender) == (g.path.name, "市教育局", "accepted",
+                                                           "市教育局 <jyj@example.cn>")
+    assert f.origin.endswith(f"outlook.eml › winmail.dat › {g.path.name}")
+    assert load_quarter(out, plan, Q2).returns["市教育局"].on_time

@@ -249,14 +249,55 @@ def _message_items(parent: Item, msg, depth: int, keep=None) -> list[Item]:
             if guessed:
                 name = f"{name}.{guessed}"
         child = _child(holder, name, body)
-        if name.lower() == "winmail.dat":
-            found.append(_fail(child, "这是Outlook专用格式（winmail.dat），无法取出附件。"
-                                      "请让报送单位把填报表作为普通附件重新发送"))
+        if name.lower() == "winmail.dat" or part.get_content_type() == "application/ms-tnef":
+            found.extend(_tnef_items(child, body, depth, keep))
         elif len(body) > MAX_FILE_BYTES:
             found.append(_fail(child, "附件过大，已拒收"))
         else:
             found.extend(expand(child, depth + 1, keep))
     return found
+
+
+TNEF_ADVICE = "请让报送单位在Outlook中把邮件格式改为“HTML”或“纯文本”后，把填报表作为普通附件重新发送"
+
+
+def _tnef_items(item: Item, data: bytes, depth: int, keep=None) -> list[Item]:
+    """The files inside an Outlook winmail.dat (TNEF), which Outlook sends in "rich text" mode
+    to mail programs it does not know; each is then treated like an ordinary attachment."""
+    try:
+        from tnefparse import TNEF
+        attachments = TNEF(data, do_checksum=False).attachments
+    except Exception:  # not TNEF after all, or cut short
+        return [_fail(item, f"这是Outlook专用格式（winmail.dat），无法取出其中的附件。{TNEF_ADVICE}")]
+    if not attachments:
+        return [_skip(item, "Outlook专用格式（winmail.dat）中没有附件，已跳过")]
+    found: list[Item] = []
+    for n, att in enumerate(attachments):
+        if n >= MAX_ATTACHMENTS:
+            found.append(_fail(item, f"附件超过{MAX_ATTACHMENTS}个，其余未处理"))
+            break
+        body = att.data or b""
+        child = _child(item, sanitise(_tnef_name(att), "附件"), body)
+        found.extend([_fail(child, "附件过大，已拒收")] if len(body) > MAX_FILE_BYTES else expand(child, depth + 1, keep))
+    return found
+
+
+def _tnef_name(att) -> str:
+    """The attachment's long name (a MAPI property), else its short title, whatever the encoding:
+    a Chinese Outlook writes the title in its code page, which tnefparse decodes as UTF-8."""
+    try:
+        name = att.long_filename()
+    except Exception:  # the fallback title was not UTF-8
+        name = getattr(att, "_name", b"")
+    if isinstance(name, bytes):
+        name = name.split(b"\0", 1)[0]
+        for encoding in ("utf-8", "gb18030"):
+            try:
+                return name.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+        return name.decode("latin-1")
+    return str(name or "").strip("\0")
 
 
 def _parts(msg):
