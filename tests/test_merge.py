@@ -488,3 +488,20 @@ def test_real_return_sent_from_outlook_as_winmail_dat_is_merged(tmp_path, plan):
                                                            "市教育局 <jyj@example.cn>")
     assert f.origin.endswith(f"outlook.eml › winmail.dat › {g.path.name}")
     assert load_quarter(out, plan, Q2).returns["市教育局"].on_time
+
+
+def test_cli_merge_on_a_full_disk_says_so_without_a_traceback(tmp_path, plan_path, plan, monkeypatch):
+    import errno
+    import tempfile
+
+    def full(*a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    inbox = five_returns(tmp_path / "in")
+    monkeypatch.setattr(tempfile, "mkstemp", full)
+    result = run(["merge", "-q", "2019Q2", str(inbox)], tmp_path, plan_path)
+    assert (result.exit_code, result.stderr) == (2, "错误：磁盘空间不足，文件未能写完。已完成的部分完整保留，"
+                                                    "请清理磁盘后重新运行同一命令。\n")
+    monkeypatch.undo()
+    use_fake_reader(monkeypatch)
+    again = run(["merge", "-q", "2019Q2", str(inbox)], tmp_path, plan_path)
+    assert again.exit_code == 0 and len(dump(tmp_path / "out", plan)["submissions"]) == 5

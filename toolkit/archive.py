@@ -117,6 +117,8 @@ class Archive:
             self._thread = self._queue = None
         futures, self._futures = self._futures, []
         for future in futures:
+            if not future.done():  # the thread ended without reaching it (it cannot, but never hang)
+                future.set_exception(OSError("归档线程意外停止，文件未能存档"))
             future.result()
 
     def close(self) -> None:

@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import sys
@@ -78,7 +79,19 @@ def handle_errors(f):
         except KeyboardInterrupt:
             click.secho("已中断。", err=True)
             sys.exit(130)
+        except OSError as exc:  # the disk, not the user's input: say which file and what to check
+            click.secho(f"错误：{os_error_text(exc)}", err=True, fg="red")
+            sys.exit(EXIT_USAGE)
     return wrapper
+
+
+def os_error_text(exc: OSError) -> str:
+    where = f"（{exc.filename}）" if exc.filename else ""
+    if exc.errno == errno.ENOSPC:
+        return f"磁盘空间不足，文件未能写完{where}。已完成的部分完整保留，请清理磁盘后重新运行同一命令。"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"没有权限读写文件{where}。请检查文件夹权限，或用 --out 指定其他目录后重新运行。"
+    return f"读写文件失败{where}：{exc.strerror or exc}。请检查磁盘和文件夹后重新运行同一命令。"
 
 
 def resolve_plan(plan_path: Path | None) -> Path:
