@@ -17,6 +17,7 @@ from tests.returnfile_helpers import DEPT, Q2, filled
 from tests.sheets_helpers import fill_return
 from toolkit import layout as L
 from toolkit import safeio
+from toolkit.filekind import DEFAULT_PASSWORD
 from toolkit.problems import ERROR, WARNING
 from toolkit.returnfile import MAX_DATA_ROWS, MAX_PART_BYTES, ReturnFileError, read_return
 
@@ -155,7 +156,7 @@ def test_09_password_protected(good, plan, tmp_path):
 
 
 def test_09b_read_only_recommended_is_decrypted(good, plan, tmp_path):
-    r = read_return(H.encrypt(good, tmp_path / "velvet.xlsx", safeio.DEFAULT_PASSWORD), plan, Q2)
+    r = read_return(H.encrypt(good, tmp_path / "velvet.xlsx", DEFAULT_PASSWORD), plan, Q2)
     assert (r.department, len(r.tasks), r.identified_by) == (DEPT, 7, "properties") and r.problems == []
 
 

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputFileError, PlankitError
-from .safeio import atomic_path, check_zip_limits, reject_dtd
+from .safeio import atomic_path
+from .zipscan import check_zip_limits, reject_dtd
 
 # Characters XML 1.0 cannot hold, plus the ones docxtpl turns into paragraphs or page
 # breaks (\a, \f): a department's text must never change the document's structure.

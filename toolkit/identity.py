@@ -28,7 +28,8 @@ from defusedxml import ElementTree as ET
 
 from . import layout as L
 from .errors import InputFileError
-from .safeio import ENCRYPTED, ODS, XLS, XLSM, XLSX, check_zip_limits, sniff
+from .filekind import ENCRYPTED, ODS, XLS, XLSM, XLSX, sniff
+from .zipscan import check_zip_limits
 
 PROPERTIES, META_SHEET_STORE, DEFINED_NAME = "properties", "meta-sheet", "defined-name"
 STORES = (PROPERTIES, META_SHEET_STORE, DEFINED_NAME)

@@ -19,7 +19,7 @@ from datetime import datetime
 from email import policy
 from pathlib import Path
 
-from .safeio import MAX_FILE_BYTES, check_zip_limits
+from .zipscan import MAX_FILE_BYTES, check_zip_limits
 
 SPREADSHEETS = {"xlsx", "xlsm", "xls", "ods"}
 CONTAINERS = {"zip", "eml", "mbox", "msg"}

@@ -21,7 +21,9 @@ from .model import (GE, LE, QUARTER_END_NAMES, QUARTER_NAMES, Department, Indica
                     Settings, Task)
 from .values import clean_text  # the one text normaliser, shared with the merge
 from .xlsxtext import fit_row
-from .safeio import ENCRYPTED, XLSM, XLSX, atomic_path, scan_xml_parts, sniff
+from .filekind import ENCRYPTED, XLSM, XLSX, sniff
+from .safeio import atomic_path
+from .zipscan import scan_xml_parts
 
 SETTINGS, TASKS, INDICATORS, DEPARTMENTS = "设置", "任务", "指标", "部门"
 EXAMPLE_MARK = "示例"  # a row whose first column starts with this is an example (plan new) and is skipped

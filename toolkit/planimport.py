@@ -19,7 +19,8 @@ from pathlib import Path
 from .errors import InputFileError, PlanError
 from .model import QUARTER_NAMES, Department, Plan, Settings, Task
 from .planbook import clean_text, split_units
-from .safeio import XLSM, XLSX, check_zip_limits, scan_xml_parts, sniff
+from .filekind import XLSM, XLSX, sniff
+from .zipscan import check_zip_limits, scan_xml_parts
 from .seed import normalise_spaces, parse_seed
 from .suggest import suggest_task
 

@@ -28,7 +28,8 @@ from .quarter import Quarter
 from .returnrows import Context, plan_facts, read_contact, read_indicators, read_progress
 from .returns import IndicatorEntry, QuarterReturns, TaskEntry
 from .returnsheet import Book, Table, above_header_text, locate
-from .safeio import ODS, XLS, XLSM, XLSX, preflight
+from .filekind import ODS, XLS, XLSM, XLSX
+from .safeio import preflight
 from .values import format_number
 from .xlsxmeta import WorkbookMeta, read_meta
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from . import layout as L
 from .errors import InputFileError
-from .safeio import MAX_REF_COL, MAX_REF_ROW
+from .zipscan import MAX_REF_COL, MAX_REF_ROW
 from .values import clean_text
 from .xlsxmeta import CellInfo, col_letter
 
@@ -82,7 +82,7 @@ class Book:
             sheet = self._wb.get_sheet_by_name(name)
             last_row, last_col = sheet.end or (0, 0)
             if last_row >= MAX_REF_ROW or last_col >= _MAX_COLS:
-                # safeio rejects such xlsx before calamine; .xls and .ods reach here (calamine
+                # zipscan rejects such xlsx before calamine; .xls and .ods reach here (calamine
                 # holds their grid already; turning it into Python lists would be the blow-up)
                 raise InputFileError(
                     f"工作表“{name}”中有远离表格的内容（第{last_row + 1}行、第{last_col + 1}列），无法安全读取，已拒收。",

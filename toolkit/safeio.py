@@ -1,16 +1,15 @@
-"""Safe file handling at the boundary: sniff and pre-flight workbooks, write atomically.
+"""Safe file handling at the boundary: pre-flight returned workbooks, write outputs atomically.
 
 Every workbook that comes from outside passes `preflight` before a parser sees it:
-the first bytes tell its real type, zip entries are checked against size limits
-(zip bombs, forged sizes, path traversal) and XML parts must not declare a DTD
-(entity bombs, external entities). Outputs are written to a temp file and renamed.
+the first bytes tell its real type (filekind), encrypted files are tried with Excel's
+default password, and zip workbooks get every check of zipscan (sizes, paths, DTDs, row
+counts, far references). Outputs are written to a temp file and renamed.
 """
 from __future__ import annotations
 
 import contextlib
 import io
 import os
-import re
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -18,162 +17,11 @@ from datetime import datetime
 from pathlib import Path
 
 from .errors import InputFileError, OutputLockedError
+from .filekind import ENCRYPTED, ODS, OLE_MAGIC, ZIP_MAGIC, _zip_kind, classify_ole, decrypt_default
+from .zipscan import MAX_ENTRY_BYTES, MAX_FILE_BYTES, check_zip_limits, scan_part
 
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-ZIP_MAGIC = b"PK\x03\x04"
-
-MAX_FILE_BYTES = 50 * 1024 * 1024
-MAX_ENTRIES = 2000
-MAX_ENTRY_BYTES = 100 * 1024 * 1024
-MAX_TOTAL_BYTES = 200 * 1024 * 1024
 KEEP_PART_BYTES = 8 * 1024 * 1024  # preflight(keep_parts=True): parts kept for reuse (a return's are ~0.4 MB)
 KEEP_TOTAL_BYTES = 32 * 1024 * 1024
-
-XLSX, XLSM, XLS, ODS, ENCRYPTED = "xlsx", "xlsm", "xls", "ods", "encrypted"
-
-# Excel's "read-only recommended" files are encrypted with this well-known default password.
-DEFAULT_PASSWORD = "VelvetSweatshop"
-_DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.I)
-# Row elements are counted by substring, an upper bound that never misses one: `<row`
-# (and the one `<rowBreaks`), and `:row` for prefixed writers (`<x:row` and `</x:row`, so
-# counted twice). Two C-level counts; a regex findall per chunk cost 3× as much.
-_ROW_NEEDLES = (b"<row", b":row")
-_ODS_ROW_NEEDLES = (b"<table:table-row",)
-# calamine allocates a dense grid from the first to the last used cell: one value typed at
-# XFD1048576 asks for 512 GB and aborts the whole process (not an exception). So a row or
-# cell reference past MAX_REF_ROW or past column MAX_REF_COL (BZ) rejects the file first.
-# The literal `r="` keeps the scan fast; the byte before it must be XML whitespace (a
-# `header="..."` or text never counts).
-MAX_REF_ROW, MAX_REF_COL = 9999, "BZ"  # at most ~780k cells for calamine and the grid
-_FAR_REF = re.compile(rb'r="((?:[A-Z]{3}|[C-Z][A-Z])\d|[A-Z]{0,2}\d{5})')
-_OVERLAP = 32
-
-
-def sniff(path: Path) -> str:
-    """Return the real kind of a spreadsheet file, or raise InputFileError saying what it is."""
-    path = Path(path)
-    try:
-        size = path.stat().st_size
-        with path.open("rb") as fh:
-            head = fh.read(8)
-    except FileNotFoundError:
-        raise InputFileError(f"找不到文件：{path}")
-    except OSError as exc:
-        raise InputFileError(f"无法读取文件 {path}：{exc.strerror or exc}")
-    if size == 0:
-        raise InputFileError(f"{path.name}：文件是空的（0字节），请让报送单位重新发送。")
-    if size > MAX_FILE_BYTES:
-        raise InputFileError(f"{path.name}：文件过大（{size // 1024 // 1024}MB），不像填报表，请核实。")
-    if head.startswith(OLE_MAGIC):
-        return _sniff_ole(path)
-    if head.startswith(ZIP_MAGIC):
-        return _sniff_zip(path)
-    if head.lstrip().startswith((b"<", b"\xef\xbb\xbf<")):
-        raise InputFileError(f"{path.name}：这是网页或XML文件，只是扩展名像表格。请在Excel中另存为“Excel工作簿(*.xlsx)”。")
-    raise InputFileError(f"{path.name}：这不是Excel文件（可能是改了扩展名的文本或CSV）。请在Excel中另存为“Excel工作簿(*.xlsx)”。")
-
-
-def _sniff_ole(path: Path) -> str:
-    return classify_ole(path.read_bytes(), path.name)
-
-
-def _sniff_zip(path: Path) -> str:
-    try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-            names = {i.filename for i in infos}
-            check_zip_limits(path, infos)
-            if "[Content_Types].xml" in names:
-                with zf.open("[Content_Types].xml") as fh:
-                    reject_dtd(path, "[Content_Types].xml", fh.read(4096))
-            return _zip_kind(zf, names, path.name)
-    except zipfile.BadZipFile:
-        raise InputFileError(f"{path.name}：文件不完整或已损坏（可能下载或复制中断），请让报送单位重新发送。")
-    except (RuntimeError, ValueError, EOFError, OSError, NotImplementedError) as exc:
-        raise InputFileError(f"{path.name}：压缩结构损坏（{type(exc).__name__}），请让报送单位重新发送。")
-
-
-def check_zip_limits(path: Path, infos: list[zipfile.ZipInfo]) -> None:
-    """Reject zip bombs and path traversal from the declared sizes, before inflating."""
-    if len(infos) > MAX_ENTRIES:
-        raise InputFileError(f"{path.name}：压缩包内文件数异常（{len(infos)}个），已拒收。")
-    total = 0
-    for info in infos:
-        name = info.filename.replace("\\", "/")
-        if name.startswith("/") or ".." in name.split("/"):
-            raise InputFileError(f"{path.name}：压缩包内含有可疑路径“{info.filename}”，已拒收。")
-        if info.file_size > MAX_ENTRY_BYTES:
-            raise InputFileError(f"{path.name}：解压后内容异常巨大（{info.filename}），疑似压缩炸弹，已拒收。")
-        total += info.file_size
-    if total > MAX_TOTAL_BYTES:
-        raise InputFileError(f"{path.name}：解压后总大小异常（{total // 1024 // 1024}MB），疑似压缩炸弹，已拒收。")
-
-
-def reject_dtd(path: Path, part: str, data: bytes) -> None:
-    """Reject a DTD in the first bytes of a part (see `scan_part` for the whole part)."""
-    if b"<!DOCTYPE" in data[:4096].upper() or b"<!ENTITY" in data[:4096].upper():
-        raise InputFileError(f"{path.name}：文件内部含有不允许的DTD/实体声明（{part}），可能是恶意文件，已拒收。")
-
-
-def scan_xml_parts(path: Path) -> None:
-    """Reject any XML part that declares a DTD anywhere (billion laughs, XXE), not only in its head."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            for info in zf.infolist():
-                if info.filename.endswith((".xml", ".rels")):
-                    scan_part(zf, info, Path(path).name)
-    except zipfile.BadZipFile:
-        raise InputFileError(f"{path.name}：文件不完整或已损坏，请让报送单位重新发送。")
-    except (zipfile.LargeZipFile, RuntimeError, ValueError, EOFError, OSError) as exc:
-        raise InputFileError(f"{path.name}：压缩结构损坏（{exc}），已拒收。")
-
-
-def scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, *, count_rows: bool = False,
-              max_rows: int | None = None, keep: list[bytes] | None = None) -> int:
-    """Stream one part: reject a DTD anywhere in it; optionally count rows (stop past max_rows).
-
-    Streaming through zipfile also checks the CRC, so a part whose declared size was forged
-    fails here instead of inflating unbounded inside a parser. With `keep`, the inflated
-    chunks are appended to it, so a caller can reuse the checked part without inflating
-    it again (only meaningful when the scan returns normally: a part cut short at
-    max_rows is incomplete).
-    """
-    needles = (_ODS_ROW_NEEDLES if info.filename == "content.xml" else _ROW_NEEDLES) if count_rows else ()
-    rows, buffer, first = 0, b"", True
-    with zf.open(info) as fh:
-        while True:
-            chunk = fh.read(1 << 16)
-            if first:
-                first = False
-                if chunk[:2] in (b"\xff\xfe", b"\xfe\xff") or chunk[:4] == b"<\x00?\x00":
-                    raise InputFileError(f"{name}：文件内部使用了不支持的编码（{info.filename}），可能是恶意文件，已拒收。")
-            if keep is not None:
-                keep.append(chunk)
-            buffer += chunk
-            cut = len(buffer) if not chunk else max(len(buffer) - _OVERLAP, 0)
-            if _DTD.search(buffer):
-                raise InputFileError(f"{name}：文件内部含有不允许的DTD/实体声明（{info.filename}），可能是恶意文件，已拒收。")
-            if needles:
-                # those starting before `cut` (the rest are counted with the next chunk)
-                rows += sum(buffer.count(n, 0, cut + len(n) - 1) for n in needles)
-                if max_rows is not None and rows > max_rows:
-                    return rows
-                _reject_far_refs(buffer, name, info.filename)
-            buffer = buffer[cut:]
-            if not chunk:
-                return rows
-
-
-def _reject_far_refs(buffer: bytes, name: str, part: str) -> None:
-    for m in _FAR_REF.finditer(buffer):
-        if m.start() and buffer[m.start() - 1] in b" \t\r\n":
-            end = buffer.find(b'"', m.start(1), m.start(1) + 16)
-            ref = buffer[m.start(1):end if end > 0 else m.end(1)].decode("ascii", "replace")
-            where = f"第{ref}行" if ref.isdigit() else f"单元格 {ref}"
-            raise InputFileError(
-                f"{name}：工作表中有远离表格的内容（{part.rsplit('/', 1)[-1]} 的{where}，超出第{MAX_REF_ROW}行"
-                f"或{MAX_REF_COL}列），无法安全读取，已拒收。",
-                hint="请让报送单位在Excel中按 Ctrl+End 找到最后一个单元格，删除表格以外多余的行和列后保存，再重新发送。")
 
 
 @dataclass
@@ -241,43 +89,6 @@ def preflight(path: Path, *, name: str | None = None, max_bytes: int = MAX_FILE_
     if data.startswith(b"PK"):
         raise InputFileError(f"{name}：文件不完整或已损坏（可能下载或复制中断），请让报送单位重新发送。")
     raise InputFileError(f"{name}：这不是Excel文件（可能是改了扩展名的文本或CSV）。请在Excel中另存为“Excel工作簿(*.xlsx)”。")
-
-
-def classify_ole(data: bytes, name: str) -> str:
-    """xls, encrypted (an encrypted xlsx or xls), or an InputFileError for other OLE files."""
-    import olefile
-    try:
-        ole = olefile.OleFileIO(io.BytesIO(data))
-        streams = {"/".join(s) for s in ole.listdir(streams=True, storages=False)}
-    except Exception:
-        raise InputFileError(f"{name}：旧版Excel文件已损坏，无法读取。请在Excel中另存为“Excel工作簿(*.xlsx)”后重新发送。")
-    if "EncryptionInfo" in streams or "EncryptedPackage" in streams:
-        return ENCRYPTED
-    if "WordDocument" in streams:
-        raise InputFileError(f"{name}：这是Word文档，不是Excel表格。")
-    if "Workbook" not in streams and "Book" not in streams:
-        raise InputFileError(f"{name}：这不是Excel文件（是其他Office格式）。请发送Excel填报表。")
-    try:
-        import msoffcrypto
-        if msoffcrypto.OfficeFile(io.BytesIO(data)).is_encrypted():
-            return ENCRYPTED
-    except Exception:
-        pass  # msoffcrypto cannot classify every legacy file; the reader decides
-    return XLS
-
-
-def decrypt_default(data: bytes, name: str) -> bytes:
-    """Decrypt a "read-only recommended" file (default password), else say it is password protected."""
-    import msoffcrypto
-    out = io.BytesIO()
-    try:
-        office = msoffcrypto.OfficeFile(io.BytesIO(data))
-        office.load_key(password=DEFAULT_PASSWORD)
-        office.decrypt(out)
-    except Exception:
-        raise InputFileError(f"{name}：文件设置了打开密码，无法读取。"
-                             "请在Excel中打开后，点“文件→信息→保护工作簿→用密码进行加密”，清空密码并保存，再重新发送。")
-    return out.getvalue()
 
 
 def _check_zip(data: bytes, name: str, max_part: int, max_rows: int | None,
@@ -375,33 +186,6 @@ def _check_ods_repeats(data: bytes, name: str, max_rows: int) -> None:
         parser.Parse(data, True)
     except expat.ExpatError:
         raise InputFileError(f"{name}：表格内容损坏（content.xml），请让报送单位重新保存后发送。")
-
-
-def _zip_kind(zf: zipfile.ZipFile, names: set[str], name: str) -> str:
-    if "[Content_Types].xml" in names:
-        if "word/document.xml" in names:
-            raise InputFileError(f"{name}：这是Word文档，不是Excel表格。")
-        if "ppt/presentation.xml" in names:
-            raise InputFileError(f"{name}：这是PowerPoint文件，不是Excel表格。")
-        if "xl/workbook.xml" not in names:
-            raise InputFileError(f"{name}：压缩包里没有Excel工作簿，文件可能已损坏。")
-        with zf.open("xl/workbook.xml") as fh:
-            head = fh.read(4000)
-        if b"purl.oclc.org/ooxml" in head:
-            raise InputFileError(f"{name}：文件是“Strict Open XML”格式，无法读取。"
-                                 "请在Excel中“另存为”，保存类型选“Excel工作簿(*.xlsx)”后重新发送。")
-        with zf.open("[Content_Types].xml") as fh:
-            ctypes = fh.read(1 << 20)
-        return XLSM if b"macroEnabled" in ctypes else XLSX
-    if "mimetype" in names:
-        with zf.open("mimetype") as fh:
-            mime = fh.read(100)
-        if mime.startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
-            if "content.xml" not in names:
-                raise InputFileError(f"{name}：表格文件缺少内容部分，文件已损坏。")
-            return ODS
-        raise InputFileError(f"{name}：这是其他OpenDocument文件（如文字文档），不是电子表格。")
-    raise InputFileError(f"{name}：这是一个压缩文件，但不是Excel工作簿。")
 
 
 @contextlib.contextmanager
