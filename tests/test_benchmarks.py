@@ -41,7 +41,7 @@ def test_tiny_run_writes_comparable_json(tmp_path, capsys):
 
 
 def test_merge_with_reader_processes_equals_merge_in_process(tmp_path, monkeypatch):
-    """The performance fix of issue 8 (reading in two processes) changes no outcome or value."""
+    """Reading in one or two reader processes (issue 8) changes no outcome or value."""
     import shutil
     import sqlite3
 
@@ -66,8 +66,9 @@ def test_merge_with_reader_processes_equals_merge_in_process(tmp_path, monkeypat
     shutil.copy(first, inbox / "重复发送.xlsx")  # the same bytes twice in one run
     (inbox / "损坏.xlsx").write_bytes(b"PK\x03\x04 not a workbook")
 
-    def run(out, parallel_min):
+    def run(out, parallel_min, in_process=False):
         monkeypatch.setattr(R, "PARALLEL_MIN", parallel_min)
+        monkeypatch.setattr(R, "_READ", None if in_process else R._read)  # a replaced reader stays here
         result = M.merge(plan, q, [inbox], out)
         with sqlite3.connect(store_dir(out, plan) / DB_NAME) as conn:
             rows = sorted(conn.execute("SELECT task_no, department, status, percent, progress, cell FROM task_values"))
@@ -76,14 +77,15 @@ def test_merge_with_reader_processes_equals_merge_in_process(tmp_path, monkeypat
     pools = []
 
     class Recorded(R.ProcessPoolExecutor):
-        def __init__(self, *a, **kw):
-            pools.append(self)
-            super().__init__(*a, **kw)
+        def __init__(self, workers, *a, **kw):
+            pools.append(workers)
+            super().__init__(workers, *a, **kw)
 
     monkeypatch.setattr(R, "ProcessPoolExecutor", Recorded)
-    in_process = run(tmp_path / "a", 10_000)
-    assert not pools
-    with_readers = run(tmp_path / "b", 1)
-    assert len(pools) == 1
-    assert with_readers == in_process
+    in_process = run(tmp_path / "a", 10_000, in_process=True)
+    assert pools == []
+    one_reader = run(tmp_path / "b", 10_000)
+    two_readers = run(tmp_path / "c", 1)
+    assert pools == [1, 2]
+    assert one_reader == in_process and two_readers == in_process
     assert [o for _, _, o, _ in in_process[0]].count("accepted") == 5

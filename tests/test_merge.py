@@ -442,7 +442,8 @@ def test_real_value_typed_far_from_the_table_rejects_that_file_only(tmp_path, pl
     assert problem.message.startswith("工作表中有远离表格的内容（sheet2.xml 的第1048576行")
 
 
-def test_real_reader_process_that_dies_rejects_only_the_file_it_died_on(tmp_path, plan, monkeypatch):
+@pytest.mark.parametrize("parallel_min", [1, 32])  # two reader processes, then one (a small merge)
+def test_real_reader_process_that_dies_rejects_only_the_file_it_died_on(tmp_path, plan, monkeypatch, parallel_min):
     """A native crash (abort, segfault) cannot be caught: the process is gone. The merge reads
     that process's files again one process each and rejects only the file that kills it again."""
     if not sys.platform.startswith("linux"):
@@ -463,7 +464,7 @@ def test_real_reader_process_that_dies_rejects_only_the_file_it_died_on(tmp_path
             os._exit(134)  # as an abort in native code would: no exception, no cleanup
         return original(path, plan, quarter, **kw)
     monkeypatch.setattr(RF, "read_return", crashing)  # inherited by the forked readers
-    monkeypatch.setattr(R, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(R, "PARALLEL_MIN", parallel_min)
     result = merge(plan, Q2, [inbox], out)  # were the file read in this process, pytest would die here
     got = {f.path: f.outcome for f in result.files}
     assert got == {"0.xlsx": "accepted", "崩溃.xlsx": "rejected", "2.xlsx": "accepted", "3.xlsx": "accepted"}

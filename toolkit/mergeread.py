@@ -1,8 +1,8 @@
 """The reading side of a merge: one file's bytes in, a parsed return or its rejection out.
 
 `read_outcome` never raises for a bad file: a PlankitError is a rejection with its message,
-any other failure (a bug, a panic in the Rust reader) a rejection saying so. From
-PARALLEL_MIN files on, `Readers` reads in two processes while the merge archives and
+any other failure (a bug, a panic in the Rust reader) a rejection saying so. `Readers`
+reads in a separate process (two from PARALLEL_MIN files on) while the merge archives and
 records in arrival order. A reader process that dies (a native crash that no `except`
 can catch) takes only its own file down: the files it held are read again, each in a
 process of its own, and the one that kills that process too is rejected.
@@ -29,8 +29,8 @@ CRASHED = C("merge-reader-crashed", P.ERROR,
             "读取此文件时读取程序异常退出，此文件未合并，其他文件不受影响。请让报送单位在Excel中打开后"
             "另存为“Excel工作簿(*.xlsx)”再发送；仍有问题请把该文件发给技术支持。")
 
-PARALLEL_MIN = 32  # files in a run before reader processes pay for their start
-READERS = 2  # reader processes
+PARALLEL_MIN = 32  # files in a run before a second reader process pays for its start
+READERS = 2  # reader processes for a large merge (one below PARALLEL_MIN files)
 
 
 def _read(path: Path, plan: Plan, quarter: Quarter, **kw):
@@ -90,7 +90,10 @@ class Readers:
 
     def __init__(self, merger, total: int):
         self.merger, self.pool = merger, None
-        self.enabled = total >= PARALLEL_MIN and (os.cpu_count() or 1) >= 2 and _read is _READ
+        # Always a reader process when the real reader runs: a native crash then ends that
+        # process, not the merge. Two (one per core) once there are enough files to share.
+        self.enabled = total > 0 and _read is _READ
+        self.workers = READERS if total >= PARALLEL_MIN and (os.cpu_count() or 1) >= 2 else 1
         self.isolated = False  # after a reader process died: one process per file
 
     def _new_pool(self, workers: int) -> ProcessPoolExecutor:
@@ -108,7 +111,7 @@ class Readers:
             return
         try:
             if self.pool is None:
-                self.pool = self._new_pool(READERS)
+                self.pool = self._new_pool(self.workers)
             job.read = self.pool.submit(_read_in_reader, job.path, job.sub.filename, job.data)
         except Exception:  # no processes here (a locked-down PC): read in this process
             self.enabled = False
@@ -122,8 +125,9 @@ class Readers:
                 return job.read.result()
             except BrokenProcessPool:  # a reader process died on one of the files it held
                 self.enabled, self.isolated = False, True
-                self.pool.shutdown(wait=False, cancel_futures=True)
-                self.pool = None
+                if self.pool is not None:  # the first of its files to come back says so
+                    self.pool.shutdown(wait=False, cancel_futures=True)
+                    self.pool = None
             except Exception:  # anything else: read this file here
                 self.enabled = False
         if self.isolated:
