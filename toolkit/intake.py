@@ -97,7 +97,7 @@ def collect(inputs: list[Path], *, exclude: list[Path] = (), keep=None) -> list[
 def _is_excluded(path: Path, excluded: list[Path]) -> bool:
     if not excluded:
         return False
-    resolved = os.path.realpath(path)  # strings: Path.resolve + parents cost 0.3 ms a file
+    resolved = os.path.realpath(path)  # strings: half the cost of Path.resolve + parents
     return any(resolved == str(e) or resolved.startswith(os.path.join(str(e), "")) for e in excluded)
 
 
