@@ -80,9 +80,12 @@ def scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, *, count_ro
     """
     needles = (_ODS_ROW_NEEDLES if info.filename == "content.xml" else _ROW_NEEDLES) if count_rows else ()
     rows, buffer, first = 0, b"", True
+    # A part the caller keeps is read in one go (it is held whole anyway, and the declared size
+    # bounds what zipfile inflates); others stream in 64 KB chunks.
+    size = max(1 << 16, info.file_size + 1) if keep is not None else 1 << 16
     with zf.open(info) as fh:
         while True:
-            chunk = fh.read(1 << 16)
+            chunk = fh.read(size)
             if first:
                 first = False
                 if chunk[:2] in (b"\xff\xfe", b"\xfe\xff") or chunk[:4] == b"<\x00?\x00":
