@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .errors import InputFileError, OutputLockedError
 from .filekind import ENCRYPTED, ODS, OLE_MAGIC, ZIP_MAGIC, _zip_kind, classify_ole, decrypt_default
-from .zipscan import MAX_ENTRY_BYTES, MAX_FILE_BYTES, check_zip_limits, scan_part
+from .zipscan import MAX_ENTRY_BYTES, MAX_FILE_BYTES, check_zip_limits, scan_member, scan_part
 
 KEEP_PART_BYTES = 8 * 1024 * 1024  # preflight(keep_parts=True): parts kept for reuse (a return's are ~0.4 MB)
 KEEP_TOTAL_BYTES = 32 * 1024 * 1024
@@ -119,9 +119,11 @@ def _check_zip(data: bytes, name: str, max_part: int, max_rows: int | None,
                     # MAX_TOTAL_BYTES of parts, which the streaming scan never held at once.
                     keep = (parts is not None and info.file_size <= KEEP_PART_BYTES
                             and kept + info.file_size <= KEEP_TOTAL_BYTES)
-                    chunks: list[bytes] | None = [] if keep else None
-                    n = scan_part(zf, info, name, count_rows=sheet and max_rows is not None, max_rows=max_rows,
-                                  keep=chunks)
+                    count = sheet and max_rows is not None
+                    if keep:  # held whole anyway: inflated by one zlib call from the bytes in memory
+                        part, n = scan_member(data, info, name, count_rows=count)
+                    else:
+                        part, n = None, scan_part(zf, info, name, count_rows=count, max_rows=max_rows)
                     if sheet and max_rows is not None:
                         rows[info.filename] = n
                         if n > max_rows:
@@ -129,8 +131,8 @@ def _check_zip(data: bytes, name: str, max_part: int, max_rows: int | None,
                                                  "请只保留下发的填报表内容后重新发送。")
                     if parts is not None:  # a duplicate name: the last wins, as in zipfile.read
                         parts.pop(info.filename, None)
-                        if chunks is not None:
-                            parts[info.filename] = b"".join(chunks)
+                        if part is not None:
+                            parts[info.filename] = part
                             kept += info.file_size
     except zipfile.BadZipFile as exc:
         detail = "压缩数据校验失败" if "CRC" in str(exc) else "文件不完整"

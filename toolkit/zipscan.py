@@ -8,7 +8,9 @@ checks each part's CRC, so a forged size fails here rather than inside a parser.
 from __future__ import annotations
 
 import re
+import struct
 import zipfile
+import zlib
 from pathlib import Path
 
 from .errors import InputFileError
@@ -69,42 +71,85 @@ def scan_xml_parts(path: Path) -> None:
 
 
 def scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, *, count_rows: bool = False,
-              max_rows: int | None = None, keep: list[bytes] | None = None) -> int:
+              max_rows: int | None = None) -> int:
     """Stream one part: reject a DTD anywhere in it; optionally count rows (stop past max_rows).
 
     Streaming through zipfile also checks the CRC, so a part whose declared size was forged
-    fails here instead of inflating unbounded inside a parser. With `keep`, the inflated
-    chunks are appended to it, so a caller can reuse the checked part without inflating
-    it again (only meaningful when the scan returns normally: a part cut short at
-    max_rows is incomplete).
+    fails here instead of inflating unbounded inside a parser.
     """
-    needles = (_ODS_ROW_NEEDLES if info.filename == "content.xml" else _ROW_NEEDLES) if count_rows else ()
+    needles = _needles(info.filename) if count_rows else ()
     rows, buffer, first = 0, b"", True
-    # A part the caller keeps is read in one go (it is held whole anyway, and the declared size
-    # bounds what zipfile inflates); others stream in 64 KB chunks.
-    size = max(1 << 16, info.file_size + 1) if keep is not None else 1 << 16
     with zf.open(info) as fh:
         while True:
-            chunk = fh.read(size)
+            chunk = fh.read(1 << 16)
             if first:
                 first = False
-                if chunk[:2] in (b"\xff\xfe", b"\xfe\xff") or chunk[:4] == b"<\x00?\x00":
-                    raise InputFileError(f"{name}：文件内部使用了不支持的编码（{info.filename}），可能是恶意文件，已拒收。")
-            if keep is not None:
-                keep.append(chunk)
+                _check_encoding(chunk, name, info.filename)
             buffer += chunk
             cut = len(buffer) if not chunk else max(len(buffer) - _OVERLAP, 0)
-            if _DTD.search(buffer):
-                raise InputFileError(f"{name}：文件内部含有不允许的DTD/实体声明（{info.filename}），可能是恶意文件，已拒收。")
-            if needles:
-                # those starting before `cut` (the rest are counted with the next chunk)
-                rows += sum(buffer.count(n, 0, cut + len(n) - 1) for n in needles)
-                if max_rows is not None and rows > max_rows:
-                    return rows
-                _reject_far_refs(buffer, name, info.filename)
+            rows += _check_chunk(buffer, cut, needles, name, info.filename)
+            if max_rows is not None and rows > max_rows:
+                return rows
             buffer = buffer[cut:]
             if not chunk:
                 return rows
+
+
+def scan_member(data: bytes, info: zipfile.ZipInfo, name: str, *, count_rows: bool = False) -> tuple[bytes, int]:
+    """scan_part for a zip held in memory: (the part's bytes, rows counted).
+
+    The member is inflated by one zlib call straight from `data`, bounded by its declared
+    size and checked against its declared size and CRC, as zipfile would; then the same
+    checks run over the whole part. A third of the cost of streaming through zipfile.
+    """
+    part = read_member(data, info, name)
+    _check_encoding(part, name, info.filename)
+    return part, _check_chunk(part, len(part), _needles(info.filename) if count_rows else (), name, info.filename)
+
+
+def read_member(data: bytes, info: zipfile.ZipInfo, name: str) -> bytes:
+    """One member's bytes from the zip `data` (stored or deflated); InputFileError if damaged."""
+    broken = InputFileError(f"{name}：文件已损坏（文件不完整），请让报送单位重新发送。")
+    at = info.header_offset
+    if data[at:at + 4] != b"PK\x03\x04" or len(data) < at + 30:
+        raise broken
+    name_len, extra_len = struct.unpack("<HH", data[at + 26:at + 30])
+    start = at + 30 + name_len + extra_len
+    raw = data[start:start + info.compress_size]
+    if len(raw) != info.compress_size:
+        raise broken
+    if info.compress_type == zipfile.ZIP_STORED:
+        out = raw
+    else:
+        inflate = zlib.decompressobj(-15)
+        try:
+            out = inflate.decompress(raw, info.file_size + 1)  # never more than declared, plus one
+        except zlib.error:
+            raise broken
+        if len(out) != info.file_size or not inflate.eof:  # a forged size, or a cut stream
+            raise broken
+    if len(out) != info.file_size or zlib.crc32(out) != info.CRC:
+        raise InputFileError(f"{name}：文件已损坏（压缩数据校验失败），请让报送单位重新发送。")
+    return out
+
+
+def _needles(part: str) -> tuple[bytes, ...]:
+    return _ODS_ROW_NEEDLES if part == "content.xml" else _ROW_NEEDLES
+
+
+def _check_encoding(head: bytes, name: str, part: str) -> None:
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or head[:4] == b"<\x00?\x00":
+        raise InputFileError(f"{name}：文件内部使用了不支持的编码（{part}），可能是恶意文件，已拒收。")
+
+
+def _check_chunk(buffer: bytes, cut: int, needles: tuple[bytes, ...], name: str, part: str) -> int:
+    """Reject a DTD or a far reference in `buffer`; the row elements starting before `cut`."""
+    if _DTD.search(buffer):
+        raise InputFileError(f"{name}：文件内部含有不允许的DTD/实体声明（{part}），可能是恶意文件，已拒收。")
+    if not needles:
+        return 0
+    _reject_far_refs(buffer, name, part)
+    return sum(buffer.count(n, 0, cut + len(n) - 1) for n in needles)  # the rest: with the next chunk
 
 
 def _reject_far_refs(buffer: bytes, name: str, part: str) -> None:
