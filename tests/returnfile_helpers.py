@@ -200,6 +200,23 @@ def million_rows(path: Path, out: Path, rows: int = 1_048_576) -> Path:
     return rewrite(path, out, {part: fn})
 
 
+def wrong_crc(path: Path, out: Path, part: str) -> Path:
+    """The part's CRC-32 changed in the central directory: its bytes no longer match it
+    (what a bit flipped in transit looks like to a reader)."""
+    data = bytearray(Path(path).read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo(part)
+    central = data.find(b"PK\x01\x02")
+    while central != -1:  # find this part's central directory entry
+        name_len = int.from_bytes(data[central + 28:central + 30], "little")
+        if bytes(data[central + 46:central + 46 + name_len]).decode("utf-8", "replace") == part:
+            data[central + 16:central + 20] = ((info.CRC ^ 0xFFFF) & 0xFFFFFFFF).to_bytes(4, "little")
+            break
+        central = data.find(b"PK\x01\x02", central + 4)
+    Path(out).write_bytes(bytes(data))
+    return out
+
+
 def far_cell(path: Path, out: Path, ref: str, *, sep: bytes = b" ") -> Path:
     """One value typed far from the table (e.g. after Ctrl+End) on the progress sheet."""
     part = sheet_part(path, L.PROGRESS_SHEET)

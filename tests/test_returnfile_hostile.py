@@ -83,6 +83,11 @@ def test_04_forged_declared_size(good, plan, tmp_path):
     rejected(path, plan, "损坏")
 
 
+def test_04b_a_part_whose_bytes_do_not_match_its_crc(good, plan, tmp_path):
+    path = H.wrong_crc(good, tmp_path / "flipped.xlsx", H.sheet_part(good, L.PROGRESS_SHEET))
+    rejected(path, plan, "压缩数据校验失败")
+
+
 def test_05_zip_slip(good, plan, tmp_path):
     path = H.rewrite(good, tmp_path / "slip.xlsx", add={"../../evil.txt": b"owned"})
     rejected(path, plan, "可疑路径")
