@@ -1,4 +1,4 @@
-"""`python -m benchmarks [--size N ...] [--runs R] [--no-real] [--out DIR] [--profile]`."""
+"""`python -m benchmarks [--size N ...] [--runs R] [--no-real] [--resave libreoffice] [--out DIR] [--profile]`."""
 from __future__ import annotations
 
 import argparse
@@ -23,18 +23,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-report", action="store_true", help="skip report and brief rendering")
     ap.add_argument("--out", type=Path, default=Path("out/benchmarks"), help="results, cache and scratch folder")
     ap.add_argument("--refill", action="store_true", help="refill the cached returns even when present")
+    ap.add_argument("--resave", choices=["libreoffice"],
+                    help="read returns as LibreOffice saves them (shared strings), not as openpyxl filled them")
     ap.add_argument("--profile", action="store_true",
                     help="cProfile the first merge of each size into <out>/profile-<label>.prof")
     args = ap.parse_args(argv)
     sizes = args.size or list(DEFAULT_SIZES)
-    plans = [(f"N={n}", ("synth", n)) for n in sizes]
+    suffix = "-libreoffice" if args.resave else ""
+    plans = [(f"N={n}{suffix}", ("synth", n)) for n in sizes]
     if not args.no_real:
-        plans.append(("real-50", ("real", str(REAL_PLAN))))
+        plans.append((f"real-50{suffix}", ("real", str(REAL_PLAN))))
     started = time.perf_counter()
     results = []
     for label, spec in plans:
         results.append(bench_size(label, spec, args.out, runs=args.runs, refill=args.refill,
-                                  profile=args.profile, report=not args.no_report))
+                                  profile=args.profile, report=not args.no_report, resave=bool(args.resave)))
     sc = scaling(results)
     print()
     for r in results:

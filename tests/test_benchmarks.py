@@ -89,3 +89,14 @@ def test_merge_with_reader_processes_equals_merge_in_process(tmp_path, monkeypat
     assert pools == [1, 2]
     assert one_reader == in_process and two_readers == in_process
     assert [o for _, _, o, _ in in_process[0]].count("accepted") == 5
+
+
+def test_tiny_run_on_returns_resaved_by_libreoffice(tmp_path, capsys, soffice_available):
+    """--resave libreoffice: the same answers as LibreOffice saves them, every one still accepted."""
+    assert main(["--size", "3", "--runs", "1", "--no-real", "--no-report", "--resave", "libreoffice",
+                 "--out", str(tmp_path)]) == 0
+    assert "re-saving the returns with LibreOffice" in capsys.readouterr().out
+    (size,) = json.loads((tmp_path / "latest.json").read_text(encoding="utf-8"))["sizes"]
+    assert (size["label"], size["returns_saved_by"], size["files"]) == ("N=3-libreoffice", "LibreOffice", 3)
+    assert size["checks"]["all_accepted"] and size["checks"]["same_task_rows"]
+    assert size["rows"]["task_rows"] == 300
