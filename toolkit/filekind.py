@@ -54,7 +54,7 @@ def _sniff_zip(path: Path) -> str:
             if "[Content_Types].xml" in names:
                 with zf.open("[Content_Types].xml") as fh:
                     reject_dtd(path, "[Content_Types].xml", fh.read(4096))
-            return _zip_kind(zf, names, path.name)
+            return zip_kind(zf, names, path.name)
     except zipfile.BadZipFile:
         raise InputFileError(f"{path.name}：文件不完整或已损坏（可能下载或复制中断），请让报送单位重新发送。")
     except (RuntimeError, ValueError, EOFError, OSError, NotImplementedError) as exc:
@@ -98,7 +98,8 @@ def decrypt_default(data: bytes, name: str) -> bytes:
     return out.getvalue()
 
 
-def _zip_kind(zf: zipfile.ZipFile, names: set[str], name: str) -> str:
+def zip_kind(zf: zipfile.ZipFile, names: set[str], name: str) -> str:
+    """xlsx, xlsm or ods for an open zip whose member names are `names`; else InputFileError."""
     if "[Content_Types].xml" in names:
         if "word/document.xml" in names:
             raise InputFileError(f"{name}：这是Word文档，不是Excel表格。")

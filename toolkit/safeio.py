@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .errors import InputFileError, OutputLockedError
-from .filekind import ENCRYPTED, ODS, OLE_MAGIC, ZIP_MAGIC, _zip_kind, classify_ole, decrypt_default
+from .filekind import ENCRYPTED, ODS, OLE_MAGIC, ZIP_MAGIC, classify_ole, decrypt_default, zip_kind
 from .zipscan import MAX_ENTRY_BYTES, MAX_FILE_BYTES, check_zip_limits, scan_member, scan_part
 
 KEEP_PART_BYTES = 8 * 1024 * 1024  # preflight(keep_parts=True): parts kept for reuse (a return's are ~0.4 MB)
@@ -108,7 +108,7 @@ def _check_zip(data: bytes, name: str, max_part: int, max_rows: int | None,
                 if info.file_size > max_part:
                     what = "工作表行数过多或内容异常巨大" if "worksheets/" in info.filename else "文件内容异常巨大"
                     raise InputFileError(f"{name}：{what}（{info.filename}），不像填报表，已拒收。")
-            kind = _zip_kind(zf, names, name)
+            kind = zip_kind(zf, names, name)
             if kind == ODS and max_rows is not None:
                 scan_part(zf, zf.getinfo("content.xml"), name)  # DTD check first: expat is next
                 _check_ods_repeats(zf.read("content.xml"), name, max_rows)
