@@ -29,8 +29,9 @@ def _gettext(message: str) -> str:
 
 
 def _display_width(text: str) -> int:
-    text = click.formatting.strip_ansi(text) if hasattr(click.formatting, "strip_ansi") else text
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    """Columns `text` takes on a terminal: colour codes none, CJK characters two (click's own
+    term_len, which this replaces, strips the codes and counts characters)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in click.unstyle(text))
 
 
 for _module in (click.core, click.decorators, click.formatting):
