@@ -80,13 +80,9 @@ def fill_all(spec: tuple, generated: Path, folder: Path, *, workers: int = 2, pr
 def resave_all(folder: Path, target: Path, *, timeout: int = 1800) -> int:
     """The returns in `folder` as LibreOffice saves them (shared strings, its own styles), in
     `target` (cached like the fills): one soffice run converts them all."""
-    import subprocess
     import tempfile
 
-    from toolkit.office import soffice
-    binary = soffice()
-    if not binary:
-        raise RuntimeError("--resave libreoffice needs LibreOffice (soffice) on the PATH")
+    from toolkit.office import convert_files
     if target.exists():
         shutil.rmtree(target)
     tmp = target.with_name(target.name + ".partial")
@@ -97,9 +93,8 @@ def resave_all(folder: Path, target: Path, *, timeout: int = 1800) -> int:
         for attempt in range(3):  # soffice given hundreds of files at once drops some: batches, then retries
             todo = [p for p in sources if not (tmp / "returns" / p.name).exists()]
             for start in range(0, len(todo), 40):
-                subprocess.run([binary, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
-                                "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(tmp / "returns"),
-                                *map(str, todo[start:start + 40])], capture_output=True, timeout=timeout)
+                convert_files(todo[start:start + 40], "xlsx:Calc MS Excel 2007 XML", tmp / "returns",
+                              profile=Path(profile), timeout=timeout)
     saved = sorted((tmp / "returns").glob("*.xlsx"))
     if len(saved) != len(sources):
         raise RuntimeError(f"LibreOffice saved {len(saved)} of {len(sources)} returns")

@@ -24,22 +24,29 @@ def soffice() -> str | None:
 
 def convert(src: Path, fmt: str, out_dir: Path, *, timeout: int = 180) -> Path:
     """Convert `src` with LibreOffice to `fmt` (e.g. "pdf", "xlsx", "xls", "ods") in `out_dir`."""
-    binary = soffice()
-    if not binary:
-        raise PlankitError("未找到LibreOffice（soffice），无法转换文件。", hint=INSTALL_HINT)
     src, out_dir = Path(src), Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="plankit-lo-") as profile:
-        cmd = [binary, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
-               "--convert-to", fmt, "--outdir", str(out_dir), str(src)]
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+            proc = convert_files([src], fmt, out_dir, profile=Path(profile), timeout=timeout)
         except subprocess.TimeoutExpired:
             raise PlankitError(f"LibreOffice转换超时（{timeout}秒）：{src.name}")
     target = out_dir / f"{src.stem}.{fmt.split(':')[0]}"
     if proc.returncode != 0 or not target.exists():
         raise PlankitError(f"LibreOffice转换失败：{src.name} → {fmt}（{(proc.stderr or proc.stdout).strip()[:200]}）")
     return target
+
+
+def convert_files(sources: list[Path], fmt: str, out_dir: Path, *, profile: Path,
+                  timeout: int = 180) -> subprocess.CompletedProcess:
+    """One headless soffice run converting `sources` into `out_dir`, with the user profile in
+    `profile` (private, so a desktop LibreOffice that is open does not take the job)."""
+    binary = soffice()
+    if not binary:
+        raise PlankitError("未找到LibreOffice（soffice），无法转换文件。", hint=INSTALL_HINT)
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    cmd = [binary, f"-env:UserInstallation={Path(profile).resolve().as_uri()}", "--headless", "--norestore",
+           "--convert-to", fmt, "--outdir", str(out_dir), *map(str, sources)]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
 
 
 def run_macro_script(script: str, *, timeout: int = 180) -> subprocess.CompletedProcess:
