@@ -116,21 +116,22 @@ def _children_peak() -> float:
 
 def naive(inbox: str) -> dict:
     from .baseline import naive_merge
-    files = returns_in(Path(inbox))
     import openpyxl  # noqa: F401  (imports are not the loop's cost)
     import pandas  # noqa: F401
-    start = rss_mb()
-    with Clock() as c:
-        counts = naive_merge(files)
-    return {"seconds": c.seconds, "files": len(files), "rss_start_mb": round(start, 1), **counts}
+    return _timed_read(naive_merge, inbox)
 
 
 def raw(inbox: str) -> dict:
     from .baseline import raw_read
+    return _timed_read(raw_read, inbox)
+
+
+def _timed_read(read, inbox: str) -> dict:
+    """A baseline reader over every return in `inbox`: seconds plus the row counts it returns."""
     files = returns_in(Path(inbox))
     start = rss_mb()
     with Clock() as c:
-        counts = raw_read(files)
+        counts = read(files)
     return {"seconds": c.seconds, "files": len(files), "rss_start_mb": round(start, 1), **counts}
 
 
