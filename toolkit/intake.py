@@ -251,11 +251,16 @@ def _message_items(parent: Item, msg, depth: int, keep=None) -> list[Item]:
         child = _child(holder, name, body)
         if name.lower() == "winmail.dat" or part.get_content_type() == "application/ms-tnef":
             found.extend(_tnef_items(child, body, depth, keep))
-        elif len(body) > MAX_FILE_BYTES:
-            found.append(_fail(child, "附件过大，已拒收"))
         else:
-            found.extend(expand(child, depth + 1, keep))
+            found.extend(_attachment(child, depth, keep))
     return found
+
+
+def _attachment(child: Item, depth: int, keep=None) -> list[Item]:
+    """An email attachment (or a file inside winmail.dat): too large, else opened like any file."""
+    if len(child.data) > MAX_FILE_BYTES:
+        return [_fail(child, "附件过大，已拒收")]
+    return expand(child, depth + 1, keep)
 
 
 TNEF_ADVICE = "请让报送单位在Outlook中把邮件格式改为“HTML”或“纯文本”后，把填报表作为普通附件重新发送"
@@ -276,9 +281,7 @@ def _tnef_items(item: Item, data: bytes, depth: int, keep=None) -> list[Item]:
         if n >= MAX_ATTACHMENTS:
             found.append(_fail(item, f"附件超过{MAX_ATTACHMENTS}个，其余未处理"))
             break
-        body = att.data or b""
-        child = _child(item, sanitise(_tnef_name(att), "附件"), body)
-        found.extend([_fail(child, "附件过大，已拒收")] if len(body) > MAX_FILE_BYTES else expand(child, depth + 1, keep))
+        found.extend(_attachment(_child(item, sanitise(_tnef_name(att), "附件"), att.data or b""), depth, keep))
     return found
 
 
@@ -396,9 +399,5 @@ def _msg_object_items(parent: Item, msg, depth: int, keep=None) -> list[Item]:
             found.extend(_msg_object_items(sub, body, depth + 1, keep) if depth + 1 < MAX_DEPTH
                          else [_fail(sub, f"嵌套层数过多（超过{MAX_DEPTH}层），已拒收")])
             continue
-        child = _child(holder, name, body or b"")
-        if len(child.data) > MAX_FILE_BYTES:
-            found.append(_fail(child, "附件过大，已拒收"))
-        else:
-            found.extend(expand(child, depth + 1, keep))
+        found.extend(_attachment(_child(holder, name, body or b""), depth, keep))
     return found
