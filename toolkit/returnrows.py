@@ -94,23 +94,34 @@ def _input(ctx: Context, table: Table, r: int, header: str):
     c = table.col(header)
     if c is None:
         return None, "", False
+    value, ok = _checked(ctx, table, r, c)
+    return value, table.grid.ref(r, c), ok
+
+
+def _checked(ctx: Context, table: Table, r: int, c: int):
+    """(value, usable) of the input cell at row r, column c after the formula and error checks."""
     grid = table.grid
+    row = grid.rows[r] if r < len(grid.rows) else ()
+    value = row[c] if c < len(row) else None
+    if value == "":
+        value = None
+    if not grid.cells and (type(value) is not str or "#" not in value):
+        return value, True  # the usual cell: no formula, error or percent cell on the sheet, no `#`
     ref = grid.ref(r, c)
-    value = grid.value(r, c)
-    info = grid.info(r, c) if grid.cells else None  # usually no formula/error/percent cell at all
+    info = grid.info(r, c)
     error = (info.error if info else "") or (excel_error(value) if type(value) is not str or "#" in value else None)
     if error:
         ctx.add(RC.CELL_ERROR, table, ref, error)
-        return None, ref, False
+        return None, False
     if info and "DISPIMG(" in info.formula.upper():
         ctx.add(RC.PICTURE_IN_CELL, table, ref, _short(info.formula, 30))
-        return None, ref, False
+        return None, False
     if info and info.formula:
         if not info.cached:
             ctx.add(RC.FORMULA_NO_VALUE, table, ref, _formula(info.formula))
-            return None, ref, False
+            return None, False
         ctx.add(RC.FORMULA_CACHED, table, ref, _formula(info.formula))
-    return value, ref, True
+    return value, True
 
 
 def _formula(text: str) -> str:
@@ -143,33 +154,39 @@ def match_rows(ctx: Context, table: Table, expected: list[str], known: dict[str,
     input_cols = [c for c in (table.col(h) for h in inputs) if c is not None]
     wanted, seen, matched = set(expected), {}, []
     folded = folded if folded is not None else {compare_key(k): k for k in known}
-    for r in range(table.header_row + 1, len(table.grid.rows)):
-        raw = table.grid.value(r, key_col) if key_col is not None else None
+    grid = table.grid
+
+    def has_input(r: int) -> bool:
+        return any(grid.value(r, c) is not None for c in input_cols)
+
+    def where(r: int) -> str:
+        return grid.ref(r, key_col) if key_col is not None else f"A{r + 1}"
+
+    for r in range(table.header_row + 1, len(grid.rows)):
+        raw = grid.value(r, key_col) if key_col is not None else None
         if type(raw) is str and folded.get(raw) == raw:
             key = raw  # an untouched key: folded[compare_key(raw)] is raw, so the slow path gives raw
         else:
             key = compare_key(raw) if key_col is not None else ""
             key = key if not key or key in known else folded.get(key, key)
-        has_input = any(table.grid.value(r, c) is not None for c in input_cols)
         if not key:
             key = derive(r) or ""
             if key and key_col is not None:
-                ctx.add(RC.ROW_KEY_CLEARED, table, table.grid.ref(r, key_col), known.get(key, key))
+                ctx.add(RC.ROW_KEY_CLEARED, table, grid.ref(r, key_col), known.get(key, key))
             if not key:
-                if has_input:
+                if has_input(r):
                     ctx.add(RC.ROW_EXTRA, table, f"A{r + 1}", row=r + 1)
                 continue
-        where = table.grid.ref(r, key_col) if key_col is not None else f"A{r + 1}"
         if key in seen:
-            ctx.add(RC.ROW_DUPLICATE, table, where, known.get(key, key), other=seen[key])
+            ctx.add(RC.ROW_DUPLICATE, table, where(r), known.get(key, key), other=where(seen[key]))
             continue
-        seen[key] = where
+        seen[key] = r
         if key in wanted:
             matched.append((key, r))
         elif key in known:
-            ctx.add(RC.ROW_NOT_OWNED, table, where, known[key], department=ctx.department)
-        elif has_input:
-            ctx.add(RC.ROW_UNKNOWN, table, where, key)
+            ctx.add(RC.ROW_NOT_OWNED, table, where(r), known[key], department=ctx.department)
+        elif has_input(r):
+            ctx.add(RC.ROW_UNKNOWN, table, where(r), key)
     for key in expected:
         if key not in seen:
             ctx.add(RC.ROW_DELETED, table, value=known.get(key, key))
@@ -183,14 +200,17 @@ def match_rows(ctx: Context, table: Table, expected: list[str], known: dict[str,
 def check_locked(ctx: Context, table: Table, r: int, expected: list[tuple[str, object]]) -> None:
     if not ctx.check_locked:
         return
+    grid = table.grid
+    row = grid.rows[r] if r < len(grid.rows) else ()
     for header, plan_value in expected:
         c = table.col(header)
         if c is None:
             continue
-        found = table.grid.value(r, c)
-        if _same(found, plan_value):
+        found = row[c] if c < len(row) else None
+        if _same(found, plan_value):  # "" (an empty cell) is compared as None would be
             continue
-        ctx.add(RC.LOCKED_EDITED, table, table.grid.ref(r, c), _short(compare_key(found), 200),
+        found = None if found == "" else found
+        ctx.add(RC.LOCKED_EDITED, table, grid.ref(r, c), _short(compare_key(found), 200),
                 old=_short(_show(plan_value)), new=_short(_show(found)))
 
 
@@ -246,53 +266,62 @@ def read_progress(ctx: Context, table: Table) -> list[TaskEntry]:
 
 
 def _task_entry(ctx: Context, table: Table, r: int, task: Task, role: str) -> TaskEntry:
-    value, ref, ok = _input(ctx, table, r, L.P_STATUS)
-    status_ref = ref
+    # read_progress checked every input column exists; refs are made only where used
+    grid = table.grid
+    c = table.col(L.P_STATUS)
+    status_ref = grid.ref(r, c)
+    value, ok = _checked(ctx, table, r, c)
     status = ""
     if ok:
         try:
             status = parse_status(value)
         except ValueIssue:
-            ctx.add(RC.BAD_STATUS, table, ref, _short(value), allowed="、".join(L.STATUSES))
+            ctx.add(RC.BAD_STATUS, table, status_ref, _short(value), allowed="、".join(L.STATUSES))
         if value is None:
-            ctx.add(RC.MISSING_INPUT, table, ref, column=L.P_STATUS)
+            ctx.add(RC.MISSING_INPUT, table, status_ref, column=L.P_STATUS)
     percent = None
-    value, ref, ok = _input(ctx, table, r, L.P_PERCENT)
+    c = table.col(L.P_PERCENT)
+    value, ok = _checked(ctx, table, r, c)
     if ok:
-        info = table.grid.info(r, table.col(L.P_PERCENT))
+        info = grid.info(r, c)
         try:
             percent, ambiguous = parse_percent(value, percent_format=bool(info and info.percent))
             if ambiguous:
-                ctx.add(RC.PERCENT_AMBIGUOUS, table, ref, format_number(percent),
+                ctx.add(RC.PERCENT_AMBIGUOUS, table, grid.ref(r, c), format_number(percent),
                         hundred=format_number(percent * 100))
         except ValueIssue as issue:
             code = RC.PERCENT_RANGE if issue.reason == "percent-range" else RC.PERCENT_BAD
-            ctx.add(code, table, ref, issue.detail or _short(value))
+            ctx.add(code, table, grid.ref(r, c), issue.detail or _short(value))
         if value is None:
-            ctx.add(RC.MISSING_INPUT, table, ref, column=L.P_PERCENT)
-    texts = {}
-    for header in (L.P_PROGRESS, L.P_ISSUES, L.P_NEXT):
-        texts[header] = _text(ctx, table, r, header, required=header == L.P_PROGRESS)
+            ctx.add(RC.MISSING_INPUT, table, grid.ref(r, c), column=L.P_PERCENT)
+    progress = _text_at(ctx, table, r, L.P_PROGRESS, required=True)
+    issues = _text_at(ctx, table, r, L.P_ISSUES)
+    next_steps = _text_at(ctx, table, r, L.P_NEXT)
     if percent is not None and ((status == "已完成" and percent < 100) or (status == "未启动" and percent > 0)):
-        ctx.add(RC.STATUS_PERCENT, table, ref, format_number(percent), status=status)
-    if status == "滞后" and not texts[L.P_ISSUES]:
-        c = table.col(L.P_ISSUES)
-        ctx.add(RC.LAG_NO_REASON, table, table.grid.ref(r, c) if c is not None else "")
-    return TaskEntry(task.no, ctx.department, role, status, percent, texts[L.P_PROGRESS], texts[L.P_ISSUES],
-                     texts[L.P_NEXT], cell=f"{table.grid.name}!{status_ref}")
+        ctx.add(RC.STATUS_PERCENT, table, grid.ref(r, c), format_number(percent), status=status)
+    if status == "滞后" and not issues:
+        ctx.add(RC.LAG_NO_REASON, table, grid.ref(r, table.col(L.P_ISSUES)))
+    return TaskEntry(task.no, ctx.department, role, status, percent, progress, issues, next_steps,
+                     cell=f"{grid.name}!{status_ref}")
 
 
 def _text(ctx: Context, table: Table, r: int, header: str, *, required: bool = False) -> str:
-    value, ref, ok = _input(ctx, table, r, header)
+    """An input cell's text (checked), "" when it cannot be used; a missing column gives ""."""
+    return "" if table.col(header) is None else _text_at(ctx, table, r, header, required=required)
+
+
+def _text_at(ctx: Context, table: Table, r: int, header: str, *, required: bool = False) -> str:
+    c = table.col(header)
+    value, ok = _checked(ctx, table, r, c)
     if not ok:
         return ""
     try:
-        text = check_text(value)
+        text = check_text(value) if value is not None else ""
     except ValueIssue as issue:
-        ctx.add(RC.TEXT_TOO_LONG, table, ref, issue.detail)
+        ctx.add(RC.TEXT_TOO_LONG, table, table.grid.ref(r, c), issue.detail)
         return ""
     if required and not text:
-        ctx.add(RC.MISSING_INPUT, table, ref, column=header)
+        ctx.add(RC.MISSING_INPUT, table, table.grid.ref(r, c), column=header)
     return text
 
 

@@ -187,6 +187,8 @@ def parse_percent(value: object, *, percent_format: bool | None = False) -> tupl
 
 def parse_status(value: object) -> str:
     """One of layout.STATUSES ("" when blank); raises ValueIssue("bad-status")."""
+    if type(value) is str and value in STATUSES:
+        return value  # picked from the drop-down: what the normalising below would also give
     text = _typed(value) if not isinstance(value, (int, float)) or isinstance(value, bool) else str(value)
     if not text:
         return ""
