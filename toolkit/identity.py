@@ -15,7 +15,6 @@ The META_SHEET also holds what a reader needs when a clerk moved things about:
 """
 from __future__ import annotations
 
-import io
 import json
 import posixpath
 import re
@@ -191,10 +190,10 @@ def parse_meta_rows(rows: list[list]) -> WorkbookMeta:
     """Turn the META_SHEET's rows (column A key, B value, C extra) into a WorkbookMeta."""
     meta = WorkbookMeta(identity={})
     for row in rows:
-        cells = [_text(v) for v in (list(row) + [None, None, None])[:3]]
-        key, value, extra = cells
+        key = _text(row[0]) if len(row) else ""
         if not key:
             continue
+        value = _text(row[1]) if len(row) > 1 else ""
         if key in L.META_KEYS:
             meta.identity[key] = value
         elif key.startswith("sheet."):
@@ -204,6 +203,7 @@ def parse_meta_rows(rows: list[list]) -> WorkbookMeta:
         elif key == "contact":
             meta.contact = _json(value, {})
         elif key.startswith("row.") and value:
+            extra = _text(row[2]) if len(row) > 2 else ""
             meta.rows.setdefault(key[4:], []).append((value, int(extra) if extra.isdigit() else 0))
         else:
             meta.values[key] = value
@@ -235,12 +235,15 @@ def _from_defined_name(text: str | None) -> dict[str, str] | None:
 
 # ---------------------------------------------------------------- xlsx from raw XML
 
-def read_identity_checked(data: bytes, parts: dict[str, bytes], meta_rows: list[list] | None):
+def read_identity_checked(zf, meta_rows: list[list] | None):
     """read_identity_all for an xlsx/xlsm that passed safeio.preflight(keep_parts=True): the
-    XML parts come from `parts` (inflated and checked once), and the META_SHEET rows the caller
-    read with calamine (`meta_rows`, None if cut short) are used when equivalent."""
+    XML parts come from its CheckedZip `zf` (inflated and checked once), and the META_SHEET rows
+    the caller read with calamine (`meta_rows`, None if cut short) are used when equivalent."""
     result: dict[str, dict[str, str] | None] = dict.fromkeys(STORES)
-    props, rows, names = _xlsx_sources(Path("checked.xlsx"), zipfile.ZipFile(io.BytesIO(data)), parts, meta_rows)
+    try:
+        props, rows, names = _sources(zf, meta_rows)
+    except (zipfile.BadZipFile, KeyError, RuntimeError, ValueError, ET.ParseError):
+        props, rows, names = {}, [], {}
     result[PROPERTIES] = _from_properties(props)
     result[META_SHEET_STORE] = _from_meta_rows(rows)
     result[DEFINED_NAME] = _from_defined_name(names.get(L.IDENTITY_NAME))
@@ -270,36 +273,37 @@ def _same_as_xml(rows: list[list], sheet: bytes | None, strings: bytes | None) -
     return True
 
 
-def _xlsx_sources(path: Path, zf: zipfile.ZipFile | None = None, parts: dict[str, bytes] | None = None,
-                  meta_rows: list[list] | None = None) -> tuple[dict, list[list], dict[str, str]]:
-    """(custom properties, META_SHEET rows, defined names) straight from the zip.
-
-    With `parts`, a part preflight already inflated is taken from it; with `meta_rows`,
-    the META_SHEET and the shared strings are not parsed at all.
-    """
+def _xlsx_sources(path: Path) -> tuple[dict, list[list], dict[str, str]]:
+    """(custom properties, META_SHEET rows, defined names) straight from the zip at `path`."""
     try:
-        with zf or zipfile.ZipFile(path) as zf:
+        with zipfile.ZipFile(path) as zf:
             check_zip_limits(path, zf.infolist())
-            names = set(zf.namelist())
-            parts = parts or {}
-            read = lambda part: parts.get(part) or zf.read(part) if part in names else None  # noqa: E731
-            props = _custom_properties(read("docProps/custom.xml"))
-            workbook = _xml(read("xl/workbook.xml"))
-            if workbook is None:
-                return props, [], {}
-            defined = {d.get("name", ""): d.text or "" for d in workbook.iter(f"{_MAIN}definedName")
-                       if d.get("localSheetId") is None}
-            sheet_part = _sheet_part(workbook, _xml(read("xl/_rels/workbook.xml.rels")), L.META_SHEET)
-            rows: list[list] = []
-            if sheet_part and sheet_part in names:
-                strings = read("xl/sharedStrings.xml")
-                if meta_rows is not None and _same_as_xml(meta_rows, parts.get(sheet_part), strings):
-                    rows = meta_rows  # no second parse of the sheet and of every shared string
-                else:
-                    rows = _sheet_rows(_xml(read(sheet_part)), _shared_strings(strings))
-            return props, rows, defined
+            return _sources(zf)
     except (zipfile.BadZipFile, KeyError, RuntimeError, ValueError, ET.ParseError):
         return {}, [], {}
+
+
+def _sources(zf, meta_rows: list[list] | None = None) -> tuple[dict, list[list], dict[str, str]]:
+    """_xlsx_sources from an open zip (a zipfile.ZipFile or safeio.CheckedZip). With
+    `meta_rows`, the META_SHEET and the shared strings are not parsed at all when equivalent."""
+    names = set(zf.namelist())
+    read = lambda part: zf.read(part) if part in names else None  # noqa: E731
+    props = _custom_properties(read("docProps/custom.xml"))
+    workbook = _xml(read("xl/workbook.xml"))
+    if workbook is None:
+        return props, [], {}
+    defined = {d.get("name", ""): d.text or "" for d in workbook.iter(f"{_MAIN}definedName")
+               if d.get("localSheetId") is None}
+    sheet_part = _sheet_part(workbook, _xml(read("xl/_rels/workbook.xml.rels")), L.META_SHEET)
+    rows: list[list] = []
+    if sheet_part and sheet_part in names:
+        strings = read("xl/sharedStrings.xml")
+        sheet = read(sheet_part)
+        if meta_rows is not None and _same_as_xml(meta_rows, sheet, strings):
+            rows = meta_rows  # no second parse of the sheet and of every shared string
+        else:
+            rows = _sheet_rows(_xml(sheet), _shared_strings(strings))
+    return props, rows, defined
 
 
 def _xml(data: bytes | None):

@@ -139,7 +139,7 @@ def _read(path, name, checked, book: Book, plan, quarter, previous) -> ParsedRet
         meta = WorkbookMeta()
     else:
         wanted = tuple(t.grid.name for t in (progress, indicator) if t)
-        meta = read_meta(checked.data, checked.kind, wanted, checked.parts)
+        meta = read_meta(checked.zip() or checked.data, checked.kind, wanted)
         for t in (progress, indicator):
             if t:
                 t.grid.cells = meta.cells.get(t.grid.name, {})
@@ -197,7 +197,7 @@ def _identities(path: Path, checked, meta_rows: list[list] | None) -> dict:
     """
     try:
         if checked.kind in (XLSX, XLSM) and checked.parts is not None:
-            return ID.read_identity_checked(checked.data, checked.parts, meta_rows)
+            return ID.read_identity_checked(checked.zip(), meta_rows)
         if checked.from_path and not checked.decrypted:
             return ID.read_identity_all(path)
         suffix = {XLS: ".xls", ODS: ".ods"}.get(checked.kind, ".xlsx")

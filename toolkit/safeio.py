@@ -36,6 +36,47 @@ class Preflight:
     # and zipfile never inflates past it.
     parts: dict[str, bytes] | None = None
     from_path: bool = True  # `data` is what the file at the given path holds
+    names: list[str] | None = None  # zip member names, in order (zip workbooks only)
+
+    def zip(self) -> "CheckedZip | None":
+        """The kept parts as a read-only zip (None unless preflight ran with keep_parts on a zip)."""
+        if self.parts is None or self.names is None:
+            return None
+        return CheckedZip(self.data, self.names, self.parts)
+
+
+class CheckedZip:
+    """A zip that passed preflight, as its readers use it: `namelist()` and `read(part)`.
+
+    Parts come as preflight inflated and checked them; a part it did not keep (too large
+    to hold) is read from the zip bytes when asked for. Opening the zip again per reader
+    cost more than reading the parts (0.08 ms per open of a return).
+    """
+
+    def __init__(self, data: bytes, names: list[str], parts: dict[str, bytes]):
+        self._data, self._names, self._parts = data, names, parts
+        self._zf: zipfile.ZipFile | None = None
+
+    def namelist(self) -> list[str]:
+        return list(self._names)
+
+    def read(self, part: str) -> bytes:
+        kept = self._parts.get(part)
+        if kept is not None:
+            return kept
+        if self._zf is None:
+            self._zf = zipfile.ZipFile(io.BytesIO(self._data))
+        return self._zf.read(part)
+
+    def close(self) -> None:
+        if self._zf is not None:
+            self._zf.close()
+
+    def __enter__(self) -> "CheckedZip":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def preflight(path: Path, *, name: str | None = None, max_bytes: int = MAX_FILE_BYTES,
@@ -77,8 +118,9 @@ def preflight(path: Path, *, name: str | None = None, max_bytes: int = MAX_FILE_
                     raise InputFileError(f"{name}：文件设置了打开密码，无法读取。")
     if data.startswith(ZIP_MAGIC):
         parts: dict[str, bytes] | None = {} if keep_parts else None
-        kind, rows = _check_zip(data, name, max_part_bytes, max_rows, parts)
-        return Preflight(kind, data, decrypted, rows, parts, from_path)
+        names: list[str] = []
+        kind, rows = _check_zip(data, name, max_part_bytes, max_rows, parts, names)
+        return Preflight(kind, data, decrypted, rows, parts, from_path, names)
     if data.startswith(OLE_MAGIC):
         return Preflight(kind, data, decrypted, from_path=from_path)
     head = data[:64].lstrip()
@@ -92,14 +134,15 @@ def preflight(path: Path, *, name: str | None = None, max_bytes: int = MAX_FILE_
 
 
 def _check_zip(data: bytes, name: str, max_part: int, max_rows: int | None,
-               parts: dict[str, bytes] | None = None) -> tuple[str, dict[str, int]]:
+               parts: dict[str, bytes] | None = None, names: list[str] | None = None) -> tuple[str, dict[str, int]]:
     rows: dict[str, int] = {}
     kept = 0
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             infos = zf.infolist()
             check_zip_limits(Path(name), infos)
-            names = {i.filename for i in infos}
+            if names is not None:
+                names.extend(i.filename for i in infos)
             for info in infos:
                 if info.flag_bits & 0x1:
                     raise InputFileError(f"{name}：压缩包内的文件被加密，无法读取，已拒收。")
@@ -108,7 +151,7 @@ def _check_zip(data: bytes, name: str, max_part: int, max_rows: int | None,
                 if info.file_size > max_part:
                     what = "工作表行数过多或内容异常巨大" if "worksheets/" in info.filename else "文件内容异常巨大"
                     raise InputFileError(f"{name}：{what}（{info.filename}），不像填报表，已拒收。")
-            kind = zip_kind(zf, names, name)
+            kind = zip_kind(zf, {i.filename for i in infos}, name)
             if kind == ODS and max_rows is not None:
                 scan_part(zf, zf.getinfo("content.xml"), name)  # DTD check first: expat is next
                 _check_ods_repeats(zf.read("content.xml"), name, max_rows)
@@ -121,7 +164,7 @@ def _check_zip(data: bytes, name: str, max_part: int, max_rows: int | None,
                             and kept + info.file_size <= KEEP_TOTAL_BYTES)
                     count = sheet and max_rows is not None
                     if keep:  # held whole anyway: inflated by one zlib call from the bytes in memory
-                        part, n = scan_member(data, info, name, count_rows=count)
+                        part, n = scan_member(data, info, name, count_rows=count, max_rows=max_rows)
                     else:
                         part, n = None, scan_part(zf, info, name, count_rows=count, max_rows=max_rows)
                     if sheet and max_rows is not None:

@@ -75,33 +75,18 @@ def _parse(data: bytes, start=None, end=None, text=None) -> None:
     _parser(start, end, text).Parse(data, True)
 
 
-def read_meta(data: bytes, kind: str, sheets_of_interest: tuple[str, ...] = (),
-              parts: dict[str, bytes] | None = None) -> WorkbookMeta:
+def read_meta(data, kind: str, sheets_of_interest: tuple[str, ...] = ()) -> WorkbookMeta:
     """Metadata of a checked xlsx/xlsm/ods; cell info only for `sheets_of_interest`.
 
-    `parts` (safeio.Preflight.parts): XML parts preflight already inflated and checked;
-    a part not in it is read from the zip as before.
+    `data`: the file's bytes, or the safeio.CheckedZip preflight made of them (whose parts
+    are already inflated and checked).
     """
+    if not isinstance(data, (bytes, bytearray)):
+        return _ods_meta(data, sheets_of_interest) if kind == "ods" else _xlsx_meta(data, sheets_of_interest)
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        if parts:
-            zf = _Parts(zf, parts)
         if kind == "ods":
             return _ods_meta(zf, sheets_of_interest)
         return _xlsx_meta(zf, sheets_of_interest)
-
-
-class _Parts:
-    """A zip whose `read` answers from already inflated parts (same bytes, inflated once)."""
-
-    def __init__(self, zf: zipfile.ZipFile, parts: dict[str, bytes]):
-        self._zf, self._parts = zf, parts
-
-    def namelist(self) -> list[str]:
-        return self._zf.namelist()
-
-    def read(self, part: str) -> bytes:
-        data = self._parts.get(part)
-        return self._zf.read(part) if data is None else data
 
 
 def _xlsx_meta(zf: zipfile.ZipFile, wanted: tuple[str, ...]) -> WorkbookMeta:

@@ -95,16 +95,23 @@ def scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, *, count_ro
                 return rows
 
 
-def scan_member(data: bytes, info: zipfile.ZipInfo, name: str, *, count_rows: bool = False) -> tuple[bytes, int]:
+def scan_member(data: bytes, info: zipfile.ZipInfo, name: str, *, count_rows: bool = False,
+                max_rows: int | None = None) -> tuple[bytes, int]:
     """scan_part for a zip held in memory: (the part's bytes, rows counted).
 
     The member is inflated by one zlib call straight from `data`, bounded by its declared
     size and checked against its declared size and CRC, as zipfile would; then the same
     checks run over the whole part. A third of the cost of streaming through zipfile.
+    Rows: every `<row` and `:row` holds `row`, so one count of that bounds both; the two
+    exact counts run only when the bound passes `max_rows`.
     """
     part = read_member(data, info, name)
     _check_encoding(part, name, info.filename)
-    return part, _check_chunk(part, len(part), _needles(info.filename) if count_rows else (), name, info.filename)
+    needles = _needles(info.filename) if count_rows else ()
+    if needles is _ROW_NEEDLES and max_rows is not None:
+        n = _check_chunk(part, len(part), (b"row",), name, info.filename)
+        return part, n if n <= max_rows else sum(part.count(x) for x in needles)
+    return part, _check_chunk(part, len(part), needles, name, info.filename)
 
 
 def read_member(data: bytes, info: zipfile.ZipInfo, name: str) -> bytes:
