@@ -14,7 +14,8 @@ from .errors import UsageError
 from .store import DB_NAME, connect, diff_versions, read_quarter
 from .paths import store_dir
 
-WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+                    "in_memory": True}  # one row per file and problem: small; no temp file per part
 SEVERITY_LABELS = {"error": "错误", "warning": "警告"}
 FIELD_LABELS = {"role": "本单位职责", "status": "进展状态", "percent": "完成进度(%)", "progress": "主要工作进展",
                 "issues": "存在问题", "next_steps": "下一步计划", "value": "累计完成值", "note": "数据说明"}

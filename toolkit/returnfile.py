@@ -121,7 +121,9 @@ def _read(path, name, checked, book: Book, plan, quarter, previous) -> ParsedRet
     problems: list[P.Problem] = []
     meta_name = book.find_name(L.META_SHEET)
     meta_rows = [r[:3] for r in book.grid(meta_name).rows] if meta_name else []
-    layout = ID.parse_meta_rows(meta_rows) if meta_name else None
+    # the reader uses the layout's sheet roles and contact cells, not its 100s of row.* lines
+    layout = ID.parse_meta_rows([r for r in meta_rows if not (r and type(r[0]) is str and r[0].startswith("row."))]
+                                ) if meta_name else None
     found = _identities(path, checked, meta_rows if not (meta_name and book.grid(meta_name).truncated) else None)
     roles = layout.sheets if layout else {}
     progress, renamed_p, headless_p = locate(book, [roles.get("progress", ""), L.PROGRESS_SHEET], PROGRESS_HEADERS,
