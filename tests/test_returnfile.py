@@ -1,6 +1,7 @@
 """read_return on real generated returns: identity, rows, values, round trips."""
 from __future__ import annotations
 
+import zipfile
 from datetime import datetime
 from pathlib import Path
 
@@ -53,6 +54,23 @@ def test_identity_agrees_with_identity_module(good, plan):
     ident, store = read_identity(good)
     r = read_return(good, plan, Q2)
     assert {k: r.identity[k] for k in ident} == ident and r.identified_by == store
+
+
+def test_phonetic_run_in_the_hidden_sheet_reads_alike(good, plan, tmp_path):
+    # A phonetic guide (<rPh>, from a Japanese or Chinese IME) on an identity cell: calamine and
+    # the XML reading both leave it out, so the reader need not scan for it before taking
+    # calamine's rows for the identity.
+    from tests import returnfile_helpers as H
+    from toolkit.identity import read_identity_all
+    phonetic = '<rPh sb="0" eb="1"><t>ふりがな</t></rPh>'.encode()
+    path = H.rewrite(good, tmp_path / "rph.xlsx", {H.sheet_part(good, L.META_SHEET): lambda d: d.replace(
+        b"</t></is>", b"</t>" + phonetic + b"</is>")})  # on every cell of the hidden sheet
+    with zipfile.ZipFile(path) as zf:
+        assert zf.read(H.sheet_part(path, L.META_SHEET)).count(phonetic) > 5
+    r = read_return(path, plan, Q2)
+    assert r.identity["department"] == DEPT and r.identified_by == "properties"
+    assert "return-identity-conflict" not in codes(r)
+    assert read_identity_all(path)["meta-sheet"]["department"] == DEPT
 
 
 def test_quarter_taken_from_the_file_when_not_given(good, plan):
