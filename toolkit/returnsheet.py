@@ -62,9 +62,11 @@ class Table:
     _cache: dict = field(default_factory=dict, repr=False)
 
     def col(self, header: str) -> int | None:
-        if header not in self._cache:
-            self._cache[header] = self.columns.get(header_text(header))
-        return self._cache[header]
+        try:
+            return self._cache[header]  # asked for ~10 times per row
+        except KeyError:
+            found = self._cache[header] = self.columns.get(header_text(header))
+            return found
 
 
 class Book:
