@@ -471,6 +471,10 @@ def test_real_reader_process_that_dies_rejects_only_the_file_it_died_on(tmp_path
     crashed = next(f for f in result.files if f.path == "崩溃.xlsx")
     assert [p.code for p in crashed.problems] == ["merge-reader-crashed"]
     assert sorted(load_quarter(out, plan, Q2).returns) == sorted(d for n, d in enumerate(depts) if n != 1)
+    # a rebuild re-reads the archive the same way: the crashing file is rejected again, the rest kept
+    (store_dir(out, plan) / "plankit.sqlite").write_bytes(b"lost")
+    assert rebuild(plan, out) == {"2019Q2": 4}
+    assert sorted(load_quarter(out, plan, Q2).returns) == sorted(d for n, d in enumerate(depts) if n != 1)
 
 
 def test_real_return_sent_from_outlook_as_winmail_dat_is_merged(tmp_path, plan):

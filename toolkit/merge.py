@@ -16,7 +16,7 @@ from pathlib import Path
 from . import problems as P
 from .errors import OutputLockedError
 from .intake import CONTAINERS, SPREADSHEETS, Item, collect
-from .mergeread import UNREADABLE, Readers, read_outcome
+from .mergeread import UNREADABLE, Readers
 from .model import Plan
 from .paths import plan_dir, quarter_dir, store_dir
 from .problems import ERROR, Problem
@@ -110,13 +110,6 @@ class _Merger:
         if self._previous is None and self.quarter.previous is not None:
             self._previous = self.store.quarter_returns(self.plan, self.quarter.previous) or False
         return self._previous or None
-
-    def process(self, item: Item, merged_at: datetime) -> FileOutcome:
-        job = self.prepare(item, merged_at)
-        if job.sub is None:
-            return job.out
-        return self.finish(job, read_outcome(job.path, self.plan, self.quarter, job.sub.filename,
-                                              self.previous(), job.data) if job.data is not None else None)
 
     def prepare(self, item: Item, merged_at: datetime) -> "_Job":
         """Start archiving an item; a job with no submission when that settles it, else what is
@@ -213,7 +206,9 @@ def _provenance(item: Item, quarter: str, merged_at: datetime) -> dict:
             "mtime": item.mtime, "quarter": quarter, "archived_at": merged_at}
 
 
-def _merge_items(merger: _Merger, items: list[Item], merged_at: datetime, result: MergeResult, progress) -> None:
+def merge_items(merger: _Merger, items: list[tuple[Item, datetime]], result: MergeResult, progress=None) -> None:
+    """Archive, read (in reader processes) and record each (item, merged_at) in order: a merge's
+    received files, or a rebuild's replayed ones (with the times they were first merged)."""
     readers = Readers(merger, len(items))
     pending: deque[_Job] = deque()
     ahead = [0]  # bytes held by the jobs read ahead
@@ -227,7 +222,7 @@ def _merge_items(merger: _Merger, items: list[Item], merged_at: datetime, result
             progress(len(result.files), len(items), job.item.name)
 
     try:
-        for item in items:
+        for item, merged_at in items:
             job = merger.prepare(item, merged_at)
             readers.submit(job)
             pending.append(job)
@@ -261,7 +256,7 @@ def merge(plan: Plan, quarter: Quarter, inputs: list[Path], out_dir: Path, *, pr
                 store.archive(data, item.ext, _provenance(item, quarter.code, merged_at))
 
             items = collect(inputs, exclude=[plan_dir(out_dir, plan)], keep=keep)
-            _merge_items(_Merger(plan, quarter, out_dir, store), items, merged_at, result, progress)
+            merge_items(_Merger(plan, quarter, out_dir, store), [(i, merged_at) for i in items], result, progress)
             if prefer:
                 row = store.prefer(quarter.code, prefer)
                 result.notes.append(f"已按指定采用 {row['department']} 的 {row['filename']}"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .errors import PlankitError
 from .intake import SPREADSHEETS, Item
-from .merge import _Merger
+from .merge import MergeResult, _Merger, merge_items
 from .model import Plan
 from .paths import store_dir
 from .store import DB_NAME, Store, _dt, run_lock
@@ -35,18 +35,25 @@ def rebuild(plan: Plan, out_dir: Path, *, progress=None, lock_timeout: float = 1
             if not events:
                 raise PlankitError(f"归档 {store.archive_dir} 中没有可用于重建的文件，数据库未改动。")
             seen: set[tuple[str, str]] = set()
-            for n, ev in enumerate(events, 1):
+            replays: list[dict] = []  # each file's first reception and each choice, in journal order
+            for ev in events:
                 if ev.get("event") == "received" and (ev["quarter"], ev["sha256"]) not in seen:
                     seen.add((ev["quarter"], ev["sha256"]))
-                    _replay(plan, out_dir, store, ev)
+                    replays.append(ev)
                     counts[ev["quarter"]] = counts.get(ev["quarter"], 0) + 1
                 elif ev.get("event") == "prefer":
+                    replays.append(ev)
+            done, total = 0, sum(counts.values())
+            for batch in _batches(replays):
+                if batch[0].get("event") == "prefer":
                     try:
-                        store.prefer(ev["quarter"], ev["sha256"], at=_dt(ev.get("at")))
+                        store.prefer(batch[0]["quarter"], batch[0]["sha256"], at=_dt(batch[0].get("at")))
                     except PlankitError:
                         pass  # the chosen file no longer reads as accepted: latest-wins applies
-                if progress:
-                    progress(n, len(events), ev.get("filename", ""))
+                    continue
+                _replay(plan, out_dir, store, batch, lambda n, name, before=done: progress and progress(
+                    before + n, total, name))
+                done += len(batch)
             store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except BaseException:
             store.close()
@@ -59,6 +66,22 @@ def rebuild(plan: Plan, out_dir: Path, *, progress=None, lock_timeout: float = 1
             stale.unlink(missing_ok=True)  # safe: we hold the lock and no connection is open
         os.replace(tmp, db)
     return counts
+
+
+def _batches(events: list[dict]):
+    """Runs of received files of one quarter (read together), and each choice on its own."""
+    run: list[dict] = []
+    for ev in events:
+        if ev["event"] == "received" and (not run or run[0]["quarter"] == ev["quarter"]):
+            run.append(ev)
+            continue
+        if run:
+            yield run
+        run = [ev] if ev["event"] == "received" else []
+        if ev["event"] == "prefer":
+            yield [ev]
+    if run:
+        yield run
 
 
 def _index_events(store: Store) -> list[dict]:
@@ -76,12 +99,17 @@ def _index_events(store: Store) -> list[dict]:
     return sorted(events, key=lambda e: (e["merged_at"] or "", e["received_at"] or "", e["sha256"]))
 
 
-def _replay(plan: Plan, out_dir: Path, store: Store, ev: dict) -> None:
+def _replay(plan: Plan, out_dir: Path, store: Store, events: list[dict], progress) -> None:
+    """Re-merge one quarter's received files, in order, as a merge would (reader processes
+    included, so a file that crashes the reader is rejected and the rebuild goes on)."""
     from .quarter import parse_quarter
-    quarter = parse_quarter(ev["quarter"], plan.settings.year)
-    path = store.archive_dir / f"{ev['sha256']}.{ev['ext'] or 'bin'}"
-    item = Item(ev["filename"], ev["origin"], path=path, sender=ev.get("sender", ""),
-                sent_at=_dt(ev.get("sent_at")), mtime=_dt(ev.get("mtime")))
-    item.error = ev.get("error", "")  # a container that could not be opened is rejected again
-    merger = _Merger(plan, quarter, out_dir, store)
-    merger.process(item, _dt(ev["merged_at"]))
+    quarter = parse_quarter(events[0]["quarter"], plan.settings.year)
+    items = []
+    for ev in events:
+        path = store.archive_dir / f"{ev['sha256']}.{ev['ext'] or 'bin'}"
+        item = Item(ev["filename"], ev["origin"], path=path, sender=ev.get("sender", ""),
+                    sent_at=_dt(ev.get("sent_at")), mtime=_dt(ev.get("mtime")))
+        item.error = ev.get("error", "")  # a container that could not be opened is rejected again
+        items.append((item, _dt(ev["merged_at"])))
+    merge_items(_Merger(plan, quarter, out_dir, store), items, MergeResult(quarter.code),
+                lambda done, total, name: progress(done, name))
