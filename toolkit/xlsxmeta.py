@@ -21,6 +21,7 @@ _BUILTIN_PERCENT = {9, 10}
 _FORMULA = re.compile(rb'<f[\s>/]')  # literal prefix: a fast scan even over a large sheet
 _PREFIXED_FORMULA = re.compile(rb'<\w+:f[\s>/]')
 _PREFIXED_TAIL = re.compile(rb':f[\s>/]')  # what every prefixed match contains: a literal scan
+_FORMULA_TAIL = re.compile(rb'f[\s>/]')  # what every formula element contains, prefixed or not
 _ERROR_CELL = re.compile(rb'\st="e"')
 _ERROR_VALUE = re.compile(rb't="e"')  # sre's literal search beats `bytes in` on tag-dense XML
 
@@ -179,9 +180,11 @@ def _may_hold_formula_or_error(data: bytes) -> bool:
     """Whether a sheet part has a formula (`<f>`, `<x:f>`) or an error cell (`t="e"`).
 
     One regex with an alternation starting at `<` tried at every tag (2.4 ms on a
-    330 KB sheet); three simpler searches give the same answer 6× faster.
+    330 KB sheet); simpler searches give the same answer 8× faster: a sheet without
+    `f` before a space, `>` or `/` (most) needs two scans, not three.
     """
-    return bool(_FORMULA.search(data) or (_PREFIXED_TAIL.search(data) and _PREFIXED_FORMULA.search(data))
+    return bool((_FORMULA_TAIL.search(data) and (_FORMULA.search(data) or (
+                    _PREFIXED_TAIL.search(data) and _PREFIXED_FORMULA.search(data))))
                 or (_ERROR_VALUE.search(data) and _ERROR_CELL.search(data)))
 
 
