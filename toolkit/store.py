@@ -130,8 +130,9 @@ class Store:
         self.db_path = db_path or self.root / DB_NAME
         try:
             self.conn = connect(self.db_path)
-            self.conn.executescript(SCHEMA)
-            self.conn.execute("INSERT OR IGNORE INTO meta VALUES('schema', ?)", (SCHEMA_VERSION,))
+            # one transaction: a new store pays one synced commit for its schema, not one per table
+            self.conn.executescript(f"BEGIN;\n{SCHEMA}\nINSERT OR IGNORE INTO meta VALUES('schema', "
+                                    f"'{SCHEMA_VERSION}');\nCOMMIT;")
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"数据库 {self.db_path} 无法打开（{exc}）。",
                              hint="可运行 plankit merge --rebuild 从归档重建。")
