@@ -122,6 +122,8 @@ def naive(inbox: str) -> dict:
 
 
 def raw(inbox: str) -> dict:
+    import python_calamine  # noqa: F401  (imports are not the loop's cost, as for the others)
+
     from .baseline import raw_read
     return _timed_read(raw_read, inbox)
 
