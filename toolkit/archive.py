@@ -161,6 +161,8 @@ class Archive:
             for target, (_, tmp) in fresh.items():
                 if not target.exists():
                     os.replace(tmp, target)
+            if fresh:
+                _sync_dir(self.dir)  # the new names too, before anything is recorded against them
         except BaseException as exc:
             for job in jobs:
                 job.future.set_exception(exc)
@@ -209,6 +211,17 @@ class Archive:
             with contextlib.suppress(OSError, ValueError):
                 out.append(json.loads(side.read_text(encoding="utf-8")))
         return out + read_jsonl(self.dir / INDEX)
+
+
+def _sync_dir(folder: Path) -> None:
+    """Make renames in `folder` durable (POSIX; Windows has no directory handle to sync)."""
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _line(obj: dict) -> str:

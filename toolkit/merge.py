@@ -222,16 +222,17 @@ def merge_items(merger: _Merger, items: list[tuple[Item, datetime]], result: Mer
             progress(len(result.files), len(items), job.item.name)
 
     try:
-        for item, merged_at in items:
-            job = merger.prepare(item, merged_at)
-            readers.submit(job)
-            pending.append(job)
-            ahead[0] += len(job.data or b"")
-            while pending and (len(pending) > (READ_AHEAD if readers.enabled else 0)
-                               or ahead[0] > READ_AHEAD_BYTES):
+        with merger.store.group_commit():
+            for item, merged_at in items:
+                job = merger.prepare(item, merged_at)
+                readers.submit(job)
+                pending.append(job)
+                ahead[0] += len(job.data or b"")
+                while pending and (len(pending) > (READ_AHEAD if readers.enabled else 0)
+                                   or ahead[0] > READ_AHEAD_BYTES):
+                    record_first()
+            while pending:
                 record_first()
-        while pending:
-            record_first()
         merger.store.archived()
     finally:
         readers.close()

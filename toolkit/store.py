@@ -11,6 +11,7 @@ files committed or not at all; the archive is content-addressed, so a rerun is h
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import sqlite3
@@ -191,6 +192,25 @@ class Store:
         return self.conn.execute(
             "SELECT * FROM submissions WHERE quarter=? AND department=? AND accepted=1 AND content_hash=?",
             (quarter, department, content_hash)).fetchone()
+
+    @contextlib.contextmanager
+    def group_commit(self):
+        """Record a run of files: each still in its own transaction, but SQLite syncs its log once,
+        when the run ends, instead of waiting for the disk at every commit (1.4 ms a file here).
+
+        Safe because every file's archive copy and journal line are synced before its commit:
+        a power cut inside the run can only roll back database rows that rerunning the merge (or
+        --rebuild) writes again, and nothing is reported to the user before the sync.
+        """
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        try:
+            yield
+        finally:
+            self.conn.execute("PRAGMA synchronous=FULL")
+            # a one-row commit under FULL makes SQLite sync its log, and with it every commit before
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute("INSERT OR REPLACE INTO meta VALUES('schema', ?)", (SCHEMA_VERSION,))
+            self.conn.execute("COMMIT")
 
     def record(self, sub: Submission) -> tuple[str, int | None]:
         """Commit one file in one transaction. Returns (outcome, id of the version it replaced)."""
