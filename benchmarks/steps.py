@@ -90,12 +90,14 @@ def merge(spec: tuple, inbox: str, out_dir: str, profile: str = "", durable: boo
 
 
 def _no_sync() -> None:
+    import contextlib
     import os
 
     from toolkit import store
     from toolkit import archive
     os.fsync = lambda fd: None
     archive._sync = os.fsync
+    store.Store.group_commit = lambda self: contextlib.nullcontext()  # it would set NORMAL, then FULL
     connect = store.connect
 
     def fast(db, *, readonly=False):

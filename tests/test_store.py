@@ -94,6 +94,32 @@ def test_a_failed_background_archive_is_raised(store, monkeypatch):
     assert list(store.archive_dir.glob(".tmp-*")) == []
 
 
+def test_group_commit_keeps_one_transaction_per_file_and_ends_synced(store):
+    import sqlite3
+    level = lambda: store.conn.execute("PRAGMA synchronous").fetchone()[0]  # noqa: E731
+    assert level() == 2  # FULL outside a run
+    with pytest.raises(KeyboardInterrupt):
+        with store.group_commit():
+            assert level() == 1  # NORMAL: a commit does not wait for the disk
+            store.record(sub(store, b"one", ON_TIME))
+            other = sqlite3.connect(store.db_path)  # committed, so another connection sees it
+            assert other.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 1
+            other.close()
+            raise KeyboardInterrupt  # a run cut short still ends with FULL and a synced log
+    assert level() == 2 and not store.conn.in_transaction
+    assert store.conn.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 1
+
+
+def test_archive_renames_are_synced(store, monkeypatch):
+    import os
+    import stat
+    synced = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(stat.S_ISDIR(os.fstat(fd).st_mode)), real(fd)))
+    store.archive(b"named", "xlsx", {"filename": "n.xlsx"})
+    assert synced == ([True] if os.name == "posix" else [])  # the folder, once the new name is in it
+
+
 def test_latest_received_wins_and_an_older_file_arriving_later_is_superseded(store, plan):
     assert store.record(sub(store, b"v1", ON_TIME, percent=40)) == ("accepted", None)
     v2 = sub(store, b"v2", LATE, percent=60)
