@@ -15,6 +15,9 @@ def text_lines(text: str, width: float, char_units: float = 2.0) -> int:
     usable = max(width - 1.2, 1.0)
     lines = 0
     for para in str(text).split("\n"):
+        if len(para) * char_units <= usable - 1e-6:
+            lines += 1  # fits even if every character were wide: no need to measure each one
+            continue
         units = sum(char_units if unicodedata.east_asian_width(ch) in "WF" else char_units * 0.55 for ch in para)
         lines += max(1, math.ceil(units / usable))
     return lines
