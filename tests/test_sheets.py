@@ -511,7 +511,8 @@ def test_cli_unreadable_store_is_a_warning(tmp_path, plan_path, monkeypatch):
 
 def test_meta_sheet_xml_variants():
     """Shared, inline and rich-text strings, and cells without r= attributes (as other writers produce)."""
-    from toolkit.identity import _sheet_rows, _xml, parse_meta_rows
+    from toolkit.identity import parse_meta_rows
+    from toolkit.identityxml import parse_xml as _xml, sheet_rows as _sheet_rows
     ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
     xml = (f'<worksheet xmlns="{ns}"><sheetData>'
            '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="inlineStr"><is><t>1</t></is></c></row>'
@@ -525,5 +526,5 @@ def test_meta_sheet_xml_variants():
     meta = parse_meta_rows(rows)
     assert meta.identity["department"] == "市教育局" and meta.rows == {"进展填报": [("T7", 5)]}
     rich = _xml(f'<sst xmlns="{ns}"><si><r><t>市教</t></r><r><t>育局</t></r><rPh><t>x</t></rPh></si></sst>'.encode())
-    from toolkit.identity import _inline_text
+    from toolkit.identityxml import inline_text as _inline_text
     assert _inline_text(next(iter(rich))) == "市教育局"

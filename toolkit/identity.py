@@ -16,30 +16,23 @@ The META_SHEET also holds what a reader needs when a clerk moved things about:
 from __future__ import annotations
 
 import json
-import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from xml.etree import ElementTree as _StdET
 
 from defusedxml import ElementTree as ET
 
 from . import layout as L
 from .errors import InputFileError
 from .filekind import ENCRYPTED, ODS, XLS, XLSM, XLSX, sniff
+from .identityxml import (MAIN, calamine_meta_rows, custom_properties, ods_sources, parse_xml, shared_strings,
+                          sheet_part, sheet_rows)
 from .zipscan import check_zip_limits
 
 PROPERTIES, META_SHEET_STORE, DEFINED_NAME = "properties", "meta-sheet", "defined-name"
 STORES = (PROPERTIES, META_SHEET_STORE, DEFINED_NAME)
 
-_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
-_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
-_CUSTOM = "{http://schemas.openxmlformats.org/officeDocument/2006/custom-properties}property"
-_ODF_META = "urn:oasis:names:tc:opendocument:xmlns:meta:1.0"
-_ODF_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
-_CELL_REF = re.compile(r"^([A-Z]+)(\d+)$")
 
 
 @dataclass
@@ -108,11 +101,11 @@ def read_identity_all(path: Path) -> dict[str, dict[str, str] | None]:
     if kind in (XLSX, XLSM):
         props, meta_rows, names = _xlsx_sources(path)
     elif kind == ODS:
-        props, names = _ods_sources(path)
-        meta_rows = _calamine_meta_rows(path)
+        props, names = ods_sources(path)
+        meta_rows = calamine_meta_rows(path)
     elif kind == XLS:
         props, names = {}, {}
-        meta_rows = _calamine_meta_rows(path)
+        meta_rows = calamine_meta_rows(path)
     else:
         return result
     result[PROPERTIES] = _from_properties(props)
@@ -128,7 +121,7 @@ def read_meta(path: Path) -> WorkbookMeta | None:
     if kind in (XLSX, XLSM):
         rows = _xlsx_sources(path)[1]
     elif kind in (XLS, ODS):
-        rows = _calamine_meta_rows(path)
+        rows = calamine_meta_rows(path)
     else:
         return None
     return parse_meta_rows(rows) if rows else None
@@ -252,15 +245,15 @@ def read_identity_checked(zf, meta_rows: list[list] | None):
 
 _ERROR_CELL = re.compile(rb"""\st\s*=\s*["']e["']""")
 # sre's literal search: twice as fast as `bytes in` on a 330 KB shared-strings part (0.1 ms).
-# Phonetic runs (<rPh>) need no scan: calamine leaves them out as _inline_text does (tested).
+# Phonetic runs (<rPh>) need no scan: calamine leaves them out as inline_text does (tested).
 _ESCAPE = re.compile(rb"_x")
 
 
 def _same_as_xml(rows: list[list], sheet: bytes | None, strings: bytes | None) -> bool:
-    """Whether calamine's META_SHEET rows give the identity `_sheet_rows` reads from this XML.
+    """Whether calamine's META_SHEET rows give the identity `sheet_rows` reads from this XML.
 
     calamine decodes `_xHHHH_`, keeps a raw carriage return, shows an error cell as "" and
-    types numbers, booleans and dates; `_sheet_rows` does none of that. So: no escape, CR
+    types numbers, booleans and dates; `sheet_rows` does none of that. So: no escape, CR
     or error cell in the parts, and every identity value plain text.
     """
     if sheet is None or _ERROR_CELL.search(sheet) or any(
@@ -289,164 +282,19 @@ def _sources(zf, meta_rows: list[list] | None = None) -> tuple[dict, list[list],
     `meta_rows`, the META_SHEET and the shared strings are not parsed at all when equivalent."""
     names = set(zf.namelist())
     read = lambda part: zf.read(part) if part in names else None  # noqa: E731
-    props = _custom_properties(read("docProps/custom.xml"))
-    workbook = _xml(read("xl/workbook.xml"))
+    props = custom_properties(read("docProps/custom.xml"))
+    workbook = parse_xml(read("xl/workbook.xml"))
     if workbook is None:
         return props, [], {}
-    defined = {d.get("name", ""): d.text or "" for d in workbook.iter(f"{_MAIN}definedName")
+    defined = {d.get("name", ""): d.text or "" for d in workbook.iter(f"{MAIN}definedName")
                if d.get("localSheetId") is None}
-    sheet_part = _sheet_part(workbook, _xml(read("xl/_rels/workbook.xml.rels")), L.META_SHEET)
+    part = sheet_part(workbook, parse_xml(read("xl/_rels/workbook.xml.rels")), L.META_SHEET)
     rows: list[list] = []
-    if sheet_part and sheet_part in names:
+    if part and part in names:
         strings = read("xl/sharedStrings.xml")
-        sheet = read(sheet_part)
+        sheet = read(part)
         if meta_rows is not None and _same_as_xml(meta_rows, sheet, strings):
             rows = meta_rows  # no second parse of the sheet and of every shared string
         else:
-            rows = _sheet_rows(_xml(sheet), _shared_strings(strings))
+            rows = sheet_rows(parse_xml(sheet), shared_strings(strings))
     return props, rows, defined
-
-
-def _xml(data: bytes | None):
-    if data is None:
-        return None
-    try:
-        if _plain_xml(data):
-            return _StdET.fromstring(data)  # the C parser: 5× faster than defusedxml's Python builder
-        return ET.fromstring(data)
-    except Exception:  # defusedxml raises its own types for DTDs and entities
-        return None
-
-
-def _plain_xml(data: bytes) -> bool:
-    """No DTD, no entity declaration, and an ASCII-compatible encoding (no NUL bytes up front):
-    then defusedxml has nothing to forbid and the standard parser gives the same tree."""
-    return b"<!DOCTYPE" not in data and b"<!ENTITY" not in data and b"\x00" not in data[:512]
-
-
-def _custom_properties(data: bytes | None) -> dict[str, str]:
-    root = _xml(data)
-    if root is None:
-        return {}
-    props = {}
-    for prop in root.iter(_CUSTOM):
-        for child in prop:
-            text = (child.text or "").strip()
-            if child.tag.rsplit("}", 1)[-1] in ("r4", "r8", "decimal", "i1", "i2", "i4", "i8", "int"):
-                text = _number_text(text)  # a re-save may turn "3" into 3 or 3.0
-            props[prop.get("name", "")] = text
-    return props
-
-
-def _number_text(text: str) -> str:
-    try:
-        number = float(text)
-    except ValueError:
-        return text
-    return str(int(number)) if number.is_integer() else text
-
-
-def _sheet_part(workbook, rels, wanted: str) -> str | None:
-    if rels is None:
-        return None
-    targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(_PKG_REL)}
-    for sheet in workbook.iter(f"{_MAIN}sheet"):
-        if (sheet.get("name") or "").strip().lower() == wanted.lower():
-            target = targets.get(sheet.get(_REL), "")
-            if target.startswith("/"):
-                return target.lstrip("/")
-            return posixpath.normpath(posixpath.join("xl", target)) if target else None
-    return None
-
-
-def _shared_strings(data: bytes | None) -> list[str]:
-    root = _xml(data)
-    if root is None:
-        return []
-    return [_inline_text(si) for si in root.iter(f"{_MAIN}si")]
-
-
-def _inline_text(node) -> str:
-    """Text of an <si> or <is>: plain <t> and rich-text runs, without phonetic hints."""
-    parts = []
-    for child in node:
-        if child.tag == f"{_MAIN}t":
-            parts.append(child.text or "")
-        elif child.tag == f"{_MAIN}r":
-            parts.extend(t.text or "" for t in child.iter(f"{_MAIN}t"))
-    return "".join(parts)
-
-
-def _col_index(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n - 1
-
-
-def _sheet_rows(root, strings: list[str], max_cols: int = 3) -> list[list]:
-    """The first `max_cols` columns of every row, as text (None for blanks)."""
-    if root is None:
-        return []
-    rows: list[list] = []
-    for row in root.iter(f"{_MAIN}row"):
-        values: list = [None] * max_cols
-        col = -1
-        for c in row.iter(f"{_MAIN}c"):
-            m = _CELL_REF.match(c.get("r", ""))
-            col = _col_index(m.group(1)) if m else col + 1
-            if col >= max_cols:
-                continue
-            kind, v = c.get("t"), c.find(f"{_MAIN}v")
-            if kind == "inlineStr":
-                node = c.find(f"{_MAIN}is")
-                values[col] = _inline_text(node) if node is not None else ""
-            elif v is not None and v.text is not None:
-                if kind == "s":
-                    idx = int(v.text)
-                    values[col] = strings[idx] if 0 <= idx < len(strings) else None
-                else:
-                    values[col] = v.text
-        rows.append(values)
-    return rows
-
-
-# ---------------------------------------------------------------- ods and xls
-
-def _ods_sources(path: Path) -> tuple[dict[str, str], dict[str, str]]:
-    """(user-defined properties from meta.xml, named expressions from content.xml)."""
-    props: dict[str, str] = {}
-    names: dict[str, str] = {}
-    try:
-        with zipfile.ZipFile(path) as zf:
-            check_zip_limits(path, zf.infolist())
-            members = set(zf.namelist())
-            meta = _xml(zf.read("meta.xml")) if "meta.xml" in members else None
-            if meta is not None:
-                for node in meta.iter(f"{{{_ODF_META}}}user-defined"):
-                    text = (node.text or "").strip()
-                    if node.get(f"{{{_ODF_META}}}value-type") == "float":
-                        text = _number_text(text)
-                    props[node.get(f"{{{_ODF_META}}}name", "")] = text
-            content = _xml(zf.read("content.xml")) if "content.xml" in members else None
-            if content is not None:
-                for node in content.iter(f"{{{_ODF_TABLE}}}named-expression"):
-                    names[node.get(f"{{{_ODF_TABLE}}}name", "")] = node.get(f"{{{_ODF_TABLE}}}expression", "")
-    except (zipfile.BadZipFile, KeyError, RuntimeError, ValueError):
-        pass
-    return props, names
-
-
-def _calamine_meta_rows(path: Path) -> list[list]:
-    from python_calamine import CalamineWorkbook
-    try:
-        wb = CalamineWorkbook.from_path(str(path))
-        try:
-            name = next((n for n in wb.sheet_names if n.strip().lower() == L.META_SHEET), None)
-            if name is None:
-                return []
-            return [list(r[:3]) for r in wb.get_sheet_by_name(name).to_python(skip_empty_area=False)]
-        finally:
-            wb.close()
-    except Exception:  # calamine raises its own error types for broken files
-        return []
