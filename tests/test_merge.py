@@ -495,6 +495,28 @@ def test_real_return_sent_from_outlook_as_winmail_dat_is_merged(tmp_path, plan):
     assert load_quarter(out, plan, Q2).returns["市教育局"].on_time
 
 
+@pytest.mark.parametrize("error, says", [
+    ("database or disk is full", "错误：磁盘空间不足，数据库未能写完。已完成的部分完整保留，请清理磁盘后重新运行同一命令。\n"),
+    ("attempt to write a readonly database", "错误：数据库文件只读，无法写入。请检查 out 文件夹的权限，或用 --out 指定其他目录后重新运行。\n"),
+    ("database disk image is malformed", "错误：数据库文件已损坏。原件都在归档中：请运行 plankit merge --rebuild 从归档重建数据库。\n"),
+])
+def test_cli_merge_when_the_database_cannot_be_written_says_so_without_a_traceback(
+        tmp_path, plan_path, plan, monkeypatch, error, says):
+    import toolkit.store as S
+    inbox = five_returns(tmp_path / "in")
+    use_fake_reader(monkeypatch)
+
+    def fail(self, sub):
+        raise sqlite3.OperationalError(error)
+    monkeypatch.setattr(S.Store, "record", fail)
+    result = run(["merge", "-q", "2019Q2", str(inbox)], tmp_path, plan_path)
+    assert (result.exit_code, result.stderr) == (2, says)
+    monkeypatch.undo()
+    use_fake_reader(monkeypatch)
+    again = run(["merge", "-q", "2019Q2", str(inbox)], tmp_path, plan_path)  # nothing half-written
+    assert again.exit_code == 0 and len(dump(tmp_path / "out", plan)["submissions"]) == 5
+
+
 def test_cli_merge_on_a_full_disk_says_so_without_a_traceback(tmp_path, plan_path, plan, monkeypatch):
     import errno
     import tempfile

@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import functools
 import json
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -82,6 +83,9 @@ def handle_errors(f):
         except OSError as exc:  # the disk, not the user's input: say which file and what to check
             click.secho(f"错误：{os_error_text(exc)}", err=True, fg="red")
             sys.exit(EXIT_USAGE)
+        except sqlite3.Error as exc:  # the database met the disk's trouble (full, read-only, damaged)
+            click.secho(f"错误：{sqlite_error_text(exc)}", err=True, fg="red")
+            sys.exit(EXIT_USAGE)
     return wrapper
 
 
@@ -92,6 +96,24 @@ def os_error_text(exc: OSError) -> str:
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return f"没有权限读写文件{where}。请检查文件夹权限，或用 --out 指定其他目录后重新运行。"
     return f"读写文件失败{where}：{exc.strerror or exc}。请检查磁盘和文件夹后重新运行同一命令。"
+
+
+_SQLITE_FULL, _SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_CORRUPT, _SQLITE_NOTADB = 13, 8, 10, 11, 26
+
+
+def sqlite_error_text(exc: sqlite3.Error) -> str:
+    """What a database error means for the coordinator (SQLite's primary result code decides)."""
+    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+    text = str(exc).lower()
+    if code == _SQLITE_FULL or "disk is full" in text:
+        return "磁盘空间不足，数据库未能写完。已完成的部分完整保留，请清理磁盘后重新运行同一命令。"
+    if code == _SQLITE_READONLY or "readonly" in text:
+        return "数据库文件只读，无法写入。请检查 out 文件夹的权限，或用 --out 指定其他目录后重新运行。"
+    if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB) or "malformed" in text:
+        return "数据库文件已损坏。原件都在归档中：请运行 plankit merge --rebuild 从归档重建数据库。"
+    if code == _SQLITE_IOERR or "i/o error" in text:
+        return "读写数据库失败（磁盘错误）。请检查磁盘后重新运行同一命令。"
+    return f"数据库出错（{exc}）。请重新运行同一命令；仍有问题请运行 plankit merge --rebuild 从归档重建。"
 
 
 def resolve_plan(plan_path: Path | None) -> Path:
