@@ -120,11 +120,13 @@ def read_return(path: Path, plan: Plan, quarter: Quarter | None = None, *, displ
 def _read(path, name, checked, book: Book, plan, quarter, previous) -> ParsedReturn:
     problems: list[P.Problem] = []
     meta_name = book.find_name(L.META_SHEET)
-    meta_rows = [r[:3] for r in book.grid(meta_name).rows] if meta_name else []
+    meta_grid = book.grid(meta_name) if meta_name else None
+    meta_rows = [r[:3] for r in meta_grid.rows] if meta_grid else []
     # the reader uses the layout's sheet roles and contact cells, not its 100s of row.* lines
     layout = ID.parse_meta_rows([r for r in meta_rows if not (r and type(r[0]) is str and r[0].startswith("row."))]
-                                ) if meta_name else None
-    found = _identities(path, checked, meta_rows if not (meta_name and book.grid(meta_name).truncated) else None)
+                                ) if meta_grid else None
+    zf = checked.zip()  # the parts preflight kept, for identity and xlsxmeta alike
+    found = _identities(path, checked, zf, meta_rows if not (meta_grid and meta_grid.truncated) else None)
     roles = layout.sheets if layout else {}
     progress, renamed_p, headless_p = locate(book, [roles.get("progress", ""), L.PROGRESS_SHEET], PROGRESS_HEADERS,
                                              set())
@@ -141,7 +143,7 @@ def _read(path, name, checked, book: Book, plan, quarter, previous) -> ParsedRet
         meta = WorkbookMeta()
     else:
         wanted = tuple(t.grid.name for t in (progress, indicator) if t)
-        meta = read_meta(checked.zip() or checked.data, checked.kind, wanted)
+        meta = read_meta(zf or checked.data, checked.kind, wanted)
         for t in (progress, indicator):
             if t:
                 t.grid.cells = meta.cells.get(t.grid.name, {})
@@ -190,16 +192,16 @@ def _found(ctx: Context, found, expected: str, column: str) -> bool:
 
 # ---------------------------------------------------------------- identity
 
-def _identities(path: Path, checked, meta_rows: list[list] | None) -> dict:
+def _identities(path: Path, checked, zf, meta_rows: list[list] | None) -> dict:
     """The identity as found in each store, read by identity.py from the checked bytes.
 
-    For xlsx/xlsm the parts preflight inflated are reused, and the META_SHEET rows calamine
+    For xlsx/xlsm the parts preflight inflated are reused (`zf`, its CheckedZip), and the META_SHEET rows calamine
     already read (`meta_rows`; None when truncated) replace identity.py's XML parse of that
     sheet and of the shared strings whenever identity.py finds the two readings equivalent.
     """
     try:
-        if checked.kind in (XLSX, XLSM) and checked.parts is not None:
-            return ID.read_identity_checked(checked.zip(), meta_rows)
+        if checked.kind in (XLSX, XLSM) and zf is not None:
+            return ID.read_identity_checked(zf, meta_rows)
         if checked.from_path and not checked.decrypted:
             return ID.read_identity_all(path)
         suffix = {XLS: ".xls", ODS: ".ods"}.get(checked.kind, ".xlsx")
