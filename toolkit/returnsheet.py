@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from . import layout as L
 from .errors import InputFileError
-from .zipscan import MAX_REF_COL, MAX_REF_ROW
+from .zipscan import FAR_CELL_HINT, MAX_REF_COL, MAX_REF_ROW
 from .values import clean_text
 from .xlsxmeta import CellInfo, col_letter
 
@@ -88,7 +88,7 @@ class Book:
                 # holds their grid already; turning it into Python lists would be the blow-up)
                 raise InputFileError(
                     f"工作表“{name}”中有远离表格的内容（第{last_row + 1}行、第{last_col + 1}列），无法安全读取，已拒收。",
-                    hint="请让报送单位在Excel中按 Ctrl+End 找到最后一个单元格，删除表格以外多余的行和列后保存，再重新发送。")
+                    hint=FAR_CELL_HINT)
             rows, truncated = [], False
             for i, row in enumerate(sheet.to_python(skip_empty_area=False)):
                 if i >= self.max_rows:

@@ -32,6 +32,8 @@ _ROW_BOUND = re.compile(rb"row")
 # The literal `r="` keeps the scan fast; the byte before it must be XML whitespace (a
 # `header="..."` or text never counts).
 MAX_REF_ROW, MAX_REF_COL = 9999, "BZ"  # at most ~780k cells for calamine and the grid
+FAR_CELL_HINT = ("请让报送单位在Excel中按 Ctrl+End 找到最后一个单元格，删除表格以外多余的行和列后保存，"
+                 "再重新发送。")  # also for .xls/.ods, whose extent returnsheet checks
 _FAR_REF = re.compile(rb'r="((?:[A-Z]{3}|[C-Z][A-Z])\d|[A-Z]{0,2}\d{5})')
 _OVERLAP = 32
 
@@ -175,4 +177,4 @@ def _reject_far_refs(buffer: bytes, name: str, part: str) -> None:
             raise InputFileError(
                 f"{name}：工作表中有远离表格的内容（{part.rsplit('/', 1)[-1]} 的{where}，超出第{MAX_REF_ROW}行"
                 f"或{MAX_REF_COL}列），无法安全读取，已拒收。",
-                hint="请让报送单位在Excel中按 Ctrl+End 找到最后一个单元格，删除表格以外多余的行和列后保存，再重新发送。")
+                hint=FAR_CELL_HINT)
