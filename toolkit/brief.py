@@ -76,18 +76,13 @@ def cn_seq(i: int) -> str:
     return f"（{cn_number(i)}）"
 
 
-def subject_of(ev_or_plan) -> str:
-    """民生实事 from 民生实事工作简报: the words the file names and titles are built from."""
-    return getattr(ev_or_plan, "plan", ev_or_plan).settings.subject
-
-
 def brief_filename(ev: QuarterEvaluation) -> str:
-    return f"{ev.quarter.label}{subject_of(ev)}进展情况简报.docx"
+    return f"{ev.quarter.label}{ev.plan.settings.subject}进展情况简报.docx"
 
 
 def notice_filename(ev: QuarterEvaluation, unit: str) -> str:
     safe = re.sub(r'[\\/:*?"<>|\s]+', "_", unit).strip("._") or "单位"
-    return f"{ev.quarter.label}{subject_of(ev)}督办通知（{safe}）.docx"
+    return f"{ev.quarter.label}{ev.plan.settings.subject}督办通知（{safe}）.docx"
 
 
 def first_sentence(text: str, limit: int = 80) -> str:
@@ -194,10 +189,10 @@ def briefing_context(ev: QuarterEvaluation, *, issue_no: int | None = None,
     return {
         "title": s.title, "year": s.year, "quarter": q.q, "quarter_code": q.code,
         "quarter_label": q.label, "quarter_end": f"{end.year}年{end.month}月底",
-        "bulletin_name": s.bulletin_name or f"{subject_of(ev)}工作简报", "subject": subject_of(ev),
+        "bulletin_name": s.bulletin_name or f"{s.subject}工作简报", "subject": s.subject,
         "issuer": s.issuer or "", "issue_no": issue_no if issue_no is not None else q.q,
         "date": cn_date(on), "date_iso": on.isoformat(),
-        "doc_title": f"{q.label}{subject_of(ev)}进展情况",
+        "doc_title": f"{q.label}{s.subject}进展情况",
         "total": total, "counts": counts, "pct": percents,
         "summary": [{"status": k, "count": ev.counts.get(k, 0), "percent": percents[STATUS_KEYS[k]]}
                     for k in STATUSES_EVAL],

@@ -61,13 +61,9 @@ class ReportResult:
     seconds: float = 0.0
 
 
-def subject(plan: Plan) -> str:
-    return plan.settings.subject
-
-
 def report_filename(plan: Plan, quarter: Quarter) -> str:
     """`2019年第二季度民生实事进展汇总.xlsx`."""
-    name = f"{quarter.label}{subject(plan)}进展汇总"
+    name = f"{quarter.label}{plan.settings.subject}进展汇总"
     return re.sub(r'[\\/:*?"<>|]', "_", name) + ".xlsx"
 
 
@@ -113,7 +109,7 @@ def write_report(ev: QuarterEvaluation, path: Path, trend: list[QuarterEvaluatio
         except BaseException:
             wb.close()  # release the temp file; atomic_path removes it
             raise
-        wb.set_properties({"title": f"{ev.quarter.label}{subject(ev.plan)}进展汇总",
+        wb.set_properties({"title": f"{ev.quarter.label}{ev.plan.settings.subject}进展汇总",
                            "subject": ev.plan.settings.title, "author": ev.plan.settings.issuer,
                            "comments": "由 plankit report 生成"})
         wb.close()
@@ -203,7 +199,7 @@ class Book:
     # sheets
     @property
     def title(self) -> str:
-        return f"{self.ev.quarter.label}{subject(self.ev.plan)}进展汇总"
+        return f"{self.ev.quarter.label}{self.ev.plan.settings.subject}进展汇总"
 
     def sheet(self, name: str, title: str, note: str, headers: list[tuple[str, float]]):
         """A data sheet: title, note, header row (row 2); returns (ws, first data row)."""
