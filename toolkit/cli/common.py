@@ -34,7 +34,7 @@ def default_plan() -> Path:
 
 def plan_option(f):
     return click.option("--plan", "plan_path", type=click.Path(path_type=Path, dir_okay=False),
-                        default=None, metavar="文件", help="计划主表（默认：plans/ 下唯一的 .xlsx）。")(f)
+                        default=None, help="计划主表（默认：plans/ 下唯一的 .xlsx）。")(f)
 
 
 def quarter_option(f):
@@ -44,7 +44,7 @@ def quarter_option(f):
 
 def out_option(f):
     return click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
-                        default=Path("out"), show_default=True, metavar="目录", help="输出目录。")(f)
+                        default=Path("out"), show_default=True, help="输出目录。")(f)
 
 
 def json_option(f):
