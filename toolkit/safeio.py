@@ -118,8 +118,7 @@ def preflight(path: Path, *, name: str | None = None, max_bytes: int = MAX_FILE_
                     raise InputFileError(f"{name}：文件设置了打开密码，无法读取。")
     if data.startswith(ZIP_MAGIC):
         parts: dict[str, bytes] | None = {} if keep_parts else None
-        names: list[str] = []
-        kind, rows = _check_zip(data, name, max_part_bytes, max_rows, parts, names)
+        kind, rows, names = _check_zip(data, name, max_part_bytes, max_rows, parts)
         return Preflight(kind, data, decrypted, rows, parts, from_path, names)
     if data.startswith(OLE_MAGIC):
         return Preflight(kind, data, decrypted, from_path=from_path)
@@ -134,15 +133,15 @@ def preflight(path: Path, *, name: str | None = None, max_bytes: int = MAX_FILE_
 
 
 def _check_zip(data: bytes, name: str, max_part: int, max_rows: int | None,
-               parts: dict[str, bytes] | None = None, names: list[str] | None = None) -> tuple[str, dict[str, int]]:
+               parts: dict[str, bytes] | None = None) -> tuple[str, dict[str, int], list[str]]:
+    """(kind, rows per sheet part, member names in order); with `parts`, the XML parts kept."""
     rows: dict[str, int] = {}
     kept = 0
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             infos = zf.infolist()
             check_zip_limits(Path(name), infos)
-            if names is not None:
-                names.extend(i.filename for i in infos)
+            names = [i.filename for i in infos]
             for info in infos:
                 if info.flag_bits & 0x1:
                     raise InputFileError(f"{name}：压缩包内的文件被加密，无法读取，已拒收。")
@@ -151,7 +150,7 @@ def _check_zip(data: bytes, name: str, max_part: int, max_rows: int | None,
                 if info.file_size > max_part:
                     what = "工作表行数过多或内容异常巨大" if "worksheets/" in info.filename else "文件内容异常巨大"
                     raise InputFileError(f"{name}：{what}（{info.filename}），不像填报表，已拒收。")
-            kind = zip_kind(zf, {i.filename for i in infos}, name)
+            kind = zip_kind(zf, set(names), name)
             if kind == ODS and max_rows is not None:
                 scan_part(zf, zf.getinfo("content.xml"), name)  # DTD check first: expat is next
                 _check_ods_repeats(zf.read("content.xml"), name, max_rows)
@@ -182,7 +181,7 @@ def _check_zip(data: bytes, name: str, max_part: int, max_rows: int | None,
         raise InputFileError(f"{name}：文件已损坏（{detail}），请让报送单位重新发送。")
     except (zipfile.LargeZipFile, RuntimeError, ValueError, EOFError, OSError, NotImplementedError) as exc:
         raise InputFileError(f"{name}：压缩结构损坏（{type(exc).__name__}），请让报送单位重新发送。")
-    return kind, rows
+    return kind, rows, names
 
 
 MAX_ODS_CELLS = 500_000

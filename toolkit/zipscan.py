@@ -113,7 +113,7 @@ def scan_member(data: bytes, info: zipfile.ZipInfo, name: str, *, count_rows: bo
     _check_encoding(part, name, info.filename)
     needles = _needles(info.filename) if count_rows else ()
     if needles is _ROW_NEEDLES and max_rows is not None:
-        _check_chunk(part, len(part), (), name, info.filename)
+        _reject_dtd_in(part, name, info.filename)
         _reject_far_refs(part, name, info.filename)
         n = 0
         for n, _ in enumerate(_ROW_BOUND.finditer(part), 1):
@@ -160,12 +160,16 @@ def _check_encoding(head: bytes, name: str, part: str) -> None:
 
 def _check_chunk(buffer: bytes, cut: int, needles: tuple[bytes, ...], name: str, part: str) -> int:
     """Reject a DTD or a far reference in `buffer`; the row elements starting before `cut`."""
-    if _DTD.search(buffer):
-        raise InputFileError(f"{name}：文件内部含有不允许的DTD/实体声明（{part}），可能是恶意文件，已拒收。")
+    _reject_dtd_in(buffer, name, part)
     if not needles:
         return 0
     _reject_far_refs(buffer, name, part)
     return sum(buffer.count(n, 0, cut + len(n) - 1) for n in needles)  # the rest: with the next chunk
+
+
+def _reject_dtd_in(buffer: bytes, name: str, part: str) -> None:
+    if _DTD.search(buffer):
+        raise InputFileError(f"{name}：文件内部含有不允许的DTD/实体声明（{part}），可能是恶意文件，已拒收。")
 
 
 def _reject_far_refs(buffer: bytes, name: str, part: str) -> None:
