@@ -84,6 +84,20 @@ def test_a_batch_of_background_files_shares_one_index_write(store, monkeypatch):
     assert len(syncs) < 5 * 2  # one sync per file's bytes, one for the index per batch
 
 
+def test_files_put_in_one_archive_batch_are_written_together(store, monkeypatch):
+    import toolkit.archive as A
+    batches = []
+    original = A.Archive._write
+    monkeypatch.setattr(A.Archive, "_write", lambda self, jobs: (batches.append(len(jobs)), original(self, jobs))[1])
+    with store.archive_batch():
+        futures = [store.archive_ahead(hashlib.sha256(bytes([i])).hexdigest(), bytes([i]), "xlsx", {"n": i})[1]
+                   for i in range(7)]
+        assert not any(f.done() for f in futures)  # handed over only when the block ends
+    store.archived()
+    assert batches == [7] and all(f.result().size == 1 for f in futures)
+    assert [r["n"] for r in store.received()] == list(range(7))
+
+
 def test_a_failed_background_archive_is_raised(store, monkeypatch):
     def full(*a, **k):
         raise OSError(28, "No space left on device")

@@ -85,6 +85,8 @@ class MergeResult:
 
 READ_AHEAD = 12  # files archived and being read ahead of the one being recorded (bounded memory)
 READ_AHEAD_BYTES = 64 * 1024 * 1024  # ... and their bytes (a return is ~30 KB, at most 20 MB)
+# Refilled in groups: once READ_AHEAD // 2 are left, the next ones are prepared together, so
+# the archive writes them as one batch (syncs per batch) while the readers still have work.
 
 
 @dataclass
@@ -212,6 +214,8 @@ def merge_items(merger: _Merger, items: list[tuple[Item, datetime]], result: Mer
     readers = Readers(merger, len(items))
     pending: deque[_Job] = deque()
     ahead = [0]  # bytes held by the jobs read ahead
+    todo = iter(items)
+    more = True
 
     def record_first() -> None:
         job = pending.popleft()
@@ -223,16 +227,21 @@ def merge_items(merger: _Merger, items: list[tuple[Item, datetime]], result: Mer
 
     try:
         with merger.store.group_commit():
-            for item, merged_at in items:
-                job = merger.prepare(item, merged_at)
-                readers.submit(job)
-                pending.append(job)
-                ahead[0] += len(job.data or b"")
-                while pending and (len(pending) > (READ_AHEAD if readers.enabled else 0)
-                                   or ahead[0] > READ_AHEAD_BYTES):
+            while more or pending:
+                limit = READ_AHEAD if readers.enabled else 0
+                with merger.store.archive_batch():  # archived together, once the block ends
+                    while more and len(pending) <= limit and ahead[0] <= READ_AHEAD_BYTES:
+                        step = next(todo, None)
+                        if step is None:
+                            more = False
+                            break
+                        job = merger.prepare(*step)
+                        readers.submit(job)
+                        pending.append(job)
+                        ahead[0] += len(job.data or b"")
+                low = limit // 2 if more else 0
+                while pending and (len(pending) > low or ahead[0] > READ_AHEAD_BYTES):
                     record_first()
-            while pending:
-                record_first()
         merger.store.archived()
     finally:
         readers.close()

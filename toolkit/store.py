@@ -167,6 +167,10 @@ class Store:
             event, sub.journaled = {"event": "received", **_event(sub)}, True
         return self.files.path(sha256, ext), self.files.put_ahead(sha256, data, ext, provenance, event)
 
+    def archive_batch(self):
+        """A block whose archive_ahead files go to the archive thread together (archive.batch)."""
+        return self.files.batch()
+
     def archived(self) -> None:
         """Wait until every file handed to archive_ahead is on disk; raise the first failure."""
         self.files.wait()
