@@ -123,6 +123,18 @@ def test_08b_row_cap_counts_before_parsing(good, plan, tmp_path):
     rejected(H.million_rows(good, tmp_path / "rows.xlsx", rows=MAX_DATA_ROWS + 1200), plan, "行数过多")
 
 
+def test_08g_row_cap_is_exact_when_text_is_full_of_w():
+    """Rows are bounded by counting `w`s; past the cap the exact count decides, so English
+    text written inline never rejects a sheet that has few rows, and a DTD needs a `!`."""
+    from toolkit import zipscan
+    row = b'<row r="1"><c r="A1" t="inlineStr"><is><t>' + b"wow! " * 40 + b"</t></is></c></row>"
+    assert zipscan._count_rows(row * 3, 100) == 3  # 240 `w`s, 3 rows
+    assert zipscan._count_rows(row * 101, 100) == 101
+    zipscan._reject_dtd_in(row, "a.xlsx", "sheet1.xml")  # `!` in text: still not a DTD
+    with pytest.raises(safeio.InputFileError, match="DTD"):
+        zipscan._reject_dtd_in(row + b"<!doctype x>", "a.xlsx", "sheet1.xml")
+
+
 @pytest.mark.parametrize("ref, sep, where", [("XFD1048576", b" ", "第1048576行"), ("CA50", b" ", "单元格 CA50"),
                                              ("B12000", b"\t", "第12000行"), ("A10000", b"\n", "第10000行")])
 def test_08d_one_value_far_from_the_table(good, plan, tmp_path, ref, sep, where):

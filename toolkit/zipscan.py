@@ -22,10 +22,13 @@ MAX_TOTAL_BYTES = 200 * 1024 * 1024
 _DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.I)
 # Row elements are counted by substring, an upper bound that never misses one: `<row`
 # (and the one `<rowBreaks`), and `:row` for prefixed writers (`<x:row` and `</x:row`, so
-# counted twice). Two C-level counts; a regex findall per chunk cost 3× as much.
+# counted twice).
 _ROW_NEEDLES = (b"<row", b":row")
 _ODS_ROW_NEEDLES = (b"<table:table-row",)
-_ROW_BOUND = re.compile(rb"row")
+# A substring count or a regex walks a 330 KB sheet at ~1 byte/ns; a byte that sheet XML
+# rarely holds is counted or found (memchr) 20-50x faster. Every `<!DOCTYPE`/`<!ENTITY`
+# holds a `!`, every `<row`/`:row` a `w` of its own: only a part with a `!`, or with more
+# `w`s than rows allowed, needs the slow scan.
 # calamine allocates a dense grid from the first to the last used cell: one value typed at
 # XFD1048576 asks for 512 GB and aborts the whole process (not an exception). So a row or
 # cell reference past MAX_REF_ROW or past column MAX_REF_COL (BZ) rejects the file first.
@@ -105,9 +108,7 @@ def scan_member(data: bytes, info: zipfile.ZipInfo, name: str, *, count_rows: bo
     The member is inflated by one zlib call straight from `data`, bounded by its declared
     size and checked against its declared size and CRC, as zipfile would; then the same
     checks run over the whole part. A third of the cost of streaming through zipfile.
-    Rows: every `<row` and `:row` holds `row`, so counting that bounds both (sre's literal
-    search, half the time of `bytes.count`, stopping past `max_rows`); the two exact counts
-    run only when the bound passes `max_rows`.
+    Rows: an upper bound while it stays within `max_rows`, else the exact count.
     """
     part = read_member(data, info, name)
     _check_encoding(part, name, info.filename)
@@ -115,12 +116,14 @@ def scan_member(data: bytes, info: zipfile.ZipInfo, name: str, *, count_rows: bo
     if needles is _ROW_NEEDLES and max_rows is not None:
         _reject_dtd_in(part, name, info.filename)
         _reject_far_refs(part, name, info.filename)
-        n = 0
-        for n, _ in enumerate(_ROW_BOUND.finditer(part), 1):
-            if n > max_rows:
-                return part, sum(part.count(x) for x in needles)
-        return part, n
+        return part, _count_rows(part, max_rows)
     return part, _check_chunk(part, len(part), needles, name, info.filename)
+
+
+def _count_rows(part: bytes, limit: int) -> int:
+    """The `<row` and `:row` in a sheet part: an upper bound while it is at most `limit`."""
+    bound = part.count(b"w")
+    return bound if bound <= limit else sum(part.count(x) for x in _ROW_NEEDLES)
 
 
 def read_member(data: bytes, info: zipfile.ZipInfo, name: str) -> bytes:
@@ -168,7 +171,7 @@ def _check_chunk(buffer: bytes, cut: int, needles: tuple[bytes, ...], name: str,
 
 
 def _reject_dtd_in(buffer: bytes, name: str, part: str) -> None:
-    if _DTD.search(buffer):
+    if b"!" in buffer and _DTD.search(buffer):
         raise InputFileError(f"{name}：文件内部含有不允许的DTD/实体声明（{part}），可能是恶意文件，已拒收。")
 
 
