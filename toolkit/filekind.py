@@ -98,8 +98,18 @@ def decrypt_default(data: bytes, name: str) -> bytes:
     return out.getvalue()
 
 
-def zip_kind(zf: zipfile.ZipFile, names: set[str], name: str) -> str:
-    """xlsx, xlsm or ods for an open zip whose member names are `names`; else InputFileError."""
+def zip_kind(zf: zipfile.ZipFile, names: set[str], name: str, parts: dict[str, bytes] | None = None) -> str:
+    """xlsx, xlsm or ods for an open zip whose member names are `names`; else InputFileError.
+
+    `parts`: members already inflated (safeio.preflight's), used instead of reading them again.
+    """
+    def head(part: str, size: int) -> bytes:
+        kept = parts.get(part) if parts else None
+        if kept is not None:
+            return kept[:size]
+        with zf.open(part) as fh:
+            return fh.read(size)
+
     if "[Content_Types].xml" in names:
         if "word/document.xml" in names:
             raise InputFileError(f"{name}：这是Word文档，不是Excel表格。")
@@ -107,18 +117,12 @@ def zip_kind(zf: zipfile.ZipFile, names: set[str], name: str) -> str:
             raise InputFileError(f"{name}：这是PowerPoint文件，不是Excel表格。")
         if "xl/workbook.xml" not in names:
             raise InputFileError(f"{name}：压缩包里没有Excel工作簿，文件可能已损坏。")
-        with zf.open("xl/workbook.xml") as fh:
-            head = fh.read(4000)
-        if b"purl.oclc.org/ooxml" in head:
+        if b"purl.oclc.org/ooxml" in head("xl/workbook.xml", 4000):
             raise InputFileError(f"{name}：文件是“Strict Open XML”格式，无法读取。"
                                  "请在Excel中“另存为”，保存类型选“Excel工作簿(*.xlsx)”后重新发送。")
-        with zf.open("[Content_Types].xml") as fh:
-            ctypes = fh.read(1 << 20)
-        return XLSM if b"macroEnabled" in ctypes else XLSX
+        return XLSM if b"macroEnabled" in head("[Content_Types].xml", 1 << 20) else XLSX
     if "mimetype" in names:
-        with zf.open("mimetype") as fh:
-            mime = fh.read(100)
-        if mime.startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
+        if head("mimetype", 100).startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
             if "content.xml" not in names:
                 raise InputFileError(f"{name}：表格文件缺少内容部分，文件已损坏。")
             return ODS
