@@ -29,7 +29,6 @@ _ODS_ROW_NEEDLES = (b"<table:table-row",)
 # rarely holds is counted or found (memchr) 20-50x faster. Every `<!DOCTYPE`/`<!ENTITY`
 # holds a `!`, every `<row`/`:row` a `w` of its own: only a part with a `!`, or with more
 # `w`s than rows allowed, needs the slow scan.
-DTD_HITS = 200  # `!`s looked at one by one before the regex scans the rest
 # calamine allocates a dense grid from the first to the last used cell: one value typed at
 # XFD1048576 asks for 512 GB and aborts the whole process (not an exception). So a row or
 # cell reference past MAX_REF_ROW or past column MAX_REF_COL (BZ) rejects the file first.
@@ -172,17 +171,24 @@ def _check_chunk(buffer: bytes, cut: int, needles: tuple[bytes, ...], name: str,
 
 
 def _reject_dtd_in(buffer: bytes, name: str, part: str) -> None:
-    at, hits = buffer.find(b"!"), 0
-    while at >= 0:  # from each `!` (a few in a part at most, e.g. `Sheet1!A1` in a text)
-        if at and buffer[at - 1] == 0x3C and _DTD.match(buffer, at - 1):
-            break
-        hits += 1
-        if hits > DTD_HITS:  # a part full of `!`: one regex scan of the rest instead
-            at = -1 if _DTD.search(buffer, at) is None else at
-            break
-        at = buffer.find(b"!", at + 1)
-    if at >= 0:
+    if has_match(buffer, b"!", _DTD, back=1):
         raise InputFileError(f"{name}：文件内部含有不允许的DTD/实体声明（{part}），可能是恶意文件，已拒收。")
+
+
+def has_match(data: bytes, rare: bytes, pattern: re.Pattern, *, back: int = 0, limit: int = 200) -> bool:
+    """Whether `pattern` matches anywhere in `data`, where every match holds the byte `rare`
+    `back` bytes after its start: tried only at each `rare` (found by memchr; a part holds a
+    few, e.g. the `!` of `Sheet1!C3`), and past `limit` of them by one regex scan of the rest.
+    A regex or substring scan walks a 330 KB part at ~1 byte/ns; this is 20-50x faster."""
+    at, hits = data.find(rare), 0
+    while at >= 0:
+        if at >= back and pattern.match(data, at - back):
+            return True
+        hits += 1
+        if hits > limit:
+            return pattern.search(data, max(at - back, 0)) is not None
+        at = data.find(rare, at + 1)
+    return False
 
 
 def _reject_far_refs(buffer: bytes, name: str, part: str) -> None:
