@@ -74,19 +74,20 @@ def test_merge_with_reader_processes_equals_merge_in_process(tmp_path, monkeypat
             rows = sorted(conn.execute("SELECT task_no, department, status, percent, progress, cell FROM task_values"))
         return [(f.path, f.department, f.outcome, [p.code for p in f.problems]) for f in result.files], rows
 
-    pools = []
+    started = []
 
-    class Recorded(R.ProcessPoolExecutor):
-        def __init__(self, workers, *a, **kw):
-            pools.append(workers)
-            super().__init__(workers, *a, **kw)
+    class Recorded(R._Process):
+        def __init__(self, *a, **kw):
+            super().__init__(*a, **kw)
+            started.append(self.proc.pid)
 
-    monkeypatch.setattr(R, "ProcessPoolExecutor", Recorded)
+    monkeypatch.setattr(R, "_Process", Recorded)
     in_process = run(tmp_path / "a", 10_000, in_process=True)
-    assert pools == []
+    assert started == []
     one_reader = run(tmp_path / "b", 10_000)
+    assert len(started) == 1
     two_readers = run(tmp_path / "c", 1)
-    assert pools == [1, 2]
+    assert len(started) == 3
     assert one_reader == in_process and two_readers == in_process
     assert [o for _, _, o, _ in in_process[0]].count("accepted") == 5
 

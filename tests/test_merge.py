@@ -477,6 +477,27 @@ def test_real_reader_process_that_dies_rejects_only_the_file_it_died_on(tmp_path
     assert sorted(load_quarter(out, plan, Q2).returns) == sorted(d for n, d in enumerate(depts) if n != 1)
 
 
+def test_real_large_returns_pass_to_the_reader_processes_without_blocking(tmp_path, plan, monkeypatch):
+    """Each reader process is handed its next file while it reads one: files far larger than a
+    pipe's buffer (a picture pasted into the sheet) must neither block the merge nor be cut."""
+    import zipfile
+
+    import toolkit.mergeread as R
+    from tests.sheets_helpers import fill_return
+    from toolkit.sheets import generate_sheets
+    out, inbox = tmp_path / "out", tmp_path / "in"
+    inbox.mkdir()
+    depts = ["市教育局", "市财政局", "市卫健委", "市民政局"]
+    for n, g in enumerate(generate_sheets(plan, Q2, out, depts)):
+        target = fill_return(g.path, fill_all=True, out=inbox / f"{n}.xlsx")
+        with zipfile.ZipFile(target, "a") as zf:  # 2 MB that does not compress
+            zf.writestr("xl/media/image1.bin", os.urandom(2 * 1024 * 1024), zipfile.ZIP_STORED)
+    monkeypatch.setattr(R, "PARALLEL_MIN", 1)  # two reader processes, each holding two files
+    result = merge(plan, Q2, [inbox], out)
+    assert [f.outcome for f in result.files] == ["accepted"] * 4, [str(p) for f in result.files for p in f.problems]
+    assert sorted(load_quarter(out, plan, Q2).returns) == sorted(depts)
+
+
 def test_real_return_sent_from_outlook_as_winmail_dat_is_merged(tmp_path, plan):
     from tests.merge_helpers import make_tnef
     from tests.sheets_helpers import fill_return

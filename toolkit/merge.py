@@ -98,7 +98,8 @@ class _Job:
     data: bytes | None = None  # what is left to read
     path: Path | None = None  # its archive copy (being written until `archived` is done)
     archived: Future | None = None
-    read: object = None  # the reader process's future
+    read: object = None  # its outcome once read in a reader process (Readers)
+    crashed: bool = False  # the reader process died reading it
 
 
 class _Merger:
