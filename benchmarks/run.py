@@ -71,11 +71,14 @@ def bench_size(label: str, spec: tuple, root: Path, *, runs: int = 3, refill: bo
     for k in range(runs):
         out_dir = work / f"merge{k}"
         prof = str(Path(root) / f"profile-{label}.prof") if profile and k == 0 else ""
+        # merge and raw floor back to back: their ratio is taken per round, and a host that
+        # slows down for a few seconds (here the naive baseline alone takes 4-50 s) then
+        # shifts both, not one of them
         merged.append(in_child(S + "merge", spec, inbox, str(out_dir), prof))
+        raw.append(in_child(S + "raw", inbox))
         nosync.append(in_child(S + "merge", spec, inbox, str(work / f"nosync{k}"), "", False))
         shutil.rmtree(work / f"nosync{k}", ignore_errors=True)
         naive.append(in_child(S + "naive", inbox))
-        raw.append(in_child(S + "raw", inbox))
         _log(f"   read round {k + 1}: merge {merged[-1]['seconds']:.2f} s (re-run {merged[-1]['rerun_seconds']:.2f} s,"
              f" no fsync {nosync[-1]['seconds']:.2f} s),"
              f" naive {naive[-1]['seconds']:.2f} s, raw {raw[-1]['seconds']:.2f} s")
