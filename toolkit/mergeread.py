@@ -4,14 +4,16 @@
 any other failure (a bug, a panic in the Rust reader) a rejection saying so. `Readers`
 reads in a separate process (two from PARALLEL_MIN files on) while the merge archives and
 records in arrival order. A reader process that dies (a native crash that no `except`
-can catch) takes only its own file down: that file is read again in a process of its
-own and rejected if it kills that one too; a new process takes the next files.
+can catch) takes only its own files down: the (at most two) files it held are read again,
+each in a process of its own, the one that kills that process too is rejected, and a new
+process takes the next files.
 """
 from __future__ import annotations
 
 import multiprocessing
 import os
 import queue
+import signal
 import sys
 import threading
 from collections import deque
@@ -66,6 +68,9 @@ def _serve(jobs, results, plan: Plan, quarter: Quarter, previous) -> None:
 
     A thread takes the files in as they come, so the merge can hand over the next file while
     this one is read and never waits on a full pipe (no deadlock however large a file)."""
+    # Ctrl+C reaches every process of the console: the merge stops its readers itself (and
+    # says 已中断), so a reader printing its own traceback would only alarm the user
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     inbox: queue.SimpleQueue = queue.SimpleQueue()
 
     def receive() -> None:
