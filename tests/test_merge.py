@@ -498,6 +498,29 @@ def test_real_large_returns_pass_to_the_reader_processes_without_blocking(tmp_pa
     assert sorted(load_quarter(out, plan, Q2).returns) == sorted(depts)
 
 
+def test_real_reader_process_ignores_ctrl_c(plan):
+    """Ctrl+C reaches every process of the console; the merge stops its readers itself, so a
+    reader must neither die on it nor print a traceback of its own."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("signals to one process: POSIX")
+    import multiprocessing
+    from types import SimpleNamespace
+
+    import toolkit.mergeread as R
+    proc = R._Process(multiprocessing.get_context("fork"), (plan, Q2, None))
+    try:
+        job = SimpleNamespace(path=Path("x.xlsx"), sub=SimpleNamespace(filename="x.xlsx"), data=b"not a workbook")
+        for _ in range(2):  # the first answer shows the reader is serving; then Ctrl+C; then again
+            proc.send(job)
+            assert [p.code for p in proc.conn.recv()] == ["merge-unreadable"]
+            proc.jobs.clear()
+            os.kill(proc.proc.pid, signal.SIGINT)
+        assert proc.proc.is_alive()
+    finally:
+        proc.stop()
+    assert proc.proc.exitcode == 0
+
+
 def test_real_return_sent_from_outlook_as_winmail_dat_is_merged(tmp_path, plan):
     from tests.merge_helpers import make_tnef
     from tests.sheets_helpers import fill_return
