@@ -124,12 +124,14 @@ def bench_size(label: str, spec: tuple, root: Path, *, runs: int = 3, refill: bo
         "generate_over_plain": _ratio(gen, plain),
         "rerun_over_merge": _ratio(merged, merged, "rerun_seconds", "seconds"),
     }
+    # The goals are set for province and national scale (the synthetic plans). The bundled plan's
+    # 26 returns of a few KB measure start-up, not throughput: its ratios are shown, not judged.
     goals = {
         "merge_5x_faster_than_naive": ratios["naive_over_merge"]["median"] >= 5,
         "merge_within_2x_of_raw": ratios["merge_over_raw"]["median"] <= 2,
         "generate_within_1.5x_of_plain": ratios["generate_over_plain"]["median"] <= 1.5,
         "merge_peak_rss_under_300mb": steps["merge"]["peak_rss_mb"]["max"] < 300,
-    }
+    } if spec[0] == "synth" else {}
     return {"label": label, "plan": {**info, "source": spec[0]}, "files": files,
             "returns_saved_by": "LibreOffice" if resave else "openpyxl",
             "rows": {"task_rows": m0["task_rows"], "indicator_rows": m0["indicator_rows"],

@@ -31,7 +31,13 @@ def test_tiny_run_writes_comparable_json(tmp_path, capsys):
         assert set(size["steps"][step]["seconds"]) == {"median", "min", "max", "runs"}
         assert len(size["steps"][step]["seconds"]["runs"]) == 1
     assert set(RATIOS) <= set(size["ratios"])
+    assert set(size["goals"]) == {"merge_5x_faster_than_naive", "merge_within_2x_of_raw",
+                                  "generate_within_1.5x_of_plain", "merge_peak_rss_under_300mb"}
     assert all(isinstance(v, bool) for v in size["goals"].values())
+    from benchmarks.table import format_size
+    assert "  goals: merge_5x_faster_than_naive " in format_size(size)
+    # the bundled plan (26 returns of a few KB) is shown but not judged against the scale goals
+    assert "  goals: not judged here (a few small files" in format_size({**size, "goals": {}})
     assert size["checks"]["all_accepted"] and size["checks"]["rerun_all_duplicates"]
     assert size["checks"]["same_task_rows"] and size["checks"]["same_indicator_rows"]
     assert doc["scaling"]["per_size"][0]["units"] == 3
