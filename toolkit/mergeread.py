@@ -94,11 +94,11 @@ def _serve(jobs, results, plan: Plan, quarter: Quarter, previous) -> None:
 
 
 def _warm_reader(plan: Plan) -> None:
-    """Import the reader and build the plan's memo (returnrows.plan_facts) and fingerprint here,
+    """Import the reader and build the plan's memo (planfacts.plan_facts) and fingerprint here,
     once, before forking: the readers inherit them instead of each paying (~45 ms per process)."""
     try:
         from . import returnfile  # noqa: F401  (python-calamine, defusedxml, the row readers)
-        from .returnrows import plan_facts
+        from .planfacts import plan_facts
         plan_facts(plan)
         _ = plan.fingerprint  # each file's identity is checked against it (~20 ms to compute)
     except Exception:  # an import error still surfaces per file, in the reader, as before

@@ -25,7 +25,8 @@ from . import returncodes as RC
 from .errors import InputFileError
 from .model import Plan
 from .quarter import Quarter
-from .returnrows import Context, plan_facts, read_contact, read_indicators, read_progress
+from .planfacts import plan_facts
+from .returnrows import Context, read_contact, read_indicators, read_progress
 from .returns import IndicatorEntry, QuarterReturns, TaskEntry
 from .returnsheet import Book, Table, above_header_text, locate
 from .filekind import ODS, XLS, XLSM, XLSX
