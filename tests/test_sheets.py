@@ -337,6 +337,7 @@ def test_identity_of_other_files(tmp_path):
 # ---------------------------------------------------------------- names, bad input, atomicity
 
 def test_safe_and_unique_file_names():
+    from toolkit import sheetfiles as S
     assert S.safe_file_name('市"教育"/局:A*?.xlsx') == "市_教育__局_A__.xlsx"
     assert S.safe_file_name(" . .xlsx") == "未命名.xlsx"
     names = S.unique_file_names(["A/B", "A:B", "a/b"], Q2)
@@ -384,7 +385,8 @@ def test_replace_race_keeps_new_file_beside(plan, tmp_path, monkeypatch):
         if str(dst).endswith(".xlsx") and EDU in str(dst) and "_20" not in Path(dst).stem[-16:]:
             raise PermissionError(dst)
         return real(src, dst)
-    monkeypatch.setattr(S.os, "replace", flaky)
+    from toolkit import sheetfiles
+    monkeypatch.setattr(sheetfiles.os, "replace", flaky)
     with pytest.raises(OutputLockedError, match="新文件已另存"):
         S.generate_sheets(plan, Q2, tmp_path, [EDU])
     assert len(list(tmp_path.rglob(f"{EDU}_*_20*.xlsx"))) == 1

@@ -26,7 +26,7 @@ from .errors import PlankitError, UsageError
 from .model import CO, LEAD, Plan, cn_date
 from .quarter import Quarter
 from .safeio import atomic_path
-from .sheets import safe_file_name
+from .sheetfiles import safe_file_name
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "mail"
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -10,7 +10,8 @@ import click
 from ..errors import PlankitError
 from ..planbook import load_plan
 from ..quarter import parse_quarter
-from ..sheets import MANIFEST, generate_sheets, select_departments
+from ..sheetfiles import MANIFEST
+from ..sheets import generate_sheets, select_departments
 from . import main
 from .common import Output, handle_errors, json_option, out_option, plan_option, quarter_option, resolve_plan
 
