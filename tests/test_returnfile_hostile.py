@@ -154,6 +154,17 @@ def test_08f_far_value_in_an_ods_is_stopped_before_the_grid(plan, tmp_path):
                                   "无法安全读取，已拒收。")
 
 
+@pytest.mark.parametrize("fixture, cell", [("far_cell_iv65536.xls", "IV65536"), ("far_numbers_by_to_ca.xls", "CA5")])
+def test_08h_far_value_in_an_xls_is_stopped_before_calamine(plan, fixture, cell):
+    """calamine would build the whole grid up to the far value first (IV65536: 2 s, 1 GB)."""
+    from tests.conftest import FIXTURES
+    with pytest.raises(ReturnFileError) as info:
+        read_return(FIXTURES / fixture, plan, Q2)
+    assert info.value.message == (f"{fixture}：工作表中有远离表格的内容（单元格 {cell}，超出第9999行或BZ列），"
+                                  "无法安全读取，已拒收。")
+    assert "Ctrl+End" in info.value.hint
+
+
 def test_08e_values_up_to_the_limits_still_read(good, plan, tmp_path):
     r = read_return(H.far_cell(good, tmp_path / "near.xlsx", "BZ4000"), plan, Q2)
     assert len(r.tasks) == 7 and not errors(r)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
 from pathlib import Path
 
@@ -82,6 +83,38 @@ def classify_ole(data: bytes, name: str) -> str:
     except Exception:
         pass  # msoffcrypto cannot classify every legacy file; the reader decides
     return XLS
+
+
+# BIFF records that give a cell a value (calamine makes a cell of these, not of BLANK/MULBLANK):
+# FORMULA, NUMBER, LABEL, BOOLERR, RK, LABELSST, RSTRING; row and column open the record.
+_VALUE_RECORDS = frozenset({0x0006, 0x0203, 0x0204, 0x0205, 0x027E, 0x00FD, 0x00D6})
+_MULRK = 0x00BD  # row, first column, the values, then the last column in the last two bytes
+
+
+def xls_far_cell(data: bytes, max_row: int, max_col: int) -> tuple[int, int] | None:
+    """(row, column), 0-based, of the first value past row `max_row` or column `max_col` in
+    an .xls, read from the record headers of its Workbook stream; None when there is none.
+
+    calamine builds a dense grid from the first to the last value: one value typed at
+    IV65536 in a 6 KB .xls costs it 2 s and 1 GB before its extent can be checked.
+    """
+    import olefile
+    try:
+        with olefile.OleFileIO(io.BytesIO(data)) as ole:
+            stream = ole.openstream("Workbook" if ole.exists("Workbook") else "Book").read()
+    except Exception:  # unreadable here: the reader rejects it with its own message
+        return None
+    at, end, unpack = 0, len(stream) - 4, struct.unpack_from
+    while at <= end:
+        kind, size = unpack("<HH", stream, at)
+        if (kind in _VALUE_RECORDS and size >= 4) or (kind == _MULRK and size >= 6):
+            row, col = unpack("<HH", stream, at + 4)
+            if kind == _MULRK and at + 4 + size <= len(stream):
+                col = unpack("<H", stream, at + 2 + size)[0]
+            if row > max_row or col > max_col:
+                return row, col
+        at += 4 + size
+    return None
 
 
 def decrypt_default(data: bytes, name: str) -> bytes:

@@ -17,8 +17,10 @@ from datetime import datetime
 from pathlib import Path
 
 from .errors import InputFileError, OutputLockedError
-from .filekind import ENCRYPTED, ODS, OLE_MAGIC, ZIP_MAGIC, classify_ole, decrypt_default, zip_kind
-from .zipscan import MAX_ENTRY_BYTES, MAX_FILE_BYTES, check_zip_limits, scan_member, scan_part
+from .filekind import (ENCRYPTED, ODS, OLE_MAGIC, XLS, ZIP_MAGIC, classify_ole, decrypt_default, xls_far_cell,
+                       zip_kind)
+from .zipscan import (FAR_CELL_HINT, MAX_ENTRY_BYTES, MAX_FILE_BYTES, MAX_REF_COL, MAX_REF_COL_INDEX, MAX_REF_ROW,
+                      check_zip_limits, scan_member, scan_part)
 
 KEEP_PART_BYTES = 8 * 1024 * 1024  # preflight(keep_parts=True): parts kept for reuse (a return's are ~0.4 MB)
 KEEP_TOTAL_BYTES = 32 * 1024 * 1024
@@ -121,6 +123,8 @@ def preflight(path: Path, *, name: str | None = None, max_bytes: int = MAX_FILE_
         kind, rows, names = _check_zip(data, name, max_part_bytes, max_rows, parts)
         return Preflight(kind, data, decrypted, rows, parts, from_path, names)
     if data.startswith(OLE_MAGIC):
+        if kind == XLS and max_rows is not None:
+            _reject_far_xls(data, name)
         return Preflight(kind, data, decrypted, from_path=from_path)
     head = data[:64].lstrip()
     if head.startswith((b"<", b"\xef\xbb\xbf<")):
@@ -130,6 +134,16 @@ def preflight(path: Path, *, name: str | None = None, max_bytes: int = MAX_FILE_
     if data.startswith(b"PK"):
         raise InputFileError(f"{name}：文件不完整或已损坏（可能下载或复制中断），请让报送单位重新发送。")
     raise InputFileError(f"{name}：这不是Excel文件（可能是改了扩展名的文本或CSV）。请在Excel中另存为“Excel工作簿(*.xlsx)”。")
+
+
+def _reject_far_xls(data: bytes, name: str) -> None:
+    """A value far from the table in an .xls: rejected before calamine builds its grid (zipscan
+    does the same for xlsx; .ods repeats are bounded by _check_ods_repeats)."""
+    far = xls_far_cell(data, MAX_REF_ROW - 1, MAX_REF_COL_INDEX)
+    if far is not None:
+        from xlsxwriter.utility import xl_rowcol_to_cell
+        raise InputFileError(f"{name}：工作表中有远离表格的内容（单元格 {xl_rowcol_to_cell(*far)}，超出第{MAX_REF_ROW}行"
+                             f"或{MAX_REF_COL}列），无法安全读取，已拒收。", hint=FAR_CELL_HINT)
 
 
 def _check_zip(data: bytes, name: str, max_part: int, max_rows: int | None,

@@ -35,6 +35,7 @@ _ODS_ROW_NEEDLES = (b"<table:table-row",)
 # The literal `r="` keeps the scan fast; the byte before it must be XML whitespace (a
 # `header="..."` or text never counts).
 MAX_REF_ROW, MAX_REF_COL = 9999, "BZ"  # at most ~780k cells for calamine and the grid
+MAX_REF_COL_INDEX = 77  # BZ, 0-based
 FAR_CELL_HINT = ("请让报送单位在Excel中按 Ctrl+End 找到最后一个单元格，删除表格以外多余的行和列后保存，"
                  "再重新发送。")  # also for .xls/.ods, whose extent returnsheet checks
 _FAR_REF = re.compile(rb'r="((?:[A-Z]{3}|[C-Z][A-Z])\d|[A-Z]{0,2}\d{5})')
