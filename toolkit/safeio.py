@@ -138,7 +138,7 @@ def preflight(path: Path, *, name: str | None = None, max_bytes: int = MAX_FILE_
 
 def _reject_far_xls(data: bytes, name: str) -> None:
     """A value far from the table in an .xls: rejected before calamine builds its grid (zipscan
-    does the same for xlsx; .ods repeats are bounded by _check_ods_repeats)."""
+    does the same for xlsx; for .ods calamine's extent is cheap and Book.grid checks it)."""
     far = xls_far_cell(data, MAX_REF_ROW - 1, MAX_REF_COL_INDEX)
     if far is not None:
         from xlsxwriter.utility import xl_rowcol_to_cell
