@@ -498,6 +498,37 @@ def test_real_large_returns_pass_to_the_reader_processes_without_blocking(tmp_pa
     assert sorted(load_quarter(out, plan, Q2).returns) == sorted(depts)
 
 
+def test_real_reader_process_found_dead_while_idle_is_replaced(plan):
+    """A reader that died between two files (killed, out of memory) is found when handed the
+    next one: that file goes to the other or to a new process, and nothing is rejected."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the stand-in death uses POSIX signals")
+    from types import SimpleNamespace
+
+    import toolkit.mergeread as R
+    merger = SimpleNamespace(plan=plan, quarter=Q2, previous=lambda: None)
+    readers = R.Readers(merger, R.PARALLEL_MIN)
+
+    def job(n):
+        return SimpleNamespace(path=Path(f"{n}.xlsx"), sub=SimpleNamespace(filename=f"{n}.xlsx"),
+                               data=b"not a workbook", read=None, crashed=False)
+    try:
+        first = job(0)
+        readers.submit(first)
+        assert [p.code for p in readers.result(first)] == ["merge-unreadable"]
+        dead = readers.procs[0].proc
+        os.kill(dead.pid, signal.SIGKILL)
+        dead.join(5)
+        later = [job(n) for n in range(1, 6)]
+        for j in later:
+            readers.submit(j)
+        assert [[p.code for p in readers.result(j)] for j in later] == [["merge-unreadable"]] * 5
+        assert not any(j.crashed for j in later) and len(readers.procs) == readers.count and dead not in [
+            p.proc for p in readers.procs]
+    finally:
+        readers.close()
+
+
 def test_real_reader_process_ignores_ctrl_c(plan):
     """Ctrl+C reaches every process of the console; the merge stops its readers itself, so a
     reader must neither die on it nor print a traceback of its own."""
