@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 
 from . import layout as L
 from .errors import InputFileError
-from .zipscan import FAR_CELL_HINT, MAX_REF_COL, MAX_REF_ROW
+from .zipscan import FAR_CELL_HINT, MAX_REF_COLS, MAX_REF_ROW
 from .values import clean_text
 from .xlsxmeta import CellInfo, col_letter
 
-_MAX_COLS = sum((ord(ch) - 64) * 26 ** i for i, ch in enumerate(reversed(MAX_REF_COL)))  # BZ -> 78
 HEADER_SCAN_ROWS = 30  # the header is row 4; allow rows inserted above it
 MAX_SHEETS = 50
 
@@ -83,9 +82,9 @@ class Book:
         if name not in self._grids:
             sheet = self._wb.get_sheet_by_name(name)
             last_row, last_col = sheet.end or (0, 0)
-            if last_row >= MAX_REF_ROW or last_col >= _MAX_COLS:
-                # zipscan rejects such xlsx before calamine; .xls and .ods reach here (calamine
-                # holds their grid already; turning it into Python lists would be the blow-up)
+            if last_row >= MAX_REF_ROW or last_col >= MAX_REF_COLS:
+                # xlsx (zipscan) and .xls (safeio) are rejected before calamine; .ods reaches here
+                # (its grid is cheap for calamine; turning it into Python lists would be the blow-up)
                 raise InputFileError(
                     f"工作表“{name}”中有远离表格的内容（第{last_row + 1}行、第{last_col + 1}列），无法安全读取，已拒收。",
                     hint=FAR_CELL_HINT)

@@ -19,8 +19,9 @@ from pathlib import Path
 from .errors import InputFileError, OutputLockedError
 from .filekind import (ENCRYPTED, ODS, OLE_MAGIC, XLS, ZIP_MAGIC, classify_ole, decrypt_default, xls_far_cell,
                        zip_kind)
-from .zipscan import (FAR_CELL_HINT, MAX_ENTRY_BYTES, MAX_FILE_BYTES, MAX_REF_COL, MAX_REF_COL_INDEX, MAX_REF_ROW,
-                      check_zip_limits, scan_member, scan_part)
+from .xlsxmeta import col_letter
+from .zipscan import (MAX_ENTRY_BYTES, MAX_FILE_BYTES, MAX_REF_COLS, MAX_REF_ROW, check_zip_limits, far_cell_error,
+                      scan_member, scan_part)
 
 KEEP_PART_BYTES = 8 * 1024 * 1024  # preflight(keep_parts=True): parts kept for reuse (a return's are ~0.4 MB)
 KEEP_TOTAL_BYTES = 32 * 1024 * 1024
@@ -139,11 +140,10 @@ def preflight(path: Path, *, name: str | None = None, max_bytes: int = MAX_FILE_
 def _reject_far_xls(data: bytes, name: str) -> None:
     """A value far from the table in an .xls: rejected before calamine builds its grid (zipscan
     does the same for xlsx; for .ods calamine's extent is cheap and Book.grid checks it)."""
-    far = xls_far_cell(data, MAX_REF_ROW - 1, MAX_REF_COL_INDEX)
+    far = xls_far_cell(data, MAX_REF_ROW - 1, MAX_REF_COLS - 1)
     if far is not None:
-        from xlsxwriter.utility import xl_rowcol_to_cell
-        raise InputFileError(f"{name}：工作表中有远离表格的内容（单元格 {xl_rowcol_to_cell(*far)}，超出第{MAX_REF_ROW}行"
-                             f"或{MAX_REF_COL}列），无法安全读取，已拒收。", hint=FAR_CELL_HINT)
+        row, col = far
+        raise far_cell_error(name, f"单元格 {col_letter(col)}{row + 1}")
 
 
 def _check_zip(data: bytes, name: str, max_part: int, max_rows: int | None,

@@ -35,9 +35,9 @@ _ODS_ROW_NEEDLES = (b"<table:table-row",)
 # The literal `r="` keeps the scan fast; the byte before it must be XML whitespace (a
 # `header="..."` or text never counts).
 MAX_REF_ROW, MAX_REF_COL = 9999, "BZ"  # at most ~780k cells for calamine and the grid
-MAX_REF_COL_INDEX = 77  # BZ, 0-based
+MAX_REF_COLS = sum((ord(ch) - 64) * 26 ** i for i, ch in enumerate(reversed(MAX_REF_COL)))  # A..BZ: 78
 FAR_CELL_HINT = ("请让报送单位在Excel中按 Ctrl+End 找到最后一个单元格，删除表格以外多余的行和列后保存，"
-                 "再重新发送。")  # also for .xls/.ods, whose extent returnsheet checks
+                 "再重新发送。")  # also for .xls (safeio) and .ods (returnsheet)
 _FAR_REF = re.compile(rb'r="((?:[A-Z]{3}|[C-Z][A-Z])\d|[A-Z]{0,2}\d{5})')
 _OVERLAP = 32
 
@@ -198,7 +198,10 @@ def _reject_far_refs(buffer: bytes, name: str, part: str) -> None:
             end = buffer.find(b'"', m.start(1), m.start(1) + 16)
             ref = buffer[m.start(1):end if end > 0 else m.end(1)].decode("ascii", "replace")
             where = f"第{ref}行" if ref.isdigit() else f"单元格 {ref}"
-            raise InputFileError(
-                f"{name}：工作表中有远离表格的内容（{part.rsplit('/', 1)[-1]} 的{where}，超出第{MAX_REF_ROW}行"
-                f"或{MAX_REF_COL}列），无法安全读取，已拒收。",
-                hint=FAR_CELL_HINT)
+            raise far_cell_error(name, f"{part.rsplit('/', 1)[-1]} 的{where}")
+
+
+def far_cell_error(name: str, where: str) -> InputFileError:
+    """The rejection of a file with a value past MAX_REF_ROW or MAX_REF_COL (xlsx and .xls)."""
+    return InputFileError(f"{name}：工作表中有远离表格的内容（{where}，超出第{MAX_REF_ROW}行或{MAX_REF_COL}列），"
+                          "无法安全读取，已拒收。", hint=FAR_CELL_HINT)
