@@ -61,10 +61,14 @@ class ReportResult:
     seconds: float = 0.0
 
 
+def report_title(plan: Plan, quarter: Quarter) -> str:
+    """`2019年第二季度民生实事进展汇总`: the workbook's title, its file name without `.xlsx`."""
+    return f"{quarter.label}{plan.settings.subject}进展汇总"
+
+
 def report_filename(plan: Plan, quarter: Quarter) -> str:
     """`2019年第二季度民生实事进展汇总.xlsx`."""
-    name = f"{quarter.label}{plan.settings.subject}进展汇总"
-    return re.sub(r'[\\/:*?"<>|]', "_", name) + ".xlsx"
+    return re.sub(r'[\\/:*?"<>|]', "_", report_title(plan, quarter)) + ".xlsx"
 
 
 def report_path(out_dir: Path, plan: Plan, quarter: Quarter) -> Path:
@@ -109,7 +113,7 @@ def write_report(ev: QuarterEvaluation, path: Path, trend: list[QuarterEvaluatio
         except BaseException:
             wb.close()  # release the temp file; atomic_path removes it
             raise
-        wb.set_properties({"title": f"{ev.quarter.label}{ev.plan.settings.subject}进展汇总",
+        wb.set_properties({"title": report_title(ev.plan, ev.quarter),
                            "subject": ev.plan.settings.title, "author": ev.plan.settings.issuer,
                            "comments": "由 plankit report 生成"})
         wb.close()
@@ -199,7 +203,7 @@ class Book:
     # sheets
     @property
     def title(self) -> str:
-        return f"{self.ev.quarter.label}{self.ev.plan.settings.subject}进展汇总"
+        return report_title(self.ev.plan, self.ev.quarter)
 
     def sheet(self, name: str, title: str, note: str, headers: list[tuple[str, float]]):
         """A data sheet: title, note, header row (row 2); returns (ws, first data row)."""
