@@ -153,13 +153,15 @@ def check_locked(ctx: Context, table: Table, r: int, expected: list[tuple[str, o
     if not ctx.check_locked:
         return
     grid = table.grid
+    row = grid.rows[r] if r < len(grid.rows) else ()
     for header, plan_value in expected:
         c = table.col(header)
         if c is None:
             continue
-        found = grid.value(r, c)
-        if _same(found, plan_value):
+        found = row[c] if c < len(row) else None
+        if _same(found, plan_value):  # "" (an empty cell) is compared as None would be
             continue
+        found = None if found == "" else found
         ctx.add(RC.LOCKED_EDITED, table, grid.ref(r, c), _short(compare_key(found), 200),
                 old=_short(_show(plan_value)), new=_short(_show(found)))
 
