@@ -56,7 +56,10 @@ def _input(ctx: Context, table: Table, r: int, header: str):
 def _checked(ctx: Context, table: Table, r: int, c: int):
     """(value, usable) of the input cell at row r, column c after the formula and error checks."""
     grid = table.grid
-    value = grid.value(r, c)
+    row = grid.rows[r] if r < len(grid.rows) else ()
+    value = row[c] if c < len(row) else None
+    if value == "":
+        value = None
     if not grid.cells and (type(value) is not str or "#" not in value):
         return value, True  # the usual cell: no formula, error or percent cell on the sheet, no `#`
     ref = grid.ref(r, c)
