@@ -154,13 +154,15 @@ def test_08f_far_value_in_an_ods_is_stopped_before_the_grid(plan, tmp_path):
                                   "无法安全读取，已拒收。")
 
 
-@pytest.mark.parametrize("fixture, cell", [("far_cell_iv65536.xls", "IV65536"), ("far_numbers_by_to_ca.xls", "CA5")])
-def test_08h_far_value_in_an_xls_is_stopped_before_calamine(plan, fixture, cell):
+@pytest.mark.parametrize("fixture, where", [("far_cell_iv65536.xls", "“进展填报”的单元格 IV65536"),
+                                            ("far_numbers_by_to_ca.xls", "“进展填报”的单元格 CA5"),
+                                            ("far_on_indicator_sheet.xls", "“指标填报”的单元格 A50001")])
+def test_08h_far_value_in_an_xls_is_stopped_before_calamine(plan, fixture, where):
     """calamine would build the whole grid up to the far value first (IV65536: 2 s, 1 GB)."""
     from tests.conftest import FIXTURES
     with pytest.raises(ReturnFileError) as info:
         read_return(FIXTURES / fixture, plan, Q2)
-    assert info.value.message == (f"{fixture}：工作表中有远离表格的内容（单元格 {cell}，超出第9999行或BZ列），"
+    assert info.value.message == (f"{fixture}：工作表中有远离表格的内容（{where}，超出第9999行或BZ列），"
                                   "无法安全读取，已拒收。")
     assert "Ctrl+End" in info.value.hint
 

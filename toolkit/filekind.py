@@ -89,11 +89,12 @@ def classify_ole(data: bytes, name: str) -> str:
 # FORMULA, NUMBER, LABEL, BOOLERR, RK, LABELSST, RSTRING; row and column open the record.
 _VALUE_RECORDS = frozenset({0x0006, 0x0203, 0x0204, 0x0205, 0x027E, 0x00FD, 0x00D6})
 _MULRK = 0x00BD  # row, first column, the values, then the last column in the last two bytes
+_BOF, _BOUNDSHEET = 0x0809, 0x0085  # a substream starts; a sheet's name and the offset of its BOF
 
 
-def xls_far_cell(data: bytes, max_row: int, max_col: int) -> tuple[int, int] | None:
-    """(row, column), 0-based, of the first value past row `max_row` or column `max_col` in
-    an .xls, read from the record headers of its Workbook stream; None when there is none.
+def xls_far_cell(data: bytes, max_row: int, max_col: int) -> tuple[str, int, int] | None:
+    """(sheet, row, column), 0-based, of the first value past row `max_row` or column `max_col`
+    in an .xls, read from the record headers of its Workbook stream; None when there is none.
 
     calamine builds a dense grid from the first to the last value: one value typed at
     IV65536 in a 6 KB .xls costs it 2 s and 1 GB before its extent can be checked.
@@ -104,17 +105,34 @@ def xls_far_cell(data: bytes, max_row: int, max_col: int) -> tuple[int, int] | N
             stream = ole.openstream("Workbook" if ole.exists("Workbook") else "Book").read()
     except Exception:  # unreadable here: the reader rejects it with its own message
         return None
+    sheets: dict[int, str] = {}  # BOF offset -> sheet name
+    sheet = ""
     at, end, unpack = 0, len(stream) - 4, struct.unpack_from
     while at <= end:
         kind, size = unpack("<HH", stream, at)
-        if (kind in _VALUE_RECORDS and size >= 4) or (kind == _MULRK and size >= 6):
+        if kind == _BOUNDSHEET and size >= 8:
+            sheets[unpack("<I", stream, at + 4)[0]] = _sheet_name(stream[at + 10:at + 4 + size])
+        elif kind == _BOF:
+            sheet = sheets.get(at, sheet)
+        elif (kind in _VALUE_RECORDS and size >= 4) or (kind == _MULRK and size >= 6):
             row, col = unpack("<HH", stream, at + 4)
             if kind == _MULRK and at + 4 + size <= len(stream):
                 col = unpack("<H", stream, at + 2 + size)[0]
             if row > max_row or col > max_col:
-                return row, col
+                return sheet, row, col
         at += 4 + size
     return None
+
+
+def _sheet_name(field: bytes) -> str:
+    """A BOUNDSHEET's name: a length byte, then (BIFF8) a flag byte and Latin-1 or UTF-16 text."""
+    if not field:
+        return ""
+    n = field[0]
+    if len(field) >= 2 + n and field[1] in (0, 1):  # BIFF8
+        raw = field[2:2 + n * (2 if field[1] else 1)]
+        return raw.decode("utf-16-le" if field[1] else "latin-1", "replace")
+    return field[1:1 + n].decode("latin-1", "replace")  # BIFF5: a non-Latin name shows garbled, the cell not
 
 
 def decrypt_default(data: bytes, name: str) -> bytes:

@@ -142,8 +142,8 @@ def _reject_far_xls(data: bytes, name: str) -> None:
     does the same for xlsx; for .ods calamine's extent is cheap and Book.grid checks it)."""
     far = xls_far_cell(data, MAX_REF_ROW - 1, MAX_REF_COLS - 1)
     if far is not None:
-        row, col = far
-        raise far_cell_error(name, f"单元格 {col_letter(col)}{row + 1}")
+        sheet, row, col = far
+        raise far_cell_error(name, f"“{sheet}”的单元格 {col_letter(col)}{row + 1}")
 
 
 def _check_zip(data: bytes, name: str, max_part: int, max_rows: int | None,
