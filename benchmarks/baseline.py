@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from toolkit import layout as L
+from toolkit.fillin import layout as L
 
 
 def naive_merge(files: list[Path]) -> dict:
@@ -66,7 +66,7 @@ def plain_write(plan, quarter, out_dir: Path) -> int:
     """Write every unit's workbook with plain xlsxwriter (see module docstring); returns files written."""
     import xlsxwriter
 
-    from toolkit.sheets import WORKBOOK_OPTIONS, _indicator_owners, select_departments, tasks_by_department
+    from toolkit.fillin.generate import WORKBOOK_OPTIONS, _indicator_owners, select_departments, tasks_by_department
 
     out_dir.mkdir(parents=True, exist_ok=True)
     owners = _indicator_owners(plan)

@@ -13,7 +13,7 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 
-from toolkit import layout as L
+from toolkit.fillin import layout as L
 
 STAMP = "COMPLETE"
 RECEIVED = datetime(2019, 7, 5, 10, 0)  # before the Q2 deadline, so no return is late
@@ -47,8 +47,8 @@ def _init(spec: tuple) -> None:
 
 
 def _fill_one(job: tuple[str, str]) -> str:
-    from toolkit.returnfile import read_return  # noqa: F401  (fail early if the reader is broken)
-    from toolkit.simulate import fill_return
+    from toolkit.intake.returnfile import read_return  # noqa: F401  (fail early if the reader is broken)
+    from toolkit.demo.simulate import fill_return
 
     from .synth import answers
     source, target = map(Path, job)
@@ -82,7 +82,7 @@ def resave_all(folder: Path, target: Path, *, timeout: int = 1800) -> int:
     `target` (cached like the fills): one soffice run converts them all."""
     import tempfile
 
-    from toolkit.office import convert_files
+    from toolkit.fileio.office import convert_files
     if target.exists():
         shutil.rmtree(target)
     tmp = target.with_name(target.name + ".partial")

@@ -9,10 +9,12 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+from toolkit.resources import bundled_plan
+
 from .measure import Clock, rss_mb
 
 QUARTER = "2019Q2"
-REAL_PLAN = Path(__file__).resolve().parent.parent / "plans" / "lianyungang-2019.xlsx"
+REAL_PLAN = bundled_plan()
 
 
 def load(spec: tuple):
@@ -23,7 +25,7 @@ def load(spec: tuple):
         from .synth import synth_plan
         plan = synth_plan(int(arg))
     else:
-        from toolkit.planbook import load_plan
+        from toolkit.plan.workbook import load_plan
         plan = load_plan(Path(arg))
     _ = plan.fingerprint
     return plan, parse_quarter(QUARTER, plan.settings.year)
@@ -35,7 +37,7 @@ def returns_in(folder: Path) -> list[Path]:
 
 def generate(spec: tuple, out_dir: str) -> dict:
     """`plankit sheets`: every unit's fill-in workbook (with staging, sha256, manifest)."""
-    from toolkit.sheets import generate_sheets
+    from toolkit.fillin.generate import generate_sheets
     plan, q = load(spec)
     start = rss_mb()
     with Clock() as c:
@@ -61,10 +63,11 @@ def merge(spec: tuple, inbox: str, out_dir: str, profile: str = "", durable: boo
     durable=False is a diagnostic only: fsync and SQLite's synchronous writes switched off in
     this child, to show how much of a merge is the price of surviving a power cut.
     """
-    from toolkit import mergereport, returnfile  # noqa: F401  (imports are not the merge's cost,
-    from toolkit.merge import merge as run_merge  # as they are not the naive baseline's)
+    from toolkit.intake import receipt as mergereport
+    from toolkit.intake import returnfile  # noqa: F401  (imports are not the merge's cost,
+    from toolkit.intake.merge import merge as run_merge  # as they are not the naive baseline's)
     from toolkit.paths import store_dir
-    from toolkit.store import DB_NAME
+    from toolkit.store.db import DB_NAME
     if not durable:
         _no_sync()
     plan, q = load(spec)
@@ -93,8 +96,8 @@ def _no_sync() -> None:
     import contextlib
     import os
 
-    from toolkit import store
-    from toolkit import archive
+    from toolkit.store import db as store
+    from toolkit.store import archive
     os.fsync = lambda fd: None
     archive._sync = os.fsync
     store.Store.group_commit = lambda self: contextlib.nullcontext()  # it would set NORMAL, then FULL
@@ -141,10 +144,10 @@ def _timed_read(read, inbox: str) -> dict:
 
 def report_and_brief(spec: tuple, out_dir: str) -> dict:
     """`plankit report` then `plankit brief` (docx with chart, no PDF) from a merged store."""
-    from toolkit.brief import write_brief
-    from toolkit.evaluate import evaluate_quarter
+    from toolkit.render.brief import write_brief
+    from toolkit.evaluate.judge import evaluate_quarter
     from toolkit.paths import quarter_dir
-    from toolkit.report import build_report
+    from toolkit.render.report import build_report
     from toolkit.errors import PlankitError
     plan, q = load(spec)
     start = rss_mb()

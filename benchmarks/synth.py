@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from toolkit import layout as L
+from toolkit.fillin import layout as L
 from toolkit.model import CO, GE, LE, Department, Indicator, Plan, Settings, Task
 
 YEAR = 2019
@@ -63,7 +63,7 @@ def synth_plan(units: int, tasks: int = 100, indicators: int = 300) -> Plan:
 
 
 def answers(plan: Plan, dept: str, q: int) -> tuple[dict, dict, dict]:
-    """(tasks, indicators, contact) for `toolkit.simulate.fill_return`: what a clerk types."""
+    """(tasks, indicators, contact) for `toolkit.demo.simulate.fill_return`: what a clerk types."""
     tasks = {}
     for task, role in plan.tasks_for(dept):
         status = STATUS_CYCLE[(task.no + len(dept)) % len(STATUS_CYCLE)] if role != CO else "序时推进"

@@ -1,4 +1,4 @@
-"""A deterministic quarter for the briefing tests, evaluated with the real toolkit.evaluate.
+"""A deterministic quarter for the briefing tests, evaluated with the real toolkit.evaluate.judge.
 
 Most lead units returned with plausible Chinese narratives; MISSING did not return,
 LATE returned after the deadline. Task HOSTILE_TASK carries hostile text (`规划&建设局`,
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from toolkit.evaluate import evaluate
+from toolkit.evaluate.judge import evaluate
 from toolkit.model import LEAD
 from toolkit.quarter import Quarter
 from toolkit.returns import IndicatorEntry, QuarterReturns, Return, TaskEntry

@@ -19,7 +19,7 @@ def plan_path() -> Path:
 
 @pytest.fixture(scope="session")
 def plan():
-    from toolkit.planbook import load_plan
+    from toolkit.plan.workbook import load_plan
     return load_plan(PLAN_PATH)
 
 

@@ -78,8 +78,8 @@ def fake_read(path, plan, quarter=None, *, display_name=None, previous=None, dat
 
 
 def use_fake_reader(monkeypatch):
-    import toolkit.mergeread
-    monkeypatch.setattr(toolkit.mergeread, "_read", fake_read)
+    import toolkit.intake.readers
+    monkeypatch.setattr(toolkit.intake.readers, "_read", fake_read)
 
 
 def make_email(attachments: list[tuple[str, bytes]], *, sender: str = "市教育局 <jyj@example.cn>",

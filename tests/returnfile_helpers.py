@@ -1,6 +1,6 @@
 """Builders for returned workbooks, one per quirk, all made by code in tmp_path.
 
-A real return is generated with toolkit.sheets and filled with tests/sheets_helpers.fill_return
+A real return is generated with toolkit.fillin.generate and filled with tests/sheets_helpers.fill_return
 (openpyxl, as a clerk would). Quirks are then applied either with openpyxl (what a person
 can do in Excel) or by rewriting the zip's XML (what only a broken or hostile file does).
 """
@@ -11,7 +11,7 @@ import re
 import zipfile
 from pathlib import Path
 
-from toolkit import layout as L
+from toolkit.fillin import layout as L
 from toolkit.quarter import Quarter
 
 from .sheets_helpers import fill_return
@@ -23,7 +23,7 @@ FIRST_TASK = 14
 
 def generate(tmp_path: Path, plan, dept: str = DEPT, quarter: Quarter = Q2, previous=None) -> Path:
     """A blank generated fill-in workbook for one department."""
-    from toolkit.sheets import generate_sheets
+    from toolkit.fillin.generate import generate_sheets
     out = tmp_path / f"gen-{len(list(tmp_path.glob('gen-*')))}"
     return generate_sheets(plan, quarter, out, departments=[dept], previous=previous)[0].path
 

@@ -15,10 +15,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from toolkit import layout as L
+from toolkit.fillin import layout as L
 
-from toolkit.simulate import (DEFAULT_CONTACT, DEFAULT_TASK, _indicator_key, _put, _table,  # noqa: F401
-                              _task_key, contact_cells, fill_return)
+from toolkit.demo.simulate import (DEFAULT_CONTACT, DEFAULT_TASK, _indicator_key, _put, _table, _task_key,
+    contact_cells, fill_return)
 
 SYSTEM_PYTHON = "/usr/bin/python3"  # the interpreter that has `import uno` (python3-uno)
 

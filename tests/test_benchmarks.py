@@ -51,13 +51,13 @@ def test_merge_with_reader_processes_equals_merge_in_process(tmp_path, monkeypat
     import shutil
     import sqlite3
 
-    import toolkit.merge as M
-    import toolkit.mergeread as R
+    import toolkit.intake.merge as M
+    import toolkit.intake.readers as R
     from toolkit.paths import store_dir
     from toolkit.quarter import parse_quarter
-    from toolkit.sheets import generate_sheets
-    from toolkit.simulate import fill_return
-    from toolkit.store import DB_NAME
+    from toolkit.fillin.generate import generate_sheets
+    from toolkit.demo.simulate import fill_return
+    from toolkit.store.db import DB_NAME
 
     from benchmarks.synth import answers
 

@@ -13,10 +13,10 @@ from click.testing import CliRunner
 from docx import Document
 from docx.oxml.ns import qn
 
-from toolkit import brief as B
-from toolkit import docrender
+from toolkit.render import brief as B
+from toolkit.render import template as docrender
 from toolkit.cli import main
-from toolkit.docrender import TemplateProblem, clean_text
+from toolkit.render.template import TemplateProblem, clean_text
 
 from .brief_helpers import HOSTILE_PROGRESS, docx_text, quarter_evaluation
 
@@ -164,7 +164,7 @@ def test_chart_is_a_picture_or_skipped_with_a_warning(ev, tmp_path, monkeypatch,
 
 
 def test_chart_font_draws_chinese():
-    from toolkit import charts
+    from toolkit.render import charts
     path = charts.find_cjk_font()
     if path is None:
         pytest.skip("no CJK font on this machine (install fonts-noto-cjk)")
@@ -213,7 +213,7 @@ def test_per_dept_notice_per_lead_unit_with_lagging_tasks(ev, made):
 
 
 def test_no_lagging_tasks_says_so(plan, tmp_path):
-    from toolkit.evaluate import evaluate
+    from toolkit.evaluate.judge import evaluate
     from toolkit.quarter import Quarter
     ev_empty = evaluate(plan, Quarter(2019, 2), None)
     result = B.write_brief(ev_empty, tmp_path, on=ON, per_dept=True, chart=False)

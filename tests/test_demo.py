@@ -9,7 +9,7 @@ import openpyxl
 from click.testing import CliRunner
 
 from toolkit.cli import main
-from toolkit.evaluate import STATUSES_EVAL
+from toolkit.evaluate.judge import STATUSES_EVAL
 
 
 def test_demo_runs_the_whole_quarter(tmp_path):

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from tests.evaluate_helpers import CO, entry, ival, quarter_of, realistic_quarter, ret, tiny_plan
-from toolkit.evaluate import (GREEN, NONE, RED, STATUSES_EVAL, YELLOW, evaluate,
-                              evaluate_indicator, evaluate_quarter, nothing_due)
+from toolkit.evaluate.judge import (GREEN, NONE, RED, STATUSES_EVAL, YELLOW, evaluate, evaluate_indicator,
+    evaluate_quarter, nothing_due)
 from toolkit.quarter import Quarter
 
 Q1, Q2, Q3, Q4 = (Quarter(2019, q) for q in (1, 2, 3, 4))

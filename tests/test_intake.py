@@ -10,8 +10,8 @@ from types import SimpleNamespace
 import pytest
 
 from tests.merge_helpers import LATE, ON_TIME, make_email, make_msg, make_tnef, raw_email, write
-from toolkit import intake
-from toolkit.intake import collect, sanitise
+from toolkit.intake import collect as intake
+from toolkit.intake.collect import collect, sanitise
 
 DATA = b"PK\x03\x04 pretend workbook"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from toolkit import mail as M
+from toolkit.mail import outgoing as M
 from toolkit.cli import main
 from toolkit.errors import PlankitError
 from toolkit.quarter import Quarter
@@ -199,9 +199,9 @@ def test_all_the_way_round_mail_out_fill_mail_back_merge(plan, tmp_path, smtp_se
     from email.utils import format_datetime
     from datetime import datetime
 
-    from toolkit.merge import merge
-    from toolkit.simulate import fill_return
-    from toolkit.store import load_quarter
+    from toolkit.intake.merge import merge
+    from toolkit.demo.simulate import fill_return
+    from toolkit.store.db import load_quarter
 
     controller, handler = smtp_server
     items = M.prepare(plan, Q2, tmp_path / "out", departments=["市教育局"])

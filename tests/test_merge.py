@@ -16,11 +16,11 @@ from click.testing import CliRunner
 
 from tests.merge_helpers import LATE, ON_TIME, fake_return, make_email, make_msg, use_fake_reader, write
 from toolkit.cli import main
-from toolkit.merge import merge
-from toolkit.rebuild import rebuild
+from toolkit.intake.merge import merge
+from toolkit.intake.rebuild import rebuild
 from toolkit.paths import store_dir
 from toolkit.quarter import Quarter
-from toolkit.store import load_quarter
+from toolkit.store.db import load_quarter
 
 ROOT = Path(__file__).parent.parent
 Q2 = Quarter(2019, 2)
@@ -29,7 +29,7 @@ FIVE = ("市教育局", "市财政局", "市卫健委", "市人社局", "市民�
 
 @pytest.fixture(autouse=True)
 def fake_reader(request, monkeypatch):
-    if not request.node.name.startswith("test_real_"):  # test_real_* use toolkit.returnfile
+    if not request.node.name.startswith("test_real_"):  # test_real_* use toolkit.intake.returnfile
         use_fake_reader(monkeypatch)
 
 
@@ -177,9 +177,9 @@ def test_crash_mid_merge_keeps_whole_files_and_a_rerun_finishes(tmp_path, plan):
 import os, signal, sys
 sys.path.insert(0, {str(ROOT)!r})
 from pathlib import Path
-import toolkit.merge as M, toolkit.mergeread as R, toolkit.store as S
+import toolkit.intake.merge as M, toolkit.intake.readers as R, toolkit.store.db as S
 from tests.merge_helpers import fake_read
-from toolkit.planbook import load_plan
+from toolkit.plan.workbook import load_plan
 from toolkit.quarter import Quarter
 R._read = fake_read
 original, calls = S.Store._choose_current, []
@@ -208,7 +208,7 @@ def test_two_merges_at_once_never_duplicate_rows(tmp_path, plan):
 import sys
 sys.path.insert(0, {str(ROOT)!r})
 import time
-import toolkit.mergeread as R
+import toolkit.intake.readers as R
 from tests.merge_helpers import fake_read
 R._read = lambda *a, **k: (time.sleep(0.1), fake_read(*a, **k))[1]  # widen the overlap; asserts don't rely on it
 from toolkit.cli import main
@@ -306,10 +306,10 @@ def test_cli_status_text_and_json(tmp_path, plan_path, plan):
 # -- with the real reader and generated workbooks ----------------------------------
 
 def test_real_workbooks_by_mail_and_folder_merge_and_rebuild(tmp_path, plan):
-    pytest.importorskip("toolkit.returnfile")
+    pytest.importorskip("toolkit.intake.returnfile")
     from tests.sheets_helpers import fill_return
-    from toolkit import layout as L
-    from toolkit.sheets import generate_sheets
+    from toolkit.fillin import layout as L
+    from toolkit.fillin.generate import generate_sheets
     out, inbox = tmp_path / "out", tmp_path / "in"
     inbox.mkdir()
     sheets = {g.department: g.path for g in generate_sheets(plan, Q2, out, ["市教育局", "市财政局", "市卫健委"])}
@@ -395,7 +395,7 @@ def test_cli_status_lists_versions_and_changes_of_one_department(tmp_path, plan_
 
 
 def test_report_open_in_excel_keeps_old_report_and_still_merges(tmp_path, plan, monkeypatch):
-    import toolkit.safeio
+    import toolkit.fileio.safeio
     out = tmp_path / "out"
     first = merge(plan, Q2, [write(tmp_path / "a.xlsx", fake_return("市教育局"), ON_TIME)], out)
     old_report = first.report_path.read_bytes()
@@ -406,7 +406,7 @@ def test_report_open_in_excel_keeps_old_report_and_still_merges(tmp_path, plan, 
             raise PermissionError(13, "in use")
         return real_replace(src, dst)
 
-    monkeypatch.setattr(toolkit.safeio.os, "replace", locked)
+    monkeypatch.setattr(toolkit.fileio.safeio.os, "replace", locked)
     second = merge(plan, Q2, [write(tmp_path / "b.xlsx", fake_return("市财政局"), ON_TIME)], out)
     assert [f.outcome for f in second.files] == ["accepted"] and second.ok
     assert second.report_path is None and second.notes[0].startswith(f"无法覆盖 {first.report_path}（文件可能正在Excel/WPS中打开）")
@@ -428,7 +428,7 @@ def test_real_value_typed_far_from_the_table_rejects_that_file_only(tmp_path, pl
     """calamine would abort the whole process on XFD1048576; the merge must carry on."""
     from tests import returnfile_helpers as H
     from tests.sheets_helpers import fill_return
-    from toolkit.sheets import generate_sheets
+    from toolkit.fillin.generate import generate_sheets
     out, inbox = tmp_path / "out", tmp_path / "in"
     inbox.mkdir()
     sheets = {g.department: g.path for g in generate_sheets(plan, Q2, out, ["市教育局", "市财政局"])}
@@ -448,10 +448,10 @@ def test_real_reader_process_that_dies_rejects_only_the_file_it_died_on(tmp_path
     that process's files again one process each and rejects only the file that kills it again."""
     if not sys.platform.startswith("linux"):
         pytest.skip("the stand-in crash reaches the readers through fork")
-    import toolkit.mergeread as R
-    import toolkit.returnfile as RF
+    import toolkit.intake.readers as R
+    import toolkit.intake.returnfile as RF
     from tests.sheets_helpers import fill_return
-    from toolkit.sheets import generate_sheets
+    from toolkit.fillin.generate import generate_sheets
     out, inbox = tmp_path / "out", tmp_path / "in"
     inbox.mkdir()
     depts = ["市教育局", "市财政局", "市卫健委", "市民政局"]
@@ -482,9 +482,9 @@ def test_real_large_returns_pass_to_the_reader_processes_without_blocking(tmp_pa
     pipe's buffer (a picture pasted into the sheet) must neither block the merge nor be cut."""
     import zipfile
 
-    import toolkit.mergeread as R
+    import toolkit.intake.readers as R
     from tests.sheets_helpers import fill_return
-    from toolkit.sheets import generate_sheets
+    from toolkit.fillin.generate import generate_sheets
     out, inbox = tmp_path / "out", tmp_path / "in"
     inbox.mkdir()
     depts = ["市教育局", "市财政局", "市卫健委", "市民政局"]
@@ -505,7 +505,7 @@ def test_real_reader_process_found_dead_while_idle_is_replaced(plan):
         pytest.skip("the stand-in death uses POSIX signals")
     from types import SimpleNamespace
 
-    import toolkit.mergeread as R
+    import toolkit.intake.readers as R
     merger = SimpleNamespace(plan=plan, quarter=Q2, previous=lambda: None)
     readers = R.Readers(merger, R.PARALLEL_MIN)
 
@@ -537,7 +537,7 @@ def test_real_reader_process_ignores_ctrl_c(plan):
     import multiprocessing
     from types import SimpleNamespace
 
-    import toolkit.mergeread as R
+    import toolkit.intake.readers as R
     proc = R._Process(multiprocessing.get_context("fork"), (plan, Q2, None))
     try:
         job = SimpleNamespace(path=Path("x.xlsx"), sub=SimpleNamespace(filename="x.xlsx"), data=b"not a workbook")
@@ -555,7 +555,7 @@ def test_real_reader_process_ignores_ctrl_c(plan):
 def test_real_return_sent_from_outlook_as_winmail_dat_is_merged(tmp_path, plan):
     from tests.merge_helpers import make_tnef
     from tests.sheets_helpers import fill_return
-    from toolkit.sheets import generate_sheets
+    from toolkit.fillin.generate import generate_sheets
     out, inbox = tmp_path / "out", tmp_path / "in"
     inbox.mkdir()
     [g] = generate_sheets(plan, Q2, out, ["市教育局"])
@@ -577,7 +577,7 @@ def test_real_return_sent_from_outlook_as_winmail_dat_is_merged(tmp_path, plan):
 ])
 def test_cli_merge_when_the_database_cannot_be_written_says_so_without_a_traceback(
         tmp_path, plan_path, plan, monkeypatch, error, says):
-    import toolkit.store as S
+    import toolkit.store.db as S
     inbox = five_returns(tmp_path / "in")
     use_fake_reader(monkeypatch)
 

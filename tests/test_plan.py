@@ -14,9 +14,9 @@ from click.testing import CliRunner
 from toolkit.cli import main
 from toolkit.errors import PlanError
 from toolkit.model import GE, LE
-from toolkit.planbook import read_plan
-from toolkit.planbuild import build_plan
-from toolkit.seed import parse_seed
+from toolkit.plan.workbook import read_plan
+from toolkit.plan.build import build_plan
+from toolkit.plan.seed import parse_seed
 
 from .conftest import PLAN_PATH, SOURCE_DIR
 

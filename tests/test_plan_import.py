@@ -9,9 +9,9 @@ from click.testing import CliRunner
 
 from toolkit.cli import main
 from toolkit.errors import InputFileError, PlanError
-from toolkit.planbook import read_plan
-from toolkit.planimport import canonical, import_plan
-from toolkit.suggest import SUGGESTED
+from toolkit.plan.workbook import read_plan
+from toolkit.plan.published import canonical, import_plan
+from toolkit.plan.suggest import SUGGESTED
 
 from .conftest import SOURCE_DIR
 from .planimport_helpers import plan_to_docx, simple_docx

@@ -8,8 +8,8 @@ import openpyxl
 from click.testing import CliRunner
 
 from toolkit.cli import main
-from toolkit.planbook import read_plan
-from toolkit.plannew import default_year, write_blank
+from toolkit.plan.workbook import read_plan
+from toolkit.plan.blank import default_year, write_blank
 
 
 def run(*args):

@@ -14,10 +14,11 @@ from click.testing import CliRunner
 
 from tests.evaluate_helpers import entry, quarter_of, realistic_quarter, ret
 from toolkit.cli import main
-from toolkit.evaluate import STATUSES_EVAL, evaluate
+from toolkit.evaluate.judge import STATUSES_EVAL, evaluate
 from toolkit.quarter import Quarter
-from toolkit.reportsheets import GAP
-from toolkit.report import Book, ReportError, report_filename, write_report
+from toolkit.render.report_sheets import GAP
+from toolkit.render.report import report_filename, write_report
+from toolkit.render.report_book import Book, ReportError
 
 Q1, Q2 = Quarter(2019, 1), Quarter(2019, 2)
 SHEETS = ["总览", "任务进展", "指标完成", "滞后事项", "报送情况", "季度趋势", "配合单位报送"]
@@ -190,7 +191,7 @@ def test_a_failed_write_is_an_error_not_a_silent_gap(plan, tmp_path):
 
 def test_cli_json_with_merged_quarters(plan, plan_path, tmp_path, monkeypatch):
     merged = {1: realistic_quarter(plan, 1), 2: realistic_quarter(plan, 2)}
-    monkeypatch.setattr("toolkit.store.load_quarter", lambda out, p, q: merged.get(q.q))
+    monkeypatch.setattr("toolkit.store.db.load_quarter", lambda out, p, q: merged.get(q.q))
     result = CliRunner().invoke(main, ["report", "--plan", str(plan_path), "-q", "2019Q2",
                                        "--out", str(tmp_path), "--json"])
     assert result.exit_code == 0, result.output
@@ -203,7 +204,7 @@ def test_cli_json_with_merged_quarters(plan, plan_path, tmp_path, monkeypatch):
 
 
 def test_cli_without_merged_data_prints_path_and_warns(plan_path, tmp_path, monkeypatch):
-    monkeypatch.setattr("toolkit.store.load_quarter", lambda out, p, q: None)
+    monkeypatch.setattr("toolkit.store.db.load_quarter", lambda out, p, q: None)
     result = CliRunner().invoke(main, ["report", "--plan", str(plan_path), "-q", "Q2", "--out", str(tmp_path)])
     assert result.exit_code == 0
     assert ("2019年第二季度还没有已接收的报送文件（尚未合并，或文件均被拒收），所有任务均为“未报送”。"
@@ -224,7 +225,7 @@ def test_cli_bad_quarter(plan_path, tmp_path):
 
 
 def test_pdf_render_reads_in_print(realistic, tmp_path, soffice_available):
-    from toolkit.office import convert
+    from toolkit.fileio.office import convert
     ev, path, _ = realistic
     pdf = convert(path, "pdf", tmp_path)
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True).stdout
@@ -238,9 +239,9 @@ def test_many_co_units_are_summarised_and_listed_on_their_own_sheet(plan, tmp_pa
     """A provincial plan's task can have hundreds of co-units: the cell stays within Excel's limit."""
     from dataclasses import replace
 
-    from toolkit.evaluate import evaluate
+    from toolkit.evaluate.judge import evaluate
     from toolkit.model import Department
-    from toolkit.report import write_report
+    from toolkit.render.report import write_report
     from toolkit.returns import QuarterReturns, Return, TaskEntry
 
     units = tuple(f"第{i}县" for i in range(300))

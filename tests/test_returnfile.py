@@ -10,11 +10,11 @@ import pytest
 from tests.returnfile_helpers import (DEPT, FIRST_TASK, Q2, edit, filled, generate, pasted_into_new_workbook,
                                       row_of, col_of, set_input, with_identity_value)
 from tests.sheets_helpers import fill_return, libreoffice_fill, uno_available
-from toolkit import layout as L
-from toolkit.identity import read_identity
+from toolkit.fillin import layout as L
+from toolkit.fillin.identity import read_identity
 from toolkit.problems import ERROR, WARNING
 from toolkit.quarter import Quarter
-from toolkit.returnfile import ParsedReturn, ReturnFileError, read_return
+from toolkit.intake.returnfile import ParsedReturn, ReturnFileError, read_return
 from toolkit.returns import IndicatorEntry, QuarterReturns, Return
 
 IND = "14:分配各类保障性住房"  # unit 套, Q2 planned 400
@@ -61,7 +61,7 @@ def test_phonetic_run_in_the_hidden_sheet_reads_alike(good, plan, tmp_path):
     # the XML reading both leave it out, so the reader need not scan for it before taking
     # calamine's rows for the identity.
     from tests import returnfile_helpers as H
-    from toolkit.identity import read_identity_all
+    from toolkit.fillin.identity import read_identity_all
     phonetic = '<rPh sb="0" eb="1"><t>ふりがな</t></rPh>'.encode()
     path = H.rewrite(good, tmp_path / "rph.xlsx", {H.sheet_part(good, L.META_SHEET): lambda d: d.replace(
         b"</t></is>", b"</t>" + phonetic + b"</is>")})  # on every cell of the hidden sheet

@@ -15,11 +15,11 @@ import pytest
 from tests import returnfile_helpers as H
 from tests.returnfile_helpers import DEPT, Q2, filled
 from tests.sheets_helpers import fill_return
-from toolkit import layout as L
-from toolkit import safeio
-from toolkit.filekind import DEFAULT_PASSWORD
+from toolkit.fillin import layout as L
+from toolkit.fileio import safeio
+from toolkit.fileio.filekind import DEFAULT_PASSWORD
 from toolkit.problems import ERROR, WARNING
-from toolkit.returnfile import MAX_DATA_ROWS, MAX_PART_BYTES, ReturnFileError, read_return
+from toolkit.intake.returnfile import MAX_DATA_ROWS, MAX_PART_BYTES, ReturnFileError, read_return
 
 IND = "14:分配各类保障性住房"
 
@@ -126,7 +126,7 @@ def test_08b_row_cap_counts_before_parsing(good, plan, tmp_path):
 def test_08g_row_cap_is_exact_when_text_is_full_of_w():
     """Rows are bounded by counting `w`s; past the cap the exact count decides, so English
     text written inline never rejects a sheet that has few rows, and a DTD needs a `!`."""
-    from toolkit import zipscan
+    from toolkit.fileio import zipscan
     row = b'<row r="1"><c r="A1" t="inlineStr"><is><t>' + b"wow! " * 40 + b"</t></is></c></row>"
     assert zipscan._count_rows(row * 3, 100) == 3  # 240 `w`s, 3 rows
     assert zipscan._count_rows(row * 101, 100) == 101

@@ -2,7 +2,7 @@
 import pytest
 
 from toolkit.errors import PlanError
-from toolkit.seed import normalise_spaces, parse_seed
+from toolkit.plan.seed import normalise_spaces, parse_seed
 
 MINI = (" 2019 年某市 2 件实事方案 \n序\n号 目标任务 \n\n序时进度 \n第一季度 第二季度 第三季度 第四季度 \n\n"
         "1 \n\n改善办学条件。改造校舍 30 \n万平方米。 \n\n一季度\n安排。 \n\n二 \n\n三 \n\n四 \n\n"

@@ -12,16 +12,16 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from toolkit import layout as L
-from toolkit import sheets as S
+from toolkit.fillin import layout as L
+from toolkit.fillin import generate as S
 from toolkit.cli import main
 from toolkit.errors import InputFileError, OutputLockedError, UsageError
-from toolkit.identity import (DEFINED_NAME, META_SHEET_STORE, PROPERTIES, _from_defined_name,
-                              identity_from_workbook, read_identity, read_identity_all, read_meta)
+from toolkit.fillin.identity import (DEFINED_NAME, META_SHEET_STORE, PROPERTIES, _from_defined_name,
+    identity_from_workbook, read_identity, read_identity_all, read_meta)
 from toolkit.model import Department, LE
 from toolkit.quarter import Quarter
 from toolkit.returns import IndicatorEntry, QuarterReturns, Return, TaskEntry
-from toolkit.sheetstyle import LABEL_MIN_WIDTH, WIDTHS, contact_spans
+from toolkit.fillin.style import LABEL_MIN_WIDTH, WIDTHS, contact_spans
 
 from tests.sheets_helpers import fill_return, read_inputs
 
@@ -337,7 +337,7 @@ def test_identity_of_other_files(tmp_path):
 # ---------------------------------------------------------------- names, bad input, atomicity
 
 def test_safe_and_unique_file_names():
-    from toolkit import sheetfiles as S
+    from toolkit.fillin import files as S
     assert S.safe_file_name('市"教育"/局:A*?.xlsx') == "市_教育__局_A__.xlsx"
     assert S.safe_file_name(" . .xlsx") == "未命名.xlsx"
     names = S.unique_file_names(["A/B", "A:B", "a/b"], Q2)
@@ -385,7 +385,7 @@ def test_replace_race_keeps_new_file_beside(plan, tmp_path, monkeypatch):
         if str(dst).endswith(".xlsx") and EDU in str(dst) and "_20" not in Path(dst).stem[-16:]:
             raise PermissionError(dst)
         return real(src, dst)
-    from toolkit import sheetfiles
+    from toolkit.fillin import files as sheetfiles
     monkeypatch.setattr(sheetfiles.os, "replace", flaky)
     with pytest.raises(OutputLockedError, match="新文件已另存"):
         S.generate_sheets(plan, Q2, tmp_path, [EDU])
@@ -482,7 +482,7 @@ def test_sheet_names_follow_excel_rules(generated):
 
 
 def test_cli_brings_in_last_quarter_from_the_store(tmp_path, plan_path, plan, monkeypatch):
-    import toolkit.store
+    import toolkit.store.db
     ret = Return(EDU, "2019Q1", datetime(2019, 4, 8), True, "0" * 64, "a.xlsx",
                  tasks=[TaskEntry(1, EDU, "牵头", "超序时", 60, "提前开工。")])
     asked = []
@@ -490,7 +490,7 @@ def test_cli_brings_in_last_quarter_from_the_store(tmp_path, plan_path, plan, mo
     def load_quarter(out_dir, plan_, quarter):
         asked.append(quarter.code)
         return QuarterReturns("2019Q1", plan.department_names(), {EDU: ret})
-    monkeypatch.setattr(toolkit.store, "load_quarter", load_quarter)
+    monkeypatch.setattr(toolkit.store.db, "load_quarter", load_quarter)
     result = _run(["-q", "Q2", "--dept", EDU], tmp_path, plan_path)
     assert result.exit_code == 0 and asked == ["2019Q1"]
     assert "已带入2019年第一季度的汇总数据" in result.stdout
@@ -500,12 +500,12 @@ def test_cli_brings_in_last_quarter_from_the_store(tmp_path, plan_path, plan, mo
 
 
 def test_cli_unreadable_store_is_a_warning(tmp_path, plan_path, monkeypatch):
-    import toolkit.store
+    import toolkit.store.db
     from toolkit.errors import PlankitError
 
     def broken(*args):
         raise PlankitError("数据库损坏。")
-    monkeypatch.setattr(toolkit.store, "load_quarter", broken)
+    monkeypatch.setattr(toolkit.store.db, "load_quarter", broken)
     result = _run(["-q", "Q2", "--dept", EDU], tmp_path, plan_path)
     assert result.exit_code == 0
     assert "警告：无法读取2019年第一季度的汇总数据，填报表将不含上季度列。（数据库损坏。）" in result.stderr
@@ -513,8 +513,8 @@ def test_cli_unreadable_store_is_a_warning(tmp_path, plan_path, monkeypatch):
 
 def test_meta_sheet_xml_variants():
     """Shared, inline and rich-text strings, and cells without r= attributes (as other writers produce)."""
-    from toolkit.identity import parse_meta_rows
-    from toolkit.identityxml import parse_xml as _xml, sheet_rows as _sheet_rows
+    from toolkit.fillin.identity import parse_meta_rows
+    from toolkit.fillin.identityxml import parse_xml as _xml, sheet_rows as _sheet_rows
     ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
     xml = (f'<worksheet xmlns="{ns}"><sheetData>'
            '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="inlineStr"><is><t>1</t></is></c></row>'
@@ -528,5 +528,5 @@ def test_meta_sheet_xml_variants():
     meta = parse_meta_rows(rows)
     assert meta.identity["department"] == "市教育局" and meta.rows == {"进展填报": [("T7", 5)]}
     rich = _xml(f'<sst xmlns="{ns}"><si><r><t>市教</t></r><r><t>育局</t></r><rPh><t>x</t></rPh></si></sst>'.encode())
-    from toolkit.identityxml import inline_text as _inline_text
+    from toolkit.fillin.identityxml import inline_text as _inline_text
     assert _inline_text(next(iter(rich))) == "市教育局"

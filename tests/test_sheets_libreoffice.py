@@ -7,12 +7,12 @@ from datetime import date, datetime
 
 import pytest
 
-from toolkit import layout as L
-from toolkit.identity import (DEFINED_NAME, META_SHEET_STORE, PROPERTIES, read_identity, read_identity_all,
-                              read_meta)
-from toolkit.office import convert
+from toolkit.fillin import layout as L
+from toolkit.fillin.identity import (DEFINED_NAME, META_SHEET_STORE, PROPERTIES, read_identity, read_identity_all,
+    read_meta)
+from toolkit.fileio.office import convert
 from toolkit.returns import QuarterReturns, Return, TaskEntry
-from toolkit.sheets import generate_sheets
+from toolkit.fillin.generate import generate_sheets
 
 from tests.sheets_helpers import input_cell, libreoffice_fill, read_inputs, uno_available
 

@@ -14,9 +14,8 @@ from toolkit.paths import store_dir
 from toolkit.problems import ERROR, WARNING, Problem
 from toolkit.quarter import Quarter
 from toolkit.returns import IndicatorEntry, TaskEntry
-from toolkit.archive import JOURNAL
-from toolkit.store import (Store, StoreBusyError, StoreError, Submission, _is_network,
-                           load_quarter, run_lock)
+from toolkit.store.archive import JOURNAL
+from toolkit.store.db import Store, StoreBusyError, StoreError, Submission, _is_network, load_quarter, run_lock
 
 Q2 = Quarter(2019, 2)
 DEPT = "市教育局"
@@ -69,7 +68,7 @@ def test_archive_ahead_writes_the_journal_line_before_recording_needs_it(store):
 
 
 def test_a_batch_of_background_files_shares_one_index_write(store, monkeypatch):
-    import toolkit.archive as A
+    import toolkit.store.archive as A
     syncs = []
     monkeypatch.setattr(A, "_sync", lambda fd: syncs.append(fd))
     gate = threading.Event()
@@ -85,7 +84,7 @@ def test_a_batch_of_background_files_shares_one_index_write(store, monkeypatch):
 
 
 def test_files_put_in_one_archive_batch_are_written_together(store, monkeypatch):
-    import toolkit.archive as A
+    import toolkit.store.archive as A
     batches = []
     original = A.Archive._write
     monkeypatch.setattr(A.Archive, "_write", lambda self, jobs: (batches.append(len(jobs)), original(self, jobs))[1])
@@ -244,8 +243,8 @@ def test_network_share_is_detected(tmp_path):
 
 
 def test_network_share_is_refused(tmp_path, monkeypatch):
-    import toolkit.store
-    monkeypatch.setattr(toolkit.store, "_is_network", lambda path: True)
+    import toolkit.store.db
+    monkeypatch.setattr(toolkit.store.db, "_is_network", lambda path: True)
     with pytest.raises(StoreError) as exc:
         Store(tmp_path / "store")
     assert str(exc.value) == (f"数据目录 {tmp_path / 'store'} 位于网络共享盘上，数据库在网络盘上可能损坏。"

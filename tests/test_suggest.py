@@ -8,8 +8,9 @@ from click.testing import CliRunner
 
 from toolkit.cli import main
 from toolkit.model import GE, LE, Indicator, Task
-from toolkit.planbook import read_plan
-from toolkit.suggest import SUGGESTED, compare, find_quantities, merge_suggestions, suggest_plan, suggest_task, unit_key
+from toolkit.plan.workbook import read_plan
+from toolkit.plan.suggest import (SUGGESTED, compare, find_quantities, merge_suggestions, suggest_plan, suggest_task,
+    unit_key)
 
 from .conftest import SOURCE_DIR
 

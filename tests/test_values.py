@@ -5,8 +5,8 @@ import math
 
 import pytest
 
-from toolkit.values import (MAX_TEXT, ValueIssue, check_text, clean_text, compare_key, excel_error,
-                            parse_amount, parse_date, parse_percent, parse_status)
+from toolkit.values import (MAX_TEXT, ValueIssue, check_text, clean_text, compare_key, excel_error, parse_amount,
+    parse_date, parse_percent, parse_status)
 
 
 @pytest.mark.parametrize("typed, unit, expected", [

@@ -1,2 +1,4 @@
 """plankit: track a yearly plan quarter by quarter in Excel."""
-__version__ = "0.1.0"
+from toolkit.version import __version__
+
+__all__ = ["__version__"]

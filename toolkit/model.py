@@ -10,6 +10,8 @@ from pathlib import Path
 
 QUARTER_NAMES = ("第一季度", "第二季度", "第三季度", "第四季度")
 QUARTER_END_NAMES = ("一季度末", "二季度末", "三季度末", "四季度末")
+# Status values a department may choose for a task (the fill-in sheet's drop-down), in order.
+STATUSES = ("已完成", "超序时", "序时推进", "滞后", "未启动")
 GE, LE = "≥", "≤"
 LEAD, CO = "牵头", "配合"
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .model import Plan
-from .quarter import Quarter
+from toolkit.model import Plan
+from toolkit.quarter import Quarter
 
 
 def plan_dir(out: Path, plan: Plan) -> Path:

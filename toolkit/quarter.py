@@ -5,8 +5,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from .errors import UsageError
-from .model import QUARTER_NAMES
+from toolkit.errors import UsageError
+from toolkit.model import QUARTER_NAMES
 
 _CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 _PATTERNS = (

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from datetime import date, datetime, timedelta
 
-from .layout import STATUSES
+from toolkit.model import STATUSES
 
 MAX_TEXT = 32767  # Excel's limit for one cell: longer text was not typed in Excel
 EXCEL_ERRORS = ("#DIV/0!", "#N/A", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!",

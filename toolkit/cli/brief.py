@@ -7,15 +7,15 @@ from pathlib import Path
 
 import click
 
-from ..brief import DEFAULT_DEADLINE_DAYS, write_brief
-from ..errors import UsageError
-from ..evaluate import evaluate_quarter
-from ..office import INSTALL_HINT, soffice
-from ..paths import quarter_dir
-from ..planbook import load_plan
-from ..quarter import parse_quarter
-from . import main
-from .common import Output, handle_errors, json_option, out_option, plan_option, quarter_option
+from toolkit.render.brief import DEFAULT_DEADLINE_DAYS, write_brief
+from toolkit.errors import UsageError
+from toolkit.evaluate.judge import evaluate_quarter
+from toolkit.fileio.office import INSTALL_HINT, soffice
+from toolkit.paths import quarter_dir
+from toolkit.plan.workbook import load_plan
+from toolkit.quarter import parse_quarter
+from toolkit.cli.app import main
+from toolkit.cli.common import Output, handle_errors, json_option, out_option, plan_option, quarter_option
 
 
 def _parse_date(text: str | None) -> date | None:
@@ -61,7 +61,7 @@ def brief(plan_path, quarter, out_dir, template, notice_template, issue_no, date
     文件写到 out/<计划编号>/<季度>/brief/。措辞和版式在模板中修改，见使用说明“模板维护人员”一节。
     """
     out = Output(as_json)
-    from .common import resolve_plan
+    from toolkit.cli.common import resolve_plan
     plan = load_plan(resolve_plan(plan_path))
     q = parse_quarter(quarter, plan.settings.year)
     on = _parse_date(date_text)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import EXIT_USAGE, PlankitError, UsageError
+from toolkit.errors import EXIT_USAGE, PlankitError, UsageError
 
 PLANS_DIR = Path("plans")
 

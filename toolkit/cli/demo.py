@@ -7,12 +7,13 @@ from pathlib import Path
 
 import click
 
-from ..demo import BUNDLED_PLAN, run_demo
-from ..errors import EXIT_OK, UsageError
-from ..planbook import load_plan
-from ..quarter import parse_quarter
-from . import main
-from .common import Output, handle_errors, json_option
+from toolkit.demo.run import run_demo
+from toolkit.resources import bundled_plan
+from toolkit.errors import EXIT_OK, UsageError
+from toolkit.plan.workbook import load_plan
+from toolkit.quarter import parse_quarter
+from toolkit.cli.app import main
+from toolkit.cli.common import Output, handle_errors, json_option
 
 MARKER = ".plankit-demo"
 OUTCOMES = {"accepted": "接收", "duplicate": "重复", "superseded": "已被更正版替代", "rejected": "退回", "skipped": "跳过"}
@@ -50,7 +51,7 @@ def demo(out_dir: Path, quarter: str, plan_path: Path | None, no_pdf: bool, as_j
     一个经LibreOffice另存、一个以邮件（.eml）报回。
     """
     out = Output(as_json)
-    plan = load_plan(plan_path or BUNDLED_PLAN)
+    plan = load_plan(plan_path or bundled_plan())
     q = parse_quarter(quarter, plan.settings.year)
     if q.q < 2:
         raise UsageError("演示至少需要到第二季度（第一季度用作“上季度”数据）。", hint="请用 --quarter 2019Q2 或更晚。")

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import click
 
-from ..errors import EXIT_OK, EXIT_PROBLEMS
-from ..mail import SmtpSettings, prepare, remind_targets, send, sent_log
-from ..planbook import load_plan
-from ..quarter import parse_quarter
-from . import main
-from .common import Output, handle_errors, json_option, out_option, plan_option, quarter_option, resolve_plan
+from toolkit.errors import EXIT_OK, EXIT_PROBLEMS
+from toolkit.mail.outgoing import SmtpSettings, prepare, remind_targets, send, sent_log
+from toolkit.plan.workbook import load_plan
+from toolkit.quarter import parse_quarter
+from toolkit.cli.app import main
+from toolkit.cli.common import (Output, handle_errors, json_option, out_option, plan_option, quarter_option,
+    resolve_plan)
 
 
 def _mail_options(f):

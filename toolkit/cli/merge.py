@@ -7,14 +7,15 @@ from pathlib import Path
 
 import click
 
-from ..errors import EXIT_OK, EXIT_PROBLEMS, UsageError
-from ..merge import OUTCOME_LABELS, merge as run_merge
-from ..rebuild import rebuild as run_rebuild
-from ..mergereport import quarter_status
-from ..planbook import load_plan
-from ..quarter import parse_quarter
-from . import main
-from .common import Output, handle_errors, json_option, out_option, plan_option, resolve_plan
+from toolkit.errors import EXIT_OK, EXIT_PROBLEMS, UsageError
+from toolkit.intake.merge import merge as run_merge
+from toolkit.intake.outcomes import OUTCOME_LABELS
+from toolkit.intake.rebuild import rebuild as run_rebuild
+from toolkit.intake.receipt import quarter_status
+from toolkit.plan.workbook import load_plan
+from toolkit.quarter import parse_quarter
+from toolkit.cli.app import main
+from toolkit.cli.common import Output, handle_errors, json_option, out_option, plan_option, resolve_plan
 
 
 def _width(text: str) -> int:

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from ..errors import EXIT_OK, EXIT_PROBLEMS
-from ..planbook import read_plan
-from ..plancheck import summary
-from . import main
-from .common import Output, handle_errors, json_option, resolve_plan
+from toolkit.errors import EXIT_OK, EXIT_PROBLEMS
+from toolkit.plan.workbook import read_plan
+from toolkit.plan.check import summary
+from toolkit.cli.app import main
+from toolkit.cli.common import Output, handle_errors, json_option, resolve_plan
 
 
 @main.group()
@@ -55,5 +55,3 @@ def check(plan_path: Path | None, as_json: bool) -> None:
     out.result({**info, "problems": report.to_list()})
     sys.exit(EXIT_PROBLEMS if report.errors else EXIT_OK)
 
-
-from . import plannew as _plannew  # noqa: E402,F401  (registers plan new/import/suggest)

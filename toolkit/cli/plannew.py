@@ -7,14 +7,14 @@ from pathlib import Path
 
 import click
 
-from .. import problems as P
-from ..errors import EXIT_OK, EXIT_PROBLEMS, PlanError, UsageError
-from ..planbook import read_plan, write_plan
-from ..planimport import import_plan
-from ..plannew import default_year, write_blank
-from ..suggest import merge_suggestions, suggest_plan
-from .common import Output, handle_errors, json_option
-from .plan import plan
+from toolkit import problems as P
+from toolkit.errors import EXIT_OK, EXIT_PROBLEMS, PlanError, UsageError
+from toolkit.plan.workbook import read_plan, write_plan
+from toolkit.plan.published import import_plan
+from toolkit.plan.blank import default_year, write_blank
+from toolkit.plan.suggest import merge_suggestions, suggest_plan
+from toolkit.cli.common import Output, handle_errors, json_option
+from toolkit.cli.plan import plan
 
 KIND_NAMES = {"docx": "Word表格", "text": "PDF导出的文本", "xlsx": "Excel表格", "csv": "CSV表格"}
 # Problems that a rewrite of the workbook keeps exactly as they are (so `suggest --write` is safe).

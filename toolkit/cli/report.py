@@ -5,12 +5,13 @@ from pathlib import Path
 
 import click
 
-from ..evaluate import STATUSES_EVAL
-from ..planbook import load_plan
-from ..quarter import parse_quarter
-from ..report import build_report
-from . import main
-from .common import Output, handle_errors, json_option, out_option, plan_option, quarter_option, resolve_plan
+from toolkit.evaluate.judge import STATUSES_EVAL
+from toolkit.plan.workbook import load_plan
+from toolkit.quarter import parse_quarter
+from toolkit.render.report import build_report
+from toolkit.cli.app import main
+from toolkit.cli.common import (Output, handle_errors, json_option, out_option, plan_option, quarter_option,
+    resolve_plan)
 
 
 @main.command("report")

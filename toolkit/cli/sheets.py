@@ -7,13 +7,14 @@ from pathlib import Path
 
 import click
 
-from ..errors import PlankitError
-from ..planbook import load_plan
-from ..quarter import parse_quarter
-from ..sheetfiles import MANIFEST
-from ..sheets import generate_sheets, select_departments
-from . import main
-from .common import Output, handle_errors, json_option, out_option, plan_option, quarter_option, resolve_plan
+from toolkit.errors import PlankitError
+from toolkit.plan.workbook import load_plan
+from toolkit.quarter import parse_quarter
+from toolkit.fillin.files import MANIFEST
+from toolkit.fillin.generate import generate_sheets, select_departments
+from toolkit.cli.app import main
+from toolkit.cli.common import (Output, handle_errors, json_option, out_option, plan_option, quarter_option,
+    resolve_plan)
 
 
 def load_previous(out_dir: Path, plan, quarter, out: Output):
@@ -24,7 +25,7 @@ def load_previous(out_dir: Path, plan, quarter, out: Output):
     if quarter.previous is None:
         return None
     try:
-        from .. import store  # written by the merge step; optional here
+        from toolkit.store import db as store  # written by the merge step; optional here
         data = store.load_quarter(out_dir, plan, quarter.previous)
     except (ImportError, AttributeError):
         return None

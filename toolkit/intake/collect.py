@@ -1,0 +1,403 @@
+"""Inputs → received items: walk folders, open zips and saved emails, skip what is not a return.
+
+Nothing here trusts a file name: attachment and zip member names are sanitised and kept
+as metadata only (the archive names files by sha256), and identity comes later from the
+workbook's embedded metadata. Containers are opened in memory with caps on depth, count
+and size; nothing is ever extracted to a path taken from the input.
+"""
+from __future__ import annotations
+
+import email
+import io
+import mailbox
+import os
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime
+from email import policy
+from pathlib import Path
+
+from toolkit.fileio.zipscan import MAX_FILE_BYTES, check_zip_limits
+
+SPREADSHEETS = {"xlsx", "xlsm", "xls", "ods"}
+CONTAINERS = {"zip", "eml", "mbox", "msg"}
+MAX_DEPTH = 3  # email in email in zip ... deeper than this is not a normal return
+MAX_ATTACHMENTS = 50
+MAX_EMAIL_BYTES = 100 * 1024 * 1024
+JUNK_NAMES = {"thumbs.db", "desktop.ini", ".ds_store"}
+SPREADSHEET_TYPES = {
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+    "application/vnd.ms-excel.sheet.macroenabled.12": "xlsm",
+    "application/vnd.ms-excel": "xls",
+    "application/vnd.oasis.opendocument.spreadsheet": "ods",
+}
+
+
+@dataclass
+class Item:
+    """One received file, or a note that something was skipped or could not be opened."""
+    name: str  # sanitised display name (metadata only, never a path)
+    origin: str  # where it came from, e.g. `收件箱/a.eml` or `收件箱/a.eml › b.zip`
+    path: Path | None = None  # a loose file on disk
+    data: bytes | None = None  # bytes taken from an email or zip
+    sender: str = ""
+    sent_at: datetime | None = None  # the email's Date (local time, naive)
+    mtime: datetime | None = None  # the file's (or zip member's) modification time
+    skipped: str = ""  # why it is not a return (Chinese); no archive, no problem
+    error: str = ""  # a container that could not be opened (Chinese); archived and rejected
+
+    @property
+    def ext(self) -> str:
+        return suffix(self.name)
+
+    @property
+    def received_at(self) -> datetime:
+        """Latest-received-wins uses the email's Date, else the modification time."""
+        return self.sent_at or self.mtime or datetime(1970, 1, 1)
+
+    def read(self) -> bytes:
+        return self.data if self.data is not None else Path(self.path).read_bytes()
+
+
+def suffix(name: str) -> str:
+    return name.rsplit(".", 1)[-1].lower() if "." in name else ""
+
+
+def sanitise(name: str | None, fallback: str = "附件") -> str:
+    """Last path component, NFKC, no control characters: safe to show, never used as a path."""
+    text = unicodedata.normalize("NFKC", str(name or ""))
+    text = re.split(r"[/\\]", text)[-1]
+    text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C").strip().strip(".")
+    return text or fallback
+
+
+def collect(inputs: list[Path], *, exclude: list[Path] = (), keep=None) -> list[Item]:
+    """Every item in the inputs (files or folders, recursive), in a stable order.
+
+    :param keep: called as keep(item, data) with each container (zip, email) before it is
+        opened, so the caller can archive it unchanged.
+    """
+    excluded = [Path(p).resolve() for p in exclude]
+    items: list[Item] = []
+    for raw in inputs:
+        path = Path(raw)
+        if not path.exists():
+            items.append(Item(path.name or str(path), str(path), error=f"找不到文件或文件夹：{path}"))
+        elif path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+                if not _is_excluded(child, excluded):
+                    items.extend(_from_file(child, keep))
+        else:
+            items.extend(_from_file(path, keep))
+    return items
+
+
+def _is_excluded(path: Path, excluded: list[Path]) -> bool:
+    if not excluded:
+        return False
+    resolved = os.path.realpath(path)  # strings: half the cost of Path.resolve + parents
+    return any(resolved == str(e) or resolved.startswith(os.path.join(str(e), "")) for e in excluded)
+
+
+def _from_file(path: Path, keep=None) -> list[Item]:
+    name = path.name
+    if name.startswith(("~$", ".~lock")) or name.lower() in JUNK_NAMES:
+        return [Item(name, str(path), path=path, skipped="Excel/WPS临时锁文件，已跳过")]
+    try:
+        mtime = datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0)
+    except OSError as exc:
+        return [Item(name, str(path), error=f"无法读取文件 {path}：{exc.strerror or exc}")]
+    item = Item(name, str(path), path=path, mtime=mtime)
+    return expand(item, 0, keep)
+
+
+def expand(item: Item, depth: int = 0, keep=None) -> list[Item]:
+    """A spreadsheet as is; a container opened into its items; anything else skipped."""
+    ext = item.ext
+    if ext in SPREADSHEETS:
+        return [item]
+    if ext not in CONTAINERS:
+        return [_skip(item, "不是表格文件（只接收 .xlsx .xlsm .xls .ods 及其压缩包、邮件），已跳过")]
+    if depth >= MAX_DEPTH:
+        return [_fail(item, f"嵌套层数过多（超过{MAX_DEPTH}层），已拒收")]
+    try:
+        data = item.read()
+    except OSError as exc:
+        return [_fail(item, f"无法读取：{exc.strerror or exc}")]
+    if keep is not None:
+        keep(item, data)
+    opener = {"zip": _zip_items, "eml": _eml_items, "mbox": _mbox_items, "msg": _msg_items}[ext]
+    try:
+        found = opener(item, data, depth, keep)
+    except Exception as exc:  # any parser failure in one container must not stop the others
+        detail = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+        return [_fail(item, f"无法打开（{detail}）")]
+    if not found:
+        return [_skip(item, "里面没有表格附件，已跳过")]
+    return found
+
+
+def _skip(item: Item, reason: str) -> Item:
+    item.skipped = reason
+    return item
+
+
+def _fail(item: Item, reason: str) -> Item:
+    item.error = f"{item.name}：{reason}"
+    return item
+
+
+def _child(parent: Item, name: str, data: bytes, **kw) -> Item:
+    kw.setdefault("sender", parent.sender)
+    kw.setdefault("sent_at", parent.sent_at)
+    kw.setdefault("mtime", parent.mtime)
+    return Item(name, f"{parent.origin} › {name}", data=data, **kw)
+
+
+# -- zip --------------------------------------------------------------------------
+
+def _zip_items(parent: Item, data: bytes, depth: int, keep=None) -> list[Item]:
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise ValueError("压缩包已损坏")
+    with zf:
+        infos = zf.infolist()
+        check_zip_limits(Path(parent.name), infos)  # zip-slip, bombs: reject the whole zip
+        found: list[Item] = []
+        for info in infos:
+            raw = info.filename
+            if info.is_dir() or raw.startswith("__MACOSX/"):
+                continue
+            if not info.flag_bits & 0x800:  # no UTF-8 flag: Chinese Windows writes GBK
+                try:
+                    raw = raw.encode("cp437").decode("gbk")
+                except (UnicodeEncodeError, UnicodeDecodeError):
+                    pass
+            name = sanitise(raw)
+            with zf.open(info) as fh:
+                body = fh.read(MAX_FILE_BYTES + 1)  # declared sizes may be forged
+            mtime = (_zip_time(info) or parent.mtime) if parent.sent_at is None else parent.mtime
+            child = _child(parent, name, body, mtime=mtime)
+            if name.startswith("~$"):
+                found.append(_skip(child, "Excel/WPS临时锁文件，已跳过"))
+            elif len(body) > MAX_FILE_BYTES:
+                found.append(_fail(child, "文件过大，已拒收"))
+            else:
+                found.extend(expand(child, depth + 1, keep))
+        return found
+
+
+def _zip_time(info: zipfile.ZipInfo) -> datetime | None:
+    try:
+        return datetime(*info.date_time)
+    except ValueError:
+        return None
+
+
+# -- emails -----------------------------------------------------------------------
+
+def _eml_items(parent: Item, data: bytes, depth: int, keep=None) -> list[Item]:
+    if len(data) > MAX_EMAIL_BYTES:
+        raise ValueError("邮件过大")
+    return _message_items(parent, email.message_from_bytes(data, policy=policy.default), depth, keep)
+
+
+def _mbox_items(parent: Item, data: bytes, depth: int, keep=None) -> list[Item]:
+    # mailbox needs a real file: loose .mbox files only (an mbox inside an email is unusual).
+    if parent.path is None:
+        raise ValueError("压缩包或邮件中的 .mbox 不支持，请单独保存后再合并")
+    box = mailbox.mbox(str(parent.path), create=False)
+    found: list[Item] = []
+    try:
+        for n, key in enumerate(box.keys(), 1):
+            msg = email.message_from_bytes(box.get_bytes(key), policy=policy.default)
+            holder = Item(f"{parent.name}#{n}", f"{parent.origin}#{n}", mtime=parent.mtime)
+            found.extend(_message_items(holder, msg, depth, keep))
+    finally:
+        box.close()
+    return found
+
+
+def _message_items(parent: Item, msg, depth: int, keep=None) -> list[Item]:
+    sender = _header(msg, "From")
+    sent_at = _date(msg)
+    holder = Item(parent.name, parent.origin, sender=sender or parent.sender,
+                  sent_at=sent_at or parent.sent_at, mtime=parent.mtime)
+    found: list[Item] = []
+    for part in _parts(msg):
+        if part.get_content_type() != "message/rfc822" and not (
+                _raw_name(part) or part.get_content_disposition() == "attachment"):
+            continue  # the body text, not an attachment
+        if len(found) >= MAX_ATTACHMENTS:
+            found.append(_fail(Item(parent.name, parent.origin), f"附件超过{MAX_ATTACHMENTS}个，其余未处理"))
+            break
+        if part.get_content_type() == "message/rfc822":
+            inner = part.get_payload(0) if isinstance(part.get_payload(), list) else None
+            if inner is not None:
+                sub = Item(sanitise(_raw_name(part), "转发邮件"), f"{parent.origin} › 转发邮件")
+                sub.sender, sub.mtime = holder.sender, holder.mtime
+                found.extend(_message_items(sub, inner, depth + 1, keep) if depth + 1 < MAX_DEPTH
+                             else [_fail(sub, f"嵌套层数过多（超过{MAX_DEPTH}层），已拒收")])
+            continue
+        name = _filename(part)
+        body = part.get_payload(decode=True) or b""
+        if not suffix(name):  # a nameless attachment: trust a spreadsheet content type
+            guessed = SPREADSHEET_TYPES.get(part.get_content_type())
+            if guessed:
+                name = f"{name}.{guessed}"
+        child = _child(holder, name, body)
+        if name.lower() == "winmail.dat" or part.get_content_type() == "application/ms-tnef":
+            found.extend(_tnef_items(child, body, depth, keep))
+        else:
+            found.extend(_attachment(child, depth, keep))
+    return found
+
+
+def _attachment(child: Item, depth: int, keep=None) -> list[Item]:
+    """An email attachment (or a file inside winmail.dat): too large, else opened like any file."""
+    if len(child.data) > MAX_FILE_BYTES:
+        return [_fail(child, "附件过大，已拒收")]
+    return expand(child, depth + 1, keep)
+
+
+TNEF_ADVICE = "请让报送单位在Outlook中把邮件格式改为“HTML”或“纯文本”后，把填报表作为普通附件重新发送"
+
+
+def _tnef_items(item: Item, data: bytes, depth: int, keep=None) -> list[Item]:
+    """The files inside an Outlook winmail.dat (TNEF), which Outlook sends in "rich text" mode
+    to mail programs it does not know; each is then treated like an ordinary attachment."""
+    try:
+        from tnefparse import TNEF
+        attachments = TNEF(data, do_checksum=False).attachments
+    except Exception:  # not TNEF after all, or cut short
+        return [_fail(item, f"这是Outlook专用格式（winmail.dat），无法取出其中的附件。{TNEF_ADVICE}")]
+    if not attachments:
+        return [_skip(item, "Outlook专用格式（winmail.dat）中没有附件，已跳过")]
+    found: list[Item] = []
+    for n, att in enumerate(attachments):
+        if n >= MAX_ATTACHMENTS:
+            found.append(_fail(item, f"附件超过{MAX_ATTACHMENTS}个，其余未处理"))
+            break
+        found.extend(_attachment(_child(item, sanitise(_tnef_name(att), "附件"), att.data or b""), depth, keep))
+    return found
+
+
+def _tnef_name(att) -> str:
+    """The attachment's long name (a MAPI property), else its short title, whatever the encoding:
+    a Chinese Outlook writes the title in its code page, which tnefparse decodes as UTF-8."""
+    try:
+        name = att.long_filename()
+    except Exception:  # the fallback title was not UTF-8
+        name = getattr(att, "_name", b"")
+    if isinstance(name, bytes):
+        name = name.split(b"\0", 1)[0]
+        for encoding in ("utf-8", "gb18030"):
+            try:
+                return name.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+        return name.decode("latin-1")
+    return str(name or "").strip("\0")
+
+
+def _parts(msg):
+    """Leaf parts and forwarded messages, without descending into the latter (recursion does)."""
+    if msg.get_content_maintype() == "multipart":
+        for part in msg.iter_parts():
+            yield from _parts(part)
+    else:
+        yield msg
+
+
+def _raw_name(part) -> str:
+    try:
+        return part.get_filename() or ""
+    except Exception:  # a malformed header: treat as nameless
+        return ""
+
+
+def _filename(part) -> str:
+    """policy.default decodes RFC 2231 and RFC 2047 (even in quotes); raw 8-bit GBK is recovered."""
+    name = _raw_name(part)
+    if "\ufffd" in name or _has_surrogates(name):
+        name = _raw_gbk_name(part) or name
+    return sanitise(name.encode("utf-8", "replace").decode("utf-8"))
+
+
+def _has_surrogates(text: str) -> bool:
+    return any(0xDC80 <= ord(ch) <= 0xDCFF for ch in text)
+
+
+def _raw_gbk_name(part) -> str:
+    for key, value in part.raw_items():
+        if key.lower() not in ("content-disposition", "content-type"):
+            continue
+        m = re.search(r'name\*?="?([^";\r\n]+)', value)
+        if m:
+            try:
+                return m.group(1).encode("ascii", "surrogateescape").decode("gbk")
+            except (UnicodeEncodeError, UnicodeDecodeError):
+                continue
+    return ""
+
+
+def _header(msg, key: str) -> str:
+    try:
+        return _clean(msg.get(key, ""))
+    except Exception:
+        return ""
+
+
+def _clean(value) -> str:
+    """Header-like text for display: no control characters (a .msg string may end in NUL)."""
+    return "".join(ch for ch in str(value or "") if unicodedata.category(ch) != "Cc").strip()
+
+
+def _date(msg) -> datetime | None:
+    try:
+        header = msg.get("Date")
+        value = getattr(header, "datetime", None)
+    except Exception:
+        return None
+    return _local(value)
+
+
+def _local(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone().replace(tzinfo=None)
+    return value.replace(microsecond=0)
+
+
+# -- Outlook .msg -----------------------------------------------------------------
+
+def _msg_items(parent: Item, data: bytes, depth: int, keep=None) -> list[Item]:
+    import extract_msg  # reads the OLE file; we never call its save(), which writes by name
+    msg = extract_msg.openMsg(data)
+    try:
+        return _msg_object_items(parent, msg, depth, keep)
+    finally:
+        close = getattr(msg, "close", None)
+        if close:
+            close()
+
+
+def _msg_object_items(parent: Item, msg, depth: int, keep=None) -> list[Item]:
+    holder = Item(parent.name, parent.origin, sender=_clean(getattr(msg, "sender", "")) or parent.sender,
+                  sent_at=_local(getattr(msg, "date", None)) or parent.sent_at, mtime=parent.mtime)
+    found: list[Item] = []
+    for att in list(getattr(msg, "attachments", []))[:MAX_ATTACHMENTS]:
+        raw = getattr(att, "longFilename", None) or getattr(att, "shortFilename", None) or ""
+        name = sanitise(raw)
+        body = getattr(att, "data", None)
+        if body is not None and not isinstance(body, bytes):  # an embedded .msg
+            sub = Item(name, f"{parent.origin} › {name}", sender=holder.sender, mtime=holder.mtime)
+            found.extend(_msg_object_items(sub, body, depth + 1, keep) if depth + 1 < MAX_DEPTH
+                         else [_fail(sub, f"嵌套层数过多（超过{MAX_DEPTH}层），已拒收")])
+            continue
+        found.extend(_attachment(_child(holder, name, body or b""), depth, keep))
+    return found

@@ -1,0 +1,291 @@
+"""Merge orchestration: received items → archive → read → store, one file at a time.
+
+One bad file never stops the others: every failure becomes a rejection with a Chinese
+reason. Each file is archived before anything else, then committed in its own transaction.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import deque
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from toolkit import problems as P
+from toolkit.errors import OutputLockedError
+from toolkit.intake.collect import CONTAINERS, SPREADSHEETS, Item, collect
+from toolkit.intake.readers import UNREADABLE, Readers
+from toolkit.model import Plan
+from toolkit.paths import plan_dir, quarter_dir, store_dir
+from toolkit.problems import ERROR, Problem
+from toolkit.quarter import Quarter
+from toolkit.intake.outcomes import ACCEPTED, DUPLICATE, REJECTED, SKIPPED, SUPERSEDED
+from toolkit.intake.receipt import write_merge_report
+from toolkit.store.db import Change, Store, Submission, run_lock
+
+C = P.register
+SKIPPED_FILE = C("merge-skipped", P.WARNING, "{detail}")
+CONTAINER = C("merge-container", P.ERROR, "{detail}")
+WRONG_QUARTER = C("merge-wrong-quarter", P.ERROR,
+                  "这是{found}的填报表，本次合并的是{expected}。请确认报送单位发来的是本季度的文件。")
+UNKNOWN_DEPT = C("merge-unknown-department", P.ERROR, "填报表中的单位“{value}”不在计划的部门名单中。")
+STILL_REJECTED = C("merge-still-rejected", P.ERROR, "此文件此前已拒收：{detail}")
+
+
+@dataclass
+class FileOutcome:
+    path: str  # the file's own name (an attachment or zip member under its own name)
+    origin: str
+    department: str
+    outcome: str
+    problems: list[Problem] = field(default_factory=list)
+    sha256: str = ""
+    sender: str = ""
+    received_at: datetime | None = None
+    changes: list[Change] = field(default_factory=list)  # versus the version it replaced
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == ERROR]
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "department": self.department, "outcome": self.outcome,
+                "problems": [{"code": p.code, "severity": p.severity, "sheet": p.sheet, "cell": p.cell,
+                              "message": p.message} for p in self.problems],
+                "source": self.origin, "sha256": self.sha256, "sender": self.sender,
+                "received_at": self.received_at.isoformat(sep=" ") if self.received_at else None,
+                "changes": len(self.changes)}
+
+
+@dataclass
+class MergeResult:
+    quarter: str
+    files: list[FileOutcome] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    late: list[str] = field(default_factory=list)
+    report_path: Path | None = None
+    notes: list[str] = field(default_factory=list)  # e.g. the report was open in Excel
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.outcome == REJECTED or f.errors for f in self.files)
+
+    def count(self, outcome: str) -> int:
+        return sum(f.outcome == outcome for f in self.files)
+
+    def to_dict(self) -> dict:
+        return {"quarter": self.quarter, "files": [f.to_dict() for f in self.files],
+                "missing": self.missing, "late": self.late,
+                "report": str(self.report_path) if self.report_path else None, "notes": self.notes}
+
+
+READ_AHEAD = 12  # files archived and being read ahead of the one being recorded (bounded memory)
+READ_AHEAD_BYTES = 64 * 1024 * 1024  # ... and their bytes (a return is ~30 KB, at most 20 MB)
+# Refilled in groups: once READ_AHEAD // 2 are left, the next ones are prepared together, so
+# the archive writes them as one batch (syncs per batch) while the readers still have work.
+
+
+@dataclass
+class _Job:
+    """One item on its way through a merge: archived (in the background), read, recorded."""
+    item: Item
+    out: FileOutcome
+    sub: Submission | None = None  # None: settled without reading (skipped, known, unreadable)
+    data: bytes | None = None  # what is left to read
+    path: Path | None = None  # its archive copy (being written until `archived` is done)
+    archived: Future | None = None
+    read: object = None  # its outcome once read in a reader process (Readers)
+    crashed: bool = False  # the reader process died reading it
+
+
+class _Merger:
+    def __init__(self, plan: Plan, quarter: Quarter, out_dir: Path, store: Store):
+        self.plan, self.quarter, self.out_dir, self.store = plan, quarter, out_dir, store
+        self.code = quarter.code
+        self.departments = set(plan.department_names())
+        self._previous = None
+
+    def previous(self):
+        if self._previous is None and self.quarter.previous is not None:
+            self._previous = self.store.quarter_returns(self.plan, self.quarter.previous) or False
+        return self._previous or None
+
+    def prepare(self, item: Item, merged_at: datetime) -> "_Job":
+        """Start archiving an item; a job with no submission when that settles it, else what is
+        left to read (job.data) and record."""
+        out = FileOutcome(item.name, item.origin, "", SKIPPED, sender=item.sender,
+                          received_at=item.received_at)
+        job = _Job(item, out)
+        if item.skipped:
+            out.problems.append(P.make(SKIPPED_FILE, file=item.name, detail=item.skipped))
+            return job
+        if item.error and item.path is None and item.data is None:
+            out.outcome = REJECTED  # nothing to archive, e.g. a path that does not exist
+            out.problems.append(P.make(CONTAINER, file=item.name, detail=item.error))
+            return job
+        try:
+            data = item.read()
+        except OSError as exc:
+            out.outcome = REJECTED
+            out.problems.append(P.make(UNREADABLE, file=item.name, detail=f"无法读取：{exc.strerror or exc}"))
+            return job
+        # the archive name never takes text from the sender beyond a known extension
+        ext = item.ext if item.ext in SPREADSHEETS | CONTAINERS else "bin"
+        out.sha256 = sha = hashlib.sha256(data).hexdigest()
+        provenance = _provenance(item, self.code, merged_at)
+        known = self.store.find(self.code, sha)
+        if known is not None:
+            job.path, job.archived = self.store.archive_ahead(sha, data, ext, provenance)  # kept all the same
+            self._known(out, known)
+            return job
+        job.sub = Submission(self.code, sha, ext, item.name, item.origin, item.received_at,
+                             merged_at, sender=item.sender, sent_at=item.sent_at, mtime=item.mtime,
+                             error=item.error)
+        job.path, job.archived = self.store.archive_ahead(sha, data, ext, provenance, job.sub)
+        if item.error:
+            job.sub.problems = [P.make(CONTAINER, file=item.name, detail=item.error)]
+        else:
+            job.data = data
+        return job
+
+    def finish(self, job: "_Job", read) -> FileOutcome:
+        """Record a prepared file given its read outcome (None: nothing was read)."""
+        out, sub = job.out, job.sub
+        job.archived.result()  # durable in the archive before anything is recorded
+        known = self.store.find(self.code, sub.sha256)  # the same bytes recorded meanwhile in this run
+        if known is not None:
+            return self._known(out, known)
+        if read is not None:
+            _apply_read(sub, read, self.departments, self.code)
+        out.department, out.problems = sub.department, list(sub.problems or [])
+        sub.accepted = not any(p.severity == ERROR for p in out.problems)
+        if not sub.accepted:
+            sub.tasks = sub.indicators = None  # only accepted values enter the store
+        else:
+            dup = self.store.content_duplicate(self.code, sub.department, sub.content_hash)
+            if dup is not None:
+                out.outcome = DUPLICATE
+                return out
+        out.outcome, replaced = self.store.record(sub)
+        if replaced is not None:
+            out.changes = self.store.diff(replaced, sub.id)
+        return out
+
+    def _known(self, out: FileOutcome, row) -> FileOutcome:
+        out.department = row["department"]
+        if row["accepted"]:
+            out.outcome = DUPLICATE
+            return out
+        out.outcome = REJECTED
+        reasons = [p["message"] for p in json.loads(row["problems"]) if p["severity"] == ERROR]
+        out.problems.append(P.make(STILL_REJECTED, file=out.path, detail="；".join(reasons)))
+        return out
+
+
+def _apply_read(sub: Submission, parsed, departments: set[str], code: str) -> None:
+    if isinstance(parsed, list):
+        sub.problems = parsed
+        return
+    sub.department, sub.content_hash = parsed.department or "", parsed.content_hash or ""
+    sub.identified_by, sub.contact = parsed.identified_by or "", dict(parsed.contact or {})
+    sub.tasks, sub.indicators = list(parsed.tasks), list(parsed.indicators)
+    problems = list(parsed.problems)
+    has_errors = any(p.severity == ERROR for p in problems)
+    if not has_errors and parsed.quarter and parsed.quarter != code:
+        problems.append(P.make(WRONG_QUARTER, file=sub.filename, found=parsed.quarter, expected=code))
+    elif not has_errors and sub.department not in departments:
+        problems.append(P.make(UNKNOWN_DEPT, file=sub.filename, value=sub.department))
+    for p in problems:
+        p.file = p.file or sub.filename
+    sub.problems = problems
+
+
+def _provenance(item: Item, quarter: str, merged_at: datetime) -> dict:
+    return {"filename": item.name, "origin": item.origin, "sender": item.sender, "sent_at": item.sent_at,
+            "mtime": item.mtime, "quarter": quarter, "archived_at": merged_at}
+
+
+def merge_items(merger: _Merger, items: list[tuple[Item, datetime]], result: MergeResult, progress=None) -> None:
+    """Archive, read (in reader processes) and record each (item, merged_at) in order: a merge's
+    received files, or a rebuild's replayed ones (with the times they were first merged)."""
+    readers = Readers(merger, len(items))
+    pending: deque[_Job] = deque()
+    ahead = [0]  # bytes held by the jobs read ahead
+    todo = iter(items)
+    more = True
+
+    def record_first() -> None:
+        job = pending.popleft()
+        out = job.out if job.sub is None else merger.finish(job, readers.result(job))
+        ahead[0] -= len(job.data or b"")
+        result.files.append(out)
+        if progress:
+            progress(len(result.files), len(items), job.item.name)
+
+    try:
+        with merger.store.group_commit():
+            while more or pending:
+                limit = READ_AHEAD if readers.enabled else 0
+                with merger.store.archive_batch():  # archived together, once the block ends
+                    while more and len(pending) <= limit and ahead[0] <= READ_AHEAD_BYTES:
+                        step = next(todo, None)
+                        if step is None:
+                            more = False
+                            break
+                        job = merger.prepare(*step)
+                        readers.submit(job)
+                        pending.append(job)
+                        ahead[0] += len(job.data or b"")
+                low = limit // 2 if more else 0
+                while pending and (len(pending) > low or ahead[0] > READ_AHEAD_BYTES):
+                    record_first()
+        merger.store.archived()
+    finally:
+        readers.close()
+
+
+def merge(plan: Plan, quarter: Quarter, inputs: list[Path], out_dir: Path, *, progress=None,
+          prefer: str | None = None, lock_timeout: float = 10.0, write_report: bool = True) -> MergeResult:
+    """Merge returned files for a quarter; return per-file outcomes plus missing and late departments.
+
+    :param progress: called as progress(done, total, name) after each file.
+    :param prefer: after merging, make this version current (sha256 prefix or original file name).
+    """
+    out_dir = Path(out_dir)
+    result = MergeResult(quarter.code)
+    root = store_dir(out_dir, plan)
+    with run_lock(root, lock_timeout):
+        store = Store(root)
+        try:
+            merged_at = datetime.now().replace(microsecond=0)
+
+            def keep(item: Item, data: bytes) -> None:  # emails and zips are archived as received
+                store.archive(data, item.ext, _provenance(item, quarter.code, merged_at))
+
+            items = collect(inputs, exclude=[plan_dir(out_dir, plan)], keep=keep)
+            merge_items(_Merger(plan, quarter, out_dir, store), [(i, merged_at) for i in items], result, progress)
+            if prefer:
+                row = store.prefer(quarter.code, prefer)
+                result.notes.append(f"已按指定采用 {row['department']} 的 {row['filename']}"
+                                    f"（编号 {row['sha256'][:12]}）。")
+            # A file accepted earlier in this run and replaced by a later one reads as superseded.
+            current = store.current_shas(quarter.code)
+            for f in result.files:
+                if f.outcome == ACCEPTED and f.sha256 not in current:
+                    f.outcome = SUPERSEDED
+            qr = store.quarter_returns(plan, quarter, values=False)  # who and when: all the report needs
+        finally:
+            store.close()
+    if qr is not None:
+        result.missing, result.late = qr.missing, qr.late
+    else:
+        result.missing = plan.department_names()
+    if write_report:
+        target = quarter_dir(out_dir, plan, quarter, "merge") / f"{quarter.label}汇总收件报告.xlsx"
+        try:
+            result.report_path = write_merge_report(result, plan, quarter, qr, target)
+        except OutputLockedError as exc:
+            result.notes.append(str(exc))
+    return result

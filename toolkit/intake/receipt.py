@@ -1,0 +1,143 @@
+"""What the coordinator reads after a merge: the report workbook, and the quarter's status."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import xlsxwriter
+
+from toolkit.intake.outcomes import OUTCOME_LABELS
+from toolkit.model import Plan
+from toolkit.quarter import Quarter
+from toolkit.returns import QuarterReturns
+from toolkit.fileio.safeio import atomic_path
+from toolkit.fileio.xlsxtext import fit_row
+from toolkit.errors import UsageError
+from toolkit.store.db import DB_NAME, connect, diff_versions, read_quarter
+from toolkit.paths import store_dir
+
+WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+                    "in_memory": True}  # one row per file and problem: small; no temp file per part
+SEVERITY_LABELS = {"error": "错误", "warning": "警告"}
+FIELD_LABELS = {"role": "本单位职责", "status": "进展状态", "percent": "完成进度(%)", "progress": "主要工作进展",
+                "issues": "存在问题", "next_steps": "下一步计划", "value": "累计完成值", "note": "数据说明"}
+
+
+def write_merge_report(result, plan: Plan, quarter: Quarter, qr: QuarterReturns | None, target: Path) -> Path:
+    """Receipts, one row per problem, missing/late departments, and what resubmissions changed."""
+    with atomic_path(target) as tmp:
+        wb = xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS)
+        head = wb.add_format({"bold": True, "font_name": "黑体", "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
+        wrap = wb.add_format({"text_wrap": True, "valign": "top", "font_name": "宋体", "border": 1})
+
+        def sheet(name, headers, rows, widths):
+            ws = wb.add_worksheet(name)
+            ws.write_row(0, 0, headers, head)
+            for r, row in enumerate(rows, 1):
+                values = ["" if v is None else v for v in row]
+                ws.write_row(r, 0, values, wrap)
+                ws.set_row(r, fit_row(values, widths))  # LibreOffice does not autofit imported rows
+            if not rows:
+                ws.write(1, 0, "（无）")
+            ws.set_landscape()
+            ws.set_paper(9)
+            ws.fit_to_pages(1, 0)  # printable: all columns on one page width
+            ws.set_footer(f"&L{quarter.label}汇总收件报告 · {name}&C第 &P 页 共 &N 页")
+            ws.repeat_rows(0)
+            for c, w in enumerate(widths):
+                ws.set_column(c, c, w)
+            ws.freeze_panes(1, 0)
+            ws.autofilter(0, 0, max(len(rows), 1), len(headers) - 1)
+
+        sheet("收件回执", ("序号", "文件", "来源", "部门", "结果", "错误", "警告", "发件人", "收到时间", "编号"),
+              [(n, f.path, f.origin, f.department, OUTCOME_LABELS[f.outcome], len(f.errors),
+                len(f.problems) - len(f.errors), f.sender,
+                f.received_at.strftime("%Y-%m-%d %H:%M") if f.received_at else "", f.sha256[:12])
+               for n, f in enumerate(result.files, 1)],
+              (5, 30, 24, 13, 12, 5, 5, 20, 16, 13))
+        sheet("问题清单", ("文件", "部门", "工作表", "单元格", "值", "代码", "级别", "说明"),
+              [(f.path, f.department, p.sheet, p.cell, p.value, p.code, SEVERITY_LABELS.get(p.severity, p.severity),
+                p.message) for f in result.files for p in f.problems],
+              (28, 13, 10, 7, 14, 18, 5, 60))
+        deadline = plan.settings.deadline(quarter.q)
+        rows = [(d, "未报送", "", deadline.isoformat()) for d in result.missing]
+        if qr is not None:
+            rows += [(d, "迟报", qr.returns[d].received_at.strftime("%Y-%m-%d %H:%M"), deadline.isoformat())
+                     for d in result.late]
+        sheet("未报与迟报", ("部门", "情况", "收到时间", "报送截止日"), rows, (20, 10, 17, 12))
+        sheet("版本变化", ("部门", "新文件", "项目", "内容", "原值", "新值", "位置"),
+              [(f.department, f.path, c.item, FIELD_LABELS.get(c.field, c.field), c.old, c.new, c.cell)
+               for f in result.files for c in f.changes],
+              (16, 36, 24, 14, 30, 30, 14))
+        wb.close()
+    return target
+
+
+def quarter_status(plan: Plan, quarter: Quarter, out_dir: Path, department: str | None = None) -> dict:
+    """Expected, returned (when, on time or late), missing, rejected, open problems, merged values.
+
+    With `department`, also that department's every accepted version and what each one changed.
+    """
+    if department is not None and department not in plan.department_names():
+        raise UsageError(f"计划中没有单位“{department}”。", hint="请按计划主表“任务”表中的写法填写单位名称。")
+    db = store_dir(out_dir, plan) / DB_NAME
+    qr, versions = None, {}
+    if db.exists():
+        conn = connect(db, readonly=True)
+        try:
+            qr = read_quarter(conn, plan, quarter)
+            if qr is not None:
+                versions = _versions(conn, quarter.code)
+                for rows in versions.values():
+                    for older, newer in zip(rows, rows[1:]):
+                        newer["changes"] = [{**c.__dict__, "field": FIELD_LABELS.get(c.field, c.field)}
+                                            for c in diff_versions(conn, older["id"], newer["id"])]
+        finally:
+            conn.close()
+    qr = qr or QuarterReturns(quarter.code, plan.department_names())
+    deadline = plan.settings.deadline(quarter.q)
+    open_rejections = [r for r in qr.rejections
+                       if r.department not in qr.returns or r.received_at > qr.returns[r.department].received_at]
+    returned = [{"department": d, "received_at": r.received_at.isoformat(sep=" "), "on_time": r.on_time,
+                 "filename": r.filename, "sender": r.sender, "sha256": r.sha256, "versions": r.versions,
+                 "warnings": r.warnings, "history": versions.get(d, [])}
+                for d, r in qr.returns.items()]
+    tasks = []
+    for t in plan.tasks:
+        entries = [_entry(e) for e in qr.task_entries(t.no)]
+        indicators = [{"name": i.name, "department": d, "value": e.value, "note": e.note, "cell": e.cell}
+                      for i in plan.indicators_for_task(t.no) for d in [plan.indicator_owner(i)]
+                      for e in [qr.indicator_value(t.no, i.name, d)] if e is not None]
+        if entries or indicators:
+            tasks.append({"task_no": t.no, "name": t.name, "entries": entries, "indicators": indicators})
+    return {
+        "quarter": quarter.code, "deadline": deadline.isoformat(),
+        "expected": qr.expected, "returned": [r["department"] for r in returned], "missing": qr.missing,
+        "late": qr.late, "rejected": sorted({r.department for r in open_rejections if r.department}),
+        "returns": returned,
+        "rejections": [{"department": r.department, "filename": r.filename,
+                        "received_at": r.received_at.isoformat(sep=" "), "reasons": r.reasons}
+                       for r in open_rejections],
+        "tasks": tasks,
+        **({"versions": versions.get(department, [])} if department is not None else {}),
+    }
+
+
+def _entry(e) -> dict:
+    return {"department": e.department, "role": e.role, "status": e.status, "percent": e.percent,
+            "progress": e.progress, "issues": e.issues, "next_steps": e.next_steps, "cell": e.cell}
+
+
+def _versions(conn, quarter: str) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    rows = conn.execute(
+        "SELECT s.id, s.department, s.filename, s.sha256, s.received_at, s.sender, c.chosen_by FROM submissions s"
+        " LEFT JOIN current c ON c.submission_id=s.id WHERE s.quarter=? AND s.accepted=1"
+        " ORDER BY s.received_at, s.id", (quarter,))
+    for r in rows:
+        out.setdefault(r["department"], []).append(
+            {"id": r["id"], "filename": r["filename"], "sha256": r["sha256"], "received_at": r["received_at"],
+             "sender": r["sender"], "current": r["chosen_by"] is not None, "chosen_by": r["chosen_by"] or "", "changes": []})
+    return out
+
+
+__all__ = ["quarter_status", "write_merge_report"]

@@ -1,0 +1,3 @@
+"""Email: one message per department carrying its fill-in workbook, and reminders to those missing
+or rejected (outgoing).
+"""

@@ -1,0 +1,266 @@
+"""Email the fill-in workbooks out, and remind departments that have not returned.
+
+Messages are built from jinja2 templates in templates/mail/ (`<kind>.subject.j2`,
+`<kind>.body.j2`), with the department's workbook attached under its Chinese
+file name (RFC 2231). Without sending they are written as .eml files that open in
+any mail client; with sending they go over SMTP and each one is recorded in a
+send log only after the server accepted it.
+"""
+from __future__ import annotations
+
+import json
+import mimetypes
+import smtplib
+import socket
+import ssl
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, make_msgid
+from pathlib import Path
+
+import jinja2
+
+from toolkit import paths, resources
+from toolkit.errors import PlankitError, UsageError
+from toolkit.model import CO, LEAD, Plan, cn_date
+from toolkit.quarter import Quarter
+from toolkit.fileio.safeio import atomic_path
+from toolkit.fillin.files import safe_file_name
+
+XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+SEND_LOG = "sent.jsonl"
+
+
+@dataclass
+class SmtpSettings:
+    host: str
+    port: int = 25
+    security: str = "starttls"  # starttls / ssl / none
+    user: str = ""
+    password: str = ""
+    timeout: float = 30.0
+
+
+@dataclass
+class Outgoing:
+    department: str
+    to: str
+    subject: str
+    attachment: Path | None
+    eml: Path | None = None
+    status: str = "draft"  # draft / sent / failed / skipped
+    error: str = ""
+    message_id: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["attachment"] = str(self.attachment) if self.attachment else ""
+        d["eml"] = str(self.eml) if self.eml else ""
+        return d
+
+
+def _env(template_dir: Path) -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(template_dir)),
+                              undefined=jinja2.StrictUndefined, autoescape=False,
+                              keep_trailing_newline=False)
+
+
+def render(kind: str, context: dict, template_dir: Path | None = None) -> tuple[str, str]:
+    """Render (subject, body) for `kind` ('sheets' or 'remind'); template errors name the file.
+    Templates come from `template_dir`, else templates/mail/ in the working folder, else the bundled ones."""
+    template_dir = resources.template("mail", template_dir)
+    env = _env(template_dir)
+    try:
+        subject = env.get_template(f"{kind}.subject.j2").render(context).strip()
+        body = env.get_template(f"{kind}.body.j2").render(context)
+    except jinja2.TemplateNotFound as exc:
+        raise PlankitError(f"找不到邮件模板 {template_dir / exc.name}。")
+    except jinja2.UndefinedError as exc:
+        raise PlankitError(f"邮件模板 {kind} 使用了未定义的变量：{exc.message}")
+    except jinja2.TemplateSyntaxError as exc:
+        raise PlankitError(f"邮件模板 {exc.name or kind} 第{exc.lineno}行语法错误：{exc.message}")
+    return " ".join(subject.split()), body.strip() + "\n"
+
+
+def base_context(plan: Plan, quarter: Quarter, department: str) -> dict:
+    roles = [role for _, role in plan.tasks_for(department)]
+    return {
+        "plan_title": plan.settings.title,
+        "short_title": plan.settings.subject,
+        "quarter_label": quarter.label,
+        "department": department,
+        "deadline": cn_date(plan.settings.deadline(quarter.q)),
+        "overdue": date.today() > plan.settings.deadline(quarter.q),
+        "return_to": plan.settings.return_to or plan.settings.issuer,
+        "issuer": plan.settings.issuer,
+        "today": cn_date(date.today()),
+        "lead_tasks": roles.count(LEAD),
+        "co_tasks": roles.count(CO),
+        "indicators": len(plan.indicators_for(department)),
+    }
+
+
+def build_message(sender: str, to: str, subject: str, body: str, attachment: Path | None) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = formatdate(localtime=True)
+    msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2].strip(">") or "plankit.local")
+    msg.set_content(body, charset="utf-8")
+    if attachment is not None:
+        maintype, subtype = XLSX_TYPE
+        if attachment.suffix.lower() != ".xlsx":
+            guessed = (mimetypes.guess_type(attachment.name)[0] or "application/octet-stream").split("/")
+            maintype, subtype = guessed[0], guessed[1]
+        msg.add_attachment(attachment.read_bytes(), maintype=maintype, subtype=subtype,
+                           filename=attachment.name)
+    return msg
+
+
+def _sheets_for(plan: Plan, quarter: Quarter, out_dir: Path, departments: list[str]) -> dict[str, Path]:
+    """The department workbooks from the quarter's manifest, generating missing ones first."""
+    folder = paths.quarter_dir(out_dir, plan, quarter, "sheets")
+    found = _manifest(folder)
+    missing = [d for d in departments if d not in found or not found[d].exists()]
+    if missing:
+        from toolkit.fillin.generate import generate_sheets
+        from toolkit.store.db import load_quarter
+        previous = load_quarter(out_dir, plan, quarter.previous) if quarter.previous else None
+        generate_sheets(plan, quarter, out_dir, departments=missing, previous=previous)
+        found = _manifest(folder)
+    return found
+
+
+def _manifest(folder: Path) -> dict[str, Path]:
+    manifest = folder / "manifest.json"
+    if not manifest.exists():
+        return {}
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    entries = data.get("files", data) if isinstance(data, dict) else data
+    return {e["department"]: folder / Path(e["file"]).name for e in entries}
+
+
+def prepare(plan: Plan, quarter: Quarter, out_dir: Path, *, kind: str = "sheets",
+            departments: list[str] | None = None, sender: str = "", outbox: Path | None = None,
+            extra: dict[str, dict] | None = None, template_dir: Path | None = None) -> list[tuple[Outgoing, EmailMessage | None]]:
+    """Build one message per department and write each as .eml into the outbox."""
+    known = plan.department_names()
+    chosen = departments if departments is not None else known
+    unknown = [d for d in chosen if d not in known]
+    if unknown:
+        raise UsageError(f"计划中没有这些部门：{'、'.join(unknown)}。", hint="部门名称须与计划主表“部门”表一致。")
+    sender = sender or _default_sender(plan)
+    outbox = outbox or paths.quarter_dir(out_dir, plan, quarter, "mail") / ("outbox" if kind == "sheets" else f"outbox-{kind}")
+    sheets = _sheets_for(plan, quarter, out_dir, chosen) if chosen else {}
+    result = []
+    for dept in chosen:
+        context = {**base_context(plan, quarter, dept), **(extra or {}).get(dept, {})}
+        subject, body = render(kind, context, template_dir)
+        info = plan.department(dept)
+        to = (info.email if info else "").strip()
+        item = Outgoing(dept, to, subject, sheets.get(dept), extra=(extra or {}).get(dept, {}))
+        if not to or "@" not in to:
+            item.status, item.error = "skipped", f"计划主表“部门”表中没有{dept}的邮箱，请补充后重试。"
+            result.append((item, None))
+            continue
+        msg = build_message(sender, formataddr((dept, to)), subject, body, item.attachment)
+        item.message_id = msg["Message-ID"]
+        item.eml = outbox / safe_file_name(f"{dept}.eml")
+        with atomic_path(item.eml) as tmp:
+            tmp.write_bytes(bytes(msg))
+        result.append((item, msg))
+    return result
+
+
+def _default_sender(plan: Plan) -> str:
+    import re
+    found = re.search(r"[\w.+-]+@[\w-]+(\.[\w-]+)+", plan.settings.return_to)
+    return formataddr((plan.settings.issuer or "plankit", found.group(0) if found else "plankit@localhost"))
+
+
+def send(items: list[tuple[Outgoing, EmailMessage | None]], smtp: SmtpSettings, log_path: Path) -> None:
+    """Send every prepared message; record each in the log only after the server accepted it."""
+    try:
+        server = _connect(smtp)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise PlankitError(f"无法连接邮件服务器 {smtp.host}:{smtp.port}（{_reason(exc)}）。",
+                           hint="请检查 --smtp-host、--smtp-port 和加密方式（--smtp-security）。没有发送任何邮件。")
+    try:
+        if smtp.user:
+            try:
+                server.login(smtp.user, smtp.password)
+            except smtplib.SMTPAuthenticationError:
+                raise PlankitError(f"邮件服务器拒绝登录（用户 {smtp.user}）：用户名或密码错误。",
+                                   hint="请检查 PLANKIT_SMTP_USER 和 PLANKIT_SMTP_PASSWORD。没有发送任何邮件。")
+            except smtplib.SMTPNotSupportedError:
+                raise PlankitError("邮件服务器不支持登录认证（可能需要先加密连接）。",
+                                   hint="请尝试 --smtp-security starttls 或 ssl。没有发送任何邮件。")
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        for item, msg in items:
+            if msg is None:
+                continue
+            try:
+                refused = server.send_message(msg)
+            except (smtplib.SMTPException, OSError) as exc:
+                item.status, item.error = "failed", f"发送失败：{_reason(exc)}"
+                if isinstance(exc, (smtplib.SMTPServerDisconnected, OSError)) and not isinstance(exc, smtplib.SMTPResponseException):
+                    break
+                continue
+            if refused:
+                item.status, item.error = "failed", f"收件人被拒绝：{'、'.join(refused)}"
+                continue
+            item.status = "sent"
+            with log_path.open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps({"sent_at": datetime.now().isoformat(timespec="seconds"),
+                                     **item.to_dict()}, ensure_ascii=False) + "\n")
+    finally:
+        try:
+            server.quit()
+        except Exception:  # the connection may already be gone; nothing left to do
+            pass
+
+
+def _connect(smtp: SmtpSettings) -> smtplib.SMTP:
+    if smtp.security == "ssl":
+        return smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout, context=ssl.create_default_context())
+    server = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
+    if smtp.security == "starttls":
+        server.starttls(context=ssl.create_default_context())
+    return server
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, socket.gaierror):
+        return "找不到该服务器地址"
+    if isinstance(exc, ConnectionRefusedError):
+        return "连接被拒绝"
+    if isinstance(exc, (socket.timeout, TimeoutError)):
+        return "连接超时"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"服务器返回 {exc.smtp_code} {exc.smtp_error.decode('utf-8', 'replace') if isinstance(exc.smtp_error, bytes) else exc.smtp_error}"
+    return str(exc) or type(exc).__name__
+
+
+def sent_log(plan: Plan, quarter: Quarter, out_dir: Path) -> Path:
+    return paths.quarter_dir(out_dir, plan, quarter, "mail") / SEND_LOG
+
+
+def remind_targets(plan: Plan, quarter: Quarter, out_dir: Path) -> dict[str, dict]:
+    """Departments to remind: no accepted return, or only rejected ones (with their problems)."""
+    from toolkit.store.db import load_quarter
+    data = load_quarter(out_dir, plan, quarter)
+    targets: dict[str, dict] = {}
+    returned = set(data.returns) if data else set()
+    rejected: dict[str, list[str]] = {}
+    for rej in (data.rejections if data else []):
+        if rej.department:
+            rejected.setdefault(rej.department, []).extend(rej.reasons)
+    for dept in plan.department_names():
+        if dept in returned:
+            continue
+        problems = rejected.get(dept, [])
+        targets[dept] = {"rejected": bool(problems), "problems": problems[:20]}
+    return targets

@@ -1,0 +1,342 @@
+"""Suggest indicators from a task's text: quantities in the target, figures in the milestones.
+
+A quantity is a number (Arabic, or Chinese via cn2an) followed by a measure word,
+optionally with a 万/亿 multiplier, a range (`500-550台`) and a direction word
+(以上/不少于/不低于 → ≥; 以内/降至/不超过 → ≤). Numbers inside quotation marks
+(“三百行动”), ordinals (第十六届), years (2015年) and names (PM2.5) are not quantities.
+
+Suggestions are Indicators whose 说明 starts with SUGGESTED, for a human to confirm.
+`compare` measures suggestions against hand-curated indicators (see its docstring).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+import cn2an
+
+from toolkit.model import GE, LE, Indicator, Plan, Task
+
+SUGGESTED = "【建议】"
+VERB_BONUS = 2  # extra weight when the milestone repeats the target's verb (分配保障房 vs 接收配建保障性住房)
+MIN_SHARED = 2  # Chinese character pairs a milestone figure must share with the target's wording
+
+# Measure words, longest first so 平方米 wins over 米 and 人次 over 人.
+MEASURES = sorted("""平方米 平方公里 公里 千米 米 公斤 千克 吨 亩 公顷 元 人次 场次 批次 户次 人 名 户 个 家 所
+座 条 项 套 台 件 路 场 张 辆 间 处 床 册 份 次 例 只 头 株 棵 盏 块 支 组 班 % ‰""".split(),
+                  key=len, reverse=True)
+MULTIPLIERS = {"万": 1e4, "亿": 1e8}
+# Measure words counted as the same thing when a milestone and a target word it differently.
+SAME_MEASURE = {"场": "场次", "名": "人"}
+
+_CN_DIGITS = "零〇一二两三四五六七八九十百千"
+_NUMBER = re.compile(
+    rf"(?P<num>\d+(?:\.\d+)?|[{_CN_DIGITS}][{_CN_DIGITS}万亿点]*)"
+    rf"(?:\s*[-－—~～至到]\s*(?P<high>\d+(?:\.\d+)?))?"
+    rf"\s*(?P<mult>[万亿])?(?P<measure>{'|'.join(map(re.escape, MEASURES))})?")
+_DELIMS = "，。；;,：:、（）()\n"
+_QUOTES = {"“": "”", "‘": "’", "「": "」", "\"": "\""}
+_ITEM_START = re.compile(r"(?:^|(?<=[；;。\n：:]))\s*(\d{1,2})\s*[.．、]")
+_PEOPLE = re.compile(r"^[\u4e00-\u9fff]{0,8}(?:人口|农民|妇女|群众|居民|职工|儿童|学生|老人|残疾人|劳动力)")
+_VERBS = {"新建", "改造", "建设", "创建", "整治", "实施", "推进", "建成", "开展", "完成", "举办", "新增",
+          "组织", "发放", "培育", "修建", "治理", "提升", "扶持", "帮扶", "支持", "投入", "开工", "改建"}
+_FULLWIDTH = str.maketrans("０１２３４５６７８９％．－", "0123456789%.-")
+
+GE_BEFORE = ("不少于", "不低于", "不小于", "提高到", "提高至", "提升到", "提升至", "达到", "超过", "多于")
+LE_BEFORE = ("不超过", "不高于", "不大于", "降低到", "降低至", "下降到", "下降至", "降至", "降到", "控制在", "低于", "少于")
+_BEFORE_WORDS = sorted(GE_BEFORE + LE_BEFORE, key=len, reverse=True)
+GE_AFTER = ("及以上", "以上")
+LE_AFTER = ("及以下", "以下", "以内", "之内")
+_LEAD_WORDS = re.compile(r"^(?:全市|全年|实现|确保|力争|开展|其中|累计|共计|共|并|和|及|对全市|对|为)+")
+_TRAIL_WORDS = re.compile(
+    r"(?:不少于|不低于|不小于|不超过|不高于|提高到|提高至|提升到|提升至|降低到|降低至|下降到|下降至|"
+    r"降至|降到|控制在|达到|达|至|到|为|约|共|累计|保持在|保持)+$")
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """One quantity found in a text, with its clause context."""
+    value: float            # as written; the lower end of a range
+    high: float | None      # the upper end of a range
+    unit: str               # as written, with multiplier: 万平方米
+    measure: str            # without multiplier: 平方米
+    scale: float            # 1e4 for 万
+    direction: str
+    before: str             # clause text before the number
+    after: str              # clause text after the unit and direction word
+    text: str               # the matched text: 500-550台
+    clause: str = ""        # the whole clause, as published
+
+    @property
+    def amount(self) -> float:
+        return self.value * self.scale
+
+    @property
+    def subject(self) -> str:
+        """The clause text that says what is counted, without direction and filler words."""
+        before = _TRAIL_WORDS.sub("", _LEAD_WORDS.sub("", self.before))
+        if "等" in before:  # 新建瀛洲公园、刘志洲公园等5个城市公园: keep the verb and what follows 等
+            verb = before[:2]
+            before = (verb if verb in _VERBS else "") + before.rsplit("等", 1)[1]
+        return before
+
+    @property
+    def name(self) -> str:
+        """A short indicator name from the context."""
+        before = self.subject
+        after = re.split(r"[和及与]", self.after, 1)[0]
+        name = before if len(before) >= 4 or not after else before + after
+        return name[:30] or f"{self.unit}数"
+
+
+def unit_key(unit: str) -> tuple[str, float]:
+    """(measure word, scale): 万人 → (人, 10000); a unit that is not recognised stays whole."""
+    unit = unit.strip().translate(_FULLWIDTH)
+    scale = 1.0
+    if unit[:1] in MULTIPLIERS and len(unit) > 1:
+        scale, unit = MULTIPLIERS[unit[0]], unit[1:]
+    return SAME_MEASURE.get(unit, unit), scale
+
+
+def _number(text: str) -> float | None:
+    if text[0].isdigit():
+        return float(text)
+    try:
+        return float(cn2an.cn2an(text, "smart"))
+    except (ValueError, KeyError, IndexError):
+        return None
+
+
+def _quoted_spans(text: str) -> list[tuple[int, int]]:
+    spans, i = [], 0
+    while i < len(text):
+        close = _QUOTES.get(text[i])
+        if close:
+            j = text.find(close, i + 1)
+            if j > 0:
+                spans.append((i, j))
+                i = j
+        i += 1
+    return spans
+
+
+def _mask_item_numbers(text: str) -> str:
+    """Blank out list numbers (1.…；2.…) so that "；2.18所" reads as 18所, not 2.18所.
+
+    A number at an item start is a list number when it is the next in sequence; the
+    first one (1.) only when no digit follows, since "1.2万人" may open a sentence.
+    """
+    expected, out = 1, text
+    for m in _ITEM_START.finditer(text):
+        n = int(m.group(1))
+        follows = text[m.end():m.end() + 1]
+        if n == expected and (n > 1 or not follows.isdigit()):
+            out = out[:m.start()] + " " * (m.end() - m.start()) + out[m.end():]
+            expected += 1
+    return out
+
+
+def find_quantities(text: str) -> list[Quantity]:
+    """Every quantity with a measure word (or a 万/亿 multiplier) in `text`."""
+    text = text.translate(_FULLWIDTH)
+    masked = _mask_item_numbers(text)
+    quoted = _quoted_spans(text)
+    found = []
+    for m in _NUMBER.finditer(masked):
+        num, mult, measure = m.group("num"), m.group("mult"), m.group("measure")
+        start, end = m.start(), m.end()
+        if not measure and not mult:
+            continue
+        if not num[0].isdigit() and num[0] in "十百千" and len(num) == 1:
+            continue  # a lone 十/百/千 is part of a word (百姓, 千家万户)
+        prev = masked[start - 1] if start else ""
+        if prev == "第" or (prev.isascii() and prev.isalnum()) or prev == ".":
+            continue  # ordinal, or part of a name such as PM2.5
+        if any(a < start < b for a, b in quoted):
+            continue
+        if measure and len(measure) == 1 and end < len(text) and measure + text[end] in (
+                "个人", "名单", "项目", "家庭", "人员", "人口", "家园", "次日", "头条", "项赛"):
+            if not mult and not num[0].isdigit():
+                continue
+        if num == "一" and prev and prev in "有每这那是":
+            continue  # 一个 as an article: 都有一个学位
+        if not num[0].isdigit() and not mult and len(num) > 1 and num[-1] in MULTIPLIERS:
+            num, mult = num[:-1], num[-1]  # 七万名 = 7 万名, like 7万名
+        value = _number(num)
+        if value is None:
+            continue
+        high = float(m.group("high")) if m.group("high") else None
+        clause_start = max(text.rfind(d, 0, start) for d in _DELIMS) + 1
+        stops = [i for i in (text.find(d, end) for d in _DELIMS) if i >= 0]
+        clause_end = min(stops) if stops else len(text)
+        before = masked[clause_start:start].strip()
+        rest = masked[end:clause_end]
+        direction = GE
+        for w in _BEFORE_WORDS:
+            if before.endswith(w):
+                direction = GE if w in GE_BEFORE else LE
+                break
+        for w in GE_AFTER + LE_AFTER:
+            if rest.startswith(w):
+                direction = GE if w in GE_AFTER else LE
+                rest = rest[len(w):]
+                break
+        if mult and not measure and _PEOPLE.match(rest):
+            measure = "人"  # 9.27万建档立卡低收入人口 = 9.27万人
+        unit = (mult or "") + (measure or "")
+        found.append(Quantity(value, high, unit, measure or "", MULTIPLIERS.get(mult or "", 1.0), direction,
+                              before, rest.strip(), text[start:end], text[clause_start:clause_end].strip()))
+    return found
+
+
+def _bigrams(text: str) -> set[str]:
+    chars = re.sub(r"[^\u4e00-\u9fff]", "", text)
+    return {chars[i:i + 2] for i in range(len(chars) - 1)}
+
+
+def _milestone_figure(q: Quantity, milestone: str) -> tuple[float, bool] | None:
+    """The figure in one milestone for the same quantity as `q`: (value in q's unit, says 累计)."""
+    key = unit_key(q.unit)
+    want = _bigrams(q.subject + q.after)
+    verb = q.subject[:2] if len(q.subject) >= 2 else ""  # usually the verb: 分配, 新建
+    best, best_score = None, 0
+    for m in find_quantities(milestone):
+        if unit_key(m.unit)[0] != key[0]:
+            continue
+        have = _bigrams(m.subject + m.after)
+        score = len(want & have) + (VERB_BONUS if verb and verb in have else 0)
+        if score > best_score:
+            best, best_score = m, score
+    if best is None or best_score < MIN_SHARED:
+        return None
+    value = best.amount / key[1]
+    return round(value, 6), "累计" in best.before
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def quarterly(q: Quantity, target: float, milestones) -> tuple[tuple, str]:
+    """Planned cumulative figures at each quarter end for `q`, and a note saying how they were read."""
+    found = [_milestone_figure(q, m) for m in milestones]
+    values = [f[0] if f else None for f in found]
+    given = [v for v in values if v is not None]
+    none = (None, None, None, None)
+    if not given:
+        return none, "季度里程碑未给出数值"
+    shown = "/".join("—" if v is None else _fmt(v) for v in values)
+    level = q.measure in ("%", "‰")
+    rising = all(b >= a for a, b in zip(given, given[1:]))
+    if level or q.direction == LE:
+        if rising or all(v == given[0] for v in given):
+            return tuple(values), f"季度数为里程碑所写水平值（{shown}）"
+        return none, f"季度里程碑数值（{shown}）不单调，未采用"
+    if any(f and f[1] for f in found) or (rising and abs(given[-1] - target) < 1e-9 and len(given) > 1):
+        if rising:
+            return tuple(values), f"季度数为里程碑所写累计数（{shown}）"
+    if len(given) == 1 and abs(given[0] - target) < 1e-9:
+        return tuple(values), f"仅{'一二三四'[values.index(given[0])]}季度里程碑给出全年数{_fmt(given[0])}"
+    total = sum(given)
+    cumulative, running = [], 0.0
+    for v in values:
+        if v is not None:
+            running = round(running + v, 6)
+        cumulative.append(running if v is not None else None)
+    if abs(total - target) < 1e-9:
+        return tuple(cumulative), f"季度数为当季数（{shown}），已累计"
+    if len(given) == 4 and 0.65 * target <= total <= 1.35 * target:
+        return tuple(cumulative), f"季度数按当季数（{shown}）累计，合计{_fmt(total)}与全年目标{_fmt(target)}不一致，请核对"
+    return none, f"季度里程碑有相关数值（{shown}），口径不明，未采用"
+
+
+def suggest_task(task: Task) -> list[Indicator]:
+    """Suggested indicators for one task: one per distinct quantity in its target text."""
+    result: list[Indicator] = []
+    seen_values: set[tuple] = set()
+    names: set[str] = set()
+    for q in find_quantities(task.target):
+        target = q.value if q.high is None or q.direction == GE else q.high
+        ident = (target * q.scale, unit_key(q.unit)[0], q.direction)
+        if ident in seen_values and not (q.subject or q.after):
+            continue  # 比例不足90%的，提高到90%: the same figure again, saying nothing new
+        seen_values.add(ident)
+        planned, how = quarterly(q, target, task.milestones)
+        name = q.name
+        n = 2
+        while name in names:
+            name, n = f"{q.name}（{n}）", n + 1
+        names.add(name)
+        clause = q.clause if len(q.clause) <= 40 else q.clause[:39] + "…"
+        basis = f"原文“{clause}”"
+        if q.high is not None:
+            basis += f"，区间取{'下限' if q.direction == GE else '上限'}"
+        result.append(Indicator(task.no, name, q.unit, q.direction, target, planned, "",
+                                f"{SUGGESTED}{basis}；{how}。请确认"))
+    return result
+
+
+def suggest_plan(plan: Plan) -> list[Indicator]:
+    return [ind for t in plan.tasks for ind in suggest_task(t)]
+
+
+def is_suggested(ind: Indicator) -> bool:
+    return ind.note.startswith(SUGGESTED)
+
+
+def merge_suggestions(existing: list[Indicator], suggested: list[Indicator]) -> list[Indicator]:
+    """Existing indicators plus the suggestions that no existing indicator already covers."""
+    have = {_match_key(i) for i in existing}
+    names = {i.key for i in existing}
+    added = []
+    for s in suggested:
+        if _match_key(s) in have:
+            continue
+        if s.key in names:
+            s = replace(s, name=f"{s.name}（建议）")
+        names.add(s.key)
+        added.append(s)
+    order = {}
+    for i in existing + added:
+        order.setdefault(i.task_no, []).append(i)
+    return [i for no in sorted(order) for i in order[no]]
+
+
+def _match_key(ind: Indicator) -> tuple:
+    measure, scale = unit_key(ind.unit)
+    return ind.task_no, round(ind.target * scale, 6), ind.direction, measure
+
+
+def compare(suggested: list[Indicator], curated: list[Indicator]) -> dict:
+    """Precision and recall of suggestions against curated indicators.
+
+    A suggestion matches a curated indicator when it is for the same task, with the
+    same direction and the same target after unit normalisation (万/亿 folded into
+    the number, 场=场次, 名=人: 1万路 equals 10000路); each curated indicator
+    matches at most one suggestion. Also counts, among matches, those whose four
+    quarterly figures agree too.
+    """
+    pool: dict[tuple, list[Indicator]] = {}
+    for c in curated:
+        pool.setdefault(_match_key(c), []).append(c)
+    matched = []
+    for s in suggested:
+        bucket = pool.get(_match_key(s))
+        if bucket:
+            matched.append((s, bucket.pop(0)))
+    same_quarters = sum(1 for s, c in matched if _same_planned(s, c))
+    return {
+        "suggested": len(suggested), "curated": len(curated), "matched": len(matched),
+        "precision": len(matched) / len(suggested) if suggested else 0.0,
+        "recall": len(matched) / len(curated) if curated else 0.0,
+        "quarters_agree": same_quarters,
+    }
+
+
+def _same_planned(s: Indicator, c: Indicator) -> bool:
+    _, ss = unit_key(s.unit)
+    _, cs = unit_key(c.unit)
+    for a, b in zip(s.planned, c.planned):
+        if (a is None) != (b is None) or (a is not None and abs(a * ss - b * cs) > 1e-6 * max(1, abs(b * cs))):
+            return False
+    return True

@@ -1,0 +1,155 @@
+"""The report workbook's writing machinery: colours and fonts, checked writes, cached formats.
+
+Shared by the report's sheets (report_sheets, report_co) and the report itself."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from xlsxwriter.utility import xl_rowcol_to_cell
+
+from toolkit.errors import PlankitError
+from toolkit.evaluate.judge import GREEN, NONE, RED, YELLOW, QuarterEvaluation
+from toolkit.fileio.xlsxtext import text_lines
+from toolkit.model import Plan
+from toolkit.quarter import Quarter
+
+MAX_CELL_TEXT = 32767  # Excel's limit; the merge rejects longer text, so here it is a bug
+FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r", "\n")
+TITLE_FONT, HEADER_FONT, BODY_FONT = "黑体", "黑体", "宋体"
+HEADER_FILL = "#D9E1F2"
+# Traffic lights: fill and font colour. Pale fills keep black text readable in grey print.
+LIGHT_COLORS = {GREEN: ("#C6EFCE", "#006100"), YELLOW: ("#FFEB9C", "#7F6000"),
+                RED: ("#FFC7CE", "#9C0006"), NONE: ("#E7E6E6", "#404040")}
+# A 滞后 within the yellow threshold has a green light, but a green "滞后" cell misleads:
+# the status cell gets a pale orange instead (the 预警 cell still says 绿灯).
+MILD_LAG_COLORS = ("#FCE4D6", "#833C0B")
+STATUS_CHART_COLORS = {"已完成": "#548235", "超序时": "#70AD47", "序时推进": "#A9D18E",
+                       "滞后": "#FFC000", "未报送": "#A5A5A5"}
+
+
+def report_title(plan: Plan, quarter: Quarter) -> str:
+    """`2019年第二季度民生实事进展汇总`: the workbook's title, its file name without `.xlsx`."""
+    return f"{quarter.label}{plan.settings.subject}进展汇总"
+
+
+class ReportError(PlankitError):
+    """The report workbook could not be written as it should be."""
+
+
+class Book:
+    """A workbook being written: cached formats and checked writes."""
+
+    def __init__(self, wb, ev: QuarterEvaluation, generated_at: datetime):
+        self.wb, self.ev, self.generated_at = wb, ev, generated_at
+        self._formats: dict[tuple, object] = {}
+        self._heights: dict[tuple[str, int], int] = {}
+
+    # formats
+    def fmt(self, **props):
+        key = tuple(sorted(props.items()))
+        if key not in self._formats:
+            base = {"font_name": BODY_FONT, "font_size": 10, "font_charset": 134, "valign": "top",
+                    "text_wrap": True, "border": 1, "border_color": "#808080"}
+            base.update(props)
+            self._formats[key] = self.wb.add_format({k: v for k, v in base.items() if v is not None})
+        return self._formats[key]
+
+    def light_props(self, light: str, bold: bool = False, status: str = "") -> dict:
+        fill, font = MILD_LAG_COLORS if status == "滞后" and light == GREEN else LIGHT_COLORS[light]
+        return {"bg_color": fill, "font_color": font, "bold": bold or light == RED,
+                "align": "center"}
+
+    # writes
+    def _check(self, code: int, ws, row: int, col: int) -> None:
+        if code:
+            raise ReportError(f"写入汇总表“{ws.get_name()}”{xl_rowcol_to_cell(row, col)}失败"
+                              f"（xlsxwriter返回{code}），未生成汇总表。")
+
+    def text(self, ws, row: int, col: int, value, width: float | None = None, **props) -> None:
+        """Write text (possibly typed by a department) as a string, never a formula."""
+        value = "" if value is None else str(value)
+        if len(value) > MAX_CELL_TEXT:
+            raise ReportError(
+                f"汇总表“{ws.get_name()}”{xl_rowcol_to_cell(row, col)}的文字有{len(value)}字，"
+                f"超过Excel单元格上限{MAX_CELL_TEXT}字，未生成汇总表。",
+                hint="合并时应已拒收这样的内容，请重新运行 plankit merge 后再生成。")
+        if value.startswith(FORMULA_LEAD):
+            props = {**props, "quote_prefix": True}
+        if value == "":
+            self._check(ws.write_blank(row, col, None, self.fmt(**props)), ws, row, col)
+        else:
+            self._check(ws.write_string(row, col, value, self.fmt(**props)), ws, row, col)
+        if width:
+            self.grow(ws, row, text_lines(value, width, 1.8))
+
+    def number(self, ws, row: int, col: int, value: float | None, **props) -> None:
+        props.setdefault("align", "right")
+        if value is None:
+            self._check(ws.write_blank(row, col, None, self.fmt(**props)), ws, row, col)
+        else:
+            self._check(ws.write_number(row, col, value, self.fmt(**props)), ws, row, col)
+
+    def value(self, ws, row: int, col: int, value: float | None, **props) -> None:
+        """A quantity in the indicator's own unit: thousands separators, no spurious decimals."""
+        integral = value is not None and float(value).is_integer()
+        self.number(ws, row, col, value, num_format="#,##0" if integral else "#,##0.0##", **props)
+
+    def percent(self, ws, row: int, col: int, value: float | None, **props) -> None:
+        """`value` in percent (55.6) written as a fraction with a % format."""
+        self.number(ws, row, col, None if value is None else round(value / 100, 4),
+                    num_format="0.0%", **props)
+
+    def points(self, ws, row: int, col: int, value: float | None, **props) -> None:
+        self.number(ws, row, col, value, num_format="+0.0;-0.0;0.0", **props)
+
+    def grow(self, ws, row: int, lines: int) -> None:
+        key = (ws.get_name(), row)
+        if lines > self._heights.get(key, 1):
+            self._heights[key] = lines
+            ws.set_row(row, round(lines * 13.5 + 4, 1))
+
+    def merged(self, ws, row: int, first: int, last: int, text: str, width, **props) -> None:
+        """A merged range whose text still goes through the checked, quote-safe write."""
+        if last > first:
+            self._check(ws.merge_range(row, first, row, last, "", self.fmt(**props)), ws, row, first)
+        self.text(ws, row, first, text, width, **props)
+
+    # sheets
+    @property
+    def title(self) -> str:
+        return report_title(self.ev.plan, self.ev.quarter)
+
+    def sheet(self, name: str, title: str, note: str, headers: list[tuple[str, float]]):
+        """A data sheet: title, note, header row (row 2); returns (ws, first data row)."""
+        ws = self.wb.add_worksheet(name)
+        last = len(headers) - 1
+        self._check(ws.merge_range(0, 0, 0, last, title, self.fmt(
+            font_name=TITLE_FONT, font_size=14, align="center", valign="vcenter", border=0,
+            text_wrap=False)), ws, 0, 0)
+        ws.set_row(0, 24)
+        self._check(ws.merge_range(1, 0, 1, last, note, self.fmt(border=0, font_size=9)), ws, 1, 0)
+        total = sum(w for _, w in headers)
+        ws.set_row(1, round(text_lines(note, total, 1.8) * 12.5 + 4, 1))
+        for col, (header, width) in enumerate(headers):
+            ws.set_column(col, col, width)
+            self.text(ws, 2, col, header, width, font_name=HEADER_FONT, bg_color=HEADER_FILL,
+                      align="center", valign="vcenter")
+        ws.freeze_panes(3, 0)
+        return ws, 3
+
+    def finish(self, ws, last_row: int, last_col: int, *, header_row: int | None = 2) -> None:
+        """Autofilter and print setup: A4 landscape, one page wide, repeated header, footer."""
+        if header_row is not None:
+            ws.autofilter(header_row, 0, max(last_row, header_row), last_col)
+            ws.repeat_rows(header_row)
+        ws.set_paper(9)
+        ws.set_landscape()
+        ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+        ws.center_horizontally()
+        ws.fit_to_pages(1, 0)
+        ws.print_area(0, 0, max(last_row, 2), last_col)
+        title = self.title.replace("&", "&&")
+        stamp = self.generated_at.strftime("%Y-%m-%d %H:%M")
+        # "&8" must not be followed by a digit (it would read as a font size): sheet name first.
+        ws.set_footer(f'&L&"{BODY_FONT}"&8&A　{title}&C&"{BODY_FONT}"&8第 &P 页 共 &N 页'
+                      f'&R&"{BODY_FONT}"&8生成于 {stamp}', {"margin": 0.3})

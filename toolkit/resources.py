@@ -1,0 +1,42 @@
+"""The files plankit ships with, and where a user's own copies take their place.
+
+The editable sources live at the top of a checkout (`templates/`, `plans/`); a built wheel
+carries a copy of both as package data under `toolkit/_bundled/`. Every lookup goes
+
+    an explicit option (--plan, --template)  >  ./plans, ./templates in the working folder  >  the bundled copy
+
+so an office edits its own templates beside its plans, and an installed plankit still runs
+the demo from an empty folder.
+"""
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+BUNDLED_PLAN_NAME = "lianyungang-2019.xlsx"
+
+
+def bundled_root() -> Path:
+    """The folder holding the bundled `templates/` and `plans/`: package data in a wheel,
+    the top of the checkout in a development (editable) install."""
+    package = Path(str(resources.files("toolkit")))
+    shipped = package / "_bundled"
+    return shipped if shipped.is_dir() else package.parent
+
+
+def bundled(*parts: str) -> Path:
+    """A bundled file, e.g. bundled("templates", "briefing.docx")."""
+    return bundled_root().joinpath(*parts)
+
+
+def bundled_plan() -> Path:
+    """The example plan (2019年连云港市50件民生实事) that `plankit demo` runs."""
+    return bundled("plans", BUNDLED_PLAN_NAME)
+
+
+def template(name: str, given: Path | None = None) -> Path:
+    """--template if given; else templates/<name> in the working folder; else the bundled one."""
+    if given:
+        return Path(given)
+    local = Path("templates") / name
+    return local if local.exists() else bundled("templates", name)

@@ -1,0 +1,4 @@
+"""The store of a plan under --out: every received file archived under its sha256 with append-only
+logs (archive), the SQLite database of submissions and values with their provenance (db), and
+the one-writer run lock (lock).
+"""

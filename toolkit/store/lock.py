@@ -1,0 +1,94 @@
+"""One writer at a time, on a local disk: the store's run lock and network-share check."""
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from datetime import datetime
+from pathlib import Path
+
+from toolkit.errors import PlankitError
+
+LOCK = "merge.lock"
+NETWORK_FS = {"cifs", "smb3", "smbfs", "nfs", "nfs4", "afpfs", "fuse.sshfs", "9p"}
+
+
+class StoreBusyError(PlankitError):
+    """Another merge holds the store."""
+
+
+def _is_network(path: Path, mounts_file: Path = Path("/proc/mounts")) -> bool:
+    """Cheap check: SQLite locking is unreliable on SMB/NFS shares."""
+    text = str(path.resolve())
+    if text.startswith("\\\\"):
+        return True
+    if os.name == "nt":
+        try:
+            import ctypes
+            return ctypes.windll.kernel32.GetDriveTypeW(text[:3]) == 4  # DRIVE_REMOTE
+        except Exception:
+            return False
+    try:
+        mounts = [line.split() for line in mounts_file.read_text().splitlines()]
+    except OSError:
+        return False
+    best, fstype = "", ""
+    for fields in mounts:
+        if len(fields) >= 3 and (text == fields[1] or text.startswith(fields[1].rstrip("/") + "/")):
+            if len(fields[1]) > len(best):
+                best, fstype = fields[1], fields[2]
+    return fstype in NETWORK_FS
+
+
+@contextlib.contextmanager
+def run_lock(root: Path, timeout: float = 10.0):
+    """An exclusive lock file: a second merge waits `timeout` seconds, then gets a clear message."""
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / LOCK
+    fh = open(path, "a+")
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            _lock(fh)
+            break
+        except OSError:
+            if time.monotonic() >= deadline:
+                try:
+                    fh.seek(0)
+                    holder = fh.read().strip()
+                except OSError:  # Windows refuses to read a locked region
+                    holder = ""
+                fh.close()
+                raise StoreBusyError(f"另一个合并正在使用数据库（{holder or '未知进程'}），本次未做任何改动。",
+                                     hint="请等它结束后再运行。")
+            time.sleep(0.1)
+    try:
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"进程 {os.getpid()}，开始于 {datetime.now():%Y-%m-%d %H:%M:%S}")
+        fh.flush()
+        yield
+    finally:
+        _unlock(fh)
+        fh.close()
+
+
+def _lock(fh) -> None:
+    if os.name == "nt":
+        import msvcrt
+        fh.seek(0)
+        msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+    else:
+        import fcntl
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def _unlock(fh) -> None:
+    with contextlib.suppress(OSError):
+        if os.name == "nt":
+            import msvcrt
+            fh.seek(0)
+            msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
+        else:
+            import fcntl
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
