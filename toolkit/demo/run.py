@@ -21,7 +21,7 @@ from pathlib import Path
 from toolkit.fillin import layout as L
 from toolkit import paths
 from toolkit.model import LE, LEAD, Plan, Task
-from toolkit.quarter import Quarter
+from toolkit.quarter import Quarter, as_quarter
 from toolkit.demo.simulate import fill_return
 
 # Which status each lead task reports in the demo's main quarter, cycling by task number,
@@ -147,9 +147,9 @@ def _as_email(attachment: Path, dept: str, plan: Plan, when: datetime, target: P
     return target
 
 
-def run_demo(plan: Plan, quarter: Quarter, out_dir: Path, *, pdf: bool = True, progress=print) -> DemoResult:
+def run_demo(plan: Plan, quarter: Quarter | str, out_dir: Path | str, *, pdf: bool = True, progress=print) -> DemoResult:
     """Run the demo cycle up to `quarter` (at least Q2) into `out_dir`; returns where everything is."""
-    from toolkit.render.brief import write_brief
+    from toolkit.render.brief import render_brief
     from toolkit.mail.outgoing import prepare
     from toolkit.intake.merge import merge
     from toolkit.fileio.office import convert, soffice
@@ -157,7 +157,7 @@ def run_demo(plan: Plan, quarter: Quarter, out_dir: Path, *, pdf: bool = True, p
     from toolkit.fillin.generate import generate_sheets
     from toolkit.store.db import load_quarter
 
-    out_dir = Path(out_dir)
+    quarter, out_dir = as_quarter(quarter, plan.settings.year), Path(out_dir)
     result = DemoResult(out_dir)
     for q in range(1, quarter.q + 1):
         qq = Quarter(quarter.year, q)
@@ -221,8 +221,8 @@ def run_demo(plan: Plan, quarter: Quarter, out_dir: Path, *, pdf: bool = True, p
     progress(f"进展汇总表：{rep.path}")
     brief_dir = paths.quarter_dir(plan, quarter, out_dir, "brief")
     brief_on = plan.settings.deadline(quarter.q) + timedelta(days=5)
-    br = write_brief(rep.evaluation, brief_dir, on=brief_on,
-                     pdf=pdf and soffice() is not None, per_dept=True)
+    br = render_brief(rep.evaluation, brief_dir, on=brief_on,
+                      pdf=pdf and soffice() is not None, per_dept=True)
     result.brief, result.pdf = br.path, br.pdf
     progress(f"简报：{br.path}" + (f"（PDF：{br.pdf}）" if br.pdf else ""))
     return result

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from toolkit.model import STATUSES
 from toolkit.model import LE, Indicator, Plan, Task
-from toolkit.quarter import Quarter
+from toolkit.quarter import Quarter, as_quarter
 from toolkit.returns import QuarterReturns, TaskEntry
 
 STATUSES_EVAL = ("已完成", "超序时", "序时推进", "滞后", "未报送")  # order used everywhere
@@ -369,8 +369,9 @@ def load_returns(plan: Plan, quarter: Quarter, out_dir: Path) -> QuarterReturns 
     return load_quarter(plan, quarter, Path(out_dir))
 
 
-def evaluate_quarter(plan: Plan, quarter: Quarter, out_dir: Path) -> QuarterEvaluation:
+def evaluate_quarter(plan: Plan, quarter: Quarter | str, out_dir: Path | str) -> QuarterEvaluation:
     """Load the quarter (and the previous one, for copy/decrease flags) and evaluate it."""
+    quarter = as_quarter(quarter, plan.settings.year)
     current = load_returns(plan, quarter, out_dir)
     prev_q = quarter.previous
     previous = load_returns(plan, prev_q, out_dir) if prev_q else None
