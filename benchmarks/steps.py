@@ -63,7 +63,6 @@ def merge(spec: tuple, inbox: str, out_dir: str, profile: str = "", durable: boo
     durable=False is a diagnostic only: fsync and SQLite's synchronous writes switched off in
     this child, to show how much of a merge is the price of surviving a power cut.
     """
-    from toolkit.intake import receipt as mergereport
     from toolkit.intake import returnfile  # noqa: F401  (imports are not the merge's cost,
     from toolkit.intake.merge import merge as run_merge  # as they are not the naive baseline's)
     from toolkit.paths import store_dir

@@ -31,7 +31,7 @@ class Quarter:
         return f"{self.year}年{QUARTER_NAMES[self.q - 1]}"
 
     @property
-    def previous(self) -> "Quarter | None":
+    def previous(self) -> Quarter | None:
         return Quarter(self.year, self.q - 1) if self.q > 1 else None
 
     def __str__(self) -> str:

@@ -112,7 +112,7 @@ def _print_receipt(out: Output, result, q) -> None:
     if detailed:
         out.say("")
         out.say("问题明细：", bold=True)
-        for f, p in detailed:
+        for _f, p in detailed:
             out.say(f"  {p}", fg="red" if p.severity == "error" else "yellow")
     changed = [f for f in result.files if f.changes]
     for f in changed:

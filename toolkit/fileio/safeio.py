@@ -41,7 +41,7 @@ class Preflight:
     from_path: bool = True  # `data` is what the file at the given path holds
     names: list[str] | None = None  # zip member names, in order (zip workbooks only)
 
-    def zip(self) -> "CheckedZip | None":
+    def zip(self) -> CheckedZip | None:
         """The kept parts as a read-only zip (None unless preflight ran with keep_parts on a zip)."""
         if self.parts is None or self.names is None:
             return None
@@ -75,7 +75,7 @@ class CheckedZip:
         if self._zf is not None:
             self._zf.close()
 
-    def __enter__(self) -> "CheckedZip":
+    def __enter__(self) -> CheckedZip:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -112,7 +112,7 @@ class _Merger:
             self._previous = self.store.quarter_returns(self.plan, self.quarter.previous) or False
         return self._previous or None
 
-    def prepare(self, item: Item, merged_at: datetime) -> "_Job":
+    def prepare(self, item: Item, merged_at: datetime) -> _Job:
         """Start archiving an item; a job with no submission when that settles it, else what is
         left to read (job.data) and record."""
         out = FileOutcome(item.name, item.origin, "", SKIPPED, sender=item.sender,
@@ -150,7 +150,7 @@ class _Merger:
             job.data = data
         return job
 
-    def finish(self, job: "_Job", read) -> FileOutcome:
+    def finish(self, job: _Job, read) -> FileOutcome:
         """Record a prepared file given its read outcome (None: nothing was read)."""
         out, sub = job.out, job.sub
         job.archived.result()  # durable in the archive before anything is recorded

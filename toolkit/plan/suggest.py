@@ -84,7 +84,7 @@ class Quantity:
     def name(self) -> str:
         """A short indicator name from the context."""
         before = self.subject
-        after = re.split(r"[和及与]", self.after, 1)[0]
+        after = re.split(r"[和及与]", self.after, maxsplit=1)[0]
         name = before if len(before) >= 4 or not after else before + after
         return name[:30] or f"{self.unit}数"
 

@@ -71,7 +71,7 @@ def build_report(plan: Plan, quarter: Quarter | str, out_dir: Path | str, *,
 def write_report(ev: QuarterEvaluation, path: Path, trend: list[QuarterEvaluation | None] | None = None,
                  *, generated_at: datetime | None = None) -> Path:
     """Write the report workbook (six sheets plus the co-unit detail) to `path` (atomically)."""
-    
+
     trend = trend if trend is not None else [ev]
     generated_at = generated_at or datetime.now()
     path = Path(path)

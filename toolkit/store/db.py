@@ -139,7 +139,7 @@ class Store:
                              hint="可运行 plankit merge --rebuild 从归档重建。")
 
     @classmethod
-    def for_plan(cls, plan: Plan, out_dir: Path, **kw) -> "Store":
+    def for_plan(cls, plan: Plan, out_dir: Path, **kw) -> Store:
         return cls(store_dir(plan, out_dir), **kw)
 
     def close(self) -> None:
