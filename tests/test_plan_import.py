@@ -133,7 +133,8 @@ def test_document_without_a_table(tmp_path):
     path = simple_docx(tmp_path / "通知.docx", [])
     with pytest.raises(PlanError) as exc:
         import_plan(path)
-    assert exc.value.message == ("通知.docx：找不到方案表格。需要一个有“序号”“目标任务”和“第一季度”至“第四季度”列的表格。")
+    assert exc.value.message == ("通知.docx：找不到方案表格。"
+                                 "需要一个有“序号”“目标任务”和“第一季度”至“第四季度”列的表格。")
 
 
 def test_table_missing_quarter_columns(tmp_path):
@@ -213,7 +214,8 @@ def test_cli_import_docx_with_units_is_clean_and_json(tmp_path, plan):
 
 
 def test_cli_bad_table_writes_nothing(tmp_path):
-    source = simple_docx(tmp_path / "方案.docx", [HEADER, ["1", "甲", "a", "b", "c", "d"], ["1", "乙", "a", "b", "c", "d"]])
+    source = simple_docx(tmp_path / "方案.docx", [HEADER, ["1", "甲", "a", "b", "c", "d"],
+                                                ["1", "乙", "a", "b", "c", "d"]])
     out = tmp_path / "out.xlsx"
     result = run("plan", "import", source, "-o", out)
     assert result.exit_code == 2

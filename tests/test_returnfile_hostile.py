@@ -385,7 +385,8 @@ def test_22e_row_duplicated(good, plan, tmp_path):
         src, dst = H.row_of(ws, "T14"), L.HEADER_ROW + 8
         for c in range(1, ws.max_column + 1):
             ws.cell(dst + 2, c).value = ws.cell(src, c).value
-    assert only(read_return(H.edit(good, tmp_path / "dup.xlsx", fn), plan, Q2), "return-row-duplicate").severity == ERROR
+    r = read_return(H.edit(good, tmp_path / "dup.xlsx", fn), plan, Q2)
+    assert only(r, "return-row-duplicate").severity == ERROR
 
 
 # 23 ------------------------------------------------------------- sheets renamed, moved, added

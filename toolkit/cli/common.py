@@ -48,7 +48,8 @@ def out_option(f):
 
 
 def json_option(f):
-    return click.option("--json", "as_json", is_flag=True, help="在标准输出打印一个JSON对象（说明文字转到标准错误）。")(f)
+    return click.option("--json", "as_json", is_flag=True,
+                        help="在标准输出打印一个JSON对象（说明文字转到标准错误）。")(f)
 
 
 class Output:

@@ -116,7 +116,8 @@ def _print_receipt(out: Output, result, q) -> None:
             out.say(f"  {p}", fg="red" if p.severity == "error" else "yellow")
     changed = [f for f in result.files if f.changes]
     for f in changed:
-        out.say(f"{f.department} 重新报送（{f.path}），与上一版相比有 {len(f.changes)} 处变化，详见收件报告“版本变化”。")
+        out.say(f"{f.department} 重新报送（{f.path}），与上一版相比有 {len(f.changes)} 处变化，"
+                "详见收件报告“版本变化”。")
     out.say("")
     counts = "，".join(f"{OUTCOME_LABELS[k]} {result.count(k)}" for k in OUTCOME_LABELS if result.count(k))
     out.say(f"{q.label}：共处理 {len(result.files)} 个文件（{counts or '无'}）。",
@@ -162,7 +163,8 @@ def _print_status(out: Output, data: dict, q) -> None:
     returns = data["returns"]
     on_time = sum(r["on_time"] for r in returns)
     out.say(f"{q.label}报送情况（截止日 {data['deadline']}）", bold=True)
-    out.say(f"应报 {len(data['expected'])} 个单位：已报 {len(returns)} 个（按时 {on_time}，迟报 {len(returns) - on_time}），"
+    out.say(f"应报 {len(data['expected'])} 个单位：已报 {len(returns)} 个"
+            f"（按时 {on_time}，迟报 {len(returns) - on_time}），"
             f"未报 {len(data['missing'])} 个，待处理的拒收文件 {len(data['rejections'])} 个。")
     if returns:
         out.say("")
@@ -193,7 +195,8 @@ def _print_versions(out: Output, department: str, versions: list[dict]) -> None:
         mark = "  ← 采用" + ("（人工指定）" if v["chosen_by"] == "coordinator" else "") if v["current"] else ""
         out.say(f"  {n}. 编号 {v['sha256'][:12]}  {v['received_at'][:16]}  {v['filename']}{mark}")
         if n > 1:
-            out.say(f"     与上一版相比：{len(v['changes'])} 处变化" if v["changes"] else "     与上一版相比：数据无变化")
+            out.say(f"     与上一版相比：{len(v['changes'])} 处变化" if v["changes"]
+                    else "     与上一版相比：数据无变化")
         for c in v["changes"]:
             out.say(f"       {c['item']} {c['field']}：{_show(c['old'])} → {_show(c['new'])}（{c['cell']}）")
 

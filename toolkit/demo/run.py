@@ -89,7 +89,8 @@ def department_answers(plan: Plan, dept: str, q: int, *, mismatch: bool = True) 
         status_of[task.no] = status
         values = narrative(task, q, status, role)
         schedule = 25 * q
-        values[L.P_PERCENT] = {"已完成": 100, "超序时": min(schedule + 12, 100), "滞后": schedule - 20}.get(status, schedule)
+        values[L.P_PERCENT] = {"已完成": 100, "超序时": min(schedule + 12, 100),
+                               "滞后": schedule - 20}.get(status, schedule)
         if mismatch and task.no == MISMATCH_TASK and role == LEAD:
             values[L.P_STATUS] = "序时推进"  # the figures below are behind: flagged
             status_of[task.no] = "滞后"

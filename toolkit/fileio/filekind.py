@@ -38,8 +38,10 @@ def sniff(path: Path) -> str:
     if head.startswith(ZIP_MAGIC):
         return _sniff_zip(path)
     if head.lstrip().startswith((b"<", b"\xef\xbb\xbf<")):
-        raise InputFileError(f"{path.name}：这是网页或XML文件，只是扩展名像表格。请在Excel中另存为“Excel工作簿(*.xlsx)”。")
-    raise InputFileError(f"{path.name}：这不是Excel文件（可能是改了扩展名的文本或CSV）。请在Excel中另存为“Excel工作簿(*.xlsx)”。")
+        raise InputFileError(f"{path.name}：这是网页或XML文件，只是扩展名像表格。"
+                             "请在Excel中另存为“Excel工作簿(*.xlsx)”。")
+    raise InputFileError(f"{path.name}：这不是Excel文件（可能是改了扩展名的文本或CSV）。"
+                         "请在Excel中另存为“Excel工作簿(*.xlsx)”。")
 
 
 def _sniff_ole(path: Path) -> str:
@@ -69,7 +71,8 @@ def classify_ole(data: bytes, name: str) -> str:
         ole = olefile.OleFileIO(io.BytesIO(data))
         streams = {"/".join(s) for s in ole.listdir(streams=True, storages=False)}
     except Exception:
-        raise InputFileError(f"{name}：旧版Excel文件已损坏，无法读取。请在Excel中另存为“Excel工作簿(*.xlsx)”后重新发送。")
+        raise InputFileError(f"{name}：旧版Excel文件已损坏，无法读取。"
+                             "请在Excel中另存为“Excel工作簿(*.xlsx)”后重新发送。")
     if "EncryptionInfo" in streams or "EncryptedPackage" in streams:
         return ENCRYPTED
     if "WordDocument" in streams:

@@ -134,7 +134,8 @@ def preflight(path: Path, *, name: str | None = None, max_bytes: int = MAX_FILE_
         raise InputFileError(f"{name}：这是PDF文件，不是Excel表格。请发送Excel填报表本身。")
     if data.startswith(b"PK"):
         raise InputFileError(f"{name}：文件不完整或已损坏（可能下载或复制中断），请让报送单位重新发送。")
-    raise InputFileError(f"{name}：这不是Excel文件（可能是改了扩展名的文本或CSV）。请在Excel中另存为“Excel工作簿(*.xlsx)”。")
+    raise InputFileError(f"{name}：这不是Excel文件（可能是改了扩展名的文本或CSV）。"
+                         "请在Excel中另存为“Excel工作簿(*.xlsx)”。")
 
 
 def _reject_far_xls(data: bytes, name: str) -> None:

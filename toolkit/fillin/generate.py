@@ -105,7 +105,8 @@ def select_departments(plan: Plan, wanted: list[str] | None) -> list[str]:
                 raise UsageError(f"部门“{name}”在本计划中没有牵头或配合的任务，无需生成填报表。")
             else:
                 close = difflib.get_close_matches(name, available, n=3, cutoff=0.4)
-                hint = f"您是否要找：{'、'.join(close)}？" if close else "运行 plankit plan check 可查看计划中的全部部门。"
+                hint = (f"您是否要找：{'、'.join(close)}？" if close
+                        else "运行 plankit plan check 可查看计划中的全部部门。")
                 raise UsageError(f"未知部门“{name}”：计划中没有这个部门。", hint=hint)
     return [n for n in available if n in chosen]
 
@@ -191,7 +192,8 @@ def _progress_sheet(wb, ctx: _Context, tasks: list[tuple[Task, str]]):
     st = ctx.st
     ws = wb.add_worksheet(L.PROGRESS_SHEET)
     headers = [*L.PROGRESS_LOCKED, *([L.P_PREVIOUS] if ctx.has_previous else []), *L.PROGRESS_INPUTS, L.ROW_KEY_HEADER]
-    last = header_block(ws, st, headers, L.PROGRESS_INPUTS, f"{ctx.q.label}{ctx.plan.settings.subject}进展填报表", ctx.subtitle)
+    last = header_block(ws, st, headers, L.PROGRESS_INPUTS,
+                        f"{ctx.q.label}{ctx.plan.settings.subject}进展填报表", ctx.subtitle)
     col = {h: i for i, h in enumerate(headers)}
     first_row = L.HEADER_ROW
     rows: list[tuple[str, int]] = []
@@ -219,7 +221,8 @@ def _progress_sheet(wb, ctx: _Context, tasks: list[tuple[Task, str]]):
     validate(ws, first_row, end, col[L.P_PERCENT], "decimal", "完成进度(%)",
              "请填写0到100之间的数字，不带%号。例如完成一半填50。", "完成进度只能是0到100之间的数字（不带%号）。",
              criteria="between", minimum=0, maximum=100)
-    text_rule(ws, first_row, end, col[L.P_PROGRESS], "主要工作进展", TEXT_LIMIT, "请简要填写本季度主要工作进展，尽量写明数量")
+    text_rule(ws, first_row, end, col[L.P_PROGRESS], "主要工作进展", TEXT_LIMIT,
+              "请简要填写本季度主要工作进展，尽量写明数量")
     text_rule(ws, first_row, end, col[L.P_ISSUES], "存在问题", TEXT_LIMIT, "请填写存在的问题；进度滞后的请说明原因")
     text_rule(ws, first_row, end, col[L.P_NEXT], "下一步计划", TEXT_LIMIT, "请填写下一步工作计划和措施")
     known = ctx.prev_return.contact if ctx.prev_return else {}
@@ -252,8 +255,10 @@ def _previous_text(ret: Return | None, entry) -> str:
 def _indicator_sheet(wb, ctx: _Context, indicators: list[Indicator], previous: QuarterReturns | None):
     st, q = ctx.st, ctx.q.q
     ws = wb.add_worksheet(L.INDICATOR_SHEET)
-    headers = [*L.INDICATOR_LOCKED, *([L.I_PREVIOUS] if ctx.has_previous else []), *L.INDICATOR_INPUTS, L.ROW_KEY_HEADER]
-    last = header_block(ws, st, headers, L.INDICATOR_INPUTS, f"{ctx.q.label}{ctx.plan.settings.subject}指标完成情况填报表", ctx.subtitle)
+    headers = [*L.INDICATOR_LOCKED, *([L.I_PREVIOUS] if ctx.has_previous else []),
+               *L.INDICATOR_INPUTS, L.ROW_KEY_HEADER]
+    last = header_block(ws, st, headers, L.INDICATOR_INPUTS,
+                        f"{ctx.q.label}{ctx.plan.settings.subject}指标完成情况填报表", ctx.subtitle)
     col = {h: i for i, h in enumerate(headers)}
     first_row = L.HEADER_ROW
     ws.merge_range(L.HEADER_ROW - 2, 0, L.HEADER_ROW - 2, last,

@@ -165,7 +165,8 @@ def contact_block(ws, st: Styles, widths: list[float], known: dict, year: int) -
         (la, lb), (ia, ib) = spans[2 * i], spans[2 * i + 1]
         _span(ws, row, la, lb, f"{name}：", st.label)
         is_date = name == "填报日期"
-        _span(ws, row, ia, ib, "" if is_date else str(known.get(name, "") or ""), st.in_date if is_date else st.in_center)
+        _span(ws, row, ia, ib, "" if is_date else str(known.get(name, "") or ""),
+              st.in_date if is_date else st.in_center)
         if is_date:
             validate(ws, row, row, ia, "date", name, "请填写填报日期，例如 2019-07-05。",
                      "请填写有效日期，例如 2019-07-05。", criteria="between",

@@ -86,7 +86,8 @@ class Book:
                 # xlsx (zipscan) and .xls (safeio) are rejected before calamine; .ods reaches here
                 # (its grid is cheap for calamine; turning it into Python lists would be the blow-up)
                 raise InputFileError(
-                    f"工作表“{name}”中有远离表格的内容（第{last_row + 1}行、第{last_col + 1}列），无法安全读取，已拒收。",
+                    f"工作表“{name}”中有远离表格的内容（第{last_row + 1}行、第{last_col + 1}列），"
+                    "无法安全读取，已拒收。",
                     hint=FAR_CELL_HINT)
             rows, truncated = [], False
             for i, row in enumerate(sheet.to_python(skip_empty_area=False)):
@@ -120,7 +121,8 @@ def find_header(grid: Grid, required: tuple[str, ...]) -> Table | None:
     return None
 
 
-def locate(book: Book, preferred: list[str], required: tuple[str, ...], skip: set[str]) -> tuple[Table | None, bool, str]:
+def locate(book: Book, preferred: list[str], required: tuple[str, ...],
+           skip: set[str]) -> tuple[Table | None, bool, str]:
     """Find a table by the sheet names it should have, else by content.
 
     Returns (table, renamed, headless): `headless` names a sheet found by name whose header

@@ -137,7 +137,8 @@ def _versions(conn, quarter: str) -> dict[str, list[dict]]:
     for r in rows:
         out.setdefault(r["department"], []).append(
             {"id": r["id"], "filename": r["filename"], "sha256": r["sha256"], "received_at": r["received_at"],
-             "sender": r["sender"], "current": r["chosen_by"] is not None, "chosen_by": r["chosen_by"] or "", "changes": []})
+             "sender": r["sender"], "current": r["chosen_by"] is not None,
+             "chosen_by": r["chosen_by"] or "", "changes": []})
     return out
 
 

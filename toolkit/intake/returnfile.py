@@ -302,7 +302,8 @@ def _task_numbers(progress: Table, plan: Plan) -> set[int]:
     key_col, no_col = progress.col(L.ROW_KEY_HEADER), progress.col(L.P_NO)
     for r in range(progress.header_row + 1, len(progress.grid.rows)):
         key = str(progress.grid.value(r, key_col) or "") if key_col is not None else ""
-        raw = key[1:] if key.startswith(L.TASK_KEY_PREFIX) else progress.grid.value(r, no_col) if no_col is not None else None
+        raw = (key[1:] if key.startswith(L.TASK_KEY_PREFIX)
+               else progress.grid.value(r, no_col) if no_col is not None else None)
         try:
             no = int(float(str(raw).strip()))
         except (TypeError, ValueError):

@@ -145,7 +145,8 @@ def _manifest(folder: Path) -> dict[str, Path]:
 
 def prepare(plan: Plan, quarter: Quarter, out_dir: Path, *, kind: str = "sheets",
             departments: list[str] | None = None, sender: str = "", outbox: Path | None = None,
-            extra: dict[str, dict] | None = None, template_dir: Path | None = None) -> list[tuple[Outgoing, EmailMessage | None]]:
+            extra: dict[str, dict] | None = None,
+            template_dir: Path | None = None) -> list[tuple[Outgoing, EmailMessage | None]]:
     """Build one message per department and write each as .eml into the outbox."""
     known = plan.department_names()
     chosen = departments if departments is not None else known
@@ -153,7 +154,8 @@ def prepare(plan: Plan, quarter: Quarter, out_dir: Path, *, kind: str = "sheets"
     if unknown:
         raise UsageError(f"计划中没有这些部门：{'、'.join(unknown)}。", hint="部门名称须与计划主表“部门”表一致。")
     sender = sender or _default_sender(plan)
-    outbox = outbox or paths.quarter_dir(plan, quarter, out_dir, "mail") / ("outbox" if kind == "sheets" else f"outbox-{kind}")
+    outbox = outbox or (paths.quarter_dir(plan, quarter, out_dir, "mail")
+                        / ("outbox" if kind == "sheets" else f"outbox-{kind}"))
     sheets = _sheets_for(plan, quarter, out_dir, chosen) if chosen else {}
     result = []
     for dept in chosen:
@@ -206,7 +208,8 @@ def send(items: list[tuple[Outgoing, EmailMessage | None]], smtp: SmtpSettings, 
                 refused = server.send_message(msg)
             except (smtplib.SMTPException, OSError) as exc:
                 item.status, item.error = "failed", f"发送失败：{_reason(exc)}"
-                if isinstance(exc, (smtplib.SMTPServerDisconnected, OSError)) and not isinstance(exc, smtplib.SMTPResponseException):
+                if (isinstance(exc, (smtplib.SMTPServerDisconnected, OSError))
+                        and not isinstance(exc, smtplib.SMTPResponseException)):
                     break
                 continue
             if refused:
@@ -240,7 +243,8 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, (socket.timeout, TimeoutError)):
         return "连接超时"
     if isinstance(exc, smtplib.SMTPResponseException):
-        return f"服务器返回 {exc.smtp_code} {exc.smtp_error.decode('utf-8', 'replace') if isinstance(exc.smtp_error, bytes) else exc.smtp_error}"
+        error = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
+        return f"服务器返回 {exc.smtp_code} {error}"
     return str(exc) or type(exc).__name__
 
 

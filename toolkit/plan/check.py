@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from toolkit import problems as P
 from toolkit.model import GE, QUARTER_END_NAMES, Plan
-from toolkit.plan.format import DUPLICATE_INDICATOR, DUPLICATE_NO, MISSING_NO, NO_TASKS, OWNER_NOT_UNIT, Q4_MISSES, TASKS, UNKNOWN_TASK, UNKNOWN_UNIT, WRONG_WAY
+from toolkit.plan.format import (DUPLICATE_INDICATOR, DUPLICATE_NO, MISSING_NO, NO_TASKS, OWNER_NOT_UNIT, Q4_MISSES,
+    TASKS, UNKNOWN_TASK, UNKNOWN_UNIT, WRONG_WAY)
 
 
 def _fmt(x: float) -> str:
@@ -60,7 +61,8 @@ def check_rules(plan: Plan, report: P.Report, where: dict, file: str, *, has_dep
         given = [(q, v) for q, v in enumerate(ind.planned) if v is not None]
         for (qa, a), (qb, b) in zip(given, given[1:]):
             if (b < a) if ind.direction == GE else (b > a):
-                detail = f"从{QUARTER_END_NAMES[qa]}的{_fmt(a)}{'减少' if b < a else '增加'}到{QUARTER_END_NAMES[qb]}的{_fmt(b)}"
+                detail = (f"从{QUARTER_END_NAMES[qa]}的{_fmt(a)}{'减少' if b < a else '增加'}"
+                          f"到{QUARTER_END_NAMES[qb]}的{_fmt(b)}")
                 report.add(P.make(WRONG_WAY, file=file, name=f"第{ind.task_no}项 {ind.name}", detail=detail,
                                   direction=ind.direction, **at("indicator", ind.key, QUARTER_END_NAMES[qb])))
                 break

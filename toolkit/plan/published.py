@@ -275,7 +275,8 @@ def read_xlsx(path: Path) -> tuple[str, list[Row]]:
                 return _settings_title(wb) or _title_above(grid, path), rows
     finally:
         wb.close()
-    raise PlanError(f"{path.name}：找不到方案表格。需要一个工作表，其表头有“序号”“目标任务”和“第一季度”至“第四季度”列。")
+    raise PlanError(f"{path.name}：找不到方案表格。需要一个工作表，"
+                    "其表头有“序号”“目标任务”和“第一季度”至“第四季度”列。")
 
 
 def read_csv(path: Path) -> tuple[str, list[Row]]:
@@ -362,7 +363,8 @@ def import_plan(source: Path, *, year: int | None = None, title: str | None = No
         kind, (found_title, tasks) = "text", read_text(source)
     elif suffix in (".doc", ".wps", ".pdf", ".xls", ".et"):
         what = {".pdf": "PDF请先导出为文本（.txt）", ".xls": "请在Excel中另存为.xlsx", ".et": "请在WPS中另存为.xlsx"}
-        raise InputFileError(f"{source.name}：不能直接导入{suffix}文件。{what.get(suffix, '请在Word/WPS中另存为.docx')}后再导入。")
+        raise InputFileError(f"{source.name}：不能直接导入{suffix}文件。"
+                             f"{what.get(suffix, '请在Word/WPS中另存为.docx')}后再导入。")
     else:
         raise InputFileError(f"{source.name}：不支持的文件类型。可导入.docx、.txt（PDF导出的文本）、.xlsx、.csv。")
     todo: list[str] = []

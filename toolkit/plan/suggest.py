@@ -43,7 +43,8 @@ _VERBS = {"新建", "改造", "建设", "创建", "整治", "实施", "推进", 
 _FULLWIDTH = str.maketrans("０１２３４５６７８９％．－", "0123456789%.-")
 
 GE_BEFORE = ("不少于", "不低于", "不小于", "提高到", "提高至", "提升到", "提升至", "达到", "超过", "多于")
-LE_BEFORE = ("不超过", "不高于", "不大于", "降低到", "降低至", "下降到", "下降至", "降至", "降到", "控制在", "低于", "少于")
+LE_BEFORE = ("不超过", "不高于", "不大于", "降低到", "降低至", "下降到", "下降至", "降至", "降到",
+             "控制在", "低于", "少于")
 _BEFORE_WORDS = sorted(GE_BEFORE + LE_BEFORE, key=len, reverse=True)
 GE_AFTER = ("及以上", "以上")
 LE_AFTER = ("及以下", "以下", "以内", "之内")
@@ -246,7 +247,8 @@ def quarterly(q: Quantity, target: float, milestones) -> tuple[tuple, str]:
     if abs(total - target) < 1e-9:
         return tuple(cumulative), f"季度数为当季数（{shown}），已累计"
     if len(given) == 4 and 0.65 * target <= total <= 1.35 * target:
-        return tuple(cumulative), f"季度数按当季数（{shown}）累计，合计{_fmt(total)}与全年目标{_fmt(target)}不一致，请核对"
+        return tuple(cumulative), (f"季度数按当季数（{shown}）累计，合计{_fmt(total)}"
+                                   f"与全年目标{_fmt(target)}不一致，请核对")
     return none, f"季度里程碑有相关数值（{shown}），口径不明，未采用"
 
 

@@ -24,7 +24,9 @@ from toolkit.fileio.filekind import ENCRYPTED, XLSM, XLSX, sniff
 from toolkit.fileio.safeio import atomic_path
 from toolkit.fileio.zipscan import scan_xml_parts
 from toolkit.plan.check import check_rules
-from toolkit.plan.format import (SETTINGS, TASKS, INDICATORS, DEPARTMENTS, EXAMPLE_MARK, UNIT_SEP, TASK_COLUMNS, INDICATOR_COLUMNS, DEPARTMENT_COLUMNS, SETTINGS_COLUMNS, REQUIRED, SETTING_KEYS, MISSING_SHEET, MISSING_COLUMN, BAD_NUMBER, BAD_INTEGER, EMPTY_FIELD, EMPTY_MILESTONE, BAD_DIRECTION, BAD_SETTING, MISSING_SETTING, DEPT_DUPLICATE)
+from toolkit.plan.format import (SETTINGS, TASKS, INDICATORS, DEPARTMENTS, EXAMPLE_MARK, UNIT_SEP, TASK_COLUMNS,
+    INDICATOR_COLUMNS, DEPARTMENT_COLUMNS, SETTINGS_COLUMNS, REQUIRED, SETTING_KEYS, MISSING_SHEET, MISSING_COLUMN,
+    BAD_NUMBER, BAD_INTEGER, EMPTY_FIELD, EMPTY_MILESTONE, BAD_DIRECTION, BAD_SETTING, MISSING_SETTING, DEPT_DUPLICATE)
 
 def split_units(text: str) -> tuple[str, ...]:
     for sep in ("，", ",", "；", ";", "/", "\n"):
@@ -78,7 +80,8 @@ def open_plan_workbook(path: Path):
     if kind == ENCRYPTED:
         raise PlanError(f"{path.name}：计划主表设置了打开密码。请在Excel中取消密码（文件→信息→保护工作簿）后再使用。")
     if kind not in (XLSX, XLSM):
-        raise PlanError(f"{path.name}：计划主表必须是.xlsx格式（当前为{kind}）。请在Excel中另存为“Excel工作簿(*.xlsx)”。")
+        raise PlanError(f"{path.name}：计划主表必须是.xlsx格式（当前为{kind}）。"
+                        "请在Excel中另存为“Excel工作簿(*.xlsx)”。")
     try:
         scan_xml_parts(path)
     except InputFileError as exc:
@@ -255,7 +258,8 @@ def _row_no(sheet, r, row, report, file) -> int | None:
             raise ValueError
         return int(n)
     except ValueError:
-        report.add(P.make(BAD_INTEGER, file=file, sheet=sheet.name, cell=sheet.cell("序号", r), value=raw if raw is not None else ""))
+        report.add(P.make(BAD_INTEGER, file=file, sheet=sheet.name, cell=sheet.cell("序号", r),
+                          value=raw if raw is not None else ""))
         return None
 
 
@@ -276,7 +280,8 @@ def _tasks(sheet, report, file, where) -> list[Task]:
         milestones = tuple(clean_text(row[q]) for q in QUARTER_NAMES)
         for column, text in zip(QUARTER_NAMES, milestones):
             if not text:
-                report.add(P.make(EMPTY_MILESTONE, file=file, sheet=TASKS, cell=sheet.cell(column, r), task=no, column=column))
+                report.add(P.make(EMPTY_MILESTONE, file=file, sheet=TASKS, cell=sheet.cell(column, r),
+                                  task=no, column=column))
         tasks.append(Task(no, name, target, clean_text(row["领域"]) or "其他",
                           split_units(clean_text(row["牵头单位"])), split_units(clean_text(row["配合单位"])),
                           milestones))  # type: ignore[arg-type]
@@ -291,11 +296,13 @@ def _indicators(sheet, report, file, where) -> list[Indicator]:
         no = _row_no(sheet, r, row, report, file)
         name = clean_text(row["指标名称"])
         if not name:
-            report.add(P.make(EMPTY_FIELD, file=file, sheet=INDICATORS, cell=sheet.cell("指标名称", r), column="指标名称"))
+            report.add(P.make(EMPTY_FIELD, file=file, sheet=INDICATORS, cell=sheet.cell("指标名称", r),
+                              column="指标名称"))
         direction = clean_text(row["方向"]).replace(">=", GE).replace("<=", LE)
         direction = {"＞＝": GE, "＜＝": LE, "不低于": GE, "不超过": LE}.get(direction, direction)
         if direction not in (GE, LE):
-            report.add(P.make(BAD_DIRECTION, file=file, sheet=INDICATORS, cell=sheet.cell("方向", r), value=row["方向"] or ""))
+            report.add(P.make(BAD_DIRECTION, file=file, sheet=INDICATORS, cell=sheet.cell("方向", r),
+                              value=row["方向"] or ""))
         numbers = []
         ok = True
         for column in ("全年目标", *QUARTER_END_NAMES):
@@ -304,9 +311,11 @@ def _indicators(sheet, report, file, where) -> list[Indicator]:
             except ValueError:
                 ok = False
                 numbers.append(None)
-                report.add(P.make(BAD_NUMBER, file=file, sheet=INDICATORS, cell=sheet.cell(column, r), value=row[column], column=column))
+                report.add(P.make(BAD_NUMBER, file=file, sheet=INDICATORS, cell=sheet.cell(column, r),
+                                  value=row[column], column=column))
         if numbers[0] is None and ok:
-            report.add(P.make(EMPTY_FIELD, file=file, sheet=INDICATORS, cell=sheet.cell("全年目标", r), column="全年目标"))
+            report.add(P.make(EMPTY_FIELD, file=file, sheet=INDICATORS, cell=sheet.cell("全年目标", r),
+                              column="全年目标"))
         if no is None or not name:
             continue
         ind = Indicator(no, name, clean_text(row["单位"]), direction if direction in (GE, LE) else GE,

@@ -253,7 +253,8 @@ def find_template(name: str, given: Path | None = None) -> Path:
 @contextlib.contextmanager
 def cjk_fontconfig(template_dir: Path):
     """Point LibreOffice's fontconfig at fonts.conf (仿宋/楷体/… → installed CJK fonts)."""
-    conf = next((p for p in (template_dir / FONTS_CONF, resources.bundled("templates", FONTS_CONF)) if p.is_file()), None)
+    conf = next((p for p in (template_dir / FONTS_CONF,
+                             resources.bundled("templates", FONTS_CONF)) if p.is_file()), None)
     old = os.environ.get("FONTCONFIG_FILE")
     if conf and not old:
         os.environ["FONTCONFIG_FILE"] = str(conf.resolve())

@@ -348,7 +348,8 @@ def diff_versions(conn: sqlite3.Connection, old_id: int, new_id: int) -> list[Ch
 
 
 def _problem_text(p: dict) -> str:
-    where = f"{p.get('sheet')}!{p.get('cell')}" if p.get("sheet") and p.get("cell") else p.get("sheet") or p.get("cell") or ""
+    where = (f"{p.get('sheet')}!{p.get('cell')}" if p.get("sheet") and p.get("cell")
+             else p.get("sheet") or p.get("cell") or "")
     return f"{where}：{p['message']}" if where else p["message"]
 
 
