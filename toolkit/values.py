@@ -81,7 +81,7 @@ def check_text(value: object) -> str:
 
 
 def _plain_number(text: str) -> float:
-    if _THOUSANDS.match(text) and _THOUSANDS.match(text).end() == len(text):
+    if (m := _THOUSANDS.match(text)) and m.end() == len(text):
         text = text.replace(",", "")
     if not _NUMBER.match(text):
         raise ValueIssue("not-a-number")

@@ -69,6 +69,7 @@ def demo(out_dir: Path, quarter: str, plan_path: Path | None, no_pdf: bool, as_j
                 + (f"\n           {first[:90]}" if first else ""),
                 fg={"rejected": "red", "superseded": "yellow"}.get(f.outcome))
     out.say(f"未报送：{'、'.join(merged.missing) or '无'}；迟报：{'、'.join(merged.late) or '无'}")
+    assert result.evaluation is not None  # run_demo evaluates the last quarter it merged
     counts = result.evaluation.counts
     out.say("任务状态：" + "，".join(f"{k}{v}项" for k, v in counts.items()))
     out.say("")

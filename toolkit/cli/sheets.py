@@ -72,7 +72,7 @@ def sheets(plan_path: Path | None, quarter: str, departments: tuple[str, ...], p
         files = generate_sheets(plan, q, out_dir, names, password=password, previous=previous, progress=progress)
     folder = files[0].path.parent if files else out_dir
     out.say(f"{plan.settings.title}　{q.label}填报表", bold=True)
-    if previous is not None:
+    if previous is not None and q.previous is not None:
         out.say(f"已带入{q.previous.label}的汇总数据（上季度报送进展、上季度末累计）。")
     width = max([len(f.department) for f in files] + [4]) + 2
     out.say(f"{'部门'.ljust(width, '　')}任务  指标  文件")

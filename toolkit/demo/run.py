@@ -17,6 +17,7 @@ from datetime import datetime, time as dtime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from toolkit.fillin import layout as L
 from toolkit import paths
@@ -24,10 +25,14 @@ from toolkit.model import LE, LEAD, Plan, Task
 from toolkit.quarter import Quarter, as_quarter
 from toolkit.demo.simulate import fill_return
 
+if TYPE_CHECKING:  # imported where used, so that importing the demo stays light
+    from toolkit.evaluate.judge import QuarterEvaluation
+    from toolkit.intake.merge import MergeResult
+
 # Which status each lead task reports in the demo's main quarter, cycling by task number,
 # so that every status appears; figures follow the status.
 STATUS_CYCLE = ("序时推进", "超序时", "序时推进", "滞后", "序时推进", "已完成", "序时推进", "滞后", "超序时")
-FACTOR = {"已完成": None, "超序时": 1.2, "序时推进": 1.0, "滞后": 0.55, "未启动": 0.0}
+FACTOR = {"超序时": 1.2, "序时推进": 1.0, "滞后": 0.55, "未启动": 0.0}  # 已完成: the target itself
 MISSING = ("市水利局", "市政务办")
 LATE = "市体育局"
 RESUBMITS = "市民政局"
@@ -45,9 +50,9 @@ class DemoResult:
     sheets_dir: Path | None = None
     store_dir: Path | None = None
     outbox: Path | None = None
-    evaluation: object = None
+    evaluation: QuarterEvaluation | None = None
     inbox: dict[str, Path] = field(default_factory=dict)  # quarter code -> inbox folder
-    merges: dict[str, object] = field(default_factory=dict)
+    merges: dict[str, MergeResult] = field(default_factory=dict)
     report: Path | None = None
     brief: Path | None = None
     pdf: Path | None = None
@@ -87,7 +92,7 @@ def department_answers(plan: Plan, dept: str, q: int, *, mismatch: bool = True) 
     for task, role in plan.tasks_for(dept):
         status = STATUS_CYCLE[task.no % len(STATUS_CYCLE)] if (role == LEAD and q > 1) else "序时推进"
         status_of[task.no] = status
-        values = narrative(task, q, status, role)
+        values: dict[str, Any] = narrative(task, q, status, role)  # the texts, then the percent
         schedule = 25 * q
         values[L.P_PERCENT] = {"已完成": 100, "超序时": min(schedule + 12, 100),
                                "滞后": schedule - 20}.get(status, schedule)
@@ -168,8 +173,8 @@ def run_demo(plan: Plan, quarter: Quarter | str, out_dir: Path | str, *, pdf: bo
         sheets = {s.department: s.path for s in generate_sheets(plan, qq, out_dir, previous=previous)}
         progress(f"{qq.label}：已生成{len(sheets)}个部门的填报表。")
         if q == quarter.q:
-            drafts = [item for item, msg in prepare(plan, qq, out_dir) if msg is not None]
-            result.outbox = drafts[0].eml.parent if drafts else None
+            drafts = [item.eml for item, msg in prepare(plan, qq, out_dir) if msg is not None and item.eml is not None]
+            result.outbox = drafts[0].parent if drafts else None
             progress(f"{qq.label}：已为{len(drafts)}个部门生成附带填报表的邮件（.eml，可用邮件客户端发送）。")
         inbox = out_dir / "收件箱" / qq.code
         if inbox.exists():

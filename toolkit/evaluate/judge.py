@@ -30,6 +30,7 @@ Rules where the issue was silent (documented for users in docs/用户手册.md):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 from toolkit.model import STATUSES
@@ -187,10 +188,10 @@ def evaluate_indicator(plan: Plan, ind: Indicator, q: int, returns: QuarterRetur
     schedule, plan_note = schedule_of(ind, q)
     schedule = _r1(schedule)
     actual = entry.value if entry else None
-    common = dict(indicator=ind, department=owner, planned=ind.planned_at(q),
-                  planned_given=ind.planned_is_given(q), schedule=schedule,
-                  previous=prev.value if prev else None, note=entry.note if entry else "",
-                  plan_note=plan_note, cell=entry.cell if entry else "")
+    common: dict[str, Any] = dict(indicator=ind, department=owner, planned=ind.planned_at(q),
+                                  planned_given=ind.planned_is_given(q), schedule=schedule,
+                                  previous=prev.value if prev else None, note=entry.note if entry else "",
+                                  plan_note=plan_note, cell=entry.cell if entry else "")
     if actual is None:
         return IndicatorResult(actual=None, completion=None, gap=None, light=NONE,
                                status=MISSING, **common)
@@ -245,7 +246,8 @@ def _figures(task: Task, inds: list[IndicatorResult], lead: TaskEntry | None, q:
     """(figure status, percent, schedule, gap, basis) from indicators or the self-reported %."""
     reported = [r for r in inds if r.actual is not None]
     if reported:
-        worst = min(reported, key=lambda r: r.gap)
+        worst = min(reported, key=lambda r: r.gap or 0.0)
+        assert worst.gap is not None  # a reported indicator has a gap
         if len(reported) == len(inds) and all(r.met for r in inds):
             status = DONE
         else:
@@ -265,7 +267,7 @@ def _flags(task: Task, lead: TaskEntry | None, cos: list[TaskEntry], inds: list[
            prev_lead: TaskEntry | None, unfilled: list[str], lead_returned: bool) -> list[str]:
     flags: list[str] = []
     if lead is not None and self_status and figure_status:
-        if figure_status == BEHIND and _RANK[self_status] < _RANK[BEHIND]:
+        if figure_status == BEHIND and gap is not None and _RANK[self_status] < _RANK[BEHIND]:
             flags.append(f"报告与数据不符：自报{lead.status}，但{basis}落后序时{num(-gap)}个百分点")
         elif self_status == DONE and figure_status != DONE:
             flags.append(f"报告与数据不符：自报已完成，但{basis}未达全年目标")

@@ -13,6 +13,7 @@ import os
 import tempfile
 import zipfile
 from dataclasses import dataclass
+from typing import Any
 from datetime import datetime
 from pathlib import Path
 
@@ -98,7 +99,7 @@ def preflight(path: Path, *, name: str | None = None, max_bytes: int = MAX_FILE_
     name = name or path.name
     from_path = data is None
     try:
-        size = path.stat().st_size if from_path else len(data)
+        size = len(data) if data is not None else path.stat().st_size
         if size > max_bytes:
             raise InputFileError(f"{name}：文件过大（{size // 1024 // 1024}MB），不像填报表，已拒收。")
         if from_path:
@@ -210,7 +211,7 @@ def _check_ods_repeats(data: bytes, name: str, max_rows: int) -> None:
     LibreOffice writes to the end of every sheet, cost nothing and are not counted).
     """
     from xml.parsers import expat
-    state = {"rows": 1, "row_cells": 0, "sheet_rows": 0, "cells": 0, "cell": None}
+    state: dict[str, Any] = {"rows": 1, "row_cells": 0, "sheet_rows": 0, "cells": 0, "cell": None}
 
     def repeat(attrs, key):
         try:

@@ -14,6 +14,7 @@ import os
 import re
 import unicodedata
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
@@ -58,7 +59,10 @@ class Item:
         return self.sent_at or self.mtime or datetime(1970, 1, 1)
 
     def read(self) -> bytes:
-        return self.data if self.data is not None else Path(self.path).read_bytes()
+        if self.data is not None:
+            return self.data
+        assert self.path is not None, "an item holds bytes or a path"
+        return self.path.read_bytes()
 
 
 def suffix(name: str) -> str:
@@ -73,7 +77,7 @@ def sanitise(name: str | None, fallback: str = "附件") -> str:
     return text or fallback
 
 
-def collect(inputs: list[Path], *, exclude: list[Path] = (), keep=None) -> list[Item]:
+def collect(inputs: list[Path], *, exclude: Iterable[Path] = (), keep=None) -> list[Item]:
     """Every item in the inputs (files or folders, recursive), in a stable order.
 
     :param keep: called as keep(item, data) with each container (zip, email) before it is
@@ -258,7 +262,7 @@ def _message_items(parent: Item, msg, depth: int, keep=None) -> list[Item]:
 
 def _attachment(child: Item, depth: int, keep=None) -> list[Item]:
     """An email attachment (or a file inside winmail.dat): too large, else opened like any file."""
-    if len(child.data) > MAX_FILE_BYTES:
+    if len(child.data or b"") > MAX_FILE_BYTES:  # attachments always hold bytes
         return [_fail(child, "附件过大，已拒收")]
     return expand(child, depth + 1, keep)
 

@@ -147,7 +147,7 @@ def locate(book: Book, preferred: list[str], required: tuple[str, ...],
 
 def above_header_text(table: Table) -> str:
     """All text above the header row: title, 填报单位/季度 line, contact block."""
-    parts = []
+    parts: list[str] = []
     for r in range(table.header_row):
         parts.extend(clean_text(v) for v in table.grid.rows[r] if v not in (None, ""))
     return "　".join(parts)

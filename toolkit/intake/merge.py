@@ -21,6 +21,7 @@ from toolkit.model import Plan
 from toolkit.paths import plan_dir, quarter_dir, store_dir
 from toolkit.problems import ERROR, Problem
 from toolkit.quarter import Quarter, as_quarter
+from toolkit.returns import QuarterReturns
 from toolkit.intake.outcomes import ACCEPTED, DUPLICATE, REJECTED, SKIPPED, SUPERSEDED
 from toolkit.intake.receipt import write_merge_report
 from toolkit.store.db import Change, Store, Submission, run_lock
@@ -105,7 +106,7 @@ class _Merger:
         self.plan, self.quarter, self.out_dir, self.store = plan, quarter, out_dir, store
         self.code = quarter.code
         self.departments = set(plan.department_names())
-        self._previous = None
+        self._previous: QuarterReturns | bool | None = None  # False: looked, there is none
 
     def previous(self):
         if self._previous is None and self.quarter.previous is not None:
@@ -153,6 +154,7 @@ class _Merger:
     def finish(self, job: _Job, read) -> FileOutcome:
         """Record a prepared file given its read outcome (None: nothing was read)."""
         out, sub = job.out, job.sub
+        assert sub is not None and job.archived is not None  # only jobs prepare left to record come here
         job.archived.result()  # durable in the archive before anything is recorded
         known = self.store.find(self.code, sub.sha256)  # the same bytes recorded meanwhile in this run
         if known is not None:
@@ -169,7 +171,7 @@ class _Merger:
                 out.outcome = DUPLICATE
                 return out
         out.outcome, replaced = self.store.record(sub)
-        if replaced is not None:
+        if replaced is not None and sub.id is not None:  # record set sub.id
             out.changes = self.store.diff(replaced, sub.id)
         return out
 

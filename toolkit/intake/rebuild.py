@@ -8,6 +8,7 @@ archiving order; coordinator choices (--prefer) are then lost.
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from pathlib import Path
 
 from toolkit.errors import PlankitError
@@ -110,6 +111,6 @@ def _replay(plan: Plan, out_dir: Path, store: Store, events: list[dict], progres
         item = Item(ev["filename"], ev["origin"], path=path, sender=ev.get("sender", ""),
                     sent_at=_dt(ev.get("sent_at")), mtime=_dt(ev.get("mtime")))
         item.error = ev.get("error", "")  # a container that could not be opened is rejected again
-        items.append((item, _dt(ev["merged_at"])))
+        items.append((item, datetime.fromisoformat(ev["merged_at"])))  # every journal event has one
     merge_items(_Merger(plan, quarter, out_dir, store), items, MergeResult(quarter.code),
                 lambda done, total, name: progress(done, name))

@@ -108,7 +108,8 @@ def match_rows(ctx: Context, table: Table, expected: list[str], known: dict[str,
     if key_col is None:
         ctx.add(RC.KEYS_MISSING, table)
     input_cols = [c for c in (table.col(h) for h in inputs) if c is not None]
-    wanted, seen, matched = set(expected), {}, []
+    wanted, matched = set(expected), []
+    seen: dict[str, int] = {}  # key -> the row it was first seen on
     folded = folded if folded is not None else {compare_key(k): k for k in known}
     grid = table.grid
 
@@ -171,7 +172,7 @@ def check_locked(ctx: Context, table: Table, r: int, expected: list[tuple[str, o
 
 
 def _same(found: object, plan_value: object) -> bool:
-    if found == plan_value and (type(found) is str or (type(found) is float and plan_value >= 0)):
+    if found == plan_value and (type(found) is str or (type(found) is float and found >= 0)):
         return True  # unchanged plan text or number: what the slow paths below would also say
     if isinstance(plan_value, float):
         try:
@@ -225,6 +226,7 @@ def _task_entry(ctx: Context, table: Table, r: int, task: Task, role: str) -> Ta
     # read_progress checked every input column exists; refs are made only where used
     grid = table.grid
     c = table.col(L.P_STATUS)
+    assert c is not None
     status_ref = grid.ref(r, c)
     value, ok = _checked(ctx, table, r, c)
     status = ""
@@ -237,12 +239,13 @@ def _task_entry(ctx: Context, table: Table, r: int, task: Task, role: str) -> Ta
             ctx.add(RC.MISSING_INPUT, table, status_ref, column=L.P_STATUS)
     percent = None
     c = table.col(L.P_PERCENT)
+    assert c is not None
     value, ok = _checked(ctx, table, r, c)
     if ok:
         info = grid.info(r, c)
         try:
             percent, ambiguous = parse_percent(value, percent_format=bool(info and info.percent))
-            if ambiguous:
+            if ambiguous and percent is not None:
                 ctx.add(RC.PERCENT_AMBIGUOUS, table, grid.ref(r, c), format_number(percent),
                         hundred=format_number(percent * 100))
         except ValueIssue as issue:
@@ -256,7 +259,9 @@ def _task_entry(ctx: Context, table: Table, r: int, task: Task, role: str) -> Ta
     if percent is not None and ((status == "已完成" and percent < 100) or (status == "未启动" and percent > 0)):
         ctx.add(RC.STATUS_PERCENT, table, grid.ref(r, c), format_number(percent), status=status)
     if status == "滞后" and not issues:
-        ctx.add(RC.LAG_NO_REASON, table, grid.ref(r, table.col(L.P_ISSUES)))
+        c = table.col(L.P_ISSUES)
+        assert c is not None
+        ctx.add(RC.LAG_NO_REASON, table, grid.ref(r, c))
     return TaskEntry(task.no, ctx.department, role, status, percent, progress, issues, next_steps,
                      cell=f"{grid.name}!{status_ref}")
 
@@ -268,6 +273,7 @@ def _text(ctx: Context, table: Table, r: int, header: str, *, required: bool = F
 
 def _text_at(ctx: Context, table: Table, r: int, header: str, *, required: bool = False) -> str:
     c = table.col(header)
+    assert c is not None  # callers check the column exists
     value, ok = _checked(ctx, table, r, c)
     if not ok:
         return ""
@@ -312,10 +318,12 @@ def _indicator_entry(ctx: Context, table: Table, r: int, ind: Indicator) -> Indi
     value, ref, ok = _input(ctx, table, r, L.I_VALUE)
     number = None
     if ok:
-        info = table.grid.info(r, table.col(L.I_VALUE))
+        c = table.col(L.I_VALUE)
+        assert c is not None  # ok: _input found the column
+        info = table.grid.info(r, c)
         try:
             number, converted = parse_amount(value, ind.unit, percent_format=bool(info and info.percent))
-            if converted:
+            if converted and number is not None:
                 ctx.add(RC.UNIT_CONVERTED, table, ref, _short(value), converted=format_number(number), unit=ind.unit)
         except ValueIssue as issue:
             if issue.reason == "wrong-unit":

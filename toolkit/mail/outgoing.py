@@ -76,7 +76,7 @@ def render(kind: str, context: dict, template_dir: Path | None = None) -> tuple[
         subject = env.get_template(f"{kind}.subject.j2").render(context).strip()
         body = env.get_template(f"{kind}.body.j2").render(context)
     except jinja2.TemplateNotFound as exc:
-        raise PlankitError(f"找不到邮件模板 {template_dir / exc.name}。")
+        raise PlankitError(f"找不到邮件模板 {template_dir / str(exc.name)}。")
     except jinja2.UndefinedError as exc:
         raise PlankitError(f"邮件模板 {kind} 使用了未定义的变量：{exc.message}")
     except jinja2.TemplateSyntaxError as exc:
@@ -157,7 +157,7 @@ def prepare(plan: Plan, quarter: Quarter, out_dir: Path, *, kind: str = "sheets"
     outbox = outbox or (paths.quarter_dir(plan, quarter, out_dir, "mail")
                         / ("outbox" if kind == "sheets" else f"outbox-{kind}"))
     sheets = _sheets_for(plan, quarter, out_dir, chosen) if chosen else {}
-    result = []
+    result: list[tuple[Outgoing, EmailMessage | None]] = []
     for dept in chosen:
         context = {**base_context(plan, quarter, dept), **(extra or {}).get(dept, {})}
         subject, body = render(kind, context, template_dir)

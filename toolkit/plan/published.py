@@ -285,7 +285,7 @@ def read_csv(path: Path) -> tuple[str, list[Row]]:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
     except csv.Error:
         dialect = csv.excel
-    grid = [(f"第{i}行", [_join_lines(c) for c in row], [])
+    grid: list[tuple[str, list[str], list[bool]]] = [(f"第{i}行", [_join_lines(c) for c in row], [])
             for i, row in enumerate(csv.reader(io.StringIO(text), dialect), start=1)]
     rows, mapping = rows_from_grid(grid, f"{path.name} ")
     if mapping is None:

@@ -298,7 +298,7 @@ def merge_suggestions(existing: list[Indicator], suggested: list[Indicator]) -> 
             s = replace(s, name=f"{s.name}（建议）")
         names.add(s.key)
         added.append(s)
-    order = {}
+    order: dict[int, list[Indicator]] = {}
     for i in existing + added:
         order.setdefault(i.task_no, []).append(i)
     return [i for no in sorted(order) for i in order[no]]
@@ -339,6 +339,7 @@ def _same_planned(s: Indicator, c: Indicator) -> bool:
     _, ss = unit_key(s.unit)
     _, cs = unit_key(c.unit)
     for a, b in zip(s.planned, c.planned):
-        if (a is None) != (b is None) or (a is not None and abs(a * ss - b * cs) > 1e-6 * max(1, abs(b * cs))):
+        if (a is None) != (b is None) or (a is not None and b is not None
+                                          and abs(a * ss - b * cs) > 1e-6 * max(1, abs(b * cs))):
             return False
     return True

@@ -203,7 +203,7 @@ def _settings(sheet: Sheet | None, report, file, where) -> Settings:
         return default if n is None else n
 
     days = number("报送期限（季末后天数）", 10)
-    dates = []
+    dates: list[date | None] = []
     for qname in ("一", "二", "三", "四"):
         key = f"{qname}季度报送截止日"
         raw = values.get(key)
@@ -225,7 +225,7 @@ def _settings(sheet: Sheet | None, report, file, where) -> Settings:
     return Settings(
         title=title, year=year, issuer=clean_text(values.get("编印单位")),
         plan_id=clean_text(values.get("计划编号")), deadline_days=int(days),
-        deadline_dates=tuple(dates), yellow=yellow, red=red,
+        deadline_dates=(dates[0], dates[1], dates[2], dates[3]), yellow=yellow, red=red,
         return_to=clean_text(values.get("报送对象")),
         bulletin_name=clean_text(values.get("简报名称")) or "民生实事工作简报",
         dept_note=clean_text(values.get("部门说明")),

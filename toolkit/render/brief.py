@@ -141,7 +141,7 @@ def _domain_text(results: list[TaskResult], counts: dict[str, int]) -> str:
     text = f"共{len(results)}项，其中" + "、".join(parts) + "。"
     ranked = sorted((r for r in results if r.lead_entry and r.lead_entry.progress.strip()),
                     key=lambda r: STATUSES_EVAL.index(r.status))
-    words = [f"{r.task.name}：{first_sentence(r.lead_entry.progress)}" for r in ranked[:HIGHLIGHTS]]
+    words = [f"{r.task.name}：{first_sentence(r.lead_entry.progress)}" for r in ranked[:HIGHLIGHTS] if r.lead_entry]
     if words:
         text += "；".join(words) + "。"
     lag = [r.task.name for r in results if r.status == "滞后"]

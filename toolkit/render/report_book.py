@@ -3,6 +3,7 @@
 Shared by the report's sheets (report_sheets, report_co) and the report itself."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from xlsxwriter.utility import xl_rowcol_to_cell
@@ -119,7 +120,7 @@ class Book:
     def title(self) -> str:
         return report_title(self.ev.plan, self.ev.quarter)
 
-    def sheet(self, name: str, title: str, note: str, headers: list[tuple[str, float]]):
+    def sheet(self, name: str, title: str, note: str, headers: Sequence[tuple[str, float]]):
         """A data sheet: title, note, header row (row 2); returns (ws, first data row)."""
         ws = self.wb.add_worksheet(name)
         last = len(headers) - 1

@@ -1,6 +1,8 @@
 """The six sheets of the report workbook, each written from a QuarterEvaluation by a Book."""
 from __future__ import annotations
 
+from typing import Any
+
 from toolkit.evaluate.judge import (BEHIND, GREEN, LIGHT_NAMES, NONE, RED, STATUSES_EVAL, TOLERANCE, YELLOW,
     QuarterEvaluation)
 from toolkit.model import LE, QUARTER_END_NAMES
@@ -47,8 +49,8 @@ def overview(book: Book) -> None:
     note = (f"{ev.plan.settings.title}　生成时间：{book.generated_at:%Y-%m-%d %H:%M}\n"
             f"{rules_note(ev)}")
     book.merged(ws, 1, 0, last, note, sum(widths), border=0, font_size=9)
-    header = dict(font_name=HEADER_FONT, bg_color=HEADER_FILL, align="center", valign="vcenter")
-    section = dict(font_name=HEADER_FONT, font_size=11, border=0, text_wrap=False)
+    header: dict[str, Any] = dict(font_name=HEADER_FONT, bg_color=HEADER_FILL, align="center", valign="vcenter")
+    section: dict[str, Any] = dict(font_name=HEADER_FONT, font_size=11, border=0, text_wrap=False)
 
     # 一、总体情况
     row = 3
@@ -125,7 +127,7 @@ def _count_table(book, ws, row, title, label, groups, header, section) -> int:
         row += 1
         book.text(ws, row, 0, name)
         for col, status in enumerate(STATUSES_EVAL, start=1):
-            props = {"num_format": "0;-0;\"\"", "align": "center"}
+            props: dict[str, Any] = {"num_format": "0;-0;\"\"", "align": "center"}
             if status == BEHIND and counts[status]:
                 props.update(bold=True)
             book.number(ws, row, col, counts[status], **props)
@@ -142,7 +144,7 @@ def _lagging_by_unit(ev: QuarterEvaluation) -> list[tuple[str, tuple[int, int, i
             c[0] += 1
             c[1] += t.light == RED
             c[2] += t.light == YELLOW
-    return sorted(((u, tuple(c)) for u, c in units.items()), key=lambda x: (-x[1][0], -x[1][1]))
+    return sorted(((u, (c[0], c[1], c[2])) for u, c in units.items()), key=lambda x: (-x[1][0], -x[1][1]))
 
 
 def _chart_font(size: int = 9, bold: bool = False) -> dict:

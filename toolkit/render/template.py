@@ -90,11 +90,11 @@ def _around(exc: Exception) -> str:
 
 
 def render(template: Path, context: dict, target: Path, *,
-           images: dict[str, tuple[Path, float]] | None = None,
+           images: dict[str, tuple[Path | None, float]] | None = None,
            font_map: dict[str, str] | None = None) -> Path:
     """Render `template` with `context` into `target` atomically; return `target`.
 
-    `images` maps a context name to (png path, width in mm): they become pictures.
+    `images` maps a context name to (png path, width in mm): they become pictures (no path: "").
     `font_map` renames fonts after rendering (e.g. {"仿宋": "仿宋_GB2312"}).
     """
     from docx.shared import Mm

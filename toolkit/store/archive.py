@@ -25,6 +25,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TextIO
 
 JOURNAL, INDEX = "journal.jsonl", "received.jsonl"
 BATCH = 32  # files per background batch at most
@@ -74,8 +75,8 @@ class Archive:
                 stale.unlink()
         self.write_journal = journal
         self._lock = threading.Lock()  # the logs are appended by the thread and by the caller
-        self._logs: dict[str, object] = {}  # kept open: one append + sync per batch
-        self._queue: queue.Queue | None = None
+        self._logs: dict[str, TextIO] = {}  # kept open: one append + sync per batch
+        self._queue: queue.Queue = queue.Queue()  # a fresh one each time the thread starts
         self._thread: threading.Thread | None = None
         self._futures: list[Future] = []
         self._held: list[_Job] | None = None  # put_ahead inside batch(): handed over on exit
@@ -138,7 +139,7 @@ class Archive:
         if self._thread is not None:
             self._queue.put(None)
             self._thread.join()
-            self._thread = self._queue = None
+            self._thread = None
         futures, self._futures = self._futures, []
         for future in futures:
             if not future.done():  # the thread ended without reaching it (it cannot, but never hang)

@@ -246,6 +246,7 @@ class Store:
              _iso(s.received_at), _iso(s.merged_at), s.department, int(s.accepted), s.content_hash,
              s.identified_by, json.dumps(s.contact or {}, ensure_ascii=False, default=str), problems))
         sid = cur.lastrowid
+        assert sid is not None  # set by the INSERT
         self.conn.executemany(
             "INSERT INTO task_values VALUES(?,?,?,?,?,?,?,?,?,?)",
             [(sid, t.task_no, t.department, t.role, t.status, t.percent, t.progress, t.issues,
@@ -339,7 +340,7 @@ def diff_versions(conn: sqlite3.Connection, old_id: int, new_id: int) -> list[Ch
                          conn.execute(f"SELECT * FROM {table} WHERE submission_id=?", (sid,))}
         for k in sorted(set(rows[old_id]) | set(rows[new_id]), key=str):
             a, b = rows[old_id].get(k), rows[new_id].get(k)
-            ref = b or a
+            ref = b if b is not None else rows[old_id][k]  # k is in one of the two
             for f in fields:
                 va, vb = (a[f] if a else None), (b[f] if b else None)
                 if va != vb and not (va in (None, "") and vb in (None, "")):
@@ -373,7 +374,7 @@ def read_quarter(conn: sqlite3.Connection, plan: Plan, quarter: Quarter, *,
                       key=lambda c: (order.get(c["department"], len(order)), c["department"]))
     for cur in currents:
         s = by_id[cur["submission_id"]]
-        received = _dt(s["received_at"])
+        received = datetime.fromisoformat(s["received_at"])  # NOT NULL
         problems = json.loads(s["problems"])
         qr.returns[s["department"]] = Return(
             department=s["department"], quarter=code, received_at=received,
@@ -392,7 +393,7 @@ def read_quarter(conn: sqlite3.Connection, plan: Plan, quarter: Quarter, *,
     for s in subs:
         if not s["accepted"]:
             qr.rejections.append(Rejection(
-                s["department"], s["filename"], _dt(s["received_at"]),
+                s["department"], s["filename"], datetime.fromisoformat(s["received_at"]),
                 [_problem_text(p) for p in json.loads(s["problems"]) if p.get("severity") == ERROR]))
     return qr
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +23,7 @@ def _is_network(path: Path, mounts_file: Path = Path("/proc/mounts")) -> bool:
     text = str(path.resolve())
     if text.startswith("\\\\"):
         return True
-    if os.name == "nt":
+    if sys.platform == "win32":  # the same test as os.name == "nt", in the form mypy understands
         try:
             import ctypes
             return ctypes.windll.kernel32.GetDriveTypeW(text[:3]) == 4  # DRIVE_REMOTE
@@ -74,7 +75,7 @@ def run_lock(root: Path, timeout: float = 10.0):
 
 
 def _lock(fh) -> None:
-    if os.name == "nt":
+    if sys.platform == "win32":
         import msvcrt
         fh.seek(0)
         msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
@@ -85,7 +86,7 @@ def _lock(fh) -> None:
 
 def _unlock(fh) -> None:
     with contextlib.suppress(OSError):
-        if os.name == "nt":
+        if sys.platform == "win32":
             import msvcrt
             fh.seek(0)
             msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
