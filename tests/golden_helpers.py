@@ -269,7 +269,7 @@ def _print_setup(ws) -> dict:
 
 def _dimensions(ws) -> tuple[dict, dict]:
     cols = {}
-    for key, d in sorted(ws.column_dimensions.items(), key=lambda kv: kv[1].min or 0):
+    for _key, d in sorted(ws.column_dimensions.items(), key=lambda kv: kv[1].min or 0):
         if d.customWidth or d.hidden or d.outlineLevel:
             span = get_column_letter(d.min) + ("" if d.max == d.min else f":{get_column_letter(d.max)}")
             cols[span] = _prune({"width": d.width if d.customWidth else None, "hidden": bool(d.hidden),

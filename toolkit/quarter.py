@@ -57,6 +57,6 @@ def parse_quarter(text: str, plan_year: int) -> Quarter:
                      hint=f"可写成 {plan_year}Q2、Q2、2 或 二季度。")
 
 
-def as_quarter(quarter: "Quarter | str | int", plan_year: int) -> Quarter:
+def as_quarter(quarter: Quarter | str | int, plan_year: int) -> Quarter:
     """A Quarter as given, or parsed from what a user types (`2019Q2`, `Q2`, `2`, `二季度`)."""
     return quarter if isinstance(quarter, Quarter) else parse_quarter(str(quarter), plan_year)

@@ -69,6 +69,7 @@ def brief(plan_path, quarter, out_dir, template, notice_template, issue_no, date
                          issue_no=issue_no, on=on, deadline_days=deadline_days, pdf=make_pdf,
                          per_dept=per_dept, fonts=fonts, chart=not no_chart)
     ev, target_dir = result.evaluation, result.path.parent
+    assert ev is not None  # write_brief evaluates before it renders
     c = ev.counts
     out.say(f"{q.label}：已完成{c['已完成']}项，超序时{c['超序时']}项，序时推进{c['序时推进']}项，"
             f"滞后{c['滞后']}项，未报送{c['未报送']}项；报送率{ev.reporting_rate:.1f}%。")

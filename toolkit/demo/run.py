@@ -153,7 +153,8 @@ def _as_email(attachment: Path, dept: str, plan: Plan, when: datetime, target: P
     return target
 
 
-def run_demo(plan: Plan, quarter: Quarter | str, out_dir: Path | str, *, pdf: bool = True, progress=print) -> DemoResult:
+def run_demo(plan: Plan, quarter: Quarter | str, out_dir: Path | str, *, pdf: bool = True,
+             progress=print) -> DemoResult:
     """Run the demo cycle up to `quarter` (at least Q2) into `out_dir`; returns where everything is."""
     from toolkit.render.brief import render_brief
     from toolkit.mail.outgoing import prepare

@@ -362,7 +362,7 @@ def evaluate(plan: Plan, quarter: Quarter, returns: QuarterReturns | None,
         on_time=sum(1 for d in returned if returns.returns[d].on_time))
 
 
-def load_returns(plan: Plan, quarter: Quarter, out_dir: Path) -> QuarterReturns | None:
+def load_returns(plan: Plan, quarter: Quarter, out_dir: Path | str) -> QuarterReturns | None:
     """The merged returns of a quarter, or None when the store (or the quarter) is absent."""
     try:
         from toolkit.store.db import load_quarter

@@ -119,7 +119,7 @@ def _read_sheet(ws, name: str, report: P.Report, file: str) -> Sheet | None:
     return sheet
 
 
-def read_plan(path: Path) -> PlanRead:
+def read_plan(path: Path | str) -> PlanRead:
     """Read a master workbook into a Plan, collecting every problem found."""
     path = Path(path)
     file = path.name

@@ -54,7 +54,8 @@ def export_quarter(plan: Plan, quarter: Quarter | str, out_dir: Path | str, targ
     if frame.empty:
         raise NothingStoredError(f"{quarter.label}还没有已接收的报送数据，没有可导出的内容。",
                                  hint=f"请先运行 plankit merge -q {quarter.code} 收件箱目录/ 汇总各部门报回的文件。")
-    path = Path(target) if target else quarter_dir(plan, quarter, Path(out_dir), "export") / export_name(plan, quarter, fmt)
+    path = (Path(target) if target
+            else quarter_dir(plan, quarter, Path(out_dir), "export") / export_name(plan, quarter, fmt))
     table = _readable(frame)
     with atomic_path(path) as tmp:
         if fmt == "csv":
@@ -70,7 +71,7 @@ def _format(fmt: str | None, target: Path | str | None) -> str:
         return suffix if suffix in FORMATS else "csv"
     if fmt not in FORMATS:
         raise UsageError(f"不支持的导出格式“{fmt}”。", hint="可选 csv 或 xlsx。")
-    if suffix in FORMATS and suffix != fmt:
+    if target and suffix in FORMATS and suffix != fmt:
         raise UsageError(f"输出文件 {Path(target).name} 的扩展名与格式 {fmt} 不一致。",
                          hint=f"请把文件名改为 .{fmt} 结尾，或去掉 --format。")
     return fmt

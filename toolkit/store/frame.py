@@ -43,7 +43,7 @@ LEFT JOIN current c ON c.submission_id = s.id
 WHERE s.quarter = ? AND s.accepted = 1 ORDER BY s.received_at, s.id"""
 
 
-def quarter_frame(plan: Plan, quarter: Quarter | str, out_dir: Path | str) -> "pandas.DataFrame":
+def quarter_frame(plan: Plan, quarter: Quarter | str, out_dir: Path | str) -> pandas.DataFrame:
     """Every stored value of `quarter` under `out_dir`, with provenance (columns: COLUMNS).
 
     An empty frame (with the same columns) when nothing is stored for the quarter.
@@ -78,7 +78,8 @@ def _rows(plan: Plan, quarter: Quarter, out_dir: Path) -> list[dict]:
     finally:
         conn.close()
     deadline = plan.settings.deadline(quarter.q)
-    provenance, seen = {}, {}
+    provenance: dict[int, dict] = {}
+    seen: dict[str, int] = {}  # department -> accepted files so far
     for s in subs:  # received order: the n-th accepted file of a department is its version n
         seen[s["department"]] = seen.get(s["department"], 0) + 1
         received = datetime.fromisoformat(s["received_at"])
