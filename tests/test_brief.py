@@ -301,7 +301,7 @@ def test_cli_without_merged_data_warns(plan_path, tmp_path):
     (["-q", "2019Q5"], "错误：季度“2019Q5”超出范围：季度只能是1到4。\n"),
     (["-q", "2", "--date", "7月15日"], "错误：无法识别日期“7月15日”。请写成 2019-07-15 这样的格式。\n"),
     (["-q", "2", "--template", "nosuch.docx"], "错误：找不到模板文件：nosuch.docx"
-     "请用 --template 指定模板，或运行 python templates/build_templates.py 重新生成默认模板。\n"),
+     "请检查 --template 指定的文件，或运行 plankit templates copy 取回随附的模板。\n"),
 ])
 def test_cli_usage_errors(plan_path, tmp_path, args, message):
     res = CliRunner().invoke(main, ["brief", "--plan", str(plan_path), "--out", str(tmp_path), *args])

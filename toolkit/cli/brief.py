@@ -32,9 +32,9 @@ def _parse_date(text: str | None) -> date | None:
 @quarter_option
 @out_option
 @click.option("--template", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="简报模板（默认：templates/briefing.docx）。")
+              help="简报模板（默认：当前文件夹的 templates/briefing.docx，没有时用随附的）。")
 @click.option("--notice-template", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="督办通知模板（默认：templates/dept_notice.docx）。")
+              help="督办通知模板（默认：当前文件夹的 templates/dept_notice.docx，没有时用随附的）。")
 @click.option("--issue-no", type=click.IntRange(min=1), default=None,
               help="简报期号（默认：季度序号，如二季度为第2期）。")
 @click.option("--date", "date_text", default=None, help="印发日期，如 2019-07-15（默认：今天）。")

@@ -1,6 +1,6 @@
 """Options and output conventions shared by every command.
 
---plan PATH   default: the only workbook in plans/
+--plan PATH   default: the only workbook in ./plans; none there: the bundled example plan (said on stderr)
 --quarter Q   2019Q2, Q2, 2, 二季度
 --out DIR     default out/; everything produced or stored lives under it
 --json        one JSON object on stdout; human text goes to stderr
@@ -17,6 +17,7 @@ from pathlib import Path
 import click
 
 from toolkit.errors import EXIT_USAGE, PlankitError, UsageError
+from toolkit.resources import bundled_plan
 
 PLANS_DIR = Path("plans")
 
@@ -25,16 +26,18 @@ def default_plan() -> Path:
     candidates = sorted(p for p in PLANS_DIR.glob("*.xlsx") if not p.name.startswith(("~$", ".~")))
     if len(candidates) == 1:
         return candidates[0]
-    if not candidates:
-        raise UsageError("未指定计划主表，且 plans/ 目录下没有 .xlsx 文件。",
-                         hint="请用 --plan 指定，例如 --plan plans/lianyungang-2019.xlsx")
+    if not candidates:  # an installed plankit run from an empty folder still works, and says so
+        path = bundled_plan()
+        click.secho(f"未指定计划主表，且 plans/ 目录下没有 .xlsx 文件，使用随附的示例计划：{path}"
+                    "（要用自己的计划，请用 --plan 指定或放到 plans/ 目录下）", err=True, fg="yellow")
+        return path
     names = "、".join(p.name for p in candidates)
     raise UsageError(f"plans/ 目录下有多个计划主表（{names}），请用 --plan 指定其中一个。")
 
 
 def plan_option(f):
     return click.option("--plan", "plan_path", type=click.Path(path_type=Path, dir_okay=False),
-                        default=None, help="计划主表（默认：plans/ 下唯一的 .xlsx）。")(f)
+                        default=None, help="计划主表（默认：plans/ 下唯一的 .xlsx；没有时用随附的示例计划）。")(f)
 
 
 def quarter_option(f):

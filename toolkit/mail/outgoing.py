@@ -61,22 +61,22 @@ class Outgoing:
         return d
 
 
-def _env(template_dir: Path) -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(template_dir)),
+def _env(template_dirs: list[Path]) -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader([str(d) for d in template_dirs]),
                               undefined=jinja2.StrictUndefined, autoescape=False,
                               keep_trailing_newline=False)
 
 
 def render(kind: str, context: dict, template_dir: Path | None = None) -> tuple[str, str]:
     """Render (subject, body) for `kind` ('sheets' or 'remind'); template errors name the file.
-    Templates come from `template_dir`, else templates/mail/ in the working folder, else the bundled ones."""
-    template_dir = resources.template("mail", template_dir)
-    env = _env(template_dir)
+    Each template comes from `template_dir`, else templates/mail/ in the working folder, else the bundled ones."""
+    dirs = resources.template_dirs("mail", template_dir)
+    env = _env(dirs)
     try:
         subject = env.get_template(f"{kind}.subject.j2").render(context).strip()
         body = env.get_template(f"{kind}.body.j2").render(context)
     except jinja2.TemplateNotFound as exc:
-        raise PlankitError(f"找不到邮件模板 {template_dir / str(exc.name)}。")
+        raise PlankitError(f"找不到邮件模板 {dirs[0] / str(exc.name)}。")
     except jinja2.UndefinedError as exc:
         raise PlankitError(f"邮件模板 {kind} 使用了未定义的变量：{exc.message}")
     except jinja2.TemplateSyntaxError as exc:

@@ -56,8 +56,7 @@ def check_template(path: Path) -> None:
     path = Path(path)
     if not path.is_file():
         raise TemplateProblem(f"找不到模板文件：{path}",
-                              hint="请用 --template 指定模板，"
-                              "或运行 python templates/build_templates.py 重新生成默认模板。")
+                              hint="请检查 --template 指定的文件，或运行 plankit templates copy 取回随附的模板。")
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
