@@ -91,6 +91,7 @@ def test_type_checking_imports_match_the_lazy_table():
     guarded = next(n for n in tree.body if isinstance(n, ast.If) and getattr(n.test, "id", "") == "TYPE_CHECKING")
     seen = {a.name: node.module for node in guarded.body for a in node.names}
     assert seen == toolkit._EXPORTS
+    assert toolkit.__all__ == ["__version__", *toolkit._EXPORTS]
 
 
 def test_import_toolkit_loads_no_workflow_step():
