@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from toolkit.render.brief import DEFAULT_DEADLINE_DAYS, write_brief
-from toolkit.errors import UsageError
+from toolkit.errors import OFFICE_MISSING, USAGE_DATE, UsageError
 from toolkit.evaluate.judge import evaluate_quarter
 from toolkit.fileio.office import INSTALL_HINT, soffice
 from toolkit.paths import quarter_dir
@@ -26,7 +26,7 @@ def _parse_date(text: str | None) -> date | None:
     try:
         return date(*map(int, m.groups())) if m else date.fromisoformat(text.strip())
     except ValueError:
-        raise UsageError(f"无法识别日期“{text}”。", hint="请写成 2019-07-15 这样的格式。")
+        raise UsageError(f"无法识别日期“{text}”。", hint="请写成 2019-07-15 这样的格式。", code=USAGE_DATE)
 
 
 @main.command("brief")
@@ -66,7 +66,7 @@ def brief(plan_path, quarter, out_dir, template, notice_template, issue_no, date
     q = parse_quarter(quarter, plan.settings.year)
     on = _parse_date(date_text)
     if make_pdf and not soffice():
-        raise UsageError("未找到LibreOffice（soffice），无法生成PDF。", hint=INSTALL_HINT)
+        raise UsageError("未找到LibreOffice（soffice），无法生成PDF。", hint=INSTALL_HINT, code=OFFICE_MISSING)
     ev = evaluate_quarter(out_dir, plan, q)
     target_dir = quarter_dir(out_dir, plan, q, "brief")
     result = write_brief(ev, target_dir, template=template, notice_template=notice_template,

@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from toolkit import problems as P
-from toolkit.errors import EXIT_OK, EXIT_PROBLEMS, PlanError, UsageError
+from toolkit.errors import (
+    EXIT_OK, EXIT_PROBLEMS, PLAN_INVALID, USAGE_FILE_EXISTS, USAGE_NO_PLAN, PlanError, UsageError)
 from toolkit.plan.workbook import read_plan, write_plan
 from toolkit.plan.published import import_plan
 from toolkit.plan.blank import default_year, write_blank
@@ -27,7 +28,7 @@ KEPT_BY_REWRITE = {"plan-empty-field", "plan-empty-milestone", "plan-unknown-uni
 def _refuse_overwrite(path: Path, force: bool) -> None:
     if path.exists() and not force:
         raise UsageError(f"文件已存在：{path}。为免覆盖已填写的内容，未做任何修改。",
-                         hint="\n确需覆盖请加 --force，或用 -o 换一个文件名。")
+                         hint="\n确需覆盖请加 --force，或用 -o 换一个文件名。", code=USAGE_FILE_EXISTS)
     if path.suffix.lower() != ".xlsx":
         raise UsageError(f"输出文件应以.xlsx结尾：{path}")
 
@@ -150,7 +151,7 @@ def suggest(plan_path: Path, write: bool, as_json: bool) -> None:
     """
     out = Output(as_json)
     if not plan_path.exists():
-        raise UsageError(f"找不到计划主表：{plan_path}")
+        raise UsageError(f"找不到计划主表：{plan_path}", code=USAGE_NO_PLAN)
     read = read_plan(plan_path)
     existing = read.plan.indicators
     merged = merge_suggestions(existing, suggest_plan(read.plan))
@@ -165,7 +166,7 @@ def suggest(plan_path: Path, write: bool, as_json: bool) -> None:
         if blocking:
             listed = "\n".join(f"  {p}" for p in blocking[:5])
             raise PlanError(f"计划主表有以下错误，重写文件会丢失这些单元格的内容，未写入：\n{listed}",
-                            hint=f"\n请先修正（plankit plan check {plan_path}），再运行 --write。")
+                            hint=f"\n请先修正（plankit plan check {plan_path}），再运行 --write。", code=PLAN_INVALID)
         write_plan(replace(read.plan, indicators=merged, _fingerprint=""), plan_path)
         out.say(f"已写入 {plan_path} 的“指标”表，说明以“【建议】”开头，请逐条核对。", fg="green")
     elif new:

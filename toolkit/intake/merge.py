@@ -14,9 +14,9 @@ from datetime import datetime
 from pathlib import Path
 
 from toolkit import problems as P
-from toolkit.errors import OutputLockedError
+from toolkit.errors import FILE_UNREADABLE, OutputLockedError
 from toolkit.intake.collect import CONTAINERS, SPREADSHEETS, Item, collect
-from toolkit.intake.readers import UNREADABLE, Readers
+from toolkit.intake.readers import Readers
 from toolkit.model import Plan
 from toolkit.paths import plan_dir, quarter_dir, store_dir
 from toolkit.problems import ERROR, Problem
@@ -129,7 +129,7 @@ class _Merger:
             data = item.read()
         except OSError as exc:
             out.outcome = REJECTED
-            out.problems.append(P.make(UNREADABLE, file=item.name, detail=f"无法读取：{exc.strerror or exc}"))
+            out.problems.append(P.Problem(FILE_UNREADABLE, ERROR, f"无法读取：{exc.strerror or exc}", item.name))
             return job
         # the archive name never takes text from the sender beyond a known extension
         ext = item.ext if item.ext in SPREADSHEETS | CONTAINERS else "bin"

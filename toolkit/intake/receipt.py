@@ -11,7 +11,7 @@ from toolkit.quarter import Quarter
 from toolkit.returns import QuarterReturns
 from toolkit.fileio.safeio import atomic_path
 from toolkit.fileio.xlsxtext import fit_row
-from toolkit.errors import UsageError
+from toolkit.errors import USAGE_DEPARTMENT, UsageError
 from toolkit.store.db import DB_NAME, connect, diff_versions, read_quarter
 from toolkit.paths import store_dir
 
@@ -78,7 +78,7 @@ def quarter_status(plan: Plan, quarter: Quarter, out_dir: Path, department: str 
     With `department`, also that department's every accepted version and what each one changed.
     """
     if department is not None and department not in plan.department_names():
-        raise UsageError(f"计划中没有单位“{department}”。", hint="请按计划主表“任务”表中的写法填写单位名称。")
+        raise UsageError(f"计划中没有单位“{department}”。", hint="请按计划主表“任务”表中的写法填写单位名称。", code=USAGE_DEPARTMENT)
     db = store_dir(out_dir, plan) / DB_NAME
     qr, versions = None, {}
     if db.exists():

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from toolkit import problems as P
-from toolkit.errors import InputFileError, PlanError
+from toolkit.errors import InputFileError, PLAN_INVALID, PLAN_NOT_PLANKIT, PLAN_UNREADABLE, PlanError
 from toolkit.model import GE, LE, QUARTER_END_NAMES, QUARTER_NAMES, Department, Indicator, Plan, Settings, Task
 from toolkit.values import clean_text  # the one text normaliser, shared with the merge
 from toolkit.fileio.xlsxtext import fit_row
@@ -74,20 +74,20 @@ def open_plan_workbook(path: Path):
     try:
         kind = sniff(path)
     except InputFileError as exc:
-        raise PlanError(f"无法读取计划主表：{exc.message}")
+        raise PlanError(f"无法读取计划主表：{exc.message}", code=PLAN_UNREADABLE)
     if kind == ENCRYPTED:
-        raise PlanError(f"{path.name}：计划主表设置了打开密码。请在Excel中取消密码（文件→信息→保护工作簿）后再使用。")
+        raise PlanError(f"{path.name}：计划主表设置了打开密码。请在Excel中取消密码（文件→信息→保护工作簿）后再使用。", code=PLAN_UNREADABLE)
     if kind not in (XLSX, XLSM):
-        raise PlanError(f"{path.name}：计划主表必须是.xlsx格式（当前为{kind}）。请在Excel中另存为“Excel工作簿(*.xlsx)”。")
+        raise PlanError(f"{path.name}：计划主表必须是.xlsx格式（当前为{kind}）。请在Excel中另存为“Excel工作簿(*.xlsx)”。", code=PLAN_UNREADABLE)
     try:
         scan_xml_parts(path)
     except InputFileError as exc:
-        raise PlanError(f"无法读取计划主表：{exc.message}")
+        raise PlanError(f"无法读取计划主表：{exc.message}", code=PLAN_UNREADABLE)
     import openpyxl
     try:
         return openpyxl.load_workbook(path, data_only=True)
     except Exception as exc:  # openpyxl raises many types for broken files
-        raise PlanError(f"{path.name}：文件已损坏，无法作为Excel打开（{type(exc).__name__}）。")
+        raise PlanError(f"{path.name}：文件已损坏，无法作为Excel打开（{type(exc).__name__}）。", code=PLAN_UNREADABLE)
 
 
 def _read_sheet(ws, name: str, report: P.Report, file: str) -> Sheet | None:
@@ -125,7 +125,7 @@ def read_plan(path: Path) -> PlanRead:
     present = [n for n in (SETTINGS, TASKS, INDICATORS, DEPARTMENTS) if n in wb.sheetnames]
     if TASKS not in present and len(present) < 2:
         raise PlanError(f"{file}：这不是plankit计划主表（找不到“任务”“设置”等工作表）。",
-                        hint="请用 plankit plan new 生成模板，或检查是否选错了文件。")
+                        hint="请用 plankit plan new 生成模板，或检查是否选错了文件。", code=PLAN_NOT_PLANKIT)
     sheets: dict[str, Sheet | None] = {}
     for name in (SETTINGS, TASKS, INDICATORS, DEPARTMENTS):
         if name not in wb.sheetnames:
@@ -152,7 +152,7 @@ def load_plan(path: Path) -> Plan:
         lines = "\n".join(f"  {p}" for p in first)
         more = f"\n  ……共{len(result.report.errors)}个错误" if len(result.report.errors) > 5 else ""
         raise PlanError(f"计划主表有错误，无法继续：\n{lines}{more}",
-                        hint=f"\n请先运行 plankit plan check {path} 查看并修正。")
+                        hint=f"\n请先运行 plankit plan check {path} 查看并修正。", code=PLAN_INVALID)
     return result.plan
 
 
