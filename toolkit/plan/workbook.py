@@ -240,11 +240,14 @@ def _departments(sheet, report, file, where) -> list[Department]:
     return result
 
 
+MAX_NO = 9999  # a plan has tens of tasks: a larger 序号 is a typo (and would ask for 10^12 missing ones)
+
+
 def _row_no(sheet, r, row, report, file) -> int | None:
     raw = row["序号"]
     try:
         n = parse_number(raw)
-        if n is None or n <= 0 or not float(n).is_integer():
+        if n is None or n <= 0 or n > MAX_NO or not float(n).is_integer():
             raise ValueError
         return int(n)
     except ValueError:
@@ -260,7 +263,10 @@ def _tasks(sheet, report, file, where) -> list[Task]:
         no = _row_no(sheet, r, row, report, file)
         if no is None:
             continue
-        where[("task", no)] = (TASKS, r, sheet)
+        if ("task", no) in where:  # a duplicate 序号: check_plan reports it at this row
+            where.setdefault(("task-again", no), []).append(r)
+        else:
+            where[("task", no)] = (TASKS, r, sheet)
         target = clean_text(row["目标任务"])
         name = clean_text(row["任务名称"]) or target.split("。", 1)[0]
         for column, value in (("目标任务", target), ("牵头单位", clean_text(row["牵头单位"]))):
