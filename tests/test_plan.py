@@ -21,6 +21,7 @@ from toolkit.plan.build import build_plan
 from toolkit.plan.seed import parse_seed
 
 from .conftest import PLAN_PATH, SOURCE_DIR
+from .test_values import DATE_FORMS
 
 SEED = next(SOURCE_DIR.glob("*-seed.txt"))
 
@@ -462,3 +463,19 @@ def test_cli_check_positional_and_plan_option_must_agree(plan_path, tmp_path):
     assert result.output == (f"错误：指定了两个不同的计划主表：{plan_path} 和 --plan {other}。请只指定其中一个。\n")
     result = CliRunner().invoke(main, ["plan", "check", str(plan_path), "--plan", str(other), "--json"])
     assert json.loads(result.stdout)["error"]["code"] == "usage-plan-conflict"
+
+
+@pytest.mark.parametrize("typed, expected", DATE_FORMS)
+def test_settings_deadline_reads_every_date_form(tmp_path, typed, expected):
+    """The 设置 deadline is read by the same parser as a return's dates (issue 15: `2019年4月10日` was
+    rejected here and accepted in a return)."""
+    result = read_plan(edited_plan(tmp_path, _set("设置", "B8", typed)))
+    assert not [p for p in result.report.problems if p.code == "plan-bad-setting"], codes(result)
+    assert result.plan.settings.deadline_dates[0] == expected
+
+
+def test_settings_deadline_not_a_date_is_located(tmp_path):
+    result = read_plan(edited_plan(tmp_path, _set("设置", "B8", "四月十日")))
+    bad = [p for p in result.report.problems if p.code == "plan-bad-setting"]
+    assert [(p.sheet, p.cell) for p in bad] == [("设置", "B8")]
+    assert bad[0].message == "设置“一季度报送截止日”的值“四月十日”无效：请填写日期，例如2019-04-10或2019年4月10日。"

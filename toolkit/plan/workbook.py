@@ -18,7 +18,7 @@ from pathlib import Path
 from toolkit import problems as P
 from toolkit.errors import InputFileError, PLAN_INVALID, PLAN_NOT_PLANKIT, PLAN_UNREADABLE, PlanError
 from toolkit.model import GE, LE, QUARTER_END_NAMES, QUARTER_NAMES, Department, Indicator, Plan, Settings, Task
-from toolkit.values import clean_text  # the one text normaliser, shared with the merge
+from toolkit.values import ValueIssue, clean_text, to_date  # the one normaliser, shared with the merge
 from toolkit.fileio.xlsxtext import fit_row
 from toolkit.fileio.filekind import ENCRYPTED, XLSM, XLSX, sniff
 from toolkit.fileio.safeio import atomic_path
@@ -196,19 +196,11 @@ def _settings(sheet: Sheet | None, report, file, where) -> Settings:
     dates = []
     for qname in ("一", "二", "三", "四"):
         key = f"{qname}季度报送截止日"
-        raw = values.get(key)
-        if raw in (None, ""):
+        try:  # the same parser as a returned file's dates and the CLI's --date
+            dates.append(to_date(values.get(key)))
+        except ValueIssue:
+            bad(key, "请填写日期，例如2019-04-10或2019年4月10日。")
             dates.append(None)
-        elif isinstance(raw, datetime):
-            dates.append(raw.date())
-        elif isinstance(raw, date):
-            dates.append(raw)
-        else:
-            try:
-                dates.append(datetime.strptime(clean_text(raw).replace("/", "-").replace(".", "-"), "%Y-%m-%d").date())
-            except ValueError:
-                bad(key, "请填写日期，例如2019-04-10。")
-                dates.append(None)
     yellow, red = number("黄灯阈值（落后序时百分点）", 10.0), number("红灯阈值（落后序时百分点）", 30.0)
     if yellow < 0 or red < yellow:
         bad("红灯阈值（落后序时百分点）", f"红灯阈值（{red}）不能小于黄灯阈值（{yellow}），且都不能为负。")
