@@ -47,17 +47,3 @@ def convert_files(sources: list[Path], fmt: str, out_dir: Path, *, profile: Path
     cmd = [binary, f"-env:UserInstallation={Path(profile).resolve().as_uri()}", "--headless", "--norestore",
            "--convert-to", fmt, "--outdir", str(out_dir), *map(str, sources)]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-
-
-def run_macro_script(script: str, *, timeout: int = 180) -> subprocess.CompletedProcess:
-    """Run a Python script with LibreOffice's own interpreter (for UNO-driven round trips).
-
-    Tests use this to open a workbook, type into cells and save as xlsx/xls/ods the way
-    a LibreOffice user would. Returns the completed process.
-    """
-    binary = soffice()
-    if not binary:
-        raise PlankitError("未找到LibreOffice（soffice）。", hint=INSTALL_HINT, code=OFFICE_MISSING)
-    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False, encoding="utf-8") as fh:
-        fh.write(script)
-    return subprocess.run(["python3", fh.name], capture_output=True, text=True, timeout=timeout)

@@ -23,7 +23,6 @@ GB2312 = 134  # font charset that makes Excel pick the Chinese glyphs
 INPUT_FILL = "#FFF2CC"  # light yellow: "write here"
 HEADER_FILL = "#D9E1F2"
 INPUT_HEADER_FILL = "#FCE4D6"
-LOCKED_FILL = "#F2F2F2"
 
 # Column widths (Excel character units; a CJK character needs about 2).
 WIDTHS = {

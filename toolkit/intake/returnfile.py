@@ -219,7 +219,7 @@ def _choose_identity(found: dict, name: str, problems: list) -> tuple[dict | Non
     if not stores:
         return None, ""
     store, ident = stores[0]
-    for other_store, other in stores[1:]:
+    for _, other in stores[1:]:
         diff = [k for k in IDENTITY_FIELDS if other.get(k) and ident.get(k) and other[k] != ident[k]]
         if diff:
             detail = "；".join(f"{k}: {ident[k]} / {other[k]}" for k in diff)
