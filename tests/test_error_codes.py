@@ -138,3 +138,20 @@ def test_cli_json_error_has_its_code(tmp_path, plan_path):
     result = runner.invoke(main, ["plan", "check", str(tmp_path / "nope.xlsx"), "--json"])
     assert json.loads(result.stdout)["error"] == {"code": "usage-no-plan", "exit_code": 2,
                                                    "message": f"找不到计划主表：{tmp_path / 'nope.xlsx'}"}
+
+
+def test_containers_that_cannot_be_opened_have_their_own_codes(tmp_path, plan_path):
+    import zipfile
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "broken.zip").write_bytes(b"PK\x03\x04" + b"\0" * 100)
+    with zipfile.ZipFile(inbox / "many.zip", "w") as zf:
+        for n in range(2001):
+            zf.writestr(f"f{n}.txt", "")
+    (inbox / "odd.zip").write_bytes(b"not a zip at all")
+    result = CliRunner().invoke(main, ["merge", "--plan", str(plan_path), "--out", str(tmp_path / "out"),
+                                       "-q", "2019Q2", "--json", str(inbox), str(tmp_path / "gone.xlsx")])
+    assert result.exit_code == 1, result.output
+    codes = {f["path"]: [p["code"] for p in f["problems"]] for f in json.loads(result.stdout)["files"]}
+    assert codes == {"broken.zip": ["file-damaged"], "many.zip": ["file-unsafe"], "odd.zip": ["file-damaged"],
+                     "gone.xlsx": ["file-not-found"]}

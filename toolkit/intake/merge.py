@@ -123,7 +123,7 @@ class _Merger:
             return job
         if item.error and item.path is None and item.data is None:
             out.outcome = REJECTED  # nothing to archive, e.g. a path that does not exist
-            out.problems.append(P.make(CONTAINER, file=item.name, detail=item.error))
+            out.problems.append(_container_problem(item))
             return job
         try:
             data = item.read()
@@ -145,7 +145,7 @@ class _Merger:
                              error=item.error)
         job.path, job.archived = self.store.archive_ahead(sha, data, ext, provenance, job.sub)
         if item.error:
-            job.sub.problems = [P.make(CONTAINER, file=item.name, detail=item.error)]
+            job.sub.problems = [_container_problem(item)]
         else:
             job.data = data
         return job
@@ -182,6 +182,13 @@ class _Merger:
         reasons = [p["message"] for p in json.loads(row["problems"]) if p["severity"] == ERROR]
         out.problems.append(P.make(STILL_REJECTED, file=out.path, detail="；".join(reasons)))
         return out
+
+
+def _container_problem(item: Item) -> Problem:
+    """A container (or path) that could not be opened, under its own error code when it has one."""
+    if item.error_code:
+        return Problem(item.error_code, ERROR, item.error, item.name)
+    return P.make(CONTAINER, file=item.name, detail=item.error)
 
 
 def _apply_read(sub: Submission, parsed, departments: set[str], code: str) -> None:
