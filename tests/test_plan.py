@@ -479,3 +479,13 @@ def test_settings_deadline_not_a_date_is_located(tmp_path):
     bad = [p for p in result.report.problems if p.code == "plan-bad-setting"]
     assert [(p.sheet, p.cell) for p in bad] == [("设置", "B8")]
     assert bad[0].message == "设置“一季度报送截止日”的值“四月十日”无效：请填写日期，例如2019-04-10或2019年4月10日。"
+
+
+def test_cli_suggest_takes_plan_option_too(plan_path, tmp_path):
+    by_option = CliRunner().invoke(main, ["plan", "suggest", "--plan", str(plan_path), "--json"])
+    by_argument = CliRunner().invoke(main, ["plan", "suggest", str(plan_path), "--json"])
+    assert by_option.exit_code == by_argument.exit_code == 0, by_option.output
+    assert json.loads(by_option.stdout) == json.loads(by_argument.stdout)
+    result = CliRunner().invoke(main, ["plan", "suggest", str(plan_path), "--plan", str(tmp_path / "b.xlsx")])
+    assert result.exit_code == 2
+    assert result.output == f"错误：指定了两个不同的计划主表：{plan_path} 和 --plan {tmp_path / 'b.xlsx'}。请只指定其中一个。\n"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from toolkit.errors import DATABASE, DISK, EXIT_USAGE, USAGE_NO_PLAN, PlankitError, UsageError
+from toolkit.errors import DATABASE, DISK, EXIT_USAGE, USAGE_NO_PLAN, USAGE_PLAN_CONFLICT, PlankitError, UsageError
 
 PLANS_DIR = Path("plans")
 
@@ -126,6 +126,14 @@ def sqlite_error_text(exc: sqlite3.Error) -> str:
     return f"数据库出错（{exc}）。请重新运行同一命令；仍有问题请运行 plankit merge --rebuild 从归档重建。"
 
 
+def plan_argument_or_option(given: Path | None, plan_path: Path | None) -> Path:
+    """The plan of a command that takes it as `[计划主表]` or `--plan` (both: the same file)."""
+    if given and plan_path and given.resolve() != plan_path.resolve():
+        raise UsageError(f"指定了两个不同的计划主表：{given} 和 --plan {plan_path}。", hint="请只指定其中一个。",
+                         code=USAGE_PLAN_CONFLICT)
+    return resolve_plan(given or plan_path)
+
+
 def resolve_plan(plan_path: Path | None) -> Path:
     path = plan_path or default_plan()
     if not path.exists():
@@ -133,5 +141,5 @@ def resolve_plan(plan_path: Path | None) -> Path:
     return path
 
 
-__all__ = ["EXIT_USAGE", "Output", "handle_errors", "json_option", "out_option", "plan_option",
-           "quarter_option", "resolve_plan"]
+__all__ = ["EXIT_USAGE", "Output", "handle_errors", "json_option", "out_option", "plan_argument_or_option",
+           "plan_option", "quarter_option", "resolve_plan"]

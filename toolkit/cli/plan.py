@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from toolkit.errors import EXIT_OK, EXIT_PROBLEMS, USAGE_PLAN_CONFLICT, UsageError
+from toolkit.errors import EXIT_OK, EXIT_PROBLEMS
 from toolkit.plan.workbook import read_plan
 from toolkit.plan.check import summary
 from toolkit.cli.app import main
-from toolkit.cli.common import Output, handle_errors, json_option, plan_option, resolve_plan
+from toolkit.cli.common import Output, handle_errors, json_option, plan_argument_or_option, plan_option
 
 
 @main.group()
@@ -34,10 +34,7 @@ def check(given: Path | None, plan_path: Path | None, as_json: bool) -> None:
     有错误时退出码为1；只有警告时为0；文件无法读取时为2。
     """
     out = Output(as_json)
-    if given and plan_path and given.resolve() != plan_path.resolve():
-        raise UsageError(f"指定了两个不同的计划主表：{given} 和 --plan {plan_path}。", hint="请只指定其中一个。",
-                         code=USAGE_PLAN_CONFLICT)
-    path = resolve_plan(given or plan_path)
+    path = plan_argument_or_option(given, plan_path)
     result = read_plan(path)
     info = summary(result.plan)
     report = result.report

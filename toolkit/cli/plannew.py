@@ -9,12 +9,12 @@ import click
 
 from toolkit import problems as P
 from toolkit.errors import (
-    EXIT_OK, EXIT_PROBLEMS, PLAN_INVALID, USAGE_FILE_EXISTS, USAGE_NO_PLAN, PlanError, UsageError)
+    EXIT_OK, EXIT_PROBLEMS, PLAN_INVALID, USAGE_FILE_EXISTS, PlanError, UsageError)
 from toolkit.plan.workbook import read_plan, write_plan
 from toolkit.plan.published import import_plan
 from toolkit.plan.blank import default_year, write_blank
 from toolkit.plan.suggest import merge_suggestions, suggest_plan
-from toolkit.cli.common import Output, handle_errors, json_option
+from toolkit.cli.common import Output, handle_errors, json_option, plan_argument_or_option, plan_option
 from toolkit.cli.plan import plan
 
 KIND_NAMES = {"docx": "Word表格", "text": "PDF导出的文本", "xlsx": "Excel表格", "csv": "CSV表格"}
@@ -136,22 +136,23 @@ def _describe(ind) -> str:
 
 
 @plan.command("suggest")
-@click.argument("plan_path", type=click.Path(path_type=Path, dir_okay=False, exists=False), metavar="计划主表")
+@click.argument("given", required=False, type=click.Path(path_type=Path, dir_okay=False), metavar="[计划主表]")
+@plan_option
 @click.option("--write", is_flag=True, help="把尚未有的建议指标写入该计划主表的“指标”表（按标准格式重写文件）。")
 @json_option
 @handle_errors
-def suggest(plan_path: Path, write: bool, as_json: bool) -> None:
+def suggest(given: Path | None, plan_path: Path | None, write: bool, as_json: bool) -> None:
     """从目标任务和季度安排中提取指标建议（数字、单位、方向、季度末累计数）。
 
     \b
     示例：
       plankit plan suggest plans/lianyungang-2020.xlsx
       plankit plan suggest plans/lianyungang-2020.xlsx --write
+      plankit plan suggest --plan plans/lianyungang-2020.xlsx
     已有相同目标（任务、方向、数值和单位一致）的指标不再重复建议。
     """
     out = Output(as_json)
-    if not plan_path.exists():
-        raise UsageError(f"找不到计划主表：{plan_path}", code=USAGE_NO_PLAN)
+    plan_path = plan_argument_or_option(given, plan_path)
     read = read_plan(plan_path)
     existing = read.plan.indicators
     merged = merge_suggestions(existing, suggest_plan(read.plan))
