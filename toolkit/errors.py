@@ -116,9 +116,6 @@ class PlankitError(Exception):
     def __reduce__(self):  # keeps the code and hint across a reader process's pipe
         return _rebuild, (type(self), self.message, self.hint, self.code)
 
-    def to_dict(self) -> dict:
-        return {"code": self.code, "message": str(self), "exit_code": self.exit_code}
-
 
 def _rebuild(cls, message, hint, code):
     exc = cls.__new__(cls)
