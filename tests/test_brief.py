@@ -18,6 +18,7 @@ from toolkit.render import template as docrender
 from toolkit.cli import main
 from toolkit.render.template import TemplateProblem, clean_text
 
+from tests.test_values import DATE_FORMS
 from .brief_helpers import HOSTILE_PROGRESS, docx_text, quarter_evaluation
 
 ROOT = Path(__file__).parent.parent
@@ -299,7 +300,8 @@ def test_cli_without_merged_data_warns(plan_path, tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["-q", "2019Q5"], "错误：季度“2019Q5”超出范围：季度只能是1到4。\n"),
-    (["-q", "2", "--date", "7月15日"], "错误：无法识别日期“7月15日”。请写成 2019-07-15 这样的格式。\n"),
+    (["-q", "2", "--date", "7月15日"],
+     "错误：无法识别日期“7月15日”。请写成 2019-07-15 或 2019年7月15日 这样的格式。\n"),
     (["-q", "2", "--template", "nosuch.docx"], "错误：找不到模板文件：nosuch.docx"
      "请检查 --template 指定的文件，或运行 plankit templates copy 取回随附的模板。\n"),
 ])
@@ -384,6 +386,13 @@ def test_every_template_variable_is_documented(ev):
     ("2019年7月15日", date(2019, 7, 15)), (None, None),
 ])
 def test_cli_date_formats(text, expected):
+    from toolkit.cli.brief import _parse_date
+    assert _parse_date(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [(t, d) for t, d in DATE_FORMS if isinstance(t, str)])
+def test_cli_date_reads_every_text_form_of_the_one_parser(text, expected):
+    """--date uses toolkit.values.to_date, as the plan's deadlines and the returns' dates do."""
     from toolkit.cli.brief import _parse_date
     assert _parse_date(text) == expected
 

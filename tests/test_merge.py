@@ -520,14 +520,14 @@ def test_real_reader_process_found_dead_while_idle_is_replaced(plan):
     try:
         first = job(0)
         readers.submit(first)
-        assert [p.code for p in readers.result(first)] == ["merge-unreadable"]
+        assert [p.code for p in readers.result(first)] == ["file-not-spreadsheet"]
         dead = readers.procs[0].proc
         os.kill(dead.pid, signal.SIGKILL)
         dead.join(5)
         later = [job(n) for n in range(1, 6)]
         for j in later:
             readers.submit(j)
-        assert [[p.code for p in readers.result(j)] for j in later] == [["merge-unreadable"]] * 5
+        assert [[p.code for p in readers.result(j)] for j in later] == [["file-not-spreadsheet"]] * 5
         assert not any(j.crashed for j in later) and len(readers.procs) == readers.count and dead not in [
             p.proc for p in readers.procs]
     finally:
@@ -548,7 +548,7 @@ def test_real_reader_process_ignores_ctrl_c(plan):
         job = SimpleNamespace(path=Path("x.xlsx"), sub=SimpleNamespace(filename="x.xlsx"), data=b"not a workbook")
         for _ in range(2):  # the first answer shows the reader is serving; then Ctrl+C; then again
             proc.send(job)
-            assert [p.code for p in proc.conn.recv()] == ["merge-unreadable"]
+            assert [p.code for p in proc.conn.recv()] == ["file-not-spreadsheet"]
             proc.jobs.clear()
             os.kill(proc.proc.pid, signal.SIGINT)
         assert proc.proc.is_alive()

@@ -190,7 +190,10 @@ class Plan:
         return [i for i in self.indicators if i.task_no == no]
 
     def indicator_owner(self, ind: Indicator) -> str:
-        return ind.owner or self.task(ind.task_no).lead
+        """Its 责任单位, else its task's lead ("" for an indicator of no task: a plan with errors)."""
+        if ind.owner:
+            return ind.owner
+        return next((t.lead for t in self.tasks if t.no == ind.task_no), "")
 
     def indicators_for(self, dept: str) -> list[Indicator]:
         """Indicators the department answers for."""

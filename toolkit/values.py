@@ -199,28 +199,49 @@ def parse_status(value: object) -> str:
     raise ValueIssue("bad-status")
 
 
-def parse_date(value: object, *, date1904: bool = False) -> str:
-    """A date as ISO text: a real date, an Excel serial, or `2019.7.3` / `2019年7月3日` text."""
+_DATE = re.compile(r"^(\d{4})[-./年](\d{1,2})[-./月](\d{1,2})日?$")
+_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+MAX_SERIAL = 2958465  # 9999-12-31 in Excel's 1900 date system
+
+
+def to_date(value: object, *, date1904: bool = False) -> date | None:
+    """The one date parser: a cell, a setting or a command-line option as a date; None if blank.
+
+    Accepts a date or datetime cell, an Excel serial (1900 or, with `date1904`, 1904 system),
+    8 digits `20190410` (typed or a number), and text `2019-04-10`, `2019/4/10`, `2019.4.10`,
+    `2019年4月10日`, with full-width digits and spaces allowed. Raises ValueIssue("bad-date").
+    """
     if value is None or value == "":
-        return ""
+        return None
     if isinstance(value, datetime):
-        return value.date().isoformat()
+        return value.date()
     if isinstance(value, date):
-        return value.isoformat()
+        return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         serial = _finite(float(value))
-        if not 1 <= serial < 2958466:
+        if serial.is_integer() and 19000101 <= serial <= 99991231:  # far past any serial: yyyymmdd
+            value = str(int(serial))
+        elif not 1 <= serial <= MAX_SERIAL:
             raise ValueIssue("bad-date")
-        epoch = date(1904, 1, 1) if date1904 else date(1899, 12, 30)
-        return (epoch + timedelta(days=int(serial))).isoformat()
+        else:
+            epoch = date(1904, 1, 1) if date1904 else date(1899, 12, 30)
+            return epoch + timedelta(days=int(serial))
     text = _typed(value)
-    m = re.match(r"^(\d{4})[-./年](\d{1,2})[-./月](\d{1,2})日?$", text)
+    if not text:
+        return None
+    m = _DATE.match(text) or _COMPACT_DATE.match(text)
     if not m:
         raise ValueIssue("bad-date")
     try:
-        return date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     except ValueError:
         raise ValueIssue("bad-date")
+
+
+def parse_date(value: object, *, date1904: bool = False) -> str:
+    """A date as ISO text (`to_date`), "" if blank."""
+    found = to_date(value, date1904=date1904)
+    return found.isoformat() if found else ""
 
 
 def contact_text(value: object) -> str:

@@ -1,14 +1,14 @@
 """`plankit brief`: the printable quarterly briefing (.docx, optional PDF and 督办 notices)."""
 from __future__ import annotations
 
-import re
 from datetime import date
 from pathlib import Path
 
 import click
 
 from toolkit.render.brief import DEFAULT_DEADLINE_DAYS, write_brief
-from toolkit.errors import UsageError
+from toolkit.errors import OFFICE_MISSING, USAGE_DATE, UsageError
+from toolkit.values import ValueIssue, to_date
 from toolkit.fileio.office import INSTALL_HINT, soffice
 from toolkit.plan.workbook import load_plan
 from toolkit.quarter import parse_quarter
@@ -17,14 +17,13 @@ from toolkit.cli.common import Output, handle_errors, json_option, out_option, p
 
 
 def _parse_date(text: str | None) -> date | None:
-    """2019-07-15, 2019/7/15, 2019.7.15 or 2019年7月15日."""
-    if not text:
-        return None
-    m = re.fullmatch(r"\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*", text)
+    """--date as the cells' dates are read (toolkit.values.to_date): 2019-07-15, 2019/7/15,
+    2019.7.15, 2019年7月15日, 20190715, full-width digits."""
     try:
-        return date(*map(int, m.groups())) if m else date.fromisoformat(text.strip())
-    except ValueError:
-        raise UsageError(f"无法识别日期“{text}”。", hint="请写成 2019-07-15 这样的格式。")
+        return to_date(text)
+    except ValueIssue:
+        raise UsageError(f"无法识别日期“{text}”。", hint="请写成 2019-07-15 或 2019年7月15日 这样的格式。",
+                         code=USAGE_DATE)
 
 
 @main.command("brief")
@@ -64,7 +63,7 @@ def brief(plan_path, quarter, out_dir, template, notice_template, issue_no, date
     q = parse_quarter(quarter, plan.settings.year)
     on = _parse_date(date_text)
     if make_pdf and not soffice():
-        raise UsageError("未找到LibreOffice（soffice），无法生成PDF。", hint=INSTALL_HINT)
+        raise UsageError("未找到LibreOffice（soffice），无法生成PDF。", hint=INSTALL_HINT, code=OFFICE_MISSING)
     result = write_brief(plan, q, out_dir, template=template, notice_template=notice_template,
                          issue_no=issue_no, on=on, deadline_days=deadline_days, pdf=make_pdf,
                          per_dept=per_dept, fonts=fonts, chart=not no_chart)

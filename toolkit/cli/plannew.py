@@ -8,12 +8,13 @@ from pathlib import Path
 import click
 
 from toolkit import problems as P
-from toolkit.errors import EXIT_OK, EXIT_PROBLEMS, PlanError, UsageError
+from toolkit.errors import (
+    EXIT_OK, EXIT_PROBLEMS, PLAN_INVALID, USAGE_FILE_EXISTS, PlanError, UsageError)
 from toolkit.plan.workbook import read_plan, write_plan
 from toolkit.plan.published import import_plan
 from toolkit.plan.blank import default_year, write_blank
 from toolkit.plan.suggest import merge_suggestions, suggest_plan
-from toolkit.cli.common import Output, handle_errors, json_option
+from toolkit.cli.common import Output, handle_errors, json_option, plan_argument_or_option, plan_option
 from toolkit.cli.plan import plan
 
 KIND_NAMES = {"docx": "Word表格", "text": "PDF导出的文本", "xlsx": "Excel表格", "csv": "CSV表格"}
@@ -27,7 +28,7 @@ KEPT_BY_REWRITE = {"plan-empty-field", "plan-empty-milestone", "plan-unknown-uni
 def _refuse_overwrite(path: Path, force: bool) -> None:
     if path.exists() and not force:
         raise UsageError(f"文件已存在：{path}。为免覆盖已填写的内容，未做任何修改。",
-                         hint="\n确需覆盖请加 --force，或用 -o 换一个文件名。")
+                         hint="\n确需覆盖请加 --force，或用 -o 换一个文件名。", code=USAGE_FILE_EXISTS)
     if path.suffix.lower() != ".xlsx":
         raise UsageError(f"输出文件应以.xlsx结尾：{path}")
 
@@ -135,22 +136,23 @@ def _describe(ind) -> str:
 
 
 @plan.command("suggest")
-@click.argument("plan_path", type=click.Path(path_type=Path, dir_okay=False, exists=False), metavar="计划主表")
+@click.argument("given", required=False, type=click.Path(path_type=Path, dir_okay=False), metavar="[计划主表]")
+@plan_option
 @click.option("--write", is_flag=True, help="把尚未有的建议指标写入该计划主表的“指标”表（按标准格式重写文件）。")
 @json_option
 @handle_errors
-def suggest(plan_path: Path, write: bool, as_json: bool) -> None:
+def suggest(given: Path | None, plan_path: Path | None, write: bool, as_json: bool) -> None:
     """从目标任务和季度安排中提取指标建议（数字、单位、方向、季度末累计数）。
 
     \b
     示例：
       plankit plan suggest plans/lianyungang-2020.xlsx
       plankit plan suggest plans/lianyungang-2020.xlsx --write
+      plankit plan suggest --plan plans/lianyungang-2020.xlsx
     已有相同目标（任务、方向、数值和单位一致）的指标不再重复建议。
     """
     out = Output(as_json)
-    if not plan_path.exists():
-        raise UsageError(f"找不到计划主表：{plan_path}")
+    plan_path = plan_argument_or_option(given, plan_path)
     read = read_plan(plan_path)
     existing = read.plan.indicators
     merged = merge_suggestions(existing, suggest_plan(read.plan))
@@ -165,7 +167,7 @@ def suggest(plan_path: Path, write: bool, as_json: bool) -> None:
         if blocking:
             listed = "\n".join(f"  {p}" for p in blocking[:5])
             raise PlanError(f"计划主表有以下错误，重写文件会丢失这些单元格的内容，未写入：\n{listed}",
-                            hint=f"\n请先修正（plankit plan check {plan_path}），再运行 --write。")
+                            hint=f"\n请先修正（plankit plan check {plan_path}），再运行 --write。", code=PLAN_INVALID)
         write_plan(replace(read.plan, indicators=merged, _fingerprint=""), plan_path)
         out.say(f"已写入 {plan_path} 的“指标”表，说明以“【建议】”开头，请逐条核对。", fg="green")
     elif new:

@@ -57,7 +57,6 @@ class DemoResult:
     brief: Path | None = None
     pdf: Path | None = None
     libreoffice: bool = False
-    story: list[str] = field(default_factory=list)
 
 
 def _clauses(text: str) -> list[str]:

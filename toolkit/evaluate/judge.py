@@ -85,10 +85,6 @@ class TaskResult:
     figure_status: str | None = None  # the status the figures alone give (None = no figures)
     basis: str = ""          # what the gap refers to, e.g. "指标“新建幼儿园”" or "自报完成进度"
 
-    @property
-    def light_name(self) -> str:
-        return LIGHT_NAMES[self.light]
-
 
 @dataclass
 class QuarterEvaluation:

@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from toolkit.errors import PlankitError
+from toolkit.errors import OFFICE_FAILED, OFFICE_MISSING, PlankitError
 
 INSTALL_HINT = ("请安装LibreOffice：Debian/Ubuntu 上运行 "
                 "sudo apt-get install libreoffice-calc-nogui libreoffice-writer-nogui fonts-noto-cjk；"
@@ -29,10 +29,11 @@ def convert(src: Path, fmt: str, out_dir: Path, *, timeout: int = 180) -> Path:
         try:
             proc = convert_files([src], fmt, out_dir, profile=Path(profile), timeout=timeout)
         except subprocess.TimeoutExpired:
-            raise PlankitError(f"LibreOffice转换超时（{timeout}秒）：{src.name}")
+            raise PlankitError(f"LibreOffice转换超时（{timeout}秒）：{src.name}", code=OFFICE_FAILED)
     target = out_dir / f"{src.stem}.{fmt.split(':')[0]}"
     if proc.returncode != 0 or not target.exists():
-        raise PlankitError(f"LibreOffice转换失败：{src.name} → {fmt}（{(proc.stderr or proc.stdout).strip()[:200]}）")
+        raise PlankitError(f"LibreOffice转换失败：{src.name} → {fmt}（{(proc.stderr or proc.stdout).strip()[:200]}）",
+                           code=OFFICE_FAILED)
     return target
 
 
@@ -42,22 +43,8 @@ def convert_files(sources: list[Path], fmt: str, out_dir: Path, *, profile: Path
     `profile` (private, so a desktop LibreOffice that is open does not take the job)."""
     binary = soffice()
     if not binary:
-        raise PlankitError("未找到LibreOffice（soffice），无法转换文件。", hint=INSTALL_HINT)
+        raise PlankitError("未找到LibreOffice（soffice），无法转换文件。", hint=INSTALL_HINT, code=OFFICE_MISSING)
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     cmd = [binary, f"-env:UserInstallation={Path(profile).resolve().as_uri()}", "--headless", "--norestore",
            "--convert-to", fmt, "--outdir", str(out_dir), *map(str, sources)]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-
-
-def run_macro_script(script: str, *, timeout: int = 180) -> subprocess.CompletedProcess:
-    """Run a Python script with LibreOffice's own interpreter (for UNO-driven round trips).
-
-    Tests use this to open a workbook, type into cells and save as xlsx/xls/ods the way
-    a LibreOffice user would. Returns the completed process.
-    """
-    binary = soffice()
-    if not binary:
-        raise PlankitError("未找到LibreOffice（soffice）。", hint=INSTALL_HINT)
-    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False, encoding="utf-8") as fh:
-        fh.write(script)
-    return subprocess.run(["python3", fh.name], capture_output=True, text=True, timeout=timeout)

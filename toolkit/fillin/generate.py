@@ -23,7 +23,7 @@ from xlsxwriter.utility import xl_col_to_name
 
 from toolkit.fillin import layout as L
 from toolkit import paths
-from toolkit.errors import OutputLockedError, UsageError
+from toolkit.errors import OutputLockedError, USAGE_DEPARTMENT, UsageError
 from toolkit.fillin.identity import write_identity
 from toolkit.model import CO, LE, LEAD, Indicator, Plan, Task, cn_date
 from toolkit.quarter import Quarter, as_quarter
@@ -102,12 +102,12 @@ def select_departments(plan: Plan, wanted: list[str] | None) -> list[str]:
             if name in available:
                 chosen.add(name)
             elif plan.department(name):
-                raise UsageError(f"部门“{name}”在本计划中没有牵头或配合的任务，无需生成填报表。")
+                raise UsageError(f"部门“{name}”在本计划中没有牵头或配合的任务，无需生成填报表。", code=USAGE_DEPARTMENT)
             else:
                 close = difflib.get_close_matches(name, available, n=3, cutoff=0.4)
                 hint = (f"您是否要找：{'、'.join(close)}？" if close
                         else "运行 plankit plan check 可查看计划中的全部部门。")
-                raise UsageError(f"未知部门“{name}”：计划中没有这个部门。", hint=hint)
+                raise UsageError(f"未知部门“{name}”：计划中没有这个部门。", hint=hint, code=USAGE_DEPARTMENT)
     return [n for n in available if n in chosen]
 
 

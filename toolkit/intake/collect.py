@@ -20,6 +20,7 @@ from datetime import datetime
 from email import policy
 from pathlib import Path
 
+from toolkit.errors import FILE_DAMAGED, FILE_NOT_FOUND, FILE_TOO_LARGE, FILE_UNREADABLE, FILE_UNSAFE
 from toolkit.fileio.zipscan import MAX_FILE_BYTES, check_zip_limits
 
 SPREADSHEETS = {"xlsx", "xlsm", "xls", "ods"}
@@ -48,6 +49,7 @@ class Item:
     mtime: datetime | None = None  # the file's (or zip member's) modification time
     skipped: str = ""  # why it is not a return (Chinese); no archive, no problem
     error: str = ""  # a container that could not be opened (Chinese); archived and rejected
+    error_code: str = ""  # its code (toolkit.errors.ERROR_CODES), "" for merge-container
 
     @property
     def ext(self) -> str:
@@ -88,7 +90,8 @@ def collect(inputs: list[Path], *, exclude: Iterable[Path] = (), keep=None) -> l
     for raw in inputs:
         path = Path(raw)
         if not path.exists():
-            items.append(Item(path.name or str(path), str(path), error=f"找不到文件或文件夹：{path}"))
+            items.append(Item(path.name or str(path), str(path), error=f"找不到文件或文件夹：{path}",
+                              error_code=FILE_NOT_FOUND))
         elif path.is_dir():
             for child in sorted(p for p in path.rglob("*") if p.is_file()):
                 if not _is_excluded(child, excluded):
@@ -112,7 +115,7 @@ def _from_file(path: Path, keep=None) -> list[Item]:
     try:
         mtime = datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0)
     except OSError as exc:
-        return [Item(name, str(path), error=f"无法读取文件 {path}：{exc.strerror or exc}")]
+        return [Item(name, str(path), error=f"无法读取文件 {path}：{exc.strerror or exc}", error_code=FILE_UNREADABLE)]
     item = Item(name, str(path), path=path, mtime=mtime)
     return expand(item, 0, keep)
 
@@ -125,11 +128,11 @@ def expand(item: Item, depth: int = 0, keep=None) -> list[Item]:
     if ext not in CONTAINERS:
         return [_skip(item, "不是表格文件（只接收 .xlsx .xlsm .xls .ods 及其压缩包、邮件），已跳过")]
     if depth >= MAX_DEPTH:
-        return [_fail(item, f"嵌套层数过多（超过{MAX_DEPTH}层），已拒收")]
+        return [_fail(item, f"嵌套层数过多（超过{MAX_DEPTH}层），已拒收", FILE_UNSAFE)]
     try:
         data = item.read()
     except OSError as exc:
-        return [_fail(item, f"无法读取：{exc.strerror or exc}")]
+        return [_fail(item, f"无法读取：{exc.strerror or exc}", FILE_UNREADABLE)]
     if keep is not None:
         keep(item, data)
     opener = {"zip": _zip_items, "eml": _eml_items, "mbox": _mbox_items, "msg": _msg_items}[ext]
@@ -137,7 +140,7 @@ def expand(item: Item, depth: int = 0, keep=None) -> list[Item]:
         found = opener(item, data, depth, keep)
     except Exception as exc:  # any parser failure in one container must not stop the others
         detail = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
-        return [_fail(item, f"无法打开（{detail}）")]
+        return [_fail(item, f"无法打开（{detail}）", getattr(exc, "code", ""))]  # a zip bomb: file-zip-bomb
     if not found:
         return [_skip(item, "里面没有表格附件，已跳过")]
     return found
@@ -148,8 +151,8 @@ def _skip(item: Item, reason: str) -> Item:
     return item
 
 
-def _fail(item: Item, reason: str) -> Item:
-    item.error = f"{item.name}：{reason}"
+def _fail(item: Item, reason: str, code: str = "") -> Item:
+    item.error, item.error_code = f"{item.name}：{reason}", code
     return item
 
 
@@ -166,7 +169,7 @@ def _zip_items(parent: Item, data: bytes, depth: int, keep=None) -> list[Item]:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
-        raise ValueError("压缩包已损坏")
+        raise _Broken("压缩包已损坏", FILE_DAMAGED)
     with zf:
         infos = zf.infolist()
         check_zip_limits(Path(parent.name), infos)  # zip-slip, bombs: reject the whole zip
@@ -188,10 +191,18 @@ def _zip_items(parent: Item, data: bytes, depth: int, keep=None) -> list[Item]:
             if name.startswith("~$"):
                 found.append(_skip(child, "Excel/WPS临时锁文件，已跳过"))
             elif len(body) > MAX_FILE_BYTES:
-                found.append(_fail(child, "文件过大，已拒收"))
+                found.append(_fail(child, "文件过大，已拒收", FILE_TOO_LARGE))
             else:
                 found.extend(expand(child, depth + 1, keep))
         return found
+
+
+class _Broken(ValueError):
+    """A container that cannot be opened, with its error code."""
+
+    def __init__(self, message: str, code: str):
+        super().__init__(message)
+        self.message, self.code = message, code
 
 
 def _zip_time(info: zipfile.ZipInfo) -> datetime | None:
@@ -205,7 +216,7 @@ def _zip_time(info: zipfile.ZipInfo) -> datetime | None:
 
 def _eml_items(parent: Item, data: bytes, depth: int, keep=None) -> list[Item]:
     if len(data) > MAX_EMAIL_BYTES:
-        raise ValueError("邮件过大")
+        raise _Broken("邮件过大", FILE_TOO_LARGE)
     return _message_items(parent, email.message_from_bytes(data, policy=policy.default), depth, keep)
 
 

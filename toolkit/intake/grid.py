@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from toolkit.fillin import layout as L
-from toolkit.errors import InputFileError
+from toolkit.errors import FILE_FAR_CELL, InputFileError
 from toolkit.fileio.zipscan import FAR_CELL_HINT, MAX_REF_COLS, MAX_REF_ROW
 from toolkit.values import clean_text
 from toolkit.fileio.xlsxmeta import CellInfo, col_letter
@@ -88,7 +88,7 @@ class Book:
                 raise InputFileError(
                     f"工作表“{name}”中有远离表格的内容（第{last_row + 1}行、第{last_col + 1}列），"
                     "无法安全读取，已拒收。",
-                    hint=FAR_CELL_HINT)
+                    hint=FAR_CELL_HINT, code=FILE_FAR_CELL)
             rows, truncated = [], False
             for i, row in enumerate(sheet.to_python(skip_empty_area=False)):
                 if i >= self.max_rows:

@@ -14,9 +14,9 @@ from datetime import datetime
 from pathlib import Path
 
 from toolkit import problems as P
-from toolkit.errors import OutputLockedError
+from toolkit.errors import FILE_UNREADABLE, OutputLockedError
 from toolkit.intake.collect import CONTAINERS, SPREADSHEETS, Item, collect
-from toolkit.intake.readers import UNREADABLE, Readers
+from toolkit.intake.readers import Readers
 from toolkit.model import Plan
 from toolkit.paths import plan_dir, quarter_dir, store_dir
 from toolkit.problems import ERROR, Problem
@@ -124,13 +124,13 @@ class _Merger:
             return job
         if item.error and item.path is None and item.data is None:
             out.outcome = REJECTED  # nothing to archive, e.g. a path that does not exist
-            out.problems.append(P.make(CONTAINER, file=item.name, detail=item.error))
+            out.problems.append(_container_problem(item))
             return job
         try:
             data = item.read()
         except OSError as exc:
             out.outcome = REJECTED
-            out.problems.append(P.make(UNREADABLE, file=item.name, detail=f"无法读取：{exc.strerror or exc}"))
+            out.problems.append(P.Problem(FILE_UNREADABLE, ERROR, f"无法读取：{exc.strerror or exc}", item.name))
             return job
         # the archive name never takes text from the sender beyond a known extension
         ext = item.ext if item.ext in SPREADSHEETS | CONTAINERS else "bin"
@@ -146,7 +146,7 @@ class _Merger:
                              error=item.error)
         job.path, job.archived = self.store.archive_ahead(sha, data, ext, provenance, job.sub)
         if item.error:
-            job.sub.problems = [P.make(CONTAINER, file=item.name, detail=item.error)]
+            job.sub.problems = [_container_problem(item)]
         else:
             job.data = data
         return job
@@ -184,6 +184,13 @@ class _Merger:
         reasons = [p["message"] for p in json.loads(row["problems"]) if p["severity"] == ERROR]
         out.problems.append(P.make(STILL_REJECTED, file=out.path, detail="；".join(reasons)))
         return out
+
+
+def _container_problem(item: Item) -> Problem:
+    """A container (or path) that could not be opened, under its own error code when it has one."""
+    if item.error_code:
+        return Problem(item.error_code, ERROR, item.error, item.name)
+    return P.make(CONTAINER, file=item.name, detail=item.error)
 
 
 def _apply_read(sub: Submission, parsed, departments: set[str], code: str) -> None:

@@ -11,7 +11,7 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from toolkit.errors import PlankitError
+from toolkit.errors import PlankitError, STORE_EMPTY_ARCHIVE
 from toolkit.intake.collect import SPREADSHEETS, Item
 from toolkit.intake.merge import MergeResult, _Merger, merge_items
 from toolkit.model import Plan
@@ -34,7 +34,8 @@ def rebuild(plan: Plan, out_dir: Path, *, progress=None, lock_timeout: float = 1
         try:
             events = store.events() or _index_events(store)
             if not events:
-                raise PlankitError(f"归档 {store.archive_dir} 中没有可用于重建的文件，数据库未改动。")
+                raise PlankitError(f"归档 {store.archive_dir} 中没有可用于重建的文件，数据库未改动。",
+                                   code=STORE_EMPTY_ARCHIVE)
             seen: set[tuple[str, str]] = set()
             replays: list[dict] = []  # each file's first reception and each choice, in journal order
             for ev in events:

@@ -11,7 +11,7 @@ from toolkit.quarter import Quarter, as_quarter
 from toolkit.returns import QuarterReturns
 from toolkit.fileio.safeio import atomic_path
 from toolkit.fileio.xlsxtext import fit_row
-from toolkit.errors import UsageError
+from toolkit.errors import USAGE_DEPARTMENT, UsageError
 from toolkit.store.db import DB_NAME, connect, diff_versions, read_quarter
 from toolkit.paths import store_dir
 
@@ -79,7 +79,8 @@ def quarter_status(plan: Plan, quarter: Quarter | str, out_dir: Path | str, depa
     """
     quarter, out_dir = as_quarter(quarter, plan.settings.year), Path(out_dir)
     if department is not None and department not in plan.department_names():
-        raise UsageError(f"计划中没有单位“{department}”。", hint="请按计划主表“任务”表中的写法填写单位名称。")
+        raise UsageError(f"计划中没有单位“{department}”。", hint="请按计划主表“任务”表中的写法填写单位名称。",
+                         code=USAGE_DEPARTMENT)
     db = store_dir(plan, out_dir) / DB_NAME
     qr, versions = None, {}
     if db.exists():

@@ -22,7 +22,7 @@ from toolkit.fillin import identity as ID
 from toolkit.fillin import layout as L
 from toolkit import problems as P
 from toolkit.intake import codes as RC
-from toolkit.errors import InputFileError
+from toolkit.errors import FILE_DAMAGED, InputFileError, RETURN_UNIDENTIFIED
 from toolkit.model import Plan
 from toolkit.quarter import Quarter
 from toolkit.intake.planfacts import plan_facts
@@ -99,21 +99,21 @@ def read_return(path: Path, plan: Plan, quarter: Quarter | None = None, *, displ
         checked = preflight(path, name=name, max_bytes=MAX_RETURN_BYTES, max_part_bytes=MAX_PART_BYTES,
                             max_rows=MAX_SHEET_ROWS, keep_parts=True, data=data)
     except InputFileError as exc:
-        raise ReturnFileError(exc.message, hint=exc.hint)
+        raise ReturnFileError(exc.message, hint=exc.hint, code=exc.code)
     try:
         book = Book(checked.data, MAX_DATA_ROWS + 50)
     except Exception as exc:  # calamine raises its own types (PasswordError, XmlError, ...)
         raise ReturnFileError(f"{name}：文件已损坏，无法作为表格读取（{type(exc).__name__}）。"
-                              "请让报送单位在Excel中重新保存为“Excel工作簿(*.xlsx)”后发送。")
+                              "请让报送单位在Excel中重新保存为“Excel工作簿(*.xlsx)”后发送。", code=FILE_DAMAGED)
     try:
         return _read(path, name, checked, book, plan, quarter, previous)
     except ReturnFileError:
         raise
     except InputFileError as exc:  # found while reading a sheet: name the file
-        raise ReturnFileError(f"{name}：{exc.message}", hint=exc.hint)
+        raise ReturnFileError(f"{name}：{exc.message}", hint=exc.hint, code=exc.code)
     except PARSER_ERRORS as exc:  # a parser choking on a malformed part: still one clear rejection
         raise ReturnFileError(f"{name}：文件内容损坏，无法读取（{type(exc).__name__}）。"
-                              "请让报送单位在Excel中重新保存后发送。")
+                              "请让报送单位在Excel中重新保存后发送。", code=FILE_DAMAGED)
     finally:
         book.close()
 
@@ -271,7 +271,7 @@ def _identify_by_layout(progress: Table | None, plan: Plan, quarter: Quarter | N
                   "或在原表中重新填写。")
     if progress is None:
         raise ReturnFileError(f"{name}：无法识别这份文件：既没有填报表的识别信息，也找不到“{L.PROGRESS_SHEET}”表格。"
-                              + what_to_do)
+                              + what_to_do, code=RETURN_UNIDENTIFIED)
     text = above_header_text(progress)
     unit = re.search(r"填报单位[:：]\s*([^\s　]+)", text)
     names = plan.department_names()
@@ -282,7 +282,8 @@ def _identify_by_layout(progress: Table | None, plan: Plan, quarter: Quarter | N
         candidates = [d for d in names if {t.no for t, _ in plan.tasks_for(d)} == tasks]
     candidates = [d for d in candidates if tasks and tasks <= {t.no for t, _ in plan.tasks_for(d)}]
     if len(candidates) != 1:
-        raise ReturnFileError(f"{name}：文件内的识别信息已丢失，且无法从表格内容确定是哪个单位的填报表。" + what_to_do)
+        raise ReturnFileError(f"{name}：文件内的识别信息已丢失，且无法从表格内容确定是哪个单位的填报表。" + what_to_do,
+                              code=RETURN_UNIDENTIFIED)
     m = _QUARTER_TEXT.search(text)
     q = quarter
     if m:
@@ -290,7 +291,8 @@ def _identify_by_layout(progress: Table | None, plan: Plan, quarter: Quarter | N
         number = int(digit) if digit.isdigit() else "一二三四".index(digit) + 1
         q = Quarter(int(m.group(1)), number)
     if q is None:
-        raise ReturnFileError(f"{name}：文件内的识别信息已丢失，无法确定是哪个季度的填报表。" + what_to_do)
+        raise ReturnFileError(f"{name}：文件内的识别信息已丢失，无法确定是哪个季度的填报表。" + what_to_do,
+                              code=RETURN_UNIDENTIFIED)
     ident = {"format": "", "plan_id": "", "fingerprint": "", "department": candidates[0], "quarter": q.code,
              "file_id": "", "generated_at": ""}
     return ident, "layout", candidates[0], q

@@ -22,7 +22,7 @@ from pathlib import Path
 import jinja2
 
 from toolkit import paths, resources
-from toolkit.errors import PlankitError, UsageError
+from toolkit.errors import MAIL_SERVER, MAIL_TEMPLATE, PlankitError, USAGE_DEPARTMENT, UsageError
 from toolkit.model import CO, LEAD, Plan, cn_date
 from toolkit.quarter import Quarter
 from toolkit.fileio.safeio import atomic_path
@@ -76,11 +76,11 @@ def render(kind: str, context: dict, template_dir: Path | None = None) -> tuple[
         subject = env.get_template(f"{kind}.subject.j2").render(context).strip()
         body = env.get_template(f"{kind}.body.j2").render(context)
     except jinja2.TemplateNotFound as exc:
-        raise PlankitError(f"找不到邮件模板 {dirs[0] / str(exc.name)}。")
+        raise PlankitError(f"找不到邮件模板 {dirs[0] / str(exc.name)}。", code=MAIL_TEMPLATE)
     except jinja2.UndefinedError as exc:
-        raise PlankitError(f"邮件模板 {kind} 使用了未定义的变量：{exc.message}")
+        raise PlankitError(f"邮件模板 {kind} 使用了未定义的变量：{exc.message}", code=MAIL_TEMPLATE)
     except jinja2.TemplateSyntaxError as exc:
-        raise PlankitError(f"邮件模板 {exc.name or kind} 第{exc.lineno}行语法错误：{exc.message}")
+        raise PlankitError(f"邮件模板 {exc.name or kind} 第{exc.lineno}行语法错误：{exc.message}", code=MAIL_TEMPLATE)
     return " ".join(subject.split()), body.strip() + "\n"
 
 
@@ -152,7 +152,8 @@ def prepare(plan: Plan, quarter: Quarter, out_dir: Path, *, kind: str = "sheets"
     chosen = departments if departments is not None else known
     unknown = [d for d in chosen if d not in known]
     if unknown:
-        raise UsageError(f"计划中没有这些部门：{'、'.join(unknown)}。", hint="部门名称须与计划主表“部门”表一致。")
+        raise UsageError(f"计划中没有这些部门：{'、'.join(unknown)}。",
+                         hint="部门名称须与计划主表“部门”表一致。", code=USAGE_DEPARTMENT)
     sender = sender or _default_sender(plan)
     outbox = outbox or (paths.quarter_dir(plan, quarter, out_dir, "mail")
                         / ("outbox" if kind == "sheets" else f"outbox-{kind}"))
@@ -189,17 +190,19 @@ def send(items: list[tuple[Outgoing, EmailMessage | None]], smtp: SmtpSettings, 
         server = _connect(smtp)
     except (OSError, smtplib.SMTPException) as exc:
         raise PlankitError(f"无法连接邮件服务器 {smtp.host}:{smtp.port}（{_reason(exc)}）。",
-                           hint="请检查 --smtp-host、--smtp-port 和加密方式（--smtp-security）。没有发送任何邮件。")
+                           hint="请检查 --smtp-host、--smtp-port 和加密方式（--smtp-security）。没有发送任何邮件。",
+                           code=MAIL_SERVER)
     try:
         if smtp.user:
             try:
                 server.login(smtp.user, smtp.password)
             except smtplib.SMTPAuthenticationError:
                 raise PlankitError(f"邮件服务器拒绝登录（用户 {smtp.user}）：用户名或密码错误。",
-                                   hint="请检查 PLANKIT_SMTP_USER 和 PLANKIT_SMTP_PASSWORD。没有发送任何邮件。")
+                                   hint="请检查 PLANKIT_SMTP_USER 和 PLANKIT_SMTP_PASSWORD。没有发送任何邮件。",
+                                   code=MAIL_SERVER)
             except smtplib.SMTPNotSupportedError:
                 raise PlankitError("邮件服务器不支持登录认证（可能需要先加密连接）。",
-                                   hint="请尝试 --smtp-security starttls 或 ssl。没有发送任何邮件。")
+                                   hint="请尝试 --smtp-security starttls 或 ssl。没有发送任何邮件。", code=MAIL_SERVER)
         log_path.parent.mkdir(parents=True, exist_ok=True)
         for item, msg in items:
             if msg is None:

@@ -11,6 +11,16 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
+def _gaps(numbers: list[int]) -> list[tuple[int, int]]:
+    """The runs of 1..max(numbers) missing from sorted `numbers`, as (first, last)."""
+    gaps, expected = [], 1
+    for n in numbers:
+        if n > expected:
+            gaps.append((expected, n - 1))
+        expected = max(expected, n + 1)
+    return gaps
+
+
 def check_rules(plan: Plan, report: P.Report, where: dict, file: str, *, has_departments: bool = True) -> None:
     """Add every cross-field problem of `plan` to `report`; `where` maps rows to cells."""
 
@@ -24,17 +34,19 @@ def check_rules(plan: Plan, report: P.Report, where: dict, file: str, *, has_dep
     if not plan.tasks and not any(p.sheet == TASKS for p in report.problems):
         report.add(P.make(NO_TASKS, file=file, sheet=TASKS))
     first_row: dict[int, int] = {}
+    again: dict[int, int] = {}  # duplicates of each 序号 seen so far
     for t in plan.tasks:
         loc = where.get(("task", t.no))
         if t.no in first_row:
-            report.add(P.make(DUPLICATE_NO, file=file, value=t.no, other=first_row[t.no], **at("task", t.no, "序号")))
+            rows = where.get(("task-again", t.no)) or []
+            k = again[t.no] = again.get(t.no, 0) + 1
+            cell = {"sheet": TASKS, "cell": loc[2].cell("序号", rows[k - 1])} if loc and k <= len(rows) else {}
+            report.add(P.make(DUPLICATE_NO, file=file, value=t.no, other=first_row[t.no], **cell))
         elif loc:
             first_row[t.no] = loc[1]
     numbers = sorted(first_row)
-    if numbers:
-        for n in range(1, numbers[-1] + 1):
-            if n not in first_row:
-                report.add(P.make(MISSING_NO, file=file, sheet=TASKS, value=n))
+    for start, end in _gaps(numbers):
+        report.add(P.make(MISSING_NO, file=file, sheet=TASKS, value=start if start == end else f"{start}—{end}"))
 
     known = {d.name for d in plan.departments}
     if has_departments:

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from toolkit.errors import InputFileError, PlanError
+from toolkit.errors import (
+    FILE_DAMAGED, FILE_ENCODING, FILE_NOT_FOUND, FILE_WRONG_TYPE, PLAN_IMPORT, InputFileError, PlanError)
 from toolkit.model import QUARTER_NAMES, Department, Plan, Settings, Task
 from toolkit.plan.workbook import clean_text, split_units
 from toolkit.fileio.filekind import XLSM, XLSX, sniff
@@ -110,7 +111,7 @@ def rows_from_grid(grid: list[tuple[str, list[str], list[bool]]], label: str) ->
     missing = _missing(mapping)
     if missing:
         raise PlanError(f"{label}{grid[head_at][0]}的表头缺少列：{'、'.join(missing)}。"
-                        "方案表格应有“序号”“目标任务”和“第一季度”至“第四季度”列，请补上后再导入。")
+                        "方案表格应有“序号”“目标任务”和“第一季度”至“第四季度”列，请补上后再导入。", code=PLAN_IMPORT)
     return _rows(grid[head_at + len(stacked):], mapping), mapping
 
 
@@ -172,9 +173,10 @@ def tasks_from_rows(rows: list[Row], file: str) -> list[Task]:
     if errors:
         listed = "\n".join(f"  {e}" for e in errors[:MAX_LISTED])
         more = f"\n  ……共{len(errors)}处" if len(errors) > MAX_LISTED else ""
-        raise PlanError(f"{file}：方案表格有{len(errors)}处无法导入，未生成计划主表：\n{listed}{more}")
+        raise PlanError(f"{file}：方案表格有{len(errors)}处无法导入，未生成计划主表：\n{listed}{more}",
+                        code=PLAN_IMPORT)
     if not found:
-        raise PlanError(f"{file}：表格中没有任何任务行。请确认“序号”列填写了1、2、3……")
+        raise PlanError(f"{file}：表格中没有任何任务行。请确认“序号”列填写了1、2、3……", code=PLAN_IMPORT)
     tasks = []
     for no, _, cells in found:
         target = _join_lines(cells.get(TARGET, ""))
@@ -195,7 +197,8 @@ def read_docx(path: Path) -> tuple[str, list[Row]]:
     try:
         document = docx.Document(str(path))
     except (PackageNotFoundError, KeyError, ValueError) as exc:
-        raise InputFileError(f"{path.name}：无法作为Word文档打开（{type(exc).__name__}），文件可能已损坏。")
+        raise InputFileError(f"{path.name}：无法作为Word文档打开（{type(exc).__name__}），文件可能已损坏。",
+                             code=FILE_DAMAGED)
     title = next((p.text.strip() for p in document.paragraphs if "方案" in p.text or "计划" in p.text), "") or \
         next((p.text.strip() for p in document.paragraphs if p.text.strip()), "")
     rows: list[Row] = []
@@ -221,7 +224,7 @@ def read_docx(path: Path) -> tuple[str, list[Row]]:
             rows.extend(_rows(grid, mapping))  # a table continued on the next page without a header
     if mapping is None:
         raise PlanError(f"{path.name}：找不到方案表格。需要一个有“序号”“目标任务”和“第一季度”至“第四季度”列的表格。",
-                        hint="\n如果方案是PDF，请先导出为文本（.txt）再导入。")
+                        hint="\n如果方案是PDF，请先导出为文本（.txt）再导入。", code=PLAN_IMPORT)
     return title, rows
 
 
@@ -233,7 +236,7 @@ def _decode(path: Path, advice: str) -> str:
             return raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise InputFileError(f"{path.name}：无法识别文本编码，{advice}。")
+    raise InputFileError(f"{path.name}：无法识别文本编码，{advice}。", code=FILE_ENCODING)
 
 
 def read_text(path: Path) -> tuple[str, list[Task]]:
@@ -243,16 +246,18 @@ def read_text(path: Path) -> tuple[str, list[Task]]:
         title, seeds = parse_seed(text)
     except PlanError as exc:
         raise PlanError(f"{path.name}：不是可识别的方案文本：{exc.message}",
-                        hint="\n文本应为PDF导出的方案表格：每项任务先是单独一行的序号，再是目标任务和四个季度。")
+                        hint="\n文本应为PDF导出的方案表格：每项任务先是单独一行的序号，再是目标任务和四个季度。",
+                        code=PLAN_IMPORT)
     if not seeds:
-        raise PlanError(f"{path.name}：找不到方案表格（没有读到任何带序号的任务）。")
+        raise PlanError(f"{path.name}：找不到方案表格（没有读到任何带序号的任务）。", code=PLAN_IMPORT)
     return title, [Task(s.no, s.name, s.target, "", (), (), s.milestones) for s in seeds]
 
 
 def read_xlsx(path: Path) -> tuple[str, list[Row]]:
     kind = sniff(path)
     if kind not in (XLSX, XLSM):
-        raise InputFileError(f"{path.name}：请在Excel中另存为“Excel工作簿(*.xlsx)”后再导入（当前为{kind}）。")
+        raise InputFileError(f"{path.name}：请在Excel中另存为“Excel工作簿(*.xlsx)”后再导入（当前为{kind}）。",
+                             code=FILE_WRONG_TYPE)
     scan_xml_parts(path)
     import openpyxl
     wb = openpyxl.load_workbook(path, data_only=True)
@@ -276,7 +281,7 @@ def read_xlsx(path: Path) -> tuple[str, list[Row]]:
     finally:
         wb.close()
     raise PlanError(f"{path.name}：找不到方案表格。需要一个工作表，"
-                    "其表头有“序号”“目标任务”和“第一季度”至“第四季度”列。")
+                    "其表头有“序号”“目标任务”和“第一季度”至“第四季度”列。", code=PLAN_IMPORT)
 
 
 def read_csv(path: Path) -> tuple[str, list[Row]]:
@@ -289,7 +294,8 @@ def read_csv(path: Path) -> tuple[str, list[Row]]:
             for i, row in enumerate(csv.reader(io.StringIO(text), dialect), start=1)]
     rows, mapping = rows_from_grid(grid, f"{path.name} ")
     if mapping is None:
-        raise PlanError(f"{path.name}：找不到表头。CSV前几行中应有“序号”“目标任务”和“第一季度”至“第四季度”列。")
+        raise PlanError(f"{path.name}：找不到表头。CSV前几行中应有“序号”“目标任务”和“第一季度”至“第四季度”列。",
+                        code=PLAN_IMPORT)
     return _title_above(grid, path), rows
 
 
@@ -333,11 +339,12 @@ def _check_zip(path: Path) -> None:
         with zipfile.ZipFile(path) as zf:
             check_zip_limits(path, zf.infolist())
             if "word/document.xml" not in zf.namelist():
-                raise InputFileError(f"{path.name}：这不是Word文档（.docx）。")
+                raise InputFileError(f"{path.name}：这不是Word文档（.docx）。", code=FILE_WRONG_TYPE)
     except zipfile.BadZipFile:
-        raise InputFileError(f"{path.name}：不是有效的.docx文件。如果是旧版.doc，请在Word中另存为“Word文档(*.docx)”。")
+        raise InputFileError(f"{path.name}：不是有效的.docx文件。如果是旧版.doc，请在Word中另存为“Word文档(*.docx)”。",
+                             code=FILE_WRONG_TYPE)
     except FileNotFoundError:
-        raise InputFileError(f"找不到文件：{path}")
+        raise InputFileError(f"找不到文件：{path}", code=FILE_NOT_FOUND)
     scan_xml_parts(path)
 
 
@@ -348,7 +355,7 @@ def import_plan(source: Path, *, year: int | None = None, title: str | None = No
     """Read `source` into a Plan with suggested indicators; raise PlanError on a bad table."""
     source = Path(source)
     if not source.is_file():
-        raise InputFileError(f"找不到文件：{source}")
+        raise InputFileError(f"找不到文件：{source}", code=FILE_NOT_FOUND)
     suffix = source.suffix.lower()
     if suffix == ".docx":
         kind, (found_title, rows) = "docx", read_docx(source)
@@ -364,9 +371,10 @@ def import_plan(source: Path, *, year: int | None = None, title: str | None = No
     elif suffix in (".doc", ".wps", ".pdf", ".xls", ".et"):
         what = {".pdf": "PDF请先导出为文本（.txt）", ".xls": "请在Excel中另存为.xlsx", ".et": "请在WPS中另存为.xlsx"}
         raise InputFileError(f"{source.name}：不能直接导入{suffix}文件。"
-                             f"{what.get(suffix, '请在Word/WPS中另存为.docx')}后再导入。")
+                             f"{what.get(suffix, '请在Word/WPS中另存为.docx')}后再导入。", code=FILE_WRONG_TYPE)
     else:
-        raise InputFileError(f"{source.name}：不支持的文件类型。可导入.docx、.txt（PDF导出的文本）、.xlsx、.csv。")
+        raise InputFileError(f"{source.name}：不支持的文件类型。可导入.docx、.txt（PDF导出的文本）、.xlsx、.csv。",
+                             code=FILE_WRONG_TYPE)
     todo: list[str] = []
     plan_title = (title or found_title or source.stem).strip()
     found_year = _YEAR.search(plan_title)

@@ -282,10 +282,6 @@ def suggest_plan(plan: Plan) -> list[Indicator]:
     return [ind for t in plan.tasks for ind in suggest_task(t)]
 
 
-def is_suggested(ind: Indicator) -> bool:
-    return ind.note.startswith(SUGGESTED)
-
-
 def merge_suggestions(existing: list[Indicator], suggested: list[Indicator]) -> list[Indicator]:
     """Existing indicators plus the suggestions that no existing indicator already covers."""
     have = {_match_key(i) for i in existing}

@@ -16,9 +16,9 @@ from datetime import date, datetime
 from pathlib import Path
 
 from toolkit import problems as P
-from toolkit.errors import InputFileError, PlanError
+from toolkit.errors import InputFileError, PLAN_INVALID, PLAN_NOT_PLANKIT, PLAN_UNREADABLE, PlanError
 from toolkit.model import GE, LE, QUARTER_END_NAMES, QUARTER_NAMES, Department, Indicator, Plan, Settings, Task
-from toolkit.values import clean_text  # the one text normaliser, shared with the merge
+from toolkit.values import ValueIssue, clean_text, to_date  # the one normaliser, shared with the merge
 from toolkit.fileio.xlsxtext import fit_row
 from toolkit.fileio.filekind import ENCRYPTED, XLSM, XLSX, sniff
 from toolkit.fileio.safeio import atomic_path
@@ -76,21 +76,22 @@ def open_plan_workbook(path: Path):
     try:
         kind = sniff(path)
     except InputFileError as exc:
-        raise PlanError(f"无法读取计划主表：{exc.message}")
+        raise PlanError(f"无法读取计划主表：{exc.message}", code=PLAN_UNREADABLE)
     if kind == ENCRYPTED:
-        raise PlanError(f"{path.name}：计划主表设置了打开密码。请在Excel中取消密码（文件→信息→保护工作簿）后再使用。")
+        raise PlanError(f"{path.name}：计划主表设置了打开密码。请在Excel中取消密码（文件→信息→保护工作簿）后再使用。",
+                        code=PLAN_UNREADABLE)
     if kind not in (XLSX, XLSM):
         raise PlanError(f"{path.name}：计划主表必须是.xlsx格式（当前为{kind}）。"
-                        "请在Excel中另存为“Excel工作簿(*.xlsx)”。")
+                        "请在Excel中另存为“Excel工作簿(*.xlsx)”。", code=PLAN_UNREADABLE)
     try:
         scan_xml_parts(path)
     except InputFileError as exc:
-        raise PlanError(f"无法读取计划主表：{exc.message}")
+        raise PlanError(f"无法读取计划主表：{exc.message}", code=PLAN_UNREADABLE)
     import openpyxl
     try:
         return openpyxl.load_workbook(path, data_only=True)
     except Exception as exc:  # openpyxl raises many types for broken files
-        raise PlanError(f"{path.name}：文件已损坏，无法作为Excel打开（{type(exc).__name__}）。")
+        raise PlanError(f"{path.name}：文件已损坏，无法作为Excel打开（{type(exc).__name__}）。", code=PLAN_UNREADABLE)
 
 
 def _read_sheet(ws, name: str, report: P.Report, file: str) -> Sheet | None:
@@ -128,7 +129,7 @@ def read_plan(path: Path | str) -> PlanRead:
     present = [n for n in (SETTINGS, TASKS, INDICATORS, DEPARTMENTS) if n in wb.sheetnames]
     if TASKS not in present and len(present) < 2:
         raise PlanError(f"{file}：这不是plankit计划主表（找不到“任务”“设置”等工作表）。",
-                        hint="请用 plankit plan new 生成模板，或检查是否选错了文件。")
+                        hint="请用 plankit plan new 生成模板，或检查是否选错了文件。", code=PLAN_NOT_PLANKIT)
     sheets: dict[str, Sheet | None] = {}
     for name in (SETTINGS, TASKS, INDICATORS, DEPARTMENTS):
         if name not in wb.sheetnames:
@@ -162,7 +163,7 @@ def load_plan(path: Path | str) -> Plan:
         lines = "\n".join(f"  {p}" for p in first)
         more = f"\n  ……共{len(result.report.errors)}个错误" if len(result.report.errors) > 5 else ""
         raise PlanError(f"计划主表有错误，无法继续：\n{lines}{more}",
-                        hint=f"\n请先运行 plankit plan check {path} 查看并修正。")
+                        hint=f"\n请先运行 plankit plan check {path} 查看并修正。", code=PLAN_INVALID)
     return result.plan
 
 
@@ -206,19 +207,11 @@ def _settings(sheet: Sheet | None, report, file, where) -> Settings:
     dates: list[date | None] = []
     for qname in ("一", "二", "三", "四"):
         key = f"{qname}季度报送截止日"
-        raw = values.get(key)
-        if raw in (None, ""):
+        try:  # the same parser as a returned file's dates and the CLI's --date
+            dates.append(to_date(values.get(key)))
+        except ValueIssue:
+            bad(key, "请填写日期，例如2019-04-10或2019年4月10日。")
             dates.append(None)
-        elif isinstance(raw, datetime):
-            dates.append(raw.date())
-        elif isinstance(raw, date):
-            dates.append(raw)
-        else:
-            try:
-                dates.append(datetime.strptime(clean_text(raw).replace("/", "-").replace(".", "-"), "%Y-%m-%d").date())
-            except ValueError:
-                bad(key, "请填写日期，例如2019-04-10。")
-                dates.append(None)
     yellow, red = number("黄灯阈值（落后序时百分点）", 10.0), number("红灯阈值（落后序时百分点）", 30.0)
     if yellow < 0 or red < yellow:
         bad("红灯阈值（落后序时百分点）", f"红灯阈值（{red}）不能小于黄灯阈值（{yellow}），且都不能为负。")
@@ -250,11 +243,14 @@ def _departments(sheet, report, file, where) -> list[Department]:
     return result
 
 
+MAX_NO = 9999  # a plan has tens of tasks: a larger 序号 is a typo (and would ask for 10^12 missing ones)
+
+
 def _row_no(sheet, r, row, report, file) -> int | None:
     raw = row["序号"]
     try:
         n = parse_number(raw)
-        if n is None or n <= 0 or not float(n).is_integer():
+        if n is None or n <= 0 or n > MAX_NO or not float(n).is_integer():
             raise ValueError
         return int(n)
     except ValueError:
@@ -271,7 +267,10 @@ def _tasks(sheet, report, file, where) -> list[Task]:
         no = _row_no(sheet, r, row, report, file)
         if no is None:
             continue
-        where[("task", no)] = (TASKS, r, sheet)
+        if ("task", no) in where:  # a duplicate 序号: check_plan reports it at this row
+            where.setdefault(("task-again", no), []).append(r)
+        else:
+            where[("task", no)] = (TASKS, r, sheet)
         target = clean_text(row["目标任务"])
         name = clean_text(row["任务名称"]) or target.split("。", 1)[0]
         for column, value in (("目标任务", target), ("牵头单位", clean_text(row["牵头单位"]))):

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from toolkit.errors import PlankitError
+from toolkit.errors import WRITE_FAILED, PlankitError
 from toolkit.evaluate.judge import GREEN, NONE, RED, YELLOW, QuarterEvaluation
 from toolkit.fileio.xlsxtext import text_lines
 from toolkit.model import Plan
@@ -35,6 +35,7 @@ def report_title(plan: Plan, quarter: Quarter) -> str:
 
 class ReportError(PlankitError):
     """The report workbook could not be written as it should be."""
+    code = WRITE_FAILED
 
 
 class Book:

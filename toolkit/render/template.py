@@ -17,7 +17,7 @@ from dataclasses import is_dataclass
 from pathlib import Path
 from typing import Any
 
-from toolkit.errors import InputFileError, PlankitError
+from toolkit.errors import TEMPLATE_INVALID, InputFileError, PlankitError
 from toolkit.fileio.safeio import atomic_path
 from toolkit.fileio.zipscan import check_zip_limits, reject_dtd
 
@@ -29,6 +29,7 @@ _CRLF = re.compile(r"\r\n?")
 
 class TemplateProblem(PlankitError):
     """A template cannot be used: bad file, unknown variable or a jinja syntax error."""
+    code = TEMPLATE_INVALID
 
 
 def clean_text(value: str) -> str:

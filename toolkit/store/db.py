@@ -22,7 +22,7 @@ from pathlib import Path
 
 from toolkit.store.archive import Archive, Archived
 from toolkit.store.archive import iso as _iso
-from toolkit.errors import PlankitError
+from toolkit.errors import STORE_UNAVAILABLE, USAGE_VERSION, PlankitError
 from toolkit.model import Plan
 from toolkit.paths import store_dir
 from toolkit.problems import ERROR, Problem
@@ -62,6 +62,7 @@ INDICATOR_FIELDS = ("value", "note")
 
 class StoreError(PlankitError):
     """The store cannot be used (network drive, damaged database)."""
+    code = STORE_UNAVAILABLE
 
 
 @dataclass
@@ -284,9 +285,9 @@ class Store:
             " (length(?)>=6 AND sha256 LIKE ?)) ORDER BY id", (quarter, sel, sel, sel.lower() + "%")).fetchall()
         if not rows:
             raise PlankitError(f"在{quarter}已合并的文件中找不到“{sel}”。",
-                               hint="请用 plankit status 查看各版本的文件名和编号（至少6位）。")
+                               hint="请用 plankit status 查看各版本的文件名和编号（至少6位）。", code=USAGE_VERSION)
         if len({r["sha256"] for r in rows}) > 1:
-            raise PlankitError(f"“{sel}”对应多个文件，请改用编号（plankit status 中显示）。")
+            raise PlankitError(f"“{sel}”对应多个文件，请改用编号（plankit status 中显示）。", code=USAGE_VERSION)
         row = rows[0]
         self.conn.execute("BEGIN IMMEDIATE")
         try:

@@ -8,7 +8,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from toolkit.errors import PlankitError
+from toolkit.errors import STORE_BUSY, PlankitError
 
 LOCK = "merge.lock"
 NETWORK_FS = {"cifs", "smb3", "smbfs", "nfs", "nfs4", "afpfs", "fuse.sshfs", "9p"}
@@ -16,6 +16,7 @@ NETWORK_FS = {"cifs", "smb3", "smbfs", "nfs", "nfs4", "afpfs", "fuse.sshfs", "9p
 
 class StoreBusyError(PlankitError):
     """Another merge holds the store."""
+    code = STORE_BUSY
 
 
 def _is_network(path: Path, mounts_file: Path = Path("/proc/mounts")) -> bool:
