@@ -21,6 +21,7 @@ from pathlib import Path
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
+from toolkit.plan.timing import milestone_shown
 from toolkit.fillin import layout as L
 from toolkit import paths
 from toolkit.errors import OutputLockedError, UsageError
@@ -198,7 +199,7 @@ def _progress_sheet(wb, ctx: _Context, tasks: list[tuple[Task, str]]):
     prev_entries = {e.task_no: e for e in ctx.prev_return.tasks} if ctx.prev_return else {}
     for r, (task, role) in enumerate(tasks, start=first_row):
         key = L.task_key(task.no)
-        texts = {L.P_NAME: task.name, L.P_TARGET: task.target, L.P_MILESTONE: task.milestones[ctx.q.q - 1]}
+        texts = {L.P_NAME: task.name, L.P_TARGET: task.target, L.P_MILESTONE: milestone_shown(task, ctx.q.q)}
         if ctx.has_previous:
             texts[L.P_PREVIOUS] = _previous_text(ctx.prev_return, prev_entries.get(task.no))
         ws.write_number(r, col[L.P_NO], task.no, st.center)

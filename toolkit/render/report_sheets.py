@@ -1,6 +1,7 @@
 """The six sheets of the report workbook, each written from a QuarterEvaluation by a Book."""
 from __future__ import annotations
 
+from toolkit.plan.timing import milestone_shown
 from toolkit.evaluate.judge import (BEHIND, GREEN, LIGHT_NAMES, NONE, RED, STATUSES_EVAL, TOLERANCE, YELLOW,
     QuarterEvaluation)
 from toolkit.model import LE, QUARTER_END_NAMES
@@ -209,13 +210,13 @@ def tasks(book: Book) -> None:
         book.text(ws, row, 1, t.task.name, w[1])
         book.text(ws, row, 2, t.task.domain, w[2], align="center")
         book.text(ws, row, 3, "、".join(t.task.leads), w[3])
-        book.text(ws, row, 4, t.task.milestones[ev.quarter.q - 1], w[4])
+        book.text(ws, row, 4, milestone_shown(t.task, ev.quarter.q), w[4])
         _status_cell(book, ws, row, 5, t.status, t.light)
         _light_cell(book, ws, row, 6, t.light)
         book.percent(ws, row, 7, t.percent)
         book.percent(ws, row, 8, t.schedule)
         book.points(ws, row, 9, t.gap)
-        book.text(ws, row, 10, t.basis, w[10])
+        book.text(ws, row, 10, t.basis or t.schedule_basis, w[10])
         book.text(ws, row, 11, (t.self_status or "未填") if lead else "", align="center")
         book.text(ws, row, 12, lead.progress if lead else "", w[12])
         book.text(ws, row, 13, lead.issues if lead else "", w[13])
@@ -299,7 +300,7 @@ def lagging(book: Book) -> None:
         book.percent(ws, row, 6, t.percent)
         book.percent(ws, row, 7, t.schedule)
         book.text(ws, row, 8, t.basis or "自报滞后", w[8])
-        book.text(ws, row, 9, t.task.milestones[ev.quarter.q - 1], w[9])
+        book.text(ws, row, 9, milestone_shown(t.task, ev.quarter.q), w[9])
         book.text(ws, row, 10, (lead.issues if lead else "") or "（未说明原因）", w[10])
         book.text(ws, row, 11, lead.next_steps if lead else "", w[11])
         book.text(ws, row, 12, "\n".join(t.flags), w[12])
