@@ -8,6 +8,7 @@ from toolkit.model import QUARTER_END_NAMES, QUARTER_NAMES
 SETTINGS, TASKS, INDICATORS, DEPARTMENTS = "设置", "任务", "指标", "部门"
 EXAMPLE_MARK = "示例"  # a row whose first column starts with this is an example (plan new) and is skipped
 UNIT_SEP = "、"
+SUGGESTED = "【建议】"  # 说明 of an indicator suggested by plan/suggest.py and not yet reviewed
 
 TASK_COLUMNS = ("序号", "任务名称", "目标任务", "领域", "牵头单位", "配合单位", *QUARTER_NAMES)
 DEADLINE_COLUMN = "完成时限"  # optional, after the quarters: written only when some task has one
