@@ -27,9 +27,10 @@ STYLES = (
     ("digit_paren", re.compile(r"^\s*[（(]\s*(\d{1,2})\s*[）)]\s*")),
     ("circled", re.compile(r"^\s*([①-⑳])\s*")),
 )
-_INLINE = re.compile(r"(?<=[。；;！])\s*(?=[（(]\d{1,2}[）)]|\d{1,2}[.．、](?!\d)|[①-⑳])")
+_INLINE = re.compile(r"(?<=[。；;！：:])\s*(?=[（(]\d{1,2}[）)]|\d{1,2}[.．、](?!\d)|[①-⑳])")
 _STOP_SECTION = re.compile(r"要求|保障|措施|组织领导|工作机制|考核|督查|督导|附件|联系人")
 _ROLE = re.compile(r"[（(]?\s*(牵头单位|牵头部门|责任单位|责任部门|配合单位|协办单位|配合部门)\s*[:：]\s*([^）)；;。\n]+)[）)]?[；;。]?")
+_PERSON = re.compile(r"[（(]?\s*(?:牵头|分管|责任)?(?:市|县|区)?(?:政府)?(?:领导|负责人|联系人)\s*[:：][^；;。\n）)]*[）)]?[；;。]?")
 _DEADLINE = re.compile(r"[（(]?\s*(?:完成时限|完成时间|时限|时间节点)\s*[:：]\s*([^）)；;。\n]+)[）)]?[；;。]?")
 
 
@@ -90,6 +91,8 @@ def numbered_list(lines: list[str], file: str) -> tuple[str, list[Task]]:
             current = {H.TARGET: style[1], H.DOMAIN: domain}
             items.append(current)
         elif current is not None:
+            if _PERSON.fullmatch(text):
+                continue  # 牵头市领导：某某 — a person, not part of the task
             sep = "" if current[H.TARGET].endswith(("。", "；", "：", ":")) else "；"
             current[H.TARGET] += sep + text
     if not items:
@@ -102,7 +105,7 @@ def _task(no: int, cells: dict[str, str]) -> Task:
     leads, cos = [], []
     for m in _ROLE.finditer(target):
         (cos if m.group(1) in ("配合单位", "协办单位", "配合部门") else leads).append(m.group(2))
-    target = _ROLE.sub("", target)
+    target = _PERSON.sub("", _ROLE.sub("", target))
     deadline = "；".join(m.group(1).strip() for m in _DEADLINE.finditer(target))
     target = _DEADLINE.sub("", target).strip()
     head, dot, rest = target.partition("。")
@@ -111,5 +114,5 @@ def _task(no: int, cells: dict[str, str]) -> Task:
     if dot and rest and len(head) <= 25:
         cells[H.NAME] = head
     else:
-        cells[H.NAME] = re.split(r"[，,；;：:]", head, 1)[0][:30]
+        cells[H.NAME] = re.split(r"[，,；;：:]|、(?=\d)", head, 1)[0]  # up to the first clause or second count
     return task_from_cells(no, {k: join_lines(v) if k not in (H.LEADS, H.COS) else v for k, v in cells.items()})

@@ -224,7 +224,8 @@ def find_quantities(text: str) -> list[Quantity]:
                      before, rest.strip(), text[start:end], text[clause_start:clause_end].strip())
         if found and found[-1].measure == q.measure and q.subject in _VERBS and not q.counted:
             last = found[-1]
-            noun = last.counted or next((last.subject[len(v):] for v in _VERBS if last.subject.startswith(v)), "")
+            at = max(((last.subject.rfind(v), v) for v in _VERBS), default=(-1, ""))
+            noun = last.counted or (last.subject[at[0] + len(at[1]):] if at[0] >= 0 else "")
             q = replace(q, borrowed=noun)
         found.append(q)
     return found
