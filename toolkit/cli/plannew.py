@@ -17,7 +17,7 @@ from toolkit.plan.suggest import merge_suggestions, suggest_plan
 from toolkit.cli.common import Output, handle_errors, json_option
 from toolkit.cli.plan import plan
 
-KIND_NAMES = {"docx": "Word表格", "text": "PDF导出的文本", "xlsx": "Excel表格", "csv": "CSV表格"}
+KIND_NAMES = {"docx": "Word表格", "text": "文本", "xlsx": "Excel表格", "csv": "CSV表格"}
 # Problems that a rewrite of the workbook keeps exactly as they are (so `suggest --write` is safe).
 KEPT_BY_REWRITE = {"plan-empty-field", "plan-empty-milestone", "plan-unknown-unit", "plan-missing-no",
                    "plan-duplicate-no", "plan-owner-not-unit", "plan-duplicate-indicator", "plan-no-tasks",
