@@ -154,3 +154,29 @@ def test_cli_map_fixes_a_table_that_was_not_understood(tmp_path):
     from toolkit.plan.workbook import read_plan
     task = read_plan(out).plan.tasks[0]
     assert (task.target, task.leads, task.deadline) == ("新建幼儿园3所。", ("县教育局",), "年底前")
+
+
+# --- suggestions that say what is counted --------------------------------------------------
+
+from toolkit.plan.suggest import find_quantities  # noqa: E402
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("新增学位3800位", [(3800, "位", "新增学位")]),
+    ("城区再新建3所中心幼儿园", [(3, "所", "新建中心幼儿园")]),
+    ("建设376个村居广播室和1200个高音喇叭", [(376, "个", "建设村居广播室"), (1200, "个", "高音喇叭")]),
+    ("新建公厕326座、改造64座", [(326, "座", "新建公厕"), (64, "座", "改造公厕")]),
+    ("为全区23000名老年人提供居家上门服务", [(23000, "名", "老年人")]),
+    ("改造中心城区老旧小区20个、2964户", [(20, "个", "改造中心城区老旧小区"), (2964, "户", "改造中心城区老旧小区（户）")]),
+    ("新建充电桩3000根，加装电梯300台，更换车辆85辆", [(3000, "根", "新建充电桩"), (300, "台", "加装电梯"), (85, "辆", "更换车辆")]),
+    ("改造老旧小区33.5万㎡", [(33.5, "万㎡", "改造老旧小区")]),
+    ("推进一级幼儿园食堂智能“阳光厨房”等级创建50家", [(50, "家", "推进一级幼儿园食堂智能“阳光厨房”等级创建")]),
+])
+def test_suggestion_names_say_what_is_counted(text, expected):
+    assert [(q.value, q.unit, q.name) for q in find_quantities(text)] == expected
+
+
+@pytest.mark.parametrize("text", ["实施二次供水设施改造", "县第十二小学", "五百人口规模以上自然村", "建立一户一档",
+                                  "推行一件事一次办", "三位一体"])
+def test_ordinals_and_names_are_not_counts(text):
+    assert find_quantities(text) == []

@@ -23,11 +23,12 @@ MIN_SHARED = 2  # Chinese character pairs a milestone figure must share with the
 
 # Measure words, longest first so 平方米 wins over 米 and 人次 over 人.
 MEASURES = sorted("""平方米 平方公里 立方米 公里 千米 米 公斤 千克 吨 亩 公顷 元 人次 场次 批次 户次 人 名 户 个 家 所
-座 条 项 套 台 件 路 场 张 辆 间 处 床 册 份 次 例 只 头 株 棵 盏 块 支 组 班 位 栋 幢 千瓦 眼 % ‰""".split(),
+座 条 项 套 台 件 路 场 张 辆 间 处 床 册 份 次 例 只 头 株 棵 盏 块 支 组 班 位 栋 幢 千瓦 眼 根 杆 艘 架
+m2 m² ㎡ 平米 km % ‰""".split(),
                   key=len, reverse=True)
 MULTIPLIERS = {"万": 1e4, "亿": 1e8}
 # Measure words counted as the same thing when a milestone and a target word it differently.
-SAME_MEASURE = {"场": "场次", "名": "人"}
+SAME_MEASURE = {"场": "场次", "名": "人", "m2": "平方米", "m²": "平方米", "㎡": "平方米", "平米": "平方米", "km": "公里"}
 
 _CN_DIGITS = "零〇一二两三四五六七八九十百千"
 _NUMBER = re.compile(
@@ -38,7 +39,7 @@ _DELIMS = "，。；;,：:、（）()\n"
 _QUOTES = {"“": "”", "‘": "’", "「": "」", "\"": "\""}
 _ITEM_START = re.compile(r"(?:^|(?<=[；;。\n：:]))\s*(\d{1,2})\s*[.．、]")
 # Numbers that are part of a name, not a count: 二次供水, 一次性, 一件事, 三位一体; 一户一档 (一X一Y).
-_NAME_NUMBER = re.compile(r"^(?:[一二两三]次(?:供水|性|污染|产业|分配|元|开发|创业)|一件事|[一二三四五]位一体|"
+_NAME_NUMBER = re.compile(r"^(?:[一二两三]次(?:供水|性|污染|产业|分配|元|开发|创业)|一次办|一件事|[一二三四五]位一体|"
                           r"[一二三四五六七八九十百千万两]+(?:人口|个一))")
 _PEOPLE = re.compile(r"^[\u4e00-\u9fff]{0,8}(?:人口|农民|妇女|群众|居民|职工|儿童|学生|老人|残疾人|劳动力)")
 _VERBS = {"新建", "改造", "建设", "创建", "整治", "实施", "推进", "建成", "开展", "完成", "举办", "新增",
@@ -113,6 +114,8 @@ class Quantity:
             name = verb + counted
         elif before in _VERBS and self.borrowed:
             name = before + self.borrowed
+        elif not before and self.borrowed:
+            name = self.borrowed
         else:
             name = before
         if len(name) > 30:
@@ -222,7 +225,11 @@ def find_quantities(text: str) -> list[Quantity]:
         unit = (mult or "") + (measure or "")
         q = Quantity(value, high, unit, measure or "", MULTIPLIERS.get(mult or "", 1.0), direction,
                      before, rest.strip(), text[start:end], text[clause_start:clause_end].strip())
-        if found and found[-1].measure == q.measure and q.subject in _VERBS and not q.counted:
+        same_sentence = found and "。" not in text[text.find(found[-1].clause):start] if found else False
+        if same_sentence and not q.subject and not q.counted and found[-1].name:
+            base = re.sub(r"（[^（）]*）$", "", found[-1].name) if not found[-1].subject else found[-1].name
+            q = replace(q, borrowed=f"{base}（{q.unit}）")  # 老旧小区20个、2964户: households of them
+        elif found and found[-1].measure == q.measure and q.subject in _VERBS and not q.counted:
             last = found[-1]
             at = max(((last.subject.rfind(v), v) for v in _VERBS), default=(-1, ""))
             noun = last.counted or (last.subject[at[0] + len(at[1]):] if at[0] >= 0 else "")
