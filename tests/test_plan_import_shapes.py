@@ -180,3 +180,22 @@ def test_suggestion_names_say_what_is_counted(text, expected):
                                   "推行一件事一次办", "三位一体"])
 def test_ordinals_and_names_are_not_counts(text):
     assert find_quantities(text) == []
+
+
+@pytest.mark.parametrize("header, field", [
+    ("责任单位及责任人", "牵头单位"), ("牵头单位（部门）", "牵头单位"), ("配合单位及联系人", "配合单位"),
+    ("全年目标任务", "目标任务"), ("项目建设内容及规模", "目标任务"), ("计划完成时间节点", "完成时限"),
+    ("牵头市领导", "忽略"), ("进展情况、存在问题及下一步打算", "忽略"), ("1-10月推进情况", "忽略"), ("总投资（万元）", "忽略"),
+])
+def test_headers_not_in_the_table_read_by_their_words(header, field):
+    assert field_of(header) == field
+
+
+def test_a_section_heading_that_names_the_lead_unit(tmp_path):
+    path = tmp_path / "清单.txt"
+    path.write_text("附件1\n2025年县政府工作报告任务清单\n一、县示范区管委会牵头工作（2项）\n1.建设3个劳动密集型产业园。\n"
+                    "2.投资3000万元建设养殖基地。\n二、县教育局牵头工作（1项）\n1.新建幼儿园2所。\n", encoding="utf-8")
+    tasks = import_plan(path).plan.tasks
+    assert [(t.no, t.leads, t.domain) for t in tasks] == [(1, ("县示范区管委会",), "县示范区管委会牵头工作"),
+                                                         (2, ("县示范区管委会",), "县示范区管委会牵头工作"),
+                                                         (3, ("县教育局",), "县教育局牵头工作")]

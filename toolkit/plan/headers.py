@@ -82,7 +82,30 @@ def field_of(header: object, overrides: dict[str, str] | None = None) -> str | N
     q = quarter_of_header(text)
     if q:
         return QUARTER_NAMES[q - 1]
-    return _LOOKUP.get(text)
+    return _LOOKUP.get(text) or _by_words(text)
+
+
+# Words that give a header's meaning when it is not in SYNONYMS (`责任单位及责任人`, `牵头单位（部门）`),
+# tried in order: progress, remarks and leaders first (牵头领导 is a person), people and money last
+# (责任单位及责任人 is a unit column).
+_WORDS = ((IGNORE, ("进展", "完成情况", "推进情况", "是否", "备注", "领导")),
+          (COS, ("配合", "协办", "协同", "协助", "参与")),
+          (LEADS, ("牵头", "责任单位", "责任部门", "主办", "主责")),
+          (DEADLINE, ("时限", "完成时间", "截止")),
+          (SCHEDULE, ("进度安排", "时间节点", "时间安排", "节点")),
+          (NAME, ("名称",)),
+          (TARGET, ("目标任务", "主要内容", "建设内容", "工作任务", "项目内容", "实施内容", "任务内容", "年度目标",
+                    "全年目标", "主要任务", "工作内容")),
+          (IGNORE, ("责任人", "联系", "电话", "投资", "资金")))
+
+
+def _by_words(text: str) -> str | None:
+    if len(text) > 16:
+        return None  # a sentence, not a header
+    for field, words in _WORDS:
+        if any(w in text for w in words):
+            return field
+    return None
 
 
 def parse_map(items: tuple[str, ...] | list[str]) -> dict[str, str]:

@@ -88,7 +88,7 @@ def pick_title(candidates: list[str]) -> str:
     return ""
 
 
-def find_header(grid, overrides=None, limit: int = 8) -> int | None:
+def find_header(grid, overrides=None, limit: int = 12) -> int | None:
     return next((i for i, (_, cells, _) in enumerate(grid[:limit]) if H.is_header(cells, overrides)), None)
 
 

@@ -30,6 +30,7 @@ STYLES = (
 _INLINE = re.compile(r"(?<=[。；;！：:])\s*(?=[（(]\d{1,2}[）)]|\d{1,2}[.．、](?!\d)|[①-⑳])")
 _STOP_SECTION = re.compile(r"要求|保障|措施|组织领导|工作机制|考核|督查|督导|附件|联系人")
 _ROLE = re.compile(r"[（(]?\s*(牵头单位|牵头部门|责任单位|责任部门|配合单位|协办单位|配合部门)\s*[:：]\s*([^）)；;。\n]+)[）)]?[；;。]?")
+_OWNER_HEADING = re.compile(r"^(.{2,20}?)(?:牵头|负责)(?:的)?(?:工作|任务|事项|项目)")
 _PERSON = re.compile(r"[（(]?\s*(?:牵头|分管|责任)?(?:市|县|区)?(?:政府)?(?:领导|负责人|联系人)\s*[:：][^；;。\n）)]*[）)]?[；;。]?")
 _DEADLINE = re.compile(r"[（(]?\s*(?:完成时限|完成时间|时限|时间节点)\s*[:：]\s*([^）)；;。\n]+)[）)]?[；;。]?")
 
@@ -78,17 +79,19 @@ def numbered_list(lines: list[str], file: str) -> tuple[str, list[Task]]:
     heads = {n for n in counts if first_at[n] < first_at[item_style]}
     title = pick_title([p for p, s in styled[:first_at[item_style]] if not s or s[0] not in heads] or paragraphs[:3])
     items: list[dict[str, str]] = []
-    domain, stopped, current = "", False, None
+    domain, section_lead, stopped, current = "", "", False, None
     for text, style in styled:
         if style and style[0] in heads:
             current = None
             stopped = bool(_STOP_SECTION.search(style[1][:12]))
             domain = re.split(r"[。（(]", style[1], 1)[0].strip()
+            owner = _OWNER_HEADING.match(domain)
+            section_lead = owner.group(1) if owner else ""
             continue
         if stopped:
             continue
         if style and style[0] == item_style:
-            current = {H.TARGET: style[1], H.DOMAIN: domain}
+            current = {H.TARGET: style[1], H.DOMAIN: domain, "section_lead": section_lead}
             items.append(current)
         elif current is not None:
             if _PERSON.fullmatch(text):
@@ -109,6 +112,8 @@ def _task(no: int, cells: dict[str, str]) -> Task:
     deadline = "；".join(m.group(1).strip() for m in _DEADLINE.finditer(target))
     target = _DEADLINE.sub("", target).strip()
     head, dot, rest = target.partition("。")
+    if not leads and cells.get("section_lead"):
+        leads = [cells["section_lead"]]  # 一、县示范区管委会牵头工作（8项）: the heading names the lead
     cells = {H.TARGET: target, H.DOMAIN: cells.get(H.DOMAIN, ""), H.LEADS: "\n".join(leads),
              H.COS: "\n".join(cos), H.DEADLINE: deadline}
     if dot and rest and len(head) <= 25:
