@@ -199,3 +199,17 @@ def test_a_section_heading_that_names_the_lead_unit(tmp_path):
     assert [(t.no, t.leads, t.domain) for t in tasks] == [(1, ("县示范区管委会",), "县示范区管委会牵头工作"),
                                                          (2, ("县示范区管委会",), "县示范区管委会牵头工作"),
                                                          (3, ("县教育局",), "县教育局牵头工作")]
+
+
+def test_units_with_brackets_are_not_split_inside_them():
+    assert split_published_units("各县（市、区）人民政府、市教育局（牵头）") == (["各县（市、区）人民政府", "市教育局"], ["市教育局"])
+
+
+def test_chinese_numbered_rows(tmp_path):
+    sections = simple_docx(tmp_path / "a.docx", [["序号", "民生实事", "牵头单位"], ["一", "教育", ""],
+                                                 ["1", "新建幼儿园2所。", "县教育局"], ["二", "卫生", ""],
+                                                 ["2", "新建卫生院1所。", "县卫健局"]], title="2022年某县民生实事")
+    assert [(t.no, t.domain) for t in import_plan(sections).plan.tasks] == [(1, "教育"), (2, "卫生")]
+    numbered = simple_docx(tmp_path / "b.docx", [["序号", "民生实事", "牵头单位"], ["一", "新建幼儿园2所。", "县教育局"],
+                                                 ["二", "新建卫生院1所。", "县卫健局"]], title="2022年某县民生实事")
+    assert [(t.no, t.target) for t in import_plan(numbered).plan.tasks] == [(1, "新建幼儿园2所。"), (2, "新建卫生院1所。")]

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import cn2an
+
 from toolkit.errors import PlanError
 from toolkit.model import QUARTER_NAMES, Task
 from toolkit.plan import headers as H
@@ -28,6 +30,7 @@ _UNIT_SPLIT = re.compile(r"[\n\r、，,；;/／]+|\s+")
 _MARK = re.compile(r"[（(]\s*(牵头|主办|主责|配合|协办|参与)\s*[）)]|^\s*(牵头|配合)\s*[:：]")
 _LEAD_MARKS = ("牵头", "主办", "主责")
 _ROLE_PREFIX = re.compile(r"(牵头单位|牵头部门|责任单位|配合单位|协办单位|配合部门)\s*[:：]")
+_CN_NO = re.compile(r"[一二三四五六七八九十]{1,3}")
 MAX_LISTED = 10
 AUTO = "\x00auto"  # a 序号 cell numbered by Word's automatic list numbering: it has no text
 
@@ -57,7 +60,7 @@ def split_published_units(text: str) -> tuple[list[str], list[str]]:
     pieces = _ROLE_PREFIX.split(text or "")  # [before, role, after, role, after, ...]
     segments = [("", pieces[0])] + [(pieces[i], pieces[i + 1]) for i in range(1, len(pieces), 2)]
     for prefix, part in segments:
-        for raw in _UNIT_SPLIT.split(part):
+        for raw in _split_outside_brackets(part):
             m = _MARK.search(raw)
             role = (m.group(1) or m.group(2)) if m else ("牵头" if prefix.startswith(("牵头", "责任")) else "")
             name = clean_text(_MARK.sub("", raw)).strip("。.：: ")
@@ -69,6 +72,20 @@ def split_published_units(text: str) -> tuple[list[str], list[str]]:
             if role in _LEAD_MARKS and name not in marked:
                 marked.append(name)
     return units, marked
+
+
+def _split_outside_brackets(text: str) -> list[str]:
+    """Split on unit separators, except inside brackets: 各县（市、区）人民政府 stays one unit."""
+    pieces, depth, current = [], 0, ""
+    for ch in text:
+        depth += ch in "（(〔["
+        depth -= ch in "）)〕]" and depth > 0
+        if depth == 0 and _UNIT_SPLIT.fullmatch(ch):
+            pieces.append(current)
+            current = ""
+        else:
+            current += ch
+    return pieces + [current]
 
 
 def looks_like_title(text: str) -> bool:
@@ -149,7 +166,15 @@ def tasks_from_rows(rows: list[Row], file: str, *, numbered: bool = True) -> lis
     errors: list[str] = []
     first: dict[int, str] = {}
     domain = ""
+    given = [n for n in (_number(r.cells.get(H.NO, "")) for r in rows if not r.banner) if n and n != AUTO]
+    chinese = bool(given) and all(_CN_NO.fullmatch(n) for n in given)  # 序号 written 一、二、三 throughout
     for row in rows:
+        raw_no = _number(row.cells.get(H.NO, ""))
+        if not chinese and _CN_NO.fullmatch(raw_no) and \
+                sum(1 for k, v in row.cells.items() if k != H.NO and v.strip()) <= 2:
+            row.banner = next(v for k, v in row.cells.items() if k != H.NO and v.strip()) \
+                if any(k != H.NO and v.strip() for k, v in row.cells.items()) else raw_no
+            row.banner = join_lines(row.banner)  # 一 | 教育: a section row among numbered tasks
         if row.banner:
             m = _BANNER.match(row.banner)
             domain = m.group(1).strip() if m else row.banner
@@ -168,6 +193,8 @@ def tasks_from_rows(rows: list[Row], file: str, *, numbered: bool = True) -> lis
             _continue(found[-1][2], row, glue)
             continue
         number = _number(raw)
+        if chinese and _CN_NO.fullmatch(number):
+            number = str(cn2an.cn2an(number, "smart"))
         if not number.isdigit() or int(number) <= 0:
             errors.append(f"{row.where}：序号“{raw}”不是正整数。")
             continue
