@@ -213,3 +213,12 @@ def test_chinese_numbered_rows(tmp_path):
     numbered = simple_docx(tmp_path / "b.docx", [["序号", "民生实事", "牵头单位"], ["一", "新建幼儿园2所。", "县教育局"],
                                                  ["二", "新建卫生院1所。", "县卫健局"]], title="2022年某县民生实事")
     assert [(t.no, t.target) for t in import_plan(numbered).plan.tasks] == [(1, "新建幼儿园2所。"), (2, "新建卫生院1所。")]
+
+
+def test_numbering_that_restarts_in_each_section_is_numbered_through(tmp_path):
+    path = simple_docx(tmp_path / "a.docx", [["序号", "民生实事", "牵头单位"], ["一、教育", "一、教育", "一、教育"],
+                                             ["1", "新建幼儿园2所。", "县教育局"], ["2", "新增学位540个。", "县教育局"],
+                                             ["二、卫生", "二、卫生", "二、卫生"], ["1", "新建卫生院1所。", "县卫健局"]],
+                       title="2022年某县民生实事")
+    assert [(t.no, t.domain, t.target) for t in import_plan(path).plan.tasks] == [
+        (1, "教育", "新建幼儿园2所。"), (2, "教育", "新增学位540个。"), (3, "卫生", "新建卫生院1所。")]

@@ -168,6 +168,7 @@ def tasks_from_rows(rows: list[Row], file: str, *, numbered: bool = True) -> lis
     domain = ""
     given = [n for n in (_number(r.cells.get(H.NO, "")) for r in rows if not r.banner) if n and n != AUTO]
     chinese = bool(given) and all(_CN_NO.fullmatch(n) for n in given)  # 序号 written 一、二、三 throughout
+    restarts = _restarts_per_section(rows)
     for row in rows:
         raw_no = _number(row.cells.get(H.NO, ""))
         if not chinese and _CN_NO.fullmatch(raw_no) and \
@@ -195,6 +196,8 @@ def tasks_from_rows(rows: list[Row], file: str, *, numbered: bool = True) -> lis
         number = _number(raw)
         if chinese and _CN_NO.fullmatch(number):
             number = str(cn2an.cn2an(number, "smart"))
+        if restarts and number.isdigit():
+            number = str(len(found) + 1)  # numbering restarts in each section: number the plan through
         if not number.isdigit() or int(number) <= 0:
             errors.append(f"{row.where}：序号“{raw}”不是正整数。")
             continue
@@ -213,6 +216,19 @@ def tasks_from_rows(rows: list[Row], file: str, *, numbered: bool = True) -> lis
     if not found:
         raise PlanError(f"{file}：表格中没有任何任务行。请确认“序号”列填写了1、2、3……")
     return [task_from_cells(no, cells) for no, _, cells in found]
+
+
+def _restarts_per_section(rows: list[Row]) -> bool:
+    """True when 序号 starts again at 1 after each section heading (一、教育 1 2 3 二、卫生 1 2)."""
+    sections: list[list[int]] = [[]]
+    for row in rows:
+        raw = _number(row.cells.get(H.NO, ""))
+        if row.banner or (_CN_NO.fullmatch(raw) and sum(1 for k, v in row.cells.items() if k != H.NO and v.strip()) <= 2):
+            sections.append([])
+        elif raw.isdigit() and H.NO not in row.merged:
+            sections[-1].append(int(raw))
+    numbered = [s for s in sections if s]
+    return len(numbered) > 1 and all(s == list(range(1, len(s) + 1)) for s in numbered)
 
 
 def _continue(cells: dict[str, str], row: Row, glue: str) -> None:
