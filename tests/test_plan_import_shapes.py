@@ -222,3 +222,17 @@ def test_numbering_that_restarts_in_each_section_is_numbered_through(tmp_path):
                        title="2022年某县民生实事")
     assert [(t.no, t.domain, t.target) for t in import_plan(path).plan.tasks] == [
         (1, "教育", "新建幼儿园2所。"), (2, "教育", "新增学位540个。"), (3, "卫生", "新建卫生院1所。")]
+
+
+def test_a_word_notice_with_numbered_paragraphs_instead_of_a_table(tmp_path):
+    import docx
+    doc = docx.Document()
+    for text in ("附件", "2021年市政府民生实事项目", "1.新建城乡公厕120座。", "责任单位：市城管局", "2.新增托位1000个。",
+                 "责任单位：市卫生健康委"):
+        doc.add_paragraph(text)
+    doc.save(tmp_path / "通知.docx")
+    result = import_plan(tmp_path / "通知.docx")
+    assert [(t.no, t.target, t.leads) for t in result.plan.tasks] == [(1, "新建城乡公厕120座。", ("市城管局",)),
+                                                                      (2, "新增托位1000个。", ("市卫生健康委",))]
+    assert result.plan.settings.title == "2021年市政府民生实事项目"
+    assert result.todo[0] == "原文是编号段落，已按编号读出2项任务，请核对任务的拆分。"

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from toolkit.errors import InputFileError
+from toolkit.errors import InputFileError, PlanError
 from toolkit.model import QUARTER_NAMES, Department, Plan, Settings
 from toolkit.plan import headers as H
-from toolkit.plan.pubsources import decode, read_csv, read_docx, read_xlsx
+from toolkit.plan.pubsources import NoTable, decode, docx_paragraphs, read_csv, read_docx, read_xlsx
 from toolkit.plan.pubtable import pick_title, tasks_from_rows
-from toolkit.plan.pubtext import read_text
+from toolkit.plan.pubtext import numbered_list, read_text
 from toolkit.plan.suggest import suggest_task
 
 NO, TARGET, NAME, LEADS, COS, DOMAIN = H.NO, H.TARGET, H.NAME, H.LEADS, H.COS, H.DOMAIN
@@ -52,9 +52,18 @@ def import_plan(source: Path, *, year: int | None = None, title: str | None = No
     if suffix in (".docx", ".xlsx", ".xlsm", ".csv"):
         reader = {".docx": read_docx, ".csv": read_csv}.get(suffix, read_xlsx)
         kind = {".docx": "docx", ".csv": "csv"}.get(suffix, "xlsx")
-        titles, rows, numbered = reader(source, column_map)
-        tasks = tasks_from_rows(rows, source.name, numbered=numbered)
-        found_title = pick_title(titles)
+        try:
+            titles, rows, numbered = reader(source, column_map)
+            tasks = tasks_from_rows(rows, source.name, numbered=numbered)
+            found_title = pick_title(titles)
+        except NoTable as no_table:
+            if suffix != ".docx":
+                raise
+            try:  # a notice whose tasks are numbered paragraphs, not a table
+                found_title, tasks = numbered_list(docx_paragraphs(source), source.name)
+            except PlanError:
+                raise no_table from None
+            todo.append(f"原文是编号段落，已按编号读出{len(tasks)}项任务，请核对任务的拆分。")
     elif suffix in (".txt", ".text", ""):
         kind = "text"
         found_title, tasks, how = read_text(decode(source, "请另存为UTF-8编码的文本文件"), source.name, column_map)

@@ -18,6 +18,10 @@ from toolkit.plan import headers as H
 from toolkit.plan.pubtable import AUTO, Row, find_header, join_lines, rows_from_grid, table_rows
 from toolkit.values import clean_text
 
+class NoTable(PlanError):
+    """The file holds no table with a task column (the caller may read numbered paragraphs instead)."""
+
+
 NOT_FOUND = "找不到方案表格：文件中没有含任务内容列（如“目标任务”“民生实事”“项目名称”“主要内容”）的表格。"
 
 
@@ -67,9 +71,15 @@ def read_docx(path: Path, overrides: dict | None = None) -> tuple[list[str], lis
     if mapping is None:
         if unmatched is not None:
             raise unmatched
-        raise PlanError(f"{path.name}：{NOT_FOUND}",
-                        hint="\n如果任务是以“一、”“1.”编号的段落而不是表格，请把正文复制到.txt文件后导入。")
+        raise NoTable(f"{path.name}：{NOT_FOUND}",
+                      hint="\n任务是编号段落时，每项任务须单独成段并以“一、”“1.”“（一）”等开头。")
     return titles, rows, H.NO in mapping.values()
+
+
+def docx_paragraphs(path: Path) -> list[str]:
+    """The body paragraphs of a Word document (for a plan published as numbered paragraphs)."""
+    import docx
+    return [p.text for p in docx.Document(str(path)).paragraphs]
 
 
 def decode(path: Path, advice: str) -> str:
@@ -118,7 +128,7 @@ def read_xlsx(path: Path, overrides: dict | None = None) -> tuple[list[str], lis
         wb.close()
     if unmatched is not None:
         raise unmatched
-    raise PlanError(f"{path.name}：{NOT_FOUND}")
+    raise NoTable(f"{path.name}：{NOT_FOUND}")
 
 
 def read_csv(path: Path, overrides: dict | None = None) -> tuple[list[str], list[Row], bool]:
