@@ -236,3 +236,10 @@ def test_a_word_notice_with_numbered_paragraphs_instead_of_a_table(tmp_path):
                                                                       (2, "新增托位1000个。", ("市卫生健康委",))]
     assert result.plan.settings.title == "2021年市政府民生实事项目"
     assert result.todo[0] == "原文是编号段落，已按编号读出2项任务，请核对任务的拆分。"
+
+
+def test_suggestions_for_a_deadline_only_task_are_due_by_the_deadline():
+    from toolkit.plan.suggest import suggest_task
+    [ind] = suggest_task(_task(deadline="9月底前"))
+    assert ind.planned == (8 / 3, 16 / 3, 8, 8) or [round(v, 4) for v in ind.planned] == [2.6667, 5.3333, 8, 8]
+    assert "季度末数按完成时限“9月底前”推算（三季度末完成全年目标，此前按季度平均）" in ind.note

@@ -17,6 +17,7 @@ import cn2an
 
 from toolkit.model import GE, LE, Indicator, Plan, Task
 
+from toolkit.plan.timing import due_quarter
 from toolkit.plan.format import SUGGESTED  # re-exported: callers import it from here
 VERB_BONUS = 2  # extra weight when the milestone repeats the target's verb (分配保障房 vs 接收配建保障性住房)
 MIN_SHARED = 2  # Chinese character pairs a milestone figure must share with the target's wording
@@ -311,6 +312,11 @@ def suggest_task(task: Task) -> list[Indicator]:
             continue  # 比例不足90%的，提高到90%: the same figure again, saying nothing new
         seen_values.add(ident)
         planned, how = quarterly(q, target, task.milestones)
+        due = due_quarter(task.deadline) if not any(m.strip() for m in task.milestones) else None
+        if due and q.direction == GE and q.measure not in ("%", "‰"):
+            # a deadline-only task: due in full by its quarter, evenly before (the task's own 序时 basis)
+            planned = tuple(round(target * min(1.0, i / due), 6) for i in range(1, 5))
+            how = f"季度末数按完成时限“{task.deadline}”推算（{'一二三四'[due - 1]}季度末完成全年目标，此前按季度平均）"
         name = q.name
         n = 2
         while name in names:

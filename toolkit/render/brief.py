@@ -110,7 +110,7 @@ def reason_of(r: TaskResult) -> str:
 
 def basis_note(r: TaskResult) -> str:
     """`，按完成时限“6月底前”（二季度末完成）` where 序时 is not the plan's quarterly milestones."""
-    if r.basis.startswith("指标") or not r.schedule_basis or r.schedule_basis == "按季度序时进度":
+    if not r.schedule_basis or r.schedule_basis == "按季度序时进度":
         return ""
     return f"，{r.schedule_basis}"
 
