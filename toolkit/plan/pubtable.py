@@ -251,6 +251,7 @@ def task_from_cells(no: int, cells: dict[str, str]) -> Task:
         target = name
     if not name:
         name = target.split("。", 1)[0]
+    name = name.rstrip("。；;，, ") or name
     lead_units, lead_marked = split_published_units(cells.get(H.LEADS, ""))
     co_units, co_marked = split_published_units(cells.get(H.COS, ""))
     marked = lead_marked + co_marked
