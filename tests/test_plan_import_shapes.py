@@ -243,3 +243,12 @@ def test_suggestions_for_a_deadline_only_task_are_due_by_the_deadline():
     [ind] = suggest_task(_task(deadline="9月底前"))
     assert ind.planned == (8 / 3, 16 / 3, 8, 8) or [round(v, 4) for v in ind.planned] == [2.6667, 5.3333, 8, 8]
     assert "季度末数按完成时限“9月底前”推算（三季度末完成全年目标，此前按季度平均）" in ind.note
+
+
+def test_report_basis_names_the_deadline_for_indicator_judged_tasks():
+    from types import SimpleNamespace
+    from toolkit.render.report_sheets import basis_text
+    row = SimpleNamespace(basis="指标“新建公厕”", schedule_basis="按完成时限“6月底前”（二季度末完成）")
+    assert basis_text(row) == "指标“新建公厕”；按完成时限“6月底前”（二季度末完成）"
+    assert basis_text(SimpleNamespace(basis="指标“新建公厕”", schedule_basis="按季度序时进度")) == "指标“新建公厕”"
+    assert basis_text(SimpleNamespace(basis="", schedule_basis="按全年时间进度")) == "按全年时间进度"
