@@ -84,6 +84,7 @@ def test_sheets_refuses_unreviewed_suggestions(tmp_path):
     ("qinxian-2025-deadline.xlsx", "Q2", "按完成时限“6月底前”（二季度末完成）"),
     ("zhonglou-2021-breakdown.docx", "Q2", "按全年时间进度"),
     ("chongchuan-2023-halfyear.csv", "Q3", "按季度序时进度"),
+    ("luan-2021-monthly.docx", "Q2", "按季度安排（三季度末完成）"),
 ])
 def test_sheets_merge_report_brief_run_on_plans_without_quarterly_milestones(tmp_path, file, quarter, basis):
     plan_path = _imported_plan(tmp_path, file)

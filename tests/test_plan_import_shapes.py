@@ -108,6 +108,10 @@ def test_schedule_cell_spreads_over_quarter_ends():
         ("3月底前完成招标", "6月底前开工建设；主体施工", "", "11月底前完工"), 4)
 
 
+def test_schedule_clauses_before_the_first_time_lead_into_it():
+    assert split_schedule("制定方案；3月底前完成招标；主体施工") == (("制定方案；3月底前完成招标；主体施工", "", "", ""), 1)
+
+
 def _task(milestones=("", "", "", ""), deadline=""):
     return Task(1, "新建公厕", "新建公厕8座。", "城建", ("县城管局",), (), milestones, deadline)
 

@@ -46,17 +46,21 @@ def due_quarter(text: str) -> int | None:
 
 def split_schedule(text: str) -> tuple[tuple[str, str, str, str], int | None]:
     """(milestones per quarter, due quarter) from a schedule cell; clauses without a time
-    join the clause before them. Empty milestones when no clause names a time."""
+    join the clause before them (leading ones the first timed clause). Empty milestones when
+    no clause names a time."""
     clauses = [c.strip() for c in re.split(r"[；;。\n]", text or "") if c.strip()]
     slots: list[list[str]] = [[], [], [], []]
     last = None
+    waiting: list[str] = []  # clauses before the first time named: they lead into it
     for clause in clauses:
         found = times(clause)
         if found:
             last = max(found)
         if last is None:
+            waiting.append(clause)
             continue
-        slots[last - 1].append(clause)
+        slots[last - 1].extend(waiting + [clause])
+        waiting = []
     if not any(slots):
         return ("", "", "", ""), None
     due = max(i + 1 for i, s in enumerate(slots) if s)
