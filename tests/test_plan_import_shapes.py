@@ -256,3 +256,18 @@ def test_report_basis_names_the_deadline_for_indicator_judged_tasks():
     assert basis_text(row) == "指标“新建公厕”；按完成时限“6月底前”（二季度末完成）"
     assert basis_text(SimpleNamespace(basis="指标“新建公厕”", schedule_basis="按季度序时进度")) == "指标“新建公厕”"
     assert basis_text(SimpleNamespace(basis="", schedule_basis="按全年时间进度")) == "按全年时间进度"
+
+
+@pytest.mark.parametrize("header, row, expect", [
+    ("序号,民生实事,责任单位,完成时限", "1,新建公厕3座。,县城管局,6月底前", ("新建公厕3座。", ("县城管局",), "6月底前")),
+    ("序号,项目内容,当前进度,牵头单位,备注", "1,新建公厕3座。,已完成50%,县城管局,无", ("新建公厕3座。", ("县城管局",), "")),
+    ("年度任务,本月进展,下月计划", "新建公厕3座。,完成选址,开工", ("新建公厕3座。", (), "")),
+    ("工作事项,进度安排", "新建公厕3座。,3月底前选址；6月底前完工", ("新建公厕3座。", (), "")),
+])
+def test_shapes_from_the_field_notes(tmp_path, header, row, expect):
+    path = tmp_path / "方案.csv"
+    path.write_text(f"2021年某县民生实事\n{header}\n{row}\n", encoding="utf-8")
+    task = import_plan(path).plan.tasks[0]
+    assert (task.target, task.leads, task.deadline) == expect
+    if "进度安排" in header:
+        assert task.milestones == ("3月底前选址", "6月底前完工", "", "")

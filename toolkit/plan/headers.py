@@ -159,12 +159,15 @@ def header_map(rows: list[list[str]], overrides: dict[str, str] | None = None) -
 
 
 def is_header(cells: list[str], overrides: dict[str, str] | None = None) -> bool:
-    """A row that names a task column and at least one other known column."""
+    """A row that names a task column and another known column (or only short header-like cells)."""
     names = {field_of(c, overrides) for c in cells if c}
     names.discard(None)
     names.discard(IGNORE)
     has_task = bool(names & {TARGET, NAME})
-    return (has_task and len(names) >= 2) or len(names & set(QUARTER_NAMES)) >= 2
+    filled = [c for c in cells if c and c.strip()]
+    short = len(filled) >= 2 and all(len(normalise(c)) <= 12 and not normalise(c).isdigit() for c in filled)
+    # ↑ 年度任务 | 本月进展 | 下月计划: short labels, no 序号 value
+    return (has_task and (len(names) >= 2 or short)) or len(names & set(QUARTER_NAMES)) >= 2
 
 
 def missing_task_column(mapping: dict[int, str]) -> bool:
