@@ -33,6 +33,7 @@ class Task:
     leads: tuple[str, ...]
     cos: tuple[str, ...]
     milestones: tuple[str, str, str, str]
+    deadline: str = ""  # 完成时限 as published (6月底前, 年底前); blank = none given
 
     @property
     def lead(self) -> str:
@@ -148,7 +149,8 @@ class Plan:
             content = {
                 "settings": {k: v for k, v in asdict(self.settings).items()
                              if k not in ("deadline_days", "deadline_dates", "return_to")},
-                "tasks": [asdict(t) for t in self.tasks],
+                # a blank deadline is left out so plans made before the field keep their fingerprint
+                "tasks": [{k: v for k, v in asdict(t).items() if k != "deadline" or v} for t in self.tasks],
                 "indicators": [asdict(i) for i in self.indicators],
             }
             blob = json.dumps(content, ensure_ascii=False, sort_keys=True, default=str)

@@ -11,13 +11,14 @@ from toolkit import problems as P
 from toolkit.errors import (
     EXIT_OK, EXIT_PROBLEMS, PLAN_INVALID, USAGE_FILE_EXISTS, PlanError, UsageError)
 from toolkit.plan.workbook import read_plan, write_plan
+from toolkit.plan.headers import parse_map
 from toolkit.plan.published import import_plan
 from toolkit.plan.blank import default_year, write_blank
 from toolkit.plan.suggest import merge_suggestions, suggest_plan
 from toolkit.cli.common import Output, handle_errors, json_option, plan_argument_or_option, plan_option
 from toolkit.cli.plan import plan
 
-KIND_NAMES = {"docx": "Word表格", "text": "PDF导出的文本", "xlsx": "Excel表格", "csv": "CSV表格"}
+KIND_NAMES = {"docx": "Word表格", "text": "文本", "xlsx": "Excel表格", "csv": "CSV表格"}
 # Problems that a rewrite of the workbook keeps exactly as they are (so `suggest --write` is safe).
 KEPT_BY_REWRITE = {"plan-empty-field", "plan-empty-milestone", "plan-unknown-unit", "plan-missing-no",
                    "plan-duplicate-no", "plan-owner-not-unit", "plan-duplicate-indicator", "plan-no-tasks",
@@ -87,25 +88,32 @@ def _todo_lines(report: P.Report) -> list[tuple[str, str]]:
 @_year_option
 @click.option("--title", default=None, help="计划名称（默认取原文标题）。")
 @click.option("--no-suggest", is_flag=True, help="不自动提取指标建议。")
+@click.option("--map", "column_map", multiple=True, metavar="原列名=字段",
+              help="指明某列的含义，可多次使用，如 --map 事由=目标任务 --map 截止=完成时限。"
+                   "字段：序号、任务名称、目标任务、领域、牵头单位、配合单位、第一季度…第四季度、完成时限、进度安排、忽略。")
 @click.option("--force", is_flag=True, help="覆盖已存在的输出文件。")
 @json_option
 @handle_errors
 def import_(source: Path, output: Path | None, year: int | None, title: str | None, no_suggest: bool,
-            force: bool, as_json: bool) -> None:
+            column_map: tuple[str, ...], force: bool, as_json: bool) -> None:
     """把方案原文（Word表格、PDF导出的文本、Excel或CSV表格）导入为计划主表并检查。
 
     \b
     示例：
       plankit plan import 2020年方案.docx -o plans/lianyungang-2020.xlsx
       plankit plan import 方案.txt -o plans/lianyungang-2020.xlsx --json
-    原文表格需有“序号”“目标任务”“第一季度”至“第四季度”列（可另有“牵头单位”“配合单位”）。
+      plankit plan import 网页复制.txt --map 事由=目标任务
+    列按含义识别（目标任务/民生实事/主要内容/项目名称……，牵头单位/责任单位……，
+    第一季度/1—3月/上半年/完成时限/进度安排……），顺序不限；认不出的列用 --map 指明。
+    网页上“一、”“1.”“（一）”编号的段落复制为.txt即可导入。
     自动提取的指标写入“指标”表，说明以“【建议】”开头，请逐条核对。
     生成后仍有需人工补充的错误时退出码为1；原文无法导入时为2，且不会生成文件。
     """
     out = Output(as_json)
     output = output or Path("plans") / f"{source.stem}.xlsx"
     _refuse_overwrite(output, force)
-    result = import_plan(source, year=year, title=title, suggest=not no_suggest)
+    mapping = parse_map(column_map)
+    result = import_plan(source, year=year, title=title, suggest=not no_suggest, column_map=mapping)
     write_plan(result.plan, output)
     report = read_plan(output).report
     p = result.plan

@@ -41,11 +41,12 @@ def load_previous(plan, quarter, out_dir: Path, out: Output):
 @click.option("--dept", "departments", multiple=True, metavar="部门",
               help="只生成这些部门（可重复，或用逗号、顿号分隔）。默认：所有有任务的部门。")
 @click.option("--password", default=None, help="工作表保护密码（默认不设密码，只锁定）。")
+@click.option("--allow-suggested", is_flag=True, help="计划中仍有未核对的【建议】指标时也照样生成（默认拒绝）。")
 @out_option
 @json_option
 @handle_errors
 def sheets(plan_path: Path | None, quarter: str, departments: tuple[str, ...], password: str | None,
-           out_dir: Path, as_json: bool) -> None:
+           allow_suggested: bool, out_dir: Path, as_json: bool) -> None:
     """生成各部门的季度进展填报表（每个部门一个 .xlsx，可直接发邮件）。
 
     \b
@@ -69,7 +70,8 @@ def sheets(plan_path: Path | None, quarter: str, departments: tuple[str, ...], p
                     length=total, label="生成填报表", show_pos=True, file=sys.stderr)))
             bars[0].update(1)
 
-        files = generate_sheets(plan, q, out_dir, names, password=password, previous=previous, progress=progress)
+        files = generate_sheets(plan, q, out_dir, names, password=password, previous=previous, progress=progress,
+                                allow_suggested=allow_suggested)
     folder = files[0].path.parent if files else out_dir
     out.say(f"{plan.settings.title}　{q.label}填报表", bold=True)
     if previous is not None and q.previous is not None:

@@ -35,6 +35,7 @@ from pathlib import Path
 
 from toolkit.model import STATUSES
 from toolkit.model import LE, Indicator, Plan, Task
+from toolkit.plan.timing import MILESTONE, schedule_basis
 from toolkit.quarter import Quarter, as_quarter
 from toolkit.returns import QuarterReturns, TaskEntry
 
@@ -83,7 +84,8 @@ class TaskResult:
     flags: list[str]
     self_status: str = ""    # the lead's self-reported status as typed ("" = blank)
     figure_status: str | None = None  # the status the figures alone give (None = no figures)
-    basis: str = ""          # what the gap refers to, e.g. "指标“新建幼儿园”" or "自报完成进度"
+    basis: str = ""          # what the gap refers to, e.g. "指标“新建幼儿园”" or "自报完成进度（按完成时限“6月底前”…）"
+    schedule_basis: str = ""  # what 序时 means for this task: 按季度序时进度 / 按完成时限… / 按全年时间进度
 
 
 @dataclass
@@ -221,6 +223,8 @@ def nothing_due(plan: Plan, task: Task, q: int) -> bool:
     """
     if any(m.strip() for m in task.milestones[:q]):
         return False
+    if not any(m.strip() for m in task.milestones):
+        return False  # judged by its deadline or the time share: something is due every quarter
     return all(ind.direction != LE and ind.planned_at(q) <= 0
                for ind in plan.indicators_for_task(task.no))
 
@@ -249,12 +253,13 @@ def _figures(task: Task, inds: list[IndicatorResult], lead: TaskEntry | None, q:
         else:
             status = status_of_gap(worst.gap)
         return status, worst.completion, worst.schedule, worst.gap, f"指标“{worst.indicator.name}”"
-    share = 25.0 * q
+    share, kind, words = schedule_basis(task, q)
     if lead is not None and lead.percent is not None:
         percent = _r1(lead.percent)
         gap = _r1(percent - share)
         status = DONE if percent >= 100 else status_of_gap(gap)
-        return status, percent, share, gap, "自报完成进度"
+        plain = kind == MILESTONE and words == "按季度序时进度"
+        return status, percent, share, gap, "自报完成进度" if plain else f"自报完成进度（{words}）"
     return None, None, share, None, ""
 
 
@@ -323,7 +328,7 @@ def evaluate_task(plan: Plan, task: Task, q: int, returns: QuarterReturns,
     return TaskResult(task=task, status=status, percent=percent, schedule=schedule, gap=gap,
                       light=light, lead_entry=lead, co_entries=cos, indicators=inds, flags=flags,
                       self_status=lead.status if lead else "", figure_status=figure_status,
-                      basis=basis)
+                      basis=basis, schedule_basis=schedule_basis(task, q)[2])
 
 
 # --- the quarter -----------------------------------------------------------------------

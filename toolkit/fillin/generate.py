@@ -21,6 +21,8 @@ from pathlib import Path
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
+from toolkit.plan.timing import milestone_shown
+from toolkit.plan.format import SUGGESTED
 from toolkit.fillin import layout as L
 from toolkit import paths
 from toolkit.errors import OutputLockedError, USAGE_DEPARTMENT, UsageError
@@ -51,13 +53,22 @@ STATUS_MEANINGS = {
 
 def generate_sheets(plan: Plan, quarter: Quarter | str, out_dir: Path, departments: list[str] | None = None,
                     password: str | None = None, previous: QuarterReturns | None = None,
-                    progress=None) -> list[GeneratedSheet]:
+                    progress=None, allow_suggested: bool = False) -> list[GeneratedSheet]:
     """Write the fill-in workbooks for `quarter` and their manifest.json; return what was written.
 
     :param departments: only these (default: every department with a task); unknown names raise UsageError.
     :param previous: last quarter's merged returns, shown as 上季度报送进展 / 上季度末累计.
     :param progress: optional callable(done, total, department) called after each workbook.
+    :param allow_suggested: send indicators still marked 【建议】 (unreviewed suggestions); else UsageError.
     """
+    unreviewed = [i for i in plan.indicators if i.note.startswith(SUGGESTED)]
+    if unreviewed and not allow_suggested:
+        listed = "、".join(f"第{i.task_no}项“{i.name}”" for i in unreviewed[:5])
+        more = f"等{len(unreviewed)}个" if len(unreviewed) > 5 else ""
+        raise UsageError(f"计划主表中还有{len(unreviewed)}个未核对的建议指标（说明以“【建议】”开头）：{listed}{more}。"
+                         "未生成填报表。",
+                         hint="\n请在“指标”表逐条核对：无误的删去说明中的“【建议】”，不需要的整行删除；"
+                              "确需按建议下发请加 --allow-suggested。")
     q = as_quarter(quarter, plan.settings.year)
     names = select_departments(plan, departments)
     if q.previous is None:
@@ -200,7 +211,7 @@ def _progress_sheet(wb, ctx: _Context, tasks: list[tuple[Task, str]]):
     prev_entries = {e.task_no: e for e in ctx.prev_return.tasks} if ctx.prev_return else {}
     for r, (task, role) in enumerate(tasks, start=first_row):
         key = L.task_key(task.no)
-        texts = {L.P_NAME: task.name, L.P_TARGET: task.target, L.P_MILESTONE: task.milestones[ctx.q.q - 1]}
+        texts = {L.P_NAME: task.name, L.P_TARGET: task.target, L.P_MILESTONE: milestone_shown(task, ctx.q.q)}
         if ctx.has_previous:
             texts[L.P_PREVIOUS] = _previous_text(ctx.prev_return, prev_entries.get(task.no))
         ws.write_number(r, col[L.P_NO], task.no, st.center)

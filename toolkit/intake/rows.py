@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from toolkit.plan.timing import milestone_shown
 from toolkit.fillin import layout as L
 from toolkit import problems as P
 from toolkit.intake import codes as RC
@@ -217,7 +218,7 @@ def read_progress(ctx: Context, table: Table) -> list[TaskEntry]:
     for key, r in match_rows(ctx, table, list(roles), known, derive, L.PROGRESS_INPUTS, facts.task_folded):
         task, role = roles[key]
         check_locked(ctx, table, r, [(L.P_NO, float(task.no)), (L.P_NAME, task.name), (L.P_TARGET, task.target),
-                                     (L.P_ROLE, role), (L.P_MILESTONE, task.milestones[q - 1])])
+                                     (L.P_ROLE, role), (L.P_MILESTONE, milestone_shown(task, q))])
         entries.append(_task_entry(ctx, table, r, task, role))
     return entries
 

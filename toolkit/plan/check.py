@@ -4,7 +4,7 @@ from __future__ import annotations
 from toolkit import problems as P
 from toolkit.model import GE, QUARTER_END_NAMES, Plan
 from toolkit.plan.format import (DUPLICATE_INDICATOR, DUPLICATE_NO, MISSING_NO, NO_TASKS, OWNER_NOT_UNIT, Q4_MISSES,
-    TASKS, UNKNOWN_TASK, UNKNOWN_UNIT, WRONG_WAY)
+                                 SUGGESTED, TASKS, UNKNOWN_TASK, UNKNOWN_UNIT, UNREVIEWED, WRONG_WAY)
 
 
 def _fmt(x: float) -> str:
@@ -67,6 +67,8 @@ def check_rules(plan: Plan, report: P.Report, where: dict, file: str, *, has_dep
             report.add(P.make(DUPLICATE_INDICATOR, file=file, value=ind.name, task=ind.task_no,
                               **at("indicator", ind.key, "指标名称")))
         seen.add(ind.key)
+        if ind.note.startswith(SUGGESTED):
+            report.add(P.make(UNREVIEWED, file=file, value=ind.name, task=ind.task_no, **at("indicator", ind.key, "说明")))
         if ind.owner and ind.owner not in task.units:
             report.add(P.make(OWNER_NOT_UNIT, file=file, value=ind.owner, task=ind.task_no,
                               **at("indicator", ind.key, "责任单位")))

@@ -26,7 +26,8 @@ from toolkit.fileio.zipscan import scan_xml_parts
 from toolkit.plan.check import check_rules
 from toolkit.plan.format import (SETTINGS, TASKS, INDICATORS, DEPARTMENTS, EXAMPLE_MARK, UNIT_SEP, TASK_COLUMNS,
     INDICATOR_COLUMNS, DEPARTMENT_COLUMNS, SETTINGS_COLUMNS, REQUIRED, SETTING_KEYS, MISSING_SHEET, MISSING_COLUMN,
-    BAD_NUMBER, BAD_INTEGER, EMPTY_FIELD, EMPTY_MILESTONE, BAD_DIRECTION, BAD_SETTING, MISSING_SETTING, DEPT_DUPLICATE)
+    BAD_NUMBER, BAD_INTEGER, EMPTY_FIELD, EMPTY_MILESTONE, NO_MILESTONES, DEADLINE_COLUMN, BAD_DIRECTION, BAD_SETTING,
+    MISSING_SETTING, DEPT_DUPLICATE)
 
 def split_units(text: str) -> tuple[str, ...]:
     for sep in ("，", ",", "；", ";", "/", "\n"):
@@ -277,13 +278,19 @@ def _tasks(sheet, report, file, where) -> list[Task]:
             if not value:
                 report.add(P.make(EMPTY_FIELD, file=file, sheet=TASKS, cell=sheet.cell(column, r), column=column))
         milestones = tuple(clean_text(row[q]) for q in QUARTER_NAMES)
-        for column, text in zip(QUARTER_NAMES, milestones):
-            if not text:
-                report.add(P.make(EMPTY_MILESTONE, file=file, sheet=TASKS, cell=sheet.cell(column, r),
-                                  task=no, column=column))
+        deadline = clean_text(row.get(DEADLINE_COLUMN))
+        if not any(milestones):
+            basis = f"，按完成时限“{deadline}”评估" if deadline else "，也没有完成时限，按全年时间进度（每季度25%）评估"
+            report.add(P.make(NO_MILESTONES, file=file, sheet=TASKS, cell=sheet.cell(QUARTER_NAMES[0], r), task=no,
+                              basis=basis))
+        else:
+            for column, text in zip(QUARTER_NAMES, milestones):
+                if not text:
+                    report.add(P.make(EMPTY_MILESTONE, file=file, sheet=TASKS, cell=sheet.cell(column, r), task=no,
+                                      column=column))
         tasks.append(Task(no, name, target, clean_text(row["领域"]) or "其他",
                           split_units(clean_text(row["牵头单位"])), split_units(clean_text(row["配合单位"])),
-                          milestones))  # type: ignore[arg-type]
+                          milestones, deadline))  # type: ignore[arg-type]
     return tasks
 
 
@@ -373,9 +380,10 @@ def write_plan(plan: Plan, path: Path) -> Path:
         }
         table(SETTINGS, (*SETTINGS_COLUMNS, "说明"), (28, 60, 50),
               [(k, _plain(setting_values[k]), SETTING_KEYS[k]) for k in SETTING_KEYS])
-        table(TASKS, TASK_COLUMNS, (6, 16, 40, 10, 16, 20, 40, 40, 40, 40),
-              [(t.no, t.name, t.target, t.domain, UNIT_SEP.join(t.leads), UNIT_SEP.join(t.cos), *t.milestones)
-               for t in plan.tasks])
+        deadlines = any(t.deadline for t in plan.tasks)
+        table(TASKS, TASK_COLUMNS + ((DEADLINE_COLUMN,) if deadlines else ()), (6, 16, 40, 10, 16, 20, 40, 40, 40, 40, 16),
+              [(t.no, t.name, t.target, t.domain, UNIT_SEP.join(t.leads), UNIT_SEP.join(t.cos), *t.milestones,
+                *((t.deadline,) if deadlines else ())) for t in plan.tasks])
         table(INDICATORS, INDICATOR_COLUMNS, (6, 24, 10, 6, 10, 10, 10, 10, 10, 14, 40),
               [(i.task_no, i.name, i.unit, i.direction, _plain(i.target), *map(_plain, i.planned), i.owner, i.note)
                for i in plan.indicators])

@@ -113,10 +113,17 @@ def reason_of(r: TaskResult) -> str:
     return end_with_stop("；".join(dict.fromkeys(texts))) if texts else "未说明原因。"
 
 
+def basis_note(r: TaskResult) -> str:
+    """`，按完成时限“6月底前”（二季度末完成）` where 序时 is not the plan's quarterly milestones."""
+    if not r.schedule_basis or r.schedule_basis == "按季度序时进度":
+        return ""
+    return f"，{r.schedule_basis}"
+
+
 def figures_of(r: TaskResult) -> str:
     if r.percent is None:
-        return f"未报送完成比例（序时进度{pct(r.schedule)}%）"
-    text = f"完成年度目标的{pct(r.percent)}%，序时进度{pct(r.schedule)}%"
+        return f"未报送完成比例（序时进度{pct(r.schedule)}%{basis_note(r)}）"
+    text = f"完成年度目标的{pct(r.percent)}%，序时进度{pct(r.schedule)}%{basis_note(r)}"
     if r.gap is not None and r.gap < 0:
         text += f"，低于序时进度{pct(-r.gap)}个百分点"
     elif r.gap is not None and r.gap > 0:
@@ -226,7 +233,7 @@ def briefing_context(ev: QuarterEvaluation, *, issue_no: int | None = None,
 def _progress_cell(r: TaskResult) -> str:
     if r.status == "未报送" and not r.lead_entry:
         return "未报送"
-    head = f"完成{pct(r.percent)}%（序时{pct(r.schedule)}%）" if r.percent is not None else ""
+    head = f"完成{pct(r.percent)}%（序时{pct(r.schedule)}%{basis_note(r)}）" if r.percent is not None else ""
     words = (r.lead_entry.progress if r.lead_entry else "").strip()  # line breaks kept
     return "；".join(x for x in (head, words) if x) or "—"
 
