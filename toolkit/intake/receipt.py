@@ -59,7 +59,11 @@ def write_merge_report(result, plan: Plan, quarter: Quarter, qr: QuarterReturns 
                 p.message) for f in result.files for p in f.problems],
               (28, 13, 10, 7, 14, 18, 5, 60))
         deadline = plan.settings.deadline(quarter.q)
-        rows = [(d, "未报送", "", deadline.isoformat()) for d in result.missing]
+        refused = {}  # a department whose only files were rejected is told why in one word
+        for rej in (qr.rejections if qr is not None else []):
+            blank = any("空表" in r for r in rej.reasons)
+            refused[rej.department] = "未报送（收到空表）" if blank else refused.get(rej.department, "未报送（文件被拒收）")
+        rows = [(d, refused.get(d, "未报送"), "", deadline.isoformat()) for d in result.missing]
         if qr is not None:
             rows += [(d, "迟报", qr.returns[d].received_at.strftime("%Y-%m-%d %H:%M"), deadline.isoformat())
                      for d in result.late]
