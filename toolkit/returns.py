@@ -9,6 +9,24 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 
+GIVEN, MAIL, FILE, NONE = "指定时间", "邮件时间", "文件时间", "无时间"
+
+
+def time_source(received: datetime | None, sent: datetime | None, mtime: datetime | None,
+                given: bool = False) -> str:
+    """指定时间 / 邮件时间 / 文件时间 / 无时间 for a received time (also from stored rows, where a
+    received time equal to neither the mail Date nor the file time was given)."""
+    if given:
+        return GIVEN
+    if received is None or received.year <= 1970:
+        return NONE
+    if sent is not None and received == sent:
+        return MAIL
+    if mtime is not None and received == mtime:
+        return FILE
+    return GIVEN
+
+
 @dataclass(frozen=True)
 class TaskEntry:
     """One department's row on the progress sheet for one task."""
@@ -53,6 +71,7 @@ class Return:
     indicators: list[IndicatorEntry] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     versions: int = 1  # how many accepted versions were received (1 = no resubmission)
+    time_source: str = ""  # where received_at came from: 指定时间 / 邮件时间 / 文件时间 / 无时间
 
 
 @dataclass
@@ -78,6 +97,11 @@ class QuarterReturns:
     @property
     def late(self) -> list[str]:
         return [d for d, r in self.returns.items() if not r.on_time]
+
+    @property
+    def late_by_file_time(self) -> list[str]:
+        """Late judged on a file's modification time alone (a saved attachment's may be the save day)."""
+        return [d for d, r in self.returns.items() if not r.on_time and r.time_source in (FILE, NONE)]
 
     def task_entries(self, task_no: int) -> list[TaskEntry]:
         return [e for r in self.returns.values() for e in r.tasks if e.task_no == task_no]

@@ -20,6 +20,7 @@ from email import policy
 from pathlib import Path
 
 from toolkit.fileio.zipscan import MAX_FILE_BYTES, check_zip_limits
+from toolkit.returns import time_source
 
 SPREADSHEETS = {"xlsx", "xlsm", "xls", "ods"}
 CONTAINERS = {"zip", "eml", "mbox", "msg"}
@@ -47,6 +48,7 @@ class Item:
     mtime: datetime | None = None  # the file's (or zip member's) modification time
     skipped: str = ""  # why it is not a return (Chinese); no archive, no problem
     error: str = ""  # a container that could not be opened (Chinese); archived and rejected
+    given_at: datetime | None = None  # a received time the coordinator gave (--received-at)
 
     @property
     def ext(self) -> str:
@@ -54,8 +56,14 @@ class Item:
 
     @property
     def received_at(self) -> datetime:
-        """Latest-received-wins uses the email's Date, else the modification time."""
-        return self.sent_at or self.mtime or datetime(1970, 1, 1)
+        """Latest-received-wins (and on time or late) uses a given time, else the email's Date,
+        else the modification time."""
+        return self.given_at or self.sent_at or self.mtime or datetime(1970, 1, 1)
+
+    @property
+    def time_source(self) -> str:
+        """Where received_at came from, in the words the receipt uses."""
+        return time_source(self.received_at, self.sent_at, self.mtime, self.given_at is not None)
 
     def read(self) -> bytes:
         return self.data if self.data is not None else Path(self.path).read_bytes()

@@ -17,6 +17,7 @@ from toolkit import problems as P
 from toolkit.errors import OutputLockedError
 from toolkit.intake.collect import CONTAINERS, SPREADSHEETS, Item, collect
 from toolkit.intake.readers import UNREADABLE, Readers
+from toolkit.intake.received import ReceivedTimes
 from toolkit.model import Plan
 from toolkit.paths import plan_dir, quarter_dir, store_dir
 from toolkit.problems import ERROR, Problem
@@ -44,6 +45,7 @@ class FileOutcome:
     sha256: str = ""
     sender: str = ""
     received_at: datetime | None = None
+    time_source: str = ""  # 指定时间 / 邮件时间 / 文件时间 / 无时间
     changes: list[Change] = field(default_factory=list)  # versus the version it replaced
 
     @property
@@ -56,6 +58,7 @@ class FileOutcome:
                               "message": p.message} for p in self.problems],
                 "source": self.origin, "sha256": self.sha256, "sender": self.sender,
                 "received_at": self.received_at.isoformat(sep=" ") if self.received_at else None,
+                "time_source": self.time_source,
                 "changes": len(self.changes)}
 
 
@@ -65,6 +68,7 @@ class MergeResult:
     files: list[FileOutcome] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     late: list[str] = field(default_factory=list)
+    late_by_file_time: list[str] = field(default_factory=list)  # of `late`: judged on a file time alone
     report_path: Path | None = None
     notes: list[str] = field(default_factory=list)  # e.g. the report was open in Excel
 
@@ -77,7 +81,7 @@ class MergeResult:
 
     def to_dict(self) -> dict:
         return {"quarter": self.quarter, "files": [f.to_dict() for f in self.files],
-                "missing": self.missing, "late": self.late,
+                "missing": self.missing, "late": self.late, "late_by_file_time": self.late_by_file_time,
                 "report": str(self.report_path) if self.report_path else None, "notes": self.notes}
 
 
@@ -116,7 +120,7 @@ class _Merger:
         """Start archiving an item; a job with no submission when that settles it, else what is
         left to read (job.data) and record."""
         out = FileOutcome(item.name, item.origin, "", SKIPPED, sender=item.sender,
-                          received_at=item.received_at)
+                          received_at=item.received_at, time_source=item.time_source)
         job = _Job(item, out)
         if item.skipped:
             out.problems.append(P.make(SKIPPED_FILE, file=item.name, detail=item.skipped))
@@ -142,7 +146,7 @@ class _Merger:
             return job
         job.sub = Submission(self.code, sha, ext, item.name, item.origin, item.received_at,
                              merged_at, sender=item.sender, sent_at=item.sent_at, mtime=item.mtime,
-                             error=item.error)
+                             error=item.error, given_at=item.given_at)
         job.path, job.archived = self.store.archive_ahead(sha, data, ext, provenance, job.sub)
         if item.error:
             job.sub.problems = [P.make(CONTAINER, file=item.name, detail=item.error)]
@@ -247,11 +251,13 @@ def merge_items(merger: _Merger, items: list[tuple[Item, datetime]], result: Mer
 
 
 def merge(plan: Plan, quarter: Quarter, inputs: list[Path], out_dir: Path, *, progress=None,
-          prefer: str | None = None, lock_timeout: float = 10.0, write_report: bool = True) -> MergeResult:
+          prefer: str | None = None, lock_timeout: float = 10.0, write_report: bool = True,
+          received_at: ReceivedTimes | None = None) -> MergeResult:
     """Merge returned files for a quarter; return per-file outcomes plus missing and late departments.
 
     :param progress: called as progress(done, total, name) after each file.
     :param prefer: after merging, make this version current (sha256 prefix or original file name).
+    :param received_at: received times the coordinator gave (for the run and/or per file).
     """
     out_dir = Path(out_dir)
     result = MergeResult(quarter.code)
@@ -265,6 +271,8 @@ def merge(plan: Plan, quarter: Quarter, inputs: list[Path], out_dir: Path, *, pr
                 store.archive(data, item.ext, _provenance(item, quarter.code, merged_at))
 
             items = collect(inputs, exclude=[plan_dir(out_dir, plan)], keep=keep)
+            if received_at is not None:
+                result.notes.extend(received_at.apply(items))
             merge_items(_Merger(plan, quarter, out_dir, store), [(i, merged_at) for i in items], result, progress)
             if prefer:
                 row = store.prefer(quarter.code, prefer)
@@ -279,7 +287,7 @@ def merge(plan: Plan, quarter: Quarter, inputs: list[Path], out_dir: Path, *, pr
         finally:
             store.close()
     if qr is not None:
-        result.missing, result.late = qr.missing, qr.late
+        result.missing, result.late, result.late_by_file_time = qr.missing, qr.late, qr.late_by_file_time
     else:
         result.missing = plan.department_names()
     if write_report:

@@ -109,6 +109,7 @@ def _replay(plan: Plan, out_dir: Path, store: Store, events: list[dict], progres
         path = store.archive_dir / f"{ev['sha256']}.{ev['ext'] or 'bin'}"
         item = Item(ev["filename"], ev["origin"], path=path, sender=ev.get("sender", ""),
                     sent_at=_dt(ev.get("sent_at")), mtime=_dt(ev.get("mtime")))
+        item.given_at = _dt(ev.get("given_at"))  # a time the coordinator gave holds after a rebuild
         item.error = ev.get("error", "")  # a container that could not be opened is rejected again
         items.append((item, _dt(ev["merged_at"])))
     merge_items(_Merger(plan, quarter, out_dir, store), items, MergeResult(quarter.code),

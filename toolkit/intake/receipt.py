@@ -8,7 +8,7 @@ import xlsxwriter
 from toolkit.intake.outcomes import OUTCOME_LABELS
 from toolkit.model import Plan
 from toolkit.quarter import Quarter
-from toolkit.returns import QuarterReturns
+from toolkit.returns import FILE, NONE, QuarterReturns
 from toolkit.fileio.safeio import atomic_path
 from toolkit.fileio.xlsxtext import fit_row
 from toolkit.errors import UsageError
@@ -48,12 +48,12 @@ def write_merge_report(result, plan: Plan, quarter: Quarter, qr: QuarterReturns 
             ws.freeze_panes(1, 0)
             ws.autofilter(0, 0, max(len(rows), 1), len(headers) - 1)
 
-        sheet("收件回执", ("序号", "文件", "来源", "部门", "结果", "错误", "警告", "发件人", "收到时间", "编号"),
+        sheet("收件回执", ("序号", "文件", "来源", "部门", "结果", "错误", "警告", "发件人", "收到时间", "时间来源", "编号"),
               [(n, f.path, f.origin, f.department, OUTCOME_LABELS[f.outcome], len(f.errors),
                 len(f.problems) - len(f.errors), f.sender,
-                f.received_at.strftime("%Y-%m-%d %H:%M") if f.received_at else "", f.sha256[:12])
+                f.received_at.strftime("%Y-%m-%d %H:%M") if f.received_at else "", f.time_source, f.sha256[:12])
                for n, f in enumerate(result.files, 1)],
-              (5, 30, 24, 13, 12, 5, 5, 20, 16, 13))
+              (5, 30, 24, 13, 12, 5, 5, 20, 16, 9, 13))
         sheet("问题清单", ("文件", "部门", "工作表", "单元格", "值", "代码", "级别", "说明"),
               [(f.path, f.department, p.sheet, p.cell, p.value, p.code, SEVERITY_LABELS.get(p.severity, p.severity),
                 p.message) for f in result.files for p in f.problems],
@@ -65,8 +65,8 @@ def write_merge_report(result, plan: Plan, quarter: Quarter, qr: QuarterReturns 
             refused[rej.department] = "未报送（收到空表）" if blank else refused.get(rej.department, "未报送（文件被拒收）")
         rows = [(d, refused.get(d, "未报送"), "", deadline.isoformat()) for d in result.missing]
         if qr is not None:
-            rows += [(d, "迟报", qr.returns[d].received_at.strftime("%Y-%m-%d %H:%M"), deadline.isoformat())
-                     for d in result.late]
+            rows += [(d, late_label(qr.returns[d].time_source), qr.returns[d].received_at.strftime("%Y-%m-%d %H:%M"),
+                      deadline.isoformat()) for d in result.late]
         sheet("未报与迟报", ("部门", "情况", "收到时间", "报送截止日"), rows, (20, 10, 17, 12))
         sheet("版本变化", ("部门", "新文件", "项目", "内容", "原值", "新值", "位置"),
               [(f.department, f.path, c.item, FIELD_LABELS.get(c.field, c.field), c.old, c.new, c.cell)
@@ -74,6 +74,13 @@ def write_merge_report(result, plan: Plan, quarter: Quarter, qr: QuarterReturns 
               (16, 36, 24, 14, 30, 30, 14))
         wb.close()
     return target
+
+
+def late_label(source: str) -> str:
+    """迟报, saying so when only a file's time (perhaps the day an attachment was saved) says it."""
+    if source in (FILE, NONE):
+        return "迟报（仅按文件时间判断，如为保存附件的时间请用 --received-at 更正）"
+    return f"迟报（按{source}）" if source else "迟报"
 
 
 def quarter_status(plan: Plan, quarter: Quarter, out_dir: Path, department: str | None = None) -> dict:
@@ -102,6 +109,7 @@ def quarter_status(plan: Plan, quarter: Quarter, out_dir: Path, department: str 
     open_rejections = [r for r in qr.rejections
                        if r.department not in qr.returns or r.received_at > qr.returns[r.department].received_at]
     returned = [{"department": d, "received_at": r.received_at.isoformat(sep=" "), "on_time": r.on_time,
+                 "time_source": r.time_source,
                  "filename": r.filename, "sender": r.sender, "sha256": r.sha256, "versions": r.versions,
                  "warnings": r.warnings, "history": versions.get(d, [])}
                 for d, r in qr.returns.items()]
@@ -116,7 +124,7 @@ def quarter_status(plan: Plan, quarter: Quarter, out_dir: Path, department: str 
     return {
         "quarter": quarter.code, "deadline": deadline.isoformat(),
         "expected": qr.expected, "returned": [r["department"] for r in returned], "missing": qr.missing,
-        "late": qr.late, "rejected": sorted({r.department for r in open_rejections if r.department}),
+        "late": qr.late, "late_by_file_time": qr.late_by_file_time, "rejected": sorted({r.department for r in open_rejections if r.department}),
         "returns": returned,
         "rejections": [{"department": r.department, "filename": r.filename,
                         "received_at": r.received_at.isoformat(sep=" "), "reasons": r.reasons}

@@ -27,7 +27,7 @@ from toolkit.model import Plan
 from toolkit.paths import store_dir
 from toolkit.problems import ERROR, Problem
 from toolkit.quarter import Quarter
-from toolkit.returns import IndicatorEntry, QuarterReturns, Rejection, Return, TaskEntry
+from toolkit.returns import IndicatorEntry, QuarterReturns, Rejection, Return, TaskEntry, time_source
 from toolkit.store.lock import StoreBusyError, _is_network, run_lock  # noqa: F401  (re-exported)
 
 DB_NAME, ARCHIVE = "plankit.sqlite", "archive"
@@ -86,6 +86,7 @@ class Submission:
     tasks: list[TaskEntry] | None = None
     indicators: list[IndicatorEntry] | None = None
     error: str = ""  # a container that could not be opened (kept in the journal for rebuild)
+    given_at: datetime | None = None  # a received time the coordinator gave (kept for rebuild)
     id: int | None = None
     journaled: bool = False  # its journal line was written when it was archived
 
@@ -323,7 +324,8 @@ class Store:
 def _event(s: Submission) -> dict:
     return {"quarter": s.quarter, "sha256": s.sha256, "ext": s.ext, "filename": s.filename,
             "origin": s.origin, "sender": s.sender, "sent_at": s.sent_at, "mtime": s.mtime,
-            "received_at": s.received_at, "merged_at": s.merged_at, "error": s.error}
+            "received_at": s.received_at, "merged_at": s.merged_at, "error": s.error,
+            **({"given_at": s.given_at} if s.given_at else {})}
 
 
 def diff_versions(conn: sqlite3.Connection, old_id: int, new_id: int) -> list[Change]:
@@ -377,6 +379,7 @@ def read_quarter(conn: sqlite3.Connection, plan: Plan, quarter: Quarter, *,
         qr.returns[s["department"]] = Return(
             department=s["department"], quarter=code, received_at=received,
             on_time=received.date() <= deadline, sha256=s["sha256"], filename=s["filename"],
+            time_source=time_source(received, _dt(s["sent_at"]), _dt(s["mtime"])),
             sender=s["sender"], contact=json.loads(s["contact"]),
             tasks=[TaskEntry(r["task_no"], r["department"], r["role"] or "", r["status"] or "", r["percent"],
                              r["progress"] or "", r["issues"] or "", r["next_steps"] or "", r["cell"] or "")
