@@ -16,11 +16,11 @@ def test_blank_form_is_rejected_counted_missing_and_reminded(tmp_path, plan):
     (inbox / "市水利局_填报表.xlsx").write_bytes(blank.read_bytes())
     fill_return(generate(tmp_path, plan, "市教育局"), fill_all=True, out=inbox / "市教育局.xlsx")
     out = tmp_path / "out"
-    result = merge(plan, Q2, [inbox], out)
+    result = merge(plan, Q2, out, [inbox])
     got = {f.department: f.outcome for f in result.files}
     assert got == {"市水利局": "rejected", "市教育局": "accepted"}
     assert "市水利局" in result.missing and "市水利局" not in result.late
-    qr = load_quarter(out, plan, Q2)
+    qr = load_quarter(plan, Q2, out)
     assert "市水利局" not in qr.returns
     target = remind_targets(plan, Q2, out)["市水利局"]
     assert target["rejected"] and any("空表" in p for p in target["problems"])

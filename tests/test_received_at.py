@@ -46,7 +46,7 @@ def saved_attachments(inbox):
 
 
 def test_without_a_given_time_late_on_file_time_is_said_to_be_so(tmp_path, plan):
-    result = merge(plan, Q2, [saved_attachments(tmp_path / "in")], tmp_path / "out")
+    result = merge(plan, Q2, tmp_path / "out", [saved_attachments(tmp_path / "in")])
     assert set(result.late) == {"市教育局", "市财政局", "市卫健委"}
     assert set(result.late_by_file_time) == {"市教育局", "市财政局"}  # the email's Date is a real time
     sources = {f.department: f.time_source for f in result.files}
@@ -59,22 +59,22 @@ def test_without_a_given_time_late_on_file_time_is_said_to_be_so(tmp_path, plan)
 def test_run_time_replaces_file_times_but_not_a_mail_date_and_a_file_time_beats_both(tmp_path, plan):
     inbox = saved_attachments(tmp_path / "in")
     times = received_times(["2019-07-08 10:00", "市财政局.xlsx=2019-07-11", "市卫健委.xlsx=2019-07-09", "无此文件.xlsx=2019-07-01"])
-    result = merge(plan, Q2, [inbox], tmp_path / "out", received_at=times)
+    result = merge(plan, Q2, tmp_path / "out", [inbox], received_at=times)
     got = {f.department: (f.received_at, f.time_source) for f in result.files}
     assert got == {"市教育局": (datetime(2019, 7, 8, 10), "指定时间"), "市财政局": (datetime(2019, 7, 11), "指定时间"),
                    "市卫健委": (datetime(2019, 7, 9), "指定时间")}
     assert result.late == ["市财政局"] and result.late_by_file_time == []
     assert result.notes == ["指定了收到时间的文件“无此文件.xlsx”不在本次合并的文件中，该时间未使用。"]
-    qr = load_quarter(tmp_path / "out", plan, Q2)
+    qr = load_quarter(plan, Q2, tmp_path / "out")
     assert qr.returns["市教育局"].time_source == "指定时间" and qr.returns["市教育局"].on_time
     rebuild(plan, tmp_path / "out")  # the given times are in the journal
-    again = load_quarter(tmp_path / "out", plan, Q2)
+    again = load_quarter(plan, Q2, tmp_path / "out")
     assert {d: r.received_at for d, r in again.returns.items()} == {d: r.received_at for d, r in qr.returns.items()}
 
 
 def test_mail_date_is_kept_when_only_a_run_time_is_given(tmp_path, plan):
     inbox = saved_attachments(tmp_path / "in")
-    result = merge(plan, Q2, [inbox], tmp_path / "out", received_at=received_times(["2019-07-08"]))
+    result = merge(plan, Q2, tmp_path / "out", [inbox], received_at=received_times(["2019-07-08"]))
     assert {f.department: f.time_source for f in result.files}["市卫健委"] == "邮件时间"
 
 

@@ -98,7 +98,7 @@ def merge(plan_path, quarter, inputs, out_dir, prefer, received_at, rebuild, as_
     times = received_times(received_at) if received_at else None
     bar = _Bar()
     try:
-        result = run_merge(plan, q, list(inputs), out_dir, progress=bar, prefer=prefer, received_at=times)
+        result = run_merge(plan, q, out_dir, list(inputs), progress=bar, prefer=prefer, received_at=times)
     finally:
         bar.close()
     _print_receipt(out, result, q)
