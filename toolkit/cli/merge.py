@@ -9,6 +9,7 @@ import click
 
 from toolkit.errors import EXIT_OK, EXIT_PROBLEMS, UsageError
 from toolkit.intake.merge import merge as run_merge
+from toolkit.intake.merge import undo as run_undo
 from toolkit.intake.outcomes import OUTCOME_LABELS
 from toolkit.intake.rebuild import rebuild as run_rebuild
 from toolkit.intake.received import received_times
@@ -59,10 +60,12 @@ class _Bar:
               help="收到时间（附件是另存的、文件时间不准时用）：2019-07-08 14:30 为整批；"
                    "文件名=2019-07-08 为单个文件；也可给一个 .csv（每行：文件名,收到时间）。可重复。"
                    "单个文件指定的时间优先，其次邮件时间，再次整批时间，最后文件时间。")
+@click.option("--undo", "undo_run", metavar="合并编号",
+              help="撤销某一次合并（编号见合并结果或 plankit status），该次收到的文件退出汇总，归档中仍保留。")
 @click.option("--rebuild", is_flag=True, help="只用归档文件重建数据库（数据库损坏或升级后使用）。")
 @json_option
 @handle_errors
-def merge(plan_path, quarter, inputs, out_dir, prefer, received_at, rebuild, as_json) -> None:
+def merge(plan_path, quarter, inputs, out_dir, prefer, received_at, undo_run, rebuild, as_json) -> None:
     """汇总各部门报回的填报表（文件、文件夹、压缩包或保存的邮件）。
 
     \b
@@ -77,8 +80,9 @@ def merge(plan_path, quarter, inputs, out_dir, prefer, received_at, rebuild, as_
       plankit merge -q 2019Q2 --received-at 2019-07-08 收件箱/
       plankit merge -q 2019Q2 --received-at 市教育局.xlsx=2019-07-09 收件箱/
       plankit merge -q 2019Q2 --prefer 3fa2c1d9
+      plankit merge --undo 20190712-143000
       plankit merge --rebuild
-    其中 --prefer 指定采用某个版本，--rebuild 从归档重建数据库。
+    其中 --prefer 指定采用某个版本，--undo 撤销一次合并，--rebuild 从归档重建数据库。
     有文件被拒收时退出码为1（其他文件照常合并）；用法错误为2。
     """
     out = Output(as_json)
@@ -89,6 +93,14 @@ def merge(plan_path, quarter, inputs, out_dir, prefer, received_at, rebuild, as_
         detail = "，".join(f"{q} {n}个" for q, n in sorted(counts.items())) or "归档中没有已合并的文件"
         out.say(f"已从归档重建数据库：共重新读取 {total} 个文件（{detail}）。", fg="green")
         out.result({"rebuilt": counts})
+        sys.exit(EXIT_OK)
+    if undo_run:
+        done = run_undo(plan, out_dir, undo_run)
+        out.say(f"已撤销合并 {done['run']}：撤回 {len(done['files'])} 个文件"
+                f"（{'、'.join(done['departments']) or '无法识别单位的文件'}）。文件仍保留在归档中，可重新合并。",
+                fg="green")
+        out.say("请用 plankit status 查看撤销后的报送情况。")
+        out.result(done)
         sys.exit(EXIT_OK)
     if not quarter:
         raise UsageError("请用 --quarter 指定季度。", hint="例如：plankit merge -q 2019Q2 收件箱/")
@@ -138,6 +150,8 @@ def _print_receipt(out: Output, result, q) -> None:
                 "如实际按时收到，请用 --received-at 指定收到时间后重新合并这些文件。", fg="yellow")
     if result.report_path:
         out.say(f"收件报告：{result.report_path}")
+    if result.run and result.files:
+        out.say(f"本次合并编号：{result.run}（如需撤销本次合并：plankit merge --undo {result.run}）")
     for note in result.notes:
         out.say(note, fg="yellow")
 
@@ -195,6 +209,12 @@ def _print_status(out: Output, data: dict, q) -> None:
                 "请用 plankit merge --received-at 指定收到时间。", fg="yellow")
     out.say("")
     out.say(f"未报送：{'、'.join(data['missing']) or '无'}")
+    if data.get("runs"):
+        out.say("")
+        out.say("合并记录（撤销某次合并：plankit merge --undo 编号）：", bold=True)
+        for run in data["runs"]:
+            out.say(f"  编号 {run['run']}  {run['merged_at'][:16]}  {run['files']} 个文件（采用 {run['accepted']} 个）"
+                    f"  {'、'.join(run['departments'][:6])}{' 等' if len(run['departments']) > 6 else ''}")
     if data["rejections"]:
         out.say("")
         out.say("拒收、尚待重新报送：", bold=True)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
 from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -14,7 +16,8 @@ from datetime import datetime
 from pathlib import Path
 
 from toolkit import problems as P
-from toolkit.errors import OutputLockedError
+from toolkit.errors import OutputLockedError, UsageError
+from toolkit.intake import codes as RC
 from toolkit.intake.collect import CONTAINERS, SPREADSHEETS, Item, collect
 from toolkit.intake.readers import UNREADABLE, Readers
 from toolkit.intake.received import ReceivedTimes
@@ -25,6 +28,7 @@ from toolkit.quarter import Quarter
 from toolkit.intake.outcomes import ACCEPTED, DUPLICATE, REJECTED, SKIPPED, SUPERSEDED
 from toolkit.intake.receipt import write_merge_report
 from toolkit.store.db import Change, Store, Submission, run_lock
+from toolkit.store.runs import next_run_time, run_id, undo_run
 
 C = P.register
 SKIPPED_FILE = C("merge-skipped", P.WARNING, "{detail}")
@@ -71,6 +75,7 @@ class MergeResult:
     late_by_file_time: list[str] = field(default_factory=list)  # of `late`: judged on a file time alone
     report_path: Path | None = None
     notes: list[str] = field(default_factory=list)  # e.g. the report was open in Excel
+    run: str = ""  # this run's id (its merge time, 20190712-143000): what `merge --undo` takes
 
     @property
     def ok(self) -> bool:
@@ -80,7 +85,7 @@ class MergeResult:
         return sum(f.outcome == outcome for f in self.files)
 
     def to_dict(self) -> dict:
-        return {"quarter": self.quarter, "files": [f.to_dict() for f in self.files],
+        return {"quarter": self.quarter, "run": self.run, "files": [f.to_dict() for f in self.files],
                 "missing": self.missing, "late": self.late, "late_by_file_time": self.late_by_file_time,
                 "report": str(self.report_path) if self.report_path else None, "notes": self.notes}
 
@@ -250,6 +255,33 @@ def merge_items(merger: _Merger, items: list[tuple[Item, datetime]], result: Mer
         readers.close()
 
 
+WRONG_QUARTER_CODES = (WRONG_QUARTER, RC.WRONG_QUARTER)
+
+
+def _other_quarters(result: MergeResult) -> None:
+    """A folder holding another quarter's files (收件箱/ instead of 收件箱/2019Q2/): say so, and how to undo."""
+    found = {m.group(1) for f in result.files for p in f.problems if p.code in WRONG_QUARTER_CODES
+             for m in [re.match(r"这是(.+?)的填报表", p.message)] if m}
+    n = sum(any(p.code in WRONG_QUARTER_CODES for p in f.problems) for f in result.files)
+    if n:
+        which = "、".join(sorted(x for x in found if x))
+        result.notes.append(f"注意：有 {n} 个文件是其他季度{f'（{which}）' if which else ''}的填报表，已拒收。"
+                            f"如果是合并错了文件夹，可用 plankit merge --undo {result.run} 撤销本次合并，"
+                            "再合并正确的文件夹。")
+
+
+def undo(plan: Plan, out_dir: Path, run: str, *, lock_timeout: float = 10.0) -> dict:
+    """Withdraw one merge run's files (the archive keeps them); the quarter's status and report
+    are recomputed from what is left. Returns the run, its quarters, files and departments."""
+    root = store_dir(plan, Path(out_dir))
+    with run_lock(root, lock_timeout):
+        store = Store(root)
+        try:
+            return undo_run(store, run)
+        finally:
+            store.close()
+
+
 def merge(plan: Plan, quarter: Quarter, out_dir: Path, inputs: list[Path], *, progress=None,
           prefer: str | None = None, lock_timeout: float = 10.0, write_report: bool = True,
           received_at: ReceivedTimes | None = None) -> MergeResult:
@@ -260,12 +292,17 @@ def merge(plan: Plan, quarter: Quarter, out_dir: Path, inputs: list[Path], *, pr
     :param received_at: received times the coordinator gave (for the run and/or per file).
     """
     out_dir = Path(out_dir)
+    absent = [str(p) for p in inputs if not os.path.lexists(p)]
+    if absent:  # a mistyped path: nothing is recorded, not a rejected "file" dated 1970
+        raise UsageError(f"找不到文件或文件夹：{'、'.join(absent)}。没有合并任何文件。",
+                         hint="请检查路径是否写对（可以把文件夹直接拖进命令行窗口，路径会自动填入）。")
     result = MergeResult(quarter.code)
     root = store_dir(plan, out_dir)
     with run_lock(root, lock_timeout):
         store = Store(root)
         try:
-            merged_at = datetime.now().replace(microsecond=0)
+            merged_at = next_run_time(store.conn, datetime.now().replace(microsecond=0))
+            result.run = run_id(merged_at)
 
             def keep(item: Item, data: bytes) -> None:  # emails and zips are archived as received
                 store.archive(data, item.ext, _provenance(item, quarter.code, merged_at))
@@ -284,6 +321,7 @@ def merge(plan: Plan, quarter: Quarter, out_dir: Path, inputs: list[Path], *, pr
                 if f.outcome == ACCEPTED and f.sha256 not in current:
                     f.outcome = SUPERSEDED
             qr = store.quarter_returns(plan, quarter, values=False)  # who and when: all the report needs
+            _other_quarters(result)
         finally:
             store.close()
     if qr is not None:

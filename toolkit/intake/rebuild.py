@@ -43,6 +43,12 @@ def rebuild(plan: Plan, out_dir: Path, *, progress=None, lock_timeout: float = 1
                     counts[ev["quarter"]] = counts.get(ev["quarter"], 0) + 1
                 elif ev.get("event") == "prefer":
                     replays.append(ev)
+                elif ev.get("event") == "undo":  # a withdrawn run: its files are left out again
+                    gone = [r for r in replays if r["event"] == "received" and r.get("merged_at") == ev["merged_at"]]
+                    for r in gone:
+                        replays.remove(r)
+                        seen.discard((r["quarter"], r["sha256"]))
+                        counts[r["quarter"]] -= 1
             done, total = 0, sum(counts.values())
             for batch in _batches(replays):
                 if batch[0].get("event") == "prefer":

@@ -12,6 +12,7 @@ from toolkit.returns import FILE, NONE, QuarterReturns
 from toolkit.fileio.safeio import atomic_path
 from toolkit.fileio.xlsxtext import fit_row
 from toolkit.errors import UsageError
+from toolkit.store.runs import list_runs
 from toolkit.store.db import DB_NAME, connect, diff_versions, read_quarter
 from toolkit.paths import store_dir
 
@@ -91,11 +92,12 @@ def quarter_status(plan: Plan, quarter: Quarter, out_dir: Path, department: str 
     if department is not None and department not in plan.department_names():
         raise UsageError(f"计划中没有单位“{department}”。", hint="请按计划主表“任务”表中的写法填写单位名称。")
     db = store_dir(plan, out_dir) / DB_NAME
-    qr, versions = None, {}
+    qr, versions, runs = None, {}, []
     if db.exists():
         conn = connect(db, readonly=True)
         try:
             qr = read_quarter(conn, plan, quarter)
+            runs = list_runs(conn, quarter.code)
             if qr is not None:
                 versions = _versions(conn, quarter.code)
                 for rows in versions.values():
@@ -129,7 +131,7 @@ def quarter_status(plan: Plan, quarter: Quarter, out_dir: Path, department: str 
         "rejections": [{"department": r.department, "filename": r.filename,
                         "received_at": r.received_at.isoformat(sep=" "), "reasons": r.reasons}
                        for r in open_rejections],
-        "tasks": tasks,
+        "tasks": tasks, "runs": runs,
         **({"versions": versions.get(department, [])} if department is not None else {}),
     }
 
