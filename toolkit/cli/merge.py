@@ -99,6 +99,10 @@ def merge(plan_path, quarter, inputs, out_dir, prefer, received_at, undo_run, re
         out.say(f"已撤销合并 {done['run']}：撤回 {len(done['files'])} 个文件"
                 f"（{'、'.join(done['departments']) or '无法识别单位的文件'}）。文件仍保留在归档中，可重新合并。",
                 fg="green")
+        for path in done["reports"]:
+            out.say(f"收件报告已按撤销后的情况更新：{path}")
+        for note in done["notes"]:
+            out.say(note, fg="yellow")
         out.say("请用 plankit status 查看撤销后的报送情况。")
         out.result(done)
         sys.exit(EXIT_OK)
@@ -149,7 +153,9 @@ def _print_receipt(out: Output, result, q) -> None:
         out.say(f"其中 {'、'.join(result.late_by_file_time)} 仅按文件时间判断为迟报（另存的附件，文件时间是保存的日子）。"
                 "如实际按时收到，请用 --received-at 指定收到时间后重新合并这些文件。", fg="yellow")
     if result.report_path:
-        out.say(f"收件报告：{result.report_path}")
+        out.say(f"收件报告（本季度全部文件）：{result.report_path}")
+    if result.run_report_path:
+        out.say(f"本次合并的回执：{result.run_report_path}")
     if result.run and result.files:
         out.say(f"本次合并编号：{result.run}（如需撤销本次合并：plankit merge --undo {result.run}）")
     for note in result.notes:

@@ -24,9 +24,9 @@ from toolkit.intake.received import ReceivedTimes
 from toolkit.model import Plan
 from toolkit.paths import plan_dir, quarter_dir, store_dir
 from toolkit.problems import ERROR, Problem
-from toolkit.quarter import Quarter
+from toolkit.quarter import Quarter, parse_quarter
 from toolkit.intake.outcomes import ACCEPTED, DUPLICATE, REJECTED, SKIPPED, SUPERSEDED
-from toolkit.intake.receipt import write_merge_report
+from toolkit.intake.receipt import write_merge_report, write_quarter_report
 from toolkit.store.db import Change, Store, Submission, run_lock
 from toolkit.store.runs import next_run_time, run_id, undo_run
 
@@ -73,7 +73,8 @@ class MergeResult:
     missing: list[str] = field(default_factory=list)
     late: list[str] = field(default_factory=list)
     late_by_file_time: list[str] = field(default_factory=list)  # of `late`: judged on a file time alone
-    report_path: Path | None = None
+    report_path: Path | None = None  # the quarter's 收件报告: every file received so far
+    run_report_path: Path | None = None  # this run's own receipt
     notes: list[str] = field(default_factory=list)  # e.g. the report was open in Excel
     run: str = ""  # this run's id (its merge time, 20190712-143000): what `merge --undo` takes
 
@@ -87,7 +88,8 @@ class MergeResult:
     def to_dict(self) -> dict:
         return {"quarter": self.quarter, "run": self.run, "files": [f.to_dict() for f in self.files],
                 "missing": self.missing, "late": self.late, "late_by_file_time": self.late_by_file_time,
-                "report": str(self.report_path) if self.report_path else None, "notes": self.notes}
+                "report": str(self.report_path) if self.report_path else None,
+                "run_report": str(self.run_report_path) if self.run_report_path else None, "notes": self.notes}
 
 
 READ_AHEAD = 12  # files archived and being read ahead of the one being recorded (bounded memory)
@@ -277,9 +279,18 @@ def undo(plan: Plan, out_dir: Path, run: str, *, lock_timeout: float = 10.0) -> 
     with run_lock(root, lock_timeout):
         store = Store(root)
         try:
-            return undo_run(store, run)
+            done = undo_run(store, run)
         finally:
             store.close()
+    done["reports"], done["notes"] = [], []
+    for code in done["quarters"]:
+        q = parse_quarter(code, plan.settings.year)
+        try:
+            path = write_quarter_report(plan, q, Path(out_dir), quarter_report_path(plan, q, Path(out_dir)))
+            done["reports"].append(str(path))
+        except OutputLockedError as exc:
+            done["notes"].append(str(exc))
+    return done
 
 
 def merge(plan: Plan, quarter: Quarter, out_dir: Path, inputs: list[Path], *, progress=None,
@@ -329,9 +340,22 @@ def merge(plan: Plan, quarter: Quarter, out_dir: Path, inputs: list[Path], *, pr
     else:
         result.missing = plan.department_names()
     if write_report:
-        target = quarter_dir(plan, quarter, out_dir, "merge") / f"{quarter.label}汇总收件报告.xlsx"
+        folder = quarter_dir(plan, quarter, out_dir, "merge")
+        try:  # this run's own receipt, kept beside the others
+            result.run_report_path = write_merge_report(result, plan, quarter, qr,
+                                                        folder / RUNS_FOLDER / f"{result.run}_收件回执.xlsx")
+        except OutputLockedError as exc:
+            result.notes.append(str(exc))
         try:
-            result.report_path = write_merge_report(result, plan, quarter, qr, target)
+            result.report_path = write_quarter_report(plan, quarter, out_dir, quarter_report_path(plan, quarter, out_dir))
         except OutputLockedError as exc:
             result.notes.append(str(exc))
     return result
+
+
+RUNS_FOLDER = "各次合并"
+
+
+def quarter_report_path(plan: Plan, quarter: Quarter, out_dir: Path) -> Path:
+    """The quarter's 收件报告 (every file received so far); each run's receipt is under 各次合并/."""
+    return quarter_dir(plan, quarter, out_dir, "merge") / f"{quarter.label}汇总收件报告.xlsx"
