@@ -1,6 +1,6 @@
 """Options and output conventions shared by every command.
 
---plan PATH   default: the only workbook in plans/
+--plan PATH   default: the only workbook in plans/; among several, the quarter's year's, else the newest
 --quarter Q   2019Q2, Q2, 2, 二季度
 --out DIR     default out/; everything produced or stored lives under it
 --json        one JSON object on stdout; human text goes to stderr
@@ -17,24 +17,29 @@ from pathlib import Path
 import click
 
 from toolkit.errors import EXIT_USAGE, PlankitError, UsageError
+from toolkit.plan.choose import choose_plan
 
 PLANS_DIR = Path("plans")
 
 
-def default_plan() -> Path:
+def default_plan(quarter: str | None = None) -> Path:
+    """The only workbook in plans/; among several, the one for the quarter's year, else the newest
+    (and the user is told which, on stderr so --json output stays clean)."""
     candidates = sorted(p for p in PLANS_DIR.glob("*.xlsx") if not p.name.startswith(("~$", ".~")))
     if len(candidates) == 1:
         return candidates[0]
     if not candidates:
         raise UsageError("未指定计划主表，且 plans/ 目录下没有 .xlsx 文件。",
                          hint="请用 --plan 指定，例如 --plan plans/lianyungang-2019.xlsx")
-    names = "、".join(p.name for p in candidates)
-    raise UsageError(f"plans/ 目录下有多个计划主表（{names}），请用 --plan 指定其中一个。")
+    chosen, why = choose_plan(candidates, quarter)
+    click.secho(f"提示：plans/ 下有 {len(candidates)} 个计划主表，已选用 {chosen.name}（{why}）；"
+                "要用其他计划请加 --plan 指定。", err=True, fg="cyan")
+    return chosen
 
 
 def plan_option(f):
     return click.option("--plan", "plan_path", type=click.Path(path_type=Path, dir_okay=False),
-                        default=None, help="计划主表（默认：plans/ 下唯一的 .xlsx）。")(f)
+                        default=None, help="计划主表（默认：plans/ 下的 .xlsx；有多个时选年度与季度相符的，否则选最新的）。")(f)
 
 
 def quarter_option(f):
@@ -116,8 +121,9 @@ def sqlite_error_text(exc: sqlite3.Error) -> str:
     return f"数据库出错（{exc}）。请重新运行同一命令；仍有问题请运行 plankit merge --rebuild 从归档重建。"
 
 
-def resolve_plan(plan_path: Path | None) -> Path:
-    path = plan_path or default_plan()
+def resolve_plan(plan_path: Path | None, quarter: str | None = None) -> Path:
+    """--plan if given; else the plan in plans/ (see default_plan)."""
+    path = plan_path or default_plan(quarter)
     if not path.exists():
         raise UsageError(f"找不到计划主表：{path}")
     return path

@@ -86,7 +86,7 @@ def merge(plan_path, quarter, inputs, out_dir, prefer, received_at, undo_run, re
     有文件被拒收时退出码为1（其他文件照常合并）；用法错误为2。
     """
     out = Output(as_json)
-    plan = load_plan(resolve_plan(plan_path))
+    plan = load_plan(resolve_plan(plan_path, quarter))
     if rebuild:
         counts = run_rebuild(plan, out_dir)
         total = sum(counts.values())
@@ -180,7 +180,7 @@ def status(plan_path, quarter, department, out_dir, as_json) -> None:
     只读，不改动任何文件；退出码总是0（无法读取时为2）。
     """
     out = Output(as_json)
-    plan = load_plan(resolve_plan(plan_path))
+    plan = load_plan(resolve_plan(plan_path, quarter))
     q = parse_quarter(quarter, plan.settings.year)
     data = quarter_status(plan, q, out_dir, department)
     _print_status(out, data, q)
