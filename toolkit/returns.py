@@ -27,6 +27,21 @@ def time_source(received: datetime | None, sent: datetime | None, mtime: datetim
     return GIVEN
 
 
+def field_cells(refs: dict[str, str]) -> str:
+    """Encode each field's cell ref for TaskEntry.cells / IndicatorEntry.cells."""
+    return ";".join(f"{k}={v}" for k, v in refs.items() if v)
+
+
+def field_cell(cell: str, cells: str, name: str) -> str:
+    """The cell (sheet!ref) a field was read from: its own when known, else the row's cell."""
+    for part in (cells or "").split(";"):
+        key, _, ref = part.partition("=")
+        if key == name and ref:
+            sheet = cell.rpartition("!")[0]
+            return f"{sheet}!{ref}" if sheet else ref
+    return cell
+
+
 @dataclass(frozen=True)
 class TaskEntry:
     """One department's row on the progress sheet for one task."""
@@ -39,6 +54,7 @@ class TaskEntry:
     issues: str = ""  # 存在问题
     next_steps: str = ""  # 下一步计划
     cell: str = ""  # where it came from, e.g. 进展填报!G5
+    cells: str = ""  # each input field's own cell on that sheet: "percent=G5;issues=I5" (see field_cell)
 
 
 @dataclass(frozen=True)
@@ -50,6 +66,7 @@ class IndicatorEntry:
     value: float | None
     note: str = ""
     cell: str = ""
+    cells: str = ""  # as TaskEntry.cells: "value=G5;note=H5"
 
     @property
     def key(self) -> str:
