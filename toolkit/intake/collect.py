@@ -49,6 +49,7 @@ class Item:
     skipped: str = ""  # why it is not a return (Chinese); no archive, no problem
     error: str = ""  # a container that could not be opened (Chinese); archived and rejected
     given_at: datetime | None = None  # a received time the coordinator gave (--received-at)
+    not_a_return: bool = False  # skipped as not a spreadsheet (a Word document sent instead...)
 
     @property
     def ext(self) -> str:
@@ -127,6 +128,7 @@ def expand(item: Item, depth: int = 0, keep=None) -> list[Item]:
     if ext in SPREADSHEETS:
         return [item]
     if ext not in CONTAINERS:
+        item.not_a_return = True
         return [_skip(item, "不是表格文件（只接收 .xlsx .xlsm .xls .ods 及其压缩包、邮件），已跳过")]
     if depth >= MAX_DEPTH:
         return [_fail(item, f"嵌套层数过多（超过{MAX_DEPTH}层），已拒收")]

@@ -18,6 +18,7 @@ from pathlib import Path
 from toolkit import problems as P
 from toolkit.errors import OutputLockedError, UsageError
 from toolkit.intake import codes as RC
+from toolkit.intake.attribute import attribute, kind_name
 from toolkit.intake.collect import CONTAINERS, SPREADSHEETS, Item, collect
 from toolkit.intake.readers import UNREADABLE, Readers
 from toolkit.intake.received import ReceivedTimes
@@ -36,6 +37,8 @@ CONTAINER = C("merge-container", P.ERROR, "{detail}")
 WRONG_QUARTER = C("merge-wrong-quarter", P.ERROR,
                   "这是{found}的填报表，本次合并的是{expected}。请确认报送单位发来的是本季度的文件。")
 UNKNOWN_DEPT = C("merge-unknown-department", P.ERROR, "填报表中的单位“{value}”不在计划的部门名单中。")
+WRONG_FILE = C("merge-wrong-file", P.ERROR,
+               "发来的“{name}”是{kind}，不是填报表，不算报送。请在下发的Excel填报表中填写，把填报表本身作为附件发送。")
 STILL_REJECTED = C("merge-still-rejected", P.ERROR, "此文件此前已拒收：{detail}")
 
 
@@ -117,6 +120,17 @@ class _Merger:
         self.code = quarter.code
         self.departments = set(plan.department_names())
         self._previous = None
+        self.holders: set[str] = set()  # emails/zips that hold a spreadsheet (see wrong_file_sender)
+
+    def wrong_file_sender(self, item: Item) -> str:
+        """The department that sent a non-spreadsheet in place of its return, else "" (junk, an
+        unknown sender, or a cover letter beside a spreadsheet in the same email or zip)."""
+        if not item.not_a_return:
+            return ""
+        parent = item.origin.rpartition(" › ")[0]
+        if parent and parent in self.holders:
+            return ""
+        return attribute(self.plan, item.sender, item.name)[0]
 
     def previous(self):
         if self._previous is None and self.quarter.previous is not None:
@@ -130,8 +144,13 @@ class _Merger:
                           received_at=item.received_at, time_source=item.time_source)
         job = _Job(item, out)
         if item.skipped:
-            out.problems.append(P.make(SKIPPED_FILE, file=item.name, detail=item.skipped))
-            return job
+            dept = self.wrong_file_sender(item)
+            if not dept:
+                out.problems.append(P.make(SKIPPED_FILE, file=item.name, detail=item.skipped))
+                return job
+            # a department sent this instead of its return: archived and recorded as a rejection,
+            # so the receipt, status and remind tell that department
+            item.error = P.make(WRONG_FILE, file=item.name, name=item.name, kind=kind_name(item.name)).message
         if item.error and item.path is None and item.data is None:
             out.outcome = REJECTED  # nothing to archive, e.g. a path that does not exist
             out.problems.append(P.make(CONTAINER, file=item.name, detail=item.error))
@@ -156,7 +175,9 @@ class _Merger:
                              error=item.error, given_at=item.given_at)
         job.path, job.archived = self.store.archive_ahead(sha, data, ext, provenance, job.sub)
         if item.error:
-            job.sub.problems = [P.make(CONTAINER, file=item.name, detail=item.error)]
+            wrong = item.skipped and item.not_a_return
+            job.sub.problems = [P.make(WRONG_FILE, file=item.name, name=item.name, kind=kind_name(item.name)) if wrong
+                                else P.make(CONTAINER, file=item.name, detail=item.error)]
         else:
             job.data = data
         return job
@@ -170,6 +191,9 @@ class _Merger:
             return self._known(out, known)
         if read is not None:
             _apply_read(sub, read, self.departments, self.code)
+        if not sub.department and any(p.severity == ERROR for p in sub.problems or []):
+            sub.department, how = attribute(self.plan, sub.sender, sub.filename)
+            sub.identified_by = how and f"sender:{how}"  # unreadable, but who sent it is known
         out.department, out.problems = sub.department, list(sub.problems or [])
         sub.accepted = not any(p.severity == ERROR for p in out.problems)
         if not sub.accepted:
@@ -321,7 +345,9 @@ def merge(plan: Plan, quarter: Quarter, out_dir: Path, inputs: list[Path], *, pr
             items = collect(inputs, exclude=[plan_dir(plan, out_dir)], keep=keep)
             if received_at is not None:
                 result.notes.extend(received_at.apply(items))
-            merge_items(_Merger(plan, quarter, out_dir, store), [(i, merged_at) for i in items], result, progress)
+            merger = _Merger(plan, quarter, out_dir, store)
+            merger.holders = {i.origin.rpartition(" › ")[0] for i in items if i.ext in SPREADSHEETS}
+            merge_items(merger, [(i, merged_at) for i in items], result, progress)
             if prefer:
                 row = store.prefer(quarter.code, prefer)
                 result.notes.append(f"已按指定采用 {row['department']} 的 {row['filename']}"
