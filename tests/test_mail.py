@@ -189,7 +189,7 @@ def test_remind_template_lists_problems_of_a_rejected_return(plan, tmp_path):
 def test_template_with_undefined_variable_is_named(tmp_path, plan):
     (tmp_path / "sheets.subject.j2").write_text("{{ no_such_thing }}", encoding="utf-8")
     (tmp_path / "sheets.body.j2").write_text("x", encoding="utf-8")
-    with pytest.raises(PlankitError, match="邮件模板 sheets 使用了未定义的变量：'no_such_thing' is undefined"):
+    with pytest.raises(PlankitError, match="邮件模板 sheets.subject.j2 第1行：使用了未定义的变量“no_such_thing”"):
         M.render("sheets", M.base_context(plan, Q2, "市教育局"), tmp_path)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import mimetypes
+import re
 import smtplib
 import socket
 import ssl
@@ -27,6 +28,7 @@ from toolkit.model import CO, LEAD, Plan, cn_date
 from toolkit.quarter import Quarter
 from toolkit.fileio.safeio import atomic_path
 from toolkit.fillin.files import safe_file_name
+from toolkit.render.jinja_zh import OfficeLoader, decode_template, template_error_text
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 SEND_LOG = "sent.jsonl"
@@ -62,7 +64,7 @@ class Outgoing:
 
 
 def _env(template_dir: Path) -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(template_dir)),
+    return jinja2.Environment(loader=OfficeLoader(str(template_dir)),
                               undefined=jinja2.StrictUndefined, autoescape=False,
                               keep_trailing_newline=False)
 
@@ -72,16 +74,40 @@ def render(kind: str, context: dict, template_dir: Path | None = None) -> tuple[
     Templates come from `template_dir`, else templates/mail/ in the working folder, else the bundled ones."""
     template_dir = resources.template("mail", template_dir)
     env = _env(template_dir)
-    try:
-        subject = env.get_template(f"{kind}.subject.j2").render(context).strip()
-        body = env.get_template(f"{kind}.body.j2").render(context)
-    except jinja2.TemplateNotFound as exc:
-        raise PlankitError(f"找不到邮件模板 {template_dir / exc.name}。")
-    except jinja2.UndefinedError as exc:
-        raise PlankitError(f"邮件模板 {kind} 使用了未定义的变量：{exc.message}")
-    except jinja2.TemplateSyntaxError as exc:
-        raise PlankitError(f"邮件模板 {exc.name or kind} 第{exc.lineno}行语法错误：{exc.message}")
+    parts = []
+    for part in ("subject", "body"):
+        name = f"{kind}.{part}.j2"
+        try:
+            parts.append(env.get_template(name).render(context))
+        except jinja2.TemplateNotFound as exc:
+            raise PlankitError(f"找不到邮件模板 {template_dir / exc.name}。")
+        except jinja2.TemplateError as exc:  # syntax, undefined name, encoding: in Chinese, with the line
+            source = _source(template_dir / name)
+            lineno = getattr(exc, "lineno", None) or _undefined_line(exc, source)
+            exc.lineno = lineno
+            raise PlankitError("邮件模板 " + template_error_text(name, exc, source),
+                               hint="\n请对照使用说明“模板维护人员”一节修改模板。")
+    subject, body = parts[0].strip(), parts[1]
     return " ".join(subject.split()), body.strip() + "\n"
+
+
+def _source(path: Path) -> str:
+    try:
+        return decode_template(path.read_bytes(), path.name)
+    except (OSError, jinja2.TemplateError):
+        return ""
+
+
+def _undefined_line(exc: Exception, source: str) -> int | None:
+    """jinja2 gives no line for an undefined name at render time: the first line that uses it."""
+    m = re.search(r"'([^']+)' is undefined|has no attribute '([^']+)'", str(exc))
+    if not m or not source:
+        return None
+    word = m.group(1) or m.group(2)
+    for n, line in enumerate(source.splitlines(), 1):
+        if re.search(r"[{][{%][^}]*\b" + re.escape(word) + r"\b", line):
+            return n
+    return None
 
 
 def base_context(plan: Plan, quarter: Quarter, department: str) -> dict:
