@@ -59,8 +59,9 @@ class _Book:
         self.wb.close()
 
 
-PROBLEM_HEADERS = ("文件", "部门", "工作表", "单元格", "值", "代码", "级别", "说明")
-PROBLEM_WIDTHS = (28, 13, 10, 7, 14, 18, 5, 60)
+# the code (English, stable) last, for technical support: the sheet is forwarded to departments
+PROBLEM_HEADERS = ("文件", "部门", "工作表", "单元格", "值", "级别", "说明", "问题代码（供技术支持）")
+PROBLEM_WIDTHS = (28, 13, 10, 7, 14, 5, 60, 18)
 CHANGE_HEADERS = ("部门", "新文件", "项目", "内容", "原值", "新值", "位置")
 CHANGE_WIDTHS = (16, 36, 24, 14, 30, 30, 14)
 
@@ -91,8 +92,8 @@ def write_merge_report(result, plan: Plan, quarter: Quarter, qr: QuarterReturns 
                     for n, f in enumerate(result.files, 1)],
                    (5, 30, 24, 13, 12, 5, 5, 20, 16, 9, 13))
         book.sheet("问题清单", PROBLEM_HEADERS,
-                   [(f.path, f.department, p.sheet, p.cell, p.value, p.code, SEVERITY_LABELS.get(p.severity, p.severity),
-                     p.message) for f in result.files for p in f.problems], PROBLEM_WIDTHS)
+                   [(f.path, f.department, p.sheet, p.cell, p.value, SEVERITY_LABELS.get(p.severity, p.severity),
+                     p.message, p.code) for f in result.files for p in f.problems], PROBLEM_WIDTHS)
         _missing_and_late(book, plan, quarter, qr)
         book.sheet("版本变化", CHANGE_HEADERS,
                    [(f.department, f.path, c.item, FIELD_LABELS.get(c.field, c.field), c.old, c.new, c.cell)
@@ -137,8 +138,8 @@ def write_quarter_report(plan: Plan, quarter: Quarter, out_dir: Path, target: Pa
         book.sheet("收件回执", ("序号", "合并编号", "文件", "来源", "部门", "结果", "错误", "警告", "发件人", "收到时间",
                             "时间来源", "编号"), rows, (5, 16, 30, 24, 13, 12, 5, 5, 20, 16, 9, 13))
         book.sheet("问题清单", PROBLEM_HEADERS,
-                   [(s["filename"], s["department"], p.get("sheet"), p.get("cell"), p.get("value"), p.get("code"),
-                     SEVERITY_LABELS.get(p.get("severity"), p.get("severity")), p.get("message"))
+                   [(s["filename"], s["department"], p.get("sheet"), p.get("cell"), p.get("value"),
+                     SEVERITY_LABELS.get(p.get("severity"), p.get("severity")), p.get("message"), p.get("code"))
                     for s in subs for p in json.loads(s["problems"])], PROBLEM_WIDTHS)
         _missing_and_late(book, plan, quarter, qr)
         book.sheet("版本变化", CHANGE_HEADERS, changes, CHANGE_WIDTHS)

@@ -8,6 +8,7 @@ send log only after the server accepted it.
 """
 from __future__ import annotations
 
+import errno
 import json
 import mimetypes
 import re
@@ -258,6 +259,11 @@ def _connect(smtp: SmtpSettings) -> smtplib.SMTP:
     return server
 
 
+_NETWORK_ERRORS = {errno.ENETUNREACH: "网络不通，请检查本机网络连接", errno.EHOSTUNREACH: "无法到达邮件服务器",
+                   errno.ECONNRESET: "连接被服务器中断", errno.ECONNABORTED: "连接被中断",
+                   errno.ETIMEDOUT: "连接超时"}
+
+
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, socket.gaierror):
         return "找不到该服务器地址"
@@ -265,9 +271,23 @@ def _reason(exc: BaseException) -> str:
         return "连接被拒绝"
     if isinstance(exc, (socket.timeout, TimeoutError)):
         return "连接超时"
+    if isinstance(exc, smtplib.SMTPNotSupportedError) or "STARTTLS" in str(exc):
+        return "服务器不支持STARTTLS加密，可改用 --smtp-security ssl（常用端口465）或向管理员确认加密方式"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return "服务器证书无法验证（证书过期或与服务器名称不符）"
+    if isinstance(exc, ssl.SSLError):
+        return "加密连接失败（服务器的加密方式与 --smtp-security 不符，465端口一般用 ssl，587/25端口用 starttls）"
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return "服务器断开了连接"
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return "收件人地址被服务器拒绝：" + "、".join(exc.recipients)
     if isinstance(exc, smtplib.SMTPResponseException):
         return f"服务器返回 {exc.smtp_code} {exc.smtp_error.decode('utf-8', 'replace') if isinstance(exc.smtp_error, bytes) else exc.smtp_error}"
-    return str(exc) or type(exc).__name__
+    if isinstance(exc, OSError) and exc.errno in _NETWORK_ERRORS:
+        return _NETWORK_ERRORS[exc.errno]
+    if isinstance(exc, OSError) and exc.errno:
+        return f"网络错误（错误号 {exc.errno}），请检查网络连接"
+    return f"未知错误（{type(exc).__name__}）"
 
 
 def sent_log(plan: Plan, quarter: Quarter, out_dir: Path) -> Path:
@@ -282,8 +302,8 @@ def remind_targets(plan: Plan, quarter: Quarter, out_dir: Path) -> dict[str, dic
     returned = set(data.returns) if data else set()
     rejected: dict[str, list[str]] = {}
     for rej in (data.rejections if data else []):
-        if rej.department:
-            rejected.setdefault(rej.department, []).extend(rej.reasons)
+        if rej.department:  # each problem says which file it came from (a unit may send several)
+            rejected.setdefault(rej.department, []).extend(f"{rej.filename}：{r}" for r in rej.reasons)
     for dept in plan.department_names():
         if dept in returned:
             continue

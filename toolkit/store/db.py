@@ -138,8 +138,8 @@ class Store:
                                     f"'{SCHEMA_VERSION}');\nCOMMIT;")
             _add_cells_columns(self.conn)
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"数据库 {self.db_path} 无法打开（{exc}）。",
-                             hint="可运行 plankit merge --rebuild 从归档重建。")
+            raise StoreError(f"数据库 {self.db_path} 无法打开（{db_reason(exc)}）。",
+                             hint="原件都在归档中，可运行 plankit merge --rebuild 从归档重建。")
 
     @classmethod
     def for_plan(cls, plan: Plan, out_dir: Path, **kw) -> "Store":
@@ -354,6 +354,18 @@ def diff_versions(conn: sqlite3.Connection, old_id: int, new_id: int) -> list[Ch
     return changes
 
 
+_DB_REASONS = (("not a database", "文件不是数据库或已损坏"), ("malformed", "文件已损坏"),
+               ("locked", "正被另一个程序使用，请稍后再试"), ("readonly", "文件只读，无法写入"),
+               ("disk is full", "磁盘已满"), ("unable to open", "无法打开文件（检查文件夹是否存在、是否有权限）"),
+               ("disk i/o", "读写磁盘出错"))
+
+
+def db_reason(exc: Exception) -> str:
+    """SQLite's English message as the coordinator reads it."""
+    text = str(exc).lower()
+    return next((zh for en, zh in _DB_REASONS if en in text), "数据库出错")
+
+
 def _add_cells_columns(conn: sqlite3.Connection) -> None:
     """A store made before values kept each field's own cell gets the column (empty: the row's cell
     is shown for those, as before)."""
@@ -425,12 +437,12 @@ def load_quarter(plan: Plan, quarter: Quarter, out_dir: Path) -> QuarterReturns 
     try:
         conn = connect(db, readonly=True)
     except sqlite3.Error as exc:
-        raise StoreError(f"数据库 {db} 无法打开（{exc}）。", hint="可运行 plankit merge --rebuild 从归档重建。")
+        raise StoreError(f"数据库 {db} 无法打开（{db_reason(exc)}）。", hint="可运行 plankit merge --rebuild 从归档重建。")
     try:
         return read_quarter(conn, plan, quarter)
     except sqlite3.OperationalError as exc:
         if "no such table" in str(exc):
             return None
-        raise StoreError(f"数据库 {db} 无法读取（{exc}）。", hint="可运行 plankit merge --rebuild 从归档重建。")
+        raise StoreError(f"数据库 {db} 无法读取（{db_reason(exc)}）。", hint="可运行 plankit merge --rebuild 从归档重建。")
     finally:
         conn.close()
