@@ -59,3 +59,13 @@ def test_unreadable_workbook_from_a_known_sender_is_attributed(tmp_path, plan):
     result = merge(plan, Q2, tmp_path / "out", [write(tmp_path / "wj.eml", bytes(mail))])
     assert [(f.department, f.outcome) for f in result.files] == [("市卫健委", "rejected")]
     assert remind_targets(plan, Q2, tmp_path / "out")["市卫健委"]["rejected"]
+
+
+def test_another_units_form_sent_by_a_known_unit_is_merged_with_a_warning(tmp_path, plan):
+    mail = make_email([("表.xlsx", fake_return("市财政局"))], sender="市教育局 <someone@example.cn>")
+    result = merge(plan, Q2, tmp_path / "out", [write(tmp_path / "jy.eml", bytes(mail))])
+    f = result.files[0]
+    assert (f.department, f.outcome) == ("市财政局", "accepted")
+    assert [p.message for p in f.problems] == [
+        "这是市财政局的填报表，但发件人是市教育局（市教育局 <someone@example.cn>）。如果是代报请忽略；"
+        "如果市教育局发错了文件，请提醒其发送本单位的填报表。"]

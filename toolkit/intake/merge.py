@@ -39,6 +39,9 @@ WRONG_QUARTER = C("merge-wrong-quarter", P.ERROR,
 UNKNOWN_DEPT = C("merge-unknown-department", P.ERROR, "填报表中的单位“{value}”不在计划的部门名单中。")
 WRONG_FILE = C("merge-wrong-file", P.ERROR,
                "发来的“{name}”是{kind}，不是填报表，不算报送。请在下发的Excel填报表中填写，把填报表本身作为附件发送。")
+OTHER_SENDER = C("merge-other-sender", P.WARNING,
+                 "这是{department}的填报表，但发件人是{sender_department}（{sender}）。如果是代报请忽略；"
+                 "如果{sender_department}发错了文件，请提醒其发送本单位的填报表。")
 STILL_REJECTED = C("merge-still-rejected", P.ERROR, "此文件此前已拒收：{detail}")
 
 
@@ -194,6 +197,12 @@ class _Merger:
         if not sub.department and any(p.severity == ERROR for p in sub.problems or []):
             sub.department, how = attribute(self.plan, sub.sender, sub.filename)
             sub.identified_by = how and f"sender:{how}"  # unreadable, but who sent it is known
+        elif sub.department and sub.sender:  # another unit's form, sent by a unit the plan knows
+            sender_dept, how = attribute(self.plan, sub.sender, "")
+            if sender_dept and sender_dept != sub.department:
+                sub.problems = [*(sub.problems or []), P.make(
+                    OTHER_SENDER, file=sub.filename, department=sub.department, sender_department=sender_dept,
+                    sender=sub.sender)]
         out.department, out.problems = sub.department, list(sub.problems or [])
         sub.accepted = not any(p.severity == ERROR for p in out.problems)
         if not sub.accepted:
