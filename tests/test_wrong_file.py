@@ -69,3 +69,11 @@ def test_another_units_form_sent_by_a_known_unit_is_merged_with_a_warning(tmp_pa
     assert [p.message for p in f.problems] == [
         "这是市财政局的填报表，但发件人是市教育局（市教育局 <someone@example.cn>）。如果是代报请忽略；"
         "如果市教育局发错了文件，请提醒其发送本单位的填报表。"]
+
+
+def test_a_mailbox_shared_by_two_units_names_nobody(plan):
+    from dataclasses import replace
+    shared = plan.department("市教育局").email
+    depts = [replace(d, email=shared) if d.name == "市财政局" else d for d in plan.departments]
+    twin = replace(plan, departments=depts)
+    assert attribute(twin, f"<{shared}>", "x.docx") == ("", "")

@@ -28,11 +28,16 @@ def attribute(plan: Plan, sender: str, filename: str) -> tuple[str, str]:
     address = address.strip().lower()
     names = plan.department_names()
     if address:
+        owners = []
         for dept in names:
             info = plan.department(dept)
             mailboxes = {m.strip().lower() for m in re.split(r"[;,；，\s]+", (info.email if info else "") or "") if m}
             if address in mailboxes:
-                return dept, "发件人邮箱"
+                owners.append(dept)
+        if len(owners) == 1:
+            return owners[0], "发件人邮箱"
+        if owners:  # one mailbox shared by several units: the address alone names nobody
+            return "", ""
     found = _named_in(display or sender or "", names)
     if found:
         return found, "发件人"

@@ -14,7 +14,8 @@ from toolkit.errors import PlankitError
 from toolkit.store.archive import iso
 
 RUN_FORMAT = "%Y%m%d-%H%M%S"
-HINT = "请用 plankit status -q 季度 查看各次合并的编号（合并时也会显示）。"
+HINT = ("请用 plankit status -q 季度 查看各次合并的编号（合并时也会显示）。"
+        "plans/ 中有多个计划时，请用 --plan 指定那次合并所用的计划。")
 
 
 def run_id(merged_at: datetime | str) -> str:
