@@ -104,3 +104,12 @@ def test_cli_received_at_and_the_file_time_warning(tmp_path, plan_path):
     assert "迟报：市卫健委" in r.output and "仅按文件时间" not in r.output
     r = CliRunner().invoke(main, ["status", "--plan", str(plan_path), "--out", str(out2), "-q", "2019Q2"])
     assert "2019-07-08 00:00（指定时间）  按时" in r.output
+
+
+def test_a_time_for_a_folder_applies_to_the_files_in_it(tmp_path, plan):
+    write(tmp_path / "in" / "0708" / "市教育局.xlsx", fake_return("市教育局"), LATE)
+    write(tmp_path / "in" / "0712" / "市财政局.xlsx", fake_return("市财政局"), LATE)
+    times = received_times(["0708/=2019-07-08 09:00"])
+    result = merge(plan, Q2, tmp_path / "out", [tmp_path / "in"], received_at=times)
+    got = {f.department: (f.received_at, f.time_source) for f in result.files}
+    assert got == {"市教育局": (datetime(2019, 7, 8, 9), "指定时间"), "市财政局": (LATE, "文件时间")}

@@ -1,8 +1,8 @@
 """Received times the coordinator gives (`merge --received-at`): for a whole run, per file, or a CSV.
 
 A saved attachment's file time is the day it was saved, not the day it arrived; a time given
-here replaces it. Precedence: a time given for that file > the email's Date > a time given
-for the run > the file's modification time.
+here replaces it. Precedence: a time given for that file (or the email, zip or folder it is in)
+> the email's Date > a time given for the run > the file's modification time.
 """
 from __future__ import annotations
 
@@ -42,8 +42,9 @@ class ReceivedTimes:
         """Set each item's given time; return notes (Chinese) for names that matched nothing."""
         used: set[str] = set()
         for item in items:
-            top = Path(item.origin.split(" › ")[0].split("#")[0]).name
-            name = item.name if item.name in self.files else top if top in self.files else None
+            top = Path(item.origin.split(" › ")[0].split("#")[0])
+            # the file's own name, the saved email or zip it came in, then the folders holding it
+            name = next((n for n in (item.name, top.name, *(p.name for p in top.parents)) if n in self.files), None)
             if name is not None:
                 item.given_at = self.files[name]
                 used.add(name)
@@ -54,7 +55,8 @@ class ReceivedTimes:
 
 
 def received_times(values: list[str] | tuple[str, ...]) -> ReceivedTimes:
-    """Parse --received-at values: `时间` (the run), `文件名=时间`, or a .csv of 文件名,时间 rows."""
+    """Parse --received-at values: `时间` (the run), `文件名=时间` (or 文件夹名=时间), or a .csv of
+    文件名,时间 rows."""
     times = ReceivedTimes()
     for value in values or ():
         value = str(value).strip()
@@ -64,7 +66,7 @@ def received_times(values: list[str] | tuple[str, ...]) -> ReceivedTimes:
             name, _, when = value.rpartition("=")
             if not name.strip():
                 raise UsageError(f"“{value}”缺少文件名。", hint=HINT)
-            times.files[Path(name.strip()).name] = parse_time(when)
+            times.files[Path(name.strip().rstrip("/\\")).name] = parse_time(when)
         else:
             if times.run is not None:
                 raise UsageError("--received-at 只能给出一个整批的收到时间。", hint=HINT)
