@@ -246,7 +246,7 @@ def test_sandbox_blocks_python_internals(tmp_path):
     tpl = make_template(tmp_path / "t.docx", "{{ title.__class__.__mro__[1].__subclasses__() }}")
     with pytest.raises(TemplateProblem) as exc:
         docrender.render(tpl, {"title": "x"}, tmp_path / "out.docx")
-    assert "SecurityError" in exc.value.message
+    assert "模板不能访问程序内部的属性（__class__），已拒绝" in exc.value.message
 
 
 def test_failed_render_keeps_the_previous_file(tmp_path):
@@ -341,7 +341,7 @@ def test_undefined_attribute_names_the_paragraph(tmp_path):
     tpl = make_template(tmp_path / "t.docx", "{%p for d in domains %}", "（一）{{ d.nme }}", "{%p endfor %}")
     with pytest.raises(TemplateProblem) as exc:
         docrender.render(tpl, {"domains": [{"name": "教育"}]}, tmp_path / "out.docx")
-    assert exc.value.message == ("模板 t.docx 有错误：UndefinedError: 'dict object' has no attribute 'nme'，"
+    assert exc.value.message == ("模板 t.docx 有错误：使用了不存在的属性“nme”（请检查拼写和大小写），"
                                  "出错位置附近的文字：“（一）{{ d.nme }}”。")
 
 

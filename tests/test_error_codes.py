@@ -117,7 +117,8 @@ def test_merge_json_gives_three_faults_three_codes(tmp_path, plan_path, faulty):
     report = next(out.rglob("*汇总收件报告.xlsx"))
     ws = openpyxl.load_workbook(report)["问题清单"]
     header = [c.value for c in ws[1]]
-    rows = {r[header.index("文件")]: r[header.index("代码")] for r in ws.iter_rows(min_row=2, values_only=True)}
+    code_col = next(i for i, h in enumerate(header) if h and "代码" in h)
+    rows = {r[header.index("文件")]: r[code_col] for r in ws.iter_rows(min_row=2, values_only=True)}
     assert rows == EXPECTED
 
 
@@ -150,8 +151,12 @@ def test_containers_that_cannot_be_opened_have_their_own_codes(tmp_path, plan_pa
             zf.writestr(f"f{n}.txt", "")
     (inbox / "odd.zip").write_bytes(b"not a zip at all")
     result = CliRunner().invoke(main, ["merge", "--plan", str(plan_path), "--out", str(tmp_path / "out"),
-                                       "-q", "2019Q2", "--json", str(inbox), str(tmp_path / "gone.xlsx")])
+                                       "-q", "2019Q2", "--json", str(inbox)])
     assert result.exit_code == 1, result.output
     codes = {f["path"]: [p["code"] for p in f["problems"]] for f in json.loads(result.stdout)["files"]}
-    assert codes == {"broken.zip": ["file-damaged"], "many.zip": ["file-unsafe"], "odd.zip": ["file-damaged"],
-                     "gone.xlsx": ["file-not-found"]}
+    assert codes == {"broken.zip": ["file-damaged"], "many.zip": ["file-unsafe"], "odd.zip": ["file-damaged"]}
+    # a path that does not exist is a usage error: nothing is merged or recorded (exit 2), with its own code
+    result = CliRunner().invoke(main, ["merge", "--plan", str(plan_path), "--out", str(tmp_path / "out"),
+                                       "-q", "2019Q2", "--json", str(inbox), str(tmp_path / "gone.xlsx")])
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["error"]["code"] == "file-not-found"

@@ -90,10 +90,11 @@ def test_merge_outcomes_report_and_missing(tmp_path, plan):
     wb = openpyxl.load_workbook(result.report_path)
     assert wb.sheetnames == ["收件回执", "问题清单", "未报与迟报", "版本变化"]
     problems = [tuple(c.value for c in row) for row in wb["问题清单"].iter_rows(min_row=2)]
-    assert ("bad.xlsx", "市公安局", "进展填报", "G5", "x", "read-bad-value", "错误", "“很多”不是数字") in problems
+    assert ("bad.xlsx", "市公安局", "进展填报", "G5", "x", "错误", "“很多”不是数字", "read-bad-value") in problems
     late_rows = [tuple(c.value for c in row) for row in wb["未报与迟报"].iter_rows(min_row=2)]
-    assert ("市水利局", "迟报", "2019-07-20 16:00", "2019-07-10") in late_rows
-    assert ("市公安局", "未报送", None, "2019-07-10") in late_rows
+    assert ("市水利局", "迟报（仅按文件时间判断，如为保存附件的时间请用 --received-at 更正）", "2019-07-20 16:00",
+            "2019-07-10") in late_rows
+    assert ("市公安局", "未报送（文件被拒收）", None, "2019-07-10") in late_rows
     assert result.report_path == tmp_path / "out/lianyungang-2019/2019Q2/merge/2019年第二季度汇总收件报告.xlsx"
 
 

@@ -83,9 +83,17 @@ def test_display_name_used_in_messages(tmp_path, plan):
     assert only(r, "return-bad-status").file == "邮件附件.xlsx"
 
 
-def test_blank_return_lists_missing_inputs_as_warnings(tmp_path, plan):
+def test_blank_return_is_rejected_as_blank(tmp_path, plan):
+    """Nothing typed in any input cell: one error (空表), not a warning per empty cell."""
     r = read_return(generate(tmp_path, plan), plan, Q2)
-    assert r.problems and set(codes(r, ERROR)) == set()
+    assert codes(r) == ["return-blank"] and codes(r, ERROR) == ["return-blank"]
+    assert "空表" in r.problems[0].message
+
+
+def test_one_value_typed_is_not_blank(tmp_path, plan):
+    path = set_input(generate(tmp_path, plan), tmp_path / "one.xlsx", L.PROGRESS_SHEET, "T14", L.P_PERCENT, 10)
+    r = read_return(path, plan, Q2)
+    assert "return-blank" not in codes(r)
     assert {"return-missing-input", "return-missing-contact"} == set(codes(r))
 
 

@@ -52,6 +52,25 @@ def clean_text(value: object) -> str:
     return unicodedata.normalize("NFC", text).strip()
 
 
+# Answers that mean "nothing to report" (a helper unit's 无 under 存在问题): treated as empty
+# wherever a free-text answer is read or printed, so a briefing never says "……；无。".
+EMPTY_ANSWERS = frozenset({"无", "没有", "暂无", "暂未", "/", "-", "--", "—", "——", "无问题", "没有问题", "暂无问题",
+                           "无此项", "不涉及"})  # not NA/None: text that looks like a null is kept as typed
+_ANSWER_PUNCT = " \t\n。.，,；;：:！!、"
+
+
+def is_empty_answer(text: object) -> bool:
+    """True for blank text and answers that mean nothing (无, 无。, /, 暂无, -, 没有 ...)."""
+    plain = unicodedata.normalize("NFKC", clean_text(text)).strip(_ANSWER_PUNCT).lower()
+    return not plain or plain in EMPTY_ANSWERS
+
+
+def answer_text(value: object) -> str:
+    """A free-text answer as meant: clean_text, and "" when it only says there is nothing."""
+    text = clean_text(value)
+    return "" if is_empty_answer(text) else text
+
+
 def compare_key(value: object) -> str:
     """Text reduced for "is this the same plan text": NFKC, no whitespace, numbers as written."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -74,7 +93,8 @@ def excel_error(value: object) -> str | None:
 
 
 def check_text(value: object) -> str:
-    text = clean_text(value)
+    """A free-text input cell's answer (empty-meaning answers become ""); too long is an issue."""
+    text = answer_text(value)
     if len(text) > MAX_TEXT:
         raise ValueIssue("text-too-long", str(len(text)))
     return text

@@ -59,7 +59,7 @@ def brief(plan_path, quarter, out_dir, template, notice_template, issue_no, date
     """
     out = Output(as_json)
     from toolkit.cli.common import resolve_plan
-    plan = load_plan(resolve_plan(plan_path))
+    plan = load_plan(resolve_plan(plan_path, quarter))
     q = parse_quarter(quarter, plan.settings.year)
     on = _parse_date(date_text)
     if make_pdf and not soffice():

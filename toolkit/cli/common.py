@@ -1,6 +1,7 @@
 """Options and output conventions shared by every command.
 
---plan PATH   default: the only workbook in ./plans; none there: the bundled example plan (said on stderr)
+--plan PATH   default: the workbook in ./plans (among several, the quarter's year's, else the newest);
+              none there: the bundled example plan (said on stderr)
 --quarter Q   2019Q2, Q2, 2, 二季度
 --out DIR     default out/; everything produced or stored lives under it
 --json        one JSON object on stdout; human text goes to stderr. An error is the object
@@ -18,12 +19,15 @@ from pathlib import Path
 import click
 
 from toolkit.errors import DATABASE, DISK, EXIT_USAGE, USAGE_NO_PLAN, USAGE_PLAN_CONFLICT, PlankitError, UsageError
+from toolkit.plan.choose import choose_plan
 from toolkit.resources import bundled_plan
 
 PLANS_DIR = Path("plans")
 
 
-def default_plan() -> Path:
+def default_plan(quarter: str | None = None) -> Path:
+    """The only workbook in plans/; among several, the one for the quarter's year, else the newest
+    (and the user is told which, on stderr so --json output stays clean)."""
     candidates = sorted(p for p in PLANS_DIR.glob("*.xlsx") if not p.name.startswith(("~$", ".~")))
     if len(candidates) == 1:
         return candidates[0]
@@ -32,13 +36,17 @@ def default_plan() -> Path:
         click.secho(f"未指定计划主表，且 plans/ 目录下没有 .xlsx 文件，使用随附的示例计划：{path}"
                     "（要用自己的计划，请用 --plan 指定或放到 plans/ 目录下）", err=True, fg="yellow")
         return path
-    names = "、".join(p.name for p in candidates)
-    raise UsageError(f"plans/ 目录下有多个计划主表（{names}），请用 --plan 指定其中一个。", code=USAGE_NO_PLAN)
+    chosen, why = choose_plan(candidates, quarter)
+    click.secho(f"提示：plans/ 下有 {len(candidates)} 个计划主表，已选用 {chosen.name}（{why}）；"
+                "要用其他计划请加 --plan 指定。", err=True, fg="cyan")
+    return chosen
 
 
 def plan_option(f):
     return click.option("--plan", "plan_path", type=click.Path(path_type=Path, dir_okay=False),
-                        default=None, help="计划主表（默认：plans/ 下唯一的 .xlsx；没有时用随附的示例计划）。")(f)
+                        default=None,
+                        help="计划主表（默认：plans/ 下的 .xlsx，有多个时选年度与季度相符的，否则选最新的；"
+                             "没有时用随附的示例计划）。")(f)
 
 
 def quarter_option(f):
@@ -138,8 +146,9 @@ def plan_argument_or_option(given: Path | None, plan_path: Path | None) -> Path:
     return resolve_plan(given or plan_path)
 
 
-def resolve_plan(plan_path: Path | None) -> Path:
-    path = plan_path or default_plan()
+def resolve_plan(plan_path: Path | None, quarter: str | None = None) -> Path:
+    """--plan if given; else the plan in plans/ (see default_plan)."""
+    path = plan_path or default_plan(quarter)
     if not path.exists():
         raise UsageError(f"找不到计划主表：{path}", code=USAGE_NO_PLAN)
     return path

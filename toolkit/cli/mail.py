@@ -42,7 +42,7 @@ def _mail_options(f):
 def _run(kind, plan_path, quarter, out_dir, departments, outbox, do_send, sender, smtp_host, smtp_port,
          smtp_security, smtp_user, as_json, targets_for=None):
     out = Output(as_json)
-    plan = load_plan(resolve_plan(plan_path))
+    plan = load_plan(resolve_plan(plan_path, quarter))
     q = parse_quarter(quarter, plan.settings.year)
     extra = None
     chosen = list(departments) or None

@@ -51,8 +51,9 @@ def new(path: Path, year: int | None, title: str, force: bool, as_json: bool) ->
 
     \b
     示例：
-      plankit plan new plans/2020年民生实事.xlsx --year 2020 --title "2020年连云港市50件民生实事序时进度安排方案"
+      plankit plan new plans/lianyungang-2020.xlsx --year 2020 --title "2020年连云港市50件民生实事序时进度安排方案"
     不指定 --year 时：10月起按下一年，否则按当年。
+    新计划放在 plans/ 目录，与上一年的计划并存：各命令按 --quarter 的年份自动选用对应年度的计划。
     """
     out = Output(as_json)
     _refuse_overwrite(path, force)
@@ -60,7 +61,18 @@ def new(path: Path, year: int | None, title: str, force: bool, as_json: bool) ->
     write_blank(path, year=year, title=title)
     out.say(f"已生成空白计划主表：{path}（{year}年）", fg="green")
     out.say("请先阅读“填写说明”工作表；填好后运行 plankit plan check " + str(path))
+    out.say(keep_advice(path, year))
     out.result({"output": str(path), "year": year, "title": title})
+
+
+def keep_advice(path: Path, year: int) -> str:
+    """Where next year's plan belongs, so that every command finds it without --plan."""
+    inside = path.resolve().parent == (Path.cwd() / "plans").resolve()
+    if inside:
+        return (f"提示：新计划已在 plans/ 目录中，与其他年度的计划并存即可。以后 -q {year}Q1 等{year}年的季度"
+                f"会自动选用它；不写年份（如 -q Q1）时选用年度最新的计划。")
+    return (f"提示：建议把新计划保存到 plans/ 目录（例如 plans/{path.name}），与上一年的计划并存；"
+            f"各命令会按 -q {year}Q1 这样的季度年份自动选用。放在其他位置时，每条命令都要加 --plan {path}。")
 
 
 def _todo_lines(report: P.Report) -> list[tuple[str, str]]:

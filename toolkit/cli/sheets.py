@@ -57,7 +57,7 @@ def sheets(plan_path: Path | None, quarter: str, departments: tuple[str, ...], p
     文件写在 out/<计划编号>/<季度>/sheets/ 下，同时生成 manifest.json 清单。
     """
     out = Output(as_json)
-    plan = load_plan(resolve_plan(plan_path))
+    plan = load_plan(resolve_plan(plan_path, quarter))
     q = parse_quarter(quarter, plan.settings.year)
     previous = load_previous(plan, q, out_dir, out)
     names = select_departments(plan, list(departments) or None)  # unknown names fail before any output

@@ -38,6 +38,7 @@ from toolkit.model import LE, Indicator, Plan, Task
 from toolkit.plan.timing import MILESTONE, schedule_basis
 from toolkit.quarter import Quarter, as_quarter
 from toolkit.returns import QuarterReturns, TaskEntry
+from toolkit.values import is_empty_answer
 
 STATUSES_EVAL = ("已完成", "超序时", "序时推进", "滞后", "未报送")  # order used everywhere
 DONE, AHEAD, ON_TRACK, BEHIND, MISSING = STATUSES_EVAL
@@ -48,7 +49,6 @@ LIGHT_NAMES = {GREEN: "绿灯", YELLOW: "黄灯", RED: "红灯", NONE: "—"}
 TOLERANCE = 1.0  # points either side of 序时进度 that still count as 序时推进
 _RANK = {s: i for i, s in enumerate(STATUSES_EVAL)}
 # Texts that mean "no problem" when typed into 存在问题.
-_NO_ISSUE = {"", "无", "暂无", "没有", "无问题", "暂无问题", "/", "-", "—", "——", "无。", "暂无。"}
 
 
 @dataclass(frozen=True)
@@ -231,7 +231,7 @@ def nothing_due(plan: Plan, task: Task, q: int) -> bool:
 
 def has_issue(text: str) -> bool:
     """True when a 存在问题 text names a problem (not blank, 无, 暂无 ...)."""
-    return text.strip() not in _NO_ISSUE
+    return not is_empty_answer(text)
 
 
 def _lead_entry(task: Task, entries: list[TaskEntry]) -> TaskEntry | None:

@@ -5,6 +5,7 @@ another LibreOffice is open (or in parallel tests) without clashing.
 """
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -12,14 +13,37 @@ from pathlib import Path
 
 from toolkit.errors import OFFICE_FAILED, OFFICE_MISSING, PlankitError
 
-INSTALL_HINT = ("请安装LibreOffice：Debian/Ubuntu 上运行 "
-                "sudo apt-get install libreoffice-calc-nogui libreoffice-writer-nogui fonts-noto-cjk；"
-                "Windows/macOS 从 libreoffice.org 下载安装。")
+INSTALL_HINT = ("请安装LibreOffice：Windows/macOS 从 libreoffice.org 下载安装（装在默认位置即可找到）；"
+                "Debian/Ubuntu 上运行 sudo apt-get install libreoffice-calc-nogui libreoffice-writer-nogui fonts-noto-cjk。"
+                "装在其他位置时，把 soffice 的完整路径写入环境变量 PLANKIT_SOFFICE。")
 
 
 def soffice() -> str | None:
-    """Path of the soffice binary, or None when LibreOffice is not installed."""
-    return shutil.which("soffice") or shutil.which("libreoffice")
+    """Path of the soffice binary, or None when LibreOffice is not installed.
+
+    PLANKIT_SOFFICE first (a portable or unusual install), then the PATH, then where the
+    installers put it: Windows does not add LibreOffice to the PATH.
+    """
+    given = os.environ.get("PLANKIT_SOFFICE", "").strip().strip('"')
+    if given and Path(given).is_file():
+        return given
+    found = shutil.which("soffice") or shutil.which("libreoffice")
+    if found:
+        return found
+    return next((str(p) for p in install_locations() if p.is_file()), None)
+
+
+def install_locations() -> list[Path]:
+    """Where the LibreOffice installers put soffice on Windows and macOS."""
+    roots = [os.environ.get(v) for v in ("ProgramFiles", "ProgramW6432", "ProgramFiles(x86)")]
+    found = [Path(r) / "LibreOffice" / "program" / "soffice.exe" for r in roots if r]
+    local = os.environ.get("LOCALAPPDATA")
+    if local:
+        found.append(Path(local) / "Programs" / "LibreOffice" / "program" / "soffice.exe")
+    found += [Path(r"C:\Program Files\LibreOffice\program\soffice.exe"),
+              Path(r"C:\Program Files (x86)\LibreOffice\program\soffice.exe"),
+              Path("/Applications/LibreOffice.app/Contents/MacOS/soffice")]
+    return found
 
 
 def convert(src: Path, fmt: str, out_dir: Path, *, timeout: int = 180) -> Path:

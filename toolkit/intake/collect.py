@@ -22,6 +22,7 @@ from pathlib import Path
 
 from toolkit.errors import FILE_DAMAGED, FILE_NOT_FOUND, FILE_TOO_LARGE, FILE_UNREADABLE, FILE_UNSAFE
 from toolkit.fileio.zipscan import MAX_FILE_BYTES, check_zip_limits
+from toolkit.returns import time_source
 
 SPREADSHEETS = {"xlsx", "xlsm", "xls", "ods"}
 CONTAINERS = {"zip", "eml", "mbox", "msg"}
@@ -50,6 +51,8 @@ class Item:
     skipped: str = ""  # why it is not a return (Chinese); no archive, no problem
     error: str = ""  # a container that could not be opened (Chinese); archived and rejected
     error_code: str = ""  # its code (toolkit.errors.ERROR_CODES), "" for merge-container
+    given_at: datetime | None = None  # a received time the coordinator gave (--received-at)
+    not_a_return: bool = False  # skipped as not a spreadsheet (a Word document sent instead...)
 
     @property
     def ext(self) -> str:
@@ -57,8 +60,14 @@ class Item:
 
     @property
     def received_at(self) -> datetime:
-        """Latest-received-wins uses the email's Date, else the modification time."""
-        return self.sent_at or self.mtime or datetime(1970, 1, 1)
+        """Latest-received-wins (and on time or late) uses a given time, else the email's Date,
+        else the modification time."""
+        return self.given_at or self.sent_at or self.mtime or datetime(1970, 1, 1)
+
+    @property
+    def time_source(self) -> str:
+        """Where received_at came from, in the words the receipt uses."""
+        return time_source(self.received_at, self.sent_at, self.mtime, self.given_at is not None)
 
     def read(self) -> bytes:
         if self.data is not None:
@@ -126,6 +135,7 @@ def expand(item: Item, depth: int = 0, keep=None) -> list[Item]:
     if ext in SPREADSHEETS:
         return [item]
     if ext not in CONTAINERS:
+        item.not_a_return = True
         return [_skip(item, "不是表格文件（只接收 .xlsx .xlsm .xls .ods 及其压缩包、邮件），已跳过")]
     if depth >= MAX_DEPTH:
         return [_fail(item, f"嵌套层数过多（超过{MAX_DEPTH}层），已拒收", FILE_UNSAFE)]

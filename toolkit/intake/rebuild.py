@@ -45,6 +45,12 @@ def rebuild(plan: Plan, out_dir: Path, *, progress=None, lock_timeout: float = 1
                     counts[ev["quarter"]] = counts.get(ev["quarter"], 0) + 1
                 elif ev.get("event") == "prefer":
                     replays.append(ev)
+                elif ev.get("event") == "undo":  # a withdrawn run: its files are left out again
+                    gone = [r for r in replays if r["event"] == "received" and r.get("merged_at") == ev["merged_at"]]
+                    for r in gone:
+                        replays.remove(r)
+                        seen.discard((r["quarter"], r["sha256"]))
+                        counts[r["quarter"]] -= 1
             done, total = 0, sum(counts.values())
             for batch in _batches(replays):
                 if batch[0].get("event") == "prefer":
@@ -111,6 +117,7 @@ def _replay(plan: Plan, out_dir: Path, store: Store, events: list[dict], progres
         path = store.archive_dir / f"{ev['sha256']}.{ev['ext'] or 'bin'}"
         item = Item(ev["filename"], ev["origin"], path=path, sender=ev.get("sender", ""),
                     sent_at=_dt(ev.get("sent_at")), mtime=_dt(ev.get("mtime")))
+        item.given_at = _dt(ev.get("given_at"))  # a time the coordinator gave holds after a rebuild
         item.error = ev.get("error", "")  # a container that could not be opened is rejected again
         items.append((item, datetime.fromisoformat(ev["merged_at"])))  # every journal event has one
     merge_items(_Merger(plan, quarter, out_dir, store), items, MergeResult(quarter.code),

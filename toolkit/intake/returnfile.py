@@ -157,11 +157,23 @@ def _read(path, name, checked, book: Book, plan, quarter, previous) -> ParsedRet
     tasks, indicators, contact = _read_tables(ctx, (progress, renamed_p, headless_p),
                                               (indicator, renamed_i, headless_i), layout, plan)
     problems.extend(ctx.problems)
+    if is_blank(tasks, indicators):
+        # one clear reason instead of a "not filled in" warning for every cell
+        problems = [p for p in problems if p.code not in (RC.MISSING_INPUT, RC.MISSING_CONTACT)]
+        problems.append(P.make(RC.BLANK, file=name))
     for table in (progress, indicator):
         if table and table.grid.truncated:
             problems.append(P.make(RC.TOO_MANY_ROWS, file=name, sheet=table.grid.name, value=MAX_DATA_ROWS))
     return ParsedReturn(path, checked.kind, {k: ident.get(k, "") for k in L.META_KEYS}, by, dept, q.code,
                         tasks, indicators, contact, content_hash(dept, q.code, tasks, indicators, contact), problems)
+
+
+def is_blank(tasks: list[TaskEntry], indicators: list[IndicatorEntry]) -> bool:
+    """Rows were found but nothing was typed into any progress or indicator input cell."""
+    if not tasks and not indicators:
+        return False  # no table read at all: reported by its own problems
+    return (not any(t.status or t.percent is not None or t.progress or t.issues or t.next_steps for t in tasks)
+            and not any(i.value is not None or i.note for i in indicators))
 
 
 def _read_tables(ctx: Context, progress_found, indicator_found, layout, plan: Plan):

@@ -16,7 +16,7 @@ from toolkit.intake import codes as RC
 from toolkit.model import GE, Indicator, Plan, Task
 from toolkit.intake.planfacts import plan_facts
 from toolkit.quarter import Quarter
-from toolkit.returns import IndicatorEntry, QuarterReturns, TaskEntry
+from toolkit.returns import IndicatorEntry, QuarterReturns, TaskEntry, field_cells
 from toolkit.intake.grid import Table, header_text
 from toolkit.values import (ValueIssue, check_text, compare_key, contact_text, excel_error, format_number,
     parse_amount, parse_date, parse_percent, parse_status)
@@ -223,6 +223,11 @@ def read_progress(ctx: Context, table: Table) -> list[TaskEntry]:
     return entries
 
 
+# the input columns behind TaskEntry's fields (all present: read_progress checked)
+TASK_INPUT_FIELDS = (("status", L.P_STATUS), ("percent", L.P_PERCENT), ("progress", L.P_PROGRESS),
+                     ("issues", L.P_ISSUES), ("next_steps", L.P_NEXT))
+
+
 def _task_entry(ctx: Context, table: Table, r: int, task: Task, role: str) -> TaskEntry:
     # read_progress checked every input column exists; refs are made only where used
     grid = table.grid
@@ -263,8 +268,9 @@ def _task_entry(ctx: Context, table: Table, r: int, task: Task, role: str) -> Ta
         c = table.col(L.P_ISSUES)
         assert c is not None
         ctx.add(RC.LAG_NO_REASON, table, grid.ref(r, c))
+    refs = {name: grid.ref(r, c) for name, header in TASK_INPUT_FIELDS if (c := table.col(header)) is not None}
     return TaskEntry(task.no, ctx.department, role, status, percent, progress, issues, next_steps,
-                     cell=f"{grid.name}!{status_ref}")
+                     cell=f"{grid.name}!{status_ref}", cells=field_cells(refs))
 
 
 def _text(ctx: Context, table: Table, r: int, header: str, *, required: bool = False) -> str:
@@ -338,7 +344,10 @@ def _indicator_entry(ctx: Context, table: Table, r: int, ind: Indicator) -> Indi
     if number is not None:
         _check_previous(ctx, table, ref, ind, number)
     note = _text(ctx, table, r, L.I_NOTE)
-    return IndicatorEntry(ind.task_no, ind.name, ctx.department, number, note, cell=f"{table.grid.name}!{ref}")
+    note_col = table.col(L.I_NOTE)
+    refs = {"value": ref, "note": table.grid.ref(r, note_col) if note_col is not None else ""}
+    return IndicatorEntry(ind.task_no, ind.name, ctx.department, number, note, cell=f"{table.grid.name}!{ref}",
+                          cells=field_cells(refs))
 
 
 def _check_previous(ctx: Context, table: Table, ref: str, ind: Indicator, number: float) -> None:

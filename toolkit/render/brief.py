@@ -25,6 +25,7 @@ from toolkit.evaluate.judge import RED, STATUSES_EVAL, QuarterEvaluation, TaskRe
 from toolkit.model import Plan, cn_date, quarter_end
 from toolkit.paths import quarter_dir
 from toolkit.quarter import Quarter, as_quarter
+from toolkit.values import is_empty_answer
 
 BRIEF_TEMPLATE, NOTICE_TEMPLATE, FONTS_CONF = "briefing.docx", "dept_notice.docx", "fonts.conf"
 STATUS_KEYS = {"已完成": "done", "超序时": "ahead", "序时推进": "on_track", "滞后": "lagging",
@@ -109,7 +110,7 @@ def leads(r: TaskResult) -> str:
 def reason_of(r: TaskResult) -> str:
     """The lagging reason in the departments' own words: lead first, then co-units."""
     texts = [e.issues.strip() for e in ([r.lead_entry] if r.lead_entry else []) + list(r.co_entries)
-             if e.issues and e.issues.strip()]
+             if not is_empty_answer(e.issues)]
     return end_with_stop("；".join(dict.fromkeys(texts))) if texts else "未说明原因。"
 
 
@@ -163,7 +164,7 @@ def _problems(ev: QuarterEvaluation) -> list[dict]:
     for r in ev.tasks:
         for e in ([r.lead_entry] if r.lead_entry else []) + list(r.co_entries):
             text = " ".join((e.issues or "").split())
-            if text and text not in ("无", "无。", "暂无", "暂无。", "/"):
+            if not is_empty_answer(text):
                 issues.setdefault(end_with_stop(text), [])
                 if r.task.name not in issues[end_with_stop(text)]:
                     issues[end_with_stop(text)].append(r.task.name)

@@ -20,6 +20,7 @@ from typing import Any
 from toolkit.errors import TEMPLATE_INVALID, InputFileError, PlankitError
 from toolkit.fileio.safeio import atomic_path
 from toolkit.fileio.zipscan import check_zip_limits, reject_dtd
+from toolkit.render.jinja_zh import syntax_text, undefined_text
 
 # Characters XML 1.0 cannot hold, plus the ones docxtpl turns into paragraphs or page
 # breaks (\a, \f): a department's text must never change the document's structure.
@@ -135,9 +136,20 @@ def render(template: Path, context: dict, target: Path, *,
 def _template_error(template: Path, exc: Exception) -> TemplateProblem:
     around = _around(exc) or _paragraph_naming(template, exc)
     where = f"，出错位置附近的文字：“{around}”" if around else ""
-    detail = str(getattr(exc, "message", None) or exc).rstrip(".。")
+    from jinja2 import TemplateSyntaxError, UndefinedError
+    from jinja2.exceptions import SecurityError
+    message = str(getattr(exc, "message", None) or exc)
+    if isinstance(exc, SecurityError):
+        found = re.search(r"attribute '([^']+)'", message)
+        detail = f"模板不能访问程序内部的属性（{found.group(1) if found else '以 _ 开头的名称'}），已拒绝"
+    elif isinstance(exc, UndefinedError):
+        detail = undefined_text(message)
+    elif isinstance(exc, TemplateSyntaxError):
+        detail = syntax_text(message)
+    else:
+        detail = f"标记无法处理（{message.rstrip('.。')}）"
     return TemplateProblem(
-        f"模板 {template.name} 有错误：{exc.__class__.__name__}: {detail}{where}。",
+        f"模板 {template.name} 有错误：{detail}{where}。",
         hint="请检查 {{ }} 和 {% %} 标记是否成对、变量名和属性名拼写是否正确（见使用说明“模板维护人员”一节）。")
 
 

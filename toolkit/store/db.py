@@ -27,7 +27,8 @@ from toolkit.model import Plan
 from toolkit.paths import store_dir
 from toolkit.problems import ERROR, Problem
 from toolkit.quarter import Quarter
-from toolkit.returns import IndicatorEntry, QuarterReturns, Rejection, Return, TaskEntry
+from toolkit.returns import (IndicatorEntry, QuarterReturns, Rejection, Return, TaskEntry, field_cell,
+                             time_source)
 from toolkit.store.lock import StoreBusyError, _is_network, run_lock  # noqa: F401  (re-exported)
 
 DB_NAME, ARCHIVE = "plankit.sqlite", "archive"
@@ -44,10 +45,10 @@ CREATE TABLE IF NOT EXISTS submissions(
 CREATE TABLE IF NOT EXISTS task_values(
   submission_id INTEGER NOT NULL REFERENCES submissions(id), task_no INTEGER NOT NULL,
   department TEXT NOT NULL, role TEXT, status TEXT, percent REAL, progress TEXT, issues TEXT,
-  next_steps TEXT, cell TEXT);
+  next_steps TEXT, cell TEXT, cells TEXT);
 CREATE TABLE IF NOT EXISTS indicator_values(
   submission_id INTEGER NOT NULL REFERENCES submissions(id), task_no INTEGER NOT NULL,
-  name TEXT NOT NULL, department TEXT NOT NULL, value REAL, note TEXT, cell TEXT);
+  name TEXT NOT NULL, department TEXT NOT NULL, value REAL, note TEXT, cell TEXT, cells TEXT);
 CREATE TABLE IF NOT EXISTS current(
   quarter TEXT NOT NULL, department TEXT NOT NULL, submission_id INTEGER NOT NULL,
   chosen_by TEXT NOT NULL, PRIMARY KEY(quarter, department));
@@ -87,6 +88,7 @@ class Submission:
     tasks: list[TaskEntry] | None = None
     indicators: list[IndicatorEntry] | None = None
     error: str = ""  # a container that could not be opened (kept in the journal for rebuild)
+    given_at: datetime | None = None  # a received time the coordinator gave (kept for rebuild)
     id: int | None = None
     journaled: bool = False  # its journal line was written when it was archived
 
@@ -135,9 +137,10 @@ class Store:
             # one transaction: a new store pays one synced commit for its schema, not one per table
             self.conn.executescript(f"BEGIN;\n{SCHEMA}\nINSERT OR IGNORE INTO meta VALUES('schema', "
                                     f"'{SCHEMA_VERSION}');\nCOMMIT;")
+            _add_cells_columns(self.conn)
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"数据库 {self.db_path} 无法打开（{exc}）。",
-                             hint="可运行 plankit merge --rebuild 从归档重建。")
+            raise StoreError(f"数据库 {self.db_path} 无法打开（{db_reason(exc)}）。",
+                             hint="原件都在归档中，可运行 plankit merge --rebuild 从归档重建。")
 
     @classmethod
     def for_plan(cls, plan: Plan, out_dir: Path, **kw) -> Store:
@@ -249,12 +252,14 @@ class Store:
         sid = cur.lastrowid
         assert sid is not None  # set by the INSERT
         self.conn.executemany(
-            "INSERT INTO task_values VALUES(?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO task_values(submission_id, task_no, department, role, status, percent, progress, issues,"
+            " next_steps, cell, cells) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
             [(sid, t.task_no, t.department, t.role, t.status, t.percent, t.progress, t.issues,
-              t.next_steps, t.cell) for t in s.tasks or []])
+              t.next_steps, t.cell, t.cells) for t in s.tasks or []])
         self.conn.executemany(
-            "INSERT INTO indicator_values VALUES(?,?,?,?,?,?,?)",
-            [(sid, i.task_no, i.name, i.department, i.value, i.note, i.cell) for i in s.indicators or []])
+            "INSERT INTO indicator_values(submission_id, task_no, name, department, value, note, cell, cells)"
+            " VALUES(?,?,?,?,?,?,?,?)",
+            [(sid, i.task_no, i.name, i.department, i.value, i.note, i.cell, i.cells) for i in s.indicators or []])
         return sid
 
     def _choose_current(self, s: Submission) -> tuple[str, int | None]:
@@ -325,7 +330,8 @@ class Store:
 def _event(s: Submission) -> dict:
     return {"quarter": s.quarter, "sha256": s.sha256, "ext": s.ext, "filename": s.filename,
             "origin": s.origin, "sender": s.sender, "sent_at": s.sent_at, "mtime": s.mtime,
-            "received_at": s.received_at, "merged_at": s.merged_at, "error": s.error}
+            "received_at": s.received_at, "merged_at": s.merged_at, "error": s.error,
+            **({"given_at": s.given_at} if s.given_at else {})}
 
 
 def diff_versions(conn: sqlite3.Connection, old_id: int, new_id: int) -> list[Change]:
@@ -345,14 +351,39 @@ def diff_versions(conn: sqlite3.Connection, old_id: int, new_id: int) -> list[Ch
             for f in fields:
                 va, vb = (a[f] if a else None), (b[f] if b else None)
                 if va != vb and not (va in (None, "") and vb in (None, "")):
-                    changes.append(Change(label(ref), f, va, vb, ref["cell"] or ""))
+                    cells = ref["cells"] if "cells" in ref.keys() else ""  # a store from before the column
+                    changes.append(Change(label(ref), f, va, vb, field_cell(ref["cell"] or "", cells, f)))
     return changes
+
+
+_DB_REASONS = (("not a database", "文件不是数据库或已损坏"), ("malformed", "文件已损坏"),
+               ("locked", "正被另一个程序使用，请稍后再试"), ("readonly", "文件只读，无法写入"),
+               ("disk is full", "磁盘已满"), ("unable to open", "无法打开文件（检查文件夹是否存在、是否有权限）"),
+               ("disk i/o", "读写磁盘出错"))
+
+
+def db_reason(exc: Exception) -> str:
+    """SQLite's English message as the coordinator reads it."""
+    text = str(exc).lower()
+    return next((zh for en, zh in _DB_REASONS if en in text), "数据库出错")
+
+
+def _add_cells_columns(conn: sqlite3.Connection) -> None:
+    """A store made before values kept each field's own cell gets the column (empty: the row's cell
+    is shown for those, as before)."""
+    for table in ("task_values", "indicator_values"):
+        if "cells" not in {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN cells TEXT")
 
 
 def _problem_text(p: dict) -> str:
     where = (f"{p.get('sheet')}!{p.get('cell')}" if p.get("sheet") and p.get("cell")
              else p.get("sheet") or p.get("cell") or "")
     return f"{where}：{p['message']}" if where else p["message"]
+
+
+def _cells(row: sqlite3.Row) -> str:
+    return (row["cells"] if "cells" in row.keys() else "") or ""
 
 
 def read_quarter(conn: sqlite3.Connection, plan: Plan, quarter: Quarter, *,
@@ -380,13 +411,15 @@ def read_quarter(conn: sqlite3.Connection, plan: Plan, quarter: Quarter, *,
         qr.returns[s["department"]] = Return(
             department=s["department"], quarter=code, received_at=received,
             on_time=received.date() <= deadline, sha256=s["sha256"], filename=s["filename"],
+            time_source=time_source(received, _dt(s["sent_at"]), _dt(s["mtime"])),
             sender=s["sender"], contact=json.loads(s["contact"]),
             tasks=[TaskEntry(r["task_no"], r["department"], r["role"] or "", r["status"] or "", r["percent"],
-                             r["progress"] or "", r["issues"] or "", r["next_steps"] or "", r["cell"] or "")
+                             r["progress"] or "", r["issues"] or "", r["next_steps"] or "", r["cell"] or "",
+                             _cells(r))
                    for r in (conn.execute("SELECT * FROM task_values WHERE submission_id=? ORDER BY rowid",
                                           (s["id"],)) if values else ())],
             indicators=[IndicatorEntry(r["task_no"], r["name"], r["department"], r["value"], r["note"] or "",
-                                       r["cell"] or "")
+                                       r["cell"] or "", _cells(r))
                         for r in (conn.execute("SELECT * FROM indicator_values WHERE submission_id=?"
                                                " ORDER BY rowid", (s["id"],)) if values else ())],
             warnings=[_problem_text(p) for p in problems if p.get("severity") != ERROR],
@@ -407,12 +440,12 @@ def load_quarter(plan: Plan, quarter: Quarter, out_dir: Path) -> QuarterReturns 
     try:
         conn = connect(db, readonly=True)
     except sqlite3.Error as exc:
-        raise StoreError(f"数据库 {db} 无法打开（{exc}）。", hint="可运行 plankit merge --rebuild 从归档重建。")
+        raise StoreError(f"数据库 {db} 无法打开（{db_reason(exc)}）。", hint="可运行 plankit merge --rebuild 从归档重建。")
     try:
         return read_quarter(conn, plan, quarter)
     except sqlite3.OperationalError as exc:
         if "no such table" in str(exc):
             return None
-        raise StoreError(f"数据库 {db} 无法读取（{exc}）。", hint="可运行 plankit merge --rebuild 从归档重建。")
+        raise StoreError(f"数据库 {db} 无法读取（{db_reason(exc)}）。", hint="可运行 plankit merge --rebuild 从归档重建。")
     finally:
         conn.close()
