@@ -317,6 +317,8 @@ def _year_end(plan: Plan, inds: list[IndicatorResult], lead: TaskEntry | None, a
     self_done = lead is not None and lead.status == DONE
     if not inds and percent is None and self_done:
         percent = 100.0
+    if percent is not None:
+        percent = min(percent, 100.0)  # a task is at most complete; the indicators keep their own %
     all_met = all(r.met for r in inds)
     status = Y.task_status(plan.settings, lead_returned=answered, has_indicators=bool(inds),
                            all_reported=all(r.actual is not None for r in inds),

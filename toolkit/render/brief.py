@@ -19,6 +19,7 @@ from pathlib import Path
 from toolkit import resources
 from toolkit.render import charts
 from toolkit.render import template as docrender
+from toolkit.render.brief_year import YEAR_TEMPLATE, year_context
 from toolkit.evaluate.judge import RED, STATUSES_EVAL, QuarterEvaluation, TaskResult
 from toolkit.model import cn_date, quarter_end
 
@@ -78,6 +79,8 @@ def cn_seq(i: int) -> str:
 
 
 def brief_filename(ev: QuarterEvaluation) -> str:
+    if ev.year_end:
+        return f"{ev.quarter.year}年{ev.plan.settings.subject}完成情况.docx"
     return f"{ev.quarter.label}{ev.plan.settings.subject}进展情况简报.docx"
 
 
@@ -135,7 +138,7 @@ def _domain_text(results: list[TaskResult], counts: dict[str, int]) -> str:
     parts = [f"{s}{counts[s]}项" for s in STATUSES_EVAL if counts.get(s)]
     text = f"共{len(results)}项，其中" + "、".join(parts) + "。"
     ranked = sorted((r for r in results if r.lead_entry and r.lead_entry.progress.strip()),
-                    key=lambda r: STATUSES_EVAL.index(r.status))
+                    key=lambda r: STATUSES_EVAL.index(r.status) if r.status in STATUSES_EVAL else 0)
     words = [f"{r.task.name}：{first_sentence(r.lead_entry.progress)}" for r in ranked[:HIGHLIGHTS]]
     if words:
         text += "；".join(words) + "。"
@@ -174,8 +177,16 @@ def _problems(ev: QuarterEvaluation) -> list[dict]:
 
 
 def briefing_context(ev: QuarterEvaluation, *, issue_no: int | None = None,
-                     on: date | None = None, deadline_days: int = DEFAULT_DEADLINE_DAYS) -> dict:
-    """Every variable the briefing and notice templates can use (see docs/用户手册.md, 模板维护人员)."""
+                     on: date | None = None, deadline_days: int = DEFAULT_DEADLINE_DAYS,
+                     assessment: list[dict] | None = None) -> dict:
+    """Every variable the briefing and notice templates can use (see docs/用户手册.md, 模板维护人员);
+    at Q4 also the year-end ones (brief_year.year_context)."""
+    ctx = _quarter_context(ev, issue_no=issue_no, on=on, deadline_days=deadline_days)
+    return year_context(ev, ctx, assessment) if ev.year_end else ctx
+
+
+def _quarter_context(ev: QuarterEvaluation, *, issue_no: int | None, on: date | None,
+                     deadline_days: int) -> dict:
     s, q = ev.plan.settings, ev.quarter
     on = on or date.today()
     total = len(ev.tasks)
@@ -274,10 +285,12 @@ def write_brief(ev: QuarterEvaluation, out_dir: Path, *, template: Path | None =
                 notice_template: Path | None = None, issue_no: int | None = None,
                 on: date | None = None, deadline_days: int = DEFAULT_DEADLINE_DAYS,
                 pdf: bool = False, per_dept: bool = False, fonts: str | None = None,
-                chart: bool = True) -> BriefResult:
-    """Render the briefing (and optional notices/PDF) into `out_dir`."""
-    template = find_template(BRIEF_TEMPLATE, template)
-    ctx = briefing_context(ev, issue_no=issue_no, on=on, deadline_days=deadline_days)
+                chart: bool = True, assessment: list[dict] | None = None) -> BriefResult:
+    """Render the briefing (and optional notices/PDF) into `out_dir`; at Q4 the year-end
+    template unless `template` is given."""
+    template = find_template(YEAR_TEMPLATE if ev.year_end else BRIEF_TEMPLATE, template)
+    ctx = briefing_context(ev, issue_no=issue_no, on=on, deadline_days=deadline_days,
+                           assessment=assessment)
     font_map = FONT_SETS.get(fonts) if fonts else None
     result = BriefResult(path=Path(out_dir) / brief_filename(ev), lagging=len(ctx["lagging"]),
                          counts=dict(ev.counts))
@@ -285,7 +298,8 @@ def write_brief(ev: QuarterEvaluation, out_dir: Path, *, template: Path | None =
         png = None
         if chart:
             rows = [(d["name"], ev.by_domain.get(d["name"], {})) for d in ctx["domains"]]
-            png = charts.status_by_domain(rows, STATUSES_EVAL, Path(tmp) / "chart.png")
+            png = charts.status_by_domain(rows, ev.statuses, Path(tmp) / "chart.png",
+                                          colors=charts.YEAR_COLORS if ev.year_end else None)
             if png is None:
                 result.warnings.append("未找到可显示中文的字体，简报中省略了图表"
                                        "（请安装 fonts-noto-cjk 或任一中文字体）。")

@@ -25,7 +25,7 @@ def year_reason(t: TaskResult, missing: str = "未报送") -> str:
         return "牵头单位未报送全年完成情况"
     texts = [e.issues.strip() for e in ([t.lead_entry] if t.lead_entry else []) + list(t.co_entries)
              if e.issues and has_issue(e.issues)]
-    return "；".join(dict.fromkeys(texts)) if texts else "（未说明原因）"
+    return "；".join(dict.fromkeys(texts)) if texts else "未说明原因"
 
 
 def indicator_lines(t: TaskResult) -> str:
