@@ -33,7 +33,7 @@ def ev(plan):
 @pytest.fixture(scope="module")
 def made(ev, tmp_path_factory):
     out = tmp_path_factory.mktemp("brief")
-    result = B.write_brief(ev, out, on=ON, per_dept=True)
+    result = B.render_brief(ev, out, on=ON, per_dept=True)
     return result, docx_text(result.path)
 
 
@@ -158,7 +158,7 @@ def test_chart_is_a_picture_or_skipped_with_a_warning(ev, tmp_path, monkeypatch,
     result, _ = made
     assert result.chart and len(Document(str(result.path)).inline_shapes) == 1
     monkeypatch.setattr(B.charts, "find_cjk_font", lambda: None)
-    bare = B.write_brief(ev, tmp_path, on=ON)
+    bare = B.render_brief(ev, tmp_path, on=ON)
     assert not bare.chart and len(Document(str(bare.path)).inline_shapes) == 0
     assert bare.warnings == ["未找到可显示中文的字体，简报中省略了图表（请安装 fonts-noto-cjk 或任一中文字体）。"]
 
@@ -172,7 +172,7 @@ def test_chart_font_draws_chinese():
 
 
 def test_gb2312_font_names(ev, tmp_path):
-    result = B.write_brief(ev, tmp_path, on=ON, fonts="gb2312", chart=False)
+    result = B.render_brief(ev, tmp_path, on=ON, fonts="gb2312", chart=False)
     doc = Document(str(result.path))
     fonts = doc.styles["Normal"].element.rPr.find(qn("w:rFonts"))
     assert fonts.get(qn("w:eastAsia")) == "仿宋_GB2312"
@@ -195,7 +195,7 @@ def test_committed_templates_match_the_build_script(tmp_path):
 # ------------------------------------------------------------------ options and notices
 
 def test_issue_number_and_date(ev, tmp_path):
-    result = B.write_brief(ev, tmp_path, issue_no=5, on=date(2019, 8, 1), chart=False)
+    result = B.render_brief(ev, tmp_path, issue_no=5, on=date(2019, 8, 1), chart=False)
     text = docx_text(result.path)
     assert "第5期" in text.splitlines() and "2019年8月1日" in text
 
@@ -216,7 +216,7 @@ def test_no_lagging_tasks_says_so(plan, tmp_path):
     from toolkit.evaluate.judge import evaluate
     from toolkit.quarter import Quarter
     ev_empty = evaluate(plan, Quarter(2019, 2), None)
-    result = B.write_brief(ev_empty, tmp_path, on=ON, per_dept=True, chart=False)
+    result = B.render_brief(ev_empty, tmp_path, on=ON, per_dept=True, chart=False)
     text = docx_text(result.path)
     assert "本季度没有进度滞后的事项。" in text and result.notices == []
     assert "未报送50项，占100%" in text
@@ -277,7 +277,7 @@ def test_bad_template_files(tmp_path, content, message):
 # ------------------------------------------------------------------ CLI
 
 def test_cli_json_matches_library(ev, plan_path, tmp_path, monkeypatch):
-    monkeypatch.setattr("toolkit.cli.brief.evaluate_quarter", lambda out, plan, q: ev)
+    monkeypatch.setattr("toolkit.render.brief.evaluate_quarter", lambda plan, q, out: ev)
     res = CliRunner().invoke(main, ["brief", "--plan", str(plan_path), "-q", "2019Q2", "--out", str(tmp_path),
                                     "--date", "2019-07-15", "--issue-no", "3", "--per-dept", "--json"])
     assert res.exit_code == 0, res.output
@@ -319,7 +319,7 @@ def test_cli_pdf_without_libreoffice_says_how_to_install(plan_path, tmp_path, mo
 # ------------------------------------------------------------------ LibreOffice (one conversion)
 
 def test_pdf_has_title_task_names_and_chinese_fonts(ev, tmp_path, soffice_available):
-    result = B.write_brief(ev, tmp_path, on=ON, pdf=True)
+    result = B.render_brief(ev, tmp_path, on=ON, pdf=True)
     assert result.pdf == result.path.with_suffix(".pdf") and result.pdf.is_file()
     if not shutil.which("pdftotext"):
         pytest.skip("pdftotext (poppler-utils) is not installed")
@@ -351,7 +351,7 @@ def test_red_tasks_get_listed_for_supervision(plan, tmp_path):
     ev_red = quarter_evaluation(strict)
     red = [r for r in ev_red.lagging() if r.light == "red"]
     assert red and all(-r.gap > 20 for r in red)
-    text = docx_text(B.write_brief(ev_red, tmp_path, on=ON, chart=False).path)
+    text = docx_text(B.render_brief(ev_red, tmp_path, on=ON, chart=False).path)
     line = next(x for x in text.splitlines() if x.startswith("（二）实行挂牌督办。"))
     assert f"对低于序时进度20个百分点以上的“{red[0].task.name}”" in line
     assert f"{len(red)}项任务，由市民生实事工作领导小组办公室挂牌督办，限期30天内赶上序时进度。" in line

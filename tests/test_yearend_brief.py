@@ -21,7 +21,7 @@ def ev(plan):
 
 @pytest.fixture(scope="module")
 def made(ev, tmp_path_factory):
-    return B.write_brief(ev, tmp_path_factory.mktemp("year"), on=ON, chart=False)
+    return B.render_brief(ev, tmp_path_factory.mktemp("year"), on=ON, chart=False)
 
 
 def test_year_end_title_sections_and_only_year_end_words(ev, made):
@@ -58,12 +58,12 @@ def test_annex_has_every_task_with_its_year_result(ev, made):
 
 def test_template_option_still_chooses(ev, tmp_path):
     quarterly = B.find_template(B.BRIEF_TEMPLATE)
-    result = B.write_brief(ev, tmp_path, on=ON, chart=False, template=quarterly)
+    result = B.render_brief(ev, tmp_path, on=ON, chart=False, template=quarterly)
     assert "一、总体情况" in docx_text(result.path).splitlines()
 
 
 def test_chart_of_completion_by_domain(ev, tmp_path):
-    result = B.write_brief(ev, tmp_path, on=ON)
+    result = B.render_brief(ev, tmp_path, on=ON)
     if not result.chart:
         pytest.skip("no CJK font")
     assert "图1　2019年各领域民生实事完成情况（项）" in docx_text(result.path)

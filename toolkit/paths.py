@@ -7,6 +7,7 @@
   out/<plan_id>/<2019Q2>/report/            consolidated progress workbook
   out/<plan_id>/<2019Q2>/brief/             briefing pack (.docx/.pdf) and 督办 notices
   out/<plan_id>/<2019Q2>/mail/              outgoing .eml files and the send log
+  out/<plan_id>/<2019Q2>/export/            every stored value as .csv/.xlsx (plankit export)
 """
 from __future__ import annotations
 
@@ -16,14 +17,14 @@ from toolkit.model import Plan
 from toolkit.quarter import Quarter
 
 
-def plan_dir(out: Path, plan: Plan) -> Path:
+def plan_dir(plan: Plan, out: Path) -> Path:
     return Path(out) / plan.plan_id
 
 
-def store_dir(out: Path, plan: Plan) -> Path:
-    return plan_dir(out, plan) / "store"
+def store_dir(plan: Plan, out: Path) -> Path:
+    return plan_dir(plan, out) / "store"
 
 
-def quarter_dir(out: Path, plan: Plan, quarter: Quarter, step: str) -> Path:
-    """`step` is one of sheets, merge, report, brief, mail."""
-    return plan_dir(out, plan) / quarter.code / step
+def quarter_dir(plan: Plan, quarter: Quarter, out: Path, step: str) -> Path:
+    """`step` is one of sheets, merge, report, brief, mail, export."""
+    return plan_dir(plan, out) / quarter.code / step

@@ -55,3 +55,8 @@ def parse_quarter(text: str, plan_year: int) -> Quarter:
         return Quarter(year, q)
     raise UsageError(f"无法识别季度“{text}”。",
                      hint=f"可写成 {plan_year}Q2、Q2、2 或 二季度。")
+
+
+def as_quarter(quarter: "Quarter | str | int", plan_year: int) -> Quarter:
+    """A Quarter as given, or parsed from what a user types (`2019Q2`, `Q2`, `2`, `二季度`)."""
+    return quarter if isinstance(quarter, Quarter) else parse_quarter(str(quarter), plan_year)

@@ -9,9 +9,7 @@ import click
 
 from toolkit.render.brief import DEFAULT_DEADLINE_DAYS, write_brief
 from toolkit.errors import UsageError
-from toolkit.evaluate.judge import evaluate_quarter
 from toolkit.fileio.office import INSTALL_HINT, soffice
-from toolkit.paths import quarter_dir
 from toolkit.plan.workbook import load_plan
 from toolkit.quarter import parse_quarter
 from toolkit.cli.app import main
@@ -67,11 +65,10 @@ def brief(plan_path, quarter, out_dir, template, notice_template, issue_no, date
     on = _parse_date(date_text)
     if make_pdf and not soffice():
         raise UsageError("未找到LibreOffice（soffice），无法生成PDF。", hint=INSTALL_HINT)
-    ev = evaluate_quarter(out_dir, plan, q)
-    target_dir = quarter_dir(out_dir, plan, q, "brief")
-    result = write_brief(ev, target_dir, template=template, notice_template=notice_template,
+    result = write_brief(plan, q, out_dir, template=template, notice_template=notice_template,
                          issue_no=issue_no, on=on, deadline_days=deadline_days, pdf=make_pdf,
                          per_dept=per_dept, fonts=fonts, chart=not no_chart)
+    ev, target_dir = result.evaluation, result.path.parent
     label = f"{q.year}年全年" if ev.year_end else q.label
     out.say(f"{label}：" + "，".join(f"{k}{v}项" for k, v in ev.counts.items())
             + f"；报送率{ev.reporting_rate:.1f}%。")

@@ -26,7 +26,7 @@ from toolkit import paths
 from toolkit.errors import OutputLockedError, UsageError
 from toolkit.fillin.identity import write_identity
 from toolkit.model import CO, LE, LEAD, Indicator, Plan, Task, cn_date
-from toolkit.quarter import Quarter, parse_quarter
+from toolkit.quarter import Quarter, as_quarter
 from toolkit.returns import QuarterReturns, Return
 from toolkit.fillin.files import (GeneratedSheet, check_not_locked, file_sha256, move_into_place, unique_file_names,
     write_manifest)
@@ -58,11 +58,11 @@ def generate_sheets(plan: Plan, quarter: Quarter | str, out_dir: Path, departmen
     :param previous: last quarter's merged returns, shown as 上季度报送进展 / 上季度末累计.
     :param progress: optional callable(done, total, department) called after each workbook.
     """
-    q = quarter if isinstance(quarter, Quarter) else parse_quarter(str(quarter), plan.settings.year)
+    q = as_quarter(quarter, plan.settings.year)
     names = select_departments(plan, departments)
     if q.previous is None:
         previous = None
-    target_dir = paths.quarter_dir(Path(out_dir), plan, q, "sheets")
+    target_dir = paths.quarter_dir(plan, q, Path(out_dir), "sheets")
     targets = dict(zip(names, unique_file_names(names, q, plan.settings.subject)))
     for name in targets.values():
         check_not_locked(target_dir / name)

@@ -20,7 +20,7 @@ from toolkit.intake.readers import UNREADABLE, Readers
 from toolkit.model import Plan
 from toolkit.paths import plan_dir, quarter_dir, store_dir
 from toolkit.problems import ERROR, Problem
-from toolkit.quarter import Quarter
+from toolkit.quarter import Quarter, as_quarter
 from toolkit.intake.outcomes import ACCEPTED, DUPLICATE, REJECTED, SKIPPED, SUPERSEDED
 from toolkit.intake.receipt import write_merge_report
 from toolkit.store.db import Change, Store, Submission, run_lock
@@ -246,16 +246,19 @@ def merge_items(merger: _Merger, items: list[tuple[Item, datetime]], result: Mer
         readers.close()
 
 
-def merge(plan: Plan, quarter: Quarter, inputs: list[Path], out_dir: Path, *, progress=None,
-          prefer: str | None = None, lock_timeout: float = 10.0, write_report: bool = True) -> MergeResult:
+def merge(plan: Plan, quarter: Quarter | str, out_dir: Path | str, inputs: list[Path] | Path | str, *,
+          progress=None, prefer: str | None = None, lock_timeout: float = 10.0,
+          write_report: bool = True) -> MergeResult:
     """Merge returned files for a quarter; return per-file outcomes plus missing and late departments.
 
+    :param inputs: files, folders, .zip or .eml: a list, or one path.
     :param progress: called as progress(done, total, name) after each file.
     :param prefer: after merging, make this version current (sha256 prefix or original file name).
     """
-    out_dir = Path(out_dir)
+    quarter, out_dir = as_quarter(quarter, plan.settings.year), Path(out_dir)
+    inputs = [Path(inputs)] if isinstance(inputs, (str, Path)) else [Path(p) for p in inputs]
     result = MergeResult(quarter.code)
-    root = store_dir(out_dir, plan)
+    root = store_dir(plan, out_dir)
     with run_lock(root, lock_timeout):
         store = Store(root)
         try:
@@ -264,7 +267,7 @@ def merge(plan: Plan, quarter: Quarter, inputs: list[Path], out_dir: Path, *, pr
             def keep(item: Item, data: bytes) -> None:  # emails and zips are archived as received
                 store.archive(data, item.ext, _provenance(item, quarter.code, merged_at))
 
-            items = collect(inputs, exclude=[plan_dir(out_dir, plan)], keep=keep)
+            items = collect(inputs, exclude=[plan_dir(plan, out_dir)], keep=keep)
             merge_items(_Merger(plan, quarter, out_dir, store), [(i, merged_at) for i in items], result, progress)
             if prefer:
                 row = store.prefer(quarter.code, prefer)
@@ -283,7 +286,7 @@ def merge(plan: Plan, quarter: Quarter, inputs: list[Path], out_dir: Path, *, pr
     else:
         result.missing = plan.department_names()
     if write_report:
-        target = quarter_dir(out_dir, plan, quarter, "merge") / f"{quarter.label}汇总收件报告.xlsx"
+        target = quarter_dir(plan, quarter, out_dir, "merge") / f"{quarter.label}汇总收件报告.xlsx"
         try:
             result.report_path = write_merge_report(result, plan, quarter, qr, target)
         except OutputLockedError as exc:

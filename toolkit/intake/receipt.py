@@ -7,7 +7,7 @@ import xlsxwriter
 
 from toolkit.intake.outcomes import OUTCOME_LABELS
 from toolkit.model import Plan
-from toolkit.quarter import Quarter
+from toolkit.quarter import Quarter, as_quarter
 from toolkit.returns import QuarterReturns
 from toolkit.fileio.safeio import atomic_path
 from toolkit.fileio.xlsxtext import fit_row
@@ -72,14 +72,15 @@ def write_merge_report(result, plan: Plan, quarter: Quarter, qr: QuarterReturns 
     return target
 
 
-def quarter_status(plan: Plan, quarter: Quarter, out_dir: Path, department: str | None = None) -> dict:
+def quarter_status(plan: Plan, quarter: Quarter | str, out_dir: Path | str, department: str | None = None) -> dict:
     """Expected, returned (when, on time or late), missing, rejected, open problems, merged values.
 
     With `department`, also that department's every accepted version and what each one changed.
     """
+    quarter, out_dir = as_quarter(quarter, plan.settings.year), Path(out_dir)
     if department is not None and department not in plan.department_names():
         raise UsageError(f"计划中没有单位“{department}”。", hint="请按计划主表“任务”表中的写法填写单位名称。")
-    db = store_dir(out_dir, plan) / DB_NAME
+    db = store_dir(plan, out_dir) / DB_NAME
     qr, versions = None, {}
     if db.exists():
         conn = connect(db, readonly=True)

@@ -10,7 +10,7 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
-def check_plan(plan: Plan, report: P.Report, where: dict, file: str, *, has_departments: bool = True) -> None:
+def check_rules(plan: Plan, report: P.Report, where: dict, file: str, *, has_departments: bool = True) -> None:
     """Add every cross-field problem of `plan` to `report`; `where` maps rows to cells."""
 
     def at(kind, key, column):

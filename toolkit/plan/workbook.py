@@ -23,7 +23,7 @@ from toolkit.fileio.xlsxtext import fit_row
 from toolkit.fileio.filekind import ENCRYPTED, XLSM, XLSX, sniff
 from toolkit.fileio.safeio import atomic_path
 from toolkit.fileio.zipscan import scan_xml_parts
-from toolkit.plan.check import check_plan
+from toolkit.plan.check import check_rules
 from toolkit.plan.format import (ASSESSMENT_KEYS, ASSESSMENT_PREFIX, BASIC_THRESHOLD_KEY, DEFAULT_YEAR_WORDS,
     RESERVED_WORDS, YEAR_WORDS_KEY, SETTINGS, TASKS, INDICATORS, DEPARTMENTS, EXAMPLE_MARK, UNIT_SEP, TASK_COLUMNS, INDICATOR_COLUMNS, DEPARTMENT_COLUMNS, SETTINGS_COLUMNS, REQUIRED, SETTING_KEYS, MISSING_SHEET, MISSING_COLUMN, BAD_NUMBER, BAD_INTEGER, EMPTY_FIELD, EMPTY_MILESTONE, BAD_DIRECTION, BAD_SETTING, MISSING_SETTING, DEPT_DUPLICATE)
 
@@ -141,11 +141,18 @@ def read_plan(path: Path) -> PlanRead:
     tasks = _tasks(sheets[TASKS], report, file, where)
     indicators = _indicators(sheets[INDICATORS], report, file, where)
     plan = Plan(settings, tasks, indicators, departments, source=path)
-    check_plan(plan, report, where, file, has_departments=sheets[DEPARTMENTS] is not None)
+    check_rules(plan, report, where, file, has_departments=sheets[DEPARTMENTS] is not None)
     return PlanRead(plan, report, where)
 
 
-def load_plan(path: Path) -> Plan:
+def check_plan(path: Path | str) -> PlanRead:
+    """Read and check a master workbook without raising for plan problems: they are in `.report`
+    (`.report.errors`, `.report.warnings`), the plan as read is `.plan`. Only a file that cannot be
+    read, or is not a plan workbook at all, raises (InputFileError / PlanError)."""
+    return read_plan(Path(path))
+
+
+def load_plan(path: Path | str) -> Plan:
     """Read a plan for a command that needs a valid one; errors raise PlanError (exit 2)."""
     result = read_plan(path)
     if result.report.errors:

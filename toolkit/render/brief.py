@@ -2,9 +2,11 @@
 
 `briefing_context(ev, ...)` turns the evaluation into plain dicts and strings (every
 variable a template author can use is listed in docs/用户手册.md, 模板维护人员);
-`write_brief(ev, out_dir, ...)` renders templates/briefing.docx (and, on request, one
+`render_brief(ev, target_dir, ...)` renders templates/briefing.docx (and, on request, one
 督办 notice per lead unit with lagging tasks from templates/dept_notice.docx) through
-toolkit.render.template, and converts to PDF with LibreOffice when asked.
+toolkit.render.template, and converts to PDF with LibreOffice when asked;
+`write_brief(plan, quarter, out_dir, ...)` evaluates the quarter from the store first and writes
+into out/<plan>/<quarter>/brief/ (the public API and `plankit brief`).
 """
 from __future__ import annotations
 
@@ -20,8 +22,10 @@ from toolkit import resources
 from toolkit.render import charts
 from toolkit.render import template as docrender
 from toolkit.render.brief_year import YEAR_TEMPLATE, year_context
-from toolkit.evaluate.judge import RED, STATUSES_EVAL, QuarterEvaluation, TaskResult
-from toolkit.model import cn_date, quarter_end
+from toolkit.evaluate.judge import RED, STATUSES_EVAL, QuarterEvaluation, TaskResult, evaluate_quarter
+from toolkit.model import Plan, cn_date, quarter_end
+from toolkit.paths import quarter_dir
+from toolkit.quarter import Quarter, as_quarter
 
 BRIEF_TEMPLATE, NOTICE_TEMPLATE, FONTS_CONF = "briefing.docx", "dept_notice.docx", "fonts.conf"
 STATUS_KEYS = {"已完成": "done", "超序时": "ahead", "序时推进": "on_track", "滞后": "lagging",
@@ -44,6 +48,7 @@ class BriefResult:
     lagging: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    evaluation: QuarterEvaluation | None = field(default=None, repr=False)  # what was rendered
 
     def to_dict(self) -> dict:
         data = {"path": str(self.path), "notices": [str(p) for p in self.notices],
@@ -281,19 +286,28 @@ def to_pdf(docx: Path, template_dir: Path) -> Path:
     return target
 
 
-def write_brief(ev: QuarterEvaluation, out_dir: Path, *, template: Path | None = None,
-                notice_template: Path | None = None, issue_no: int | None = None,
-                on: date | None = None, deadline_days: int = DEFAULT_DEADLINE_DAYS,
-                pdf: bool = False, per_dept: bool = False, fonts: str | None = None,
-                chart: bool = True, assessment: list[dict] | None = None) -> BriefResult:
-    """Render the briefing (and optional notices/PDF) into `out_dir`; at Q4 the year-end
-    template unless `template` is given."""
+def write_brief(plan: Plan, quarter: Quarter | str, out_dir: Path | str, **options) -> BriefResult:
+    """Evaluate `quarter` from the store under `out_dir` and render its briefing into
+    out/<plan>/<quarter>/brief/. `options` are render_brief's (template, notice_template, issue_no,
+    on, deadline_days, pdf, per_dept, fonts, chart, assessment); the result's `.evaluation` is what was rendered."""
+    quarter = as_quarter(quarter, plan.settings.year)
+    ev = evaluate_quarter(plan, quarter, out_dir)
+    return render_brief(ev, quarter_dir(plan, quarter, Path(out_dir), "brief"), **options)
+
+
+def render_brief(ev: QuarterEvaluation, out_dir: Path, *, template: Path | None = None,
+                 notice_template: Path | None = None, issue_no: int | None = None,
+                 on: date | None = None, deadline_days: int = DEFAULT_DEADLINE_DAYS,
+                 pdf: bool = False, per_dept: bool = False, fonts: str | None = None,
+                 chart: bool = True, assessment: list[dict] | None = None) -> BriefResult:
+    """Render the briefing of an evaluation (and optional notices/PDF) into `out_dir` itself;
+    at Q4 the year-end template unless `template` is given."""
     template = find_template(YEAR_TEMPLATE if ev.year_end else BRIEF_TEMPLATE, template)
     ctx = briefing_context(ev, issue_no=issue_no, on=on, deadline_days=deadline_days,
                            assessment=assessment)
     font_map = FONT_SETS.get(fonts) if fonts else None
     result = BriefResult(path=Path(out_dir) / brief_filename(ev), lagging=len(ctx["lagging"]),
-                         counts=dict(ev.counts))
+                         counts=dict(ev.counts), evaluation=ev)
     with tempfile.TemporaryDirectory(prefix="plankit-chart-") as tmp:
         png = None
         if chart:
