@@ -67,3 +67,13 @@ def test_chart_of_completion_by_domain(ev, tmp_path):
     if not result.chart:
         pytest.skip("no CJK font")
     assert "图1　2019年各领域民生实事完成情况（项）" in docx_text(result.path)
+
+
+def test_work_evaluation_quotes_the_assessment(ev, tmp_path):
+    rows = [{"rank": 1, "unit": "市教育局", "total": 98.0, "full": 100.0},
+            {"rank": 2, "unit": "市卫健委", "total": 90.0, "full": 100.0},
+            {"rank": 3, "unit": "市民政局", "total": 70.5, "full": 100.0}]
+    result = B.render_brief(ev, tmp_path, on=ON, chart=False, assessment=rows)
+    text = docx_text(result.path)
+    assert ("对3个责任单位进行了考核，平均得分86.2分。得分较高的是市教育局（98分）、市卫健委（90分）、"
+            "市民政局（70.5分）") in text

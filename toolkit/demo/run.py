@@ -222,7 +222,8 @@ def run_demo(plan: Plan, quarter: Quarter | str, out_dir: Path | str, *, pdf: bo
     brief_dir = paths.quarter_dir(plan, quarter, out_dir, "brief")
     brief_on = plan.settings.deadline(quarter.q) + timedelta(days=5)
     br = render_brief(rep.evaluation, brief_dir, on=brief_on,
-                      pdf=pdf and soffice() is not None, per_dept=True)
+                      pdf=pdf and soffice() is not None, per_dept=True,
+                      assessment=rep.assessment.rows() if rep.assessment else None)
     result.brief, result.pdf = br.path, br.pdf
     progress(f"简报：{br.path}" + (f"（PDF：{br.pdf}）" if br.pdf else ""))
     return result

@@ -22,6 +22,7 @@ from toolkit import resources
 from toolkit.render import charts
 from toolkit.render import template as docrender
 from toolkit.render.brief_year import YEAR_TEMPLATE, year_context
+from toolkit.evaluate.assessment import assess_year
 from toolkit.evaluate.judge import RED, STATUSES_EVAL, QuarterEvaluation, TaskResult, evaluate_quarter
 from toolkit.model import Plan, cn_date, quarter_end
 from toolkit.paths import quarter_dir
@@ -292,6 +293,8 @@ def write_brief(plan: Plan, quarter: Quarter | str, out_dir: Path | str, **optio
     on, deadline_days, pdf, per_dept, fonts, chart, assessment); the result's `.evaluation` is what was rendered."""
     quarter = as_quarter(quarter, plan.settings.year)
     ev = evaluate_quarter(plan, quarter, out_dir)
+    if ev.year_end and "assessment" not in options:  # 工作评价: the 年度考核 from the store
+        options["assessment"] = assess_year(plan, Path(out_dir)).rows()
     return render_brief(ev, quarter_dir(plan, quarter, Path(out_dir), "brief"), **options)
 
 

@@ -27,6 +27,8 @@ from toolkit.quarter import Quarter, as_quarter
 from toolkit.fileio.safeio import atomic_path
 from toolkit.render import report_sheets as S
 from toolkit.render import report_year as Y
+from toolkit.render.report_assess import assessment_sheets
+from toolkit.evaluate.assessment import Assessment, assess
 from toolkit.render.report_book import Book, report_title
 from toolkit.render.report_co import co_units
 
@@ -42,6 +44,7 @@ class ReportResult:
     evaluation: QuarterEvaluation
     trend: list[QuarterEvaluation | None] = field(default_factory=list)
     seconds: float = 0.0
+    assessment: Assessment | None = None  # Q4 only
 
 
 def report_filename(plan: Plan, quarter: Quarter) -> str:
@@ -65,8 +68,10 @@ def build_report(plan: Plan, quarter: Quarter | str, out_dir: Path | str, *,
         merged = load_returns(plan, earlier, out_dir)
         trend.append(evaluate(plan, earlier, merged) if merged is not None else None)
     trend.append(ev)
-    path = write_report(ev, report_path(plan, quarter, out_dir), trend, generated_at=generated_at)
-    return ReportResult(path, ev, trend, time.perf_counter() - started)
+    assessment = assess(plan, trend) if ev.year_end else None  # 年度考核: from the store alone
+    path = write_report(ev, report_path(plan, quarter, out_dir), trend, generated_at=generated_at,
+                        extra_sheets=assessment_sheets(assessment) if assessment else ())
+    return ReportResult(path, ev, trend, time.perf_counter() - started, assessment)
 
 
 def write_report(ev: QuarterEvaluation, path: Path, trend: list[QuarterEvaluation | None] | None = None,
