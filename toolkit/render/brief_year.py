@@ -9,11 +9,10 @@ from __future__ import annotations
 from toolkit.evaluate.figures import num
 from toolkit.evaluate.judge import QuarterEvaluation, TaskResult
 from toolkit.evaluate.yearend import status_text
-from toolkit.render.report_year import indicator_lines, year_reason
+from toolkit.render.report_year import indicator_brief, indicator_lines, year_reason
 
 YEAR_TEMPLATE = "year_briefing.docx"
 YEAR_KEYS = ("done", "basic", "undone", "missing")  # ev.statuses by position
-HIGHLIGHTS = 3
 
 
 def _pct(x: float | None) -> str:
@@ -28,10 +27,9 @@ def _domain_text(ev: QuarterEvaluation, results: list[TaskResult]) -> str:
     counts = ev.by_domain.get(results[0].task.domain, {}) if results else {}
     parts = [f"{k}{v}项" for k, v in counts.items() if v]
     text = f"共{len(results)}项，其中" + "、".join(parts) + "。"
-    done = [r for r in results if r.status == ev.statuses[0] and r.lead_entry and r.lead_entry.progress.strip()]
-    words = [f"{r.task.name}：{r.lead_entry.progress.strip().split('。')[0]}" for r in done[:HIGHLIGHTS]]
-    if words:
-        text += "；".join(words) + "。"
+    done = [r.task.name for r in results if r.status == ev.statuses[0]]
+    if done:  # names only: the annex table holds every task's year result
+        text += "“" + "”“".join(done) + f"”{ev.statuses[0]}。"
     rest = [f"“{r.task.name}”{status_text(ev.plan.settings, r.status, r.percent)}"
             for r in results if r.status in ev.statuses[1:3]]
     if rest:
@@ -82,7 +80,8 @@ def year_context(ev: QuarterEvaluation, base: dict, assessment: list[dict] | Non
         "assessment": assessment or [],
         "evaluation_text": _evaluation_text(ev, assessment or []),
         "tasks": [{**row, "no": r.task.no, "name": r.task.name, "lead": _leads(r), "domain": r.task.domain,
-                   "target": r.task.target, "result": indicator_lines(r), "percent": _pct(r.percent),
+                   "target": r.task.target, "result": indicator_brief(r), "result_full": indicator_lines(r),
+                   "percent": _pct(r.percent),
                    "status": r.status, "status_text": status_text(s, r.status, r.percent)}
                   for r, row in zip(ev.tasks, base.get("tasks") or [{}] * total)],
     }

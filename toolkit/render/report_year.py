@@ -42,6 +42,19 @@ def indicator_lines(t: TaskResult) -> str:
     return "\n".join(lines)
 
 
+def indicator_brief(t: TaskResult) -> str:
+    """`新建幼儿园18/18所；大班额比例4.5%（≤5）`: the year result in one short line (briefing annex)."""
+    parts = []
+    for r in t.indicators:
+        ind = r.indicator
+        got = "未填报" if r.actual is None else num(r.actual)
+        parts.append(f"{ind.name}{got}{ind.unit}（≤{num(ind.target)}）" if ind.direction == LE
+                     else f"{ind.name}{got}/{num(ind.target)}{ind.unit}")
+    if not parts:
+        return "自报完成" + (f"{num(t.percent)}%" if t.percent is not None else "情况未填")
+    return "；".join(parts)
+
+
 def year_sheet(book: Book) -> None:
     ev = book.ev
     s = ev.plan.settings
