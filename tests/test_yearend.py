@@ -151,3 +151,36 @@ def test_q4_report_has_the_year_sheets_and_only_year_end_statuses(tmp_path, plan
     track = wb["季度轨迹"]
     assert track.cell(3, 5).value == "一季度\n序时计划" and track.cell(3, 13).value == "年末状态"
     assert year.page_setup.orientation == "landscape" and year.print_title_rows == "$3:$3"
+
+
+def _with_settings(tmp_path, plan, rows: dict):
+    import openpyxl
+
+    from toolkit.plan.workbook import read_plan, write_plan
+    path = write_plan(plan, tmp_path / "p.xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb["设置"]
+    for r in range(2, ws.max_row + 1):
+        if ws.cell(r, 1).value in rows:
+            ws.cell(r, 2).value = rows.pop(ws.cell(r, 1).value)
+    for key, value in rows.items():
+        ws.append([key, value])
+    wb.save(path)
+    return read_plan(path)
+
+
+def test_year_end_settings_read_from_the_plan_and_checked(tmp_path, plan):
+    read = _with_settings(tmp_path, plan, {"基本完成阈值（%）": 95, "年末状态用语": "全面完成、基本完成、未完成",
+                                           "考核：数据质量（满分）": 20})
+    s = read.plan.settings
+    assert (s.basic_threshold, s.year_words) == (95, ("全面完成", "基本完成", "未完成"))
+    assert dict(s.assessment)["考核：数据质量（满分）"] == 20
+    assert read.plan.fingerprint == plan.fingerprint  # fill-in workbooks already sent stay valid
+    bad = _with_settings(tmp_path, plan, {"基本完成阈值（%）": 120, "年末状态用语": "已完成、滞后、未完成",
+                                          "考核：加分": 5, "考核：退回扣分（每份）": -1})
+    texts = [p.message for p in bad.report.errors]
+    assert any("基本完成阈值（%）" in t and "0到100" in t for t in texts)
+    assert any("“滞后”是季度判定用语" in t for t in texts)
+    assert any("考核：加分" in t and "不是可识别的考核项目" in t for t in texts)
+    assert any("考核：退回扣分（每份）" in t and "不能为负" in t for t in texts)
+    assert bad.plan.settings.basic_threshold == 90.0

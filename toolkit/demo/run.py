@@ -34,6 +34,8 @@ RESUBMITS = "市民政局"
 REJECTED = "市城管局"
 BY_EMAIL = "市卫健委"
 VIA_LIBREOFFICE = "市商务局"
+# Running to Q4, the third quarter has its own mess too, so the year's assessment differs by unit.
+Q3_LATE, Q3_RESUBMITS = "市公安局", "市教育局"
 MISMATCH_TASK = 12  # says 序时推进 while its figures lag: the report flags 报告与数据不符
 # The second half of the year, from each task's Q2 status: finished early stays done; ahead
 # finishes in Q3; on track finishes in Q4 (every fifth only 基本完成); lagging either catches
@@ -220,12 +222,15 @@ def run_demo(plan: Plan, quarter: Quarter | str, out_dir: Path | str, *, pdf: bo
         inbox.mkdir(parents=True)
         result.inbox[qq.code] = inbox
         main_quarter = q == quarter.q
+        q3_mess = quarter.q == 4 and q == 3
         for i, (dept, sheet) in enumerate(sheets.items()):
             when = on_time.replace(hour=9 + i % 8)
             if main_quarter and dept in MISSING:
                 continue
             if main_quarter and dept == LATE:
                 when = datetime.combine(deadline + timedelta(days=5), dtime(16, 30))
+            if q3_mess and dept == Q3_LATE:
+                when = datetime.combine(deadline + timedelta(days=2), dtime(10, 0))
             target = inbox / sheet.name
             if main_quarter and dept == BY_EMAIL:
                 filled = _fill(plan, sheet, out_dir / "收件箱" / f".{sheet.name}", dept, qq, when)
@@ -235,7 +240,7 @@ def run_demo(plan: Plan, quarter: Quarter | str, out_dir: Path | str, *, pdf: bo
             _fill(plan, sheet, target, dept, qq, when, mismatch=main_quarter)
             if main_quarter and dept == REJECTED:
                 _edit_locked_text(target)
-            if main_quarter and dept == RESUBMITS:
+            if (main_quarter and dept == RESUBMITS) or (q3_mess and dept == Q3_RESUBMITS):
                 # First version had a typo in a figure; the corrected file arrives a day later.
                 first = inbox / f"{sheet.stem}（初稿）.xlsx"
                 target.rename(first)
