@@ -88,7 +88,7 @@ def test_missing_lead_is_not_reported_even_when_the_co_unit_returned():
     b = ret("乙局", "2019Q4", [entry(1, "乙局", CO, status="", issues="用地未落实。")])
     ev = evaluate(plan, Q4, quarter_of(plan, "2019Q4", [b]))
     t = ev.tasks[0]
-    assert (t.status, t.light, t.lead_entry) == ("未报送", NONE, None)
+    assert (t.status, t.light, t.lead_entry, t.percent) == ("未报送", NONE, None, None)
     assert ev.tasks[2].status == "未报送"
     # A lead that returned the file but left the task blank has not reported it either.
     blank = ret("乙局", "2019Q4", [entry(2, "乙局", status="", progress="", next_steps="")])

@@ -65,7 +65,7 @@ def new(path: Path, year: int | None, title: str, force: bool, carry_from: Path 
         from toolkit.evaluate.carryover import start_carried_plan
         from toolkit.plan.workbook import load_plan
         from_plan = load_plan(carry_from)
-        co = start_carried_plan(path, from_plan, out_dir, year=year, title=title)
+        co = start_carried_plan(from_plan, out_dir, path, year=year, title=title)
         out.say(f"已生成{co.year}年计划主表：{path}，结转{co.from_year}年任务{len(co.carried)}项"
                 f"（指标{len(co.indicators)}个，涉及单位{len(co.departments)}个）。", fg="green")
         for t in co.carried:

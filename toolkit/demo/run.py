@@ -279,7 +279,7 @@ def run_demo(plan: Plan, quarter: Quarter | str, out_dir: Path | str, *, pdf: bo
         from toolkit.evaluate.carryover import start_carried_plan
         result.assessment = rep.assessment
         target = out_dir / f"{quarter.year + 1}年{plan.settings.subject}计划主表（结转）.xlsx"
-        co = start_carried_plan(target, plan, out_dir)
+        co = start_carried_plan(plan, out_dir, target)
         result.carried_plan, result.carried = co.path, len(co.carried)
         progress(f"{quarter.year + 1}年计划主表（结转{len(co.carried)}项）：{co.path}")
     return result

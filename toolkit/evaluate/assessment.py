@@ -122,7 +122,8 @@ def assess(plan: Plan, evaluations: list[QuarterEvaluation | None]) -> Assessmen
                 words = year_ev.statuses if year_ev else ("", "", "")
                 credit = 1.0 if status == words[0] else basic_pct / 100 if status == words[1] else 0.0
                 credits += credit
-                pct = f"（{r.percent:g}%）" if r is not None and r.percent is not None and credit < 1 else ""
+                pct = (f"（{r.percent:g}%）" if r is not None and r.percent is not None
+                       and status in words[1:3] else "")
                 items.append(Item(LEAD, "全年", f"第{t.no}项{t.name}：{status}{pct}",
                                   round(lead_full * credit / len(led), 2), credit < 1, f"牵头任务{status}"))
             lead_score = lead_full * credits / len(led)
@@ -203,6 +204,6 @@ def year_evaluations(plan: Plan, year: int, out_dir: Path) -> list[QuarterEvalua
     return result
 
 
-def assess_year(plan: Plan, out_dir: Path) -> Assessment:
+def assess_year(plan: Plan, out_dir: Path | str) -> Assessment:
     """The assessment from the store under `out_dir` alone."""
     return assess(plan, year_evaluations(plan, plan.settings.year, Path(out_dir)))

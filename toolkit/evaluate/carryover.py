@@ -92,10 +92,11 @@ def next_title(plan: Plan, year: int) -> str:
     return re.sub(str(plan.settings.year), str(year), title) if str(plan.settings.year) in title else ""
 
 
-def start_carried_plan(path: Path, from_plan: Plan, out_dir: Path, *, year: int | None = None,
+def start_carried_plan(from_plan: Plan, out_dir: Path | str, path: Path | str, *, year: int | None = None,
                        title: str = "") -> CarryOver:
     """Evaluate the year end of `from_plan` from the store under `out_dir` and write next year's
     master workbook at `path` with the unfinished tasks carried over."""
+    out_dir, path = Path(out_dir), Path(path)
     ev = evaluate_quarter(from_plan, Quarter(from_plan.settings.year, 4), Path(out_dir))
     if ev.returned == 0:
         raise UsageError(f"{from_plan.settings.year}年第四季度还没有汇总任何报送文件（{out_dir}），"

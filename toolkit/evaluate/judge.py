@@ -323,6 +323,8 @@ def _year_end(plan: Plan, inds: list[IndicatorResult], lead: TaskEntry | None, a
     status = Y.task_status(plan.settings, lead_returned=answered, has_indicators=bool(inds),
                            all_reported=all(r.actual is not None for r in inds),
                            all_met=all_met, percent=percent, self_done=self_done)
+    if status == Y.YEAR_MISSING:
+        percent = None  # a co-unit's figure is not the lead's year result
     kept = [f for f in flags if not f.startswith("报告与数据不符")]
     if lead is not None and inds and lead.status and percent is not None:
         if self_done and not all_met:

@@ -24,8 +24,8 @@ from toolkit.fileio.filekind import ENCRYPTED, XLSM, XLSX, sniff
 from toolkit.fileio.safeio import atomic_path
 from toolkit.fileio.zipscan import scan_xml_parts
 from toolkit.plan.check import check_rules
-from toolkit.plan.format import (ASSESSMENT_KEYS, ASSESSMENT_PREFIX, BASIC_THRESHOLD_KEY, DEFAULT_YEAR_WORDS,
-    RESERVED_WORDS, YEAR_WORDS_KEY, SETTINGS, TASKS, INDICATORS, DEPARTMENTS, EXAMPLE_MARK, UNIT_SEP, TASK_COLUMNS, INDICATOR_COLUMNS, DEPARTMENT_COLUMNS, SETTINGS_COLUMNS, REQUIRED, SETTING_KEYS, MISSING_SHEET, MISSING_COLUMN, BAD_NUMBER, BAD_INTEGER, EMPTY_FIELD, EMPTY_MILESTONE, BAD_DIRECTION, BAD_SETTING, MISSING_SETTING, DEPT_DUPLICATE)
+from toolkit.plan.yearsettings import year_end_settings
+from toolkit.plan.format import (ASSESSMENT_KEYS, BASIC_THRESHOLD_KEY, YEAR_WORDS_KEY, SETTINGS, TASKS, INDICATORS, DEPARTMENTS, EXAMPLE_MARK, UNIT_SEP, TASK_COLUMNS, INDICATOR_COLUMNS, DEPARTMENT_COLUMNS, SETTINGS_COLUMNS, REQUIRED, SETTING_KEYS, MISSING_SHEET, MISSING_COLUMN, BAD_NUMBER, BAD_INTEGER, EMPTY_FIELD, EMPTY_MILESTONE, BAD_DIRECTION, BAD_SETTING, MISSING_SETTING, DEPT_DUPLICATE)
 
 def split_units(text: str) -> tuple[str, ...]:
     for sep in ("，", ",", "；", ";", "/", "\n"):
@@ -220,31 +220,7 @@ def _settings(sheet: Sheet | None, report, file, where) -> Settings:
     yellow, red = number("黄灯阈值（落后序时百分点）", 10.0), number("红灯阈值（落后序时百分点）", 30.0)
     if yellow < 0 or red < yellow:
         bad("红灯阈值（落后序时百分点）", f"红灯阈值（{red}）不能小于黄灯阈值（{yellow}），且都不能为负。")
-    basic = number(BASIC_THRESHOLD_KEY, 90.0)
-    if not 0 < basic <= 100:
-        bad(BASIC_THRESHOLD_KEY, "请填写0到100之间的百分数，例如90。")
-        basic = 90.0
-    words = DEFAULT_YEAR_WORDS
-    if clean_text(values.get(YEAR_WORDS_KEY)):
-        given = split_units(clean_text(values.get(YEAR_WORDS_KEY)))
-        clash = [w for w in given if w in RESERVED_WORDS]
-        if len(given) != 3 or clash:
-            bad(YEAR_WORDS_KEY, "请依次填写三个不同的用语（完成、基本完成、未完成），用“、”分隔"
-                + (f"；“{'、'.join(clash)}”是季度判定用语，不能用于年末。" if clash else "。"))
-        else:
-            words = given
-    assessment = []
-    for key in values:
-        if not key.startswith(ASSESSMENT_PREFIX):
-            continue
-        if key not in ASSESSMENT_KEYS:
-            bad(key, "不是可识别的考核项目。可用的项目见使用说明“年度考核”一节。")
-            continue
-        points = number(key, ASSESSMENT_KEYS[key][0])
-        if points < 0:
-            bad(key, "分值不能为负。")
-            continue
-        assessment.append((key, points))
+    basic, words, assessment = year_end_settings(values, number, bad)
     return Settings(
         title=title, year=year, issuer=clean_text(values.get("编印单位")),
         plan_id=clean_text(values.get("计划编号")), deadline_days=int(days),
