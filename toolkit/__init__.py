@@ -51,7 +51,13 @@ _EXPORTS = {
     "PlankitError": "toolkit.errors",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+# spelled out (not built from _EXPORTS) so type checkers and linters read it; a test keeps them equal
+__all__ = [
+    "__version__",
+    "load_plan", "check_plan", "import_plan", "generate_sheets", "merge", "quarter_status",
+    "evaluate_quarter", "build_report", "write_brief", "quarter_frame", "run_demo", "bundled_plan",
+    "Plan", "Quarter", "parse_quarter", "QuarterEvaluation", "Report", "Problem", "PlankitError",
+]
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ imports on first use
     from toolkit.demo.run import run_demo

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from toolkit.errors import EXIT_OK, EXIT_PROBLEMS
-from toolkit.plan.workbook import read_plan
+from toolkit.plan.workbook import check_plan
 from toolkit.plan.check import summary
 from toolkit.cli.app import main
 from toolkit.cli.common import Output, handle_errors, json_option, resolve_plan
@@ -33,7 +33,7 @@ def check(plan_path: Path | None, as_json: bool) -> None:
     """
     out = Output(as_json)
     path = resolve_plan(plan_path)
-    result = read_plan(path)
+    result = check_plan(path)
     info = summary(result.plan)
     report = result.report
     out.say(f"计划：{info['title']}（{info['year']}年，编号 {info['plan_id']}）", bold=True)

@@ -28,8 +28,8 @@ TASK, INDICATOR = "任务", "指标"
 COLUMNS = {
     "quarter": "季度", "kind": "类别", "task_no": "任务序号", "task_name": "任务名称",
     "indicator": "指标名称", "unit": "单位", "department": "填报单位", "role": "角色",
-    "status": "进展状态", "percent": "完成百分比", "progress": "主要工作进展", "issues": "存在问题",
-    "next_steps": "下一步计划", "value": "累计完成值", "note": "指标说明",
+    "status": "进展状态", "percent": "完成进度(%)", "progress": "主要工作进展", "issues": "存在问题",
+    "next_steps": "下一步计划", "value": "累计完成值", "note": "数据说明",
     "current": "当前版本", "version": "版本序号", "chosen_by": "采用依据",
     "filename": "文件名", "sha256": "文件SHA256", "sheet": "工作表", "cell": "单元格",
     "sender": "发件人", "origin": "来源", "reporter": "填报人", "received_at": "收到时间",
