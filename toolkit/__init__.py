@@ -55,7 +55,8 @@ _EXPORTS = {
 __all__ = [
     "__version__",
     "load_plan", "check_plan", "import_plan", "generate_sheets", "merge", "quarter_status",
-    "evaluate_quarter", "build_report", "write_brief", "quarter_frame", "run_demo", "bundled_plan",
+    "evaluate_quarter", "build_report", "write_brief", "quarter_frame", "assess_year", "start_carried_plan",
+    "run_demo", "bundled_plan",
     "Plan", "Quarter", "parse_quarter", "QuarterEvaluation", "Report", "Problem", "PlankitError",
 ]
 
