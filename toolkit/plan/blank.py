@@ -10,6 +10,8 @@ from pathlib import Path
 
 from toolkit.model import GE, LE, QUARTER_END_NAMES, QUARTER_NAMES
 from toolkit.fileio.xlsxtext import fit_row
+from toolkit.plan.format import (ASSESSMENT_KEYS, BASIC_THRESHOLD_KEY, DEFAULT_YEAR_WORDS,
+    YEAR_WORDS_KEY)
 from toolkit.plan.format import DEPARTMENT_COLUMNS, DEPARTMENTS, EXAMPLE_MARK, INDICATOR_COLUMNS, INDICATORS, SETTING_KEYS, SETTINGS, SETTINGS_COLUMNS, TASK_COLUMNS, TASKS
 from toolkit.fileio.safeio import atomic_path
 
@@ -138,6 +140,8 @@ def _settings(wb, f, year: int, title: str, given: dict) -> None:
         ws.set_column(c, c, width)
     defaults = {"计划名称": title, "年度": year, "简报名称": "民生实事工作简报", "报送期限（季末后天数）": 10,
                 "黄灯阈值（落后序时百分点）": 10, "红灯阈值（落后序时百分点）": 30,
+                BASIC_THRESHOLD_KEY: 90, YEAR_WORDS_KEY: "、".join(DEFAULT_YEAR_WORDS),
+                **{k: d for k, (d, _) in ASSESSMENT_KEYS.items()},
                 **{k: v for k, v in given.items() if v not in (None, "")}}
     for r, (key, why) in enumerate(SETTING_KEYS.items(), start=1):
         ws.write_string(r, 0, key, f["text"])
@@ -155,7 +159,7 @@ def _settings(wb, f, year: int, title: str, given: dict) -> None:
         elif "截止日" in key:
             ws.data_validation(r, 1, r, 1, {"validate": "date", "criteria": ">", "value": date(2000, 1, 1),
                                             "error_message": "请填写日期，例如2020-04-10。"})
-        elif "天数" in key or "阈值" in key:
+        elif "天数" in key or "阈值" in key or key in ASSESSMENT_KEYS:
             ws.data_validation(r, 1, r, 1, {"validate": "decimal", "criteria": ">=", "value": 0,
                                             "error_message": "请填写不小于0的数字。"})
     ws.freeze_panes(1, 0)
