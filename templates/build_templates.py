@@ -3,8 +3,9 @@
     python templates/build_templates.py                 # plain font names (仿宋, 楷体, 黑体 …)
     python templates/build_templates.py --fonts gb2312  # 仿宋_GB2312, 楷体_GB2312 names
 
-Writes templates/briefing.docx (the quarterly 简报) and templates/dept_notice.docx (the
-督办 notice). The jinja2 tags (docxtpl syntax) are documented in docs/用户手册.md (模板维护人员).
+Writes templates/briefing.docx (the quarterly 简报), templates/year_briefing.docx (the Q4
+全年完成情况) and templates/dept_notice.docx (the 督办 notice). The jinja2 tags (docxtpl syntax) are
+documented in docs/用户手册.md (模板维护人员).
 Layout follows GB/T 9704-2012: A4, margins 37/35/28/26 mm, body 仿宋 16 pt on 22 lines,
 title 小标宋 22 pt, headings 黑体 / 楷体, page numbers "— 1 —" (odd right, even left).
 Every run sets all four rFonts slots so Word, WPS and LibreOffice pick the Chinese font.
@@ -365,6 +366,133 @@ def build_briefing(f: dict, path: Path) -> None:
     doc.save(path)
 
 
+# ---------------------------------------------------------------- the year-end briefing
+
+def build_year_briefing(f: dict, path: Path) -> None:
+    """The Q4 briefing: 全年完成情况, with the same masthead and 版记 as the quarterly one."""
+    doc = new_document(f, "民生实事完成情况")
+    c = WD_ALIGN_PARAGRAPH.CENTER
+    add_style(doc, "报头", f["title"], 42, color=RED, align=c, indent_chars=0, line=Pt(60), before=6)
+    add_style(doc, "期号", f["fang"], 16, align=c, indent_chars=0, before=6, after=6)
+    add_style(doc, "编印行", f["fang"], 16, indent_chars=0)
+    add_style(doc, "附件标题", f["title"], 18, align=c, indent_chars=0, line=Pt(30), after=10)
+    add_style(doc, "图片", f["fang"], 12, align=c, indent_chars=0, line=None).paragraph_format.keep_with_next = True
+    add_style(doc, "图题", f["hei"], 12, align=c, indent_chars=0, line=Pt(20), after=6)
+    add_style(doc, "表格文字", f["fang"], 11, indent_chars=0, line=Pt(16), align=WD_ALIGN_PARAGRAPH.LEFT)
+    add_style(doc, "表头文字", f["hei"], 11, indent_chars=0, line=Pt(16), align=c)
+    add_style(doc, "版记", f["fang"], 14, indent_chars=0, line=Pt(24))
+    add_style(doc, "未完成标记", f["hei"], 11, color=RED, char=True)
+
+    para(doc, "{{ bulletin_name }}", "报头")
+    para(doc, "第{{ issue_no }}期", "期号")
+    p = para(doc, "{{ issuer }}\t{{ date }}", "编印行")
+    p.paragraph_format.tab_stops.add_tab_stop(Mm(156), WD_TAB_ALIGNMENT.RIGHT)
+    border(p, "bottom", size_eighths=18, space=4)
+
+    para(doc, "", "无缩进正文")
+    para(doc, "{{ doc_title }}", "公文标题")
+    para(doc, "{{ year }}年，各牵头单位和配合单位围绕年初确定的{{ total }}项{{ subject }}任务，按照序时进度安排"
+              "扎实推进。根据各单位报送的全年完成情况，{{ issuer }}进行了汇总核实，现将有关情况通报如下。")
+
+    para(doc, "一、总体完成情况", "一级标题")
+    para(doc, "截至{{ year }}年12月底，{{ total }}项{{ subject }}任务中，{{ words.done }}{{ counts.done }}项，"
+              "占{{ pct.done }}%；{{ words.basic }}{{ counts.basic }}项（完成全年目标{{ threshold }}%以上），"
+              "占{{ pct.basic }}%；{{ words.undone }}{{ counts.undone }}项，占{{ pct.undone }}%"
+              "{{ '；未报送%d项，占%s%%' % (counts.missing, pct.missing) if counts.missing else '' }}。"
+              "{{ words.done }}和{{ words.basic }}的合计{{ done_or_basic }}项，占{{ done_or_basic_pct }}%。")
+    para(doc, "{%p if missing_units %}")
+    para(doc, "四季度应报送单位{{ expected }}个，实际报送{{ returned }}个，{{ missing_units }}未报送全年完成情况。")
+    para(doc, "{%p endif %}")
+
+    para(doc, "二、分领域完成情况", "一级标题")
+    para(doc, "{%p for d in domains %}")
+    para(doc, runs=[("{{ d.seq }}{{ d.name }}。", "楷体字"), ("{{ d.text }}", None)])
+    para(doc, "{%p endfor %}")
+    para(doc, "{%p if chart %}")
+    para(doc, "各领域任务完成情况见图1。").paragraph_format.keep_with_next = True
+    para(doc, "{{ chart }}", "图片")
+    para(doc, "图1　{{ year }}年各领域{{ subject }}完成情况（项）", "图题")
+    para(doc, "{%p endif %}")
+
+    para(doc, "三、未完成事项及原因", "一级标题")
+    para(doc, "{%p if unfinished %}")
+    para(doc, "共有{{ unfinished|length }}项任务未全部完成（按完成率从低到高排列）：")
+    para(doc, "{%p for t in unfinished %}")
+    para(doc, runs=[("{{ t.index }}．{{ t.name }}", "楷体字"),
+                    ("（牵头单位：{{ t.lead }}），{{ t.status_text }}。{{ t.result }}。原因：{{ t.reason }}", None)])
+    para(doc, "{%p endfor %}")
+    para(doc, "{%p else %}")
+    para(doc, "全年任务均已完成。")
+    para(doc, "{%p endif %}")
+    para(doc, "{%p if missing_tasks %}")
+    para(doc, "另有{{ missing_tasks|length }}项任务的牵头单位未报送全年完成情况："
+              "{% for t in missing_tasks %}{{ t.name }}（{{ t.lead }}）{{ '、' if not loop.last else '' }}{% endfor %}，"
+              "请尽快补报。")
+    para(doc, "{%p endif %}")
+
+    para(doc, "四、工作评价", "一级标题")
+    para(doc, "{{ evaluation_text }}")
+
+    para(doc, "五、下一步工作", "一级标题")
+    para(doc, "{%p if carried %}")
+    para(doc, runs=[("（一）抓好未完成事项结转。", "楷体字"),
+                    ("对{{ words.basic }}和{{ words.undone }}的{{ carried }}项任务，纳入{{ year + 1 }}年计划结转推进，"
+                     "各牵头单位要明确剩余目标和完成时限，确保尽早全部完成。", None)])
+    para(doc, "{%p endif %}")
+    para(doc, runs=[("（{{ '二' if carried else '一' }}）做好年度考核结果运用。", "楷体字"),
+                    ("年度考核结果按规定纳入各单位绩效考核，对任务未完成、报送不及时的单位进行通报。", None)])
+    para(doc, runs=[("（{{ '三' if carried else '二' }}）谋划{{ year + 1 }}年{{ subject }}。", "楷体字"),
+                    ("广泛征集群众意见，科学确定{{ year + 1 }}年{{ subject }}项目，按季度细化序时进度安排。", None)])
+
+    para(doc, "")
+    para(doc, "附件：{{ year }}年{{ subject }}任务完成情况表")
+    annex = para(doc, "附件", "无缩进正文")
+    annex.runs[0].style = doc.styles["黑体字"]
+    annex.paragraph_format.page_break_before = True
+    para(doc, "{{ year }}年{{ subject }}任务完成情况表", "附件标题")
+    widths = (Mm(11), Mm(28), Mm(22), Mm(57), Mm(16), Mm(22))  # 156 mm
+    table = doc.add_table(rows=4, cols=6)
+    table.style = doc.styles["Table Grid"]
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    for col, width in zip(table.columns, widths):
+        col.width = width
+    heads = ("序号", "任务名称", "牵头单位", "全年完成情况", "完成率", "状态")
+    cells_row = ("{{ t.no }}", "{{ t.name }}", "{{ t.lead }}", "{{ t.result }}", "{{ t.percent }}%", "{{ t.status }}")
+    rows_text = [heads, ("{%tr for t in tasks %}",), cells_row, ("{%tr endfor %}",)]
+    for r_idx, texts in enumerate(rows_text):
+        row = table.rows[r_idx]
+        for c_idx, cell in enumerate(row.cells):
+            cell.width = widths[c_idx]
+            text = texts[c_idx] if c_idx < len(texts) else ""
+            cell.paragraphs[0].style = doc.styles["表头文字" if r_idx == 0 else "表格文字"]
+            if text:
+                cell.paragraphs[0].add_run(text)
+            if r_idx == 2 and c_idx in (0, 4, 5):
+                cell.paragraphs[0].alignment = c
+    repeat_header(table.rows[0])
+    cant_split(table.rows[0])
+    cant_split(table.rows[2])
+    status_cell = table.rows[2].cells[5]
+    status_cell.paragraphs[0].runs[0].text = '{%p if t.status == words.undone %}'
+    for text, char_style in (("{{ t.status }}", "未完成标记"), ("{%p else %}", None),
+                             ("{{ t.status }}", None), ("{%p endif %}", None)):
+        p = status_cell.add_paragraph(style="表格文字")
+        p.alignment = c
+        p.add_run(text, style=char_style)
+
+    para(doc, "")
+    p = para(doc, "报：市委、市人大常委会、市政府、市政协领导。", "版记")
+    border(p, "top", color="000000", size_eighths=8, space=4)
+    para(doc, "送：市民生实事工作领导小组成员单位。", "版记")
+    para(doc, "发：各县区人民政府，市各有关部门、单位。", "版记")
+    p2 = para(doc, "{{ issuer }}\t{{ date }}印发", "版记")
+    p2.paragraph_format.tab_stops.add_tab_stop(Mm(156), WD_TAB_ALIGNMENT.RIGHT)
+    border(p2, "top", color="000000", size_eighths=4, space=4)
+    border(p2, "bottom", color="000000", size_eighths=8, space=4)
+    doc.save(path)
+
+
 # ---------------------------------------------------------------- the 督办 notice
 
 def build_notice(f: dict, path: Path) -> None:
@@ -438,8 +566,9 @@ def main(argv=None) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     build_briefing(f, args.out / "briefing.docx")
     build_notice(f, args.out / "dept_notice.docx")
+    build_year_briefing(f, args.out / "year_briefing.docx")
     build_fonts_conf(args.out / "fonts.conf")
-    print(f"wrote briefing.docx, dept_notice.docx and fonts.conf in {args.out}")
+    print(f"wrote briefing.docx, dept_notice.docx, year_briefing.docx and fonts.conf in {args.out}")
 
 
 if __name__ == "__main__":

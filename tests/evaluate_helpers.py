@@ -73,12 +73,13 @@ def realistic_quarter(plan: Plan, q: int = 2, missing=MISSING, late=LATE) -> Qua
             value = planned / factor if ind.direction == LE else planned * factor
             values.append(ival(ind.task_no, ind.name, dept, round(value, 3)))
         on_time = dept not in late
-        received = datetime(2019, 3 * q + 1, 5 if on_time else 18, 10, 0)
+        received = datetime(2019 + q // 4, 3 * q % 12 + 1, 5 if on_time else 18, 10, 0)
         returns.append(ret(dept, code, tasks, values, on_time=on_time, received_at=received,
                            versions=2 if d_index == 0 else 1))
-    rejections = [Rejection("市水利局", "市水利局_旧版填报表.xlsx", datetime(2019, 3 * q + 1, 8),
+    month = (2019 + q // 4, 3 * q % 12 + 1)
+    rejections = [Rejection("市水利局", "市水利局_旧版填报表.xlsx", datetime(*month, 8),
                             ["这是上一季度的填报表（2019年第一季度），请使用本季度的表重新填报。"]),
-                  Rejection("", "新建 Microsoft Excel 工作表.xlsx", datetime(2019, 3 * q + 1, 9),
+                  Rejection("", "新建 Microsoft Excel 工作表.xlsx", datetime(*month, 9),
                             ["无法识别报送单位：文件不是由plankit生成的填报表。"])]
     return quarter_of(plan, code, returns, rejections)
 

@@ -186,7 +186,7 @@ def test_committed_templates_match_the_build_script(tmp_path):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     module.main(["--out", str(tmp_path)])
-    for name in ("briefing.docx", "dept_notice.docx"):
+    for name in ("briefing.docx", "dept_notice.docx", "year_briefing.docx"):
         with zipfile.ZipFile(tmp_path / name) as a, zipfile.ZipFile(TEMPLATES / name) as b:
             for part in ("word/document.xml", "word/styles.xml", "word/footer1.xml"):
                 assert a.read(part) == b.read(part), f"{name}:{part} differs: rerun build_templates.py"

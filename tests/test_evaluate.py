@@ -89,7 +89,7 @@ def test_q4_figure_below_annual_target_is_judged_against_the_target(plan):
 
 def test_film_screenings_q4_plan_figure_met_but_annual_target_missed(plan):
     r = one_indicator(plan, 39, "农村电影放映", 12000, q=4)
-    assert (r.planned, r.completion, r.gap, r.status, r.light) == (12000, 75.0, -25.0, "滞后", YELLOW)
+    assert (r.planned, r.completion, r.gap, r.status, r.light) == (12000, 75.0, -25.0, "未完成", RED)
 
 
 def test_plan_figure_above_target_is_capped(plan):

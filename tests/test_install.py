@@ -29,6 +29,7 @@ PACKAGE = ROOT / "toolkit"
 # what a build needs from the checkout; a copy keeps build/ and *.egg-info out of the source tree
 BUILD_INPUTS = ("setup.py", "setup.cfg", "pyproject.toml", "MANIFEST.in", "README.md", "toolkit", "templates", "plans")
 BUNDLED = {"toolkit/_bundled/templates/briefing.docx", "toolkit/_bundled/templates/dept_notice.docx",
+           "toolkit/_bundled/templates/year_briefing.docx",
            "toolkit/_bundled/templates/fonts.conf", "toolkit/_bundled/plans/lianyungang-2019.xlsx",
            *(f"toolkit/_bundled/templates/mail/{kind}.{part}.j2" for kind in ("sheets", "remind")
              for part in ("subject", "body"))}
@@ -205,7 +206,7 @@ def test_templates_copy_copies_the_bundled_templates_and_never_overwrites(tmp_pa
     assert result.exit_code == 0, result.output
     copied = sorted(str(p.relative_to(tmp_path)) for p in (tmp_path / "templates").rglob("*") if p.is_file())
     assert copied == sorted(n.removeprefix("toolkit/_bundled/") for n in BUNDLED if "/templates/" in n)
-    assert "已复制 7 个文件到 templates。" in result.output
+    assert f"已复制 {len(copied)} 个文件到 templates。" in result.output
     (tmp_path / "templates" / "mail" / "sheets.subject.j2").write_text("改过的", encoding="utf-8")
     result = CliRunner().invoke(main, ["templates", "copy"])
     assert result.exit_code == 0

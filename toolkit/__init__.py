@@ -10,6 +10,8 @@ The public Python API (documented in docs/python-api.md). One quarter, in workfl
     toolkit.build_report(plan, "Q2", "out")                     # the progress workbook
     toolkit.write_brief(plan, "Q2", "out")                      # the Word briefing
     toolkit.quarter_frame(plan, "Q2", "out")                    # every stored value as a DataFrame
+    toolkit.assess_year(plan, "out")                            # 年度考核 from the four quarters
+    toolkit.start_carried_plan(plan, "out", "2020.xlsx")        # next year's plan with the 结转 tasks
 
 Every function taking them takes `plan, quarter, out_dir` in that order; a quarter may be a
 Quarter or text such as "2019Q2", "Q2" or "二季度"; paths may be str or Path. User mistakes raise
@@ -36,6 +38,8 @@ _EXPORTS = {
     "build_report": "toolkit.render.report",
     "write_brief": "toolkit.render.brief",
     "quarter_frame": "toolkit.store.frame",
+    "assess_year": "toolkit.evaluate.assessment",
+    "start_carried_plan": "toolkit.evaluate.carryover",
     "run_demo": "toolkit.demo.run",
     "bundled_plan": "toolkit.resources",
     "Plan": "toolkit.model",
@@ -51,13 +55,16 @@ _EXPORTS = {
 __all__ = [
     "__version__",
     "load_plan", "check_plan", "import_plan", "generate_sheets", "merge", "quarter_status",
-    "evaluate_quarter", "build_report", "write_brief", "quarter_frame", "run_demo", "bundled_plan",
+    "evaluate_quarter", "build_report", "write_brief", "quarter_frame", "assess_year", "start_carried_plan",
+    "run_demo", "bundled_plan",
     "Plan", "Quarter", "parse_quarter", "QuarterEvaluation", "Report", "Problem", "PlankitError",
 ]
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ imports on first use
     from toolkit.demo.run import run_demo
     from toolkit.errors import PlankitError
+    from toolkit.evaluate.assessment import assess_year
+    from toolkit.evaluate.carryover import start_carried_plan
     from toolkit.evaluate.judge import QuarterEvaluation, evaluate_quarter
     from toolkit.fillin.generate import generate_sheets
     from toolkit.intake.merge import merge

@@ -13,6 +13,9 @@ QUARTER_END_NAMES = ("一季度末", "二季度末", "三季度末", "四季度�
 # Status values a department may choose for a task (the fill-in sheet's drop-down), in order.
 STATUSES = ("已完成", "超序时", "序时推进", "滞后", "未启动")
 GE, LE = "≥", "≤"
+# Settings that do not change what a fill-in workbook asks (a change keeps returns valid).
+SETTINGS_NOT_FINGERPRINTED = ("deadline_days", "deadline_dates", "return_to", "basic_threshold",
+                              "year_words", "assessment")
 LEAD, CO = "牵头", "配合"
 
 
@@ -107,6 +110,12 @@ class Settings:
     return_to: str = ""
     bulletin_name: str = "民生实事工作简报"
     dept_note: str = ""
+    # Year-end (Q4) judgement: 基本完成 from this completion %, and the words of the three
+    # judged year-end statuses (未报送 stays). Not part of the fingerprint (see Plan).
+    basic_threshold: float = 90.0
+    year_words: tuple[str, str, str] = ("已完成", "基本完成", "未完成")
+    # 考核 rows of 设置 as typed: ((key, points), ...); defaults in plan.format.ASSESSMENT_KEYS.
+    assessment: tuple[tuple[str, float], ...] = ()
 
     @property
     def subject(self) -> str:
@@ -148,7 +157,7 @@ class Plan:
         if not self._fingerprint:
             content = {
                 "settings": {k: v for k, v in asdict(self.settings).items()
-                             if k not in ("deadline_days", "deadline_dates", "return_to")},
+                             if k not in SETTINGS_NOT_FINGERPRINTED},
                 # a blank deadline is left out so plans made before the field keep their fingerprint
                 "tasks": [{k: v for k, v in asdict(t).items() if k != "deadline" or v} for t in self.tasks],
                 "indicators": [asdict(i) for i in self.indicators],

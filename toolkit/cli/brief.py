@@ -69,9 +69,9 @@ def brief(plan_path, quarter, out_dir, template, notice_template, issue_no, date
                          per_dept=per_dept, fonts=fonts, chart=not no_chart)
     ev, target_dir = result.evaluation, result.path.parent
     assert ev is not None  # write_brief evaluates before it renders
-    c = ev.counts
-    out.say(f"{q.label}：已完成{c['已完成']}项，超序时{c['超序时']}项，序时推进{c['序时推进']}项，"
-            f"滞后{c['滞后']}项，未报送{c['未报送']}项；报送率{ev.reporting_rate:.1f}%。")
+    label = f"{q.year}年全年" if ev.year_end else q.label
+    out.say(f"{label}：" + "，".join(f"{k}{v}项" for k, v in ev.counts.items())
+            + f"；报送率{ev.reporting_rate:.1f}%。")
     if ev.returned == 0:
         out.warn("提示：本季度还没有汇总任何报送文件（请先运行 plankit merge），简报中全部任务为“未报送”。")
     for w in result.warnings:

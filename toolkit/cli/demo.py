@@ -49,6 +49,7 @@ def demo(out_dir: Path, quarter: str, plan_path: Path | None, no_pdf: bool, as_j
     示例：
       plankit demo
       plankit demo --out /tmp/演示 --quarter 2019Q3
+      plankit demo -q Q4      # 年末：全年完成情况、年度考核、2020年结转计划
     模拟的报回包括：两个部门未报送、一个迟报、一个报送更正版、一个改动了计划内容被退回、
     一个经LibreOffice另存、一个以邮件（.eml）报回。
     """
@@ -70,14 +71,24 @@ def demo(out_dir: Path, quarter: str, plan_path: Path | None, no_pdf: bool, as_j
                 fg={"rejected": "red", "superseded": "yellow"}.get(f.outcome))
     out.say(f"未报送：{'、'.join(merged.missing) or '无'}；迟报：{'、'.join(merged.late) or '无'}")
     assert result.evaluation is not None  # run_demo evaluates the last quarter it merged
-    counts = result.evaluation.counts
-    out.say("任务状态：" + "，".join(f"{k}{v}项" for k, v in counts.items()))
+    ev = result.evaluation
+    counts = ev.counts
+    if ev.year_end:
+        out.say(f"{q.year}年全年完成情况：" + "，".join(f"{k}{v}项" for k, v in counts.items())
+                + f"（基本完成阈值{ev.plan.settings.basic_threshold:g}%）")
+        if result.assessment is not None:
+            ranked = result.assessment.departments
+            out.say(f"年度考核：{len(ranked)}个单位，最高{ranked[0].unit}{ranked[0].total:g}分，"
+                    f"最低{ranked[-1].unit}{ranked[-1].total:g}分（满分{result.assessment.full_total:g}）")
+    else:
+        out.say("任务状态：" + "，".join(f"{k}{v}项" for k, v in counts.items()))
     out.say("")
     out.say("生成的文件：", bold=True)
     for label, path in (("填报表", result.sheets_dir), ("邮件草稿", result.outbox),
                         ("收件箱（模拟报回）", result.inbox[q.code].parent),
                         ("收件报告", merged.report_path), ("进展汇总表", result.report), ("简报", result.brief),
-                        ("简报PDF", result.pdf), ("数据库与原件存档", result.store_dir)):
+                        ("简报PDF", result.pdf), ("数据库与原件存档", result.store_dir),
+                        (f"{q.year + 1}年计划主表（结转{result.carried}项）", result.carried_plan)):
         if path:
             out.say(f"  {label}：{path}")
     if not result.libreoffice:
@@ -85,5 +96,6 @@ def demo(out_dir: Path, quarter: str, plan_path: Path | None, no_pdf: bool, as_j
     out.result({"out": str(folder), "quarter": q.code, "files": [f.to_dict() for f in merged.files],
                 "missing": merged.missing, "late": merged.late, "counts": counts,
                 "report": str(result.report), "brief": str(result.brief),
-                "pdf": str(result.pdf) if result.pdf else None})
+                "pdf": str(result.pdf) if result.pdf else None,
+                "carried_plan": str(result.carried_plan) if result.carried_plan else None})
     sys.exit(EXIT_OK)

@@ -15,7 +15,7 @@ from toolkit.plan.headers import parse_map
 from toolkit.plan.published import import_plan
 from toolkit.plan.blank import default_year, write_blank
 from toolkit.plan.suggest import merge_suggestions, suggest_plan
-from toolkit.cli.common import Output, handle_errors, json_option, plan_argument_or_option, plan_option
+from toolkit.cli.common import Output, handle_errors, json_option, out_option, plan_argument_or_option, plan_option
 from toolkit.cli.plan import plan
 
 KIND_NAMES = {"docx": "Word表格", "text": "文本", "xlsx": "Excel表格", "csv": "CSV表格"}
@@ -44,19 +44,43 @@ def _year_option(f):
 @_year_option
 @click.option("--title", default="", help="计划名称，如“2020年连云港市50件民生实事序时进度安排方案”。")
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
+@click.option("--carry-over", "carry_from", type=click.Path(path_type=Path, dir_okay=False),
+              default=None, metavar="上年主表",
+              help="把上年主表中年末“基本完成”“未完成”的任务结转到新主表（按 --out 中的上年数据计算剩余目标）。")
+@out_option
 @json_option
 @handle_errors
-def new(path: Path, year: int | None, title: str, force: bool, as_json: bool) -> None:
-    """新建空白计划主表（含填写说明、列标题批注、下拉选项和示例行）。
+def new(path: Path, year: int | None, title: str, force: bool, carry_from: Path | None, out_dir: Path,
+        as_json: bool) -> None:
+    """新建空白计划主表（含填写说明、列标题批注、下拉选项和示例行），可结转上年未完成任务。
 
     \b
     示例：
       plankit plan new plans/lianyungang-2020.xlsx --year 2020 --title "2020年连云港市50件民生实事序时进度安排方案"
-    不指定 --year 时：10月起按下一年，否则按当年。
+      plankit plan new plans/lianyungang-2020.xlsx --carry-over plans/lianyungang-2019.xlsx --out out
+    不指定 --year 时：10月起按下一年，结转时为上年的下一年。结转的任务名称带“（结转）”，
+    剩余目标 = 全年目标 − 年末完成值（“≤”指标保留原目标），单位和牵头、配合单位不变。
     新计划放在 plans/ 目录，与上一年的计划并存：各命令按 --quarter 的年份自动选用对应年度的计划。
     """
     out = Output(as_json)
     _refuse_overwrite(path, force)
+    if carry_from is not None:
+        from toolkit.evaluate.carryover import start_carried_plan
+        from toolkit.plan.workbook import load_plan
+        from_plan = load_plan(carry_from)
+        co = start_carried_plan(from_plan, out_dir, path, year=year, title=title)
+        out.say(f"已生成{co.year}年计划主表：{path}，结转{co.from_year}年任务{len(co.carried)}项"
+                f"（指标{len(co.indicators)}个，涉及单位{len(co.departments)}个）。", fg="green")
+        for t in co.carried:
+            out.say(f"  结转 第{t.task.no}项 {t.task.name}：{t.status}"
+                    + (f"（{t.percent:g}%）" if t.percent is not None else ""))
+        if co.not_reported:
+            out.warn(f"提示：{len(co.not_reported)}项任务四季度未报送，无法判断是否完成，未结转："
+                     + "、".join(f"第{t.task.no}项" for t in co.not_reported) + "。请核实后手工补入。")
+        out.say("请补充新一年的任务，核对结转任务的季度安排，然后运行 plankit plan check " + str(path))
+        out.result({"output": str(path), "year": co.year, "carried": [t.task.no for t in co.carried],
+                    "not_reported": [t.task.no for t in co.not_reported]})
+        return
     year = year or default_year()
     write_blank(path, year=year, title=title)
     out.say(f"已生成空白计划主表：{path}（{year}年）", fg="green")

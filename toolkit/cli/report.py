@@ -5,7 +5,6 @@ from pathlib import Path
 
 import click
 
-from toolkit.evaluate.judge import STATUSES_EVAL
 from toolkit.plan.workbook import load_plan
 from toolkit.quarter import parse_quarter
 from toolkit.render.report import build_report
@@ -36,16 +35,22 @@ def report(plan_path: Path | None, quarter: str, out_dir: Path, as_json: bool) -
     q = parse_quarter(quarter, plan.settings.year)
     result = build_report(plan, q, out_dir)
     ev = result.evaluation
-    out.say(f"{plan.settings.title}　{q.label}进展汇总", bold=True)
+    out.say(f"{plan.settings.title}　" + (f"{q.year}年完成情况汇总" if ev.year_end else f"{q.label}进展汇总"),
+            bold=True)
     if ev.returned == 0:
         out.warn(f"{q.label}还没有已接收的报送文件（尚未合并，或文件均被拒收），所有任务均为“未报送”。"
                  f"请先运行 plankit merge -q {q.code} 收件箱目录/")
-    out.say("　".join(f"{s} {ev.counts[s]}" for s in STATUSES_EVAL))
-    out.say(f"报送 {ev.returned}/{ev.expected} 个单位（按时 {ev.on_time} 个），"
-            f"滞后任务 {ev.counts['滞后']} 项。")
+    out.say("　".join(f"{s} {n}" for s, n in ev.counts.items()))
+    if ev.year_end:
+        out.say(f"报送 {ev.returned}/{ev.expected} 个单位（按时 {ev.on_time} 个），"
+                f"未全部完成 {len(ev.unfinished())} 项（{'、'.join(ev.statuses[1:3])}）。")
+    else:
+        out.say(f"报送 {ev.returned}/{ev.expected} 个单位（按时 {ev.on_time} 个），"
+                f"滞后任务 {ev.counts['滞后']} 项。")
     if as_json:
         out.result({"path": str(result.path), "quarter": q.code, "counts": ev.counts,
                     "expected": ev.expected, "returned": ev.returned, "on_time": ev.on_time,
-                    "lagging": [t.task.no for t in ev.lagging()]})
+                    "lagging": [t.task.no for t in ev.lagging()],
+                    "unfinished": [t.task.no for t in ev.unfinished()]})
     else:
         click.echo(str(result.path))

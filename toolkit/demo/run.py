@@ -19,6 +19,7 @@ from email.utils import format_datetime, formataddr
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from toolkit.evaluate.assessment import Assessment
 from toolkit.fillin import layout as L
 from toolkit import paths
 from toolkit.model import LE, LEAD, Plan, Task
@@ -39,7 +40,16 @@ RESUBMITS = "市民政局"
 REJECTED = "市城管局"
 BY_EMAIL = "市卫健委"
 VIA_LIBREOFFICE = "市商务局"
+# Running to Q4, the third quarter has its own mess too, so the year's assessment differs by unit.
+Q3_LATE, Q3_RESUBMITS = "市公安局", "市教育局"
 MISMATCH_TASK = 12  # says 序时推进 while its figures lag: the report flags 报告与数据不符
+# The second half of the year, from each task's Q2 status: finished early stays done; ahead
+# finishes in Q3; on track finishes in Q4 (every fifth only 基本完成); lagging either catches
+# up late (even task numbers) or ends 未完成.
+BASIC, UNDONE = (0.93, 0.96, 0.91), (0.65, 0.8, 0.42, 0.72)  # share of the target reached, by task no
+REASONS = ("受项目前期手续办理和资金拨付进度影响，部分项目开工晚于计划，年底前未能全部完成。",
+           "部分项目用地手续尚未办结，施工进度滞后于计划。",
+           "专项资金到位较晚，设备采购招标延期。")
 
 
 
@@ -55,6 +65,9 @@ class DemoResult:
     merges: dict[str, MergeResult] = field(default_factory=dict)
     report: Path | None = None
     brief: Path | None = None
+    assessment: Assessment | None = None  # Q4 only
+    carried_plan: Path | None = None   # Q4: next year's master workbook with the carried tasks
+    carried: int = 0
     pdf: Path | None = None
     libreoffice: bool = False
 
@@ -64,13 +77,39 @@ def _clauses(text: str) -> list[str]:
     return [p.strip("，, ") for p in parts if len(p.strip("，, ")) >= 4]
 
 
+def year_path(task_no: int, q: int) -> str:
+    """The lead's state of a task in quarter q ≥ 3: a status, or 基本完成/未完成 at Q4."""
+    q2 = STATUS_CYCLE[task_no % len(STATUS_CYCLE)]
+    if q2 == "已完成":
+        return "已完成"
+    if q2 == "超序时":
+        return "已完成"  # finished early, in Q3
+    if q2 == "序时推进":
+        return "基本完成" if q == 4 and task_no % 5 == 0 else ("已完成" if q == 4 else "序时推进")
+    if task_no % 2 == 0:  # lagging, catches up late
+        return "已完成" if q == 4 else "滞后"
+    return "未完成" if q == 4 else "滞后"
+
+
+def _share(task_no: int, status: str) -> float:
+    shares = BASIC if status == "基本完成" else UNDONE
+    return shares[task_no % len(shares)]
+
+
 def narrative(task: Task, q: int, status: str, role: str) -> dict[str, str]:
     """Plausible Chinese narratives built from the plan's own milestones."""
     done = _clauses(task.milestones[q - 1])[:3]
     upcoming = _clauses(task.milestones[q])[:2] if q < 4 else ["巩固成果，做好年度考核总结"]
     lead_in = "本季度" if role == LEAD else "配合牵头单位"
+    if q == 4 and role == LEAD and status in ("基本完成", "未完成"):
+        share = "大部分" if status == "基本完成" else "部分"
+        progress = f"全年{'，'.join(done[:2])}，已完成{share}年度目标任务。"
+        return {L.P_STATUS: "滞后" if status == "未完成" else "序时推进", L.P_PROGRESS: progress,
+                L.P_ISSUES: REASONS[task.no % len(REASONS)],
+                L.P_NEXT: "下一步将结转至下一年度，明确时限，加快推进剩余工作。"}
     if status == "已完成":
-        progress = f"{lead_in}{'，'.join(done)}，全年目标任务已提前完成。"
+        when = "已提前完成" if q < 4 else "已完成"
+        progress = f"{lead_in}{'，'.join(done)}，全年目标任务{when}。"
     elif status == "滞后":
         progress = f"{lead_in}推进{'，'.join(done[:2])}，部分工作尚未达到序时要求。"
     else:
@@ -90,19 +129,26 @@ def department_answers(plan: Plan, dept: str, q: int, *, mismatch: bool = True) 
     status_of: dict[int, str] = {}
     for task, role in plan.tasks_for(dept):
         status = STATUS_CYCLE[task.no % len(STATUS_CYCLE)] if (role == LEAD and q > 1) else "序时推进"
+        if role == LEAD and q > 2:
+            status = year_path(task.no, q)
         status_of[task.no] = status
         values: dict[str, Any] = narrative(task, q, status, role)  # the texts, then the percent
         schedule = 25 * q
-        values[L.P_PERCENT] = {"已完成": 100, "超序时": min(schedule + 12, 100),
-                               "滞后": schedule - 20}.get(status, schedule)
+        values[L.P_PERCENT] = {"已完成": 100, "超序时": min(schedule + 12, 100), "滞后": schedule - 20,
+                               "基本完成": round(100 * _share(task.no, "基本完成")),
+                               "未完成": round(100 * _share(task.no, "未完成"))}.get(status, schedule)
         if mismatch and task.no == MISMATCH_TASK and role == LEAD:
-            values[L.P_STATUS] = "序时推进"  # the figures below are behind: flagged
-            status_of[task.no] = "滞后"
+            # the figures below are behind: flagged (at year-end it claims to be done)
+            values[L.P_STATUS] = "已完成" if q == 4 else "序时推进"
+            status_of[task.no] = "未完成" if q == 4 else "滞后"
         tasks[task.no] = values
     for ind in plan.indicators_for(dept):
         status = status_of.get(ind.task_no, "序时推进")
         planned = ind.planned_at(q)
-        if ind.direction == LE:
+        if status in ("基本完成", "未完成"):
+            share = _share(ind.task_no, status)
+            value = ind.target / share if ind.direction == LE else ind.target * share
+        elif ind.direction == LE:
             value = ind.target * (1.3 if status == "滞后" else 0.9)
         elif status == "已完成":
             value = ind.target
@@ -182,12 +228,15 @@ def run_demo(plan: Plan, quarter: Quarter | str, out_dir: Path | str, *, pdf: bo
         inbox.mkdir(parents=True)
         result.inbox[qq.code] = inbox
         main_quarter = q == quarter.q
+        q3_mess = quarter.q == 4 and q == 3
         for i, (dept, sheet) in enumerate(sheets.items()):
             when = on_time.replace(hour=9 + i % 8)
             if main_quarter and dept in MISSING:
                 continue
             if main_quarter and dept == LATE:
                 when = datetime.combine(deadline + timedelta(days=5), dtime(16, 30))
+            if q3_mess and dept == Q3_LATE:
+                when = datetime.combine(deadline + timedelta(days=2), dtime(10, 0))
             target = inbox / sheet.name
             if main_quarter and dept == BY_EMAIL:
                 filled = _fill(plan, sheet, out_dir / "收件箱" / f".{sheet.name}", dept, qq, when)
@@ -197,7 +246,7 @@ def run_demo(plan: Plan, quarter: Quarter | str, out_dir: Path | str, *, pdf: bo
             _fill(plan, sheet, target, dept, qq, when, mismatch=main_quarter)
             if main_quarter and dept == REJECTED:
                 _edit_locked_text(target)
-            if main_quarter and dept == RESUBMITS:
+            if (main_quarter and dept == RESUBMITS) or (q3_mess and dept == Q3_RESUBMITS):
                 # First version had a typo in a figure; the corrected file arrives a day later.
                 first = inbox / f"{sheet.stem}（初稿）.xlsx"
                 target.rename(first)
@@ -228,7 +277,15 @@ def run_demo(plan: Plan, quarter: Quarter | str, out_dir: Path | str, *, pdf: bo
     brief_dir = paths.quarter_dir(plan, quarter, out_dir, "brief")
     brief_on = plan.settings.deadline(quarter.q) + timedelta(days=5)
     br = render_brief(rep.evaluation, brief_dir, on=brief_on,
-                      pdf=pdf and soffice() is not None, per_dept=True)
+                      pdf=pdf and soffice() is not None, per_dept=True,
+                      assessment=rep.assessment.rows() if rep.assessment else None)
     result.brief, result.pdf = br.path, br.pdf
     progress(f"简报：{br.path}" + (f"（PDF：{br.pdf}）" if br.pdf else ""))
+    if rep.assessment is not None:  # the year-end: assessment and next year's plan
+        from toolkit.evaluate.carryover import start_carried_plan
+        result.assessment = rep.assessment
+        target = out_dir / f"{quarter.year + 1}年{plan.settings.subject}计划主表（结转）.xlsx"
+        co = start_carried_plan(plan, out_dir, target)
+        result.carried_plan, result.carried = co.path, len(co.carried)
+        progress(f"{quarter.year + 1}年计划主表（结转{len(co.carried)}项）：{co.path}")
     return result

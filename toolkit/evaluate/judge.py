@@ -8,10 +8,9 @@ add fields if needed, never rename): the dataclasses below, plus
         loads via toolkit.store.db.load_quarter (current and previous quarter), tolerating a
         missing store (then everything is 未报送).
 
-IndicatorResult.completion: % of the annual target reached (direction-aware; for ≤
-indicators: 100 when at or below target, else target/actual*100).
-IndicatorResult.schedule: % of the annual target due by quarter end (序时进度).
-gap = completion - schedule in percentage points (negative = behind).
+IndicatorResult.completion: % of the annual target reached (≤: 100 at or below target, else
+target/actual*100); .schedule: % due by quarter end (序时进度); gap = completion - schedule.
+At Q4 statuses and lights are the year-end ones (yearend.py); QuarterEvaluation.statuses says which.
 TaskResult.flags: Chinese texts, e.g. "报告与数据不符：自报序时推进，但指标落后序时12.5个百分点".
 QuarterEvaluation.lagging(): status 滞后, sorted by gap ascending (worst first).
 
@@ -39,6 +38,8 @@ from toolkit.plan.timing import MILESTONE, schedule_basis
 from toolkit.quarter import Quarter, as_quarter
 from toolkit.returns import QuarterReturns, TaskEntry
 from toolkit.values import is_empty_answer
+from toolkit.evaluate import yearend as Y
+from toolkit.evaluate.figures import _r1, completion_of, is_met, num, schedule_of  # noqa: F401 (API)
 
 STATUSES_EVAL = ("已完成", "超序时", "序时推进", "滞后", "未报送")  # order used everywhere
 DONE, AHEAD, ON_TRACK, BEHIND, MISSING = STATUSES_EVAL
@@ -100,6 +101,19 @@ class QuarterEvaluation:
     expected: int                            # departments
     returned: int
     on_time: int
+    statuses: tuple[str, ...] = STATUSES_EVAL  # the keys of counts, in order (year-end at Q4)
+
+    @property
+    def year_end(self) -> bool:
+        return self.quarter.q == 4
+
+    def unfinished(self) -> list[TaskResult]:
+        """Year-end: 基本完成 and 未完成 tasks, least complete first (empty before Q4)."""
+        if not self.year_end:
+            return []
+        words = self.statuses[1:3]
+        return sorted((t for t in self.tasks if t.status in words),
+                      key=lambda t: (t.percent if t.percent is not None else -1.0, t.task.no))
 
     @property
     def reporting_rate(self) -> float:
@@ -115,41 +129,6 @@ class QuarterEvaluation:
 
 
 # --- numbers ---------------------------------------------------------------------------
-
-def num(x: float) -> str:
-    """A number as people write it: 12000, 0.625, 1.5 (no trailing zeros)."""
-    text = f"{x:.4f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
-
-
-def completion_of(ind: Indicator, actual: float) -> float:
-    """% of the annual target reached; for ≤, 100 at or below target, else target/actual."""
-    if ind.direction == LE:
-        if actual <= ind.target or actual <= 0:
-            return 100.0
-        return 100.0 * ind.target / actual
-    if ind.target <= 0:
-        return 100.0
-    return 100.0 * actual / ind.target
-
-
-def is_met(ind: Indicator, actual: float) -> bool:
-    return actual <= ind.target if ind.direction == LE else actual >= ind.target
-
-
-def schedule_of(ind: Indicator, q: int) -> tuple[float, str]:
-    """(% of the annual target due at the end of quarter q, note on a plan inconsistency)."""
-    planned = ind.planned_at(q)
-    share = completion_of(ind, planned)
-    note = ""
-    if share > 100:
-        note = f"计划季度数（{num(planned)}）超过全年目标（{num(ind.target)}），按全年目标计"
-        share = 100.0
-    if q == 4 and share < 100:
-        note = f"计划四季度数（{num(planned)}）未达全年目标（{num(ind.target)}），年末按全年目标考核"
-        share = 100.0
-    return share, note
-
 
 def status_of_gap(gap: float) -> str:
     if gap > TOLERANCE:
@@ -170,10 +149,6 @@ def light_of(gap: float | None, status: str, yellow: float, red: float) -> str:
 def worse(*statuses: str | None) -> str | None:
     given = [s for s in statuses if s]
     return max(given, key=_RANK.__getitem__) if given else None
-
-
-def _r1(x: float) -> float:
-    return round(x + 0.0, 1)
 
 
 # --- indicators ------------------------------------------------------------------------
@@ -198,8 +173,12 @@ def evaluate_indicator(plan: Plan, ind: Indicator, q: int, returns: QuarterRetur
     if not met and completion >= 100:
         completion = 99.9  # rounding must not make an unmet target look met
     gap = _r1(completion - schedule)
-    status = DONE if met else status_of_gap(gap)
-    light = light_of(gap, status, plan.settings.yellow, plan.settings.red)
+    if q == 4:  # the year: done or not (yearend.py)
+        status = Y.indicator_status(plan.settings, met, completion)
+        light = Y.year_light(plan.settings, status)
+    else:
+        status = DONE if met else status_of_gap(gap)
+        light = light_of(gap, status, plan.settings.yellow, plan.settings.red)
     return IndicatorResult(actual=actual, completion=completion, gap=gap, light=light,
                            status=status, met=met, **common)
 
@@ -325,26 +304,53 @@ def evaluate_task(plan: Plan, task: Task, q: int, returns: QuarterReturns,
     flags = _flags(task, lead, cos, inds, self_status, figure_status, gap, basis, prev_lead,
                    unfilled, lead_returned)
     light = light_of(gap, status, plan.settings.yellow, plan.settings.red)
+    if q == 4:
+        status, percent, flags = _year_end(plan, inds, lead, lead_returned and (
+            bool(self_status) or figure_status is not None), percent, basis, flags)
+        light = Y.year_light(plan.settings, status)
     return TaskResult(task=task, status=status, percent=percent, schedule=schedule, gap=gap,
                       light=light, lead_entry=lead, co_entries=cos, indicators=inds, flags=flags,
                       self_status=lead.status if lead else "", figure_status=figure_status,
                       basis=basis, schedule_basis=schedule_basis(task, q)[2])
 
 
+def _year_end(plan: Plan, inds: list[IndicatorResult], lead: TaskEntry | None, answered: bool,
+              percent: float | None, basis: str, flags: list[str]):
+    """(status, percent, flags) of a task at year-end: see yearend.py."""
+    self_done = lead is not None and lead.status == DONE
+    if not inds and percent is None and self_done:
+        percent = 100.0
+    if percent is not None:
+        percent = min(percent, 100.0)  # a task is at most complete; the indicators keep their own %
+    all_met = all(r.met for r in inds)
+    status = Y.task_status(plan.settings, lead_returned=answered, has_indicators=bool(inds),
+                           all_reported=all(r.actual is not None for r in inds),
+                           all_met=all_met, percent=percent, self_done=self_done)
+    if status == Y.YEAR_MISSING:
+        percent = None  # a co-unit's figure is not the lead's year result
+    kept = [f for f in flags if not f.startswith("报告与数据不符")]
+    if lead is not None and inds and lead.status and percent is not None:
+        if self_done and not all_met:
+            kept.insert(0, f"报告与数据不符：自报已完成，但{basis}仅完成全年目标的{num(percent)}%")
+        elif all_met and all(r.actual is not None for r in inds) and not self_done:
+            kept.insert(0, f"报告与数据不符：指标均已达到全年目标，但牵头单位自报{lead.status}")
+    return status, percent, kept
+
+
 # --- the quarter -----------------------------------------------------------------------
 
-def _count(results: list[TaskResult]) -> dict[str, int]:
-    counts = dict.fromkeys(STATUSES_EVAL, 0)
+def _count(results: list[TaskResult], statuses=STATUSES_EVAL) -> dict[str, int]:
+    counts = dict.fromkeys(statuses, 0)
     for r in results:
         counts[r.status] += 1
     return counts
 
 
-def _grouped(results: list[TaskResult], key) -> dict[str, dict[str, int]]:
+def _grouped(results: list[TaskResult], key, statuses) -> dict[str, dict[str, int]]:
     groups: dict[str, list[TaskResult]] = {}
     for r in results:
         groups.setdefault(key(r), []).append(r)
-    return {k: _count(v) for k, v in groups.items()}
+    return {k: _count(v, statuses) for k, v in groups.items()}
 
 
 def evaluate(plan: Plan, quarter: Quarter, returns: QuarterReturns | None,
@@ -355,12 +361,14 @@ def evaluate(plan: Plan, quarter: Quarter, returns: QuarterReturns | None,
     results = [evaluate_task(plan, t, quarter.q, returns, previous) for t in plan.tasks]
     expected = returns.expected or plan.department_names()
     returned = [d for d in returns.returns if d in expected]
+    statuses = Y.year_statuses(plan.settings) if quarter.q == 4 else STATUSES_EVAL
     return QuarterEvaluation(
-        plan=plan, quarter=quarter, returns=returns, tasks=results, counts=_count(results),
-        by_domain=_grouped(results, lambda r: r.task.domain),
-        by_lead=_grouped(results, lambda r: r.task.lead),
+        plan=plan, quarter=quarter, returns=returns, tasks=results,
+        counts=_count(results, statuses),
+        by_domain=_grouped(results, lambda r: r.task.domain, statuses),
+        by_lead=_grouped(results, lambda r: r.task.lead, statuses),
         expected=len(expected), returned=len(returned),
-        on_time=sum(1 for d in returned if returns.returns[d].on_time))
+        on_time=sum(1 for d in returned if returns.returns[d].on_time), statuses=statuses)
 
 
 def load_returns(plan: Plan, quarter: Quarter, out_dir: Path | str) -> QuarterReturns | None:

@@ -10,8 +10,9 @@ from pathlib import Path
 
 from toolkit.model import GE, LE, QUARTER_END_NAMES, QUARTER_NAMES
 from toolkit.fileio.xlsxtext import fit_row
-from toolkit.plan.format import (DEADLINE_COLUMN, DEPARTMENT_COLUMNS, DEPARTMENTS, EXAMPLE_MARK, INDICATOR_COLUMNS,
-                                 INDICATORS, SETTING_KEYS, SETTINGS, SETTINGS_COLUMNS, TASK_COLUMNS, TASKS)
+from toolkit.plan.format import (ASSESSMENT_KEYS, BASIC_THRESHOLD_KEY, DEADLINE_COLUMN, DEFAULT_YEAR_WORDS,
+                                 DEPARTMENT_COLUMNS, DEPARTMENTS, EXAMPLE_MARK, INDICATOR_COLUMNS, INDICATORS,
+                                 SETTING_KEYS, SETTINGS, SETTINGS_COLUMNS, TASK_COLUMNS, TASKS, YEAR_WORDS_KEY)
 from toolkit.fileio.safeio import atomic_path
 
 GUIDE = "填写说明"
@@ -82,8 +83,13 @@ def default_year(today: date | None = None) -> int:
     return today.year + 1 if today.month >= 10 else today.year
 
 
-def write_blank(path: Path, *, year: int, title: str = "") -> Path:
-    """Write a blank master workbook atomically; returns the path."""
+def write_blank(path: Path, *, year: int, title: str = "", carried: tuple | None = None,
+                settings: dict | None = None) -> Path:
+    """Write a blank master workbook atomically; returns the path.
+
+    `carried` = (task rows, indicator rows, department rows) written after the examples, as
+    ordinary rows (the carry-over, 结转); `settings` = 设置 values to prefill (key -> value)."""
+    tasks, indicators, departments = carried or ((), (), ())
     import xlsxwriter
     path = Path(path)
     with atomic_path(path) as tmp:
@@ -101,11 +107,11 @@ def write_blank(path: Path, *, year: int, title: str = "") -> Path:
             "code": wb.add_format({"font_name": "Consolas", "bg_color": "#F2F2F2"}),
         }
         _guide(wb, f)
-        _settings(wb, f, year, title)
+        _settings(wb, f, year, title, settings or {})
         _table(wb, f, TASKS, (*TASK_COLUMNS, DEADLINE_COLUMN), (8, 16, 40, 10, 16, 20, 36, 36, 36, 36, 14), TASK_HELP,
-               [EXAMPLE_TASK])
+               [EXAMPLE_TASK], tasks)
         ws = _table(wb, f, INDICATORS, INDICATOR_COLUMNS, (8, 24, 10, 8, 10, 10, 10, 10, 10, 14, 40),
-                    INDICATOR_HELP, EXAMPLE_INDICATORS)
+                    INDICATOR_HELP, EXAMPLE_INDICATORS, indicators)
         ws.data_validation(1, 3, DATA_ROWS, 3, {
             "validate": "list", "source": [GE, LE], "input_title": "方向",
             "input_message": "≥：越大越好（以上、不少于）\n≤：越小越好（以内、降至、不超过）",
@@ -113,7 +119,8 @@ def write_blank(path: Path, *, year: int, title: str = "") -> Path:
         ws.data_validation(1, 4, DATA_ROWS, 8, {
             "validate": "decimal", "criteria": "between", "minimum": -1e12, "maximum": 1e12,
             "error_title": "请填数字", "error_message": "这里只填数字，单位写在“单位”列。季度末填累计值。"})
-        _table(wb, f, DEPARTMENTS, DEPARTMENT_COLUMNS, (24, 14, 18, 30), DEPARTMENT_HELP, [EXAMPLE_DEPARTMENT])
+        _table(wb, f, DEPARTMENTS, DEPARTMENT_COLUMNS, (24, 14, 18, 30), DEPARTMENT_HELP, [EXAMPLE_DEPARTMENT],
+               departments)
         wb.set_properties({"title": title or f"{year}年计划主表", "subject": "plankit 计划主表"})
         wb.close()
     return path
@@ -128,13 +135,16 @@ def _guide(wb, f) -> None:
     ws.activate()
 
 
-def _settings(wb, f, year: int, title: str) -> None:
+def _settings(wb, f, year: int, title: str, given: dict) -> None:
     ws = wb.add_worksheet(SETTINGS)
     for c, (name, width) in enumerate(zip((*SETTINGS_COLUMNS, "说明"), (28, 60, 50))):
         ws.write_string(0, c, name, f["head"])
         ws.set_column(c, c, width)
     defaults = {"计划名称": title, "年度": year, "简报名称": "民生实事工作简报", "报送期限（季末后天数）": 10,
-                "黄灯阈值（落后序时百分点）": 10, "红灯阈值（落后序时百分点）": 30}
+                "黄灯阈值（落后序时百分点）": 10, "红灯阈值（落后序时百分点）": 30,
+                BASIC_THRESHOLD_KEY: 90, YEAR_WORDS_KEY: "、".join(DEFAULT_YEAR_WORDS),
+                **{k: d for k, (d, _) in ASSESSMENT_KEYS.items()},
+                **{k: v for k, v in given.items() if v not in (None, "")}}
     for r, (key, why) in enumerate(SETTING_KEYS.items(), start=1):
         ws.write_string(r, 0, key, f["text"])
         value = defaults.get(key, "")
@@ -151,7 +161,7 @@ def _settings(wb, f, year: int, title: str) -> None:
         elif "截止日" in key:
             ws.data_validation(r, 1, r, 1, {"validate": "date", "criteria": ">", "value": date(2000, 1, 1),
                                             "error_message": "请填写日期，例如2020-04-10。"})
-        elif "天数" in key or "阈值" in key:
+        elif "天数" in key or "阈值" in key or key in ASSESSMENT_KEYS:
             ws.data_validation(r, 1, r, 1, {"validate": "decimal", "criteria": ">=", "value": 0,
                                             "error_message": "请填写不小于0的数字。"})
     ws.freeze_panes(1, 0)
@@ -160,7 +170,7 @@ def _settings(wb, f, year: int, title: str) -> None:
     ws.fit_to_pages(1, 0)
 
 
-def _table(wb, f, name, columns, widths, helps, examples):
+def _table(wb, f, name, columns, widths, helps, examples, rows=()):
     ws = wb.add_worksheet(name)
     for c, (title, width) in enumerate(zip(columns, widths)):
         ws.write_string(0, c, title, f["head"])
@@ -175,6 +185,15 @@ def _table(wb, f, name, columns, widths, helps, examples):
                 ws.write_number(r, c, v, f["example"])
             else:
                 ws.write_string(r, c, str(v), f["example"])
+    for r, values in enumerate(rows, start=len(examples) + 1):
+        ws.set_row(r, fit_row(values, widths))
+        for c, v in enumerate(values):
+            if v is None or v == "":
+                ws.write_blank(r, c, None, f["text"])
+            elif isinstance(v, (int, float)):
+                ws.write_number(r, c, v, f["text"])
+            else:
+                ws.write_string(r, c, str(v), f["text"])
     if columns[0] == "序号":
         ws.data_validation(len(examples) + 1, 0, DATA_ROWS, 0, {
             "validate": "integer", "criteria": ">=", "value": 1, "error_title": "序号无效",

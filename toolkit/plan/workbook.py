@@ -24,10 +24,11 @@ from toolkit.fileio.filekind import ENCRYPTED, XLSM, XLSX, sniff
 from toolkit.fileio.safeio import atomic_path
 from toolkit.fileio.zipscan import scan_xml_parts
 from toolkit.plan.check import check_rules
-from toolkit.plan.format import (SETTINGS, TASKS, INDICATORS, DEPARTMENTS, EXAMPLE_MARK, UNIT_SEP, TASK_COLUMNS,
-    INDICATOR_COLUMNS, DEPARTMENT_COLUMNS, SETTINGS_COLUMNS, REQUIRED, SETTING_KEYS, MISSING_SHEET, MISSING_COLUMN,
-    BAD_NUMBER, BAD_INTEGER, EMPTY_FIELD, EMPTY_MILESTONE, NO_MILESTONES, DEADLINE_COLUMN, BAD_DIRECTION, BAD_SETTING,
-    MISSING_SETTING, DEPT_DUPLICATE)
+from toolkit.plan.yearsettings import year_end_settings
+from toolkit.plan.format import (ASSESSMENT_KEYS, BASIC_THRESHOLD_KEY, YEAR_WORDS_KEY, SETTINGS, TASKS, INDICATORS,
+    DEPARTMENTS, EXAMPLE_MARK, UNIT_SEP, TASK_COLUMNS, INDICATOR_COLUMNS, DEPARTMENT_COLUMNS, SETTINGS_COLUMNS, REQUIRED,
+    SETTING_KEYS, MISSING_SHEET, MISSING_COLUMN, BAD_NUMBER, BAD_INTEGER, EMPTY_FIELD, EMPTY_MILESTONE, NO_MILESTONES,
+    DEADLINE_COLUMN, BAD_DIRECTION, BAD_SETTING, MISSING_SETTING, DEPT_DUPLICATE)
 
 def split_units(text: str) -> tuple[str, ...]:
     for sep in ("，", ",", "；", ";", "/", "\n"):
@@ -216,6 +217,7 @@ def _settings(sheet: Sheet | None, report, file, where) -> Settings:
     yellow, red = number("黄灯阈值（落后序时百分点）", 10.0), number("红灯阈值（落后序时百分点）", 30.0)
     if yellow < 0 or red < yellow:
         bad("红灯阈值（落后序时百分点）", f"红灯阈值（{red}）不能小于黄灯阈值（{yellow}），且都不能为负。")
+    basic, words, assessment = year_end_settings(values, number, bad)
     return Settings(
         title=title, year=year, issuer=clean_text(values.get("编印单位")),
         plan_id=clean_text(values.get("计划编号")), deadline_days=int(days),
@@ -223,6 +225,7 @@ def _settings(sheet: Sheet | None, report, file, where) -> Settings:
         return_to=clean_text(values.get("报送对象")),
         bulletin_name=clean_text(values.get("简报名称")) or "民生实事工作简报",
         dept_note=clean_text(values.get("部门说明")),
+        basic_threshold=basic, year_words=tuple(words), assessment=tuple(assessment),
     )
 
 
@@ -377,6 +380,8 @@ def write_plan(plan: Plan, path: Path) -> Path:
             "三季度报送截止日": s.deadline_dates[2], "四季度报送截止日": s.deadline_dates[3],
             "黄灯阈值（落后序时百分点）": s.yellow, "红灯阈值（落后序时百分点）": s.red,
             "报送对象": s.return_to, "部门说明": s.dept_note,
+            BASIC_THRESHOLD_KEY: s.basic_threshold, YEAR_WORDS_KEY: UNIT_SEP.join(s.year_words),
+            **{k: dict(s.assessment).get(k, d) for k, (d, _) in ASSESSMENT_KEYS.items()},
         }
         table(SETTINGS, (*SETTINGS_COLUMNS, "说明"), (28, 60, 50),
               [(k, _plain(setting_values[k]), SETTING_KEYS[k]) for k in SETTING_KEYS])

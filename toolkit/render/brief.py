@@ -21,6 +21,8 @@ from pathlib import Path
 from toolkit import resources
 from toolkit.render import charts
 from toolkit.render import template as docrender
+from toolkit.render.brief_year import YEAR_TEMPLATE, year_context
+from toolkit.evaluate.assessment import assess_year
 from toolkit.evaluate.judge import RED, STATUSES_EVAL, QuarterEvaluation, TaskResult, evaluate_quarter
 from toolkit.model import Plan, cn_date, quarter_end
 from toolkit.paths import quarter_dir
@@ -84,6 +86,8 @@ def cn_seq(i: int) -> str:
 
 
 def brief_filename(ev: QuarterEvaluation) -> str:
+    if ev.year_end:
+        return f"{ev.quarter.year}年{ev.plan.settings.subject}完成情况.docx"
     return f"{ev.quarter.label}{ev.plan.settings.subject}进展情况简报.docx"
 
 
@@ -148,7 +152,7 @@ def _domain_text(results: list[TaskResult], counts: dict[str, int]) -> str:
     parts = [f"{s}{counts[s]}项" for s in STATUSES_EVAL if counts.get(s)]
     text = f"共{len(results)}项，其中" + "、".join(parts) + "。"
     ranked = sorted((r for r in results if r.lead_entry and r.lead_entry.progress.strip()),
-                    key=lambda r: STATUSES_EVAL.index(r.status))
+                    key=lambda r: STATUSES_EVAL.index(r.status) if r.status in STATUSES_EVAL else 0)
     words = [f"{r.task.name}：{first_sentence(r.lead_entry.progress)}" for r in ranked[:HIGHLIGHTS] if r.lead_entry]
     if words:
         text += "；".join(words) + "。"
@@ -187,8 +191,16 @@ def _problems(ev: QuarterEvaluation) -> list[dict]:
 
 
 def briefing_context(ev: QuarterEvaluation, *, issue_no: int | None = None,
-                     on: date | None = None, deadline_days: int = DEFAULT_DEADLINE_DAYS) -> dict:
-    """Every variable the briefing and notice templates can use (see docs/用户手册.md, 模板维护人员)."""
+                     on: date | None = None, deadline_days: int = DEFAULT_DEADLINE_DAYS,
+                     assessment: list[dict] | None = None) -> dict:
+    """Every variable the briefing and notice templates can use (see docs/用户手册.md, 模板维护人员);
+    at Q4 also the year-end ones (brief_year.year_context)."""
+    ctx = _quarter_context(ev, issue_no=issue_no, on=on, deadline_days=deadline_days)
+    return year_context(ev, ctx, assessment) if ev.year_end else ctx
+
+
+def _quarter_context(ev: QuarterEvaluation, *, issue_no: int | None, on: date | None,
+                     deadline_days: int) -> dict:
     s, q = ev.plan.settings, ev.quarter
     on = on or date.today()
     total = len(ev.tasks)
@@ -287,9 +299,11 @@ def to_pdf(docx: Path, template_dir: Path) -> Path:
 def write_brief(plan: Plan, quarter: Quarter | str, out_dir: Path | str, **options) -> BriefResult:
     """Evaluate `quarter` from the store under `out_dir` and render its briefing into
     out/<plan>/<quarter>/brief/. `options` are render_brief's (template, notice_template, issue_no,
-    on, deadline_days, pdf, per_dept, fonts, chart); the result's `.evaluation` is what was rendered."""
+    on, deadline_days, pdf, per_dept, fonts, chart, assessment); the result's `.evaluation` is what was rendered."""
     quarter = as_quarter(quarter, plan.settings.year)
     ev = evaluate_quarter(plan, quarter, out_dir)
+    if ev.year_end and "assessment" not in options:  # 工作评价: the 年度考核 from the store
+        options["assessment"] = assess_year(plan, Path(out_dir)).rows()
     return render_brief(ev, quarter_dir(plan, quarter, Path(out_dir), "brief"), **options)
 
 
@@ -297,10 +311,12 @@ def render_brief(ev: QuarterEvaluation, out_dir: Path, *, template: Path | None 
                  notice_template: Path | None = None, issue_no: int | None = None,
                  on: date | None = None, deadline_days: int = DEFAULT_DEADLINE_DAYS,
                  pdf: bool = False, per_dept: bool = False, fonts: str | None = None,
-                 chart: bool = True) -> BriefResult:
-    """Render the briefing of an evaluation (and optional notices/PDF) into `out_dir` itself."""
-    template = find_template(BRIEF_TEMPLATE, template)
-    ctx = briefing_context(ev, issue_no=issue_no, on=on, deadline_days=deadline_days)
+                 chart: bool = True, assessment: list[dict] | None = None) -> BriefResult:
+    """Render the briefing of an evaluation (and optional notices/PDF) into `out_dir` itself;
+    at Q4 the year-end template unless `template` is given."""
+    template = find_template(YEAR_TEMPLATE if ev.year_end else BRIEF_TEMPLATE, template)
+    ctx = briefing_context(ev, issue_no=issue_no, on=on, deadline_days=deadline_days,
+                           assessment=assessment)
     font_map = FONT_SETS.get(fonts) if fonts else None
     result = BriefResult(path=Path(out_dir) / brief_filename(ev), lagging=len(ctx["lagging"]),
                          counts=dict(ev.counts), evaluation=ev)
@@ -308,7 +324,8 @@ def render_brief(ev: QuarterEvaluation, out_dir: Path, *, template: Path | None 
         png = None
         if chart:
             rows = [(d["name"], ev.by_domain.get(d["name"], {})) for d in ctx["domains"]]
-            png = charts.status_by_domain(rows, STATUSES_EVAL, Path(tmp) / "chart.png")
+            png = charts.status_by_domain(rows, ev.statuses, Path(tmp) / "chart.png",
+                                          colors=charts.YEAR_COLORS if ev.year_end else None)
             if png is None:
                 result.warnings.append("未找到可显示中文的字体，简报中省略了图表"
                                        "（请安装 fonts-noto-cjk 或任一中文字体）。")

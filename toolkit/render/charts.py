@@ -14,6 +14,7 @@ PREFERRED = ("Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans SC", "Source H
              "PingFang SC", "Heiti SC", "Hiragino Sans GB", "Sarasa Gothic SC",
              "FandolHei", "Noto Serif CJK SC", "SimSun", "AR PL UMing CN")
 PROBE = "已完成超序时滞后未报送领域项"
+YEAR_COLORS = ("#2e7d32", "#9ccc65", "#e53935", "#bdbdbd")  # done, basic, undone, missing (by position)
 
 STATUS_COLORS = {"已完成": "#2e7d32", "超序时": "#66bb6a", "序时推进": "#42a5f5",
                  "滞后": "#e53935", "未报送": "#bdbdbd"}
@@ -71,7 +72,7 @@ def _family_for(path: str) -> str:
 
 
 def status_by_domain(rows: list[tuple[str, dict[str, int]]], statuses: tuple[str, ...],
-                     target: Path, *, title: str = "") -> Path | None:
+                     target: Path, *, title: str = "", colors: tuple[str, ...] | None = None) -> Path | None:
     """Horizontal stacked bars: one bar per 领域, one colour per status. Returns the PNG path,
     or None when no CJK font is available (the caller reports that)."""
     font_path = find_cjk_font()
@@ -88,11 +89,11 @@ def status_by_domain(rows: list[tuple[str, dict[str, int]]], statuses: tuple[str
                                 "axes.unicode_minus": False, "svg.hashsalt": "plankit"}):
         fig, ax = plt.subplots(figsize=(6.1, height), dpi=200)
         left = [0] * len(rows)
-        for status in statuses:
+        for i, status in enumerate(statuses):
             values = [counts.get(status, 0) for _, counts in rows][::-1]
             if not any(values):
                 continue
-            bars = ax.barh(names, values, left=left, color=STATUS_COLORS.get(status, "#888888"),
+            bars = ax.barh(names, values, left=left, color=colors[i] if colors else STATUS_COLORS.get(status, "#888888"),
                            label=status, height=0.62, edgecolor="white", linewidth=0.6)
             for bar, v in zip(bars, values):
                 if v:

@@ -26,6 +26,9 @@ from toolkit.paths import quarter_dir
 from toolkit.quarter import Quarter, as_quarter
 from toolkit.fileio.safeio import atomic_path
 from toolkit.render import report_sheets as S
+from toolkit.render import report_year as Y
+from toolkit.render.report_assess import assessment_sheets
+from toolkit.evaluate.assessment import Assessment, assess
 from toolkit.render.report_book import Book, report_title
 from toolkit.render.report_co import co_units
 
@@ -41,6 +44,7 @@ class ReportResult:
     evaluation: QuarterEvaluation
     trend: list[QuarterEvaluation | None] = field(default_factory=list)
     seconds: float = 0.0
+    assessment: Assessment | None = None  # Q4 only
 
 
 def report_filename(plan: Plan, quarter: Quarter) -> str:
@@ -64,13 +68,17 @@ def build_report(plan: Plan, quarter: Quarter | str, out_dir: Path | str, *,
         merged = load_returns(plan, earlier, out_dir)
         trend.append(evaluate(plan, earlier, merged) if merged is not None else None)
     trend.append(ev)
-    path = write_report(ev, report_path(plan, quarter, out_dir), trend, generated_at=generated_at)
-    return ReportResult(path, ev, trend, time.perf_counter() - started)
+    assessment = assess(plan, trend) if ev.year_end else None  # 年度考核: from the store alone
+    path = write_report(ev, report_path(plan, quarter, out_dir), trend, generated_at=generated_at,
+                        extra_sheets=assessment_sheets(assessment) if assessment else ())
+    return ReportResult(path, ev, trend, time.perf_counter() - started, assessment)
 
 
 def write_report(ev: QuarterEvaluation, path: Path, trend: list[QuarterEvaluation | None] | None = None,
-                 *, generated_at: datetime | None = None) -> Path:
-    """Write the report workbook (six sheets plus the co-unit detail) to `path` (atomically)."""
+                 *, generated_at: datetime | None = None, extra_sheets=()) -> Path:
+    """Write the report workbook to `path` (atomically): six sheets plus the co-unit detail in a
+    quarter; at Q4 全年完成情况 and 季度轨迹 replace 滞后事项 and 季度趋势. `extra_sheets` are
+    callables taking the Book (the year-end assessment)."""
 
     trend = trend if trend is not None else [ev]
     generated_at = generated_at or datetime.now()
@@ -80,12 +88,19 @@ def write_report(ev: QuarterEvaluation, path: Path, trend: list[QuarterEvaluatio
         try:
             book = Book(wb, ev, generated_at)
             S.overview(book)
+            if ev.year_end:  # the year: done or not, and how each task got there
+                Y.year_sheet(book)
+                Y.track_sheet(book, trend)
             S.tasks(book)
             S.indicators(book)
-            S.lagging(book)
+            if not ev.year_end:
+                S.lagging(book)
             S.submissions(book)
-            S.trend(book, trend)
+            if not ev.year_end:
+                S.trend(book, trend)
             co_units(book)
+            for extra in extra_sheets:
+                extra(book)
         except BaseException:
             wb.close()  # release the temp file; atomic_path removes it
             raise

@@ -26,10 +26,13 @@ LIGHT_COLORS = {GREEN: ("#C6EFCE", "#006100"), YELLOW: ("#FFEB9C", "#7F6000"),
 MILD_LAG_COLORS = ("#FCE4D6", "#833C0B")
 STATUS_CHART_COLORS = {"已完成": "#548235", "超序时": "#70AD47", "序时推进": "#A9D18E",
                        "滞后": "#FFC000", "未报送": "#A5A5A5"}
+YEAR_CHART_COLORS = ("#548235", "#A9D18E", "#FFC000", "#A5A5A5")  # by position: the words are the plan's
 
 
 def report_title(plan: Plan, quarter: Quarter) -> str:
     """`2019年第二季度民生实事进展汇总`: the workbook's title, its file name without `.xlsx`."""
+    if quarter.q == 4:
+        return f"{quarter.year}年{plan.settings.subject}完成情况汇总"
     return f"{quarter.label}{plan.settings.subject}进展汇总"
 
 
@@ -57,7 +60,8 @@ class Book:
         return self._formats[key]
 
     def light_props(self, light: str, bold: bool = False, status: str = "") -> dict:
-        fill, font = MILD_LAG_COLORS if status == "滞后" and light == GREEN else LIGHT_COLORS[light]
+        mild = status == "滞后" and light == GREEN and not self.ev.year_end
+        fill, font = MILD_LAG_COLORS if mild else LIGHT_COLORS[light]
         return {"bg_color": fill, "font_color": font, "bold": bold or light == RED,
                 "align": "center"}
 

@@ -8,7 +8,9 @@ from toolkit.evaluate.judge import (BEHIND, GREEN, LIGHT_NAMES, NONE, RED, STATU
     QuarterEvaluation)
 from toolkit.model import LE, QUARTER_END_NAMES
 from toolkit.render.report_co import co_notes
-from toolkit.render.report_book import HEADER_FILL, HEADER_FONT, STATUS_CHART_COLORS, TITLE_FONT, Book
+from toolkit.render.report_charts import lagging_chart as _lagging_chart, status_chart as _status_chart
+from toolkit.evaluate.yearend import rules_note as year_rules_note
+from toolkit.render.report_book import HEADER_FILL, HEADER_FONT, TITLE_FONT, Book
 
 OVERVIEW, TASKS, INDICATORS, LAGGING, SUBMISSIONS, TREND = (
     "总览", "任务进展", "指标完成", "滞后事项", "报送情况", "季度趋势")
@@ -18,6 +20,8 @@ GAP = "差距\n（百分点）"  # broken by hand: a narrow column would split t
 
 def rules_note(ev: QuarterEvaluation) -> str:
     s = ev.plan.settings
+    if ev.year_end:
+        return year_rules_note(s)
     return (f"序时进度：{QUARTER_END_NAMES[ev.quarter.q - 1]}应完成的全年目标比例（方案给出季度数的按方案，"
             f"未给出的按时间进度{25 * ev.quarter.q}%）。与序时进度相差不超过{TOLERANCE:g}个百分点为序时推进，"
             f"超出为超序时，落后为滞后；进展状态取指标数据与牵头单位自报中较差者。"
@@ -61,7 +65,7 @@ def overview(book: Book) -> None:
         book.text(ws, row, col, h, **header)
     first_status_row = row + 1
     total = sum(ev.counts.values())
-    for status in STATUSES_EVAL:
+    for status in ev.statuses:
         row += 1
         book.text(ws, row, 0, status, align="center")
         book.number(ws, row, 1, ev.counts[status], num_format="0", align="center")
@@ -100,14 +104,18 @@ def overview(book: Book) -> None:
 
     # 五、滞后任务较多的牵头单位 (also the data of the second chart)
     row += 2
-    book.text(ws, row, 0, "五、各牵头单位滞后任务", **section)
+    word = "未全部完成" if ev.year_end else "滞后"
+    book.text(ws, row, 0, f"五、各牵头单位{word}任务", **section)
     per_unit = _lagging_by_unit(ev)
     if not per_unit:
-        book.text(ws, row + 1, 0, "本季度没有滞后任务。", border=0, text_wrap=False)
+        book.text(ws, row + 1, 0, "全年任务均已完成或未报送。" if ev.year_end else "本季度没有滞后任务。",
+                  border=0, text_wrap=False)
         row += 1
     else:
         row += 1
-        for col, h in enumerate(("牵头单位", "滞后任务", "其中红灯", "其中黄灯")):
+        heads = (("牵头单位", "未全部完成", ev.statuses[2], ev.statuses[1]) if ev.year_end
+                 else ("牵头单位", "滞后任务", "其中红灯", "其中黄灯"))
+        for col, h in enumerate(heads):
             book.text(ws, row, col, h, **header)
         first = row + 1
         for unit, (n, red, yellow) in per_unit:
@@ -122,75 +130,36 @@ def overview(book: Book) -> None:
 def _count_table(book, ws, row, title, label, groups, header, section) -> int:
     book.text(ws, row, 0, title, **section)
     row += 1
-    for col, h in enumerate((label, *STATUSES_EVAL, "合计")):
+    statuses = book.ev.statuses
+    for col, h in enumerate((label, *statuses, "合计")):
         book.text(ws, row, col, h, **header)
     for name, counts in groups.items():
         row += 1
         book.text(ws, row, 0, name)
-        for col, status in enumerate(STATUSES_EVAL, start=1):
+        for col, status in enumerate(statuses, start=1):
             props: dict[str, Any] = {"num_format": "0;-0;\"\"", "align": "center"}
-            if status == BEHIND and counts[status]:
+            if _behind(book.ev, status) and counts[status]:
                 props.update(bold=True)
             book.number(ws, row, col, counts[status], **props)
-        book.number(ws, row, len(STATUSES_EVAL) + 1, sum(counts.values()), num_format="0",
+        book.number(ws, row, len(statuses) + 1, sum(counts.values()), num_format="0",
                     align="center")
     return row
+
+
+def _behind(ev: QuarterEvaluation, status: str) -> bool:
+    """滞后 in a quarter; 基本完成 or 未完成 at year-end."""
+    return status in ev.statuses[1:3] if ev.year_end else status == BEHIND
 
 
 def _lagging_by_unit(ev: QuarterEvaluation) -> list[tuple[str, tuple[int, int, int]]]:
     units: dict[str, list[int]] = {}
     for t in ev.tasks:
-        if t.status == BEHIND:
+        if _behind(ev, t.status):
             c = units.setdefault(t.task.lead, [0, 0, 0])
             c[0] += 1
             c[1] += t.light == RED
             c[2] += t.light == YELLOW
     return sorted(((u, (c[0], c[1], c[2])) for u, c in units.items()), key=lambda x: (-x[1][0], -x[1][1]))
-
-
-def _chart_font(size: int = 9, bold: bool = False) -> dict:
-    return {"name": "宋体", "size": size, "bold": bold}
-
-
-def _status_chart(book: Book, ws, first_row: int) -> None:
-    chart = book.wb.add_chart({"type": "column"})
-    last_row = first_row + len(STATUSES_EVAL) - 1
-    chart.add_series({
-        "name": "任务数",
-        "categories": [OVERVIEW, first_row, 0, last_row, 0],
-        "values": [OVERVIEW, first_row, 1, last_row, 1],
-        "points": [{"fill": {"color": STATUS_CHART_COLORS[s]}, "border": {"color": "#404040"}}
-                   for s in STATUSES_EVAL],
-        "data_labels": {"value": True, "font": _chart_font(10, True)},
-        "gap": 60,
-    })
-    chart.set_title({"name": "任务进展状态分布", "name_font": _chart_font(12, True)})
-    chart.set_x_axis({"num_font": _chart_font(10)})
-    chart.set_y_axis({"name": "任务数", "name_font": _chart_font(9), "num_font": _chart_font(9),
-                      "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}},
-                      "min": 0})
-    chart.set_legend({"none": True})
-    chart.set_size({"width": 520, "height": 300})
-    book._check(ws.insert_chart(3, 9, chart), ws, 3, 9)
-
-
-def _lagging_chart(book: Book, ws, first_row: int, last_row: int) -> None:
-    chart = book.wb.add_chart({"type": "bar"})
-    chart.add_series({
-        "name": "滞后任务数",
-        "categories": [OVERVIEW, first_row, 0, last_row, 0],
-        "values": [OVERVIEW, first_row, 1, last_row, 1],
-        "fill": {"color": STATUS_CHART_COLORS[BEHIND]}, "border": {"color": "#404040"},
-        "data_labels": {"value": True, "font": _chart_font(9, True)},
-        "gap": 50,
-    })
-    chart.set_title({"name": "各牵头单位滞后任务数", "name_font": _chart_font(12, True)})
-    chart.set_x_axis({"num_font": _chart_font(9), "min": 0, "major_unit": 1,
-                      "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
-    chart.set_y_axis({"num_font": _chart_font(9), "reverse": True})
-    chart.set_legend({"none": True})
-    chart.set_size({"width": 520, "height": max(220, 60 + 26 * (last_row - first_row + 1))})
-    book._check(ws.insert_chart(21, 9, chart), ws, 21, 9)
 
 
 # --- 任务进展 --------------------------------------------------------------------------------

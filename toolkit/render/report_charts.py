@@ -1,0 +1,55 @@
+"""The two charts of the report's 总览 sheet: status distribution and unfinished/lagging tasks per lead unit."""
+from __future__ import annotations
+
+from toolkit.evaluate.judge import BEHIND
+from toolkit.render.report_book import STATUS_CHART_COLORS, YEAR_CHART_COLORS, Book
+
+OVERVIEW = "总览"
+
+
+def _chart_font(size: int = 9, bold: bool = False) -> dict:
+    return {"name": "宋体", "size": size, "bold": bold}
+
+
+def status_chart(book: Book, ws, first_row: int) -> None:
+    chart = book.wb.add_chart({"type": "column"})
+    statuses = book.ev.statuses
+    colors = YEAR_CHART_COLORS if book.ev.year_end else [STATUS_CHART_COLORS[s] for s in statuses]
+    last_row = first_row + len(statuses) - 1
+    chart.add_series({
+        "name": "任务数",
+        "categories": [OVERVIEW, first_row, 0, last_row, 0],
+        "values": [OVERVIEW, first_row, 1, last_row, 1],
+        "points": [{"fill": {"color": c}, "border": {"color": "#404040"}} for c in colors],
+        "data_labels": {"value": True, "font": _chart_font(10, True)},
+        "gap": 60,
+    })
+    chart.set_title({"name": "全年任务完成情况" if book.ev.year_end else "任务进展状态分布",
+                     "name_font": _chart_font(12, True)})
+    chart.set_x_axis({"num_font": _chart_font(10)})
+    chart.set_y_axis({"name": "任务数", "name_font": _chart_font(9), "num_font": _chart_font(9),
+                      "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}},
+                      "min": 0})
+    chart.set_legend({"none": True})
+    chart.set_size({"width": 520, "height": 300})
+    book._check(ws.insert_chart(3, 9, chart), ws, 3, 9)
+
+
+def lagging_chart(book: Book, ws, first_row: int, last_row: int) -> None:
+    chart = book.wb.add_chart({"type": "bar"})
+    chart.add_series({
+        "name": "未全部完成任务数" if book.ev.year_end else "滞后任务数",
+        "categories": [OVERVIEW, first_row, 0, last_row, 0],
+        "values": [OVERVIEW, first_row, 1, last_row, 1],
+        "fill": {"color": STATUS_CHART_COLORS[BEHIND]}, "border": {"color": "#404040"},
+        "data_labels": {"value": True, "font": _chart_font(9, True)},
+        "gap": 50,
+    })
+    chart.set_title({"name": "各牵头单位未全部完成任务数" if book.ev.year_end else "各牵头单位滞后任务数",
+                     "name_font": _chart_font(12, True)})
+    chart.set_x_axis({"num_font": _chart_font(9), "min": 0, "major_unit": 1,
+                      "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+    chart.set_y_axis({"num_font": _chart_font(9), "reverse": True})
+    chart.set_legend({"none": True})
+    chart.set_size({"width": 520, "height": max(220, 60 + 26 * (last_row - first_row + 1))})
+    book._check(ws.insert_chart(21, 9, chart), ws, 21, 9)
