@@ -210,5 +210,5 @@ def test_templates_copy_copies_the_bundled_templates_and_never_overwrites(tmp_pa
     (tmp_path / "templates" / "mail" / "sheets.subject.j2").write_text("改过的", encoding="utf-8")
     result = CliRunner().invoke(main, ["templates", "copy"])
     assert result.exit_code == 0
-    assert "已复制 0 个文件到 templates，7 个已存在的文件保持不变。" in result.output
+    assert f"已复制 0 个文件到 templates，{len(copied)} 个已存在的文件保持不变。" in result.output
     assert (tmp_path / "templates" / "mail" / "sheets.subject.j2").read_text(encoding="utf-8") == "改过的"
