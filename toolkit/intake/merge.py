@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import deque
+from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,7 +16,8 @@ from pathlib import Path
 
 from toolkit import problems as P
 from toolkit.errors import OutputLockedError
-from toolkit.intake.collect import CONTAINERS, SPREADSHEETS, Item, collect
+from toolkit.intake.correction import write_corrections
+from toolkit.intake.collect import CONTAINERS, SPREADSHEETS, Item, collect, expand
 from toolkit.intake.readers import UNREADABLE, Readers
 from toolkit.model import Plan
 from toolkit.paths import plan_dir, quarter_dir, store_dir
@@ -68,6 +70,7 @@ class MergeResult:
     late: list[str] = field(default_factory=list)
     report_path: Path | None = None
     notes: list[str] = field(default_factory=list)  # e.g. the report was open in Excel
+    corrections: dict[str, str] = field(default_factory=dict)  # sha256 -> its 退回修改表 (rejected files)
 
     @property
     def ok(self) -> bool:
@@ -250,12 +253,14 @@ def merge_items(merger: _Merger, items: list[tuple[Item, datetime]], result: Mer
 
 def merge(plan: Plan, quarter: Quarter | str, out_dir: Path | str, inputs: list[Path] | Path | str, *,
           progress=None, prefer: str | None = None, lock_timeout: float = 10.0,
-          write_report: bool = True) -> MergeResult:
+          write_report: bool = True, messages: Sequence[tuple[str, bytes]] = ()) -> MergeResult:
     """Merge returned files for a quarter; return per-file outcomes plus missing and late departments.
 
     :param inputs: files, folders, .zip or .eml: a list, or one path.
     :param progress: called as progress(done, total, name) after each file.
     :param prefer: after merging, make this version current (sha256 prefix or original file name).
+    :param messages: raw emails as (origin, bytes), e.g. fetched over IMAP: merged after the
+        inputs exactly as a saved .eml would be (the message itself archived as received).
     """
     quarter, out_dir = as_quarter(quarter, plan.settings.year), Path(out_dir)
     inputs = [Path(inputs)] if isinstance(inputs, (str, Path)) else [Path(p) for p in inputs]
@@ -270,6 +275,8 @@ def merge(plan: Plan, quarter: Quarter | str, out_dir: Path | str, inputs: list[
                 store.archive(data, item.ext, _provenance(item, quarter.code, merged_at))
 
             items = collect(inputs, exclude=[plan_dir(plan, out_dir)], keep=keep)
+            for origin, raw in messages:
+                items.extend(expand(Item("邮件.eml", origin, data=raw), 0, keep))
             merge_items(_Merger(plan, quarter, out_dir, store), [(i, merged_at) for i in items], result, progress)
             if prefer:
                 row = store.prefer(quarter.code, prefer)
@@ -293,4 +300,5 @@ def merge(plan: Plan, quarter: Quarter | str, out_dir: Path | str, inputs: list[
             result.report_path = write_merge_report(result, plan, quarter, qr, target)
         except OutputLockedError as exc:
             result.notes.append(str(exc))
+        result.corrections = write_corrections(root / "archive", target.parent / "退回修改表", result.files)
     return result
