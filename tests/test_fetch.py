@@ -335,3 +335,72 @@ def test_cli_config_file_and_wrong_password(plan_path, tmp_path, dovecot):
                                 env={"PLANKIT_IMAP_PASSWORD": PASSWORD})
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["messages"] == []
+
+
+def test_remind_attaches_the_correction_workbook_of_a_rejected_department(plan, tmp_path):
+    from email import message_from_bytes
+
+    from toolkit.intake.merge import merge
+    from toolkit.mail import outgoing as M
+    _, bad = returns(tmp_path, plan)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "住建局.xlsx").write_bytes(bad)
+    out = tmp_path / "out"
+    merge(plan, Q2, out, [tmp_path / "in"])
+    targets = M.remind_targets(plan, Q2, out)
+    assert targets[BAD]["correction"].endswith("市住建局-退回修改表.xlsx") and "correction" not in targets[GOOD]
+    items = M.prepare(plan, Q2, out, kind="remind", departments=[BAD, GOOD], extra=targets)
+    bad_mail = message_from_bytes(items[0][0].eml.read_bytes(), policy=policy.default)
+    (attachment,) = list(bad_mail.iter_attachments())
+    assert attachment.get_filename() == "市住建局-退回修改表.xlsx"
+    assert "问题单元格已标色并加了批注" in bad_mail.get_body(("plain",)).get_content()
+    assert "填报表再次附上" in message_from_bytes(items[1][0].eml.read_bytes(), policy=policy.default).get_body(
+        ("plain",)).get_content()
+
+
+def test_watch_prints_one_status_line_per_round_until_ctrl_c(plan_path, tmp_path, dovecot, monkeypatch):
+    from toolkit.mail import fetch as F
+    rounds = []
+
+    def sleep(seconds):
+        rounds.append(seconds)
+        if len(rounds) == 1:  # a return arrives between the two rounds
+            dovecot.append(message("市教育局 <dept01@example.org.cn>", "二季度", [("a.xlsx", b"not a workbook")]))
+        else:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(F.time, "sleep", sleep)
+    result = CliRunner().invoke(main, ["fetch", "--plan", str(plan_path), "-q", "2019Q2", "--out",
+                                       str(tmp_path / "out"), "--imap-host", "127.0.0.1", "--imap-port",
+                                       str(dovecot.port), "--imap-security", "none", "--imap-user", USER,
+                                       "--watch", "60"], env={"PLANKIT_IMAP_PASSWORD": PASSWORD})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith(f"开始收取 {USER}@127.0.0.1:{dovecot.port} 的“INBOX”，每60秒一次")
+    assert "第1轮：新邮件0封，文件0个，回执0封，自动回复0封未理会" in lines[1]
+    assert "第2轮：新邮件1封，文件1个，回执0封，自动回复0封未理会" in lines[2]
+    assert lines[3] == "已停止收取。" and rounds == [60, 60]
+
+
+def test_problems_no_cell_can_show_are_explained_in_the_list(plan, tmp_path):
+    from toolkit import problems as P
+    from toolkit.intake.correction import write_correction
+    from toolkit.intake.merge import WRONG_QUARTER
+    good, _ = returns(tmp_path, plan)
+    problem = P.make(WRONG_QUARTER, file="a.xlsx", found="2019Q1", expected="2019Q2")
+    path = write_correction(good, "xlsx", [problem], tmp_path / "c.xlsx")
+    ws = openpyxl.load_workbook(path)["问题清单"]
+    assert [c.value for c in ws[2]] == [1, "整个文件", "错误（须修改）", problem.message]
+    assert write_correction(good, "xls", [problem], tmp_path / "d.xlsx") is None  # only .xlsx/.xlsm are edited
+    assert write_correction(b"not a workbook", "xlsx", [problem], tmp_path / "e.xlsx") is None
+
+
+def test_unreadable_attachment_gets_a_receipt_without_a_workbook(plan, tmp_path, dovecot, smtp_server):
+    controller, handler = smtp_server
+    dovecot.append(message(addr(plan, GOOD), "二季度", [("教育局.xlsx", b"not a workbook")]))
+    result = fetch(plan, Q2, tmp_path / "out", imap_for(dovecot), smtp=smtp_for(controller))
+    assert result.answered == 1
+    (receipt,) = receipts(handler)
+    body = receipt.get_body(("plain",)).get_content()
+    assert "教育局.xlsx：退回" in body and "下一步：未计入汇总。请按上面列出的问题改正" in body
+    assert not list(receipt.iter_attachments())

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 from toolkit.fileio.safeio import atomic_path
+from toolkit.fillin.files import safe_file_name
 from toolkit.problems import ERROR, Problem
 
 SHEET = "问题清单"
@@ -25,7 +26,7 @@ SEVERITY = {ERROR: "错误（须修改）", "warning": "提醒（请核实）"}
 
 def correction_name(department: str, filename: str) -> str:
     stem = filename.rsplit(".", 1)[0] if "." in filename else filename
-    return f"{department or stem}-退回修改表.xlsx"
+    return safe_file_name(f"{department or stem}-退回修改表.xlsx")
 
 
 def write_correction(data: bytes, ext: str, problems: list[Problem], target: Path) -> Path | None:

@@ -210,7 +210,11 @@ def _answer(plan, quarter, out_dir, ledger, smtp, sender, result) -> None:
         batch.append((key, item, msg))
     if not batch:
         return
-    send([(item, msg) for _, item, msg in batch], smtp, log)
+    try:
+        send([(item, msg) for _, item, msg in batch], smtp, log)
+    except PlankitError as exc:  # the files are stored; the receipts wait for the next run
+        result.failed.append(f"{exc}（回执留待下次运行时发送）")
+        return
     for key, item, _ in batch:
         if item.status == "sent":
             ledger.set(key, LG.ANSWERED)
@@ -238,7 +242,7 @@ def _text(msg, header: str) -> str:
         return ""
 
 
-def watch(run, every: float, on_round, sleep=time.sleep) -> None:
+def watch(run, every: float, on_round) -> None:
     """Call run() every `every` seconds until interrupted; on_round(n, result or error) after each."""
     n = 0
     while True:
@@ -247,4 +251,4 @@ def watch(run, every: float, on_round, sleep=time.sleep) -> None:
             on_round(n, run(), datetime.now())
         except PlankitError as exc:  # the server was down for a round: say so, try again next round
             on_round(n, exc, datetime.now())
-        sleep(every)
+        time.sleep(every)

@@ -113,7 +113,10 @@ def receipt_body(r: dict) -> str:
             lines.append(f"   {text}")
         if f["skipped"]:
             lines.append(f"   {f['skipped']}")
-        lines.append(f"   下一步：{NEXT_STEP.get(f['label'], '')}")
+        step = NEXT_STEP.get(f["label"], "")
+        if f["label"] == RETURNED and not f["correction"]:
+            step = "未计入汇总。请按上面列出的问题改正（或重新导出为 .xlsx 文件）后，作为附件回复本邮件。"
+        lines.append(f"   下一步：{step}")
         if f["correction"]:
             lines.append(f"   附件“{Path(f['correction']).name}”是您报送的原表，问题单元格已标色并加了批注，"
                          "首页“问题清单”可点击跳转。")
