@@ -324,7 +324,8 @@ def test_cli_needs_a_host_and_refuses_a_password_in_the_config(plan_path, tmp_pa
 
 def test_cli_config_file_and_wrong_password(plan_path, tmp_path, dovecot):
     conf = tmp_path / "plankit-mail.ini"
-    conf.write_text(f"[imap]\nhost = 127.0.0.1\nport = {dovecot.port}\nsecurity = none\nuser = {USER}\n",
+    conf.write_text(f"[imap]\nhost = 127.0.0.1\nport = {dovecot.port}\nsecurity = none   ; 测试服务器不加密\n"
+                    f"user = {USER}\nfolder = INBOX\n",
                     encoding="utf-8")
     result = CliRunner().invoke(main, ["fetch", "--plan", str(plan_path), "-q", "2019Q2", "--out",
                                        str(tmp_path / "out"), "--config", str(conf)],

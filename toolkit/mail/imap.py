@@ -93,7 +93,7 @@ def read_config(path: Path | None) -> dict[str, dict[str, str]]:
         path = default
     if not path.is_file():
         raise UsageError(f"找不到邮箱配置文件 {path}。", hint=f"可参照用户手册写一个 {CONFIG_NAME}。")
-    parser = configparser.ConfigParser(interpolation=None)
+    parser = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=(";", "#"))
     try:
         parser.read(path, encoding="utf-8-sig")
     except (configparser.Error, UnicodeDecodeError) as exc:
