@@ -107,10 +107,12 @@ class Dovecot:
         c.login(USER, PASSWORD)
         return c
 
-    def append(self, raw: bytes, folder: str = "INBOX") -> None:
+    def append(self, raw: bytes, folder: str = "INBOX", arrived: datetime | None = None) -> None:
+        """APPEND a message; `arrived` sets its arrival (internal) date, else now."""
         c = self.client()
         try:
-            typ, data = c.append(f'"{encode_folder(folder)}"', None, None, raw)
+            when = imaplib.Time2Internaldate(arrived.astimezone()) if arrived else None
+            typ, data = c.append(f'"{encode_folder(folder)}"', None, when, raw)
             assert typ == "OK", data
         finally:
             c.logout()

@@ -405,3 +405,14 @@ def test_unreadable_attachment_gets_a_receipt_without_a_workbook(plan, tmp_path,
     body = receipt.get_body(("plain",)).get_content()
     assert "教育局.xlsx：退回" in body and "下一步：未计入汇总。请按上面列出的问题改正" in body
     assert not list(receipt.iter_attachments())
+
+
+def test_mail_that_arrived_before_the_quarter_is_left_alone(plan, tmp_path, dovecot, smtp_server):
+    from datetime import date, datetime
+    controller, handler = smtp_server
+    dovecot.append(message("老同事 <old@example.cn>", "去年的事", []), arrived=datetime(2019, 3, 20, 9, 0))
+    dovecot.append(message(addr(plan, GOOD), "附件稍后发", []), arrived=datetime(2019, 7, 2, 9, 0))
+    result = fetch(plan, Q2, tmp_path / "out", imap_for(dovecot), smtp=smtp_for(controller))
+    assert [m.subject for m in result.messages] == ["附件稍后发"] and len(handler.envelopes) == 1
+    earlier = fetch(plan, Q2, tmp_path / "out", imap_for(dovecot), smtp=smtp_for(controller), since=date(2019, 1, 1))
+    assert [m.subject for m in earlier.messages] == ["去年的事"] and len(handler.envelopes) == 2

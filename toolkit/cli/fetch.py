@@ -42,12 +42,15 @@ SECURITY = click.Choice(["ssl", "starttls", "none"])
 @click.option("--smtp-security", type=SECURITY, default=None, help="加密方式（默认 starttls）。")
 @click.option("--smtp-user", envvar="PLANKIT_SMTP_USER", default=None,
               help="发件登录用户名。密码只从环境变量 PLANKIT_SMTP_PASSWORD 读取或在提示时输入。")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None, metavar="日期",
+              help="只收取这一天及以后到达的邮件（默认：本季度第一天），如 2019-06-25。")
 @click.option("--watch", "every", type=click.IntRange(min=10), default=None, metavar="秒",
               help="每隔这么多秒收取一次，直到按 Ctrl+C。")
 @json_option
 @handle_errors
 def fetch_cmd(plan_path, quarter, out_dir, config_path, imap_host, imap_port, imap_security, imap_user, folder,
-              move_to, reply, sender, smtp_host, smtp_port, smtp_security, smtp_user, every, as_json) -> None:
+              move_to, reply, sender, smtp_host, smtp_port, smtp_security, smtp_user, since, every,
+              as_json) -> None:
     """从邮箱收取各部门报回的填报表，合并，并（可选）给每封来信发回执。
 
     \b
@@ -94,7 +97,7 @@ def fetch_cmd(plan_path, quarter, out_dir, config_path, imap_host, imap_port, im
     q = parse_quarter(quarter, plan.settings.year)
 
     def run() -> FetchResult:
-        return fetch(plan, q, out_dir, imap, smtp=smtp, sender=sender or "")
+        return fetch(plan, q, out_dir, imap, smtp=smtp, sender=sender or "", since=since.date() if since else None)
 
     if every is None:
         result = run()

@@ -15,7 +15,7 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from email import policy
 from pathlib import Path
 
@@ -69,15 +69,21 @@ class FetchResult:
 
 
 def fetch(plan: Plan, quarter: Quarter | str, out_dir: Path | str, imap: ImapSettings, *,
-          smtp: SmtpSettings | None = None, sender: str = "", lock_timeout: float = 60.0) -> FetchResult:
-    """One round: merge every message not taken before; with `smtp`, answer each with its receipt."""
+          smtp: SmtpSettings | None = None, sender: str = "", since: date | None = None,
+          lock_timeout: float = 60.0) -> FetchResult:
+    """One round: merge every message not taken before; with `smtp`, answer each with its receipt.
+
+    :param since: only messages that arrived on or after this day; default the quarter's first day,
+        so a first run on a mailbox full of older mail does not answer years of unrelated messages.
+    """
     quarter, out_dir = as_quarter(quarter, plan.settings.year), Path(out_dir)
+    since = since or date(quarter.year, 3 * quarter.q - 2, 1)
     root = paths.store_dir(plan, out_dir)
     try:
         with run_lock(root / "mailbox", lock_timeout):
             ledger = LG.Ledger(root / "mailbox")
             try:
-                return _round(plan, quarter, out_dir, imap, smtp, sender, ledger)
+                return _round(plan, quarter, out_dir, imap, smtp, sender, since, ledger)
             finally:
                 ledger.close()
     except StoreBusyError:
@@ -85,11 +91,11 @@ def fetch(plan: Plan, quarter: Quarter | str, out_dir: Path | str, imap: ImapSet
                            hint="同一时间只需运行一个 fetch（--watch 会一直收取）。")
 
 
-def _round(plan, quarter, out_dir, imap, smtp, sender, ledger) -> FetchResult:
+def _round(plan, quarter, out_dir, imap, smtp, sender, since, ledger) -> FetchResult:
     result = FetchResult(quarter.code)
     box = Mailbox(imap)
     try:
-        todo = _take(box, ledger, imap, quarter, result)
+        todo = _take(box, ledger, imap, quarter, since, result)
         if todo:
             _merge(plan, quarter, out_dir, todo, ledger, result)
             if imap.move_to:
@@ -107,11 +113,12 @@ def _round(plan, quarter, out_dir, imap, smtp, sender, ledger) -> FetchResult:
     return result
 
 
-def _take(box: Mailbox, ledger: LG.Ledger, imap: ImapSettings, quarter: Quarter, result: FetchResult) -> list:
+def _take(box: Mailbox, ledger: LG.Ledger, imap: ImapSettings, quarter: Quarter, since: date,
+          result: FetchResult) -> list:
     """The messages to merge now: new ones, and ones a killed fetch left half-merged."""
     seen = ledger.seen(imap.account, imap.folder, box.uidvalidity)
     todo = []
-    for uid in box.uids():
+    for uid in box.uids(since):
         row = seen.get(uid)
         if row is not None and row["state"] != LG.MERGING:
             continue

@@ -16,6 +16,7 @@ import re
 import socket
 import ssl
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from toolkit.errors import PlankitError, UsageError
@@ -141,8 +142,14 @@ class Mailbox:
             raise PlankitError(f"邮箱中没有文件夹“{s.folder}”。", hint="请用 --folder 指定已有的文件夹。")
         self.uidvalidity = int((self.conn.response("UIDVALIDITY")[1] or [b"0"])[0] or 0)
 
-    def uids(self) -> list[int]:
-        typ, data = self.conn.uid("SEARCH", "ALL")
+    def uids(self, since: date | None = None) -> list[int]:
+        """UIDs in the folder, or of messages that arrived on or after `since` (SEARCH SINCE, which
+        IMAP4rev1 defines on the server's arrival date, not the sender's Date header)."""
+        if since is None:
+            typ, data = self.conn.uid("SEARCH", "ALL")
+        else:
+            month = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()[since.month - 1]
+            typ, data = self.conn.uid("SEARCH", "SINCE", f"{since.day}-{month}-{since.year}")
         return sorted(int(x) for x in (data[0] or b"").split()) if typ == "OK" else []
 
     def fetch(self, uid: int) -> bytes | None:
