@@ -416,3 +416,48 @@ def test_mail_that_arrived_before_the_quarter_is_left_alone(plan, tmp_path, dove
     assert [m.subject for m in result.messages] == ["附件稍后发"] and len(handler.envelopes) == 1
     earlier = fetch(plan, Q2, tmp_path / "out", imap_for(dovecot), smtp=smtp_for(controller), since=date(2019, 1, 1))
     assert [m.subject for m in earlier.messages] == ["去年的事"] and len(handler.envelopes) == 2
+
+
+def test_half_merged_message_renumbered_by_the_server_is_finished_once(plan, tmp_path, dovecot, smtp_server):
+    controller, handler = smtp_server
+    good, _ = returns(tmp_path, plan)
+    raw = message(addr(plan, GOOD), "教育局", [("教育局.xlsx", good)])
+    dovecot.create("报送")
+    dovecot.append(raw, "报送")
+    out = tmp_path / "out"
+    fetch(plan, Q2, out, imap_for(dovecot, "报送"))
+    conn = sqlite3.connect(store_dir(plan, out) / "mailbox" / "ledger.sqlite")
+    conn.execute("UPDATE messages SET state='merging', receipt='{}'")  # killed before the ledger said merged
+    conn.commit()
+    conn.close()
+    dovecot.delete("报送")
+    dovecot.create("报送")
+    dovecot.append(raw, "报送")  # ... and meanwhile the server renumbered the folder
+    result = fetch(plan, Q2, out, imap_for(dovecot, "报送"), smtp=smtp_for(controller))
+    assert result.answered == 1 and len(submissions(plan, out)) == 1
+    assert "教育局.xlsx（市教育局）：接收" in receipts(handler)[0].get_body(("plain",)).get_content()
+    assert sorted(_ledger_states(plan, out)) == ["alias", "answered"]
+
+
+def test_connection_dropped_mid_round_merges_what_was_fetched(plan, tmp_path, dovecot, monkeypatch):
+    import imaplib
+
+    from toolkit.mail.imap import Mailbox
+    good, _ = returns(tmp_path, plan)
+    dovecot.append(message(addr(plan, GOOD), "第一封", [("a.xlsx", good)]))
+    dovecot.append(message(addr(plan, GOOD), "第二封", []))
+    real = Mailbox.fetch
+
+    def drop_on_second(self, uid):
+        if uid == 2:
+            self.conn.shutdown()  # the server's side goes away, as a flaky network does
+            raise imaplib.IMAP4.abort("socket error: EOF")
+        return real(self, uid)
+
+    monkeypatch.setattr(Mailbox, "fetch", drop_on_second)
+    out = tmp_path / "out"
+    first = fetch(plan, Q2, out, imap_for(dovecot))
+    assert [m.subject for m in first.messages] == ["第一封"] and "与收件服务器的连接中断" in first.notes[0]
+    monkeypatch.setattr(Mailbox, "fetch", real)
+    second = fetch(plan, Q2, out, imap_for(dovecot))
+    assert [m.subject for m in second.messages] == ["第二封"] and not second.notes

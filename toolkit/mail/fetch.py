@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import email
 import hashlib
+import imaplib
 import json
 import time
 from dataclasses import dataclass, field
@@ -96,6 +97,7 @@ def _round(plan, quarter, out_dir, imap, smtp, sender, since, ledger) -> FetchRe
     box = Mailbox(imap)
     try:
         todo = _take(box, ledger, imap, quarter, since, result)
+
         if todo:
             _merge(plan, quarter, out_dir, todo, ledger, result)
             if imap.move_to:
@@ -105,6 +107,9 @@ def _round(plan, quarter, out_dir, imap, smtp, sender, since, ledger) -> FetchRe
                         result.moved += 1
                     except PlankitError as exc:
                         result.notes.append(str(exc))
+                        break
+                    except NETWORK as exc:
+                        result.notes.append(_dropped(exc))
                         break
     finally:
         box.close()
@@ -117,12 +122,21 @@ def _take(box: Mailbox, ledger: LG.Ledger, imap: ImapSettings, quarter: Quarter,
           result: FetchResult) -> list:
     """The messages to merge now: new ones, and ones a killed fetch left half-merged."""
     seen = ledger.seen(imap.account, imap.folder, box.uidvalidity)
-    todo = []
-    for uid in box.uids(since):
+    todo: list = []
+    try:
+        uids = box.uids(since)
+    except NETWORK as exc:
+        result.notes.append(_dropped(exc))
+        return todo
+    for uid in uids:
         row = seen.get(uid)
         if row is not None and row["state"] != LG.MERGING:
             continue
-        raw = box.fetch(uid)
+        try:
+            raw = box.fetch(uid)
+        except NETWORK as exc:  # dropped mid-round: the messages fetched so far are merged now
+            result.notes.append(_dropped(exc))
+            break
         if raw is None:
             continue
         msg = email.message_from_bytes(raw, policy=policy.default)
@@ -131,8 +145,16 @@ def _take(box: Mailbox, ledger: LG.Ledger, imap: ImapSettings, quarter: Quarter,
         key = (imap.account, imap.folder, box.uidvalidity, uid)
         info: dict = {"message_id": mid, "raw_sha": sha, "quarter": quarter.code, "sender": _text(msg, "From"),
                 "subject": _text(msg, "Subject")}
+        origin = _origin(imap, imap.folder, uid, box.uidvalidity, mid)
         if row is None:
             same = ledger.same_message(mid, sha)
+            if same is not None and same["state"] == LG.MERGING:
+                # half-merged under its old number when the server renumbered: finish it under the
+                # new one, with the old origin so the files already stored are recognised as its own
+                ledger.set(LG.key_of(same), LG.ALIAS)
+                ledger.put(key, state=LG.MERGING, **info)
+                todo.append((key, _origin(imap, same["folder"], same["uid"], same["uidvalidity"], mid), raw, msg))
+                continue
             if same is not None:  # renumbered by the server, or moved back: taken already
                 ledger.put(key, state=LG.ALIAS, **info)
                 result.messages.append(Seen(uid, info["sender"], info["subject"], "again"))
@@ -143,9 +165,20 @@ def _take(box: Mailbox, ledger: LG.Ledger, imap: ImapSettings, quarter: Quarter,
                 result.messages.append(Seen(uid, info["sender"], info["subject"], "ignored", why))
                 continue
             ledger.put(key, state=LG.MERGING, **info)
-        origin = f"邮箱 {imap.user}@{imap.host}/{imap.folder} UID {uid}（UIDVALIDITY {box.uidvalidity}，{mid}）"
         todo.append((key, origin, raw, msg))
     return todo
+
+
+NETWORK = (imaplib.IMAP4.error, OSError)
+
+
+def _dropped(exc: BaseException) -> str:
+    return f"与收件服务器的连接中断（{exc or type(exc).__name__}），其余邮件下一轮再收。"
+
+
+def _origin(imap: ImapSettings, folder: str, uid: int, uidvalidity: int, message_id: str) -> str:
+    """Provenance of a message's files: mailbox, folder, UID (with its UIDVALIDITY) and Message-ID."""
+    return f"邮箱 {imap.user}@{imap.host}/{folder} UID {uid}（UIDVALIDITY {uidvalidity}，{message_id}）"
 
 
 def _merge(plan, quarter, out_dir, todo, ledger, result) -> None:
