@@ -174,21 +174,21 @@ def message(sender: str, subject: str, attachments: list[tuple[str, bytes]], *, 
     return bytes(msg)
 
 
-def gbk_message(sender: str, subject: str, name: str, data: bytes) -> bytes:
+def gbk_message(sender: str, subject: str, name: str, data: bytes, charset: str = "gbk") -> bytes:
     """What an older Chinese mail client sends: GBK subject, body and attachment name (RFC 2047)."""
     import base64
     from email.header import Header
     from email.utils import parseaddr
     boundary = "----=_NextPart_GBK"
     name_part, address = parseaddr(sender)
-    head = (f"From: {Header(name_part, 'gbk').encode()} <{address}>\r\nTo: {USER}\r\n"
-            f"Subject: {Header(subject, 'gbk').encode()}\r\n"
+    head = (f"From: {Header(name_part, charset).encode()} <{address}>\r\nTo: {USER}\r\n"
+            f"Subject: {Header(subject, charset).encode()}\r\n"
             f"Date: {format_datetime(datetime(2019, 7, 8, 9, 0).astimezone())}\r\n"
             f"Message-ID: {make_msgid(domain='example.org.cn')}\r\nMIME-Version: 1.0\r\n"
             f'Content-Type: multipart/mixed; boundary="{boundary}"\r\n\r\n')
-    encoded_name = Header(name, "gbk").encode()
-    body = (f"--{boundary}\r\nContent-Type: text/plain; charset=gbk\r\nContent-Transfer-Encoding: base64\r\n\r\n"
-            f"{base64.b64encode('填好了，请查收。'.encode('gbk')).decode()}\r\n"
+    encoded_name = Header(name, charset).encode()
+    body = (f"--{boundary}\r\nContent-Type: text/plain; charset={charset}\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            f"{base64.b64encode('填好了，请查收。'.encode(charset)).decode()}\r\n"
             f'--{boundary}\r\nContent-Type: application/vnd.ms-excel; name="{encoded_name}"\r\n'
             f'Content-Disposition: attachment; filename="{encoded_name}"\r\n'
             f"Content-Transfer-Encoding: base64\r\n\r\n{base64.encodebytes(data).decode()}\r\n--{boundary}--\r\n")

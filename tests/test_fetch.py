@@ -461,3 +461,23 @@ def test_connection_dropped_mid_round_merges_what_was_fetched(plan, tmp_path, do
     monkeypatch.setattr(Mailbox, "fetch", real)
     second = fetch(plan, Q2, out, imap_for(dovecot))
     assert [m.subject for m in second.messages] == ["第二封"] and not second.notes
+
+
+def test_gb18030_message_with_a_character_gbk_lacks(plan, tmp_path, dovecot, smtp_server):
+    controller, handler = smtp_server
+    good, _ = returns(tmp_path, plan)
+    subject = "二季度填报（经办人：王䶮）"  # 䶮 (U+4DAE) is in GB18030, not in GBK
+    dovecot.append(gbk_message(addr(plan, GOOD), subject, "教育局䶮.xlsx", good, charset="gb18030"))
+    result = fetch(plan, Q2, tmp_path / "out", imap_for(dovecot), smtp=smtp_for(controller))
+    assert [(f.path, f.outcome) for f in result.merge.files] == [("教育局䶮.xlsx", "accepted")]
+    assert receipts(handler)[0]["Subject"] == f"回执：{subject}"
+
+
+def test_raw_8bit_gbk_subject_is_read_and_quoted_in_the_receipt(plan, tmp_path, dovecot, smtp_server):
+    controller, handler = smtp_server
+    raw = message(addr(plan, GOOD), "SUBJECT-PLACEHOLDER", [])
+    raw = raw.replace(b"SUBJECT-PLACEHOLDER", "二季度填报（自己写的）".encode("gbk"))  # no RFC 2047: raw GBK
+    dovecot.append(raw)
+    result = fetch(plan, Q2, tmp_path / "out", imap_for(dovecot), smtp=smtp_for(controller))
+    assert result.messages[0].subject == "二季度填报（自己写的）"
+    assert receipts(handler)[0]["Subject"] == "回执：二季度填报（自己写的）"

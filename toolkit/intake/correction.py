@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 from toolkit.fileio.safeio import atomic_path
+from toolkit.fileio.xlsxtext import fit_row
 from toolkit.fillin.files import safe_file_name
 from toolkit.problems import ERROR, Problem
 
@@ -72,11 +73,13 @@ def write_correction(data: bytes, ext: str, problems: list[Problem], target: Pat
     ws.append([])
     ws.append(["", "怎么改", "", "在原表中改正标红（错误）的单元格，核实标黄（提醒）的单元格，"
                              "保存后把这个文件作为附件直接回复本邮件即可；本页不用删除。"])
-    for col, width in zip("ABCD", (6, 22, 14, 80)):
+    widths = (6, 22, 14, 80)
+    for col, width in zip("ABCD", widths):
         ws.column_dimensions[col].width = width
     for row in ws.iter_rows(min_row=2):
         for c in row:
             c.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[row[0].row].height = fit_row([c.value for c in row], widths)  # LibreOffice won't autofit
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True

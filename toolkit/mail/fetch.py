@@ -30,7 +30,7 @@ from toolkit.intake.outcomes import ACCEPTED, DUPLICATE, REJECTED, SUPERSEDED
 from toolkit.mail import ledger as LG
 from toolkit.mail.imap import ImapSettings, Mailbox
 from toolkit.mail.outgoing import Outgoing, SmtpSettings, _default_sender, send, sent_log
-from toolkit.mail.receipts import automatic, build_receipt, receipt_message
+from toolkit.mail.receipts import automatic, build_receipt, header_text, receipt_message
 from toolkit.model import Plan
 from toolkit.problems import Problem
 from toolkit.quarter import Quarter, as_quarter
@@ -276,10 +276,7 @@ def _sent_ids(log: Path) -> set[str]:
 
 
 def _text(msg, header: str) -> str:
-    try:
-        return " ".join(str(msg.get(header, "") or "").split())
-    except Exception:  # a malformed header: shown as empty
-        return ""
+    return header_text(msg, header)
 
 
 def watch(run, every: float, on_round) -> None:

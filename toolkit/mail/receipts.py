@@ -33,6 +33,22 @@ AUTO_SUBJECT = re.compile(r"自动回复|自动答复|休假|外出|不在办公
 ROBOT_SENDERS = re.compile(r"^(mailer-daemon|postmaster|no-?reply|donotreply)@", re.IGNORECASE)
 
 
+def header_text(msg, name: str) -> str:
+    """A header as one line of text. Raw 8-bit headers (older Chinese clients write GBK without
+    RFC 2047) are decoded as GB18030 instead of showing as replacement characters."""
+    try:
+        value = str(msg.get(name, "") or "")
+        if "\ufffd" in value or any(0xDC80 <= ord(c) <= 0xDCFF for c in value):
+            raw = next((v for k, v in msg.raw_items() if k.lower() == name.lower()), "")
+            try:
+                value = raw.encode("ascii", "surrogateescape").decode("gb18030")
+            except (UnicodeEncodeError, UnicodeDecodeError):
+                pass
+    except Exception:  # a malformed header: shown as empty
+        return ""
+    return " ".join(value.split())
+
+
 def automatic(msg) -> str:
     """Why a message is an automatic one that must never be answered ('' when written by a person):
     RFC 3834 Auto-Submitted, the X-Autoreply family, bulk precedence, bounces, out-of-office subjects."""
@@ -50,7 +66,7 @@ def automatic(msg) -> str:
         return "退信或系统邮件"
     if str(msg.get("Return-Path", "") or "").strip() == "<>":
         return "退信"
-    if AUTO_SUBJECT.search(str(msg.get("Subject", "") or "")):
+    if AUTO_SUBJECT.search(header_text(msg, "Subject")):
         return "自动回复（外出、休假或退信）"
     return ""
 
@@ -87,7 +103,7 @@ def build_receipt(plan: Plan, quarter, msg, files: list, corrections: dict[str, 
         if known and sender and sender not in known and f.department not in [m["department"] for m in mismatches]:
             mismatches.append({"department": f.department, "sender": sender, "registered": "、".join(known)})
     to = [formataddr(pair) for pair in getaddresses([reply_to]) if "@" in pair[1]]
-    return {"to": to[0] if to else sender, "subject": " ".join(str(msg.get("Subject", "") or "").split()),
+    return {"to": to[0] if to else sender, "subject": header_text(msg, "Subject"),
             "message_id": str(msg.get("Message-ID", "") or "").strip(),
             "references": " ".join(str(msg.get("References", "") or "").split()),
             "quarter_label": quarter.label, "deadline": cn_date(plan.settings.deadline(quarter.q)),
