@@ -305,9 +305,10 @@ def test_move_to_after_storing_and_sender_mismatch_listed(plan, plan_path, tmp_p
     controller, handler = smtp_server
     good, _ = returns(tmp_path, plan)
     dovecot.create("已处理")
+    dovecot.create("已处理.二季度")  # Dovecot's maildir delimiter is '.'; the user writes '/'
     dovecot.append(message("李四 <lisi@163.com>", "教育局报表", [("教育局.xlsx", good)]))
-    result = fetch(plan, Q2, tmp_path / "out", imap_for(dovecot, move_to="已处理"), smtp=smtp_for(controller))
-    assert result.moved == 1 and dovecot.count("INBOX") == 0 and dovecot.count("已处理") == 1
+    result = fetch(plan, Q2, tmp_path / "out", imap_for(dovecot, move_to="已处理/二季度"), smtp=smtp_for(controller))
+    assert result.moved == 1 and dovecot.count("INBOX") == 0 and dovecot.count("已处理.二季度") == 1
     assert result.mismatches == [{"department": GOOD, "sender": "lisi@163.com",
                                   "registered": plan.department(GOOD).email}]
     assert receipts(handler)[0]["To"] == "李四 <lisi@163.com>"  # answered all the same

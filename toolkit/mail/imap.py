@@ -136,11 +136,28 @@ class Mailbox:
         typ, caps = self.conn.capability()  # servers announce more once logged in (MOVE, UIDPLUS)
         self.caps = {c.upper() for c in (caps[0] or b"").decode("ascii", "replace").split()} if typ == "OK" else set()
         self.caps |= {c.upper() for c in self.conn.capabilities}
-        typ, data = self.conn.select(_quote(s.folder), readonly=False)
+        self.delimiter = self._delimiter()
+        typ, data = self.conn.select(self.quote(s.folder), readonly=False)
         if typ != "OK":
             self.close()
             raise PlankitError(f"邮箱中没有文件夹“{s.folder}”。", hint="请用 --folder 指定已有的文件夹。")
         self.uidvalidity = int((self.conn.response("UIDVALIDITY")[1] or [b"0"])[0] or 0)
+
+    def _delimiter(self) -> str:
+        """The server's hierarchy delimiter (`LIST "" ""`): '/' on Exchange, '.' on Dovecot/Coremail."""
+        try:
+            typ, data = self.conn.list('""', '""')
+            first = data[0] if typ == "OK" and data else None
+            m = re.search(rb'\) "(.)"', first) if isinstance(first, bytes) else None
+            return m.group(1).decode("ascii") if m else "/"
+        except (imaplib.IMAP4.error, OSError, UnicodeDecodeError):
+            return "/"
+
+    def quote(self, folder: str) -> str:
+        """A folder as the user writes it (levels separated by '/'), as this server names it."""
+        if self.delimiter != "/":
+            folder = folder.replace("/", self.delimiter)
+        return _quote(folder)
 
     def uids(self, since: date | None = None) -> list[int]:
         """UIDs in the folder, or of messages that arrived on or after `since` (SEARCH SINCE, which
@@ -163,7 +180,7 @@ class Mailbox:
         return None
 
     def move(self, uid: int, folder: str) -> None:
-        target = _quote(folder)
+        target = self.quote(folder)
         caps = self.caps
         if "MOVE" in caps:
             typ, _ = self.conn.uid("MOVE", str(uid), target)
