@@ -26,12 +26,14 @@ SECURITY = click.Choice(["ssl", "starttls", "none"])
 @out_option
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help=f"邮箱配置文件（默认：当前文件夹的 {CONFIG_NAME}，有则读取）。")
-@click.option("--imap-host", envvar="PLANKIT_IMAP_HOST", default=None, help="收件服务器（IMAP）。")
+@click.option("--imap-host", envvar="PLANKIT_IMAP_HOST", default=None,
+              help="收件服务器（IMAP；环境变量 PLANKIT_IMAP_HOST）。")
 @click.option("--imap-port", envvar="PLANKIT_IMAP_PORT", type=int, default=None,
               help="端口（默认：ssl 993，其他 143）。")
 @click.option("--imap-security", type=SECURITY, default=None, help="加密方式（默认 ssl）。")
 @click.option("--imap-user", envvar="PLANKIT_IMAP_USER", default=None,
-              help="邮箱用户名。密码只从环境变量 PLANKIT_IMAP_PASSWORD 读取或在提示时输入。")
+              help="邮箱用户名（环境变量 PLANKIT_IMAP_USER）。"
+                   "密码只从环境变量 PLANKIT_IMAP_PASSWORD 读取或在提示时输入。")
 @click.option("--folder", default=None, help="收取哪个文件夹（默认 INBOX，可用中文名）。")
 @click.option("--move-to", default=None, metavar="文件夹", help="文件存好后把邮件移到这个文件夹（从不删除邮件）。")
 @click.option("--reply", is_flag=True, help="给每封来信发回执（SMTP 设置同 plankit mail）。")
