@@ -482,3 +482,25 @@ def test_raw_8bit_gbk_subject_is_read_and_quoted_in_the_receipt(plan, tmp_path, 
     result = fetch(plan, Q2, tmp_path / "out", imap_for(dovecot), smtp=smtp_for(controller))
     assert result.messages[0].subject == "二季度填报（自己写的）"
     assert receipts(handler)[0]["Subject"] == "回执：二季度填报（自己写的）"
+
+
+def test_renumbered_message_with_rewritten_bytes_is_matched_by_message_id(plan, tmp_path, dovecot, smtp_server):
+    """Some servers rewrite headers when they renumber: the same Message-ID, sender and subject is the
+    same message; a reused Message-ID on a different message is not."""
+    controller, handler = smtp_server
+    good, _ = returns(tmp_path, plan)
+    raw = message(addr(plan, GOOD), "教育局", [("教育局.xlsx", good)])
+    dovecot.create("报送")
+    dovecot.append(raw, "报送")
+    out = tmp_path / "out"
+    fetch(plan, Q2, out, imap_for(dovecot, "报送"), smtp=smtp_for(controller))
+    dovecot.delete("报送")
+    dovecot.create("报送")
+    dovecot.append(b"X-Server-Rewritten: yes\r\n" + raw, "报送")
+    mid = parse(raw)["Message-ID"]
+    other = parse(message(addr(plan, GOOD), "教育局（更正）", [("教育局2.xlsx", good + b" ")]))
+    other.replace_header("Message-ID", mid)  # a client that reuses Message-IDs
+    dovecot.append(bytes(other), "报送")
+    result = fetch(plan, Q2, out, imap_for(dovecot, "报送"), smtp=smtp_for(controller))
+    assert [(m.subject, m.what) for m in result.messages] == [("教育局", "again"), ("教育局（更正）", "merged")]
+    assert len(handler.envelopes) == 2

@@ -147,7 +147,7 @@ def _take(box: Mailbox, ledger: LG.Ledger, imap: ImapSettings, quarter: Quarter,
                 "subject": _text(msg, "Subject")}
         origin = _origin(imap, imap.folder, uid, box.uidvalidity, mid)
         if row is None:
-            same = ledger.same_message(mid, sha)
+            same = ledger.same_message(mid, sha, info["sender"], info["subject"])
             if same is not None and same["state"] == LG.MERGING:
                 # half-merged under its old number when the server renumbered: finish it under the
                 # new one, with the old origin so the files already stored are recognised as its own

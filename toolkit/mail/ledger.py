@@ -46,11 +46,15 @@ class Ledger:
                                  (account, folder, uidvalidity))
         return {r["uid"]: r for r in rows}
 
-    def same_message(self, message_id: str, raw_sha: str) -> sqlite3.Row | None:
-        """A row for the same message under any UID: the same bytes, or the same Message-ID."""
+    def same_message(self, message_id: str, raw_sha: str, sender: str, subject: str) -> sqlite3.Row | None:
+        """A row for the same message under any UID: the same bytes, or (a server that rewrites
+        headers when it renumbers) the same Message-ID from the same sender with the same subject.
+        A Message-ID alone is not trusted: a badly made one reused by a client must not make a
+        new return look as if it had been taken already."""
         return self.conn.execute(
-            "SELECT * FROM messages WHERE state<>? AND (raw_sha=? OR (message_id<>'' AND message_id=?))"
-            " ORDER BY rowid LIMIT 1", (ALIAS, raw_sha, message_id)).fetchone()
+            "SELECT * FROM messages WHERE state<>? AND (raw_sha=? OR (message_id<>'' AND message_id=?"
+            " AND sender=? AND subject=?)) ORDER BY rowid LIMIT 1",
+            (ALIAS, raw_sha, message_id, sender, subject)).fetchone()
 
     def pending(self, state: str) -> list[sqlite3.Row]:
         return self.conn.execute("SELECT * FROM messages WHERE state=? ORDER BY rowid", (state,)).fetchall()
