@@ -34,7 +34,7 @@ listen = 127.0.0.1
 base_dir = {root}/run
 state_dir = {root}/state
 log_path = {root}/dovecot.log
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_internal_user = {internal}
@@ -48,7 +48,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {ssl_port}
   }}
 }}
 service anvil {{
@@ -72,8 +73,11 @@ def free_port() -> int:
 
 
 class Dovecot:
-    def __init__(self):
+    def __init__(self, tls: bool = False):
+        """With `tls`, a throwaway self-signed certificate for 127.0.0.1 (self.cert): STARTTLS on
+        self.port and implicit TLS on self.ssl_port."""
         self.port = free_port()
+        self.ssl_port = free_port() if tls else 0
         # not under pytest's tmp_path: Dovecot's unprivileged processes must reach its sockets
         self.root = Path(tempfile.mkdtemp(prefix="plankit-dovecot-"))
         os.chmod(self.root, 0o755)
@@ -87,7 +91,15 @@ class Dovecot:
             internal = login = getpass.getuser()
         (self.root / "users").write_text(f"{USER}:{{PLAIN}}{PASSWORD}:{uid}:{gid}::{self.root}/mail/ms::\n")
         conf = self.root / "dovecot.conf"
-        conf.write_text(CONFIG.format(root=self.root, port=self.port, internal=internal, login=login))
+        ssl_conf = "ssl = no"
+        self.cert = self.root / "cert.pem"
+        if tls:
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                            "-keyout", str(self.root / "key.pem"), "-out", str(self.cert), "-subj", "/CN=127.0.0.1",
+                            "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+            ssl_conf = f"ssl = yes\nssl_cert = <{self.cert}\nssl_key = <{self.root / 'key.pem'}"
+        conf.write_text(CONFIG.format(root=self.root, port=self.port, internal=internal, login=login,
+                                      ssl=ssl_conf, ssl_port=self.ssl_port))
         self.proc = subprocess.Popen([DOVECOT, "-F", "-c", str(conf)], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE)
         deadline = time.monotonic() + 30

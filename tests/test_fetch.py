@@ -24,7 +24,9 @@ from toolkit.mail.outgoing import SmtpSettings
 from toolkit.paths import store_dir
 from toolkit.quarter import Quarter
 
-from .imap_helpers import PASSWORD, USER, gbk_message, message, run_dovecot
+from toolkit.errors import PlankitError
+
+from .imap_helpers import DOVECOT, PASSWORD, USER, Dovecot, gbk_message, message, run_dovecot
 from .returnfile_helpers import col_of, filled
 from .test_mail import Collect, free_port
 
@@ -504,3 +506,23 @@ def test_renumbered_message_with_rewritten_bytes_is_matched_by_message_id(plan, 
     result = fetch(plan, Q2, out, imap_for(dovecot, "报送"), smtp=smtp_for(controller))
     assert [(m.subject, m.what) for m in result.messages] == [("教育局", "again"), ("教育局（更正）", "merged")]
     assert len(handler.envelopes) == 2
+
+
+@pytest.mark.parametrize("security", ["ssl", "starttls"])
+def test_encrypted_connections_with_a_verified_certificate(plan, tmp_path, security, monkeypatch):
+    """What the Chinese enterprise servers offer (993 with TLS, or STARTTLS); the certificate is checked."""
+    import shutil as sh
+    if DOVECOT is None or sh.which("openssl") is None:
+        pytest.skip("Dovecot or openssl is not installed here; CI installs both")
+    server = Dovecot(tls=True)
+    try:
+        server.append(message(addr(plan, GOOD), "二季度", []))
+        port = server.ssl_port if security == "ssl" else server.port
+        settings = ImapSettings("127.0.0.1", port, security, USER, PASSWORD)
+        with pytest.raises(PlankitError, match="无法连接收件服务器"):  # not trusted yet
+            fetch(plan, Q2, tmp_path / "out", settings)
+        monkeypatch.setenv("SSL_CERT_FILE", str(server.cert))  # the coordinator's CA, as if installed
+        result = fetch(plan, Q2, tmp_path / "out", settings)
+        assert [m.subject for m in result.messages] == ["二季度"]
+    finally:
+        server.stop()
