@@ -176,6 +176,14 @@ def test_full_round_fetch_receipts_correction_and_resubmission(plan, plan_path, 
     assert third.exit_code == 0 and "没有新邮件。" in third.output
     assert len(handler.envelopes) == 4 and dovecot.count() == 5
 
+    # "收到，谢谢" in reply to a receipt is not answered again (a fresh message without a file is)
+    thanks = message(addr(plan, BAD), "回复：回执：住建局二季度填报", [], body="收到，谢谢！",
+                     headers={"In-Reply-To": last["Message-ID"], "References": last["Message-ID"]})
+    dovecot.append(thanks)
+    fourth = CliRunner().invoke(main, args, env=env)
+    assert fourth.exit_code == 0 and "对回执的回复，没有填报表" in fourth.output
+    assert len(handler.envelopes) == 4
+
 
 def test_rejected_file_gets_a_correction_workbook_from_plain_merge(plan, tmp_path):
     from toolkit.intake.merge import merge

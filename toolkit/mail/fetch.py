@@ -30,7 +30,7 @@ from toolkit.intake.outcomes import ACCEPTED, DUPLICATE, REJECTED, SUPERSEDED
 from toolkit.mail import ledger as LG
 from toolkit.mail.imap import ImapSettings, Mailbox
 from toolkit.mail.outgoing import Outgoing, SmtpSettings, _default_sender, send, sent_log
-from toolkit.mail.receipts import automatic, build_receipt, header_text, receipt_message
+from toolkit.mail.receipts import NOT_A_RETURN, automatic, build_receipt, header_text, receipt_message
 from toolkit.model import Plan
 from toolkit.problems import Problem
 from toolkit.quarter import Quarter, as_quarter
@@ -192,6 +192,13 @@ def _merge(plan, quarter, out_dir, todo, ledger, result) -> None:
     for key, origin, _raw, msg in todo:
         files = [f for f in merged.files if f.origin == origin or f.origin.startswith(origin + " ›")]
         receipt = build_receipt(plan, quarter, msg, files, corrections)
+        if not any(f["label"] != NOT_A_RETURN for f in receipt["files"]) and ledger.answers_a_receipt(
+                f"{_text(msg, 'In-Reply-To')} {_text(msg, 'References')}"):
+            # "收到，谢谢" to one of our receipts: nothing to merge, and answering it would only chatter
+            ledger.set(key, LG.IGNORED, receipt={"reason": "对回执的回复，没有填报表"})
+            result.messages.append(Seen(key[3], _text(msg, "From"), _text(msg, "Subject"), "ignored",
+                                        "对回执的回复，没有填报表"))
+            continue
         ledger.set(key, LG.MERGED, receipt=receipt)
         result.mismatches.extend(receipt["mismatches"])
         result.messages.append(Seen(key[3], _text(msg, "From"), _text(msg, "Subject"), "merged",

@@ -14,6 +14,7 @@ moved back) is recognised by its Message-ID or the sha256 of its bytes and recor
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from datetime import datetime
 from pathlib import Path
@@ -55,6 +56,15 @@ class Ledger:
             "SELECT * FROM messages WHERE state<>? AND (raw_sha=? OR (message_id<>'' AND message_id=?"
             " AND sender=? AND subject=?)) ORDER BY rowid LIMIT 1",
             (ALIAS, raw_sha, message_id, sender, subject)).fetchone()
+
+    def answers_a_receipt(self, references: str) -> bool:
+        """Whether In-Reply-To/References name one of the receipts sent from this ledger."""
+        ids = re.findall(r"<[^<>\s]+>", references)
+        if not ids:
+            return False
+        marks = ",".join("?" * len(ids))
+        return self.conn.execute(f"SELECT 1 FROM messages WHERE receipt_id IN ({marks}) LIMIT 1",
+                                 ids).fetchone() is not None
 
     def pending(self, state: str) -> list[sqlite3.Row]:
         return self.conn.execute("SELECT * FROM messages WHERE state=? ORDER BY rowid", (state,)).fetchall()
