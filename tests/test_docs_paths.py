@@ -26,7 +26,7 @@ QUOTED = re.compile(r"```.*?```|`[^`\n]+`", re.S)
 TOOLKIT_PATH = re.compile(r"(?<![\w/.])toolkit/[\w./-]*")
 OTHER_PATH = re.compile(r"(?<![\w/.])(?:tests|benchmarks|templates|plans)/[^\s`'\"(),;:，。）]*")
 DOTTED = re.compile(r"(?<![\w./])toolkit(?:\.\w+)+")
-SHORT = re.compile(r"(?<![\w./])(?:" + "|".join(STEPS) + r")(?:\.\w+)+")
+SHORT = re.compile(r"(?<![\w./-])(?:" + "|".join(STEPS) + r")(?:\.\w+)+")
 RETIRED_NAME = re.compile(r"(?<![\w])(?:" + "|".join(RETIRED) + r")(?![\w])")
 PLACEHOLDER = re.compile(r"[*<>{}…]")
 

@@ -10,6 +10,7 @@ import json
 import os
 import re
 from collections import deque
+from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,7 +20,8 @@ from toolkit import problems as P
 from toolkit.errors import FILE_NOT_FOUND, FILE_UNREADABLE, OutputLockedError, UsageError
 from toolkit.intake import codes as RC
 from toolkit.intake.attribute import attribute, kind_name
-from toolkit.intake.collect import CONTAINERS, SPREADSHEETS, Item, collect
+from toolkit.intake.collect import CONTAINERS, SPREADSHEETS, Item, collect, expand
+from toolkit.intake.correction import write_corrections
 from toolkit.intake.readers import Readers
 from toolkit.intake.received import ReceivedTimes
 from toolkit.model import Plan
@@ -84,6 +86,7 @@ class MergeResult:
     run_report_path: Path | None = None  # this run's own receipt
     notes: list[str] = field(default_factory=list)  # e.g. the report was open in Excel
     run: str = ""  # this run's id (its merge time, 20190712-143000): what `merge --undo` takes
+    corrections: dict[str, str] = field(default_factory=dict)  # sha256 -> its 退回修改表 (rejected files)
 
     @property
     def ok(self) -> bool:
@@ -337,13 +340,15 @@ def undo(plan: Plan, out_dir: Path, run: str, *, lock_timeout: float = 10.0) -> 
 
 def merge(plan: Plan, quarter: Quarter | str, out_dir: Path | str, inputs: list[Path] | Path | str, *,
           progress=None, prefer: str | None = None, lock_timeout: float = 10.0, write_report: bool = True,
-          received_at: ReceivedTimes | None = None) -> MergeResult:
+          received_at: ReceivedTimes | None = None, messages: Sequence[tuple[str, bytes]] = ()) -> MergeResult:
     """Merge returned files for a quarter; return per-file outcomes plus missing and late departments.
 
     :param inputs: files, folders, .zip or .eml: a list, or one path.
     :param progress: called as progress(done, total, name) after each file.
     :param prefer: after merging, make this version current (sha256 prefix or original file name).
     :param received_at: received times the coordinator gave (for the run and/or per file).
+    :param messages: raw emails as (origin, bytes), e.g. fetched over IMAP: merged after the
+        inputs exactly as a saved .eml would be (the message itself archived as received).
     """
     quarter, out_dir = as_quarter(quarter, plan.settings.year), Path(out_dir)
     inputs = [Path(inputs)] if isinstance(inputs, (str, Path)) else [Path(p) for p in inputs]
@@ -363,6 +368,8 @@ def merge(plan: Plan, quarter: Quarter | str, out_dir: Path | str, inputs: list[
                 store.archive(data, item.ext, _provenance(item, quarter.code, merged_at))
 
             items = collect(inputs, exclude=[plan_dir(plan, out_dir)], keep=keep)
+            for origin, raw in messages:
+                items.extend(expand(Item("邮件.eml", origin, data=raw), 0, keep))
             if received_at is not None:
                 result.notes.extend(received_at.apply(items))
             merger = _Merger(plan, quarter, out_dir, store)
@@ -396,6 +403,7 @@ def merge(plan: Plan, quarter: Quarter | str, out_dir: Path | str, inputs: list[
             result.report_path = write_quarter_report(plan, quarter, out_dir, quarter_report_path(plan, quarter, out_dir))
         except OutputLockedError as exc:
             result.notes.append(str(exc))
+        result.corrections = write_corrections(root / "archive", folder / "退回修改表", result.files)
     return result
 
 

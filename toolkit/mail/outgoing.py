@@ -9,6 +9,7 @@ send log only after the server accepted it.
 from __future__ import annotations
 
 import errno
+import glob
 import json
 import mimetypes
 import re
@@ -193,7 +194,9 @@ def prepare(plan: Plan, quarter: Quarter, out_dir: Path, *, kind: str = "sheets"
         subject, body = render(kind, context, template_dir)
         info = plan.department(dept)
         to = (info.email if info else "").strip()
-        item = Outgoing(dept, to, subject, sheets.get(dept), extra=(extra or {}).get(dept, {}))
+        correction = (extra or {}).get(dept, {}).get("correction") or ""
+        attachment = Path(correction) if correction and Path(correction).is_file() else sheets.get(dept)
+        item = Outgoing(dept, to, subject, attachment, extra=(extra or {}).get(dept, {}))
         if not to or "@" not in to:
             item.status, item.error = "skipped", f"计划主表“部门”表中没有{dept}的邮箱，请补充后重试。"
             result.append((item, None))
@@ -318,4 +321,14 @@ def remind_targets(plan: Plan, quarter: Quarter, out_dir: Path) -> dict[str, dic
             continue
         problems = rejected.get(dept, [])
         targets[dept] = {"rejected": bool(problems), "problems": problems[:20]}
+        if problems:
+            targets[dept]["correction"] = _latest_correction(plan, quarter, out_dir, dept)
     return targets
+
+
+def _latest_correction(plan: Plan, quarter: Quarter, out_dir: Path, department: str) -> str:
+    """The newest 退回修改表 merge or fetch wrote for a department's rejected return ('' if none)."""
+    folder = paths.quarter_dir(plan, quarter, out_dir, "merge") / "退回修改表"
+    name = glob.escape(safe_file_name(f"{department}-退回修改表.xlsx"))
+    found = sorted(folder.glob(f"*/{name}"), key=lambda p: p.stat().st_mtime)
+    return str(found[-1]) if found else ""

@@ -1,0 +1,109 @@
+"""退回修改表: a department's own returned workbook with every problem marked, to send back.
+
+The clerk's bytes are edited, never regenerated: their entries, the sheet protection and the
+embedded identity (custom properties, hidden sheet, defined name) all survive openpyxl's
+load/save, so the corrected file merges like any return. Each problem cell gets a fill and a
+cell comment with the merge report's own words; a 问题清单 sheet, placed first and opened
+first, lists every problem with a link to its cell, and explains the ones no cell can show
+(wrong quarter, another plan, an unreadable file).
+"""
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+from toolkit.fileio.safeio import atomic_path
+from toolkit.fileio.xlsxtext import fit_row
+from toolkit.fillin.files import safe_file_name
+from toolkit.problems import ERROR, Problem
+
+SHEET = "问题清单"
+EDITABLE = {"xlsx", "xlsm"}  # .xls/.ods cannot be edited without changing what the clerk sent
+ERROR_FILL, WARNING_FILL = "FFC7CE", "FFEB9C"
+CELL = re.compile(r"^\$?([A-Z]{1,3})\$?([0-9]{1,7})$")
+SEVERITY = {ERROR: "错误（须修改）", "warning": "提醒（请核实）"}
+
+
+def correction_name(department: str, filename: str) -> str:
+    stem = filename.rsplit(".", 1)[0] if "." in filename else filename
+    return safe_file_name(f"{department or stem}-退回修改表.xlsx")
+
+
+def write_correction(data: bytes, ext: str, problems: list[Problem], target: Path) -> Path | None:
+    """Write the marked-up workbook; None when the file cannot be edited (not .xlsx/.xlsm, or
+    unreadable), in which case the problems are explained in the receipt's text alone."""
+    if ext not in EDITABLE or not problems:
+        return None
+    import openpyxl
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.worksheet.hyperlink import Hyperlink
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), keep_vba=ext == "xlsm", rich_text=True)
+    except Exception:  # unreadable, encrypted, not a workbook: the text explains it
+        return None
+    if SHEET in wb.sheetnames:  # a resubmitted correction: a fresh list replaces the old one
+        del wb[SHEET]
+    pinned: dict[tuple[str, str], list[Problem]] = {}
+    for p in problems:
+        if p.sheet in wb.sheetnames and CELL.match(p.cell or ""):
+            pinned.setdefault((p.sheet, p.cell.replace("$", "")), []).append(p)
+    for (sheet, cell), found in pinned.items():
+        target_cell = wb[sheet][cell]
+        colour = ERROR_FILL if any(p.severity == ERROR for p in found) else WARNING_FILL
+        target_cell.fill = PatternFill("solid", start_color=colour, end_color=colour)
+        text = "\n".join(f"{SEVERITY.get(p.severity, p.severity)}：{p.message}" for p in found)
+        comment = Comment(text, "plankit")
+        comment.width, comment.height = 320, 40 + 36 * len(found)
+        target_cell.comment = comment
+
+    ws = wb.create_sheet(SHEET, 0)
+    ws.append(["序号", "位置（点击跳转）", "级别", "问题说明"])
+    for c in ws[1]:
+        c.font = Font(bold=True, name="黑体")
+    for n, p in enumerate(problems, 1):
+        key = (p.sheet, (p.cell or "").replace("$", ""))
+        where = f"{p.sheet}!{key[1]}" if key in pinned else (p.location or "整个文件")
+        ws.append([n, where, SEVERITY.get(p.severity, p.severity), p.message])
+        if key in pinned:
+            link = ws.cell(n + 1, 2)
+            link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{p.sheet}'!{key[1]}")
+            link.font = Font(color="0563C1", underline="single")
+    ws.append([])
+    ws.append(["", "怎么改", "", "在原表中改正标红（错误）的单元格，核实标黄（提醒）的单元格，"
+                             "保存后把这个文件作为附件直接回复本邮件即可；本页不用删除。"])
+    widths = (6, 22, 14, 80)
+    for col, width in zip("ABCD", widths):
+        ws.column_dimensions[col].width = width
+    for row in ws.iter_rows(min_row=2):
+        for c in row:
+            c.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[row[0].row].height = fit_row([c.value for c in row], widths)  # LibreOffice won't autofit
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    wb.active = 0
+    for other in wb.worksheets[1:]:
+        other.sheet_view.tabSelected = False
+    with atomic_path(target) as tmp:
+        wb.save(tmp)
+    return target
+
+
+def write_corrections(archive: Path, folder: Path, files: list, *, warned: bool = False) -> dict[str, str]:
+    """A 退回修改表 for every rejected file (and, with `warned`, every accepted one with warnings)
+    among a merge's FileOutcomes, from their archived bytes: {sha256: path of the workbook}."""
+    from toolkit.intake.outcomes import ACCEPTED, REJECTED
+    written: dict[str, str] = {}
+    for f in files:
+        wanted = f.outcome == REJECTED or (warned and f.outcome == ACCEPTED and f.problems)
+        if not wanted or not f.sha256 or f.sha256 in written:
+            continue
+        found = [p for p in archive.glob(f"{f.sha256}.*") if p.suffix[1:] in EDITABLE]
+        if not found:
+            continue
+        target = folder / f.sha256[:12] / correction_name(f.department, f.path)
+        if write_correction(found[0].read_bytes(), found[0].suffix[1:], f.problems, target):
+            written[f.sha256] = str(target)
+    return written
