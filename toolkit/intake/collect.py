@@ -46,6 +46,7 @@ class Item:
     sent_at: datetime | None = None  # the email's Date (local time, naive)
     mtime: datetime | None = None  # the file's (or zip member's) modification time
     skipped: str = ""  # why it is not a return (Chinese); no archive, no problem
+    code: str = ""  # a stable code for a whole-file skip or rejection (e.g. `file-symlink`)
     error: str = ""  # a container that could not be opened (Chinese); archived and rejected
 
     @property
@@ -58,7 +59,12 @@ class Item:
         return self.sent_at or self.mtime or datetime(1970, 1, 1)
 
     def read(self) -> bytes:
-        return self.data if self.data is not None else Path(self.path).read_bytes()
+        if self.data is not None:
+            return self.data
+        # O_NOFOLLOW: a file swapped for a link after the folder was walked is still not followed
+        fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
+        with os.fdopen(fd, "rb") as fh:
+            return fh.read()
 
 
 def suffix(name: str) -> str:
@@ -83,15 +89,46 @@ def collect(inputs: list[Path], *, exclude: list[Path] = (), keep=None) -> list[
     items: list[Item] = []
     for raw in inputs:
         path = Path(raw)
-        if not path.exists():
+        if path.is_symlink() and not path.is_dir():
+            items.append(_symlink(path))  # a named folder may be a link; a file never is followed
+        elif not path.exists():
             items.append(Item(path.name or str(path), str(path), error=f"找不到文件或文件夹：{path}"))
         elif path.is_dir():
-            for child in sorted(p for p in path.rglob("*") if p.is_file()):
-                if not _is_excluded(child, excluded):
+            for child in _walk(path):
+                if child.is_symlink():
+                    items.append(_symlink(child))
+                elif not _is_excluded(child, excluded):
                     items.extend(_from_file(child, keep))
         else:
             items.extend(_from_file(path, keep))
     return items
+
+
+SYMLINK = "符号链接（快捷方式），为安全起见不跟随、不读取，已跳过；如确是填报表，请把文件本身复制到此文件夹"
+SYMLINK_CODE = "file-symlink"  # whole-file rejection code, as the errors branch names them
+
+
+def _symlink(path: Path) -> Item:
+    """A link in the input is never followed: it could point at /proc/self/environ or /etc/shadow
+    (or a folder of them), which would then be archived for good."""
+    item = Item(sanitise(path.name, "链接"), str(path), skipped=SYMLINK)
+    item.code = SYMLINK_CODE
+    return item
+
+
+def _walk(folder: Path) -> list[Path]:
+    """Regular files and symlinks (files or folders) under folder, sorted; links never entered."""
+    found: list[Path] = []
+    for top, dirs, files in os.walk(folder, followlinks=False):
+        base = Path(top)
+        for d in dirs:
+            if os.path.islink(os.path.join(top, d)):
+                found.append(base / d)  # os.walk lists a linked folder but does not enter it
+        for f in files:
+            p = base / f
+            if os.path.islink(p) or os.path.isfile(p):
+                found.append(p)
+    return sorted(found)
 
 
 def _is_excluded(path: Path, excluded: list[Path]) -> bool:
@@ -106,7 +143,7 @@ def _from_file(path: Path, keep=None) -> list[Item]:
     if name.startswith(("~$", ".~lock")) or name.lower() in JUNK_NAMES:
         return [Item(name, str(path), path=path, skipped="Excel/WPS临时锁文件，已跳过")]
     try:
-        mtime = datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0)
+        mtime = datetime.fromtimestamp(path.lstat().st_mtime).replace(microsecond=0)
     except OSError as exc:
         return [Item(name, str(path), error=f"无法读取文件 {path}：{exc.strerror or exc}")]
     item = Item(name, str(path), path=path, mtime=mtime)

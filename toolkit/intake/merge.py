@@ -27,6 +27,7 @@ from toolkit.store.db import Change, Store, Submission, run_lock
 
 C = P.register
 SKIPPED_FILE = C("merge-skipped", P.WARNING, "{detail}")
+C("file-symlink", P.WARNING, "{detail}")  # a link in the input, never followed
 CONTAINER = C("merge-container", P.ERROR, "{detail}")
 WRONG_QUARTER = C("merge-wrong-quarter", P.ERROR,
                   "这是{found}的填报表，本次合并的是{expected}。请确认报送单位发来的是本季度的文件。")
@@ -119,7 +120,8 @@ class _Merger:
                           received_at=item.received_at)
         job = _Job(item, out)
         if item.skipped:
-            out.problems.append(P.make(SKIPPED_FILE, file=item.name, detail=item.skipped))
+            code = item.code if item.code in P.CODES else SKIPPED_FILE
+            out.problems.append(P.make(code, file=item.name, detail=item.skipped))
             return job
         if item.error and item.path is None and item.data is None:
             out.outcome = REJECTED  # nothing to archive, e.g. a path that does not exist

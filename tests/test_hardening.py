@@ -1,0 +1,64 @@
+"""Issue 19: merge, rebuild and the store against hostile inputs and faults (one test per item)."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.merge_helpers import LATE, ON_TIME, fake_return, use_fake_reader, write
+from toolkit.cli import main
+from toolkit.intake.collect import collect
+from toolkit.intake.merge import merge
+from toolkit.intake.rebuild import rebuild
+from toolkit.paths import store_dir
+from toolkit.quarter import Quarter
+from toolkit.store.db import load_quarter
+
+ROOT = Path(__file__).parent.parent
+Q2 = Quarter(2019, 2)
+FIVE = ("市教育局", "市财政局", "市卫健委", "市人社局", "市民政局")
+
+
+@pytest.fixture(autouse=True)
+def fake_reader(request, monkeypatch):
+    if not request.node.name.startswith("test_real_"):
+        use_fake_reader(monkeypatch)
+
+
+def five_returns(folder: Path) -> Path:
+    for n, dept in enumerate(FIVE):
+        write(folder / f"{n}_{dept}.xlsx", fake_return(dept, percent=10 * n), ON_TIME)
+    return folder
+
+
+# -- item 10: symlinks are never followed ---------------------------------------------
+
+def test_symlinks_in_an_input_folder_are_skipped_not_followed(tmp_path, plan):
+    secret = write(tmp_path / "outside" / "secret.xlsx", b"PLANKIT_SMTP_PASSWORD=hunter2")
+    write(tmp_path / "outside" / "dir" / "x.xlsx", fake_return("市财政局"))
+    inbox = five_returns(tmp_path / "in")
+    os.symlink(secret, inbox / "x.xlsx")
+    os.symlink("/proc/self/environ", inbox / "env.xlsx")
+    os.symlink(tmp_path / "outside" / "dir", inbox / "linked")
+    top = tmp_path / "top.xlsx"
+    os.symlink(secret, top)
+    items = {i.name: i for i in collect([inbox, top])}
+    reason = "符号链接（快捷方式），为安全起见不跟随、不读取，已跳过；如确是填报表，请把文件本身复制到此文件夹"
+    for name in ("x.xlsx", "env.xlsx", "linked", "top.xlsx"):
+        assert items[name].skipped == reason and items[name].code == "file-symlink"
+        assert items[name].path is None and items[name].data is None
+    out = tmp_path / "out"
+    result = merge(plan, Q2, [inbox, top], out)
+    skipped = {f.path: f for f in result.files if f.outcome == "skipped"}
+    assert sorted(skipped) == ["env.xlsx", "linked", "top.xlsx", "x.xlsx"]
+    assert all(f.problems[0].code == "file-symlink" and f.problems[0].message == reason for f in skipped.values())
+    archived = b"".join(p.read_bytes() for p in (store_dir(out, plan) / "archive").iterdir())
+    assert b"hunter2" not in archived and b"PATH=" not in archived
+    assert sorted(load_quarter(out, plan, Q2).returns) == sorted(FIVE)  # the real files still merged
