@@ -74,14 +74,14 @@ def merge(spec: tuple, inbox: str, out_dir: str, profile: str = "", durable: boo
     start = rss_mb()
     profiler = _profiler(profile)
     with Clock() as first:
-        result = run_merge(plan, q, [Path(inbox)], Path(out_dir))
+        result = run_merge(plan, q, Path(out_dir), [Path(inbox)])
     if profiler:
         profiler.disable()
         profiler.dump_stats(profile)
     peak_first = _peak()
     with Clock() as again:
-        rerun = run_merge(plan, q, [Path(inbox)], Path(out_dir))
-    with sqlite3.connect(store_dir(Path(out_dir), plan) / DB_NAME) as conn:
+        rerun = run_merge(plan, q, Path(out_dir), [Path(inbox)])
+    with sqlite3.connect(store_dir(plan, Path(out_dir)) / DB_NAME) as conn:
         task_rows = conn.execute("SELECT COUNT(*) FROM task_values").fetchone()[0]
         indicator_rows = conn.execute("SELECT COUNT(*) FROM indicator_values").fetchone()[0]
     return {"seconds": first.seconds, "rerun_seconds": again.seconds, "files": len(result.files),
@@ -154,12 +154,12 @@ def report_and_brief(spec: tuple, out_dir: str) -> dict:
     error = ""
     with Clock() as rep:
         try:
-            build_report(Path(out_dir), plan, q)
+            build_report(plan, q, Path(out_dir))
         except PlankitError as exc:  # a finding, not a crash of the benchmark: recorded in the JSON
             error = str(exc)
     with Clock() as brf:
-        ev = evaluate_quarter(Path(out_dir), plan, q)
-        write_brief(ev, quarter_dir(Path(out_dir), plan, q, "brief"))
+        ev = evaluate_quarter(plan, q, Path(out_dir))
+        write_brief(ev, quarter_dir(plan, q, Path(out_dir), "brief"))
     return {"seconds": None if error else rep.seconds, "report_error": error, "brief_seconds": brf.seconds,
             "rss_start_mb": round(start, 1)}
 

@@ -75,8 +75,8 @@ def test_merge_with_reader_processes_equals_merge_in_process(tmp_path, monkeypat
     def run(out, parallel_min, in_process=False):
         monkeypatch.setattr(R, "PARALLEL_MIN", parallel_min)
         monkeypatch.setattr(R, "_READ", None if in_process else R._read)  # a replaced reader stays here
-        result = M.merge(plan, q, [inbox], out)
-        with sqlite3.connect(store_dir(out, plan) / DB_NAME) as conn:
+        result = M.merge(plan, q, out, [inbox])
+        with sqlite3.connect(store_dir(plan, out) / DB_NAME) as conn:
             rows = sorted(conn.execute("SELECT task_no, department, status, percent, progress, cell FROM task_values"))
         return [(f.path, f.department, f.outcome, [p.code for p in f.problems]) for f in result.files], rows
 

@@ -277,7 +277,7 @@ def test_bad_template_files(tmp_path, content, message):
 # ------------------------------------------------------------------ CLI
 
 def test_cli_json_matches_library(ev, plan_path, tmp_path, monkeypatch):
-    monkeypatch.setattr("toolkit.cli.brief.evaluate_quarter", lambda out, plan, q: ev)
+    monkeypatch.setattr("toolkit.cli.brief.evaluate_quarter", lambda plan, q, out: ev)
     res = CliRunner().invoke(main, ["brief", "--plan", str(plan_path), "-q", "2019Q2", "--out", str(tmp_path),
                                     "--date", "2019-07-15", "--issue-no", "3", "--per-dept", "--json"])
     assert res.exit_code == 0, res.output

@@ -237,7 +237,7 @@ def test_quarter_with_no_returns_is_all_not_reported(plan):
 
 
 def test_evaluate_quarter_without_anything_merged(tmp_path, plan):
-    ev = evaluate_quarter(tmp_path, plan, Q2)
+    ev = evaluate_quarter(plan, Q2, tmp_path)
     assert ev.counts["未报送"] == 50 and ev.returns.quarter == "2019Q2"
 
 

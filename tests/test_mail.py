@@ -226,8 +226,8 @@ def test_all_the_way_round_mail_out_fill_mail_back_merge(plan, tmp_path, smtp_se
     inbox.mkdir()
     (inbox / "回复.eml").write_bytes(bytes(reply))
 
-    result = merge(plan, Q2, [inbox], tmp_path / "out")
+    result = merge(plan, Q2, tmp_path / "out", [inbox])
     assert [(f.path, f.department, f.outcome) for f in result.files] == [(clerk_copy.name, "市教育局", "accepted")]
-    r = load_quarter(tmp_path / "out", plan, Q2).returns["市教育局"]
+    r = load_quarter(plan, Q2, tmp_path / "out").returns["市教育局"]
     assert r.on_time and "dept01@example.org.cn" in r.sender
     assert next(e.percent for e in r.tasks if e.task_no == 1) == 55

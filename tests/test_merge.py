@@ -41,7 +41,7 @@ def five_returns(folder: Path) -> Path:
 
 def dump(out: Path, plan) -> dict:
     """Every row of every table (ids excluded), to compare whole stores."""
-    conn = sqlite3.connect(store_dir(out, plan) / "plankit.sqlite")
+    conn = sqlite3.connect(store_dir(plan, out) / "plankit.sqlite")
     subs = {r[0]: r[1] for r in conn.execute("SELECT id, sha256 FROM submissions")}
     data = {
         "submissions": sorted(conn.execute("SELECT quarter, sha256, filename, origin, sender, sent_at, mtime,"
@@ -56,7 +56,7 @@ def dump(out: Path, plan) -> dict:
 
 
 def archive_listing(out: Path, plan) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in (store_dir(out, plan) / "archive").iterdir()}
+    return {p.name: p.read_bytes() for p in (store_dir(plan, out) / "archive").iterdir()}
 
 
 def test_merge_outcomes_report_and_missing(tmp_path, plan):
@@ -69,7 +69,7 @@ def test_merge_outcomes_report_and_missing(tmp_path, plan):
     write(inbox / "nobody.xlsx", fake_return("市外星局"), ON_TIME)
     write(inbox / "late.xlsx", fake_return("市水利局", warnings=["数值偏大"]), LATE)
     write(inbox / "~$0_市教育局.xlsx", b"lock")
-    result = merge(plan, Q2, [inbox], tmp_path / "out")
+    result = merge(plan, Q2, tmp_path / "out", [inbox])
     got = {f.path: (f.department, f.outcome, [p.message for p in f.problems]) for f in result.files}
     assert got["bad.xlsx"] == ("市公安局", "rejected", ["“很多”不是数字"])
     assert got["broken.xlsx"] == ("", "rejected", ["文件不完整或已损坏"])
@@ -99,7 +99,7 @@ def test_merge_outcomes_report_and_missing(tmp_path, plan):
 def test_every_received_file_is_archived_unchanged_with_provenance(tmp_path, plan):
     data = fake_return("市教育局")
     eml = write(tmp_path / "in" / "mail.eml", bytes(make_email([("../../填报.xlsx", data)])), LATE)
-    merge(plan, Q2, [eml], tmp_path / "out")
+    merge(plan, Q2, tmp_path / "out", [eml])
     files = archive_listing(tmp_path / "out", plan)
     import hashlib
     sha = hashlib.sha256(data).hexdigest()
@@ -118,9 +118,9 @@ def test_same_merge_twice_changes_nothing(tmp_path, plan):
     inbox = five_returns(tmp_path / "in")
     write(inbox / "bad.xlsx", fake_return("市公安局", errors=["坏"]), ON_TIME)
     out = tmp_path / "out"
-    merge(plan, Q2, [inbox], out)
+    merge(plan, Q2, out, [inbox])
     before, files = dump(out, plan), archive_listing(out, plan)
-    second = merge(plan, Q2, [inbox], out)
+    second = merge(plan, Q2, out, [inbox])
     assert [f.outcome for f in second.files] == ["duplicate"] * 5 + ["rejected"]
     assert second.files[-1].problems[0].message == "此文件此前已拒收：坏"
     assert dump(out, plan) == before and archive_listing(out, plan) == files
@@ -128,22 +128,22 @@ def test_same_merge_twice_changes_nothing(tmp_path, plan):
 
 def test_resaved_file_with_same_values_is_a_duplicate(tmp_path, plan):
     out = tmp_path / "out"
-    merge(plan, Q2, [write(tmp_path / "a.xlsx", fake_return("市教育局"), ON_TIME)], out)
-    again = merge(plan, Q2, [write(tmp_path / "b.xlsx", fake_return("市教育局", noise="re-saved"), LATE)], out)
+    merge(plan, Q2, out, [write(tmp_path / "a.xlsx", fake_return("市教育局"), ON_TIME)])
+    again = merge(plan, Q2, out, [write(tmp_path / "b.xlsx", fake_return("市教育局", noise="re-saved"), LATE)])
     assert [f.outcome for f in again.files] == ["duplicate"]
-    assert load_quarter(out, plan, Q2).returns["市教育局"].versions == 1
+    assert load_quarter(plan, Q2, out).returns["市教育局"].versions == 1
 
 
 def test_resubmission_supersedes_keeps_versions_and_diff(tmp_path, plan):
     out = tmp_path / "out"
-    merge(plan, Q2, [write(tmp_path / "v1.xlsx", fake_return("市教育局", percent=40), ON_TIME)], out)
-    second = merge(plan, Q2, [write(tmp_path / "v2.xlsx", fake_return("市教育局", percent=60), LATE),
-                              write(tmp_path / "v0.xlsx", fake_return("市教育局", percent=5), datetime(2019, 7, 1))],
-                   out)
+    merge(plan, Q2, out, [write(tmp_path / "v1.xlsx", fake_return("市教育局", percent=40), ON_TIME)])
+    second = merge(plan, Q2, out,
+                   [write(tmp_path / "v2.xlsx", fake_return("市教育局", percent=60), LATE),
+                              write(tmp_path / "v0.xlsx", fake_return("市教育局", percent=5), datetime(2019, 7, 1))])
     assert [(f.path, f.outcome) for f in second.files] == [("v2.xlsx", "accepted"), ("v0.xlsx", "superseded")]
     changes = second.files[0].changes
     assert {(c.item, c.field, c.old, c.new) for c in changes} >= {("任务1", "percent", 40.0, 60.0)}
-    r = load_quarter(out, plan, Q2).returns["市教育局"]
+    r = load_quarter(plan, Q2, out).returns["市教育局"]
     assert (r.filename, r.versions, r.on_time, r.tasks[0].percent) == ("v2.xlsx", 3, False, 60.0)
     wb = openpyxl.load_workbook(second.report_path)
     assert ("市教育局", "v2.xlsx", "任务1", "完成进度(%)", 40, 60, "进展填报!G5") in [
@@ -157,13 +157,13 @@ def test_prefer_and_rebuild_give_the_same_store(tmp_path, plan):
     write(inbox / "bad.xlsx", fake_return("市公安局", errors=["坏"]), ON_TIME)
     mail = make_email([("x.xlsx", fake_return("市水利局"))])
     write(inbox / "m.eml", bytes(mail))
-    merge(plan, Q2, [inbox], out)
-    result = merge(plan, Q2, [], out, prefer="0_市教育局.xlsx")
+    merge(plan, Q2, out, [inbox])
+    result = merge(plan, Q2, out, [], prefer="0_市教育局.xlsx")
     assert result.notes == [f"已按指定采用 市教育局 的 0_市教育局.xlsx（编号 "
-                            f"{load_quarter(out, plan, Q2).returns['市教育局'].sha256[:12]}）。"]
-    assert load_quarter(out, plan, Q2).returns["市教育局"].tasks[0].percent == 0
+                            f"{load_quarter(plan, Q2, out).returns['市教育局'].sha256[:12]}）。"]
+    assert load_quarter(plan, Q2, out).returns["市教育局"].tasks[0].percent == 0
     before = dump(out, plan)
-    (store_dir(out, plan) / "plankit.sqlite").write_bytes(b"corrupted")  # the database is lost
+    (store_dir(plan, out) / "plankit.sqlite").write_bytes(b"corrupted")  # the database is lost
     assert rebuild(plan, out) == {"2019Q2": 8}
     assert dump(out, plan) == before
 
@@ -189,16 +189,16 @@ def choose(self, sub):
         os.kill(os.getpid(), signal.SIGKILL)
     return original(self, sub)
 S.Store._choose_current = choose
-M.merge(load_plan({str(plan.source)!r}), Quarter(2019, 2), [Path({str(inbox)!r})], Path({str(out)!r}))
+M.merge(load_plan({str(plan.source)!r}), Quarter(2019, 2), Path({str(out)!r}), [Path({str(inbox)!r})])
 """
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     crashed = dump(out, plan)
     assert [s[9] for s in crashed["submissions"]] == list(FIVE[:2])
     assert len(crashed["task_values"]) == sum(len(plan.tasks_for(d)) for d in FIVE[:2])
-    rerun = merge(plan, Q2, [inbox], out)
+    rerun = merge(plan, Q2, out, [inbox])
     assert [f.outcome for f in rerun.files] == ["duplicate"] * 2 + ["accepted"] * 3
-    assert sorted(load_quarter(out, plan, Q2).returns) == sorted(FIVE)
+    assert sorted(load_quarter(plan, Q2, out).returns) == sorted(FIVE)
     assert len(dump(out, plan)["task_values"]) == sum(len(plan.tasks_for(d)) for d in FIVE)
 
 
@@ -247,7 +247,7 @@ def test_cli_merge_json_equals_library_and_exit_codes(tmp_path, plan_path, plan)
     assert set(data) >= {"files", "missing", "late"}
     assert data["files"][0] == {**data["files"][0], "path": "0_市教育局.xlsx", "department": "市教育局",
                                 "outcome": "accepted", "problems": []}
-    again = merge(plan, Q2, [inbox], tmp_path / "out")
+    again = merge(plan, Q2, tmp_path / "out", [inbox])
     assert data["missing"] == again.missing and data["late"] == again.late
     write(inbox / "bad.xlsx", fake_return("市公安局", errors=["坏"]), ON_TIME)
     bad = run(["merge", "-q", "2019Q2", str(inbox)], tmp_path, plan_path)
@@ -283,10 +283,10 @@ def test_cli_status_text_and_json(tmp_path, plan_path, plan):
     out = tmp_path / "out"
     empty = run(["status", "-q", "2019Q2", "--json"], tmp_path, plan_path)
     assert empty.exit_code == 0 and json.loads(empty.stdout)["missing"] == plan.department_names()
-    merge(plan, Q2, [write(tmp_path / "a.xlsx", fake_return("市教育局", percent=40), ON_TIME),
+    merge(plan, Q2, out, [write(tmp_path / "a.xlsx", fake_return("市教育局", percent=40), ON_TIME),
                      write(tmp_path / "b.xlsx", fake_return("市教育局", percent=70), LATE),
                      write(tmp_path / "c.xlsx", fake_return("市财政局", errors=["坏"]), ON_TIME),
-                     write(tmp_path / "d.xlsx", fake_return("市卫健委"), ON_TIME)], out)
+                     write(tmp_path / "d.xlsx", fake_return("市卫健委"), ON_TIME)])
     result = run(["status", "-q", "2019Q2", "--json"], tmp_path, plan_path)
     assert result.exit_code == 0
     data = json.loads(result.stdout)
@@ -321,20 +321,20 @@ def test_real_workbooks_by_mail_and_folder_merge_and_rebuild(tmp_path, plan):
     fill_return(sheets["市财政局"], fill_all=True, tasks={1: {L.P_PERCENT: "很多"}}, out=inbox / "cz.xlsx")
     wj = fill_return(sheets["市卫健委"], fill_all=True, out=tmp_path / "wj.xlsx")
     write(inbox / "卫健委.msg", make_msg([("市卫健委.xlsx", wj.read_bytes())], sender="wjw@example.cn"))
-    result = merge(plan, Q2, [inbox], out)
+    result = merge(plan, Q2, out, [inbox])
     got = {f.path: (f.department, f.outcome) for f in result.files}
     # jy1 was accepted, then replaced in the same run by the later correction: the receipt says so.
     assert got == {"jy1.xlsx": ("市教育局", "superseded"), "市教育局_更正.xlsx": ("市教育局", "accepted"),
                    "cz.xlsx": ("市财政局", "rejected"), "市卫健委.xlsx": ("市卫健委", "accepted")}
     assert any(p.severity == "error" for p in result.files[0].problems)  # cz.xlsx, sorted first
-    qr = load_quarter(out, plan, Q2)
+    qr = load_quarter(plan, Q2, out)
     r = qr.returns["市教育局"]
     assert (r.filename, r.versions, r.on_time, r.sender) == ("市教育局_更正.xlsx", 2, False, "市教育局 <jyj@example.cn>")
     assert next(e.percent for e in r.tasks if e.task_no == 1) == 65
     assert qr.missing == [d for d in plan.department_names() if d not in ("市教育局", "市卫健委")]
     assert (qr.returns["市卫健委"].sender, qr.returns["市卫健委"].on_time) == ("wjw@example.cn", True)
     assert [x.department for x in qr.rejections] == ["市财政局"]
-    assert [f.outcome for f in merge(plan, Q2, [inbox], out).files] == ["rejected", "duplicate", "duplicate",
+    assert [f.outcome for f in merge(plan, Q2, out, [inbox]).files] == ["rejected", "duplicate", "duplicate",
                                                                           "duplicate"]
     before = dump(out, plan)
     rebuild(plan, out)
@@ -346,9 +346,9 @@ def test_rebuild_without_journal_uses_the_archive_index(tmp_path, plan):
     inbox = five_returns(tmp_path / "in")
     write(inbox / "v2.xlsx", fake_return("市教育局", percent=99), LATE)
     write(inbox / "m.eml", bytes(make_email([("x.xlsx", fake_return("市水利局"))])))
-    merge(plan, Q2, [inbox], out)
+    merge(plan, Q2, out, [inbox])
     before = dump(out, plan)
-    (store_dir(out, plan) / "archive" / "journal.jsonl").unlink()
+    (store_dir(plan, out) / "archive" / "journal.jsonl").unlink()
     assert rebuild(plan, out) == {"2019Q2": 7}
     assert dump(out, plan) == before
 
@@ -357,9 +357,9 @@ def test_rebuild_reads_the_per_file_sidecars_of_an_older_store(tmp_path, plan):
     """Stores written before the archive index kept provenance in `<sha256>.json` files."""
     out = tmp_path / "out"
     inbox = five_returns(tmp_path / "in")
-    merge(plan, Q2, [inbox], out)
+    merge(plan, Q2, out, [inbox])
     before = dump(out, plan)
-    archive = store_dir(out, plan) / "archive"
+    archive = store_dir(plan, out) / "archive"
     for line in (archive / "received.jsonl").read_text(encoding="utf-8").splitlines():
         meta = json.loads(line)
         (archive / f"{meta['sha256']}.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
@@ -377,8 +377,8 @@ def test_rebuild_with_an_empty_archive_changes_nothing(tmp_path, plan_path):
 
 
 def test_cli_status_lists_versions_and_changes_of_one_department(tmp_path, plan_path, plan):
-    merge(plan, Q2, [write(tmp_path / "a.xlsx", fake_return("市教育局", percent=40), ON_TIME),
-                     write(tmp_path / "b.xlsx", fake_return("市教育局", percent=70), LATE)], tmp_path / "out")
+    merge(plan, Q2, tmp_path / "out", [write(tmp_path / "a.xlsx", fake_return("市教育局", percent=40), ON_TIME),
+                     write(tmp_path / "b.xlsx", fake_return("市教育局", percent=70), LATE)])
     result = run(["status", "-q", "2019Q2", "-d", "市教育局"], tmp_path, plan_path)
     assert result.exit_code == 0
     text = result.stdout.split("市教育局 的报送版本（共 2 个）：\n")[1]
@@ -397,7 +397,7 @@ def test_cli_status_lists_versions_and_changes_of_one_department(tmp_path, plan_
 def test_report_open_in_excel_keeps_old_report_and_still_merges(tmp_path, plan, monkeypatch):
     import toolkit.fileio.safeio
     out = tmp_path / "out"
-    first = merge(plan, Q2, [write(tmp_path / "a.xlsx", fake_return("市教育局"), ON_TIME)], out)
+    first = merge(plan, Q2, out, [write(tmp_path / "a.xlsx", fake_return("市教育局"), ON_TIME)])
     old_report = first.report_path.read_bytes()
     real_replace = os.replace
 
@@ -407,17 +407,17 @@ def test_report_open_in_excel_keeps_old_report_and_still_merges(tmp_path, plan, 
         return real_replace(src, dst)
 
     monkeypatch.setattr(toolkit.fileio.safeio.os, "replace", locked)
-    second = merge(plan, Q2, [write(tmp_path / "b.xlsx", fake_return("市财政局"), ON_TIME)], out)
+    second = merge(plan, Q2, out, [write(tmp_path / "b.xlsx", fake_return("市财政局"), ON_TIME)])
     assert [f.outcome for f in second.files] == ["accepted"] and second.ok
     assert second.report_path is None and second.notes[0].startswith(f"无法覆盖 {first.report_path}（文件可能正在Excel/WPS中打开）")
     assert first.report_path.read_bytes() == old_report
-    assert "市财政局" in load_quarter(out, plan, Q2).returns
+    assert "市财政局" in load_quarter(plan, Q2, out).returns
 
 
 def test_two_same_named_attachments_are_both_kept(tmp_path, plan):
     a, b = fake_return("市教育局"), fake_return("市财政局")
     eml = write(tmp_path / "two.eml", bytes(make_email([("填报表.xlsx", a), ("填报表.xlsx", b)])))
-    result = merge(plan, Q2, [eml], tmp_path / "out")
+    result = merge(plan, Q2, tmp_path / "out", [eml])
     assert [(f.path, f.department, f.outcome) for f in result.files] == [
         ("填报表.xlsx", "市教育局", "accepted"), ("填报表.xlsx", "市财政局", "accepted")]
     files = archive_listing(tmp_path / "out", plan)
@@ -435,7 +435,7 @@ def test_real_value_typed_far_from_the_table_rejects_that_file_only(tmp_path, pl
     fill_return(sheets["市教育局"], fill_all=True, out=inbox / "jy.xlsx")
     H.far_cell(fill_return(sheets["市财政局"], fill_all=True, out=tmp_path / "cz.xlsx"), inbox / "cz.xlsx",
                "XFD1048576")
-    result = merge(plan, Q2, [inbox], out)
+    result = merge(plan, Q2, out, [inbox])
     got = {f.path: f.outcome for f in result.files}
     assert got == {"cz.xlsx": "rejected", "jy.xlsx": "accepted"}, [str(p) for f in result.files for p in f.problems]
     problem = result.files[0].problems[0]
@@ -465,16 +465,16 @@ def test_real_reader_process_that_dies_rejects_only_the_file_it_died_on(tmp_path
         return original(path, plan, quarter, **kw)
     monkeypatch.setattr(RF, "read_return", crashing)  # inherited by the forked readers
     monkeypatch.setattr(R, "PARALLEL_MIN", parallel_min)
-    result = merge(plan, Q2, [inbox], out)  # were the file read in this process, pytest would die here
+    result = merge(plan, Q2, out, [inbox])  # were the file read in this process, pytest would die here
     got = {f.path: f.outcome for f in result.files}
     assert got == {"0.xlsx": "accepted", "崩溃.xlsx": "rejected", "2.xlsx": "accepted", "3.xlsx": "accepted"}
     crashed = next(f for f in result.files if f.path == "崩溃.xlsx")
     assert [p.code for p in crashed.problems] == ["merge-reader-crashed"]
-    assert sorted(load_quarter(out, plan, Q2).returns) == sorted(d for n, d in enumerate(depts) if n != 1)
+    assert sorted(load_quarter(plan, Q2, out).returns) == sorted(d for n, d in enumerate(depts) if n != 1)
     # a rebuild re-reads the archive the same way: the crashing file is rejected again, the rest kept
-    (store_dir(out, plan) / "plankit.sqlite").write_bytes(b"lost")
+    (store_dir(plan, out) / "plankit.sqlite").write_bytes(b"lost")
     assert rebuild(plan, out) == {"2019Q2": 4}
-    assert sorted(load_quarter(out, plan, Q2).returns) == sorted(d for n, d in enumerate(depts) if n != 1)
+    assert sorted(load_quarter(plan, Q2, out).returns) == sorted(d for n, d in enumerate(depts) if n != 1)
 
 
 def test_real_large_returns_pass_to_the_reader_processes_without_blocking(tmp_path, plan, monkeypatch):
@@ -493,9 +493,9 @@ def test_real_large_returns_pass_to_the_reader_processes_without_blocking(tmp_pa
         with zipfile.ZipFile(target, "a") as zf:  # 2 MB that does not compress
             zf.writestr("xl/media/image1.bin", os.urandom(2 * 1024 * 1024), zipfile.ZIP_STORED)
     monkeypatch.setattr(R, "PARALLEL_MIN", 1)  # two reader processes, each holding two files
-    result = merge(plan, Q2, [inbox], out)
+    result = merge(plan, Q2, out, [inbox])
     assert [f.outcome for f in result.files] == ["accepted"] * 4, [str(p) for f in result.files for p in f.problems]
-    assert sorted(load_quarter(out, plan, Q2).returns) == sorted(depts)
+    assert sorted(load_quarter(plan, Q2, out).returns) == sorted(depts)
 
 
 def test_real_reader_process_found_dead_while_idle_is_replaced(plan):
@@ -562,12 +562,12 @@ def test_real_return_sent_from_outlook_as_winmail_dat_is_merged(tmp_path, plan):
     data = fill_return(g.path, fill_all=True, out=tmp_path / "jy.xlsx").read_bytes()
     mail = make_email([("winmail.dat", make_tnef([(g.path.name, data)]))], date=ON_TIME)
     write(inbox / "outlook.eml", bytes(mail))
-    result = merge(plan, Q2, [inbox], out)
+    result = merge(plan, Q2, out, [inbox])
     [f] = result.files
     assert (f.path, f.department, f.outcome, f.sender) == (g.path.name, "市教育局", "accepted",
                                                            "市教育局 <jyj@example.cn>")
     assert f.origin.endswith(f"outlook.eml › winmail.dat › {g.path.name}")
-    assert load_quarter(out, plan, Q2).returns["市教育局"].on_time
+    assert load_quarter(plan, Q2, out).returns["市教育局"].on_time
 
 
 @pytest.mark.parametrize("error, says", [

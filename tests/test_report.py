@@ -191,7 +191,7 @@ def test_a_failed_write_is_an_error_not_a_silent_gap(plan, tmp_path):
 
 def test_cli_json_with_merged_quarters(plan, plan_path, tmp_path, monkeypatch):
     merged = {1: realistic_quarter(plan, 1), 2: realistic_quarter(plan, 2)}
-    monkeypatch.setattr("toolkit.store.db.load_quarter", lambda out, p, q: merged.get(q.q))
+    monkeypatch.setattr("toolkit.store.db.load_quarter", lambda p, q, out: merged.get(q.q))
     result = CliRunner().invoke(main, ["report", "--plan", str(plan_path), "-q", "2019Q2",
                                        "--out", str(tmp_path), "--json"])
     assert result.exit_code == 0, result.output
@@ -204,7 +204,7 @@ def test_cli_json_with_merged_quarters(plan, plan_path, tmp_path, monkeypatch):
 
 
 def test_cli_without_merged_data_prints_path_and_warns(plan_path, tmp_path, monkeypatch):
-    monkeypatch.setattr("toolkit.store.db.load_quarter", lambda out, p, q: None)
+    monkeypatch.setattr("toolkit.store.db.load_quarter", lambda p, q, out: None)
     result = CliRunner().invoke(main, ["report", "--plan", str(plan_path), "-q", "Q2", "--out", str(tmp_path)])
     assert result.exit_code == 0
     assert ("2019年第二季度还没有已接收的报送文件（尚未合并，或文件均被拒收），所有任务均为“未报送”。"

@@ -487,7 +487,7 @@ def test_cli_brings_in_last_quarter_from_the_store(tmp_path, plan_path, plan, mo
                  tasks=[TaskEntry(1, EDU, "牵头", "超序时", 60, "提前开工。")])
     asked = []
 
-    def load_quarter(out_dir, plan_, quarter):
+    def load_quarter(plan_, quarter, out_dir):
         asked.append(quarter.code)
         return QuarterReturns("2019Q1", plan.department_names(), {EDU: ret})
     monkeypatch.setattr(toolkit.store.db, "load_quarter", load_quarter)

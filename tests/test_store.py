@@ -23,7 +23,7 @@ DEPT = "市教育局"
 
 @pytest.fixture
 def store(tmp_path, plan):
-    s = Store.for_plan(tmp_path, plan)
+    s = Store.for_plan(plan, tmp_path)
     yield s
     s.close()
 
@@ -184,15 +184,15 @@ def test_failed_transaction_leaves_nothing(store, monkeypatch):
 
 
 def test_load_quarter_none_before_anything_is_merged(tmp_path, plan, store):
-    assert load_quarter(tmp_path / "elsewhere", plan, Q2) is None
-    assert load_quarter(tmp_path, plan, Q2) is None  # database exists, quarter never merged
+    assert load_quarter(plan, Q2, tmp_path / "elsewhere") is None
+    assert load_quarter(plan, Q2, tmp_path) is None  # database exists, quarter never merged
 
 
 def test_load_quarter_reads_returns_and_rejections_with_locations(tmp_path, plan, store):
     store.record(sub(store, b"ok", ON_TIME, problems=[Problem("x", WARNING, "数值偏大", "a.xlsx", "指标填报", "F5")]))
     store.record(sub(store, b"bad", LATE, dept="市财政局", accepted=False, name="b.xlsx",
                      problems=[Problem("y", ERROR, "不是数字", "b.xlsx", "进展填报", "G7", "abc")]))
-    qr = load_quarter(tmp_path, plan, Q2)
+    qr = load_quarter(plan, Q2, tmp_path)
     assert qr.expected == plan.department_names()
     assert list(qr.returns) == [DEPT] and qr.returns[DEPT].warnings == ["指标填报!F5：数值偏大"]
     assert qr.returns[DEPT].on_time and qr.returns[DEPT].contact == {"填报人": "张三"}
@@ -210,7 +210,7 @@ def test_journal_survives_a_torn_last_line(store):
 
 
 def test_second_writer_gets_a_clear_message(tmp_path, plan):
-    root = store_dir(tmp_path, plan)
+    root = store_dir(plan, tmp_path)
     held, release = threading.Event(), threading.Event()
 
     def holder():

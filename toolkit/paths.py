@@ -16,14 +16,14 @@ from toolkit.model import Plan
 from toolkit.quarter import Quarter
 
 
-def plan_dir(out: Path, plan: Plan) -> Path:
+def plan_dir(plan: Plan, out: Path) -> Path:
     return Path(out) / plan.plan_id
 
 
-def store_dir(out: Path, plan: Plan) -> Path:
-    return plan_dir(out, plan) / "store"
+def store_dir(plan: Plan, out: Path) -> Path:
+    return plan_dir(plan, out) / "store"
 
 
-def quarter_dir(out: Path, plan: Plan, quarter: Quarter, step: str) -> Path:
+def quarter_dir(plan: Plan, quarter: Quarter, out: Path, step: str) -> Path:
     """`step` is one of sheets, merge, report, brief, mail."""
-    return plan_dir(out, plan) / quarter.code / step
+    return plan_dir(plan, out) / quarter.code / step

@@ -67,8 +67,8 @@ def brief(plan_path, quarter, out_dir, template, notice_template, issue_no, date
     on = _parse_date(date_text)
     if make_pdf and not soffice():
         raise UsageError("未找到LibreOffice（soffice），无法生成PDF。", hint=INSTALL_HINT)
-    ev = evaluate_quarter(out_dir, plan, q)
-    target_dir = quarter_dir(out_dir, plan, q, "brief")
+    ev = evaluate_quarter(plan, q, out_dir)
+    target_dir = quarter_dir(plan, q, out_dir, "brief")
     result = write_brief(ev, target_dir, template=template, notice_template=notice_template,
                          issue_no=issue_no, on=on, deadline_days=deadline_days, pdf=make_pdf,
                          per_dept=per_dept, fonts=fonts, chart=not no_chart)

@@ -57,7 +57,7 @@ def demo(out_dir: Path, quarter: str, plan_path: Path | None, no_pdf: bool, as_j
         raise UsageError("演示至少需要到第二季度（第一季度用作“上季度”数据）。", hint="请用 --quarter 2019Q2 或更晚。")
     folder = fresh_folder(out_dir)
     out.say(f"演示计划：{plan.settings.title}，目录：{folder}", bold=True)
-    result = run_demo(plan, folder, q, pdf=not no_pdf, progress=out.say)
+    result = run_demo(plan, q, folder, pdf=not no_pdf, progress=out.say)
     merged = result.merges[q.code]
     out.say("")
     out.say(f"{q.label}收件回执：", bold=True)

@@ -89,7 +89,7 @@ def merge(plan_path, quarter, inputs, out_dir, prefer, rebuild, as_json) -> None
     q = parse_quarter(quarter, plan.settings.year)
     bar = _Bar()
     try:
-        result = run_merge(plan, q, list(inputs), out_dir, progress=bar, prefer=prefer)
+        result = run_merge(plan, q, out_dir, list(inputs), progress=bar, prefer=prefer)
     finally:
         bar.close()
     _print_receipt(out, result, q)

@@ -34,7 +34,7 @@ def report(plan_path: Path | None, quarter: str, out_dir: Path, as_json: bool) -
     out = Output(as_json)
     plan = load_plan(resolve_plan(plan_path))
     q = parse_quarter(quarter, plan.settings.year)
-    result = build_report(out_dir, plan, q)
+    result = build_report(plan, q, out_dir)
     ev = result.evaluation
     out.say(f"{plan.settings.title}　{q.label}进展汇总", bold=True)
     if ev.returned == 0:

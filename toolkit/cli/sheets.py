@@ -17,7 +17,7 @@ from toolkit.cli.common import (Output, handle_errors, json_option, out_option, 
     resolve_plan)
 
 
-def load_previous(out_dir: Path, plan, quarter, out: Output):
+def load_previous(plan, quarter, out_dir: Path, out: Output):
     """Last quarter's merged returns when the store module exists and has them, else None.
 
     A store that cannot be read only costs the 上季度 columns, so it is a warning here.
@@ -26,7 +26,7 @@ def load_previous(out_dir: Path, plan, quarter, out: Output):
         return None
     try:
         from toolkit.store import db as store  # written by the merge step; optional here
-        data = store.load_quarter(out_dir, plan, quarter.previous)
+        data = store.load_quarter(plan, quarter.previous, out_dir)
     except (ImportError, AttributeError):
         return None
     except PlankitError as exc:
@@ -58,7 +58,7 @@ def sheets(plan_path: Path | None, quarter: str, departments: tuple[str, ...], p
     out = Output(as_json)
     plan = load_plan(resolve_plan(plan_path))
     q = parse_quarter(quarter, plan.settings.year)
-    previous = load_previous(out_dir, plan, q, out)
+    previous = load_previous(plan, q, out_dir, out)
     names = select_departments(plan, list(departments) or None)  # unknown names fail before any output
     with contextlib.ExitStack() as stack:
         bars: list = []  # opened on the first finished file, so early errors print alone

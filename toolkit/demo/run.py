@@ -147,7 +147,7 @@ def _as_email(attachment: Path, dept: str, plan: Plan, when: datetime, target: P
     return target
 
 
-def run_demo(plan: Plan, out_dir: Path, quarter: Quarter, *, pdf: bool = True, progress=print) -> DemoResult:
+def run_demo(plan: Plan, quarter: Quarter, out_dir: Path, *, pdf: bool = True, progress=print) -> DemoResult:
     """Run the demo cycle up to `quarter` (at least Q2) into `out_dir`; returns where everything is."""
     from toolkit.render.brief import write_brief
     from toolkit.mail.outgoing import prepare
@@ -163,7 +163,7 @@ def run_demo(plan: Plan, out_dir: Path, quarter: Quarter, *, pdf: bool = True, p
         qq = Quarter(quarter.year, q)
         deadline = plan.settings.deadline(q)
         on_time = datetime.combine(deadline - timedelta(days=4), dtime(9, 0))
-        previous = load_quarter(out_dir, plan, qq.previous) if qq.previous else None
+        previous = load_quarter(plan, qq.previous, out_dir) if qq.previous else None
         sheets = {s.department: s.path for s in generate_sheets(plan, qq, out_dir, previous=previous)}
         progress(f"{qq.label}：已生成{len(sheets)}个部门的填报表。")
         if q == quarter.q:
@@ -209,17 +209,17 @@ def run_demo(plan: Plan, out_dir: Path, quarter: Quarter, *, pdf: bool = True, p
                 shutil.rmtree(inbox / "libreoffice", ignore_errors=True)
                 _stamp(final, when)
                 result.libreoffice = True
-        merged = merge(plan, qq, [inbox], out_dir)
+        merged = merge(plan, qq, out_dir, [inbox])
         result.merges[qq.code] = merged
         progress(f"{qq.label}：合并{len(merged.files)}个文件，"
                  f"接收{merged.count('accepted')}、退回{merged.count('rejected')}、"
                  f"被更正版本替代{merged.count('superseded')}；未报送{len(merged.missing)}个部门，迟报{len(merged.late)}个。")
-    rep = build_report(out_dir, plan, quarter)
+    rep = build_report(plan, quarter, out_dir)
     result.report, result.evaluation = rep.path, rep.evaluation
-    result.sheets_dir = paths.quarter_dir(out_dir, plan, quarter, "sheets")
-    result.store_dir = paths.store_dir(out_dir, plan)
+    result.sheets_dir = paths.quarter_dir(plan, quarter, out_dir, "sheets")
+    result.store_dir = paths.store_dir(plan, out_dir)
     progress(f"进展汇总表：{rep.path}")
-    brief_dir = paths.quarter_dir(out_dir, plan, quarter, "brief")
+    brief_dir = paths.quarter_dir(plan, quarter, out_dir, "brief")
     brief_on = plan.settings.deadline(quarter.q) + timedelta(days=5)
     br = write_brief(rep.evaluation, brief_dir, on=brief_on,
                      pdf=pdf and soffice() is not None, per_dept=True)

@@ -4,7 +4,7 @@ CONTRACT (fixed; the report and the briefing both consume exactly this API —
 add fields if needed, never rename): the dataclasses below, plus
 
     evaluate(plan, quarter, returns: QuarterReturns | None, previous: QuarterReturns | None = None) -> QuarterEvaluation
-    evaluate_quarter(out_dir, plan, quarter) -> QuarterEvaluation
+    evaluate_quarter(plan, quarter, out_dir) -> QuarterEvaluation
         loads via toolkit.store.db.load_quarter (current and previous quarter), tolerating a
         missing store (then everything is 未报送).
 
@@ -360,18 +360,18 @@ def evaluate(plan: Plan, quarter: Quarter, returns: QuarterReturns | None,
         on_time=sum(1 for d in returned if returns.returns[d].on_time))
 
 
-def load_returns(out_dir: Path, plan: Plan, quarter: Quarter) -> QuarterReturns | None:
+def load_returns(plan: Plan, quarter: Quarter, out_dir: Path) -> QuarterReturns | None:
     """The merged returns of a quarter, or None when the store (or the quarter) is absent."""
     try:
         from toolkit.store.db import load_quarter
     except ImportError:  # the merge step is absent: nothing can have been merged
         return None
-    return load_quarter(Path(out_dir), plan, quarter)
+    return load_quarter(plan, quarter, Path(out_dir))
 
 
-def evaluate_quarter(out_dir: Path, plan: Plan, quarter: Quarter) -> QuarterEvaluation:
+def evaluate_quarter(plan: Plan, quarter: Quarter, out_dir: Path) -> QuarterEvaluation:
     """Load the quarter (and the previous one, for copy/decrease flags) and evaluate it."""
-    current = load_returns(out_dir, plan, quarter)
+    current = load_returns(plan, quarter, out_dir)
     prev_q = quarter.previous
-    previous = load_returns(out_dir, plan, prev_q) if prev_q else None
+    previous = load_returns(plan, prev_q, out_dir) if prev_q else None
     return evaluate(plan, quarter, current, previous)

@@ -62,7 +62,7 @@ def generate_sheets(plan: Plan, quarter: Quarter | str, out_dir: Path, departmen
     names = select_departments(plan, departments)
     if q.previous is None:
         previous = None
-    target_dir = paths.quarter_dir(Path(out_dir), plan, q, "sheets")
+    target_dir = paths.quarter_dir(plan, q, Path(out_dir), "sheets")
     targets = dict(zip(names, unique_file_names(names, q, plan.settings.subject)))
     for name in targets.values():
         check_not_locked(target_dir / name)

@@ -248,7 +248,7 @@ def merge_items(merger: _Merger, items: list[tuple[Item, datetime]], result: Mer
         readers.close()
 
 
-def merge(plan: Plan, quarter: Quarter, inputs: list[Path], out_dir: Path, *, progress=None,
+def merge(plan: Plan, quarter: Quarter, out_dir: Path, inputs: list[Path], *, progress=None,
           prefer: str | None = None, lock_timeout: float = 10.0, write_report: bool = True) -> MergeResult:
     """Merge returned files for a quarter; return per-file outcomes plus missing and late departments.
 
@@ -257,7 +257,7 @@ def merge(plan: Plan, quarter: Quarter, inputs: list[Path], out_dir: Path, *, pr
     """
     out_dir = Path(out_dir)
     result = MergeResult(quarter.code)
-    root = store_dir(out_dir, plan)
+    root = store_dir(plan, out_dir)
     with run_lock(root, lock_timeout):
         store = Store(root)
         try:
@@ -266,7 +266,7 @@ def merge(plan: Plan, quarter: Quarter, inputs: list[Path], out_dir: Path, *, pr
             def keep(item: Item, data: bytes) -> None:  # emails and zips are archived as received
                 store.archive(data, item.ext, _provenance(item, quarter.code, merged_at))
 
-            items = collect(inputs, exclude=[plan_dir(out_dir, plan)], keep=keep)
+            items = collect(inputs, exclude=[plan_dir(plan, out_dir)], keep=keep)
             merge_items(_Merger(plan, quarter, out_dir, store), [(i, merged_at) for i in items], result, progress)
             if prefer:
                 row = store.prefer(quarter.code, prefer)
@@ -285,7 +285,7 @@ def merge(plan: Plan, quarter: Quarter, inputs: list[Path], out_dir: Path, *, pr
     else:
         result.missing = plan.department_names()
     if write_report:
-        target = quarter_dir(out_dir, plan, quarter, "merge") / f"{quarter.label}汇总收件报告.xlsx"
+        target = quarter_dir(plan, quarter, out_dir, "merge") / f"{quarter.label}汇总收件报告.xlsx"
         try:
             result.report_path = write_merge_report(result, plan, quarter, qr, target)
         except OutputLockedError as exc:

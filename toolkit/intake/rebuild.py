@@ -23,7 +23,7 @@ def rebuild(plan: Plan, out_dir: Path, *, progress=None, lock_timeout: float = 1
 
     Returns how many submissions per quarter were re-read.
     """
-    root = store_dir(out_dir, plan)
+    root = store_dir(plan, out_dir)
     with run_lock(root, lock_timeout):
         tmp = root / (DB_NAME + ".rebuild")
         for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):

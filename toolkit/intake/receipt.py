@@ -79,7 +79,7 @@ def quarter_status(plan: Plan, quarter: Quarter, out_dir: Path, department: str 
     """
     if department is not None and department not in plan.department_names():
         raise UsageError(f"计划中没有单位“{department}”。", hint="请按计划主表“任务”表中的写法填写单位名称。")
-    db = store_dir(out_dir, plan) / DB_NAME
+    db = store_dir(plan, out_dir) / DB_NAME
     qr, versions = None, {}
     if db.exists():
         conn = connect(db, readonly=True)

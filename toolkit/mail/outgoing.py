@@ -122,13 +122,13 @@ def build_message(sender: str, to: str, subject: str, body: str, attachment: Pat
 
 def _sheets_for(plan: Plan, quarter: Quarter, out_dir: Path, departments: list[str]) -> dict[str, Path]:
     """The department workbooks from the quarter's manifest, generating missing ones first."""
-    folder = paths.quarter_dir(out_dir, plan, quarter, "sheets")
+    folder = paths.quarter_dir(plan, quarter, out_dir, "sheets")
     found = _manifest(folder)
     missing = [d for d in departments if d not in found or not found[d].exists()]
     if missing:
         from toolkit.fillin.generate import generate_sheets
         from toolkit.store.db import load_quarter
-        previous = load_quarter(out_dir, plan, quarter.previous) if quarter.previous else None
+        previous = load_quarter(plan, quarter.previous, out_dir) if quarter.previous else None
         generate_sheets(plan, quarter, out_dir, departments=missing, previous=previous)
         found = _manifest(folder)
     return found
@@ -153,7 +153,7 @@ def prepare(plan: Plan, quarter: Quarter, out_dir: Path, *, kind: str = "sheets"
     if unknown:
         raise UsageError(f"计划中没有这些部门：{'、'.join(unknown)}。", hint="部门名称须与计划主表“部门”表一致。")
     sender = sender or _default_sender(plan)
-    outbox = outbox or paths.quarter_dir(out_dir, plan, quarter, "mail") / ("outbox" if kind == "sheets" else f"outbox-{kind}")
+    outbox = outbox or paths.quarter_dir(plan, quarter, out_dir, "mail") / ("outbox" if kind == "sheets" else f"outbox-{kind}")
     sheets = _sheets_for(plan, quarter, out_dir, chosen) if chosen else {}
     result = []
     for dept in chosen:
@@ -245,13 +245,13 @@ def _reason(exc: BaseException) -> str:
 
 
 def sent_log(plan: Plan, quarter: Quarter, out_dir: Path) -> Path:
-    return paths.quarter_dir(out_dir, plan, quarter, "mail") / SEND_LOG
+    return paths.quarter_dir(plan, quarter, out_dir, "mail") / SEND_LOG
 
 
 def remind_targets(plan: Plan, quarter: Quarter, out_dir: Path) -> dict[str, dict]:
     """Departments to remind: no accepted return, or only rejected ones (with their problems)."""
     from toolkit.store.db import load_quarter
-    data = load_quarter(out_dir, plan, quarter)
+    data = load_quarter(plan, quarter, out_dir)
     targets: dict[str, dict] = {}
     returned = set(data.returns) if data else set()
     rejected: dict[str, list[str]] = {}

@@ -48,22 +48,22 @@ def report_filename(plan: Plan, quarter: Quarter) -> str:
     return re.sub(r'[\\/:*?"<>|]', "_", report_title(plan, quarter)) + ".xlsx"
 
 
-def report_path(out_dir: Path, plan: Plan, quarter: Quarter) -> Path:
-    return quarter_dir(out_dir, plan, quarter, "report") / report_filename(plan, quarter)
+def report_path(plan: Plan, quarter: Quarter, out_dir: Path) -> Path:
+    return quarter_dir(plan, quarter, out_dir, "report") / report_filename(plan, quarter)
 
 
-def build_report(out_dir: Path, plan: Plan, quarter: Quarter, *,
+def build_report(plan: Plan, quarter: Quarter, out_dir: Path, *,
                  generated_at: datetime | None = None) -> ReportResult:
     """Evaluate `quarter` from the store under `out_dir` and write its report workbook."""
     started = time.perf_counter()
-    ev = evaluate_quarter(out_dir, plan, quarter)
+    ev = evaluate_quarter(plan, quarter, out_dir)
     trend: list[QuarterEvaluation | None] = []
     for q in range(1, quarter.q):
         earlier = Quarter(quarter.year, q)
-        merged = load_returns(out_dir, plan, earlier)
+        merged = load_returns(plan, earlier, out_dir)
         trend.append(evaluate(plan, earlier, merged) if merged is not None else None)
     trend.append(ev)
-    path = write_report(ev, report_path(out_dir, plan, quarter), trend, generated_at=generated_at)
+    path = write_report(ev, report_path(plan, quarter, out_dir), trend, generated_at=generated_at)
     return ReportResult(path, ev, trend, time.perf_counter() - started)
 
 

@@ -139,8 +139,8 @@ class Store:
                              hint="可运行 plankit merge --rebuild 从归档重建。")
 
     @classmethod
-    def for_plan(cls, out_dir: Path, plan: Plan, **kw) -> "Store":
-        return cls(store_dir(out_dir, plan), **kw)
+    def for_plan(cls, plan: Plan, out_dir: Path, **kw) -> "Store":
+        return cls(store_dir(plan, out_dir), **kw)
 
     def close(self) -> None:
         try:
@@ -396,9 +396,9 @@ def read_quarter(conn: sqlite3.Connection, plan: Plan, quarter: Quarter, *,
     return qr
 
 
-def load_quarter(out_dir: Path, plan: Plan, quarter: Quarter) -> QuarterReturns | None:
+def load_quarter(plan: Plan, quarter: Quarter, out_dir: Path) -> QuarterReturns | None:
     """What has been merged for a quarter, or None when nothing ever was."""
-    db = store_dir(out_dir, plan) / DB_NAME
+    db = store_dir(plan, out_dir) / DB_NAME
     if not db.exists():
         return None
     try:
