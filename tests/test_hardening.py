@@ -55,13 +55,13 @@ def test_symlinks_in_an_input_folder_are_skipped_not_followed(tmp_path, plan):
         assert items[name].skipped == reason and items[name].code == "file-symlink"
         assert items[name].path is None and items[name].data is None
     out = tmp_path / "out"
-    result = merge(plan, Q2, [inbox, top], out)
+    result = merge(plan, Q2, out, [inbox, top])
     skipped = {f.path: f for f in result.files if f.outcome == "skipped"}
     assert sorted(skipped) == ["env.xlsx", "linked", "top.xlsx", "x.xlsx"]
     assert all(f.problems[0].code == "file-symlink" and f.problems[0].message == reason for f in skipped.values())
-    archived = b"".join(p.read_bytes() for p in (store_dir(out, plan) / "archive").iterdir())
+    archived = b"".join(p.read_bytes() for p in (store_dir(plan, out) / "archive").iterdir())
     assert b"hunter2" not in archived and b"PATH=" not in archived
-    assert sorted(load_quarter(out, plan, Q2).returns) == sorted(FIVE)  # the real files still merged
+    assert sorted(load_quarter(plan, Q2, out).returns) == sorted(FIVE)  # the real files still merged
 
 
 # -- item 11: a killed merge leaves no reader holding merge.lock ------------------------
