@@ -135,3 +135,67 @@ def test_a_lock_held_for_a_dead_merge_is_taken_over(tmp_path):
         orphan.close()
     with run_lock(root, timeout=0.5):  # and the next merge is not blocked either
         pass
+
+
+# -- item 1: a rebuild never leaves the store with less without saying so ---------------
+
+def _versions(out, plan):
+    qr = load_quarter(plan, Q2, out)
+    return {d: (r.sha256, r.tasks[0].percent) for d, r in qr.returns.items()}
+
+
+def _three_runs(tmp_path, plan):
+    """Three merges (the journal has lines for each) and a resubmission."""
+    out = tmp_path / "out"
+    merge(plan, Q2, out, [write(tmp_path / "a" / "0.xlsx", fake_return(FIVE[0], percent=1), ON_TIME)])
+    merge(plan, Q2, out, [five_returns(tmp_path / "b")])
+    merge(plan, Q2, out, [write(tmp_path / "c" / "v2.xlsx", fake_return(FIVE[1], percent=77), LATE)])
+    return out
+
+
+def test_rebuild_with_a_short_journal_restores_everything_from_the_archive(tmp_path, plan):
+    out = _three_runs(tmp_path, plan)
+    before = _versions(out, plan)
+    journal = store_dir(plan, out) / "archive" / "journal.jsonl"
+    journal.write_text(journal.read_text(encoding="utf-8").splitlines()[0] + "\n{\"event\": \"rece",
+                       encoding="utf-8")  # cut short and torn
+    (store_dir(plan, out) / "plankit.sqlite").unlink()
+    result = rebuild(plan, out)
+    assert result == {"2019Q2": 7} and result.added == 6 and result.unplaced == []
+    assert _versions(out, plan) == before
+
+
+def test_rebuild_with_both_logs_gone_places_files_by_their_own_content(tmp_path, plan):
+    out = _three_runs(tmp_path, plan)
+    before = _versions(out, plan)
+    archive = store_dir(plan, out) / "archive"
+    (archive / "journal.jsonl").unlink()
+    (archive / "received.jsonl").unlink()
+    write(archive / ("0" * 64 + ".xlsx"), b"not a workbook")
+    (store_dir(plan, out) / "plankit.sqlite").unlink()
+    result = CliRunner().invoke(main, ["merge", "--rebuild", "--plan", str(plan.source), "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    assert "已从归档重建数据库：共重新读取 7 个文件（2019Q2 7个）。" in result.stdout
+    assert f"无法归入任何季度，未重建：{'0' * 64}.xlsx（无法读取" in result.stderr
+    assert _versions(out, plan) == before
+
+
+def test_rebuild_that_finds_less_keeps_the_database_unless_forced(tmp_path, plan):
+    out = _three_runs(tmp_path, plan)
+    before = _versions(out, plan)
+    archive = store_dir(plan, out) / "archive"
+    (archive / "journal.jsonl").unlink()
+    (archive / "received.jsonl").unlink()
+    gone = before[FIVE[3]][0]
+    (archive / f"{gone}.xlsx").unlink()  # an archived return lost: the database holds more
+    args = ["merge", "--rebuild", "--plan", str(plan.source), "--out", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"错误：重建结果比现有数据库少，数据库未改动：2019Q2 {FIVE[3]} 的 3_{FIVE[3]}.xlsx"
+                                    f"（编号 {gone[:12]}）不在重建结果中；2019Q2 {FIVE[3]} 的当前版本由 {gone[:12]} 变为 未报送。")
+    assert "--force" in result.stderr
+    assert _versions(out, plan) == before
+    forced = CliRunner().invoke(main, args + ["--force"])
+    assert forced.exit_code == 1
+    assert f"已按 --force 替换，原数据库中的这一项不再存在：2019Q2 {FIVE[3]} 的当前版本由" in forced.stderr
+    assert FIVE[3] not in _versions(out, plan)

@@ -55,9 +55,11 @@ class _Bar:
 @click.option("--prefer", metavar="编号或文件名",
               help="同一单位有多个版本时，指定采用哪一个（编号前6位以上或原文件名，见 plankit status）。")
 @click.option("--rebuild", is_flag=True, help="只用归档文件重建数据库（数据库损坏或升级后使用）。")
+@click.option("--force", is_flag=True,
+              help="与 --rebuild 同用：重建结果比现有数据库少时仍然替换（默认不替换并说明少了什么）。")
 @json_option
 @handle_errors
-def merge(plan_path, quarter, inputs, out_dir, prefer, rebuild, as_json) -> None:
+def merge(plan_path, quarter, inputs, out_dir, prefer, rebuild, force, as_json) -> None:
     """汇总各部门报回的填报表（文件、文件夹、压缩包或保存的邮件）。
 
     \b
@@ -71,17 +73,26 @@ def merge(plan_path, quarter, inputs, out_dir, prefer, rebuild, as_json) -> None
       plankit merge -q 2019Q2 二季度报送.zip 市教育局.eml
       plankit merge -q 2019Q2 --prefer 3fa2c1d9    指定采用某个版本
       plankit merge --rebuild                       从归档重建数据库
+      plankit merge --rebuild --force               重建结果比现有数据库少时仍替换
     有文件被拒收时退出码为1（其他文件照常合并）；用法错误为2。
     """
     out = Output(as_json)
     plan = load_plan(resolve_plan(plan_path))
     if rebuild:
-        counts = run_rebuild(plan, out_dir)
+        counts = run_rebuild(plan, out_dir, force=force)
         total = sum(counts.values())
         detail = "，".join(f"{q} {n}个" for q, n in sorted(counts.items())) or "归档中没有已合并的文件"
         out.say(f"已从归档重建数据库：共重新读取 {total} 个文件（{detail}）。", fg="green")
-        out.result({"rebuilt": counts})
-        sys.exit(EXIT_OK)
+        if counts.added:
+            out.warn(f"合并日志不完整：其中 {counts.added} 个文件日志中没有记录，已按归档索引或文件自身内容补回"
+                     "（这些文件的“指定采用”选择无法恢复，按收到时间最晚的为准）。")
+        for name in counts.unplaced:
+            out.warn(f"无法归入任何季度，未重建：{name}")
+        for text in counts.lost:
+            out.warn(f"已按 --force 替换，原数据库中的这一项不再存在：{text}")
+        out.result({"rebuilt": dict(counts), "added": counts.added, "unplaced": counts.unplaced,
+                    "lost": counts.lost})
+        sys.exit(EXIT_PROBLEMS if counts.unplaced or counts.lost else EXIT_OK)
     if not quarter:
         raise UsageError("请用 --quarter 指定季度。", hint="例如：plankit merge -q 2019Q2 收件箱/")
     if not inputs and not prefer:
