@@ -171,12 +171,14 @@ def test_rebuild_with_both_logs_gone_places_files_by_their_own_content(tmp_path,
     archive = store_dir(plan, out) / "archive"
     (archive / "journal.jsonl").unlink()
     (archive / "received.jsonl").unlink()
-    write(archive / ("0" * 64 + ".xlsx"), b"not a workbook")
+    import hashlib
+    junk = hashlib.sha256(b"not a workbook").hexdigest()
+    write(archive / f"{junk}.xlsx", b"not a workbook")
     (store_dir(plan, out) / "plankit.sqlite").unlink()
     result = CliRunner().invoke(main, ["merge", "--rebuild", "--plan", str(plan.source), "--out", str(out)])
     assert result.exit_code == 1, result.output
     assert "已从归档重建数据库：共重新读取 7 个文件（2019Q2 7个）。" in result.stdout
-    assert f"无法归入任何季度，未重建：{'0' * 64}.xlsx（无法读取" in result.stderr
+    assert f"无法归入任何季度，未重建：{junk}.xlsx（无法读取" in result.stderr
     assert _versions(out, plan) == before
 
 
@@ -199,3 +201,34 @@ def test_rebuild_that_finds_less_keeps_the_database_unless_forced(tmp_path, plan
     assert forced.exit_code == 1
     assert f"已按 --force 替换，原数据库中的这一项不再存在：2019Q2 {FIVE[3]} 的当前版本由" in forced.stderr
     assert FIVE[3] not in _versions(out, plan)
+
+
+# -- item 2: archived files are checked against their sha256 names -----------------------
+
+def test_rebuild_and_store_verify_name_edited_truncated_and_missing_archive_files(tmp_path, plan):
+    out = tmp_path / "out"
+    merge(plan, Q2, out, [five_returns(tmp_path / "in")])
+    before = _versions(out, plan)
+    archive = store_dir(plan, out) / "archive"
+    edited, cut, gone = (before[d][0] for d in FIVE[:3])
+    (archive / f"{edited}.xlsx").write_bytes(fake_return(FIVE[0], percent=99))  # values changed
+    (archive / f"{cut}.xlsx").write_bytes((archive / f"{cut}.xlsx").read_bytes()[:20])
+    (archive / f"{gone}.xlsx").unlink()
+    args = ["--plan", str(plan.source), "--out", str(out)]
+    verified = CliRunner().invoke(main, ["store", "verify", *args])
+    assert verified.exit_code == 1
+    assert f"[错误] {edited}.xlsx：内容与编号不符（文件在存档后被改动或截断，现为" in verified.stdout
+    assert f"[错误] {cut}.xlsx：内容与编号不符（文件在存档后被改动或截断，现为 20 字节）" in verified.stdout
+    assert f"[错误] {gone}.xlsx：日志中记录的文件（原名 2_{FIVE[2]}.xlsx）在归档中已不存在" in verified.stdout
+    assert "核对 4 个文件，3 个损坏或缺失。" in verified.stdout  # 4 files there (one gone)
+    rebuilt = CliRunner().invoke(main, ["merge", "--rebuild", *args])
+    assert rebuilt.exit_code == 2 and "归档文件已损坏：" in rebuilt.stderr
+    assert _versions(out, plan) == before  # database kept
+    (store_dir(plan, out) / "plankit.sqlite").unlink()
+    rebuilt = CliRunner().invoke(main, ["merge", "--rebuild", *args])
+    assert rebuilt.exit_code == 1
+    assert rebuilt.stderr.count("归档文件已损坏，未重新读取：") == 3
+    after = _versions(out, plan)
+    assert sorted(after) == sorted(FIVE[3:]) and after[FIVE[3]] == before[FIVE[3]]  # no edited value stored
+    ok = CliRunner().invoke(main, ["store", "verify", "--plan", str(plan.source), "--out", str(tmp_path / "o2")])
+    assert ok.exit_code == 2  # nothing merged there yet

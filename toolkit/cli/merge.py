@@ -86,13 +86,15 @@ def merge(plan_path, quarter, inputs, out_dir, prefer, rebuild, force, as_json) 
         if counts.added:
             out.warn(f"合并日志不完整：其中 {counts.added} 个文件日志中没有记录，已按归档索引或文件自身内容补回"
                      "（这些文件的“指定采用”选择无法恢复，按收到时间最晚的为准）。")
+        for d in counts.damaged:
+            out.warn(f"归档文件已损坏，未重新读取：{d}")
         for name in counts.unplaced:
             out.warn(f"无法归入任何季度，未重建：{name}")
         for text in counts.lost:
             out.warn(f"已按 --force 替换，原数据库中的这一项不再存在：{text}")
         out.result({"rebuilt": dict(counts), "added": counts.added, "unplaced": counts.unplaced,
-                    "lost": counts.lost})
-        sys.exit(EXIT_PROBLEMS if counts.unplaced or counts.lost else EXIT_OK)
+                    "lost": counts.lost, "damaged": [vars(d) for d in counts.damaged]})
+        sys.exit(EXIT_PROBLEMS if counts.unplaced or counts.lost or counts.damaged else EXIT_OK)
     if not quarter:
         raise UsageError("请用 --quarter 指定季度。", hint="例如：plankit merge -q 2019Q2 收件箱/")
     if not inputs and not prefer:

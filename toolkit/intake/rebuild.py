@@ -38,8 +38,9 @@ class Rebuilt(dict):
     journal did not list, taken from the archive itself) and `lost` (what the old database
     held that the new one does not; only non-empty when forced)."""
 
-    def __init__(self, counts=(), *, unplaced=(), added=0, lost=()):
+    def __init__(self, counts=(), *, unplaced=(), added=0, lost=(), damaged=()):
         super().__init__(counts)
+        self.damaged: list = list(damaged)  # archive.Damage: not re-read (not what was received)
         self.unplaced: list[str] = list(unplaced)
         self.added = added
         self.lost: list[str] = list(lost)
@@ -60,8 +61,11 @@ def rebuild(plan: Plan, out_dir: Path, *, progress=None, lock_timeout: float = 1
         store = Store(root, db_path=tmp, journal=False)
         counts: dict[str, int] = {}
         try:
-            events, added, unplaced = _all_events(plan, store)
-            if not events:
+            _, damaged = store.verify()
+            bad = {d.name.split(".", 1)[0] for d in damaged}
+            events, added, unplaced = _all_events(plan, store, bad)
+            events = [ev for ev in events if ev.get("event") != "received" or ev["sha256"] not in bad]
+            if not events and not damaged:
                 raise PlankitError(f"归档 {store.archive_dir} 中没有可用于重建的文件，数据库未改动。")
             seen: set[tuple[str, str]] = set()
             replays: list[dict] = []  # each file's first reception and each choice, in order
@@ -87,7 +91,7 @@ def rebuild(plan: Plan, out_dir: Path, *, progress=None, lock_timeout: float = 1
             lost = _lost(root / DB_NAME, store.conn)
             if lost and not force:
                 raise RebuildError(
-                    f"重建结果比现有数据库少，数据库未改动：{'；'.join(lost[:10])}"
+                    "".join(f"归档文件已损坏：{d}。" for d in damaged[:10]) + f"重建结果比现有数据库少，数据库未改动：{'；'.join(lost[:10])}"
                     + (f"（等{len(lost)}项）" if len(lost) > 10 else "") + "。",
                     hint="归档文件可能缺失或被改动（可运行 plankit store verify 检查）。"
                          "确认要以重建结果替换现有数据库时，请加 --force。")
@@ -100,7 +104,7 @@ def rebuild(plan: Plan, out_dir: Path, *, progress=None, lock_timeout: float = 1
         for stale in (Path(f"{db}-wal"), Path(f"{db}-shm")):
             stale.unlink(missing_ok=True)  # safe: we hold the lock and no connection is open
         os.replace(tmp, db)
-    return Rebuilt(counts, unplaced=unplaced, added=added, lost=lost)
+    return Rebuilt(counts, unplaced=unplaced, added=added, lost=lost, damaged=damaged)
 
 
 def _remove(tmp: Path) -> None:
@@ -108,14 +112,14 @@ def _remove(tmp: Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
-def _all_events(plan: Plan, store: Store) -> tuple[list[dict], int, list[str]]:
+def _all_events(plan: Plan, store: Store, bad: set[str]) -> tuple[list[dict], int, list[str]]:
     """The journal, completed from the archive index and the archived files themselves.
 
     Returns (events in order, how many files the journal lacked, files that could not be placed)."""
     journal = store.events()
     listed = {ev["sha256"] for ev in journal if ev.get("event") == "received"}
     extra = [ev for ev in _index_events(store) if ev["sha256"] not in listed]
-    indexed = listed | {m.get("sha256") for m in store.received()}
+    indexed = listed | {m.get("sha256") for m in store.received()} | bad
     placed, unplaced = _self_described(plan, store, indexed)
     extra += placed
     if not extra:

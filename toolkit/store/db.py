@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from toolkit.store.archive import Archive, Archived
+from toolkit.store.archive import verify as verify_archive
 from toolkit.store.archive import iso as _iso
 from toolkit.errors import PlankitError
 from toolkit.model import Plan
@@ -183,6 +184,11 @@ class Store:
 
     def events(self) -> list[dict]:
         return self.files.events()
+
+    def verify(self):
+        """(files checked, Damage list): each archived file against its sha256 name, and each
+        file the index or journal lists present (archive.verify)."""
+        return verify_archive(self.archive_dir)
 
     # -- submissions --------------------------------------------------------------
 
@@ -394,6 +400,15 @@ def read_quarter(conn: sqlite3.Connection, plan: Plan, quarter: Quarter, *,
                 s["department"], s["filename"], _dt(s["received_at"]),
                 [_problem_text(p) for p in json.loads(s["problems"]) if p.get("severity") == ERROR]))
     return qr
+
+
+def verify_store(plan: Plan, out_dir: Path) -> tuple[Path, int, list]:
+    """`plankit store verify`: (archive folder, files checked, Damage list); changes nothing."""
+    folder = store_dir(plan, out_dir) / ARCHIVE
+    if not folder.is_dir():
+        raise StoreError(f"还没有归档文件夹 {folder}：尚未合并过任何文件。", hint="请检查 --out 是否指向正确的目录。")
+    checked, damage = verify_archive(folder)
+    return folder, checked, damage
 
 
 def load_quarter(plan: Plan, quarter: Quarter, out_dir: Path) -> QuarterReturns | None:
