@@ -232,3 +232,33 @@ def test_rebuild_and_store_verify_name_edited_truncated_and_missing_archive_file
     assert sorted(after) == sorted(FIVE[3:]) and after[FIVE[3]] == before[FIVE[3]]  # no edited value stored
     ok = CliRunner().invoke(main, ["store", "verify", "--plan", str(plan.source), "--out", str(tmp_path / "o2")])
     assert ok.exit_code == 2  # nothing merged there yet
+
+
+# -- item 3: dates in the future or long before the quarter do not order versions ---------
+
+def test_a_future_dated_draft_does_not_lock_out_the_correction(tmp_path, plan):
+    from datetime import datetime
+
+    from tests.merge_helpers import make_email
+    out = tmp_path / "out"
+    draft = make_email([("草稿.xlsx", fake_return(FIVE[0], percent=10))], date=datetime(2029, 1, 1, 9, 0))
+    fixed = make_email([("更正.xlsx", fake_return(FIVE[0], percent=60))], date=datetime(2019, 7, 7, 9, 0))
+    first = merge(plan, Q2, out, [write(tmp_path / "a" / "draft.eml", bytes(draft))])
+    [warning] = first.files[0].problems
+    assert warning.code == "merge-untrusted-date"
+    assert warning.message.startswith("邮件日期（Date）为 2029-01-01 09:00，晚于本次合并的时间，不能据此判断先后")
+    second = merge(plan, Q2, out, [write(tmp_path / "b" / "fixed.eml", bytes(fixed))])
+    assert second.files[0].outcome == "accepted" and not second.files[0].problems
+    ret = load_quarter(plan, Q2, out).returns[FIVE[0]]
+    assert ret.filename == "更正.xlsx" and ret.tasks[0].percent == 60 and ret.on_time
+
+
+def test_a_file_dated_long_before_its_quarter_orders_by_arrival(tmp_path, plan):
+    from datetime import datetime
+    out = tmp_path / "out"
+    merge(plan, Q2, out, [write(tmp_path / "a" / "new.xlsx", fake_return(FIVE[0], percent=10), ON_TIME)])
+    old = merge(plan, Q2, out, [write(tmp_path / "b" / "v2.xlsx", fake_return(FIVE[0], percent=70),
+                                      datetime(1980, 1, 1))])
+    assert old.files[0].outcome == "accepted"
+    assert "远早于本季度开始" in old.files[0].problems[0].message
+    assert load_quarter(plan, Q2, out).returns[FIVE[0]].tasks[0].percent == 70

@@ -23,7 +23,7 @@ from toolkit.problems import ERROR, Problem
 from toolkit.quarter import Quarter
 from toolkit.intake.outcomes import ACCEPTED, DUPLICATE, REJECTED, SKIPPED, SUPERSEDED
 from toolkit.intake.receipt import write_merge_report
-from toolkit.store.db import Change, Store, Submission, run_lock
+from toolkit.store.db import Change, Store, Submission, run_lock, untrusted_date
 
 C = P.register
 SKIPPED_FILE = C("merge-skipped", P.WARNING, "{detail}")
@@ -32,6 +32,9 @@ CONTAINER = C("merge-container", P.ERROR, "{detail}")
 WRONG_QUARTER = C("merge-wrong-quarter", P.ERROR,
                   "这是{found}的填报表，本次合并的是{expected}。请确认报送单位发来的是本季度的文件。")
 UNKNOWN_DEPT = C("merge-unknown-department", P.ERROR, "填报表中的单位“{value}”不在计划的部门名单中。")
+UNTRUSTED_DATE = C("merge-untrusted-date", P.WARNING,
+                   "{source}为 {when}，{why}，不能据此判断先后：此文件按收到（合并）的先后排序，"
+                   "是否迟报也按合并时间判断。请核对报送单位电脑或邮件的日期设置。")
 STILL_REJECTED = C("merge-still-rejected", P.ERROR, "此文件此前已拒收：{detail}")
 
 
@@ -161,6 +164,11 @@ class _Merger:
             return self._known(out, known)
         if read is not None:
             _apply_read(sub, read, self.departments, self.code)
+        why = untrusted_date(sub.received_at, sub.merged_at, self.code)
+        if why:
+            source = "邮件日期（Date）" if sub.sent_at is not None else "文件修改时间"
+            sub.problems = list(sub.problems or []) + [P.make(
+                UNTRUSTED_DATE, file=sub.filename, source=source, when=f"{sub.received_at:%Y-%m-%d %H:%M}", why=why)]
         out.department, out.problems = sub.department, list(sub.problems or [])
         sub.accepted = not any(p.severity == ERROR for p in out.problems)
         if not sub.accepted:

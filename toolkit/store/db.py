@@ -14,10 +14,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import re
 import sqlite3
 from concurrent.futures import Future
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from toolkit.store.archive import Archive, Archived
@@ -99,6 +100,23 @@ class Change:
     old: object
     new: object
     cell: str = ""
+
+
+CLOCK_SLACK = timedelta(days=1)  # a sender's clock a little ahead is normal
+FAR_BEFORE = timedelta(days=92)  # a return dated a quarter before its quarter began
+
+
+def untrusted_date(received_at: datetime | None, merged_at: datetime | None, quarter: str) -> str:
+    """Why a return's date (email Date or file time) cannot order its versions ("" if it can):
+    after it was merged (a clock or a header in the future) or long before its quarter began."""
+    if received_at is None or merged_at is None:
+        return ""
+    if received_at > merged_at + CLOCK_SLACK:
+        return "晚于本次合并的时间"
+    m = re.match(r"^(\d{4})Q([1-4])$", quarter or "")
+    if m and received_at < datetime(int(m.group(1)), 3 * int(m.group(2)) - 2, 1) - FAR_BEFORE:
+        return "远早于本季度开始"
+    return ""
 
 
 def _dt(text: str | None) -> datetime | None:
@@ -262,13 +280,19 @@ class Store:
         return sid
 
     def _choose_current(self, s: Submission) -> tuple[str, int | None]:
-        """Latest received wins; a coordinator's choice holds until a newer file than all arrives."""
+        """Latest received wins; a coordinator's choice holds until a newer file than all arrives.
+
+        A date that cannot be trusted (untrusted_date) on either side orders by arrival instead:
+        the file merged later wins."""
         row = self.conn.execute(
-            "SELECT c.submission_id, c.chosen_by, s.received_at FROM current c JOIN submissions s"
+            "SELECT c.submission_id, c.chosen_by, s.received_at, s.merged_at FROM current c JOIN submissions s"
             " ON s.id=c.submission_id WHERE c.quarter=? AND c.department=?",
             (s.quarter, s.department)).fetchone()
         mine = _iso(s.received_at)
-        if row is not None:
+        if row is not None and (untrusted_date(s.received_at, s.merged_at, s.quarter) or untrusted_date(
+                _dt(row["received_at"]), _dt(row["merged_at"]), s.quarter)):
+            pass  # arrival order: this file came after the current one
+        elif row is not None:
             if row["chosen_by"] == "coordinator":
                 newest = self.conn.execute(
                     "SELECT MAX(received_at) FROM submissions WHERE quarter=? AND department=?"
@@ -379,10 +403,14 @@ def read_quarter(conn: sqlite3.Connection, plan: Plan, quarter: Quarter, *,
     for cur in currents:
         s = by_id[cur["submission_id"]]
         received = _dt(s["received_at"])
+        if untrusted_date(received, _dt(s["merged_at"]), code):  # judged by when it reached us
+            received_for_deadline = _dt(s["merged_at"])
+        else:
+            received_for_deadline = received
         problems = json.loads(s["problems"])
         qr.returns[s["department"]] = Return(
             department=s["department"], quarter=code, received_at=received,
-            on_time=received.date() <= deadline, sha256=s["sha256"], filename=s["filename"],
+            on_time=received_for_deadline.date() <= deadline, sha256=s["sha256"], filename=s["filename"],
             sender=s["sender"], contact=json.loads(s["contact"]),
             tasks=[TaskEntry(r["task_no"], r["department"], r["role"] or "", r["status"] or "", r["percent"],
                              r["progress"] or "", r["issues"] or "", r["next_steps"] or "", r["cell"] or "")
