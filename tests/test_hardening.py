@@ -262,3 +262,43 @@ def test_a_file_dated_long_before_its_quarter_orders_by_arrival(tmp_path, plan):
     assert old.files[0].outcome == "accepted"
     assert "远早于本季度开始" in old.files[0].problems[0].message
     assert load_quarter(plan, Q2, out).returns[FIVE[0]].tasks[0].percent == 70
+
+
+# -- item 4: duplicate and inserted columns -------------------------------------------------
+
+def _insert_column(src, out, sheet, before, title, value):
+    from tests.returnfile_helpers import col_of, edit
+    from toolkit.fillin import layout as L
+
+    def fn(wb):
+        ws = wb[sheet]
+        at = col_of(ws, before)
+        ws.insert_cols(at)
+        ws.cell(L.HEADER_ROW, at).value = title
+        for r in range(L.HEADER_ROW + 1, ws.max_row + 1):
+            if ws.cell(r, at + 1).value is not None or ws.cell(r, at + 2).value is not None:
+                ws.cell(r, at).value = value
+    return edit(src, out, fn)
+
+
+def test_real_a_second_input_column_with_the_same_title_is_rejected_naming_both(tmp_path, plan):
+    from tests.returnfile_helpers import Q2 as RQ2, filled
+    from toolkit.fillin import layout as L
+    from toolkit.intake.returnfile import read_return
+    path = _insert_column(filled(tmp_path, plan), tmp_path / "dup.xlsx", L.INDICATOR_SHEET, L.I_VALUE, L.I_VALUE, 1)
+    result = read_return(path, plan, RQ2)
+    [dup] = [p for p in result.problems if p.code == "return-column-duplicate"]
+    assert dup.severity == "error" and dup.sheet == L.INDICATOR_SHEET
+    assert "有2列的列标题都是“累计完成值”（F4、G4），无法确定哪一列是要填报的" in dup.message
+
+
+def test_real_an_inserted_column_holding_data_is_named_in_a_warning(tmp_path, plan):
+    from tests.returnfile_helpers import Q2 as RQ2, filled
+    from toolkit.fillin import layout as L
+    from toolkit.intake.returnfile import read_return
+    path = _insert_column(filled(tmp_path, plan), tmp_path / "ins.xlsx", L.PROGRESS_SHEET, L.P_ISSUES, "备注", "已督办")
+    result = read_return(path, plan, RQ2)
+    assert result.ok, [str(p) for p in result.problems]
+    [ins] = [p for p in result.problems if p.code == "return-column-inserted"]
+    assert ins.severity == "warning" and ins.cell.endswith("4")
+    assert f"列标题“备注”）不是填报表中的列，其中填写的内容（如{ins.cell[:-1]}5、" in ins.message

@@ -28,6 +28,8 @@ SHEET_MISSING = C("return-sheet-missing", E, "找不到工作表“{expected}”
 HEADER_MISSING = C("return-header-missing", E, "工作表“{sheet}”中找不到表头行（序号、{column}等列标题）。请不要修改或删除表头行。" + REDO)
 COLUMN_MISSING = C("return-column-missing", E, "工作表“{sheet}”缺少“{column}”列（可能被删除或改了列标题）。请恢复该列后重新发送。")
 LOCKED_COLUMN_MISSING = C("return-locked-column-missing", W, "工作表“{sheet}”缺少计划内容列“{column}”。计划内容以主表为准，不影响汇总。")
+COLUMN_DUPLICATE = C("return-column-duplicate", E, "工作表“{sheet}”有{count}列的列标题都是“{column}”（{cells}），无法确定哪一列是要填报的。请删除多出来的列（或改掉它的列标题）后重新发送。")
+COLUMN_INSERTED = C("return-column-inserted", W, "工作表“{sheet}”第{letter}列（列标题“{value}”）不是填报表中的列，其中填写的内容（如{cells}）不会被汇总。如需报送，请填到对应的列中。")
 KEYS_MISSING = C("return-row-keys-missing", W, "工作表“{sheet}”的隐藏列“行标识”已被删除，已按序号和名称匹配各行。以后请不要删除列。")
 TOO_MANY_ROWS = C("return-too-many-rows", E, "工作表“{sheet}”行数超过{value}行，不像填报表。请只保留下发的填报表内容后重新发送。")
 

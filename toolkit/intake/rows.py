@@ -16,6 +16,7 @@ from toolkit.model import GE, Indicator, Plan, Task
 from toolkit.intake.planfacts import plan_facts
 from toolkit.quarter import Quarter
 from toolkit.returns import IndicatorEntry, QuarterReturns, TaskEntry
+from toolkit.fileio.xlsxmeta import col_letter
 from toolkit.intake.grid import Table, header_text
 from toolkit.values import (ValueIssue, check_text, compare_key, contact_text, excel_error, format_number,
     parse_amount, parse_date, parse_percent, parse_status)
@@ -85,8 +86,33 @@ def _formula(text: str) -> str:
     return _short(text if text.startswith("=") else "=" + text, 30)
 
 
+_KNOWN_HEADERS = frozenset(header_text(h) for h in (
+    *L.PROGRESS_LOCKED, *L.PROGRESS_INPUTS, L.P_PREVIOUS, *L.INDICATOR_LOCKED, *L.INDICATOR_INPUTS,
+    L.I_PREVIOUS, L.ROW_KEY_HEADER))
+
+
+def _check_columns(ctx: Context, table: Table, inputs: tuple[str, ...]) -> bool:
+    """Two columns titled like one input (a column inserted with the same title): an error naming
+    both; a column the layout does not have that holds data: a warning naming it."""
+    ok, grid, h = True, table.grid, table.header_row
+    for column in (*inputs, L.ROW_KEY_HEADER):
+        cols = table.duplicates.get(header_text(column))
+        if cols:
+            ctx.add(RC.COLUMN_DUPLICATE, table, "、".join(grid.ref(h, c) for c in cols), value=column,
+                    column=column, count=len(cols), cells="、".join(grid.ref(h, c) for c in cols))
+            ok = False
+    for c, text in enumerate(table.texts):
+        if text in _KNOWN_HEADERS:
+            continue
+        filled = [grid.ref(r, c) for r in range(h + 1, len(grid.rows)) if grid.value(r, c) is not None]
+        if filled:
+            ctx.add(RC.COLUMN_INSERTED, table, grid.ref(h, c), _short(text or "（空）", 20), letter=col_letter(c),
+                    cells="、".join(filled[:3]) + ("等" if len(filled) > 3 else ""))
+    return ok
+
+
 def _require_columns(ctx: Context, table: Table, inputs: tuple[str, ...], locked: tuple[str, ...]) -> bool:
-    ok = True
+    ok = _check_columns(ctx, table, inputs)
     for column in inputs:
         if table.col(column) is None:
             ctx.add(RC.COLUMN_MISSING, table, value=column, column=column)
