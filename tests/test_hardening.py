@@ -302,3 +302,24 @@ def test_real_an_inserted_column_holding_data_is_named_in_a_warning(tmp_path, pl
     [ins] = [p for p in result.problems if p.code == "return-column-inserted"]
     assert ins.severity == "warning" and ins.cell.endswith("4")
     assert f"列标题“备注”）不是填报表中的列，其中填写的内容（如{ins.cell[:-1]}5、" in ins.message
+
+
+# -- item 5: identity stores that disagree ----------------------------------------------------
+
+def test_real_one_identity_store_naming_another_department_is_rejected_for_the_real_one(tmp_path, plan):
+    from tests import returnfile_helpers as H
+    from toolkit.mail.outgoing import remind_targets
+    good = H.filled(tmp_path, plan)
+    (tmp_path / "in").mkdir()
+    path = H.rewrite(good, tmp_path / "in" / "mixed.xlsx", {"docProps/custom.xml": lambda d: d.replace(
+        f">{H.DEPT}</vt:lpwstr>".encode(), ">市财政局</vt:lpwstr>".encode())})
+    out = tmp_path / "out"
+    result = merge(plan, Q2, out, [path])
+    [f] = result.files
+    assert (f.outcome, f.department) == ("rejected", H.DEPT)
+    assert [p.code for p in f.errors] == ["return-identity-conflict"]  # not one error per row
+    assert f.errors[0].message.startswith("身份信息不一致：文件内几处识别信息互相矛盾（文件属性中单位为“市财政局”，"
+                                          f"其余为“{H.DEPT}”）")
+    targets = remind_targets(plan, Q2, out)
+    assert targets[H.DEPT]["rejected"] and "身份信息不一致" in targets[H.DEPT]["problems"][0]
+    assert not targets["市财政局"]["rejected"]

@@ -12,7 +12,7 @@ REDO = "请使用下发的填报表重新填写后再发送。"
 
 # Identity: which plan, quarter and department the file belongs to.
 IDENTITY_LOST = C("return-identity-lost", W, "文件内的识别信息已丢失（可能把内容复制到了新建的工作簿），已按表格内容识别为“{department}”{quarter}的填报表。以后请直接在下发的填报表中填写。")
-IDENTITY_CONFLICT = C("return-identity-conflict", E, "文件内几处识别信息互相矛盾（{detail}），可能是拿别的单位或别的季度的表改的。" + REDO)
+IDENTITY_CONFLICT = C("return-identity-conflict", E, "身份信息不一致：文件内几处识别信息互相矛盾（{detail}），可能是拿别的单位或别的季度的表改的，或文件被改动过。" + REDO)
 FORMAT_UNKNOWN = C("return-format-unknown", E, "填报表格式版本“{value}”与本程序（版本{expected}）不符。" + REDO)
 OTHER_PLAN = C("return-other-plan", E, "这份表属于另一个计划（“{value}”），不是本计划“{expected}”的填报表。请核对是否发错了文件。")
 OLD_PLAN = C("return-old-plan", E, "这份表是按旧版计划生成的（计划内容已更新）。请使用新下发的填报表重新填写。")

@@ -133,7 +133,8 @@ def _read(path, name, checked, book: Book, plan, quarter, previous) -> ParsedRet
                                              set())
     indicator, renamed_i, headless_i = locate(book, [roles.get("indicator", ""), L.INDICATOR_SHEET],
                                               INDICATOR_HEADERS, {progress.grid.name} if progress else set())
-    ident, by = _choose_identity(found, name, problems)
+    unit = re.search(r"填报单位[:：]\s*([^\s　]+)", above_header_text(progress)) if progress else None
+    ident, by = _choose_identity(found, name, problems, unit.group(1) if unit else "")
     if ident is None:
         ident, by, dept, q = _identify_by_layout(progress, plan, quarter, name)
         problems.append(P.make(RC.IDENTITY_LOST, file=name, department=dept, quarter=q.label))
@@ -214,17 +215,35 @@ def _identities(path: Path, checked, zf, meta_rows: list[list] | None) -> dict:
         return {}
 
 
-def _choose_identity(found: dict, name: str, problems: list) -> tuple[dict | None, str]:
+STORE_LABELS = {ID.PROPERTIES: "文件属性", ID.META_SHEET_STORE: "隐藏工作表", ID.DEFINED_NAME: "名称定义",
+                "layout": "表头“填报单位”"}
+FIELD_LABELS = {"plan_id": "计划", "fingerprint": "计划版本", "department": "单位", "quarter": "季度"}
+
+
+def _choose_identity(found: dict, name: str, problems: list, layout_dept: str = "") -> tuple[dict | None, str]:
+    """The identity the stores agree on. When they disagree (身份信息不一致, an error), each field
+    takes the value most of them give, the 填报单位 line on the sheet counting for the department,
+    so the rejection reaches the department the file really came from."""
     stores = [(s, found[s]) for s in ID.STORES if found.get(s)]
     if not stores:
         return None, ""
     store, ident = stores[0]
-    for other_store, other in stores[1:]:
-        diff = [k for k in IDENTITY_FIELDS if other.get(k) and ident.get(k) and other[k] != ident[k]]
-        if diff:
-            detail = "；".join(f"{k}: {ident[k]} / {other[k]}" for k in diff)
-            problems.append(P.make(RC.IDENTITY_CONFLICT, file=name, detail=detail))
-            break
+    conflicts = []
+    for field in IDENTITY_FIELDS:
+        votes = [(s, i[field]) for s, i in stores if i.get(field)]
+        if field == "department" and layout_dept:
+            votes.append(("layout", layout_dept))
+        values = [v for _, v in votes]
+        if len(set(values)) <= 1:
+            continue
+        best = max(values, key=lambda v: (values.count(v), -values.index(v)))
+        if field != "department" or any(v != best for s, v in votes if s != "layout"):
+            conflicts.append("；".join(f"{STORE_LABELS[s]}中{FIELD_LABELS[field]}为“{v}”" for s, v in votes
+                                      if v != best) + f"，其余为“{best}”")
+        if ident.get(field) != best:
+            ident = {**ident, field: best}
+    if conflicts:
+        problems.append(P.make(RC.IDENTITY_CONFLICT, file=name, detail="；".join(conflicts)))
     return ident, store
 
 
