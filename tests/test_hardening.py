@@ -323,3 +323,26 @@ def test_real_one_identity_store_naming_another_department_is_rejected_for_the_r
     targets = remind_targets(plan, Q2, out)
     assert targets[H.DEPT]["rejected"] and "身份信息不一致" in targets[H.DEPT]["problems"][0]
     assert not targets["市财政局"]["rejected"]
+
+
+# -- item 6: text cut to Excel's limit is not accepted as if whole ---------------------------
+
+def test_real_text_cut_to_32767_characters_is_rejected_with_the_cell_named(tmp_path, plan):
+    """openpyxl (like Excel, WPS and xlsxwriter) cuts 40,000 characters to 32,767 without a word;
+    the file then holds exactly the limit. Longer text in the XML is still caught as too long."""
+    from tests import returnfile_helpers as H
+    from toolkit.fillin import layout as L
+    from toolkit.intake.returnfile import read_return
+    good = H.filled(tmp_path, plan)
+    key = f"T{H.FIRST_TASK}"
+    ref = H.cell_of(good, L.PROGRESS_SHEET, key, L.P_PROGRESS)
+    cut = H.set_input(good, tmp_path / "cut.xlsx", L.PROGRESS_SHEET, key, L.P_PROGRESS, "进" * 40_000)
+    [p] = [p for p in read_return(cut, plan, H.Q2).problems if p.code == "return-text-at-limit"]
+    assert (p.severity, p.sheet, p.cell) == ("error", L.PROGRESS_SHEET, ref)
+    assert p.message.startswith("文字正好32767字，达到Excel单元格上限")
+    longer = H.set_cell_xml(good, tmp_path / "long.xlsx", L.PROGRESS_SHEET, ref,
+                            f'<c r="{ref}" t="inlineStr"><is><t>{"进" * 40_000}</t></is></c>')
+    [p] = [p for p in read_return(longer, plan, H.Q2).problems if p.code == "return-text-too-long"]
+    assert p.cell == ref and p.message.startswith("文字过长（40000字")
+    fine = H.set_input(good, tmp_path / "fine.xlsx", L.PROGRESS_SHEET, key, L.P_PROGRESS, "进" * 32_766)
+    assert read_return(fine, plan, H.Q2).ok

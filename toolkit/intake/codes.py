@@ -61,5 +61,6 @@ NEGATIVE = C("return-negative", E, "累计完成值“{value}”是负数。累�
 UNIT_CONVERTED = C("return-unit-converted", W, "累计完成值“{value}”已换算为{converted}{unit}。请核对；以后请直接按“{unit}”填写数字。")
 BELOW_PREVIOUS = C("return-below-previous", W, "累计完成值{value}{unit}小于上季度末累计{previous}{unit}。累计值一般不会减少，请核对是否填成了当季数。")
 TEXT_TOO_LONG = C("return-text-too-long", E, "文字过长（{value}字，超过Excel单元格上限32767字），无法完整读取。请精简后重新发送。")
+TEXT_AT_LIMIT = C("return-text-at-limit", E, "文字正好{value}字，达到Excel单元格上限：更长的文字在粘贴或保存时会被Excel/WPS截断，结尾很可能已丢失。请精简到3万字以内后重新发送（详细材料可另附文件）。")
 MISSING_CONTACT = C("return-missing-contact", W, "未填写：{value}。请在“进展填报”表上方补充，便于联系核实。")
 BAD_DATE = C("return-bad-date", W, "填报日期“{value}”不是有效日期，已按原文记录。请填写如2019-07-05的日期。")

@@ -18,7 +18,7 @@ from toolkit.quarter import Quarter
 from toolkit.returns import IndicatorEntry, QuarterReturns, TaskEntry
 from toolkit.fileio.xlsxmeta import col_letter
 from toolkit.intake.grid import Table, header_text
-from toolkit.values import (ValueIssue, check_text, compare_key, contact_text, excel_error, format_number,
+from toolkit.values import (MAX_TEXT, ValueIssue, check_text, compare_key, contact_text, excel_error, format_number,
     parse_amount, parse_date, parse_percent, parse_status)
 
 NOT_CUMULATIVE_UNITS = ("%", "‰")  # rates can fall between quarters; only counts must not
@@ -296,6 +296,11 @@ def _text_at(ctx: Context, table: Table, r: int, header: str, *, required: bool 
     c = table.col(header)
     value, ok = _checked(ctx, table, r, c)
     if not ok:
+        return ""
+    if type(value) is str and len(value) == MAX_TEXT:
+        # exactly Excel's limit: Excel, WPS, openpyxl and xlsxwriter all cut longer text to it
+        # without a word, so the end of this text is most likely missing
+        ctx.add(RC.TEXT_AT_LIMIT, table, table.grid.ref(r, c), MAX_TEXT)
         return ""
     try:
         text = check_text(value) if value is not None else ""
