@@ -346,3 +346,35 @@ def test_real_text_cut_to_32767_characters_is_rejected_with_the_cell_named(tmp_p
     assert p.cell == ref and p.message.startswith("文字过长（40000字")
     fine = H.set_input(good, tmp_path / "fine.xlsx", L.PROGRESS_SHEET, key, L.P_PROGRESS, "进" * 32_766)
     assert read_return(fine, plan, H.Q2).ok
+
+
+# -- item 13: absurd magnitudes are rejected at the merge ------------------------------------
+
+IND_KEY = "I14:分配各类保障性住房"  # 市住建局's first indicator, unit 套
+
+
+@pytest.mark.parametrize("typed, why", [(1.7e308, "超过1万亿"), ("1.7E+308", None), (5e12, "超过1万亿")])
+def test_real_absurd_indicator_values_are_rejected(tmp_path, plan, typed, why):
+    from tests import returnfile_helpers as H
+    from toolkit.fillin import layout as L
+    from toolkit.intake.returnfile import read_return
+    good = H.filled(tmp_path, plan)
+    path = H.set_input(good, tmp_path / "big.xlsx", L.INDICATOR_SHEET, IND_KEY, L.I_VALUE, typed)
+    result = read_return(path, plan, H.Q2)
+    assert not result.ok
+    assert result.indicators[0].value is None
+    [p] = [p for p in result.problems if p.severity == "error"]
+    assert p.cell == H.cell_of(good, L.INDICATOR_SHEET, IND_KEY, L.I_VALUE)
+    if why:
+        assert p.code == "return-absurd-number" and why in p.message
+
+
+def test_real_a_value_a_thousand_times_the_target_is_rejected(tmp_path, plan):
+    from tests import returnfile_helpers as H
+    from toolkit.fillin import layout as L
+    from toolkit.intake.returnfile import read_return
+    ind = next(i for i in plan.indicators_for(H.DEPT) if f"I{i.key}" == IND_KEY)
+    good = H.filled(tmp_path, plan)
+    path = H.set_input(good, tmp_path / "big.xlsx", L.INDICATOR_SHEET, IND_KEY, L.I_VALUE, ind.target * 1001)
+    [p] = [p for p in read_return(path, plan, H.Q2).problems if p.code == "return-absurd-number"]
+    assert "的1000倍以上" in p.message

@@ -58,6 +58,7 @@ LAG_NO_REASON = C("return-lag-no-reason", W, "进展状态为“滞后”，但�
 BAD_NUMBER = C("return-bad-number", E, "累计完成值“{value}”不是数字。请只填数字（单位“{unit}”已在“单位”列），需要说明的写在“数据说明”列。")
 WRONG_UNIT = C("return-wrong-unit", E, "累计完成值“{value}”的单位“{typed}”与指标单位“{unit}”不一致。请换算为“{unit}”后只填数字。")
 NEGATIVE = C("return-negative", E, "累计完成值“{value}”是负数。累计完成值不能小于0，请核对。")
+ABSURD_NUMBER = C("return-absurd-number", E, "累计完成值“{value}”大得不合常理（{why}），可能多打了数字或填错了单位。请核对后按“{unit}”重新填写。")
 UNIT_CONVERTED = C("return-unit-converted", W, "累计完成值“{value}”已换算为{converted}{unit}。请核对；以后请直接按“{unit}”填写数字。")
 BELOW_PREVIOUS = C("return-below-previous", W, "累计完成值{value}{unit}小于上季度末累计{previous}{unit}。累计值一般不会减少，请核对是否填成了当季数。")
 TEXT_TOO_LONG = C("return-text-too-long", E, "文字过长（{value}字，超过Excel单元格上限32767字），无法完整读取。请精简后重新发送。")

@@ -348,6 +348,10 @@ def _indicator_entry(ctx: Context, table: Table, r: int, ind: Indicator) -> Indi
             number, converted = parse_amount(value, ind.unit, percent_format=bool(info and info.percent))
             if converted:
                 ctx.add(RC.UNIT_CONVERTED, table, ref, _short(value), converted=format_number(number), unit=ind.unit)
+            why = _absurd(number, ind) if number is not None else ""
+            if why:
+                ctx.add(RC.ABSURD_NUMBER, table, ref, _short(value), why=why, unit=ind.unit)
+                number = None
         except ValueIssue as issue:
             if issue.reason == "wrong-unit":
                 ctx.add(RC.WRONG_UNIT, table, ref, _short(value), typed=issue.detail, unit=ind.unit)
@@ -361,6 +365,19 @@ def _indicator_entry(ctx: Context, table: Table, r: int, ind: Indicator) -> Indi
         _check_previous(ctx, table, ref, ind, number)
     note = _text(ctx, table, r, L.I_NOTE)
     return IndicatorEntry(ind.task_no, ind.name, ctx.department, number, note, cell=f"{table.grid.name}!{ref}")
+
+
+MAX_AMOUNT = 1e12  # a trillion of any unit: beyond any city's yearly plan (and exact in a float)
+MAX_TIMES_TARGET = 1000  # three zeros too many
+
+
+def _absurd(number: float, ind: Indicator) -> str:
+    """Why a (finite, >= 0) value cannot be meant, or "": 1.7E+308 once crashed the report."""
+    if number > MAX_AMOUNT:
+        return "超过1万亿"
+    if ind.target and ind.target > 0 and number > ind.target * MAX_TIMES_TARGET:
+        return f"是全年目标{format_number(ind.target)}{ind.unit}的{MAX_TIMES_TARGET}倍以上"
+    return ""
 
 
 def _check_previous(ctx: Context, table: Table, ref: str, ind: Indicator, number: float) -> None:
