@@ -378,3 +378,23 @@ def test_real_a_value_a_thousand_times_the_target_is_rejected(tmp_path, plan):
     path = H.set_input(good, tmp_path / "big.xlsx", L.INDICATOR_SHEET, IND_KEY, L.I_VALUE, ind.target * 1001)
     [p] = [p for p in read_return(path, plan, H.Q2).problems if p.code == "return-absurd-number"]
     assert "的1000倍以上" in p.message
+
+
+# -- item 14: the report always renders ---------------------------------------------------------
+
+def test_two_co_units_writing_20000_characters_each_still_give_a_report(plan, tmp_path):
+    import openpyxl
+
+    from tests.evaluate_helpers import entry, quarter_of, ret
+    from toolkit.evaluate.judge import evaluate
+    from toolkit.model import CO
+    from toolkit.render.report import write_report
+    pairs = [(t, [d for d in plan.department_names() if (t, CO) in plan.tasks_for(d)]) for t in plan.tasks]
+    task, cos = next((t, c) for t, c in pairs if len(c) >= 2)
+    returns = [ret(d, tasks=[entry(task.no, d, role=CO, progress=f"{d}推进情况" + "很" * 20000)]) for d in cos[:2]]
+    ev = evaluate(plan, Q2, quarter_of(plan, "2019Q2", returns))
+    wb = openpyxl.load_workbook(write_report(ev, tmp_path / "r.xlsx"))
+    texts = [c.value for ws in wb for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    cut = [t for t in texts if "……（全文" in t]
+    assert cut and all(len(t) <= 32767 for t in texts)
+    assert all(t.endswith("全文见报送单位的填报表原件，可用 plankit status -q 2019Q2 -d 单位名 查到）") for t in cut)
