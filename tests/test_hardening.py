@@ -398,3 +398,62 @@ def test_two_co_units_writing_20000_characters_each_still_give_a_report(plan, tm
     cut = [t for t in texts if "……（全文" in t]
     assert cut and all(len(t) <= 32767 for t in texts)
     assert all(t.endswith("全文见报送单位的填报表原件，可用 plankit status -q 2019Q2 -d 单位名 查到）") for t in cut)
+
+
+# -- item 12: a full disk gives a clear message and leaves nothing half-written ------------------
+
+NO_SPACE = "错误：磁盘空间不足，文件未能写完。已完成的部分完整保留，请清理磁盘后重新运行同一命令。\n"
+
+
+@pytest.mark.parametrize("command", ["report", "sheets"])
+def test_a_full_disk_under_xlsxwriter_is_a_clear_message(tmp_path, plan, monkeypatch, command):
+    """xlsxwriter raises FileCreateError (not an OSError) for [Errno 28]."""
+    import errno
+
+    import xlsxwriter
+    from xlsxwriter.exceptions import FileCreateError
+    out = tmp_path / "out"
+    merge(plan, Q2, out, [five_returns(tmp_path / "in")])
+    before = sorted(p for p in out.rglob("*"))
+
+    def full(self):
+        raise FileCreateError(OSError(errno.ENOSPC, "No space left on device"))
+    monkeypatch.setattr(xlsxwriter.Workbook, "close", full)
+    result = CliRunner().invoke(main, [command, "-q", "2019Q2", "--plan", str(plan.source), "--out", str(out)])
+    assert result.exit_code == 2 and result.stderr.endswith(NO_SPACE), result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    left = [p for p in out.rglob("*") if p not in before and p.is_file() and p.parent.name != "store"]
+    assert left == []  # no half-written workbook, no temp file (the store's -wal/-shm are SQLite's own)
+
+
+def test_real_full_disk_for_report_sheets_and_brief(tmp_path, plan):
+    """A real full file system (a tiny tmpfs): only where mounting is allowed (root on Linux)."""
+    if not sys.platform.startswith("linux") or os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root on Linux")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)]).returncode:
+        pytest.skip("mount refused here")
+    try:
+        out = disk / "out"
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        script = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); import toolkit.intake.readers as R; "
+                  "from tests.merge_helpers import fake_read; R._read = fake_read; from toolkit.cli import main; "
+                  f"main(['merge', '-q', '2019Q2', '--plan', {str(plan.source)!r}, '--out', {str(out)!r}, "
+                  f"{str(five_returns(tmp_path / 'in'))!r}])")
+        assert subprocess.run([sys.executable, "-c", script], env=env, capture_output=True).returncode == 0
+        free = os.statvfs(disk)
+        with open(disk / "filler", "wb") as fh:  # room for SQLite's 32 KB index to read, not for a workbook
+            fh.write(b"\0" * max(0, free.f_bavail * free.f_frsize - 48 * 1024))
+        for command in ("report", "sheets", "brief"):
+            proc = subprocess.run([sys.executable, "-m", "toolkit", command, "-q", "2019Q2", "--plan",
+                                   str(plan.source), "--out", str(out)], env=env, capture_output=True, text=True)
+            assert proc.returncode == 2, (command, proc.stderr)
+            assert proc.stderr.splitlines()[-1].startswith("错误：磁盘空间不足"), (command, proc.stderr)
+            assert "Traceback" not in proc.stderr, (command, proc.stderr)
+            assert "Exception ignored" not in proc.stderr
+        leftovers = [p.name for p in out.rglob("*") if p.is_file() and p.suffix in (".xlsx", ".docx")
+                     and p.parent.name in ("report", "sheets", "brief")]
+        assert leftovers == [] and not list(out.rglob(".~plankit*"))
+    finally:
+        subprocess.run(["umount", str(disk)])

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import click
 
+from toolkit.fileio.safeio import os_error_of
+
 from toolkit.errors import EXIT_USAGE, PlankitError, UsageError
 
 PLANS_DIR = Path("plans")
@@ -81,12 +83,34 @@ def handle_errors(f):
             click.secho("已中断。", err=True)
             sys.exit(130)
         except OSError as exc:  # the disk, not the user's input: say which file and what to check
+            _quiet_leftovers()
             click.secho(f"错误：{os_error_text(exc)}", err=True, fg="red")
             sys.exit(EXIT_USAGE)
         except sqlite3.Error as exc:  # the database met the disk's trouble (full, read-only, damaged)
             click.secho(f"错误：{sqlite_error_text(exc)}", err=True, fg="red")
             sys.exit(EXIT_USAGE)
+        except Exception as exc:  # a library's wrapper round the disk's error (xlsxwriter's FileCreateError)
+            cause = os_error_of(exc)
+            if cause is None:
+                raise
+            _quiet_leftovers()
+            click.secho(f"错误：{os_error_text(cause)}", err=True, fg="red")
+            sys.exit(EXIT_USAGE)
     return wrapper
+
+
+def _quiet_leftovers() -> None:
+    """After a disk error has been explained: a half-closed file (xlsxwriter's zip, python-docx's)
+    fails again when garbage-collected, and Python would print that as `Exception ignored ...`
+    with a traceback. Collect them now, with such repeats of the same disk error kept quiet."""
+    import gc
+    previous = sys.unraisablehook
+
+    def hook(unraisable):
+        if os_error_of(unraisable.exc_value) is None:
+            previous(unraisable)
+    sys.unraisablehook = hook
+    gc.collect()
 
 
 def os_error_text(exc: OSError) -> str:

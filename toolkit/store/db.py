@@ -447,12 +447,29 @@ def load_quarter(plan: Plan, quarter: Quarter, out_dir: Path) -> QuarterReturns 
     try:
         conn = connect(db, readonly=True)
     except sqlite3.Error as exc:
-        raise StoreError(f"数据库 {db} 无法打开（{exc}）。", hint="可运行 plankit merge --rebuild 从归档重建。")
+        raise _unreadable(db, exc, "无法打开")
     try:
         return read_quarter(conn, plan, quarter)
     except sqlite3.OperationalError as exc:
         if "no such table" in str(exc):
             return None
-        raise StoreError(f"数据库 {db} 无法读取（{exc}）。", hint="可运行 plankit merge --rebuild 从归档重建。")
+        raise _unreadable(db, exc, "无法读取")
     finally:
         conn.close()
+
+
+LOW_SPACE = 1024 * 1024  # reading a WAL database still writes its -shm index
+
+
+def _unreadable(db: Path, exc: sqlite3.Error, what: str) -> StoreError:
+    """Why the database cannot be read: a full disk and a read-only folder are not damage, and
+    rebuilding would not help them."""
+    import shutil
+    try:
+        free = shutil.disk_usage(db.parent).free
+    except OSError:
+        free = None
+    if free is not None and free < LOW_SPACE:
+        return StoreError(f"磁盘空间不足，无法读取数据库 {db}（读取时也需要少量空间）。数据库本身完好。",
+                          hint="请清理磁盘后重新运行同一命令。")
+    return StoreError(f"数据库 {db} {what}（{exc}）。", hint="可运行 plankit merge --rebuild 从归档重建。")
