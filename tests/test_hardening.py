@@ -457,3 +457,29 @@ def test_real_full_disk_for_report_sheets_and_brief(tmp_path, plan):
         assert leftovers == [] and not list(out.rglob(".~plankit*"))
     finally:
         subprocess.run(["umount", str(disk)])
+
+
+# -- item 8: percentage indicators are range-checked by their unit -------------------------------
+
+PCT_DEPT, PCT_KEY = "市教育局", "I2:义务教育学校达省定办学标准比例"  # unit %, target 85
+
+
+@pytest.mark.parametrize("typed, code, words", [
+    ("42.5万", "return-rate-multiplier", "带有“万”，但本指标的单位是“%”"),
+    ("1亿", "return-rate-multiplier", "带有“亿”"),
+    (425, "return-rate-range", "超出范围：本指标的单位是“%”，只能填0到100之间的数"),
+    (0.425, "return-rate-ambiguous", "已按0.425%读取（全年目标为85%）。如果本意是42.5%，请改填42.5"),
+])
+def test_real_percentage_indicators_are_checked_by_their_unit(tmp_path, plan, typed, code, words):
+    from tests import returnfile_helpers as H
+    from toolkit.fillin import layout as L
+    from toolkit.intake.returnfile import read_return
+    good = H.filled(tmp_path, plan, dept=PCT_DEPT)
+    path = H.set_input(good, tmp_path / "pct.xlsx", L.INDICATOR_SHEET, PCT_KEY, L.I_VALUE, typed)
+    result = read_return(path, plan, H.Q2)
+    [p] = [p for p in result.problems if p.code == code]
+    assert words in p.message and p.cell == H.cell_of(good, L.INDICATOR_SHEET, PCT_KEY, L.I_VALUE)
+    value = next(i.value for i in result.indicators if f"I{i.task_no}:{i.name}" == PCT_KEY)
+    assert (value is None) == (p.severity == "error") and not (p.severity == "error" and result.ok)
+    fine = H.set_input(good, tmp_path / "ok.xlsx", L.INDICATOR_SHEET, PCT_KEY, L.I_VALUE, 42.5)
+    assert not [p for p in read_return(fine, plan, H.Q2).problems if p.code.startswith("return-rate")]

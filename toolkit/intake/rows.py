@@ -7,6 +7,8 @@ every input cell goes through the one normaliser in values.py.
 """
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from toolkit.fillin import layout as L
@@ -348,6 +350,8 @@ def _indicator_entry(ctx: Context, table: Table, r: int, ind: Indicator) -> Indi
             number, converted = parse_amount(value, ind.unit, percent_format=bool(info and info.percent))
             if converted:
                 ctx.add(RC.UNIT_CONVERTED, table, ref, _short(value), converted=format_number(number), unit=ind.unit)
+            if number is not None and not _rate_ok(ctx, table, ref, ind, value, number, bool(info and info.percent)):
+                number = None
             why = _absurd(number, ind) if number is not None else ""
             if why:
                 ctx.add(RC.ABSURD_NUMBER, table, ref, _short(value), why=why, unit=ind.unit)
@@ -365,6 +369,30 @@ def _indicator_entry(ctx: Context, table: Table, r: int, ind: Indicator) -> Indi
         _check_previous(ctx, table, ref, ind, number)
     note = _text(ctx, table, r, L.I_NOTE)
     return IndicatorEntry(ind.task_no, ind.name, ctx.department, number, note, cell=f"{table.grid.name}!{ref}")
+
+
+RATE_CAPS = {"%": 100.0, "‰": 1000.0}
+
+
+def _rate_ok(ctx: Context, table: Table, ref: str, ind: Indicator, value, number: float, percent_cell: bool) -> bool:
+    """A percentage (or per-mille) indicator: no 万/亿, within 0..100 (unless its target is above),
+    and a fraction such as 0.425 flagged (0.425 % or 42.5 %?)."""
+    unit = unicodedata.normalize("NFKC", ind.unit or "").strip()
+    cap = RATE_CAPS.get(unit)
+    if cap is None:
+        return True
+    if isinstance(value, str):
+        mult = re.search(r"[万亿]", value)
+        if mult:
+            ctx.add(RC.RATE_MULTIPLIER, table, ref, _short(value), mult=mult.group(0), unit=unit)
+            return False
+    if number > cap and (ind.target or 0) <= cap:
+        ctx.add(RC.RATE_RANGE, table, ref, _short(value), unit=unit, cap=format_number(cap))
+        return False
+    if 0 < number < 1 and not percent_cell and (ind.target or 0) >= 10:
+        ctx.add(RC.RATE_AMBIGUOUS, table, ref, format_number(number), unit=unit, target=format_number(ind.target),
+                hundred=format_number(number * 100))
+    return True
 
 
 MAX_AMOUNT = 1e12  # a trillion of any unit: beyond any city's yearly plan (and exact in a float)
