@@ -483,3 +483,33 @@ def test_real_percentage_indicators_are_checked_by_their_unit(tmp_path, plan, ty
     assert (value is None) == (p.severity == "error") and not (p.severity == "error" and result.ok)
     fine = H.set_input(good, tmp_path / "ok.xlsx", L.INDICATOR_SHEET, PCT_KEY, L.I_VALUE, 42.5)
     assert not [p for p in read_return(fine, plan, H.Q2).problems if p.code.startswith("return-rate")]
+
+
+# -- item 16: a read-only store is read, and said to be read-only, never "damaged" -----------------
+
+def _mount_tmpfs(disk: Path, size: str = "8m") -> None:
+    if not sys.platform.startswith("linux") or os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root on Linux")
+    disk.mkdir(exist_ok=True)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(disk)]).returncode:
+        pytest.skip("mount refused here")
+
+
+def test_a_read_only_store_is_read_and_writing_says_read_only(tmp_path, plan):
+    disk = tmp_path / "disk"
+    _mount_tmpfs(disk)
+    try:
+        out = disk / "out"
+        merge(plan, Q2, out, [five_returns(tmp_path / "in")])
+        for extra in store_dir(plan, out).glob("plankit.sqlite-*"):
+            extra.unlink()  # as copied from a backup: no -shm index
+        assert subprocess.run(["mount", "-o", "remount,ro", str(disk)]).returncode == 0
+        assert sorted(load_quarter(plan, Q2, out).returns) == sorted(FIVE)
+        args = ["-q", "2019Q2", "--plan", str(plan.source), "--out", str(out)]
+        status = CliRunner().invoke(main, ["status", *args])
+        assert status.exit_code == 0 and "已报 5 个" in status.stdout, status.output
+        report = CliRunner().invoke(main, ["report", *args])
+        assert report.exit_code == 2
+        assert report.stderr.startswith("错误：磁盘或文件夹是只读的，无法写入（") and "rebuild" not in report.stderr
+    finally:
+        subprocess.run(["umount", str(disk)])

@@ -117,7 +117,9 @@ def os_error_text(exc: OSError) -> str:
     where = f"（{exc.filename}）" if exc.filename else ""
     if exc.errno == errno.ENOSPC:
         return f"磁盘空间不足，文件未能写完{where}。已完成的部分完整保留，请清理磁盘后重新运行同一命令。"
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+    if exc.errno == errno.EROFS:
+        return f"磁盘或文件夹是只读的，无法写入{where}。请用 --out 指定可写的目录（可先把数据目录复制过去）后重新运行。"
+    if exc.errno in (errno.EACCES, errno.EPERM):
         return f"没有权限读写文件{where}。请检查文件夹权限，或用 --out 指定其他目录后重新运行。"
     return f"读写文件失败{where}：{exc.strerror or exc}。请检查磁盘和文件夹后重新运行同一命令。"
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import re
 import sqlite3
 from concurrent.futures import Future
@@ -123,10 +124,29 @@ def _dt(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
+def read_only_folder(folder: Path) -> bool:
+    """Whether files cannot be created in `folder` (a read-only disk, share or permissions)."""
+    try:
+        if os.statvfs(folder).f_flag & getattr(os, "ST_RDONLY", 1):
+            return True
+    except (OSError, AttributeError):
+        pass
+    return not os.access(folder, os.W_OK)
+
+
 def connect(db: Path, *, readonly: bool = False) -> sqlite3.Connection:
     if readonly:
         conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True, timeout=30,
                                isolation_level=None)
+        if read_only_folder(db.parent):
+            # a WAL database is read through its -shm index, which cannot be created here: as
+            # nothing can write to this folder either, the file is read as it stands
+            try:
+                conn.execute("SELECT 1 FROM sqlite_master LIMIT 1")
+            except sqlite3.OperationalError:
+                conn.close()
+                conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro&immutable=1", uri=True, timeout=30,
+                                       isolation_level=None)
     else:
         conn = sqlite3.connect(db, timeout=30, isolation_level=None)
         conn.execute("PRAGMA journal_mode=WAL")
@@ -472,4 +492,7 @@ def _unreadable(db: Path, exc: sqlite3.Error, what: str) -> StoreError:
     if free is not None and free < LOW_SPACE:
         return StoreError(f"磁盘空间不足，无法读取数据库 {db}（读取时也需要少量空间）。数据库本身完好。",
                           hint="请清理磁盘后重新运行同一命令。")
+    if read_only_folder(db.parent):
+        return StoreError(f"数据库 {db} 所在的文件夹是只读的，无法读取（{exc}）。数据库本身没有损坏，不需要重建。",
+                          hint="请把数据目录复制到可写的磁盘，或改正文件夹权限后，用 --out 指向它重新运行。")
     return StoreError(f"数据库 {db} {what}（{exc}）。", hint="可运行 plankit merge --rebuild 从归档重建。")
