@@ -387,8 +387,10 @@ def _rate_ok(ctx: Context, table: Table, ref: str, ind: Indicator, value, number
             ctx.add(RC.RATE_MULTIPLIER, table, ref, _short(value), mult=mult.group(0), unit=unit)
             return False
     if number > cap and (ind.target or 0) <= cap:
-        ctx.add(RC.RATE_RANGE, table, ref, _short(value), unit=unit, cap=format_number(cap))
-        return False
+        if number > 2 * cap:  # 425 for 42.5 %: not a rate
+            ctx.add(RC.RATE_RANGE, table, ref, _short(value), unit=unit, cap=format_number(cap))
+            return False
+        ctx.add(RC.RATE_OVER, table, ref, _short(value), unit=unit, cap=format_number(cap))  # 102 %: maybe
     if 0 < number < 1 and not percent_cell and (ind.target or 0) >= 10:
         ctx.add(RC.RATE_AMBIGUOUS, table, ref, format_number(number), unit=unit, target=format_number(ind.target),
                 hundred=format_number(number * 100))
