@@ -467,7 +467,8 @@ PCT_DEPT, PCT_KEY = "市教育局", "I2:义务教育学校达省定办学标准�
 @pytest.mark.parametrize("typed, code, words", [
     ("42.5万", "return-rate-multiplier", "带有“万”，但本指标的单位是“%”"),
     ("1亿", "return-rate-multiplier", "带有“亿”"),
-    (425, "return-rate-range", "超出范围：本指标的单位是“%”，只能填0到100之间的数"),
+    (425, "return-rate-range", "超出范围：本指标的单位是“%”，应在0到100之间"),
+    (102, "return-rate-over", "超过100%，已按原数读取"),
     (0.425, "return-rate-ambiguous", "已按0.425%读取（全年目标为85%）。如果本意是42.5%，请改填42.5"),
 ])
 def test_real_percentage_indicators_are_checked_by_their_unit(tmp_path, plan, typed, code, words):
@@ -513,3 +514,25 @@ def test_a_read_only_store_is_read_and_writing_says_read_only(tmp_path, plan):
         assert report.stderr.startswith("错误：磁盘或文件夹是只读的，无法写入（") and "rebuild" not in report.stderr
     finally:
         subprocess.run(["umount", str(disk)])
+
+
+# -- item 17: a deleted database is not reported as "nobody returned anything" ---------------------
+
+def test_a_deleted_database_stops_report_and_status_naming_the_archive(tmp_path, plan):
+    out = tmp_path / "out"
+    merge(plan, Q2, out, [five_returns(tmp_path / "in")])
+    args = ["-q", "2019Q2", "--plan", str(plan.source), "--out", str(out)]
+    assert CliRunner().invoke(main, ["report", *args]).exit_code == 0
+    report = next((out / "lianyungang-2019" / "2019Q2" / "report").glob("*.xlsx"))
+    before = report.read_bytes()
+    db = store_dir(plan, out) / "plankit.sqlite"
+    for f in db.parent.glob("plankit.sqlite*"):
+        f.unlink()
+    for command in ("report", "status", "brief"):
+        result = CliRunner().invoke(main, [command, *args])
+        assert result.exit_code == 2, (command, result.output)
+        assert result.stderr == (f"错误：数据库 {db} 不存在（可能被删除或移走），但归档中有 5 个已收到的文件。"
+                                 "为免把各单位都显示为未报送，未生成任何内容。请运行 plankit merge --rebuild 从归档重建数据库后再运行。\n")
+    assert report.read_bytes() == before  # the good report was not overwritten
+    assert CliRunner().invoke(main, ["merge", "--rebuild", "--plan", str(plan.source), "--out", str(out)]).exit_code == 0
+    assert CliRunner().invoke(main, ["status", *args]).exit_code == 0

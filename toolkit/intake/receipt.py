@@ -12,7 +12,7 @@ from toolkit.returns import QuarterReturns
 from toolkit.fileio.safeio import atomic_path
 from toolkit.fileio.xlsxtext import fit_row
 from toolkit.errors import UsageError
-from toolkit.store.db import DB_NAME, connect, diff_versions, read_quarter
+from toolkit.store.db import DB_NAME, check_not_emptied, connect, diff_versions, read_quarter
 from toolkit.paths import store_dir
 
 WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
@@ -81,11 +81,15 @@ def quarter_status(plan: Plan, quarter: Quarter, out_dir: Path, department: str 
         raise UsageError(f"计划中没有单位“{department}”。", hint="请按计划主表“任务”表中的写法填写单位名称。")
     db = store_dir(plan, out_dir) / DB_NAME
     qr, versions = None, {}
-    if db.exists():
+    if not db.exists():
+        check_not_emptied(db, None)
+    else:
         conn = connect(db, readonly=True)
         try:
             qr = read_quarter(conn, plan, quarter)
-            if qr is not None:
+            if qr is None:
+                check_not_emptied(db, conn)
+            else:
                 versions = _versions(conn, quarter.code)
                 for rows in versions.values():
                     for older, newer in zip(rows, rows[1:]):

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from toolkit.store.archive import Archive, Archived
+from toolkit.store.archive import ARCHIVED_NAME
 from toolkit.store.archive import verify as verify_archive
 from toolkit.store.archive import iso as _iso
 from toolkit.errors import PlankitError
@@ -463,19 +464,40 @@ def load_quarter(plan: Plan, quarter: Quarter, out_dir: Path) -> QuarterReturns 
     """What has been merged for a quarter, or None when nothing ever was."""
     db = store_dir(plan, out_dir) / DB_NAME
     if not db.exists():
+        check_not_emptied(db, None)
         return None
     try:
         conn = connect(db, readonly=True)
     except sqlite3.Error as exc:
         raise _unreadable(db, exc, "无法打开")
     try:
-        return read_quarter(conn, plan, quarter)
+        found = read_quarter(conn, plan, quarter)
+        if found is None:
+            check_not_emptied(db, conn)
+        return found
     except sqlite3.OperationalError as exc:
         if "no such table" in str(exc):
+            check_not_emptied(db, None)
             return None
         raise _unreadable(db, exc, "无法读取")
     finally:
         conn.close()
+
+
+def check_not_emptied(db: Path, conn: sqlite3.Connection | None) -> None:
+    """Raise when the database is missing or holds no submission at all while the archive holds
+    returned files: a report would otherwise show every department as 未报送."""
+    if conn is not None and conn.execute("SELECT 1 FROM submissions LIMIT 1").fetchone() is not None:
+        return
+    archive = db.parent / ARCHIVE
+    if not archive.is_dir():
+        return
+    held = sum(1 for p in archive.iterdir()
+               if ARCHIVED_NAME.match(p.name) and p.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods"))
+    if held:
+        state = "不存在（可能被删除或移走）" if conn is None else "是空的"
+        raise StoreError(f"数据库 {db} {state}，但归档中有 {held} 个已收到的文件。为免把各单位都显示为未报送，未生成任何内容。",
+                         hint="请运行 plankit merge --rebuild 从归档重建数据库后再运行。")
 
 
 LOW_SPACE = 1024 * 1024  # reading a WAL database still writes its -shm index
