@@ -536,3 +536,30 @@ def test_a_deleted_database_stops_report_and_status_naming_the_archive(tmp_path,
     assert report.read_bytes() == before  # the good report was not overwritten
     assert CliRunner().invoke(main, ["merge", "--rebuild", "--plan", str(plan.source), "--out", str(out)]).exit_code == 0
     assert CliRunner().invoke(main, ["status", *args]).exit_code == 0
+
+
+# -- item 18: returns in formats that cannot carry a return are rejected by name ------------------
+
+@pytest.mark.parametrize("name, kind", [
+    ("市教育局_填报表.xml", "Excel 2003 XML表格"), ("市教育局_填报表.fods", "OpenDocument单文件表格（.fods）"),
+    ("市教育局_填报表.csv", "CSV文本"), ("市教育局_填报表.et", "WPS表格专用格式（.et）"),
+])
+def test_other_spreadsheet_formats_are_rejected_by_name_and_remind_passes_it_on(tmp_path, plan, name, kind):
+    from toolkit.mail.outgoing import remind_targets
+    out = tmp_path / "out"
+    result = merge(plan, Q2, out, [write(tmp_path / "in" / name, b"<?xml version='1.0'?><Workbook/>", ON_TIME)])
+    [f] = result.files
+    assert (f.outcome, f.department) == ("rejected", "市教育局") and not result.ok
+    expected = (f"{name}：这是{kind}格式，不是填报表的格式，无法读取，已拒收。请在Excel或WPS中打开下发的填报表填写，"
+                "用“文件→另存为”保存为“Excel工作簿(*.xlsx)”后重新发送。")
+    assert [(p.code, p.message) for p in f.errors] == [("file-wrong-format", expected)]
+    target = remind_targets(plan, Q2, out)["市教育局"]
+    assert target["rejected"] and any("Excel工作簿(*.xlsx)" in p for p in target["problems"])
+
+
+def test_a_wrong_format_file_is_attributed_by_the_registered_sender(tmp_path, plan):
+    from tests.merge_helpers import make_email
+    dept = plan.departments[0]
+    mail = make_email([("表.csv", b"a,b")], sender=f"张三 <{dept.email}>")
+    [f] = merge(plan, Q2, tmp_path / "out", [write(tmp_path / "in" / "m.eml", bytes(mail))]).files
+    assert (f.outcome, f.department) == ("rejected", dept.name)

@@ -150,11 +150,23 @@ def _from_file(path: Path, keep=None) -> list[Item]:
     return expand(item, 0, keep)
 
 
+# Spreadsheets in formats a return cannot come back in (no identity, or not readable here):
+# rejected by name, so the sender is told to save as .xlsx instead of staying 未报送 unexplained.
+OTHER_SHEETS = {"xml": "Excel 2003 XML表格", "fods": "OpenDocument单文件表格（.fods）", "csv": "CSV文本",
+                "et": "WPS表格专用格式（.et）", "ett": "WPS表格模板（.ett）", "xlt": "Excel模板（.xlt）",
+                "xltx": "Excel模板（.xltx）", "xlsb": "Excel二进制工作簿（.xlsb）", "numbers": "苹果Numbers表格"}
+SAVE_AS_XLSX = "请在Excel或WPS中打开下发的填报表填写，用“文件→另存为”保存为“Excel工作簿(*.xlsx)”后重新发送。"
+
+
 def expand(item: Item, depth: int = 0, keep=None) -> list[Item]:
     """A spreadsheet as is; a container opened into its items; anything else skipped."""
     ext = item.ext
     if ext in SPREADSHEETS:
         return [item]
+    if ext in OTHER_SHEETS:
+        failed = _fail(item, f"这是{OTHER_SHEETS[ext]}格式，不是填报表的格式，无法读取，已拒收。{SAVE_AS_XLSX}")
+        failed.code = "file-wrong-format"
+        return [failed]
     if ext not in CONTAINERS:
         return [_skip(item, "不是表格文件（只接收 .xlsx .xlsm .xls .ods 及其压缩包、邮件），已跳过")]
     if depth >= MAX_DEPTH:

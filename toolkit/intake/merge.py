@@ -28,6 +28,7 @@ from toolkit.store.db import Change, Store, Submission, run_lock, untrusted_date
 C = P.register
 SKIPPED_FILE = C("merge-skipped", P.WARNING, "{detail}")
 C("file-symlink", P.WARNING, "{detail}")  # a link in the input, never followed
+C("file-wrong-format", P.ERROR, "{detail}")  # .csv, .xml 2003, .fods, .et ...: save as .xlsx
 CONTAINER = C("merge-container", P.ERROR, "{detail}")
 WRONG_QUARTER = C("merge-wrong-quarter", P.ERROR,
                   "这是{found}的填报表，本次合并的是{expected}。请确认报送单位发来的是本季度的文件。")
@@ -111,6 +112,18 @@ class _Merger:
         self.departments = set(plan.department_names())
         self._previous = None
 
+    def guess_department(self, item: Item) -> str:
+        """For a file whose contents cannot be read: the department whose registered 邮箱 sent it,
+        else the one named in the file name (longest name first), else ""."""
+        sender = item.sender.lower()
+        for d in self.plan.departments:
+            if d.email and d.email.lower() in sender and d.name in self.departments:
+                return d.name
+        for name in sorted(self.departments, key=len, reverse=True):
+            if name in item.name:
+                return name
+        return ""
+
     def previous(self):
         if self._previous is None and self.quarter.previous is not None:
             self._previous = self.store.quarter_returns(self.plan, self.quarter.previous) or False
@@ -150,7 +163,9 @@ class _Merger:
                              error=item.error)
         job.path, job.archived = self.store.archive_ahead(sha, data, ext, provenance, job.sub)
         if item.error:
-            job.sub.problems = [P.make(CONTAINER, file=item.name, detail=item.error)]
+            code = item.code if item.code in P.CODES else CONTAINER
+            job.sub.problems = [P.make(code, file=item.name, detail=item.error)]
+            job.sub.department = self.guess_department(item)  # so remind can tell them
         else:
             job.data = data
         return job
