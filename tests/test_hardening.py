@@ -563,3 +563,34 @@ def test_a_wrong_format_file_is_attributed_by_the_registered_sender(tmp_path, pl
     mail = make_email([("表.csv", b"a,b")], sender=f"张三 <{dept.email}>")
     [f] = merge(plan, Q2, tmp_path / "out", [write(tmp_path / "in" / "m.eml", bytes(mail))]).files
     assert (f.outcome, f.department) == ("rejected", dept.name)
+
+
+# -- item 15: a sort that left the hidden key column behind ----------------------------------------
+
+def _reverse_rows(src, out, with_key: bool):
+    from tests.returnfile_helpers import edit
+    from toolkit.fillin import layout as L
+
+    def fn(wb):
+        ws = wb[L.PROGRESS_SHEET]
+        key_col = next(c.column for c in ws[L.HEADER_ROW] if c.value == L.ROW_KEY_HEADER)
+        rows = [r for r in range(L.HEADER_ROW + 1, ws.max_row + 1) if ws.cell(r, key_col).value]
+        cols = [c for c in range(1, ws.max_column + 1) if with_key or c != key_col]
+        values = {(r, c): ws.cell(r, c).value for r in rows for c in cols}
+        for r, target in zip(rows, reversed(rows)):
+            for c in cols:
+                ws.cell(target, c).value = values[(r, c)]
+    return edit(src, out, fn)
+
+
+def test_real_a_sort_without_the_key_column_is_said_so_once(tmp_path, plan):
+    from tests import returnfile_helpers as H
+    from toolkit.intake.returnfile import read_return
+    good = H.filled(tmp_path, plan)
+    result = read_return(_reverse_rows(good, tmp_path / "sorted.xlsx", with_key=False), plan, H.Q2)
+    codes = [p.code for p in result.problems if p.severity == "error"]
+    assert codes == ["return-sorted-without-key"], codes  # not one "plan edit" per row
+    [p] = [p for p in result.problems if p.code == "return-sorted-without-key"]
+    assert "排序时没有选中隐藏的“行标识”列" in p.message and "请撤销排序（Ctrl+Z）" in p.message
+    whole = read_return(_reverse_rows(good, tmp_path / "whole.xlsx", with_key=True), plan, H.Q2)
+    assert whole.ok and "return-rows-reordered" in [p.code for p in whole.problems]

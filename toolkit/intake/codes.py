@@ -36,6 +36,7 @@ TOO_MANY_ROWS = C("return-too-many-rows", E, "工作表“{sheet}”行数超过
 # Rows matched by their hidden key.
 ROW_KEY_CLEARED = C("return-row-key-cleared", W, "该行的行标识被清除，已按序号/名称认定为“{value}”。")
 ROWS_REORDERED = C("return-rows-reordered", W, "工作表“{sheet}”的行顺序被调整过（已按行标识逐行对应，不影响汇总）。")
+SORTED_WITHOUT_KEY = C("return-sorted-without-key", E, "工作表“{sheet}”的行被排序过，但排序时没有选中隐藏的“行标识”列，{value}行（{cells}）的内容已和各行的标识错位，无法确定哪一行是哪个任务。请撤销排序（Ctrl+Z）后重新保存；如需排序，请先选中整张表（包括隐藏列）再排序。也可以在下发的原表中重新填写。")
 ROW_DELETED = C("return-row-deleted", E, "计划中的一行被删除了：{value}。请恢复该行并填写（可对照下发的原表）后重新发送。")
 ROW_DUPLICATE = C("return-row-duplicate", E, "“{value}”这一行出现了两次（另见{other}）。请删除重复的行，只保留一行。")
 ROW_EXTRA = C("return-row-extra", E, "第{row}行不是计划中的行（可能是插入的行），其中填写的内容不会被汇总。请删除该行，把内容填到对应任务的行中。")

@@ -181,6 +181,28 @@ def match_rows(ctx: Context, table: Table, expected: list[str], known: dict[str,
     return matched
 
 
+def _sorted_without_key(ctx: Context, table: Table, matched: list[tuple[str, int]], no_header: str,
+                        name_header: str, plan_rows: dict[str, tuple[int, str]]) -> bool:
+    """Rows sorted with the hidden 行标识 column left out: the keys stayed, the rows moved, so
+    rows carry another row's 序号 and name. Said once, with how to undo, instead of as one
+    "plan edit" per row. True when found (the file is then rejected)."""
+    if not ctx.check_locked or len(matched) < 2:
+        return False
+    no_col, name_col = table.col(no_header), table.col(name_header)
+    if no_col is None or name_col is None:
+        return False
+    by_row = {(no, compare_key(name)): key for key, (no, name) in plan_rows.items()}
+    grid, moved = table.grid, []
+    for key, r in matched:
+        found = (_int(grid.value(r, no_col)), compare_key(grid.value(r, name_col)))
+        if found != (plan_rows[key][0], compare_key(plan_rows[key][1])) and by_row.get(found) not in (None, key):
+            moved.append(grid.ref(r, name_col))
+    if len(moved) < 2:
+        return False
+    ctx.add(RC.SORTED_WITHOUT_KEY, table, moved[0], len(moved), cells="、".join(moved[:5]) + ("等" if len(moved) > 5 else ""))
+    return True
+
+
 def check_locked(ctx: Context, table: Table, r: int, expected: list[tuple[str, object]]) -> None:
     if not ctx.check_locked:
         return
@@ -241,10 +263,14 @@ def read_progress(ctx: Context, table: Table) -> list[TaskEntry]:
 
     roles = {L.task_key(t.no): (t, role) for t, role in mine}
     entries = []
-    for key, r in match_rows(ctx, table, list(roles), known, derive, L.PROGRESS_INPUTS, facts.task_folded):
+    matched = match_rows(ctx, table, list(roles), known, derive, L.PROGRESS_INPUTS, facts.task_folded)
+    sorted_off = _sorted_without_key(ctx, table, matched, L.P_NO, L.P_NAME,
+                                     {k: (t.no, t.name) for k, (t, _) in roles.items()})
+    for key, r in matched:
         task, role = roles[key]
-        check_locked(ctx, table, r, [(L.P_NO, float(task.no)), (L.P_NAME, task.name), (L.P_TARGET, task.target),
-                                     (L.P_ROLE, role), (L.P_MILESTONE, task.milestones[q - 1])])
+        if not sorted_off:
+            check_locked(ctx, table, r, [(L.P_NO, float(task.no)), (L.P_NAME, task.name), (L.P_TARGET, task.target),
+                                         (L.P_ROLE, role), (L.P_MILESTONE, task.milestones[q - 1])])
         entries.append(_task_entry(ctx, table, r, task, role))
     return entries
 
@@ -333,10 +359,14 @@ def read_indicators(ctx: Context, table: Table) -> list[IndicatorEntry]:
         return folded.get(L.indicator_key(no, name)) if no is not None and name else None
 
     entries = []
-    for key, r in match_rows(ctx, table, list(mine), known, derive, L.INDICATOR_INPUTS, folded):
+    matched = match_rows(ctx, table, list(mine), known, derive, L.INDICATOR_INPUTS, folded)
+    sorted_off = _sorted_without_key(ctx, table, matched, L.I_NO, L.I_NAME,
+                                     {k: (i.task_no, i.name) for k, i in mine.items()})
+    for key, r in matched:
         ind = mine[key]
-        check_locked(ctx, table, r, [(L.I_NO, float(ind.task_no)), (L.I_NAME, ind.name), (L.I_UNIT, ind.unit),
-                                     (L.I_TARGET, float(ind.target)), (L.I_PLANNED, round(ind.planned_at(q), 4))])
+        if not sorted_off:
+            check_locked(ctx, table, r, [(L.I_NO, float(ind.task_no)), (L.I_NAME, ind.name), (L.I_UNIT, ind.unit),
+                                         (L.I_TARGET, float(ind.target)), (L.I_PLANNED, round(ind.planned_at(q), 4))])
         entries.append(_indicator_entry(ctx, table, r, ind))
     return entries
 
