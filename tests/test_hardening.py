@@ -594,3 +594,24 @@ def test_real_a_sort_without_the_key_column_is_said_so_once(tmp_path, plan):
     assert "排序时没有选中隐藏的“行标识”列" in p.message and "请撤销排序（Ctrl+Z）" in p.message
     whole = read_return(_reverse_rows(good, tmp_path / "whole.xlsx", with_key=True), plan, H.Q2)
     assert whole.ok and "return-rows-reordered" in [p.code for p in whole.problems]
+
+
+# -- item 7 (part): an indicator renamed in the plan after merging keeps its value ------------------
+
+def test_an_indicator_renamed_after_merging_keeps_its_stored_value(tmp_path, plan):
+    import dataclasses
+
+    from toolkit.evaluate.judge import evaluate_quarter
+    out = tmp_path / "out"
+    dept = FIVE[0]
+    merge(plan, Q2, out, [write(tmp_path / "in" / "a.xlsx", fake_return(dept, value=42.0), ON_TIME)])
+    target = plan.indicators_for(dept)[0]
+    renamed = dataclasses.replace(target, name=target.name + "（更正）")
+    edited = dataclasses.replace(plan, indicators=[renamed if i is target else i for i in plan.indicators],
+                                 _fingerprint="")
+    qr = load_quarter(edited, Q2, out)
+    entry = qr.indicator_value(renamed.task_no, renamed.name, dept)
+    assert entry is not None and entry.value == 42.0
+    assert any(f"已改名为“{renamed.name}”" in w for w in qr.returns[dept].warnings)
+    ev = evaluate_quarter(edited, Q2, out)
+    assert ev is not None

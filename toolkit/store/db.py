@@ -12,6 +12,7 @@ files committed or not at all; the archive is content-addressed, so a rerun is h
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -443,6 +444,8 @@ def read_quarter(conn: sqlite3.Connection, plan: Plan, quarter: Quarter, *,
                                                " ORDER BY rowid", (s["id"],)) if values else ())],
             warnings=[_problem_text(p) for p in problems if p.get("severity") != ERROR],
             versions=counts.get(s["department"], 1))
+        if values:
+            _follow_renames(plan, qr.returns[s["department"]])
     for s in subs:
         if not s["accepted"]:
             qr.rejections.append(Rejection(
@@ -458,6 +461,27 @@ def verify_store(plan: Plan, out_dir: Path) -> tuple[Path, int, list]:
         raise StoreError(f"还没有归档文件夹 {folder}：尚未合并过任何文件。", hint="请检查 --out 是否指向正确的目录。")
     checked, damage = verify_archive(folder)
     return folder, checked, damage
+
+
+def _follow_renames(plan: Plan, ret: Return) -> None:
+    """Indicators renamed in the plan after their values were merged: within one task, the stored
+    names the plan no longer has are paired in row order with the plan's names no value has, so
+    the value is shown under the new name (with a warning) instead of the indicator as 未报送."""
+    planned: dict[int, list[str]] = {}
+    for ind in plan.indicators_for(ret.department):
+        planned.setdefault(ind.task_no, []).append(ind.name)
+    for task_no, names in planned.items():
+        stored = [e for e in ret.indicators if e.task_no == task_no]
+        old = [e for e in stored if e.name not in names]
+        new = [n for n in names if n not in {e.name for e in stored}]
+        if not old or len(old) != len(new):
+            continue
+        renamed = {id(entry): name for entry, name in zip(old, new)}
+        for entry, name in zip(old, new):
+            ret.warnings.append(f"计划中任务{task_no}的指标“{entry.name}”已改名为“{name}”，"
+                                f"已按原行把报送的值记在新名称下（{entry.cell}）。")
+        ret.indicators[:] = [dataclasses.replace(e, name=renamed[id(e)]) if id(e) in renamed else e
+                             for e in ret.indicators]
 
 
 def load_quarter(plan: Plan, quarter: Quarter, out_dir: Path) -> QuarterReturns | None:
