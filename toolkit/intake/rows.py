@@ -191,10 +191,14 @@ def _sorted_without_key(ctx: Context, table: Table, matched: list[tuple[str, int
     no_col, name_col = table.col(no_header), table.col(name_header)
     if no_col is None or name_col is None:
         return False
-    by_row = {(no, compare_key(name)): key for key, (no, name) in plan_rows.items()}
-    grid, moved = table.grid, []
+    grid, moved, by_row = table.grid, [], None
     for key, r in matched:
-        found = (_int(grid.value(r, no_col)), compare_key(grid.value(r, name_col)))
+        name = grid.value(r, name_col)
+        if name == plan_rows[key][1]:
+            continue  # the usual row, untouched: no normalising needed
+        if by_row is None:
+            by_row = {(no, compare_key(n)): k for k, (no, n) in plan_rows.items()}
+        found = (_int(grid.value(r, no_col)), compare_key(name))
         if found != (plan_rows[key][0], compare_key(plan_rows[key][1])) and by_row.get(found) not in (None, key):
             moved.append(grid.ref(r, name_col))
     if len(moved) < 2:
