@@ -615,3 +615,37 @@ def test_an_indicator_renamed_after_merging_keeps_its_stored_value(tmp_path, pla
     assert any(f"已改名为“{renamed.name}”" in w for w in qr.returns[dept].warnings)
     ev = evaluate_quarter(edited, Q2, out)
     assert ev is not None
+
+
+# -- item 9: nothing found is dropped without a line in the receipt --------------------------------
+
+def test_a_nameless_inline_workbook_and_inline_pictures_are_listed(tmp_path):
+    from email.message import EmailMessage
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "jyj@example.cn", "hz@example.cn", "报表"
+    msg.set_content("见内嵌")
+    msg.add_related(b"PK\x03\x04 workbook", maintype="application",
+                    subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet", disposition="inline")
+    msg.add_related(b"\x89PNG logo", maintype="image", subtype="png", disposition="inline")
+    for part in msg.walk():
+        if part.get_content_maintype() in ("application", "image"):
+            del part["Content-Disposition"]
+            part["Content-Disposition"] = "inline"
+    items = collect([write(tmp_path / "m.eml", bytes(msg))])
+    assert [(i.name, i.skipped or "ok") for i in items] == [
+        ("附件.xlsx", "ok"), ("内嵌内容（image/png）", "邮件中内嵌的图片等内容，不是表格文件，已跳过")]
+
+
+def test_mbox_messages_without_attachments_are_listed(tmp_path):
+    import mailbox
+
+    from tests.merge_helpers import make_email
+    box = mailbox.mbox(str(tmp_path / "in.mbox"))
+    box.add(make_email([("a.xlsx", b"PK one")]))
+    plain = make_email([], subject="忘了附件")
+    box.add(plain)
+    box.close()
+    items = collect([tmp_path / "in.mbox"])
+    assert [(i.name, i.skipped or "ok") for i in items] == [
+        ("a.xlsx", "ok"), ("in.mbox#2", "这封邮件（忘了附件）没有附件，已跳过")]
+    assert items[1].sender == "市教育局 <jyj@example.cn>"

@@ -264,7 +264,13 @@ def _mbox_items(parent: Item, data: bytes, depth: int, keep=None) -> list[Item]:
         for n, key in enumerate(box.keys(), 1):
             msg = email.message_from_bytes(box.get_bytes(key), policy=policy.default)
             holder = Item(f"{parent.name}#{n}", f"{parent.origin}#{n}", mtime=parent.mtime)
-            found.extend(_message_items(holder, msg, depth, keep))
+            items = _message_items(holder, msg, depth, keep)
+            if not items:  # listed all the same: a message someone sent is never silently passed over
+                subject = _header(msg, "Subject")
+                items = [_skip(Item(f"{parent.name}#{n}", f"{parent.origin}#{n}", sender=_header(msg, "From"),
+                                    sent_at=_date(msg), mtime=parent.mtime),
+                               f"这封邮件（{subject or '无主题'}）没有附件，已跳过")]
+            found.extend(items)
     finally:
         box.close()
     return found
@@ -279,7 +285,12 @@ def _message_items(parent: Item, msg, depth: int, keep=None) -> list[Item]:
     for part in _parts(msg):
         if part.get_content_type() != "message/rfc822" and not (
                 _raw_name(part) or part.get_content_disposition() == "attachment"):
-            continue  # the body text, not an attachment
+            if part.get_content_maintype() == "text" or part.get_content_maintype() == "multipart":
+                continue  # the body text, not an attachment
+            if part.get_content_type() not in SPREADSHEET_TYPES:  # an inline picture and the like
+                found.append(_skip(_child(holder, sanitise("", f"内嵌内容（{part.get_content_type()}）"),
+                                          b""), "邮件中内嵌的图片等内容，不是表格文件，已跳过"))
+                continue
         if len(found) >= MAX_ATTACHMENTS:
             found.append(_fail(Item(parent.name, parent.origin), f"附件超过{MAX_ATTACHMENTS}个，其余未处理"))
             break
