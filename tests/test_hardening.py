@@ -649,3 +649,58 @@ def test_mbox_messages_without_attachments_are_listed(tmp_path):
     assert [(i.name, i.skipped or "ok") for i in items] == [
         ("a.xlsx", "ok"), ("in.mbox#2", "这封邮件（忘了附件）没有附件，已跳过")]
     assert items[1].sender == "市教育局 <jyj@example.cn>"
+
+
+# -- item 19: the small ones ---------------------------------------------------------------------
+
+def test_a_broken_msg_is_explained_in_chinese_only(tmp_path):
+    [item] = collect([write(tmp_path / "坏.msg", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)])
+    assert item.error.startswith("坏.msg：无法打开（不是有效的Outlook邮件文件（.msg）")
+    rest = item.error.replace(".msg", "").replace("Outlook", "")
+    assert not any("a" <= ch.lower() <= "z" for ch in rest), item.error
+
+
+def test_odd_file_names_and_formula_like_text_stay_in_their_cells(tmp_path, plan):
+    import openpyxl
+    import zipfile as zf
+    out, inbox = tmp_path / "out", tmp_path / "in"
+    write(inbox / "a\nb\u202egpj.xlsx", fake_return(FIVE[0]), ON_TIME)
+    write(inbox / "=HYPERLINK(1).xlsx", fake_return(FIVE[1], warnings=["=1+1 注意"]), ON_TIME)
+    result = merge(plan, Q2, out, [inbox])
+    wb = openpyxl.load_workbook(result.report_path)
+    names = [row[1].value for row in wb["收件回执"].iter_rows(min_row=2)]
+    assert "a\\nb\\u202egpj.xlsx" in names and "=HYPERLINK(1).xlsx" in names
+    assert all("\n" not in n and "\u202e" not in n for n in names)
+    sheet = zf.ZipFile(result.report_path).read("xl/styles.xml").decode()
+    assert 'quotePrefix="1"' in sheet
+    cells = {c.value: c for ws in wb for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
+    assert cells["=HYPERLINK(1).xlsx"].quotePrefix and cells["=1+1 注意"].quotePrefix
+    cli = CliRunner().invoke(main, ["merge", "-q", "2019Q2", "--plan", str(plan.source), "--out", str(out), str(inbox)])
+    assert "a\\nb\\u202egpj.xlsx" in cli.stdout and "\u202e" not in cli.stdout
+
+
+def test_a_zip_full_of_junk_is_one_receipt_line(tmp_path):
+    import io
+    import zipfile as zf
+    buf = io.BytesIO()
+    with zf.ZipFile(buf, "w") as z:
+        z.writestr("市教育局.xlsx", b"PK fake")
+        for n in range(1000):
+            z.writestr(f"junk/{n}.txt", b"")
+    items = collect([write(tmp_path / "x.zip", buf.getvalue())])
+    assert len(items) == 2 and items[0].name == "市教育局.xlsx"
+    assert items[1].skipped.startswith("压缩包中有1000个不是表格的文件（如0.txt、1.txt")
+
+
+def test_a_mail_without_date_says_so_and_a_stranger_sender_is_noted(tmp_path, plan):
+    from tests.merge_helpers import raw_email
+    data = raw_email(b'Content-Disposition: attachment; filename="a.xlsx"', fake_return(FIVE[0]))
+    data = b"".join(line for line in data.splitlines(keepends=True) if not line.startswith(b"Date:"))
+    result = merge(plan, Q2, tmp_path / "out", [write(tmp_path / "in" / "m.eml", data, ON_TIME)])
+    [f] = result.files
+    assert f.outcome == "accepted"
+    assert [p.code for p in f.problems] == ["merge-no-date"]
+    assert "邮件中没有发送日期（Date），已按文件修改时间 2019-07-05 09:30 判断先后和是否迟报" in f.problems[0].message
+    registered = plan.department(FIVE[0]).email
+    assert result.notes == [f"{FIVE[0]} 的 a.xlsx 由 jyj@example.cn 发来，与该单位登记的邮箱 {registered} "
+                            "不同，请确认确是该单位报送。"]

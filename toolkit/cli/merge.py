@@ -11,7 +11,7 @@ from toolkit.errors import EXIT_OK, EXIT_PROBLEMS, UsageError
 from toolkit.intake.merge import merge as run_merge
 from toolkit.intake.outcomes import OUTCOME_LABELS
 from toolkit.intake.rebuild import rebuild as run_rebuild
-from toolkit.intake.receipt import quarter_status
+from toolkit.intake.receipt import display_text, quarter_status
 from toolkit.plan.workbook import load_plan
 from toolkit.quarter import parse_quarter
 from toolkit.cli.app import main
@@ -119,14 +119,14 @@ def _print_receipt(out: Output, result, q) -> None:
         if f.outcome == "skipped":
             issues = f.problems[0].message if f.problems else ""
         color = {"rejected": "red", "accepted": None}.get(f.outcome, "yellow" if f.outcome == "skipped" else None)
-        out.say(f"{_cell(f.path, 40)}  {_cell(f.department or '—', 16)}  {_cell(OUTCOME_LABELS[f.outcome], 22)}  "
+        out.say(f"{_cell(display_text(f.path), 40)}  {_cell(f.department or '—', 16)}  {_cell(OUTCOME_LABELS[f.outcome], 22)}  "
                 f"{issues}", fg=color)
     detailed = [(f, p) for f in result.files for p in f.problems if f.outcome != "skipped"]
     if detailed:
         out.say("")
         out.say("问题明细：", bold=True)
         for f, p in detailed:
-            out.say(f"  {p}", fg="red" if p.severity == "error" else "yellow")
+            out.say(f"  {display_text(str(p))}", fg="red" if p.severity == "error" else "yellow")
     changed = [f for f in result.files if f.changes]
     for f in changed:
         out.say(f"{f.department} 重新报送（{f.path}），与上一版相比有 {len(f.changes)} 处变化，详见收件报告“版本变化”。")

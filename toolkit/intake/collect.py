@@ -26,6 +26,7 @@ CONTAINERS = {"zip", "eml", "mbox", "msg"}
 MAX_DEPTH = 3  # email in email in zip ... deeper than this is not a normal return
 MAX_ATTACHMENTS = 50
 MAX_EMAIL_BYTES = 100 * 1024 * 1024
+MAX_LISTED_OTHERS = 20  # non-spreadsheet entries of one zip listed one by one; more are summarised
 JUNK_NAMES = {"thumbs.db", "desktop.ini", ".ds_store"}
 SPREADSHEET_TYPES = {
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
@@ -47,6 +48,7 @@ class Item:
     mtime: datetime | None = None  # the file's (or zip member's) modification time
     skipped: str = ""  # why it is not a return (Chinese); no archive, no problem
     code: str = ""  # a stable code for a whole-file skip or rejection (e.g. `file-symlink`)
+    no_date: bool = False  # came by email without a Date: ordered by file time instead
     error: str = ""  # a container that could not be opened (Chinese); archived and rejected
 
     @property
@@ -181,11 +183,20 @@ def expand(item: Item, depth: int = 0, keep=None) -> list[Item]:
     try:
         found = opener(item, data, depth, keep)
     except Exception as exc:  # any parser failure in one container must not stop the others
-        detail = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+        detail = getattr(exc, "message", None) or (str(exc) if isinstance(exc, ValueError) and _chinese(str(exc))
+                                                   else BROKEN.get(ext, "文件已损坏"))
         return [_fail(item, f"无法打开（{detail}）")]
     if not found:
         return [_skip(item, "里面没有表格附件，已跳过")]
     return found
+
+
+BROKEN = {"zip": "压缩包已损坏或不是zip格式", "eml": "邮件文件已损坏", "mbox": "邮箱文件已损坏",
+          "msg": "不是有效的Outlook邮件文件（.msg），可能已损坏或只保存了一部分；请让报送单位把填报表作为附件重新发送"}
+
+
+def _chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
 def _skip(item: Item, reason: str) -> Item:
@@ -202,6 +213,7 @@ def _child(parent: Item, name: str, data: bytes, **kw) -> Item:
     kw.setdefault("sender", parent.sender)
     kw.setdefault("sent_at", parent.sent_at)
     kw.setdefault("mtime", parent.mtime)
+    kw.setdefault("no_date", parent.no_date)
     return Item(name, f"{parent.origin} › {name}", data=data, **kw)
 
 
@@ -216,6 +228,7 @@ def _zip_items(parent: Item, data: bytes, depth: int, keep=None) -> list[Item]:
         infos = zf.infolist()
         check_zip_limits(Path(parent.name), infos)  # zip-slip, bombs: reject the whole zip
         found: list[Item] = []
+        others: list[Item] = []
         for info in infos:
             raw = info.filename
             if info.is_dir() or raw.startswith("__MACOSX/"):
@@ -230,12 +243,22 @@ def _zip_items(parent: Item, data: bytes, depth: int, keep=None) -> list[Item]:
                 body = fh.read(MAX_FILE_BYTES + 1)  # declared sizes may be forged
             mtime = (_zip_time(info) or parent.mtime) if parent.sent_at is None else parent.mtime
             child = _child(parent, name, body, mtime=mtime)
+            if suffix(name) not in SPREADSHEETS | CONTAINERS | set(OTHER_SHEETS) and not name.startswith("~$"):
+                others.append(child)  # listed below, summarised when there are many
+                continue
             if name.startswith("~$"):
                 found.append(_skip(child, "Excel/WPS临时锁文件，已跳过"))
             elif len(body) > MAX_FILE_BYTES:
                 found.append(_fail(child, "文件过大，已拒收"))
             else:
                 found.extend(expand(child, depth + 1, keep))
+        if len(others) > MAX_LISTED_OTHERS:  # 1,000 junk entries are one line, not 1,000 rows
+            names = "、".join(o.name for o in others[:5])
+            summary = Item(f"{parent.name}中的{len(others)}个其他文件", f"{parent.origin} › …",
+                           sender=parent.sender, sent_at=parent.sent_at, mtime=parent.mtime)
+            found.append(_skip(summary, f"压缩包中有{len(others)}个不是表格的文件（如{names}等），均已跳过"))
+        else:
+            found.extend(_skip(o, "不是表格文件（只接收 .xlsx .xlsm .xls .ods 及其压缩包、邮件），已跳过") for o in others)
         return found
 
 
@@ -281,6 +304,7 @@ def _message_items(parent: Item, msg, depth: int, keep=None) -> list[Item]:
     sent_at = _date(msg)
     holder = Item(parent.name, parent.origin, sender=sender or parent.sender,
                   sent_at=sent_at or parent.sent_at, mtime=parent.mtime)
+    holder.no_date = holder.sent_at is None
     found: list[Item] = []
     for part in _parts(msg):
         if part.get_content_type() != "message/rfc822" and not (

@@ -36,6 +36,7 @@ UNKNOWN_DEPT = C("merge-unknown-department", P.ERROR, "填报表中的单位“{
 UNTRUSTED_DATE = C("merge-untrusted-date", P.WARNING,
                    "{source}为 {when}，{why}，不能据此判断先后：此文件按收到（合并）的先后排序，"
                    "是否迟报也按合并时间判断。请核对报送单位电脑或邮件的日期设置。")
+NO_DATE = C("merge-no-date", P.WARNING, "邮件中没有发送日期（Date），已按文件修改时间 {when} 判断先后和是否迟报。请核对。")
 STILL_REJECTED = C("merge-still-rejected", P.ERROR, "此文件此前已拒收：{detail}")
 
 
@@ -184,6 +185,9 @@ class _Merger:
             source = "邮件日期（Date）" if sub.sent_at is not None else "文件修改时间"
             sub.problems = list(sub.problems or []) + [P.make(
                 UNTRUSTED_DATE, file=sub.filename, source=source, when=f"{sub.received_at:%Y-%m-%d %H:%M}", why=why)]
+        if job.item.no_date and not why:
+            when = f"{sub.received_at:%Y-%m-%d %H:%M}" if sub.received_at else "（未知）"
+            sub.problems = list(sub.problems or []) + [P.make(NO_DATE, file=sub.filename, when=when)]
         out.department, out.problems = sub.department, list(sub.problems or [])
         sub.accepted = not any(p.severity == ERROR for p in out.problems)
         if not sub.accepted:
@@ -230,6 +234,20 @@ def _apply_read(sub: Submission, parsed, departments: set[str], code: str) -> No
 def _provenance(item: Item, quarter: str, merged_at: datetime) -> dict:
     return {"filename": item.name, "origin": item.origin, "sender": item.sender, "sent_at": item.sent_at,
             "mtime": item.mtime, "quarter": quarter, "archived_at": merged_at}
+
+
+def _sender_notes(plan: Plan, files: list[FileOutcome]) -> list[str]:
+    """A return accepted from an address other than the department's registered 邮箱: worth a look
+    (a colleague's mailbox is usual; someone else sending for the department is not)."""
+    import re
+    notes = []
+    for f in files:
+        d = plan.department(f.department) if f.outcome == ACCEPTED else None
+        found = re.search(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", f.sender or "")
+        if d and d.email and found and found.group(0).lower() != d.email.strip().lower():
+            notes.append(f"{f.department} 的 {f.path} 由 {found.group(0)} 发来，与该单位登记的邮箱 {d.email} "
+                         "不同，请确认确是该单位报送。")
+    return notes
 
 
 def merge_items(merger: _Merger, items: list[tuple[Item, datetime]], result: MergeResult, progress=None) -> None:
@@ -300,6 +318,7 @@ def merge(plan: Plan, quarter: Quarter, out_dir: Path, inputs: list[Path], *, pr
             for f in result.files:
                 if f.outcome == ACCEPTED and f.sha256 not in current:
                     f.outcome = SUPERSEDED
+            result.notes.extend(_sender_notes(plan, result.files))
             qr = store.quarter_returns(plan, quarter, values=False)  # who and when: all the report needs
         finally:
             store.close()

@@ -1,6 +1,7 @@
 """What the coordinator reads after a merge: the report workbook, and the quarter's status."""
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 import xlsxwriter
@@ -22,19 +23,42 @@ FIELD_LABELS = {"role": "本单位职责", "status": "进展状态", "percent": 
                 "issues": "存在问题", "next_steps": "下一步计划", "value": "累计完成值", "note": "数据说明"}
 
 
+FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def display_text(text: str) -> str:
+    """Text from a sender (file names, messages) for a table: newlines, tabs and invisible
+    format characters (right-to-left overrides) shown as escapes, so no row is broken or reversed."""
+    out = []
+    for ch in text:
+        if ch == "\n":
+            out.append("\\n")
+        elif unicodedata.category(ch) in ("Cc", "Cf") and ch != "\u200d":
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def write_merge_report(result, plan: Plan, quarter: Quarter, qr: QuarterReturns | None, target: Path) -> Path:
     """Receipts, one row per problem, missing/late departments, and what resubmissions changed."""
     with atomic_path(target) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS)
         head = wb.add_format({"bold": True, "font_name": "黑体", "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
         wrap = wb.add_format({"text_wrap": True, "valign": "top", "font_name": "宋体", "border": 1})
+        quoted = wb.add_format({"text_wrap": True, "valign": "top", "font_name": "宋体", "border": 1,
+                                "quote_prefix": True})  # `=...` stays text even after someone edits the cell
 
         def sheet(name, headers, rows, widths):
             ws = wb.add_worksheet(name)
             ws.write_row(0, 0, headers, head)
             for r, row in enumerate(rows, 1):
-                values = ["" if v is None else v for v in row]
-                ws.write_row(r, 0, values, wrap)
+                values = [display_text(v) if isinstance(v, str) else ("" if v is None else v) for v in row]
+                for c, v in enumerate(values):
+                    if isinstance(v, str) and v:
+                        ws.write_string(r, c, v, quoted if v.startswith(FORMULA_LEAD) else wrap)
+                    else:
+                        ws.write(r, c, v, wrap)
                 ws.set_row(r, fit_row(values, widths))  # LibreOffice does not autofit imported rows
             if not rows:
                 ws.write(1, 0, "（无）")
