@@ -704,3 +704,34 @@ def test_a_mail_without_date_says_so_and_a_stranger_sender_is_noted(tmp_path, pl
     registered = plan.department(FIVE[0]).email
     assert result.notes == [f"{FIVE[0]} 的 a.xlsx 由 jyj@example.cn 发来，与该单位登记的邮箱 {registered} "
                             "不同，请确认确是该单位报送。"]
+
+
+# -- item 7: a plan corrected after the sheets went out ---------------------------------------------
+
+def test_real_returns_of_the_plan_before_a_correction_are_accepted_with_the_change_named(tmp_path, plan):
+    import dataclasses
+
+    from tests import returnfile_helpers as H
+    from tests.sheets_helpers import fill_return
+    from toolkit.fillin.generate import generate_sheets
+    out = tmp_path / "out"
+    [sheet] = generate_sheets(plan, Q2, out, departments=[H.DEPT])  # keeps a copy of this plan version
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    fill_return(sheet.path, fill_all=True, out=inbox / "r.xlsx")
+    task = plan.tasks_for(H.DEPT)[0][0]
+    fixed = dataclasses.replace(task, name=task.name + "（更正）")
+    corrected = dataclasses.replace(plan, tasks=[fixed if t is task else t for t in plan.tasks], _fingerprint="",
+                                    _units=())
+    assert corrected.fingerprint != plan.fingerprint
+    result = merge(corrected, Q2, out, [inbox])
+    [f] = result.files
+    assert f.outcome == "accepted", [str(p) for p in f.problems]
+    [note] = [p for p in f.problems if p.code == "return-plan-changed"]
+    assert f"任务{task.no}的名称已修改" in note.message and "plankit sheets 重新生成" in note.message
+    assert load_quarter(corrected, Q2, out).returns[H.DEPT].tasks
+    # a department that edited the plan text itself is still told so
+    edited = H.set_input(sheet.path, tmp_path / "e.xlsx", "进展填报", f"T{task.no}", "目标任务", "改过的目标")
+    (tmp_path / "in2").mkdir()
+    result = merge(corrected, Q2, out, [fill_return(edited, fill_all=True, out=tmp_path / "in2" / "e.xlsx")])
+    assert "return-locked-edited" in [p.code for p in result.files[0].errors]

@@ -16,6 +16,7 @@ IDENTITY_CONFLICT = C("return-identity-conflict", E, "身份信息不一致：�
 FORMAT_UNKNOWN = C("return-format-unknown", E, "填报表格式版本“{value}”与本程序（版本{expected}）不符。" + REDO)
 OTHER_PLAN = C("return-other-plan", E, "这份表属于另一个计划（“{value}”），不是本计划“{expected}”的填报表。请核对是否发错了文件。")
 OLD_PLAN = C("return-old-plan", E, "这份表是按旧版计划生成的（计划内容已更新）。请使用新下发的填报表重新填写。")
+PLAN_CHANGED = C("return-plan-changed", W, "这份表按计划修改前的版本生成，报送单位填写的内容未受影响，已按原行对应汇总。计划此后的修改：{changes}。如修改影响填报内容，请用 plankit sheets 重新生成并下发该单位的填报表；否则无需处理。")
 UNKNOWN_DEPARTMENT = C("return-unknown-department", E, "填报单位“{value}”不在本计划中。请核对是否发错了文件。")
 WRONG_QUARTER = C("return-wrong-quarter", E, "这是{value}的填报表，不是本次汇总的{expected}。可能把上季度的文件又发了一次，请发送{expected}的填报表。")
 DEPARTMENT_MISMATCH = C("return-department-mismatch", E, "表头写的填报单位是“{value}”，但文件属于“{expected}”。可能是拿别的单位的表改的，请使用本单位下发的填报表填写。")

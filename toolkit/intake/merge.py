@@ -23,6 +23,7 @@ from toolkit.problems import ERROR, Problem
 from toolkit.quarter import Quarter
 from toolkit.intake.outcomes import ACCEPTED, DUPLICATE, REJECTED, SKIPPED, SUPERSEDED
 from toolkit.intake.receipt import write_merge_report
+from toolkit.store.plans import with_earlier_versions
 from toolkit.store.db import Change, Store, Submission, run_lock, untrusted_date
 
 C = P.register
@@ -301,6 +302,7 @@ def merge(plan: Plan, quarter: Quarter, out_dir: Path, inputs: list[Path], *, pr
     root = store_dir(plan, out_dir)
     with run_lock(root, lock_timeout):
         store = Store(root)
+        plan = with_earlier_versions(plan, root)  # sheets generated before a plan correction
         try:
             merged_at = datetime.now().replace(microsecond=0)
 

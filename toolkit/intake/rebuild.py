@@ -22,6 +22,7 @@ from toolkit.intake.collect import SPREADSHEETS, Item
 from toolkit.intake.merge import MergeResult, _Merger, merge_items
 from toolkit.model import Plan
 from toolkit.paths import store_dir
+from toolkit.store.plans import with_earlier_versions
 from toolkit.store.db import DB_NAME, Store, _dt, connect, run_lock
 
 ARCHIVED = re.compile(r"^([0-9a-f]{64})\.([a-z0-9]+)$")
@@ -55,6 +56,7 @@ def rebuild(plan: Plan, out_dir: Path, *, progress=None, lock_timeout: float = 1
     current versions the rebuild did not find, unless `force`.
     """
     root = store_dir(plan, out_dir)
+    plan = with_earlier_versions(plan, root)
     with run_lock(root, lock_timeout):
         tmp = root / (DB_NAME + ".rebuild")
         _remove(tmp)

@@ -153,10 +153,14 @@ def _read(path, name, checked, book: Book, plan, quarter, previous) -> ParsedRet
         problems.append(P.make(RC.MACROS, file=name))
     if meta.external_links:
         problems.append(P.make(RC.EXTERNAL_LINKS, file=name))
-    ctx = Context(plan, dept, q, name, check_locked=ident.get("fingerprint", "") in ("", plan.fingerprint)
+    seen = plan.earlier.get(ident.get("fingerprint", "")) if ident.get("plan_id") == plan.plan_id else None
+    if seen is not None:  # sheets of an earlier plan version: read against what the department saw
+        problems.extend(_plan_changes(seen, plan, dept, name))
+    same_version = ident.get("fingerprint", "") in ("", plan.fingerprint) or seen is not None
+    ctx = Context(seen or plan, dept, q, name, check_locked=same_version
                   and ident.get("plan_id", "") in ("", plan.plan_id), previous=previous, date1904=meta.date1904)
     tasks, indicators, contact = _read_tables(ctx, (progress, renamed_p, headless_p),
-                                              (indicator, renamed_i, headless_i), layout, plan)
+                                              (indicator, renamed_i, headless_i), layout, seen or plan)
     problems.extend(ctx.problems)
     for table in (progress, indicator):
         if table and table.grid.truncated:
@@ -256,7 +260,8 @@ def _check_identity(ident: dict, plan: Plan, quarter: Quarter | None, name: str,
     if ident.get("plan_id") != plan.plan_id:
         add(RC.OTHER_PLAN, ident.get("plan_id", ""), expected=plan.plan_id)
     elif ident.get("fingerprint") and ident["fingerprint"] != plan.fingerprint:
-        add(RC.OLD_PLAN, ident["fingerprint"])
+        if ident["fingerprint"] not in plan.earlier:
+            add(RC.OLD_PLAN, ident["fingerprint"])
     dept = ident.get("department", "")
     if dept not in plan_facts(plan).departments:
         add(RC.UNKNOWN_DEPARTMENT, dept)
@@ -265,6 +270,28 @@ def _check_identity(ident: dict, plan: Plan, quarter: Quarter | None, name: str,
         add(RC.WRONG_QUARTER, ident.get("quarter", ""), expected=quarter.label if quarter else "本季度")
         return dept, quarter or Quarter(plan.settings.year, 1)
     return dept, _check_quarter(q, quarter, plan, name, problems)
+
+
+def _plan_changes(old: Plan, new: Plan, dept: str, name: str) -> list:
+    """What changed in the plan, for this department's rows, since its sheets were generated."""
+    changes = []
+    new_tasks = {t.no: t for t in new.tasks}
+    for t, _ in old.tasks_for(dept):
+        now = new_tasks.get(t.no)
+        for label, a, b in (("名称", t.name, now.name if now else None), ("目标任务", t.target, now.target if now else None),
+                            ("序时进度安排", t.milestones, now.milestones if now else None)):
+            if now is None:
+                changes.append(f"任务{t.no}已从计划中删除")
+                break
+            if a != b:
+                changes.append(f"任务{t.no}的{label}已修改")
+    new_inds = {(i.task_no, i.name) for i in new.indicators}
+    for i in old.indicators_for(dept):
+        if (i.task_no, i.name) not in new_inds:
+            changes.append(f"任务{i.task_no}的指标“{i.name}”已改名或删除")
+    if not changes:
+        return []
+    return [P.make(RC.PLAN_CHANGED, file=name, changes="；".join(changes[:8]) + ("等" if len(changes) > 8 else ""))]
 
 
 def _check_quarter(found: Quarter, wanted: Quarter | None, plan: Plan, name: str, problems: list) -> Quarter:
