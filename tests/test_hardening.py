@@ -735,3 +735,18 @@ def test_real_returns_of_the_plan_before_a_correction_are_accepted_with_the_chan
     (tmp_path / "in2").mkdir()
     result = merge(corrected, Q2, out, [fill_return(edited, fill_all=True, out=tmp_path / "in2" / "e.xlsx")])
     assert "return-locked-edited" in [p.code for p in result.files[0].errors]
+
+
+def test_real_briefing_pdf_names_characters_no_installed_font_can_draw(plan, tmp_path, monkeypatch, soffice_available):
+    import shutil as sh
+    if not sh.which("fc-list"):
+        pytest.skip("fontconfig (fc-list) is not installed")
+    from tests import brief_helpers
+    from toolkit.render import brief as B
+    if subprocess.run(["fc-list", ":charset=20000", "family"], capture_output=True, text=True).stdout.strip():
+        pytest.skip("a font here draws U+20000")
+    monkeypatch.setattr(brief_helpers, "HOSTILE_PROGRESS", "生僻字𠀀与𪚥的进展")
+    ev = brief_helpers.quarter_evaluation(plan)
+    result = B.write_brief(ev, tmp_path, pdf=True)
+    [warning] = [w for w in result.warnings if "找不到字形" in w]
+    assert "𠀀" in warning and "𪚥" in warning and "PDF中会显示为方框" in warning
