@@ -750,3 +750,17 @@ def test_real_briefing_pdf_names_characters_no_installed_font_can_draw(plan, tmp
     result = B.write_brief(ev, tmp_path, pdf=True)
     [warning] = [w for w in result.warnings if "找不到字形" in w]
     assert "𠀀" in warning and "𪚥" in warning and "PDF中会显示为方框" in warning
+
+
+def test_pipes_and_devices_are_listed_as_skipped_never_read(tmp_path, plan):
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes here")
+    inbox = five_returns(tmp_path / "in")
+    os.mkfifo(inbox / "pipe.xlsx")  # reading it would block the merge for ever
+    inputs = [inbox] + ([Path("/dev/zero")] if Path("/dev/zero").exists() else [])
+    result = merge(plan, Q2, tmp_path / "out", inputs)
+    special = [f for f in result.files if f.problems and f.problems[0].code == "file-special"]
+    assert [f.path for f in special] == ["pipe.xlsx", "zero"][:len(inputs)]
+    assert all(f.outcome == "skipped" and "不是普通文件（设备、管道等），不读取，已跳过" == f.problems[0].message
+               for f in special)
+    assert sorted(load_quarter(plan, Q2, tmp_path / "out").returns) == sorted(FIVE)

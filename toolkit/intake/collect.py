@@ -12,6 +12,7 @@ import io
 import mailbox
 import os
 import re
+import stat
 import unicodedata
 import zipfile
 from dataclasses import dataclass
@@ -127,9 +128,7 @@ def _walk(folder: Path) -> list[Path]:
             if os.path.islink(os.path.join(top, d)):
                 found.append(base / d)  # os.walk lists a linked folder but does not enter it
         for f in files:
-            p = base / f
-            if os.path.islink(p) or os.path.isfile(p):
-                found.append(p)
+            found.append(base / f)  # links, and anything not a regular file, are listed as skipped
     return sorted(found)
 
 
@@ -145,9 +144,14 @@ def _from_file(path: Path, keep=None) -> list[Item]:
     if name.startswith(("~$", ".~lock")) or name.lower() in JUNK_NAMES:
         return [Item(name, str(path), path=path, skipped="Excel/WPS临时锁文件，已跳过")]
     try:
-        mtime = datetime.fromtimestamp(path.lstat().st_mtime).replace(microsecond=0)
+        info = path.lstat()
     except OSError as exc:
         return [Item(name, str(path), error=f"无法读取文件 {path}：{exc.strerror or exc}")]
+    if not stat.S_ISREG(info.st_mode):  # a pipe would block the merge, /dev/zero never end
+        special = Item(sanitise(name, "特殊文件"), str(path), skipped="不是普通文件（设备、管道等），不读取，已跳过")
+        special.code = "file-special"
+        return [special]
+    mtime = datetime.fromtimestamp(info.st_mtime).replace(microsecond=0)
     item = Item(name, str(path), path=path, mtime=mtime)
     return expand(item, 0, keep)
 

@@ -29,7 +29,8 @@ from toolkit.store.db import Change, Store, Submission, run_lock, untrusted_date
 C = P.register
 SKIPPED_FILE = C("merge-skipped", P.WARNING, "{detail}")
 C("file-symlink", P.WARNING, "{detail}")  # a link in the input, never followed
-C("file-wrong-format", P.ERROR, "{detail}")  # .csv, .xml 2003, .fods, .et ...: save as .xlsx
+C("file-wrong-format", P.ERROR, "{detail}")
+C("file-special", P.WARNING, "{detail}")  # a pipe or device in the input, never read  # .csv, .xml 2003, .fods, .et ...: save as .xlsx
 CONTAINER = C("merge-container", P.ERROR, "{detail}")
 WRONG_QUARTER = C("merge-wrong-quarter", P.ERROR,
                   "这是{found}的填报表，本次合并的是{expected}。请确认报送单位发来的是本季度的文件。")
