@@ -90,7 +90,7 @@ def resave_all(folder: Path, target: Path, *, timeout: int = 1800) -> int:
     (tmp / "returns").mkdir(parents=True)
     sources = sorted(inbox(folder).glob("*.xlsx"))
     with tempfile.TemporaryDirectory(prefix="plankit-bench-lo-") as profile:
-        for attempt in range(3):  # soffice given hundreds of files at once drops some: batches, then retries
+        for _attempt in range(3):  # soffice given hundreds of files at once drops some: batches, then retries
             todo = [p for p in sources if not (tmp / "returns" / p.name).exists()]
             for start in range(0, len(todo), 40):
                 convert_files(todo[start:start + 40], "xlsx:Calc MS Excel 2007 XML", tmp / "returns",

@@ -35,7 +35,7 @@ def peak_rss_mb() -> float:
 class Clock:
     """`with Clock() as c: ...` then c.seconds."""
 
-    def __enter__(self) -> "Clock":
+    def __enter__(self) -> Clock:
         self.start = time.perf_counter()
         return self
 

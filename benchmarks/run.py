@@ -88,7 +88,7 @@ def bench_size(label: str, spec: tuple, root: Path, *, runs: int = 3, refill: bo
 
     rep = []
     if report:
-        for k in range(runs):
+        for _ in range(runs):
             rep.append(in_child(S + "report_and_brief", spec, str(last)))
             shown = f"{rep[-1]['seconds']:.2f} s" if rep[-1]["seconds"] is not None else "FAILED"
             _log(f"   report {shown}, brief {rep[-1]['brief_seconds']:.2f} s")

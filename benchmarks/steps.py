@@ -63,7 +63,6 @@ def merge(spec: tuple, inbox: str, out_dir: str, profile: str = "", durable: boo
     durable=False is a diagnostic only: fsync and SQLite's synchronous writes switched off in
     this child, to show how much of a merge is the price of surviving a power cut.
     """
-    from toolkit.intake import receipt as mergereport
     from toolkit.intake import returnfile  # noqa: F401  (imports are not the merge's cost,
     from toolkit.intake.merge import merge as run_merge  # as they are not the naive baseline's)
     from toolkit.paths import store_dir
@@ -144,7 +143,7 @@ def _timed_read(read, inbox: str) -> dict:
 
 def report_and_brief(spec: tuple, out_dir: str) -> dict:
     """`plankit report` then `plankit brief` (docx with chart, no PDF) from a merged store."""
-    from toolkit.render.brief import write_brief
+    from toolkit.render.brief import render_brief
     from toolkit.evaluate.judge import evaluate_quarter
     from toolkit.paths import quarter_dir
     from toolkit.render.report import build_report
@@ -159,7 +158,7 @@ def report_and_brief(spec: tuple, out_dir: str) -> dict:
             error = str(exc)
     with Clock() as brf:
         ev = evaluate_quarter(plan, q, Path(out_dir))
-        write_brief(ev, quarter_dir(plan, q, Path(out_dir), "brief"))
+        render_brief(ev, quarter_dir(plan, q, Path(out_dir), "brief"))
     return {"seconds": None if error else rep.seconds, "report_error": error, "brief_seconds": brf.seconds,
             "rss_start_mb": round(start, 1)}
 

@@ -19,7 +19,8 @@ from toolkit.fillin import layout as L
 from toolkit.model import CO, GE, LE, Department, Indicator, Plan, Settings, Task
 
 YEAR = 2019
-DOMAINS = ("教育", "医疗卫生", "社会保障", "就业创业", "住房保障", "交通出行", "生态环境", "文化体育", "食品安全", "公共安全")
+DOMAINS = ("教育", "医疗卫生", "社会保障", "就业创业", "住房保障", "交通出行",
+           "生态环境", "文化体育", "食品安全", "公共安全")
 UNITS = (("个", GE), ("万元", GE), ("人", GE), ("公里", GE), ("%", GE), ("万平方米", GE), ("天", LE))
 STATUS_CYCLE = ("序时推进", "超序时", "序时推进", "滞后", "序时推进", "已完成", "序时推进")
 FILLER = ("统筹推进项目建设，加强资金保障和督查考核，确保按期完成年度目标任务，"

@@ -55,7 +55,8 @@ def format_size(r: dict) -> str:
             ratio_bits.append(f"{name} {s['median']:.2f}× ({_range(s)}){' goal ' + goal if goal else ''}")
     lines.append("  ratios (same round): " + "; ".join(ratio_bits))
     goals = ", ".join(f"{k} {'✓' if v else '✗'}" for k, v in r["goals"].items())
-    lines.append(f"  goals: {goals or 'not judged here (a few small files: the ratios measure start-up, not throughput)'}")
+    unjudged = "not judged here (a few small files: the ratios measure start-up, not throughput)"
+    lines.append(f"  goals: {goals or unjudged}")
     bad = [k for k, v in r["checks"].items() if v is False]
     lines.append("  checks: " + ("all rows read by every reader, all returns accepted" if not bad
                                  else "FAILED " + ", ".join(bad) + f" {r['checks'].get('rejected_examples')}"))

@@ -231,7 +231,7 @@ def new_document(f: dict, title: str):
 
 def build_briefing(f: dict, path: Path) -> None:
     doc = new_document(f, "民生实事进展情况简报")
-    c, r = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.RIGHT
+    c = WD_ALIGN_PARAGRAPH.CENTER
     add_style(doc, "报头", f["title"], 42, color=RED, align=c, indent_chars=0, line=Pt(60), before=6)
     add_style(doc, "期号", f["fang"], 16, align=c, indent_chars=0, before=6, after=6)
     add_style(doc, "编印行", f["fang"], 16, indent_chars=0)

@@ -43,7 +43,7 @@ def quarter_returns(plan, q: int = 2, missing=MISSING, late=LATE) -> QuarterRetu
             tasks.append(TaskEntry(task.no, dept, role, status, percent,
                                    progress, issues, "加快推进，确保按序时完成。", "进展填报!F5"))
         values = []
-        for k, ind in enumerate(plan.indicators_for(dept)):
+        for ind in plan.indicators_for(dept):
             factor = MODES[ind.task_no % len(MODES)][0]
             planned = ind.planned_at(q)
             if factor is None:

@@ -277,7 +277,7 @@ def _identity_parts(path: Path) -> list[str]:
 def with_department(path: Path, out: Path, dept: str, old: str = DEPT) -> Path:
     """Every identity store says another department; the sheets still show the old one."""
     wraps = {"docProps/custom.xml": ">{}</vt:lpwstr>", "xl/workbook.xml": "|{}|"}
-    parts = {part: (lambda d, w=wraps.get(part, "<t>{}</t>"): _replace_all(d, old, dept, w))
+    parts = {part: (lambda d, w=wraps.get(part, "<t>{}</t>"): _replace_all(d, old, dept, w))  # noqa: B008  (binds each part's wrap)
              for part in _identity_parts(path)}
     return rewrite(path, out, parts)
 

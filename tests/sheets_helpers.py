@@ -17,8 +17,7 @@ from pathlib import Path
 
 from toolkit.fillin import layout as L
 
-from toolkit.demo.simulate import (DEFAULT_CONTACT, DEFAULT_TASK, _indicator_key, _put, _table, _task_key,
-    contact_cells, fill_return)
+from toolkit.demo.simulate import _table, fill_return  # noqa: F401  (fill_return: the tests import it from here)
 
 SYSTEM_PYTHON = "/usr/bin/python3"  # the interpreter that has `import uno` (python3-uno)
 

@@ -43,7 +43,8 @@ def test_demo_refuses_to_wipe_a_folder_it_did_not_make(tmp_path):
     (tmp_path / "mine.txt").write_text("重要文件", encoding="utf-8")
     result = CliRunner().invoke(main, ["demo", "--out", str(tmp_path)])
     assert result.exit_code == 2
-    assert f"错误：目录 {tmp_path} 已存在且不是演示目录，为避免误删，演示不会使用它。请用 --out 指定一个新目录。" in result.output
+    assert (f"错误：目录 {tmp_path} 已存在且不是演示目录，为避免误删，演示不会使用它。"
+            "请用 --out 指定一个新目录。") in result.output
     assert (tmp_path / "mine.txt").exists()
 
 

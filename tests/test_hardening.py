@@ -1,7 +1,6 @@
 """Issue 19: merge, rebuild and the store against hostile inputs and faults (one test per item)."""
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -52,7 +51,7 @@ def test_symlinks_in_an_input_folder_are_skipped_not_followed(tmp_path, plan):
     items = {i.name: i for i in collect([inbox, top])}
     reason = "符号链接（快捷方式），为安全起见不跟随、不读取，已跳过；如确是填报表，请把文件本身复制到此文件夹"
     for name in ("x.xlsx", "env.xlsx", "linked", "top.xlsx"):
-        assert items[name].skipped == reason and items[name].code == "file-symlink"
+        assert items[name].skipped == reason and items[name].error_code == "file-symlink"
         assert items[name].path is None and items[name].data is None
     out = tmp_path / "out"
     result = merge(plan, Q2, out, [inbox, top])
@@ -668,7 +667,8 @@ def test_odd_file_names_and_formula_like_text_stay_in_their_cells(tmp_path, plan
     write(inbox / "=HYPERLINK(1).xlsx", fake_return(FIVE[1], warnings=["=1+1 注意"]), ON_TIME)
     result = merge(plan, Q2, out, [inbox])
     wb = openpyxl.load_workbook(result.report_path)
-    names = [row[1].value for row in wb["收件回执"].iter_rows(min_row=2)]
+    column = [c.value for c in wb["收件回执"][1]].index("文件")
+    names = [row[column].value for row in wb["收件回执"].iter_rows(min_row=2)]
     assert "a\\nb\\u202egpj.xlsx" in names and "=HYPERLINK(1).xlsx" in names
     assert all("\n" not in n and "\u202e" not in n for n in names)
     sheet = zf.ZipFile(result.report_path).read("xl/styles.xml").decode()
@@ -747,7 +747,7 @@ def test_real_briefing_pdf_names_characters_no_installed_font_can_draw(plan, tmp
         pytest.skip("a font here draws U+20000")
     monkeypatch.setattr(brief_helpers, "HOSTILE_PROGRESS", "生僻字𠀀与𪚥的进展")
     ev = brief_helpers.quarter_evaluation(plan)
-    result = B.write_brief(ev, tmp_path, pdf=True)
+    result = B.render_brief(ev, tmp_path, pdf=True)
     [warning] = [w for w in result.warnings if "找不到字形" in w]
     assert "𠀀" in warning and "𪚥" in warning and "PDF中会显示为方框" in warning
 

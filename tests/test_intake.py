@@ -224,7 +224,8 @@ def test_outlook_msg_embedded_message_via_extract_msg_objects(tmp_path, monkeypa
     monkeypatch.setattr(extract_msg, "openMsg", lambda data, **kw: fake)
     items = collect([write(tmp_path / "a.msg", b"\xd0\xcf\x11\xe0")])
     assert [(i.name, i.data, i.sender, i.skipped[:5]) for i in items] == [
-        ("填报.xlsx", b"x", "市教育局 <jyj@example.cn>", ""), ("PIC.PNG", b"p", "市教育局 <jyj@example.cn>", "不是表格文"),
+        ("填报.xlsx", b"x", "市教育局 <jyj@example.cn>", ""),
+        ("PIC.PNG", b"p", "市教育局 <jyj@example.cn>", "不是表格文"),
         ("内层.xlsx", b"inner", "b@x.cn", "")]
     assert items[0].received_at == ON_TIME
 

@@ -175,7 +175,7 @@ def test_remind_lists_everyone_before_any_merge(plan, tmp_path):
     assert not any(t["rejected"] for t in targets.values())
     items = M.prepare(plan, Q2, tmp_path, kind="remind", departments=["市教育局"], extra=targets)
     msg = parse(items[0][0].eml.read_bytes())
-    assert msg["Subject"].startswith("【提醒】请于2019年7月10日前报送")
+    assert msg["Subject"].startswith("【催报】2019年第二季度民生实事进展情况已过报送截止时间（2019年7月10日）")  # 2019 is past
     assert "尚未收到你单位" in msg.get_body(("plain",)).get_content()
 
 
@@ -189,7 +189,7 @@ def test_remind_template_lists_problems_of_a_rejected_return(plan, tmp_path):
 def test_template_with_undefined_variable_is_named(tmp_path, plan):
     (tmp_path / "sheets.subject.j2").write_text("{{ no_such_thing }}", encoding="utf-8")
     (tmp_path / "sheets.body.j2").write_text("x", encoding="utf-8")
-    with pytest.raises(PlankitError, match="邮件模板 sheets 使用了未定义的变量：'no_such_thing' is undefined"):
+    with pytest.raises(PlankitError, match="邮件模板 sheets.subject.j2 第1行：使用了未定义的变量“no_such_thing”"):
         M.render("sheets", M.base_context(plan, Q2, "市教育局"), tmp_path)
 
 

@@ -76,7 +76,8 @@ def test_merge_outcomes_report_and_missing(tmp_path, plan):
     assert got["bug.xlsx"] == ("", "rejected", [
         "程序内部错误（RuntimeError: boom），此文件未合并。请把该文件和这段提示发给技术支持，其他文件不受影响。"])
     assert got["panic.xlsx"][1:] == ("rejected", [
-        "程序内部错误（PanicException: panic: index out of bounds），此文件未合并。请把该文件和这段提示发给技术支持，其他文件不受影响。"])
+        "程序内部错误（PanicException: panic: index out of bounds），此文件未合并。"
+        "请把该文件和这段提示发给技术支持，其他文件不受影响。"])
     assert got["q1.xlsx"] == ("市体育局", "rejected", [
         "这是2019Q1的填报表，本次合并的是2019Q2。请确认报送单位发来的是本季度的文件。"])
     assert got["nobody.xlsx"] == ("市外星局", "rejected", ["填报表中的单位“市外星局”不在计划的部门名单中。"])
@@ -89,10 +90,11 @@ def test_merge_outcomes_report_and_missing(tmp_path, plan):
     wb = openpyxl.load_workbook(result.report_path)
     assert wb.sheetnames == ["收件回执", "问题清单", "未报与迟报", "版本变化"]
     problems = [tuple(c.value for c in row) for row in wb["问题清单"].iter_rows(min_row=2)]
-    assert ("bad.xlsx", "市公安局", "进展填报", "G5", "x", "read-bad-value", "错误", "“很多”不是数字") in problems
+    assert ("bad.xlsx", "市公安局", "进展填报", "G5", "x", "错误", "“很多”不是数字", "read-bad-value") in problems
     late_rows = [tuple(c.value for c in row) for row in wb["未报与迟报"].iter_rows(min_row=2)]
-    assert ("市水利局", "迟报", "2019-07-20 16:00", "2019-07-10") in late_rows
-    assert ("市公安局", "未报送", None, "2019-07-10") in late_rows
+    assert ("市水利局", "迟报（仅按文件时间判断，如为保存附件的时间请用 --received-at 更正）", "2019-07-20 16:00",
+            "2019-07-10") in late_rows
+    assert ("市公安局", "未报送（文件被拒收）", None, "2019-07-10") in late_rows
     assert result.report_path == tmp_path / "out/lianyungang-2019/2019Q2/merge/2019年第二季度汇总收件报告.xlsx"
 
 
@@ -259,7 +261,8 @@ def test_cli_merge_json_equals_library_and_exit_codes(tmp_path, plan_path, plan)
 @pytest.mark.parametrize("args, message", [
     (["merge", "-q", "2019Q2"], "错误：请指定要合并的文件或文件夹。例如：plankit merge -q 2019Q2 收件箱/\n"),
     (["merge", "x.xlsx"], "错误：请用 --quarter 指定季度。例如：plankit merge -q 2019Q2 收件箱/\n"),
-    (["merge", "-q", "2020Q2", "x.xlsx"], "错误：季度“2020Q2”不属于本计划的年度（2019年）。请写成 2019Q2 或只写 Q2。\n"),
+    (["merge", "-q", "2020Q2", "x.xlsx"], "错误：季度“2020Q2”不属于本计划的年度（2019年）。"
+     "请写成 2019Q2 或只写 Q2。\n"),
     (["merge", "-q", "2019Q2", "--prefer", "abcdef"],
      "错误：在2019Q2已合并的文件中找不到“abcdef”。请用 plankit status 查看各版本的文件名和编号（至少6位）。\n"),
 ])
@@ -329,7 +332,8 @@ def test_real_workbooks_by_mail_and_folder_merge_and_rebuild(tmp_path, plan):
     assert any(p.severity == "error" for p in result.files[0].problems)  # cz.xlsx, sorted first
     qr = load_quarter(plan, Q2, out)
     r = qr.returns["市教育局"]
-    assert (r.filename, r.versions, r.on_time, r.sender) == ("市教育局_更正.xlsx", 2, False, "市教育局 <jyj@example.cn>")
+    assert (r.filename, r.versions, r.on_time, r.sender) == ("市教育局_更正.xlsx",
+                                                             2, False, "市教育局 <jyj@example.cn>")
     assert next(e.percent for e in r.tasks if e.task_no == 1) == 65
     assert qr.missing == [d for d in plan.department_names() if d not in ("市教育局", "市卫健委")]
     assert (qr.returns["市卫健委"].sender, qr.returns["市卫健委"].on_time) == ("wjw@example.cn", True)
@@ -391,7 +395,8 @@ def test_cli_status_lists_versions_and_changes_of_one_department(tmp_path, plan_
     data = json.loads(run(["status", "-q", "2019Q2", "-d", "市教育局", "--json"], tmp_path, plan_path).stdout)
     assert [len(v["changes"]) for v in data["versions"]] == [0, n]
     bad = run(["status", "-q", "2019Q2", "-d", "教育局"], tmp_path, plan_path)
-    assert (bad.exit_code, bad.stderr) == (2, "错误：计划中没有单位“教育局”。请按计划主表“任务”表中的写法填写单位名称。\n")
+    assert (bad.exit_code, bad.stderr) == (2, "错误：计划中没有单位“教育局”。"
+                                           "请按计划主表“任务”表中的写法填写单位名称。\n")
 
 
 def test_report_open_in_excel_keeps_old_report_and_still_merges(tmp_path, plan, monkeypatch):
@@ -409,7 +414,8 @@ def test_report_open_in_excel_keeps_old_report_and_still_merges(tmp_path, plan, 
     monkeypatch.setattr(toolkit.fileio.safeio.os, "replace", locked)
     second = merge(plan, Q2, out, [write(tmp_path / "b.xlsx", fake_return("市财政局"), ON_TIME)])
     assert [f.outcome for f in second.files] == ["accepted"] and second.ok
-    assert second.report_path is None and second.notes[0].startswith(f"无法覆盖 {first.report_path}（文件可能正在Excel/WPS中打开）")
+    assert second.report_path is None
+    assert second.notes[0].startswith(f"无法覆盖 {first.report_path}（文件可能正在Excel/WPS中打开）")
     assert first.report_path.read_bytes() == old_report
     assert "市财政局" in load_quarter(plan, Q2, out).returns
 
@@ -515,14 +521,14 @@ def test_real_reader_process_found_dead_while_idle_is_replaced(plan):
     try:
         first = job(0)
         readers.submit(first)
-        assert [p.code for p in readers.result(first)] == ["merge-unreadable"]
+        assert [p.code for p in readers.result(first)] == ["file-not-spreadsheet"]
         dead = readers.procs[0].proc
         os.kill(dead.pid, signal.SIGKILL)
         dead.join(5)
         later = [job(n) for n in range(1, 6)]
         for j in later:
             readers.submit(j)
-        assert [[p.code for p in readers.result(j)] for j in later] == [["merge-unreadable"]] * 5
+        assert [[p.code for p in readers.result(j)] for j in later] == [["file-not-spreadsheet"]] * 5
         assert not any(j.crashed for j in later) and len(readers.procs) == readers.count and dead not in [
             p.proc for p in readers.procs]
     finally:
@@ -543,7 +549,7 @@ def test_real_reader_process_ignores_ctrl_c(plan):
         job = SimpleNamespace(path=Path("x.xlsx"), sub=SimpleNamespace(filename="x.xlsx"), data=b"not a workbook")
         for _ in range(2):  # the first answer shows the reader is serving; then Ctrl+C; then again
             proc.send(job)
-            assert [p.code for p in proc.conn.recv()] == ["merge-unreadable"]
+            assert [p.code for p in proc.conn.recv()] == ["file-not-spreadsheet"]
             proc.jobs.clear()
             os.kill(proc.proc.pid, signal.SIGINT)
         assert proc.proc.is_alive()
@@ -571,9 +577,12 @@ def test_real_return_sent_from_outlook_as_winmail_dat_is_merged(tmp_path, plan):
 
 
 @pytest.mark.parametrize("error, says", [
-    ("database or disk is full", "错误：磁盘空间不足，数据库未能写完。已完成的部分完整保留，请清理磁盘后重新运行同一命令。\n"),
-    ("attempt to write a readonly database", "错误：数据库文件只读，无法写入。请检查 out 文件夹的权限，或用 --out 指定其他目录后重新运行。\n"),
-    ("database disk image is malformed", "错误：数据库文件已损坏。原件都在归档中：请运行 plankit merge --rebuild 从归档重建数据库。\n"),
+    ("database or disk is full", "错误：磁盘空间不足，数据库未能写完。"
+     "已完成的部分完整保留，请清理磁盘后重新运行同一命令。\n"),
+    ("attempt to write a readonly database", "错误：数据库文件只读，无法写入。"
+     "请检查 out 文件夹的权限，或用 --out 指定其他目录后重新运行。\n"),
+    ("database disk image is malformed", "错误：数据库文件已损坏。原件都在归档中："
+     "请运行 plankit merge --rebuild 从归档重建数据库。\n"),
 ])
 def test_cli_merge_when_the_database_cannot_be_written_says_so_without_a_traceback(
         tmp_path, plan_path, plan, monkeypatch, error, says):

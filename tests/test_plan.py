@@ -4,7 +4,9 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import traceback
 import zipfile
+from datetime import datetime
 from pathlib import Path
 
 import openpyxl
@@ -19,6 +21,7 @@ from toolkit.plan.build import build_plan
 from toolkit.plan.seed import parse_seed
 
 from .conftest import PLAN_PATH, SOURCE_DIR
+from .test_values import DATE_FORMS
 
 SEED = next(SOURCE_DIR.glob("*-seed.txt"))
 
@@ -146,7 +149,7 @@ def test_each_problem_code_names_sheet_and_cell(tmp_path, code):
     assert found[0].sheet == sheet
     if cell:
         assert found[0].cell == cell
-    assert found[0].severity == "error"
+    assert found[0].severity == ("warning" if code == "plan-empty-milestone" else "error")
     assert re.search(r"[\u4e00-\u9fff]", found[0].message)
 
 
@@ -251,7 +254,8 @@ def test_cli_check_json(plan_path):
     result = CliRunner().invoke(main, ["plan", "check", str(plan_path), "--json"])
     assert result.exit_code == 0
     data = json.loads(result.stdout)
-    assert data["tasks"] == 50 and data["departments"] == 26 and data["indicators"] == len(read_plan(plan_path).plan.indicators)
+    assert data["tasks"] == 50 and data["departments"] == 26
+    assert data["indicators"] == len(read_plan(plan_path).plan.indicators)
     assert data["per_department"]["市教育局"]["lead"] == 5
     assert {p["code"] for p in data["problems"]} == {"plan-q4-misses-target"}
 
@@ -267,8 +271,8 @@ def test_cli_default_plan_is_the_only_workbook_in_plans(tmp_path, monkeypatch):
     (tmp_path / "plans").mkdir()
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["plan", "check"])
-    assert result.exit_code == 2
-    assert "plans/ 目录下没有 .xlsx 文件" in result.output
+    assert result.exit_code == 0  # no workbook in plans/: the bundled example plan, said so (tests/test_install.py)
+    assert "plans/ 目录下没有 .xlsx 文件，使用随附的示例计划" in result.output
     shutil.copy(PLAN_PATH, tmp_path / "plans" / "a.xlsx")
     assert CliRunner().invoke(main, ["plan", "check"]).exit_code == 0
     shutil.copy(PLAN_PATH, tmp_path / "plans" / "b.xlsx")
@@ -314,3 +318,176 @@ def test_missing_setting_and_no_tasks_are_reported(tmp_path):
     found = {p.code: p for p in result.report.problems}
     assert found["plan-missing-setting"].message.startswith("设置中缺少“计划名称”。")
     assert found["plan-no-tasks"].sheet == "任务"
+
+
+# --- fuzzing the reader: single-cell corruptions never crash `plan check` -----------------
+
+def _set(sheet: str, cell: str, value):
+    return lambda wb: setattr(wb[sheet][cell], "value", value)
+
+
+def _swap_sheets(a: str, b: str):
+    def edit(wb):
+        wb[a].title, wb[b].title = "__tmp__", a
+        wb["__tmp__"].title = b
+    return edit
+
+
+def _empty_sheet(name: str):
+    def edit(wb):
+        ws = wb[name]
+        ws.delete_rows(1, ws.max_row)
+    return edit
+
+
+def _headers_only(name: str):
+    return lambda wb: wb[name].delete_rows(2, wb[name].max_row)
+
+
+CORRUPTIONS = {
+    "duplicate-task-no": _set("任务", "A3", 1),
+    "duplicate-task-no-far": _set("任务", "A40", 7),
+    "task-no-0": _set("任务", "A5", 0),
+    "task-no-1.5": _set("任务", "A5", 1.5),
+    "task-no-negative": _set("任务", "A5", -3),
+    "task-no-huge": _set("任务", "A5", 10 ** 12),
+    "task-no-1e308": _set("任务", "A5", 1e308),
+    "task-no-text": _set("任务", "A5", "五"),
+    "task-no-blank": _set("任务", "A5", None),
+    "task-no-date": _set("任务", "A5", datetime(2019, 1, 5)),
+    "task-no-bool": _set("任务", "A5", True),
+    "task-lead-blank": _set("任务", "E5", None),
+    "task-target-number": _set("任务", "C5", 12345),
+    "task-milestone-number": _set("任务", "G5", 3.5),
+    "task-header-deleted": _set("任务", "A1", None),
+    "task-header-renamed": _set("任务", "E1", "牵头"),
+    "tasks-headers-only": _headers_only("任务"),
+    "tasks-empty-sheet": _empty_sheet("任务"),
+    "indicator-unknown-task": _set("指标", "A2", 999),
+    "indicator-no-0": _set("指标", "A2", 0),
+    "indicator-no-1.5": _set("指标", "A2", 1.5),
+    "indicator-no-text": _set("指标", "A2", "十四"),
+    "indicator-no-blank": _set("指标", "A2", None),
+    "indicator-target-text": _set("指标", "E2", "很多"),
+    "indicator-target-huge": _set("指标", "E2", 1e300),
+    "indicator-target-negative": _set("指标", "E2", -5),
+    "indicator-target-blank": _set("指标", "E2", None),
+    "indicator-quarter-text": _set("指标", "G2", "过半"),
+    "indicator-quarter-inf-text": _set("指标", "G2", "inf"),
+    "indicator-quarter-nan-text": _set("指标", "G2", "nan"),
+    "indicator-direction-blank": _set("指标", "D2", None),
+    "indicator-name-blank": _set("指标", "B2", None),
+    "indicator-owner-unknown": _set("指标", "J2", "不存在的单位"),
+    "indicator-header-deleted": _set("指标", "E1", None),
+    "indicators-headers-only": _headers_only("指标"),
+    "indicators-empty-sheet": _empty_sheet("指标"),
+    "department-blank": _set("部门", "A2", None),
+    "department-duplicate": _set("部门", "A3", "市教育局"),
+    "department-number": _set("部门", "A2", 42),
+    "department-header-deleted": _set("部门", "A1", None),
+    "departments-headers-only": _headers_only("部门"),
+    "departments-empty-sheet": _empty_sheet("部门"),
+    "departments-sheet-removed": lambda wb: wb.remove(wb["部门"]),
+    "settings-year-text": _set("设置", "B4", "去年"),
+    "settings-year-huge": _set("设置", "B4", 10 ** 20),
+    "settings-year-negative": _set("设置", "B4", -2019),
+    "settings-year-1.5": _set("设置", "B4", 2019.5),
+    "settings-days-text": _set("设置", "B7", "十天"),
+    "settings-days-huge": _set("设置", "B7", 1e300),
+    "settings-days-negative": _set("设置", "B7", -10),
+    "settings-deadline-text": _set("设置", "B8", "四月十日"),
+    "settings-deadline-number": _set("设置", "B8", 43565),
+    "settings-deadline-huge": _set("设置", "B8", 10 ** 9),
+    "settings-threshold-text": _set("设置", "B12", "高"),
+    "settings-threshold-negative": _set("设置", "B12", -1),
+    "settings-header-deleted": _set("设置", "A1", None),
+    "settings-empty-sheet": _empty_sheet("设置"),
+    "settings-sheet-removed": lambda wb: wb.remove(wb["设置"]),
+    "swap-tasks-indicators": _swap_sheets("任务", "指标"),
+    "swap-settings-departments": _swap_sheets("设置", "部门"),
+    "tasks-sheet-removed": lambda wb: wb.remove(wb["任务"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CORRUPTIONS))
+def test_plan_check_never_crashes_on_a_corrupted_cell(tmp_path, name):
+    """One corruption of the bundled plan: exit 0/1 with every error located on its sheet,
+    or exit 2 with one clear message; never a traceback."""
+    path = edited_plan(tmp_path, CORRUPTIONS[name])
+    result = CliRunner().invoke(main, ["plan", "check", str(path), "--json"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), \
+        "".join(traceback.format_exception(result.exception))
+    assert "Traceback" not in result.output
+    data = json.loads(result.stdout)
+    if result.exit_code == 2:
+        assert data["error"]["code"].startswith("plan-") and re.search(r"[\u4e00-\u9fff]", data["error"]["message"])
+        return
+    assert result.exit_code in (0, 1), result.output
+    for p in data["problems"]:
+        assert p["sheet"] in ("设置", "任务", "指标", "部门"), p
+        if p["severity"] == "error" and p["code"] not in ("plan-missing-sheet", "plan-missing-no", "plan-no-tasks",
+                                                          "plan-missing-setting"):
+            assert re.fullmatch(r"[A-Z]+\d+|\d+", p["cell"]), p
+
+
+def test_cli_check_duplicate_no_is_listed_by_cell_not_a_crash(tmp_path):
+    """Issue 15: a duplicate 序号 made `plan check` end in KeyError: 2 (model.Plan.task)."""
+    def edit(wb):
+        wb["任务"]["A3"] = 1
+        wb["任务"]["A6"] = 1
+    result = CliRunner().invoke(main, ["plan", "check", str(edited_plan(tmp_path, edit))])
+    assert result.exit_code == 1, result.output
+    assert "[错误] edited.xlsx 任务!A3：序号1重复出现（另见第2行）。每项任务的序号必须唯一。" in result.output
+    assert "[错误] edited.xlsx 任务!A6：序号1重复出现（另见第2行）。每项任务的序号必须唯一。" in result.output
+    assert "[错误] edited.xlsx 指标!A5：指标所属序号2在“任务”表中不存在。" in result.output
+
+
+def test_cli_check_a_far_number_is_a_bad_no_not_a_million_gaps(tmp_path):
+    result = read_plan(edited_plan(tmp_path, _set("任务", "A51", 10 ** 12)))
+    assert [(p.code, p.cell) for p in result.report.errors if p.sheet == "任务"] == [("plan-bad-no", "A51")]
+    result = read_plan(edited_plan(tmp_path, _set("任务", "A51", 9000)))
+    assert [str(p.value) for p in result.report.errors if p.code == "plan-missing-no"] == ["50—8999"]
+
+
+def test_cli_check_takes_plan_option(plan_path):
+    result = CliRunner().invoke(main, ["plan", "check", "--plan", str(plan_path)])
+    assert result.exit_code == 0, result.output
+    assert "任务 50 项，部门 26 个" in result.output
+
+
+def test_cli_check_positional_and_plan_option_must_agree(plan_path, tmp_path):
+    same = CliRunner().invoke(main, ["plan", "check", str(plan_path), "--plan", str(plan_path)])
+    assert same.exit_code == 0, same.output
+    other = tmp_path / "other.xlsx"
+    result = CliRunner().invoke(main, ["plan", "check", str(plan_path), "--plan", str(other)])
+    assert result.exit_code == 2
+    assert result.output == (f"错误：指定了两个不同的计划主表：{plan_path} 和 --plan {other}。请只指定其中一个。\n")
+    result = CliRunner().invoke(main, ["plan", "check", str(plan_path), "--plan", str(other), "--json"])
+    assert json.loads(result.stdout)["error"]["code"] == "usage-plan-conflict"
+
+
+@pytest.mark.parametrize("typed, expected", DATE_FORMS)
+def test_settings_deadline_reads_every_date_form(tmp_path, typed, expected):
+    """The 设置 deadline is read by the same parser as a return's dates (issue 15: `2019年4月10日` was
+    rejected here and accepted in a return)."""
+    result = read_plan(edited_plan(tmp_path, _set("设置", "B8", typed)))
+    assert not [p for p in result.report.problems if p.code == "plan-bad-setting"], codes(result)
+    assert result.plan.settings.deadline_dates[0] == expected
+
+
+def test_settings_deadline_not_a_date_is_located(tmp_path):
+    result = read_plan(edited_plan(tmp_path, _set("设置", "B8", "四月十日")))
+    bad = [p for p in result.report.problems if p.code == "plan-bad-setting"]
+    assert [(p.sheet, p.cell) for p in bad] == [("设置", "B8")]
+    assert bad[0].message == "设置“一季度报送截止日”的值“四月十日”无效：请填写日期，例如2019-04-10或2019年4月10日。"
+
+
+def test_cli_suggest_takes_plan_option_too(plan_path, tmp_path):
+    by_option = CliRunner().invoke(main, ["plan", "suggest", "--plan", str(plan_path), "--json"])
+    by_argument = CliRunner().invoke(main, ["plan", "suggest", str(plan_path), "--json"])
+    assert by_option.exit_code == by_argument.exit_code == 0, by_option.output
+    assert json.loads(by_option.stdout) == json.loads(by_argument.stdout)
+    result = CliRunner().invoke(main, ["plan", "suggest", str(plan_path), "--plan", str(tmp_path / "b.xlsx")])
+    assert result.exit_code == 2
+    other = tmp_path / "b.xlsx"
+    assert result.output == f"错误：指定了两个不同的计划主表：{plan_path} 和 --plan {other}。请只指定其中一个。\n"

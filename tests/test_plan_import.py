@@ -35,7 +35,8 @@ def test_docx_round_trip_equals_bundled_tasks(tmp_path, plan):
     assert result.plan.settings.title == plan.settings.title
     assert result.plan.settings.year == 2019
     assert [d.name for d in result.plan.departments] == plan.department_names()
-    assert result.todo == []
+    assert result.todo == ["“部门”表新增26个单位（取自原文，请核对名称，合并同一单位的不同写法）："
+                           + "、".join(plan.department_names())]
 
 
 def test_docx_without_units_or_banners_gives_blank_units_and_domain(tmp_path, plan):
@@ -133,15 +134,23 @@ def test_document_without_a_table(tmp_path):
     path = simple_docx(tmp_path / "通知.docx", [])
     with pytest.raises(PlanError) as exc:
         import_plan(path)
-    assert exc.value.message == ("通知.docx：找不到方案表格。需要一个有“序号”“目标任务”和“第一季度”至“第四季度”列的表格。")
+    assert exc.value.message == ("通知.docx：找不到方案表格：文件中没有含任务内容列（如“目标任务”“民生实事”“项目名称”“主要内容”）的表格。")
+    assert "PDF" not in exc.value.hint
 
 
-def test_table_missing_quarter_columns(tmp_path):
-    path = simple_docx(tmp_path / "方案.docx", [HEADER[:4], ["1", "目标", "一", "二"]])
+def test_table_whose_task_column_is_not_understood_names_columns_and_the_map_line(tmp_path):
+    path = simple_docx(tmp_path / "方案.docx", [["序号", "事由", "负责单位", "截止"],
+                                                ["1", "新建幼儿园3所，新增学位810个", "县教育局", "年底前"]])
     with pytest.raises(PlanError) as exc:
         import_plan(path)
-    assert exc.value.message == ("方案.docx 表格1第1行的表头缺少列：第三季度、第四季度。方案表格应有“序号”“目标任务”"
-                                 "和“第一季度”至“第四季度”列，请补上后再导入。")
+    assert exc.value.message == ("方案.docx 表格1第1行是一个表格，但没有认出任务内容列。找到的列：序号、事由、负责单位、截止。"
+                                 "请指明哪一列是任务内容，例如：plankit plan import 方案.docx --map 事由=目标任务")
+    assert "PDF" not in (exc.value.hint or "")
+
+
+def test_table_with_only_two_quarter_columns_imports_with_the_others_blank(tmp_path):
+    path = simple_docx(tmp_path / "方案.docx", [HEADER[:4], ["1", "目标", "一", "二"]])
+    assert import_plan(path).plan.tasks[0].milestones == ("一", "二", "", "")
 
 
 def test_duplicate_and_bad_numbers_point_at_rows(tmp_path):
@@ -157,7 +166,7 @@ def test_duplicate_and_bad_numbers_point_at_rows(tmp_path):
 @pytest.mark.parametrize("name, message", [
     ("方案.doc", "方案.doc：不能直接导入.doc文件。请在Word/WPS中另存为.docx后再导入。"),
     ("方案.pdf", "方案.pdf：不能直接导入.pdf文件。PDF请先导出为文本（.txt）后再导入。"),
-    ("方案.pptx", "方案.pptx：不支持的文件类型。可导入.docx、.txt（PDF导出的文本）、.xlsx、.csv。"),
+    ("方案.pptx", "方案.pptx：不支持的文件类型。可导入.docx、.txt（PDF导出的文本或网页复制的文字）、.xlsx、.csv。"),
 ])
 def test_unsupported_files(tmp_path, name, message):
     path = tmp_path / name
@@ -180,7 +189,7 @@ def test_text_that_is_not_a_plan(tmp_path):
     path.write_text("会议纪要\n今天开会。\n", encoding="utf-8")
     with pytest.raises(PlanError) as exc:
         import_plan(path)
-    assert exc.value.message.startswith("随便.txt：不是可识别的方案文本：在第1项之前读到无法识别的内容")
+    assert exc.value.message == "随便.txt：找不到方案表格，也没有读到编号的任务（如“一、”“1.”“（一）”开头的段落）。"
 
 
 # --- CLI --------------------------------------------------------------------------------------
@@ -213,7 +222,8 @@ def test_cli_import_docx_with_units_is_clean_and_json(tmp_path, plan):
 
 
 def test_cli_bad_table_writes_nothing(tmp_path):
-    source = simple_docx(tmp_path / "方案.docx", [HEADER, ["1", "甲", "a", "b", "c", "d"], ["1", "乙", "a", "b", "c", "d"]])
+    source = simple_docx(tmp_path / "方案.docx", [HEADER, ["1", "甲", "a", "b", "c", "d"],
+                                                ["1", "乙", "a", "b", "c", "d"]])
     out = tmp_path / "out.xlsx"
     result = run("plan", "import", source, "-o", out)
     assert result.exit_code == 2

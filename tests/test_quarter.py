@@ -6,7 +6,8 @@ from toolkit.model import Settings
 from toolkit.quarter import Quarter, parse_quarter
 
 
-@pytest.mark.parametrize("text", ["2019Q2", "q2", "Q2", "2", "二季度", "第二季度", "2019年第二季度", "２０１９Ｑ２", " 2 "])
+@pytest.mark.parametrize("text", ["2019Q2", "q2", "Q2", "2", "二季度", "第二季度",
+                                  "2019年第二季度", "２０１９Ｑ２", " 2 "])
 def test_accepted_forms(text):
     assert parse_quarter(text, 2019) == Quarter(2019, 2)
 

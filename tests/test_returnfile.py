@@ -83,9 +83,17 @@ def test_display_name_used_in_messages(tmp_path, plan):
     assert only(r, "return-bad-status").file == "邮件附件.xlsx"
 
 
-def test_blank_return_lists_missing_inputs_as_warnings(tmp_path, plan):
+def test_blank_return_is_rejected_as_blank(tmp_path, plan):
+    """Nothing typed in any input cell: one error (空表), not a warning per empty cell."""
     r = read_return(generate(tmp_path, plan), plan, Q2)
-    assert r.problems and set(codes(r, ERROR)) == set()
+    assert codes(r) == ["return-blank"] and codes(r, ERROR) == ["return-blank"]
+    assert "空表" in r.problems[0].message
+
+
+def test_one_value_typed_is_not_blank(tmp_path, plan):
+    path = set_input(generate(tmp_path, plan), tmp_path / "one.xlsx", L.PROGRESS_SHEET, "T14", L.P_PERCENT, 10)
+    r = read_return(path, plan, Q2)
+    assert "return-blank" not in codes(r)
     assert {"return-missing-input", "return-missing-contact"} == set(codes(r))
 
 
@@ -157,7 +165,8 @@ def test_percent_scale_by_cell_format(tmp_path, plan):
 
 def test_cumulative_below_previous_quarter_is_a_warning(good, plan):
     prev = QuarterReturns("2019Q1", [DEPT], {DEPT: Return(DEPT, "2019Q1", datetime(2019, 4, 5), True, "x", "f.xlsx",
-                                                         indicators=[IndicatorEntry(14, "分配各类保障性住房", DEPT, 500.0)])})
+                                                         indicators=[IndicatorEntry(14, "分配各类保障性住房",
+                                                                                    DEPT, 500.0)])})
     r = read_return(good, plan, Q2, previous=prev)
     p = only(r, "return-below-previous")
     assert p.severity == WARNING and "500" in p.message
@@ -218,7 +227,8 @@ def test_libreoffice_round_trip_xlsx_xls_ods(tmp_path, plan):
         assert r.kind == fmt
         assert not codes(r, ERROR), (fmt, [str(p) for p in r.problems if p.severity == ERROR])
         t = r.tasks[0]
-        assert (t.task_no, t.status, t.percent, t.progress, t.issues) == (FIRST_TASK, "滞后", 40.0, "推进中", "资金未到位")
+        assert (t.task_no, t.status, t.percent, t.progress, t.issues) == (FIRST_TASK, "滞后", 40.0,
+                                                                          "推进中", "资金未到位")
         assert next(i for i in r.indicators if i.key == IND).value == 350.0
         hashes.add(r.content_hash)
     assert len(hashes) == 1  # the same answers hash the same whichever program saved them

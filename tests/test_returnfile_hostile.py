@@ -29,9 +29,12 @@ def good(tmp_path, plan) -> Path:
     return filled(tmp_path, plan, contact={"填报日期": datetime(2019, 7, 5)})
 
 
-def rejected(path: Path, plan, *words: str) -> str:
+def rejected(path: Path, plan, *words: str, code: str | None = None) -> str:
+    """The rejection's message, which names the file and holds `words`; its error code is `code`."""
     with pytest.raises(ReturnFileError) as info:
         read_return(path, plan, Q2)
+    if code is not None:
+        assert info.value.code == code, info.value
     message = info.value.message
     assert path.name in message
     for word in words:
@@ -53,19 +56,19 @@ def errors(result):
 
 def test_01_billion_laughs(good, plan, tmp_path):
     path = H.rewrite(good, tmp_path / "lol.xlsx", {H.sheet_part(good, L.PROGRESS_SHEET): H.BILLION_LAUGHS.encode()})
-    rejected(path, plan, "DTD")
+    rejected(path, plan, "DTD", code="file-unsafe")
 
 
 def test_02_xxe(good, plan, tmp_path):
     path = H.rewrite(good, tmp_path / "xxe.xlsx", {"docProps/custom.xml": H.XXE.encode()})
-    rejected(path, plan, "DTD")
+    rejected(path, plan, "DTD", code="file-unsafe")
 
 
 def test_01b_dtd_hidden_after_a_long_prolog(good, plan, tmp_path):
     """A DOCTYPE pushed past the first 4 KB by a comment is still found."""
     sneaky = H.XXE.replace('<?xml version="1.0"?>\n', '<?xml version="1.0"?>\n<!--' + "x" * 10000 + "-->\n")
     path = H.rewrite(good, tmp_path / "sneaky.xlsx", {"xl/styles.xml": sneaky.encode()})
-    rejected(path, plan, "DTD")
+    rejected(path, plan, "DTD", code="file-unsafe")
 
 
 # 3, 4, 5 --------------------------------------------------------- zip bombs, forged sizes, zip-slip
@@ -73,34 +76,35 @@ def test_01b_dtd_hidden_after_a_long_prolog(good, plan, tmp_path):
 def test_03_zip_bomb_rejected_before_parsing(good, plan, tmp_path):
     path = H.padded_sheet(good, tmp_path / "bomb.xlsx", MAX_PART_BYTES // (1024 * 1024) + 8)
     assert path.stat().st_size < 1024 * 1024  # tiny on disk
-    rejected(path, plan, "异常巨大")
+    rejected(path, plan, "异常巨大", code="file-zip-bomb")
 
 
 def test_04_forged_declared_size(good, plan, tmp_path):
     bomb = H.padded_sheet(good, tmp_path / "bomb.xlsx", 40)
     part = H.sheet_part(good, L.PROGRESS_SHEET)
     path = H.forge_declared_size(bomb, tmp_path / "forged.xlsx", part, 4000)
-    rejected(path, plan, "损坏")
+    rejected(path, plan, "损坏", code="file-truncated")
 
 
 def test_04b_a_part_whose_bytes_do_not_match_its_crc(good, plan, tmp_path):
     path = H.wrong_crc(good, tmp_path / "flipped.xlsx", H.sheet_part(good, L.PROGRESS_SHEET))
-    rejected(path, plan, "压缩数据校验失败")
+    rejected(path, plan, "压缩数据校验失败", code="file-damaged")
 
 
 def test_05_zip_slip(good, plan, tmp_path):
     path = H.rewrite(good, tmp_path / "slip.xlsx", add={"../../evil.txt": b"owned"})
-    rejected(path, plan, "可疑路径")
+    rejected(path, plan, "可疑路径", code="file-unsafe")
     assert not (tmp_path.parent / "evil.txt").exists() and not (tmp_path / "evil.txt").exists()
 
 
 def test_05b_odd_zip_members(good, plan, tmp_path):
     part = H.sheet_part(good, L.PROGRESS_SHEET)
-    rejected(H.recompress(good, tmp_path / "bz.xlsx", part, zipfile.ZIP_BZIP2), plan, "压缩方式")
-    rejected(H.flag_encrypted(good, tmp_path / "zc.xlsx", part), plan, "加密")
+    rejected(H.recompress(good, tmp_path / "bz.xlsx", part, zipfile.ZIP_BZIP2), plan, "压缩方式",
+             code="file-damaged")
+    rejected(H.flag_encrypted(good, tmp_path / "zc.xlsx", part), plan, "加密", code="file-encrypted")
     utf16 = H.rewrite(good, tmp_path / "u16.xlsx", {"docProps/custom.xml": lambda d: d.decode().replace(
         'encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")})
-    rejected(utf16, plan, "编码")
+    rejected(utf16, plan, "编码", code="file-unsafe")
 
 
 # 6, 7, 8 --------------------------------------------------------- declared sizes and row counts
@@ -116,11 +120,12 @@ def test_07_dimension_whole_sheet(good, plan, tmp_path):
 
 
 def test_08_a_million_rows(good, plan, tmp_path):
-    rejected(H.million_rows(good, tmp_path / "rows.xlsx"), plan, "行数过多")
+    rejected(H.million_rows(good, tmp_path / "rows.xlsx"), plan, "行数过多", code="file-zip-bomb")
 
 
 def test_08b_row_cap_counts_before_parsing(good, plan, tmp_path):
-    rejected(H.million_rows(good, tmp_path / "rows.xlsx", rows=MAX_DATA_ROWS + 1200), plan, "行数过多")
+    rejected(H.million_rows(good, tmp_path / "rows.xlsx", rows=MAX_DATA_ROWS + 1200), plan, "行数过多",
+             code="file-too-many-rows")
 
 
 def test_08g_row_cap_is_exact_when_text_is_full_of_w():
@@ -144,6 +149,7 @@ def test_08d_one_value_far_from_the_table(good, plan, tmp_path, ref, sep, where)
     assert info.value.message == (f"far.xlsx：工作表中有远离表格的内容（sheet2.xml 的{where}，超出第9999行或BZ列），"
                                   "无法安全读取，已拒收。")
     assert "Ctrl+End" in info.value.hint
+    assert info.value.code == "file-far-cell"
 
 
 def test_08f_far_value_in_an_ods_is_stopped_before_the_grid(plan, tmp_path):
@@ -152,6 +158,7 @@ def test_08f_far_value_in_an_ods_is_stopped_before_the_grid(plan, tmp_path):
         read_return(H.ods_far_cell(tmp_path / "far.ods"), plan, Q2)
     assert info.value.message == ("far.ods：工作表“进展填报”中有远离表格的内容（第1048001行、第16001列），"
                                   "无法安全读取，已拒收。")
+    assert info.value.code == "file-far-cell"
 
 
 @pytest.mark.parametrize("fixture, where", [("far_cell_iv65536.xls", "“进展填报”的单元格 IV65536"),
@@ -165,6 +172,7 @@ def test_08h_far_value_in_an_xls_is_stopped_before_calamine(plan, fixture, where
     assert info.value.message == (f"{fixture}：工作表中有远离表格的内容（{where}，超出第9999行或BZ列），"
                                   "无法安全读取，已拒收。")
     assert "Ctrl+End" in info.value.hint
+    assert info.value.code == "file-far-cell"
 
 
 def test_08e_values_up_to_the_limits_still_read(good, plan, tmp_path):
@@ -176,13 +184,13 @@ def test_08c_ods_repeated_rows_bomb(plan, tmp_path):
     """calamine would expand this 1 KB file to 100 million cells."""
     path = H.ods_repeat_bomb(tmp_path / "bomb.ods")
     assert path.stat().st_size < 4096
-    rejected(path, plan, "行数过多")
+    rejected(path, plan, "行数过多", code="file-zip-bomb")
 
 
 # 9, 10, 11 ------------------------------------------------------- encryption, wrong types, Strict
 
 def test_09_password_protected(good, plan, tmp_path):
-    rejected(H.encrypt(good, tmp_path / "secret.xlsx", "secret"), plan, "密码")
+    rejected(H.encrypt(good, tmp_path / "secret.xlsx", "secret"), plan, "密码", code="file-encrypted")
 
 
 def test_09b_read_only_recommended_is_decrypted(good, plan, tmp_path):
@@ -206,13 +214,13 @@ def test_10_wrong_file_types(tmp_path, plan, name, data, words):
 def test_10b_truncated(good, plan, tmp_path):
     path = tmp_path / "cut.xlsx"
     path.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
-    rejected(path, plan, "损坏")
+    rejected(path, plan, "损坏", code="file-truncated")
 
 
 def test_10d_broken_xml_inside_a_sound_zip(good, plan, tmp_path):
     part = H.sheet_part(good, L.PROGRESS_SHEET)
     path = H.rewrite(good, tmp_path / "xml.xlsx", {part: lambda d: d[: len(d) // 2]})
-    rejected(path, plan, "损坏")
+    rejected(path, plan, "损坏", code="file-damaged")
 
 
 def test_10c_each_wrong_type_has_its_own_message(good, plan, tmp_path):
@@ -226,7 +234,7 @@ def test_10c_each_wrong_type_has_its_own_message(good, plan, tmp_path):
 
 
 def test_11_strict_ooxml(good, plan, tmp_path):
-    rejected(H.strict(good, tmp_path / "strict.xlsx"), plan, "Strict", "另存为")
+    rejected(H.strict(good, tmp_path / "strict.xlsx"), plan, "Strict", "另存为", code="file-strict-xml")
 
 
 # 12, 13 --------------------------------------------------------- macros, links, formulas
@@ -385,7 +393,8 @@ def test_22e_row_duplicated(good, plan, tmp_path):
         src, dst = H.row_of(ws, "T14"), L.HEADER_ROW + 8
         for c in range(1, ws.max_column + 1):
             ws.cell(dst + 2, c).value = ws.cell(src, c).value
-    assert only(read_return(H.edit(good, tmp_path / "dup.xlsx", fn), plan, Q2), "return-row-duplicate").severity == ERROR
+    r = read_return(H.edit(good, tmp_path / "dup.xlsx", fn), plan, Q2)
+    assert only(r, "return-row-duplicate").severity == ERROR
 
 
 # 23 ------------------------------------------------------------- sheets renamed, moved, added

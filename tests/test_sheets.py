@@ -472,7 +472,8 @@ def test_cli_locked_output(tmp_path, plan_path, plan):
     first.with_name(f"~${first.name}").write_text("")
     result = _run(["-q", "Q2", "--dept", EDU], tmp_path, plan_path)
     assert result.exit_code == 2
-    assert result.stderr.startswith(f"错误：文件 {first} 正在被Excel、WPS或LibreOffice打开，无法覆盖。本次没有写入任何文件。"
+    assert result.stderr.startswith(f"错误：文件 {first} 正在被Excel、WPS或LibreOffice打开，无法覆盖。"
+                                    "本次没有写入任何文件。"
                                      "请关闭该文件后重新运行。如果该文件其实没有打开，请删除锁定文件")
 
 
@@ -496,7 +497,8 @@ def test_cli_brings_in_last_quarter_from_the_store(tmp_path, plan_path, plan, mo
     assert "已带入2019年第一季度的汇总数据" in result.stdout
     path = next((tmp_path / "lianyungang-2019" / "2019Q2" / "sheets").glob("*.xlsx"))
     ws = openpyxl.load_workbook(path)[L.PROGRESS_SHEET]
-    assert ws.cell(L.HEADER_ROW, 6).value == L.P_PREVIOUS and ws.cell(L.HEADER_ROW + 1, 6).value == "超序时 60%；提前开工。"
+    assert ws.cell(L.HEADER_ROW, 6).value == L.P_PREVIOUS
+    assert ws.cell(L.HEADER_ROW + 1, 6).value == "超序时 60%；提前开工。"
 
 
 def test_cli_unreadable_store_is_a_warning(tmp_path, plan_path, monkeypatch):

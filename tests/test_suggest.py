@@ -76,7 +76,8 @@ def test_quarterly_per_quarter_figures_are_accumulated():
 
 
 def test_quarterly_cumulative_figures_and_other_units():
-    task = _task("整合社会面视频监控1万路。", *(f"累计整合联网{n}路社会视频监控。" for n in ("2000", "5000", "8000", "1万")))
+    task = _task("整合社会面视频监控1万路。",
+                 *(f"累计整合联网{n}路社会视频监控。" for n in ("2000", "5000", "8000", "1万")))
     [ind] = suggest_task(task)
     assert ind.planned == (0.2, 0.5, 0.8, 1)
     assert "季度数为里程碑所写累计数（0.2/0.5/0.8/1）" in ind.note

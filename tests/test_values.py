@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import math
+from datetime import date, datetime
 
 import pytest
 
 from toolkit.values import (MAX_TEXT, ValueIssue, check_text, clean_text, compare_key, excel_error, parse_amount,
-    parse_date, parse_percent, parse_status)
+    parse_date, parse_percent, parse_status, to_date)
 
 
 @pytest.mark.parametrize("typed, unit, expected", [
@@ -126,6 +127,34 @@ def test_status_rejected(typed):
 ])
 def test_dates(typed, date1904, expected):
     assert parse_date(typed, date1904=date1904) == expected
+
+
+# Every form the one date parser reads; tests/test_plan.py reads each as a 设置 deadline and
+# tests/test_brief.py as the CLI's --date.
+DATE_FORMS = [
+    ("2019-04-10", date(2019, 4, 10)), ("2019/4/10", date(2019, 4, 10)), ("2019.4.10", date(2019, 4, 10)),
+    ("2019年4月10日", date(2019, 4, 10)), ("20190410", date(2019, 4, 10)), (20190410, date(2019, 4, 10)),
+    (43565, date(2019, 4, 10)), (43565.0, date(2019, 4, 10)), (datetime(2019, 4, 10, 0, 0), date(2019, 4, 10)),
+    (date(2019, 4, 10), date(2019, 4, 10)), ("２０１９年４月１０日", date(2019, 4, 10)),
+    ("２０１９－０４－１０", date(2019, 4, 10)), (" 2019 年 4 月 10 日 ", date(2019, 4, 10)),
+]
+
+
+@pytest.mark.parametrize("typed, expected", DATE_FORMS)
+def test_to_date_every_form(typed, expected):
+    assert to_date(typed) == expected
+    assert parse_date(typed) == expected.isoformat()
+
+
+def test_to_date_blank_is_none():
+    assert to_date(None) is None and to_date("") is None and to_date("  ") is None and parse_date(None) == ""
+
+
+@pytest.mark.parametrize("typed", ["下周", "2019.13.1", -3, "2019-02-30", "20191340", "2019410", 1e12,
+                                   float("nan"), True, "4月10日", "2019-04"])
+def test_to_date_rejected(typed):
+    with pytest.raises(ValueIssue):
+        to_date(typed)
 
 
 @pytest.mark.parametrize("typed", ["下周", "2019.13.1", -3, "2019-02-30"])

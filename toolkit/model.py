@@ -33,6 +33,7 @@ class Task:
     leads: tuple[str, ...]
     cos: tuple[str, ...]
     milestones: tuple[str, str, str, str]
+    deadline: str = ""  # 完成时限 as published (6月底前, 年底前); blank = none given
 
     @property
     def lead(self) -> str:
@@ -151,7 +152,8 @@ class Plan:
             content = {
                 "settings": {k: v for k, v in asdict(self.settings).items()
                              if k not in ("deadline_days", "deadline_dates", "return_to")},
-                "tasks": [asdict(t) for t in self.tasks],
+                # a blank deadline is left out so plans made before the field keep their fingerprint
+                "tasks": [{k: v for k, v in asdict(t).items() if k != "deadline" or v} for t in self.tasks],
                 "indicators": [asdict(i) for i in self.indicators],
             }
             blob = json.dumps(content, ensure_ascii=False, sort_keys=True, default=str)
@@ -193,7 +195,10 @@ class Plan:
         return [i for i in self.indicators if i.task_no == no]
 
     def indicator_owner(self, ind: Indicator) -> str:
-        return ind.owner or self.task(ind.task_no).lead
+        """Its 责任单位, else its task's lead ("" for an indicator of no task: a plan with errors)."""
+        if ind.owner:
+            return ind.owner
+        return next((t.lead for t in self.tasks if t.no == ind.task_no), "")
 
     def indicators_for(self, dept: str) -> list[Indicator]:
         """Indicators the department answers for."""

@@ -7,6 +7,7 @@
   out/<plan_id>/<2019Q2>/report/            consolidated progress workbook
   out/<plan_id>/<2019Q2>/brief/             briefing pack (.docx/.pdf) and 督办 notices
   out/<plan_id>/<2019Q2>/mail/              outgoing .eml files and the send log
+  out/<plan_id>/<2019Q2>/export/            every stored value as .csv/.xlsx (plankit export)
 """
 from __future__ import annotations
 
@@ -25,5 +26,5 @@ def store_dir(plan: Plan, out: Path) -> Path:
 
 
 def quarter_dir(plan: Plan, quarter: Quarter, out: Path, step: str) -> Path:
-    """`step` is one of sheets, merge, report, brief, mail."""
+    """`step` is one of sheets, merge, report, brief, mail, export."""
     return plan_dir(plan, out) / quarter.code / step

@@ -5,7 +5,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from toolkit.errors import UsageError
+from toolkit.errors import USAGE_QUARTER, UsageError
 from toolkit.model import QUARTER_NAMES
 
 _CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
@@ -31,7 +31,7 @@ class Quarter:
         return f"{self.year}年{QUARTER_NAMES[self.q - 1]}"
 
     @property
-    def previous(self) -> "Quarter | None":
+    def previous(self) -> Quarter | None:
         return Quarter(self.year, self.q - 1) if self.q > 1 else None
 
     def __str__(self) -> str:
@@ -48,10 +48,15 @@ def parse_quarter(text: str, plan_year: int) -> Quarter:
         q = _CN_DIGITS.get(m.group("q"), 0) if not m.group("q").isdigit() else int(m.group("q"))
         year = int(m.groupdict().get("year") or plan_year)
         if not 1 <= q <= 4:
-            raise UsageError(f"季度“{text}”超出范围：季度只能是1到4。")
+            raise UsageError(f"季度“{text}”超出范围：季度只能是1到4。", code=USAGE_QUARTER)
         if year != plan_year:
             raise UsageError(f"季度“{text}”不属于本计划的年度（{plan_year}年）。",
-                             hint=f"请写成 {plan_year}Q{q} 或只写 Q{q}。")
+                             hint=f"请写成 {plan_year}Q{q} 或只写 Q{q}。", code=USAGE_QUARTER)
         return Quarter(year, q)
     raise UsageError(f"无法识别季度“{text}”。",
-                     hint=f"可写成 {plan_year}Q2、Q2、2 或 二季度。")
+                     hint=f"可写成 {plan_year}Q2、Q2、2 或 二季度。", code=USAGE_QUARTER)
+
+
+def as_quarter(quarter: Quarter | str | int, plan_year: int) -> Quarter:
+    """A Quarter as given, or parsed from what a user types (`2019Q2`, `Q2`, `2`, `二季度`)."""
+    return quarter if isinstance(quarter, Quarter) else parse_quarter(str(quarter), plan_year)

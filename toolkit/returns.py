@@ -9,6 +9,39 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 
+GIVEN, MAIL, FILE, NONE = "指定时间", "邮件时间", "文件时间", "无时间"
+
+
+def time_source(received: datetime | None, sent: datetime | None, mtime: datetime | None,
+                given: bool = False) -> str:
+    """指定时间 / 邮件时间 / 文件时间 / 无时间 for a received time (also from stored rows, where a
+    received time equal to neither the mail Date nor the file time was given)."""
+    if given:
+        return GIVEN
+    if received is None or received.year <= 1970:
+        return NONE
+    if sent is not None and received == sent:
+        return MAIL
+    if mtime is not None and received == mtime:
+        return FILE
+    return GIVEN
+
+
+def field_cells(refs: dict[str, str]) -> str:
+    """Encode each field's cell ref for TaskEntry.cells / IndicatorEntry.cells."""
+    return ";".join(f"{k}={v}" for k, v in refs.items() if v)
+
+
+def field_cell(cell: str, cells: str, name: str) -> str:
+    """The cell (sheet!ref) a field was read from: its own when known, else the row's cell."""
+    for part in (cells or "").split(";"):
+        key, _, ref = part.partition("=")
+        if key == name and ref:
+            sheet = cell.rpartition("!")[0]
+            return f"{sheet}!{ref}" if sheet else ref
+    return cell
+
+
 @dataclass(frozen=True)
 class TaskEntry:
     """One department's row on the progress sheet for one task."""
@@ -21,6 +54,7 @@ class TaskEntry:
     issues: str = ""  # 存在问题
     next_steps: str = ""  # 下一步计划
     cell: str = ""  # where it came from, e.g. 进展填报!G5
+    cells: str = ""  # each input field's own cell on that sheet: "percent=G5;issues=I5" (see field_cell)
 
 
 @dataclass(frozen=True)
@@ -32,6 +66,7 @@ class IndicatorEntry:
     value: float | None
     note: str = ""
     cell: str = ""
+    cells: str = ""  # as TaskEntry.cells: "value=G5;note=H5"
 
     @property
     def key(self) -> str:
@@ -53,6 +88,7 @@ class Return:
     indicators: list[IndicatorEntry] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     versions: int = 1  # how many accepted versions were received (1 = no resubmission)
+    time_source: str = ""  # where received_at came from: 指定时间 / 邮件时间 / 文件时间 / 无时间
 
 
 @dataclass
@@ -78,6 +114,11 @@ class QuarterReturns:
     @property
     def late(self) -> list[str]:
         return [d for d, r in self.returns.items() if not r.on_time]
+
+    @property
+    def late_by_file_time(self) -> list[str]:
+        """Late judged on a file's modification time alone (a saved attachment's may be the save day)."""
+        return [d for d, r in self.returns.items() if not r.on_time and r.time_source in (FILE, NONE)]
 
     def task_entries(self, task_no: int) -> list[TaskEntry]:
         return [e for r in self.returns.values() for e in r.tasks if e.task_no == task_no]

@@ -52,6 +52,25 @@ def clean_text(value: object) -> str:
     return unicodedata.normalize("NFC", text).strip()
 
 
+# Answers that mean "nothing to report" (a helper unit's 无 under 存在问题): treated as empty
+# wherever a free-text answer is read or printed, so a briefing never says "……；无。".
+EMPTY_ANSWERS = frozenset({"无", "没有", "暂无", "暂未", "/", "-", "--", "—", "——", "无问题", "没有问题", "暂无问题",
+                           "无此项", "不涉及"})  # not NA/None: text that looks like a null is kept as typed
+_ANSWER_PUNCT = " \t\n。.，,；;：:！!、"
+
+
+def is_empty_answer(text: object) -> bool:
+    """True for blank text and answers that mean nothing (无, 无。, /, 暂无, -, 没有 ...)."""
+    plain = unicodedata.normalize("NFKC", clean_text(text)).strip(_ANSWER_PUNCT).lower()
+    return not plain or plain in EMPTY_ANSWERS
+
+
+def answer_text(value: object) -> str:
+    """A free-text answer as meant: clean_text, and "" when it only says there is nothing."""
+    text = clean_text(value)
+    return "" if is_empty_answer(text) else text
+
+
 def compare_key(value: object) -> str:
     """Text reduced for "is this the same plan text": NFKC, no whitespace, numbers as written."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -74,14 +93,15 @@ def excel_error(value: object) -> str | None:
 
 
 def check_text(value: object) -> str:
-    text = clean_text(value)
+    """A free-text input cell's answer (empty-meaning answers become ""); too long is an issue."""
+    text = answer_text(value)
     if len(text) > MAX_TEXT:
         raise ValueIssue("text-too-long", str(len(text)))
     return text
 
 
 def _plain_number(text: str) -> float:
-    if _THOUSANDS.match(text) and _THOUSANDS.match(text).end() == len(text):
+    if (m := _THOUSANDS.match(text)) and m.end() == len(text):
         text = text.replace(",", "")
     if not _NUMBER.match(text):
         raise ValueIssue("not-a-number")
@@ -199,28 +219,49 @@ def parse_status(value: object) -> str:
     raise ValueIssue("bad-status")
 
 
-def parse_date(value: object, *, date1904: bool = False) -> str:
-    """A date as ISO text: a real date, an Excel serial, or `2019.7.3` / `2019年7月3日` text."""
+_DATE = re.compile(r"^(\d{4})[-./年](\d{1,2})[-./月](\d{1,2})日?$")
+_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+MAX_SERIAL = 2958465  # 9999-12-31 in Excel's 1900 date system
+
+
+def to_date(value: object, *, date1904: bool = False) -> date | None:
+    """The one date parser: a cell, a setting or a command-line option as a date; None if blank.
+
+    Accepts a date or datetime cell, an Excel serial (1900 or, with `date1904`, 1904 system),
+    8 digits `20190410` (typed or a number), and text `2019-04-10`, `2019/4/10`, `2019.4.10`,
+    `2019年4月10日`, with full-width digits and spaces allowed. Raises ValueIssue("bad-date").
+    """
     if value is None or value == "":
-        return ""
+        return None
     if isinstance(value, datetime):
-        return value.date().isoformat()
+        return value.date()
     if isinstance(value, date):
-        return value.isoformat()
+        return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         serial = _finite(float(value))
-        if not 1 <= serial < 2958466:
+        if serial.is_integer() and 19000101 <= serial <= 99991231:  # far past any serial: yyyymmdd
+            value = str(int(serial))
+        elif not 1 <= serial <= MAX_SERIAL:
             raise ValueIssue("bad-date")
-        epoch = date(1904, 1, 1) if date1904 else date(1899, 12, 30)
-        return (epoch + timedelta(days=int(serial))).isoformat()
+        else:
+            epoch = date(1904, 1, 1) if date1904 else date(1899, 12, 30)
+            return epoch + timedelta(days=int(serial))
     text = _typed(value)
-    m = re.match(r"^(\d{4})[-./年](\d{1,2})[-./月](\d{1,2})日?$", text)
+    if not text:
+        return None
+    m = _DATE.match(text) or _COMPACT_DATE.match(text)
     if not m:
         raise ValueIssue("bad-date")
     try:
-        return date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     except ValueError:
         raise ValueIssue("bad-date")
+
+
+def parse_date(value: object, *, date1904: bool = False) -> str:
+    """A date as ISO text (`to_date`), "" if blank."""
+    found = to_date(value, date1904=date1904)
+    return found.isoformat() if found else ""
 
 
 def contact_text(value: object) -> str:

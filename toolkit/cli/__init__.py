@@ -5,7 +5,8 @@ group; importing a command module registers its commands (the order below is the
 """
 from __future__ import annotations
 
-from toolkit.cli import brief, demo, mail, merge, plan, plannew, report, sheets, store  # noqa: F401  (registers commands)
+from toolkit.cli import (brief, demo, doctor, export, mail, merge, plan, plannew, report, sheets, store,  # noqa: F401  (registers commands)
+                         templates)
 from toolkit.cli.app import main
 
 __all__ = ["main"]

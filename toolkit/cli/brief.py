@@ -1,17 +1,15 @@
 """`plankit brief`: the printable quarterly briefing (.docx, optional PDF and 督办 notices)."""
 from __future__ import annotations
 
-import re
 from datetime import date
 from pathlib import Path
 
 import click
 
 from toolkit.render.brief import DEFAULT_DEADLINE_DAYS, write_brief
-from toolkit.errors import UsageError
-from toolkit.evaluate.judge import evaluate_quarter
+from toolkit.errors import OFFICE_MISSING, USAGE_DATE, UsageError
+from toolkit.values import ValueIssue, to_date
 from toolkit.fileio.office import INSTALL_HINT, soffice
-from toolkit.paths import quarter_dir
 from toolkit.plan.workbook import load_plan
 from toolkit.quarter import parse_quarter
 from toolkit.cli.app import main
@@ -19,14 +17,13 @@ from toolkit.cli.common import Output, handle_errors, json_option, out_option, p
 
 
 def _parse_date(text: str | None) -> date | None:
-    """2019-07-15, 2019/7/15, 2019.7.15 or 2019年7月15日."""
-    if not text:
-        return None
-    m = re.fullmatch(r"\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*", text)
+    """--date as the cells' dates are read (toolkit.values.to_date): 2019-07-15, 2019/7/15,
+    2019.7.15, 2019年7月15日, 20190715, full-width digits."""
     try:
-        return date(*map(int, m.groups())) if m else date.fromisoformat(text.strip())
-    except ValueError:
-        raise UsageError(f"无法识别日期“{text}”。", hint="请写成 2019-07-15 这样的格式。")
+        return to_date(text)
+    except ValueIssue:
+        raise UsageError(f"无法识别日期“{text}”。", hint="请写成 2019-07-15 或 2019年7月15日 这样的格式。",
+                         code=USAGE_DATE)
 
 
 @main.command("brief")
@@ -34,9 +31,9 @@ def _parse_date(text: str | None) -> date | None:
 @quarter_option
 @out_option
 @click.option("--template", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="简报模板（默认：templates/briefing.docx）。")
+              help="简报模板（默认：当前文件夹的 templates/briefing.docx，没有时用随附的）。")
 @click.option("--notice-template", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="督办通知模板（默认：templates/dept_notice.docx）。")
+              help="督办通知模板（默认：当前文件夹的 templates/dept_notice.docx，没有时用随附的）。")
 @click.option("--issue-no", type=click.IntRange(min=1), default=None,
               help="简报期号（默认：季度序号，如二季度为第2期）。")
 @click.option("--date", "date_text", default=None, help="印发日期，如 2019-07-15（默认：今天）。")
@@ -62,16 +59,16 @@ def brief(plan_path, quarter, out_dir, template, notice_template, issue_no, date
     """
     out = Output(as_json)
     from toolkit.cli.common import resolve_plan
-    plan = load_plan(resolve_plan(plan_path))
+    plan = load_plan(resolve_plan(plan_path, quarter))
     q = parse_quarter(quarter, plan.settings.year)
     on = _parse_date(date_text)
     if make_pdf and not soffice():
-        raise UsageError("未找到LibreOffice（soffice），无法生成PDF。", hint=INSTALL_HINT)
-    ev = evaluate_quarter(plan, q, out_dir)
-    target_dir = quarter_dir(plan, q, out_dir, "brief")
-    result = write_brief(ev, target_dir, template=template, notice_template=notice_template,
+        raise UsageError("未找到LibreOffice（soffice），无法生成PDF。", hint=INSTALL_HINT, code=OFFICE_MISSING)
+    result = write_brief(plan, q, out_dir, template=template, notice_template=notice_template,
                          issue_no=issue_no, on=on, deadline_days=deadline_days, pdf=make_pdf,
                          per_dept=per_dept, fonts=fonts, chart=not no_chart)
+    ev, target_dir = result.evaluation, result.path.parent
+    assert ev is not None  # write_brief evaluates before it renders
     c = ev.counts
     out.say(f"{q.label}：已完成{c['已完成']}项，超序时{c['超序时']}项，序时推进{c['序时推进']}项，"
             f"滞后{c['滞后']}项，未报送{c['未报送']}项；报送率{ev.reporting_rate:.1f}%。")

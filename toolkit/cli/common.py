@@ -1,9 +1,11 @@
 """Options and output conventions shared by every command.
 
---plan PATH   default: the only workbook in plans/
+--plan PATH   default: the workbook in ./plans (among several, the quarter's year's, else the newest);
+              none there: the bundled example plan (said on stderr)
 --quarter Q   2019Q2, Q2, 2, 二季度
 --out DIR     default out/; everything produced or stored lives under it
---json        one JSON object on stdout; human text goes to stderr
+--json        one JSON object on stdout; human text goes to stderr. An error is the object
+              {"error": {"code": ..., "message": ..., "exit_code": ...}} (codes: toolkit.errors.ERROR_CODES)
 """
 from __future__ import annotations
 
@@ -16,27 +18,36 @@ from pathlib import Path
 
 import click
 
+from toolkit.errors import DATABASE, DISK, EXIT_USAGE, USAGE_NO_PLAN, USAGE_PLAN_CONFLICT, PlankitError, UsageError
 from toolkit.fileio.safeio import os_error_of
-
-from toolkit.errors import EXIT_USAGE, PlankitError, UsageError
+from toolkit.plan.choose import choose_plan
+from toolkit.resources import bundled_plan
 
 PLANS_DIR = Path("plans")
 
 
-def default_plan() -> Path:
+def default_plan(quarter: str | None = None) -> Path:
+    """The only workbook in plans/; among several, the one for the quarter's year, else the newest
+    (and the user is told which, on stderr so --json output stays clean)."""
     candidates = sorted(p for p in PLANS_DIR.glob("*.xlsx") if not p.name.startswith(("~$", ".~")))
     if len(candidates) == 1:
         return candidates[0]
-    if not candidates:
-        raise UsageError("未指定计划主表，且 plans/ 目录下没有 .xlsx 文件。",
-                         hint="请用 --plan 指定，例如 --plan plans/lianyungang-2019.xlsx")
-    names = "、".join(p.name for p in candidates)
-    raise UsageError(f"plans/ 目录下有多个计划主表（{names}），请用 --plan 指定其中一个。")
+    if not candidates:  # an installed plankit run from an empty folder still works, and says so
+        path = bundled_plan()
+        click.secho(f"未指定计划主表，且 plans/ 目录下没有 .xlsx 文件，使用随附的示例计划：{path}"
+                    "（要用自己的计划，请用 --plan 指定或放到 plans/ 目录下）", err=True, fg="yellow")
+        return path
+    chosen, why = choose_plan(candidates, quarter)
+    click.secho(f"提示：plans/ 下有 {len(candidates)} 个计划主表，已选用 {chosen.name}（{why}）；"
+                "要用其他计划请加 --plan 指定。", err=True, fg="cyan")
+    return chosen
 
 
 def plan_option(f):
     return click.option("--plan", "plan_path", type=click.Path(path_type=Path, dir_okay=False),
-                        default=None, help="计划主表（默认：plans/ 下唯一的 .xlsx）。")(f)
+                        default=None,
+                        help="计划主表（默认：plans/ 下的 .xlsx，有多个时选年度与季度相符的，否则选最新的；"
+                             "没有时用随附的示例计划）。")(f)
 
 
 def quarter_option(f):
@@ -50,7 +61,8 @@ def out_option(f):
 
 
 def json_option(f):
-    return click.option("--json", "as_json", is_flag=True, help="在标准输出打印一个JSON对象（说明文字转到标准错误）。")(f)
+    return click.option("--json", "as_json", is_flag=True,
+                        help="在标准输出打印一个JSON对象（说明文字转到标准错误）。")(f)
 
 
 class Output:
@@ -71,32 +83,40 @@ class Output:
 
 
 def handle_errors(f):
-    """Turn PlankitError into its Chinese message and exit code: no tracebacks for user mistakes."""
+    """Turn PlankitError into its Chinese message and exit code: no tracebacks for user mistakes.
+
+    With --json the error is also one JSON object on stdout, with its stable code."""
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
+        as_json = bool(kwargs.get("as_json"))
         try:
             return f(*args, **kwargs)
         except PlankitError as exc:
-            click.secho(f"错误：{exc}", err=True, fg="red")
-            sys.exit(exc.exit_code)
+            fail(str(exc), exc.code, exc.exit_code, as_json)
         except KeyboardInterrupt:
             click.secho("已中断。", err=True)
             sys.exit(130)
         except OSError as exc:  # the disk, not the user's input: say which file and what to check
             _quiet_leftovers()
-            click.secho(f"错误：{os_error_text(exc)}", err=True, fg="red")
-            sys.exit(EXIT_USAGE)
+            fail(os_error_text(exc), DISK, EXIT_USAGE, as_json)
         except sqlite3.Error as exc:  # the database met the disk's trouble (full, read-only, damaged)
-            click.secho(f"错误：{sqlite_error_text(exc)}", err=True, fg="red")
-            sys.exit(EXIT_USAGE)
+            fail(sqlite_error_text(exc), DATABASE, EXIT_USAGE, as_json)
         except Exception as exc:  # a library's wrapper round the disk's error (xlsxwriter's FileCreateError)
             cause = os_error_of(exc)
             if cause is None:
                 raise
             _quiet_leftovers()
-            click.secho(f"错误：{os_error_text(cause)}", err=True, fg="red")
-            sys.exit(EXIT_USAGE)
+            fail(os_error_text(cause), DISK, EXIT_USAGE, as_json)
     return wrapper
+
+
+def fail(message: str, code: str, exit_code: int, as_json: bool = False) -> None:
+    """Say an error (stderr; with --json also {"error": {...}} on stdout) and exit with `exit_code`."""
+    click.secho(f"错误：{message}", err=True, fg="red")
+    if as_json:
+        click.echo(json.dumps({"error": {"code": code, "message": message, "exit_code": exit_code}},
+                              ensure_ascii=False, indent=2))
+    sys.exit(exit_code)
 
 
 def _quiet_leftovers() -> None:
@@ -142,12 +162,21 @@ def sqlite_error_text(exc: sqlite3.Error) -> str:
     return f"数据库出错（{exc}）。请重新运行同一命令；仍有问题请运行 plankit merge --rebuild 从归档重建。"
 
 
-def resolve_plan(plan_path: Path | None) -> Path:
-    path = plan_path or default_plan()
+def plan_argument_or_option(given: Path | None, plan_path: Path | None) -> Path:
+    """The plan of a command that takes it as `[计划主表]` or `--plan` (both: the same file)."""
+    if given and plan_path and given.resolve() != plan_path.resolve():
+        raise UsageError(f"指定了两个不同的计划主表：{given} 和 --plan {plan_path}。", hint="请只指定其中一个。",
+                         code=USAGE_PLAN_CONFLICT)
+    return resolve_plan(given or plan_path)
+
+
+def resolve_plan(plan_path: Path | None, quarter: str | None = None) -> Path:
+    """--plan if given; else the plan in plans/ (see default_plan)."""
+    path = plan_path or default_plan(quarter)
     if not path.exists():
-        raise UsageError(f"找不到计划主表：{path}")
+        raise UsageError(f"找不到计划主表：{path}", code=USAGE_NO_PLAN)
     return path
 
 
-__all__ = ["EXIT_USAGE", "Output", "handle_errors", "json_option", "out_option", "plan_option",
-           "quarter_option", "resolve_plan"]
+__all__ = ["EXIT_USAGE", "Output", "handle_errors", "json_option", "out_option", "plan_argument_or_option",
+           "plan_option", "quarter_option", "resolve_plan"]

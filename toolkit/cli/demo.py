@@ -16,7 +16,8 @@ from toolkit.cli.app import main
 from toolkit.cli.common import Output, handle_errors, json_option
 
 MARKER = ".plankit-demo"
-OUTCOMES = {"accepted": "接收", "duplicate": "重复", "superseded": "已被更正版替代", "rejected": "退回", "skipped": "跳过"}
+OUTCOMES = {"accepted": "接收", "duplicate": "重复", "superseded": "已被更正版替代",
+            "rejected": "退回", "skipped": "跳过"}
 
 
 def fresh_folder(path: Path) -> Path:
@@ -34,7 +35,8 @@ def fresh_folder(path: Path) -> Path:
 @main.command("demo")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("out/demo"),
               show_default=True, help="演示目录（每次运行都会清空重建）。")
-@click.option("--quarter", "-q", default="2019Q2", show_default=True, metavar="季度", help="演示到哪个季度（至少第二季度）。")
+@click.option("--quarter", "-q", default="2019Q2", show_default=True,
+              metavar="季度", help="演示到哪个季度（至少第二季度）。")
 @click.option("--plan", "plan_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="计划主表（默认：随附的2019年连云港计划）。")
 @click.option("--no-pdf", is_flag=True, help="不生成PDF（没有安装LibreOffice时自动跳过）。")
@@ -67,11 +69,13 @@ def demo(out_dir: Path, quarter: str, plan_path: Path | None, no_pdf: bool, as_j
                 + (f"\n           {first[:90]}" if first else ""),
                 fg={"rejected": "red", "superseded": "yellow"}.get(f.outcome))
     out.say(f"未报送：{'、'.join(merged.missing) or '无'}；迟报：{'、'.join(merged.late) or '无'}")
+    assert result.evaluation is not None  # run_demo evaluates the last quarter it merged
     counts = result.evaluation.counts
     out.say("任务状态：" + "，".join(f"{k}{v}项" for k, v in counts.items()))
     out.say("")
     out.say("生成的文件：", bold=True)
-    for label, path in (("填报表", result.sheets_dir), ("邮件草稿", result.outbox), ("收件箱（模拟报回）", result.inbox[q.code].parent),
+    for label, path in (("填报表", result.sheets_dir), ("邮件草稿", result.outbox),
+                        ("收件箱（模拟报回）", result.inbox[q.code].parent),
                         ("收件报告", merged.report_path), ("进展汇总表", result.report), ("简报", result.brief),
                         ("简报PDF", result.pdf), ("数据库与原件存档", result.store_dir)):
         if path:

@@ -24,13 +24,15 @@ def _mail_options(f):
         click.option("--send", "do_send", is_flag=True, help="通过SMTP实际发送（不加则只生成 .eml 文件）。"),
         click.option("--from", "sender", envvar="PLANKIT_MAIL_FROM", default="",
                      help="发件人，如 \"市民生办 <ms@example.cn>\"（环境变量 PLANKIT_MAIL_FROM）。"),
-        click.option("--smtp-host", envvar="PLANKIT_SMTP_HOST", default="", help="SMTP服务器（环境变量 PLANKIT_SMTP_HOST）。"),
+        click.option("--smtp-host", envvar="PLANKIT_SMTP_HOST", default="",
+                     help="SMTP服务器（环境变量 PLANKIT_SMTP_HOST）。"),
         click.option("--smtp-port", envvar="PLANKIT_SMTP_PORT", type=int, default=None,
                      help="端口（默认：ssl 465，其他 587；环境变量 PLANKIT_SMTP_PORT）。"),
         click.option("--smtp-security", type=click.Choice(["starttls", "ssl", "none"]), default="starttls",
                      show_default=True, help="加密方式。"),
         click.option("--smtp-user", envvar="PLANKIT_SMTP_USER", default="",
-                     help="登录用户名（环境变量 PLANKIT_SMTP_USER）。密码只从环境变量 PLANKIT_SMTP_PASSWORD 读取或在提示时输入，不会写入磁盘。"),
+                     help="登录用户名（环境变量 PLANKIT_SMTP_USER）。"
+                          "密码只从环境变量 PLANKIT_SMTP_PASSWORD 读取或在提示时输入，不会写入磁盘。"),
     ]
     for option in reversed(options):
         f = option(f)
@@ -40,7 +42,7 @@ def _mail_options(f):
 def _run(kind, plan_path, quarter, out_dir, departments, outbox, do_send, sender, smtp_host, smtp_port,
          smtp_security, smtp_user, as_json, targets_for=None):
     out = Output(as_json)
-    plan = load_plan(resolve_plan(plan_path))
+    plan = load_plan(resolve_plan(plan_path, quarter))
     q = parse_quarter(quarter, plan.settings.year)
     extra = None
     chosen = list(departments) or None

@@ -7,10 +7,10 @@ from pathlib import Path
 import click
 
 from toolkit.errors import EXIT_OK, EXIT_PROBLEMS
-from toolkit.plan.workbook import read_plan
+from toolkit.plan.workbook import check_plan
 from toolkit.plan.check import summary
 from toolkit.cli.app import main
-from toolkit.cli.common import Output, handle_errors, json_option, resolve_plan
+from toolkit.cli.common import Output, handle_errors, json_option, plan_argument_or_option, plan_option
 
 
 @main.group()
@@ -19,21 +19,23 @@ def plan() -> None:
 
 
 @plan.command("check")
-@click.argument("plan_path", required=False, type=click.Path(path_type=Path, dir_okay=False), metavar="[计划主表]")
+@click.argument("given", required=False, type=click.Path(path_type=Path, dir_okay=False), metavar="[计划主表]")
+@plan_option
 @json_option
 @handle_errors
-def check(plan_path: Path | None, as_json: bool) -> None:
+def check(given: Path | None, plan_path: Path | None, as_json: bool) -> None:
     """检查计划主表并汇总（任务、部门、指标数，各部门任务数）。
 
     \b
     示例：
       plankit plan check plans/lianyungang-2019.xlsx
+      plankit plan check --plan plans/lianyungang-2019.xlsx
       plankit plan check --json
     有错误时退出码为1；只有警告时为0；文件无法读取时为2。
     """
     out = Output(as_json)
-    path = resolve_plan(plan_path)
-    result = read_plan(path)
+    path = plan_argument_or_option(given, plan_path)
+    result = check_plan(path)
     info = summary(result.plan)
     report = result.report
     out.say(f"计划：{info['title']}（{info['year']}年，编号 {info['plan_id']}）", bold=True)

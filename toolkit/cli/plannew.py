@@ -8,15 +8,17 @@ from pathlib import Path
 import click
 
 from toolkit import problems as P
-from toolkit.errors import EXIT_OK, EXIT_PROBLEMS, PlanError, UsageError
+from toolkit.errors import (
+    EXIT_OK, EXIT_PROBLEMS, PLAN_INVALID, USAGE_FILE_EXISTS, PlanError, UsageError)
 from toolkit.plan.workbook import read_plan, write_plan
+from toolkit.plan.headers import parse_map
 from toolkit.plan.published import import_plan
 from toolkit.plan.blank import default_year, write_blank
 from toolkit.plan.suggest import merge_suggestions, suggest_plan
-from toolkit.cli.common import Output, handle_errors, json_option
+from toolkit.cli.common import Output, handle_errors, json_option, plan_argument_or_option, plan_option
 from toolkit.cli.plan import plan
 
-KIND_NAMES = {"docx": "Word表格", "text": "PDF导出的文本", "xlsx": "Excel表格", "csv": "CSV表格"}
+KIND_NAMES = {"docx": "Word表格", "text": "文本", "xlsx": "Excel表格", "csv": "CSV表格"}
 # Problems that a rewrite of the workbook keeps exactly as they are (so `suggest --write` is safe).
 KEPT_BY_REWRITE = {"plan-empty-field", "plan-empty-milestone", "plan-unknown-unit", "plan-missing-no",
                    "plan-duplicate-no", "plan-owner-not-unit", "plan-duplicate-indicator", "plan-no-tasks",
@@ -27,7 +29,7 @@ KEPT_BY_REWRITE = {"plan-empty-field", "plan-empty-milestone", "plan-unknown-uni
 def _refuse_overwrite(path: Path, force: bool) -> None:
     if path.exists() and not force:
         raise UsageError(f"文件已存在：{path}。为免覆盖已填写的内容，未做任何修改。",
-                         hint="\n确需覆盖请加 --force，或用 -o 换一个文件名。")
+                         hint="\n确需覆盖请加 --force，或用 -o 换一个文件名。", code=USAGE_FILE_EXISTS)
     if path.suffix.lower() != ".xlsx":
         raise UsageError(f"输出文件应以.xlsx结尾：{path}")
 
@@ -49,8 +51,9 @@ def new(path: Path, year: int | None, title: str, force: bool, as_json: bool) ->
 
     \b
     示例：
-      plankit plan new plans/2020年民生实事.xlsx --year 2020 --title "2020年连云港市50件民生实事序时进度安排方案"
+      plankit plan new plans/lianyungang-2020.xlsx --year 2020 --title "2020年连云港市50件民生实事序时进度安排方案"
     不指定 --year 时：10月起按下一年，否则按当年。
+    新计划放在 plans/ 目录，与上一年的计划并存：各命令按 --quarter 的年份自动选用对应年度的计划。
     """
     out = Output(as_json)
     _refuse_overwrite(path, force)
@@ -58,7 +61,18 @@ def new(path: Path, year: int | None, title: str, force: bool, as_json: bool) ->
     write_blank(path, year=year, title=title)
     out.say(f"已生成空白计划主表：{path}（{year}年）", fg="green")
     out.say("请先阅读“填写说明”工作表；填好后运行 plankit plan check " + str(path))
+    out.say(keep_advice(path, year))
     out.result({"output": str(path), "year": year, "title": title})
+
+
+def keep_advice(path: Path, year: int) -> str:
+    """Where next year's plan belongs, so that every command finds it without --plan."""
+    inside = path.resolve().parent == (Path.cwd() / "plans").resolve()
+    if inside:
+        return (f"提示：新计划已在 plans/ 目录中，与其他年度的计划并存即可。以后 -q {year}Q1 等{year}年的季度"
+                f"会自动选用它；不写年份（如 -q Q1）时选用年度最新的计划。")
+    return (f"提示：建议把新计划保存到 plans/ 目录（例如 plans/{path.name}），与上一年的计划并存；"
+            f"各命令会按 -q {year}Q1 这样的季度年份自动选用。放在其他位置时，每条命令都要加 --plan {path}。")
 
 
 def _todo_lines(report: P.Report) -> list[tuple[str, str]]:
@@ -86,25 +100,32 @@ def _todo_lines(report: P.Report) -> list[tuple[str, str]]:
 @_year_option
 @click.option("--title", default=None, help="计划名称（默认取原文标题）。")
 @click.option("--no-suggest", is_flag=True, help="不自动提取指标建议。")
+@click.option("--map", "column_map", multiple=True, metavar="原列名=字段",
+              help="指明某列的含义，可多次使用，如 --map 事由=目标任务 --map 截止=完成时限。"
+                   "字段：序号、任务名称、目标任务、领域、牵头单位、配合单位、第一季度…第四季度、完成时限、进度安排、忽略。")
 @click.option("--force", is_flag=True, help="覆盖已存在的输出文件。")
 @json_option
 @handle_errors
 def import_(source: Path, output: Path | None, year: int | None, title: str | None, no_suggest: bool,
-            force: bool, as_json: bool) -> None:
+            column_map: tuple[str, ...], force: bool, as_json: bool) -> None:
     """把方案原文（Word表格、PDF导出的文本、Excel或CSV表格）导入为计划主表并检查。
 
     \b
     示例：
       plankit plan import 2020年方案.docx -o plans/lianyungang-2020.xlsx
       plankit plan import 方案.txt -o plans/lianyungang-2020.xlsx --json
-    原文表格需有“序号”“目标任务”“第一季度”至“第四季度”列（可另有“牵头单位”“配合单位”）。
+      plankit plan import 网页复制.txt --map 事由=目标任务
+    列按含义识别（目标任务/民生实事/主要内容/项目名称……，牵头单位/责任单位……，
+    第一季度/1—3月/上半年/完成时限/进度安排……），顺序不限；认不出的列用 --map 指明。
+    网页上“一、”“1.”“（一）”编号的段落复制为.txt即可导入。
     自动提取的指标写入“指标”表，说明以“【建议】”开头，请逐条核对。
     生成后仍有需人工补充的错误时退出码为1；原文无法导入时为2，且不会生成文件。
     """
     out = Output(as_json)
     output = output or Path("plans") / f"{source.stem}.xlsx"
     _refuse_overwrite(output, force)
-    result = import_plan(source, year=year, title=title, suggest=not no_suggest)
+    mapping = parse_map(column_map)
+    result = import_plan(source, year=year, title=title, suggest=not no_suggest, column_map=mapping)
     write_plan(result.plan, output)
     report = read_plan(output).report
     p = result.plan
@@ -135,22 +156,23 @@ def _describe(ind) -> str:
 
 
 @plan.command("suggest")
-@click.argument("plan_path", type=click.Path(path_type=Path, dir_okay=False, exists=False), metavar="计划主表")
+@click.argument("given", required=False, type=click.Path(path_type=Path, dir_okay=False), metavar="[计划主表]")
+@plan_option
 @click.option("--write", is_flag=True, help="把尚未有的建议指标写入该计划主表的“指标”表（按标准格式重写文件）。")
 @json_option
 @handle_errors
-def suggest(plan_path: Path, write: bool, as_json: bool) -> None:
+def suggest(given: Path | None, plan_path: Path | None, write: bool, as_json: bool) -> None:
     """从目标任务和季度安排中提取指标建议（数字、单位、方向、季度末累计数）。
 
     \b
     示例：
       plankit plan suggest plans/lianyungang-2020.xlsx
       plankit plan suggest plans/lianyungang-2020.xlsx --write
+      plankit plan suggest --plan plans/lianyungang-2020.xlsx
     已有相同目标（任务、方向、数值和单位一致）的指标不再重复建议。
     """
     out = Output(as_json)
-    if not plan_path.exists():
-        raise UsageError(f"找不到计划主表：{plan_path}")
+    plan_path = plan_argument_or_option(given, plan_path)
     read = read_plan(plan_path)
     existing = read.plan.indicators
     merged = merge_suggestions(existing, suggest_plan(read.plan))
@@ -165,7 +187,7 @@ def suggest(plan_path: Path, write: bool, as_json: bool) -> None:
         if blocking:
             listed = "\n".join(f"  {p}" for p in blocking[:5])
             raise PlanError(f"计划主表有以下错误，重写文件会丢失这些单元格的内容，未写入：\n{listed}",
-                            hint=f"\n请先修正（plankit plan check {plan_path}），再运行 --write。")
+                            hint=f"\n请先修正（plankit plan check {plan_path}），再运行 --write。", code=PLAN_INVALID)
         write_plan(replace(read.plan, indicators=merged, _fingerprint=""), plan_path)
         out.say(f"已写入 {plan_path} 的“指标”表，说明以“【建议】”开头，请逐条核对。", fg="green")
     elif new:

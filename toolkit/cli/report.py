@@ -32,7 +32,7 @@ def report(plan_path: Path | None, quarter: str, out_dir: Path, as_json: bool) -
     文件写在 out/<计划编号>/<季度>/report/ 下，例如 2019年第二季度民生实事进展汇总.xlsx。
     """
     out = Output(as_json)
-    plan = load_plan(resolve_plan(plan_path))
+    plan = load_plan(resolve_plan(plan_path, quarter))
     q = parse_quarter(quarter, plan.settings.year)
     result = build_report(plan, q, out_dir)
     ev = result.evaluation

@@ -41,11 +41,12 @@ def load_previous(plan, quarter, out_dir: Path, out: Output):
 @click.option("--dept", "departments", multiple=True, metavar="部门",
               help="只生成这些部门（可重复，或用逗号、顿号分隔）。默认：所有有任务的部门。")
 @click.option("--password", default=None, help="工作表保护密码（默认不设密码，只锁定）。")
+@click.option("--allow-suggested", is_flag=True, help="计划中仍有未核对的【建议】指标时也照样生成（默认拒绝）。")
 @out_option
 @json_option
 @handle_errors
 def sheets(plan_path: Path | None, quarter: str, departments: tuple[str, ...], password: str | None,
-           out_dir: Path, as_json: bool) -> None:
+           allow_suggested: bool, out_dir: Path, as_json: bool) -> None:
     """生成各部门的季度进展填报表（每个部门一个 .xlsx，可直接发邮件）。
 
     \b
@@ -56,7 +57,7 @@ def sheets(plan_path: Path | None, quarter: str, departments: tuple[str, ...], p
     文件写在 out/<计划编号>/<季度>/sheets/ 下，同时生成 manifest.json 清单。
     """
     out = Output(as_json)
-    plan = load_plan(resolve_plan(plan_path))
+    plan = load_plan(resolve_plan(plan_path, quarter))
     q = parse_quarter(quarter, plan.settings.year)
     previous = load_previous(plan, q, out_dir, out)
     names = select_departments(plan, list(departments) or None)  # unknown names fail before any output
@@ -69,10 +70,11 @@ def sheets(plan_path: Path | None, quarter: str, departments: tuple[str, ...], p
                     length=total, label="生成填报表", show_pos=True, file=sys.stderr)))
             bars[0].update(1)
 
-        files = generate_sheets(plan, q, out_dir, names, password=password, previous=previous, progress=progress)
+        files = generate_sheets(plan, q, out_dir, names, password=password, previous=previous, progress=progress,
+                                allow_suggested=allow_suggested)
     folder = files[0].path.parent if files else out_dir
     out.say(f"{plan.settings.title}　{q.label}填报表", bold=True)
-    if previous is not None:
+    if previous is not None and q.previous is not None:
         out.say(f"已带入{q.previous.label}的汇总数据（上季度报送进展、上季度末累计）。")
     width = max([len(f.department) for f in files] + [4]) + 2
     out.say(f"{'部门'.ljust(width, '　')}任务  指标  文件")

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import sys
 
-import click
-
 from toolkit.errors import EXIT_OK, EXIT_PROBLEMS
 from toolkit.plan.workbook import load_plan
 from toolkit.store.db import verify_store

@@ -36,9 +36,9 @@ def _display_width(text: str) -> int:
 
 for _module in (click.core, click.decorators, click.formatting):
     if hasattr(_module, "_"):
-        _module._ = _gettext
+        _module._ = _gettext  # type: ignore[attr-defined]  # click's private gettext alias, in some versions only
 if hasattr(click.formatting, "term_len"):
-    click.formatting.term_len = _display_width
+    click.formatting.term_len = _display_width  # type: ignore[assignment]  # same call, parameter named text, not x
 
 _PATTERNS = (
     (re.compile(r"^Missing option (.+)\.$"), "缺少必填选项 {0}。"),

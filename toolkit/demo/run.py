@@ -17,17 +17,22 @@ from datetime import datetime, time as dtime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from toolkit.fillin import layout as L
 from toolkit import paths
 from toolkit.model import LE, LEAD, Plan, Task
-from toolkit.quarter import Quarter
+from toolkit.quarter import Quarter, as_quarter
 from toolkit.demo.simulate import fill_return
+
+if TYPE_CHECKING:  # imported where used, so that importing the demo stays light
+    from toolkit.evaluate.judge import QuarterEvaluation
+    from toolkit.intake.merge import MergeResult
 
 # Which status each lead task reports in the demo's main quarter, cycling by task number,
 # so that every status appears; figures follow the status.
 STATUS_CYCLE = ("序时推进", "超序时", "序时推进", "滞后", "序时推进", "已完成", "序时推进", "滞后", "超序时")
-FACTOR = {"已完成": None, "超序时": 1.2, "序时推进": 1.0, "滞后": 0.55, "未启动": 0.0}
+FACTOR = {"超序时": 1.2, "序时推进": 1.0, "滞后": 0.55, "未启动": 0.0}  # 已完成: the target itself
 MISSING = ("市水利局", "市政务办")
 LATE = "市体育局"
 RESUBMITS = "市民政局"
@@ -45,14 +50,13 @@ class DemoResult:
     sheets_dir: Path | None = None
     store_dir: Path | None = None
     outbox: Path | None = None
-    evaluation: object = None
+    evaluation: QuarterEvaluation | None = None
     inbox: dict[str, Path] = field(default_factory=dict)  # quarter code -> inbox folder
-    merges: dict[str, object] = field(default_factory=dict)
+    merges: dict[str, MergeResult] = field(default_factory=dict)
     report: Path | None = None
     brief: Path | None = None
     pdf: Path | None = None
     libreoffice: bool = False
-    story: list[str] = field(default_factory=list)
 
 
 def _clauses(text: str) -> list[str]:
@@ -87,9 +91,10 @@ def department_answers(plan: Plan, dept: str, q: int, *, mismatch: bool = True) 
     for task, role in plan.tasks_for(dept):
         status = STATUS_CYCLE[task.no % len(STATUS_CYCLE)] if (role == LEAD and q > 1) else "序时推进"
         status_of[task.no] = status
-        values = narrative(task, q, status, role)
+        values: dict[str, Any] = narrative(task, q, status, role)  # the texts, then the percent
         schedule = 25 * q
-        values[L.P_PERCENT] = {"已完成": 100, "超序时": min(schedule + 12, 100), "滞后": schedule - 20}.get(status, schedule)
+        values[L.P_PERCENT] = {"已完成": 100, "超序时": min(schedule + 12, 100),
+                               "滞后": schedule - 20}.get(status, schedule)
         if mismatch and task.no == MISMATCH_TASK and role == LEAD:
             values[L.P_STATUS] = "序时推进"  # the figures below are behind: flagged
             status_of[task.no] = "滞后"
@@ -147,9 +152,10 @@ def _as_email(attachment: Path, dept: str, plan: Plan, when: datetime, target: P
     return target
 
 
-def run_demo(plan: Plan, quarter: Quarter, out_dir: Path, *, pdf: bool = True, progress=print) -> DemoResult:
+def run_demo(plan: Plan, quarter: Quarter | str, out_dir: Path | str, *, pdf: bool = True,
+             progress=print) -> DemoResult:
     """Run the demo cycle up to `quarter` (at least Q2) into `out_dir`; returns where everything is."""
-    from toolkit.render.brief import write_brief
+    from toolkit.render.brief import render_brief
     from toolkit.mail.outgoing import prepare
     from toolkit.intake.merge import merge
     from toolkit.fileio.office import convert, soffice
@@ -157,7 +163,7 @@ def run_demo(plan: Plan, quarter: Quarter, out_dir: Path, *, pdf: bool = True, p
     from toolkit.fillin.generate import generate_sheets
     from toolkit.store.db import load_quarter
 
-    out_dir = Path(out_dir)
+    quarter, out_dir = as_quarter(quarter, plan.settings.year), Path(out_dir)
     result = DemoResult(out_dir)
     for q in range(1, quarter.q + 1):
         qq = Quarter(quarter.year, q)
@@ -167,8 +173,8 @@ def run_demo(plan: Plan, quarter: Quarter, out_dir: Path, *, pdf: bool = True, p
         sheets = {s.department: s.path for s in generate_sheets(plan, qq, out_dir, previous=previous)}
         progress(f"{qq.label}：已生成{len(sheets)}个部门的填报表。")
         if q == quarter.q:
-            drafts = [item for item, msg in prepare(plan, qq, out_dir) if msg is not None]
-            result.outbox = drafts[0].eml.parent if drafts else None
+            drafts = [item.eml for item, msg in prepare(plan, qq, out_dir) if msg is not None and item.eml is not None]
+            result.outbox = drafts[0].parent if drafts else None
             progress(f"{qq.label}：已为{len(drafts)}个部门生成附带填报表的邮件（.eml，可用邮件客户端发送）。")
         inbox = out_dir / "收件箱" / qq.code
         if inbox.exists():
@@ -221,8 +227,8 @@ def run_demo(plan: Plan, quarter: Quarter, out_dir: Path, *, pdf: bool = True, p
     progress(f"进展汇总表：{rep.path}")
     brief_dir = paths.quarter_dir(plan, quarter, out_dir, "brief")
     brief_on = plan.settings.deadline(quarter.q) + timedelta(days=5)
-    br = write_brief(rep.evaluation, brief_dir, on=brief_on,
-                     pdf=pdf and soffice() is not None, per_dept=True)
+    br = render_brief(rep.evaluation, brief_dir, on=brief_on,
+                      pdf=pdf and soffice() is not None, per_dept=True)
     result.brief, result.pdf = br.path, br.pdf
     progress(f"简报：{br.path}" + (f"（PDF：{br.pdf}）" if br.pdf else ""))
     return result

@@ -83,7 +83,8 @@ def fill_return(path: Path, *, tasks: dict | None = None, indicators: dict | Non
 
     ws = wb[L.INDICATOR_SHEET]
     headers, rows = _table(ws)
-    wanted_i = {_indicator_key(k): (v if isinstance(v, dict) else {L.I_VALUE: v}) for k, v in (indicators or {}).items()}
+    wanted_i = {_indicator_key(k): (v if isinstance(v, dict) else {L.I_VALUE: v})
+                for k, v in (indicators or {}).items()}
     if fill_all:
         for key, r in rows.items():
             wanted_i.setdefault(key, {L.I_VALUE: ws.cell(r, headers[L.I_PLANNED]).value or 0})

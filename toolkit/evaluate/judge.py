@@ -30,12 +30,15 @@ Rules where the issue was silent (documented for users in docs/用户手册.md):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 from toolkit.model import STATUSES
 from toolkit.model import LE, Indicator, Plan, Task
-from toolkit.quarter import Quarter
+from toolkit.plan.timing import MILESTONE, schedule_basis
+from toolkit.quarter import Quarter, as_quarter
 from toolkit.returns import QuarterReturns, TaskEntry
+from toolkit.values import is_empty_answer
 
 STATUSES_EVAL = ("已完成", "超序时", "序时推进", "滞后", "未报送")  # order used everywhere
 DONE, AHEAD, ON_TRACK, BEHIND, MISSING = STATUSES_EVAL
@@ -46,7 +49,6 @@ LIGHT_NAMES = {GREEN: "绿灯", YELLOW: "黄灯", RED: "红灯", NONE: "—"}
 TOLERANCE = 1.0  # points either side of 序时进度 that still count as 序时推进
 _RANK = {s: i for i, s in enumerate(STATUSES_EVAL)}
 # Texts that mean "no problem" when typed into 存在问题.
-_NO_ISSUE = {"", "无", "暂无", "没有", "无问题", "暂无问题", "/", "-", "—", "——", "无。", "暂无。"}
 
 
 @dataclass(frozen=True)
@@ -82,11 +84,8 @@ class TaskResult:
     flags: list[str]
     self_status: str = ""    # the lead's self-reported status as typed ("" = blank)
     figure_status: str | None = None  # the status the figures alone give (None = no figures)
-    basis: str = ""          # what the gap refers to, e.g. "指标“新建幼儿园”" or "自报完成进度"
-
-    @property
-    def light_name(self) -> str:
-        return LIGHT_NAMES[self.light]
+    basis: str = ""          # what the gap refers to, e.g. "指标“新建幼儿园”" or "自报完成进度（按完成时限“6月底前”…）"
+    schedule_basis: str = ""  # what 序时 means for this task: 按季度序时进度 / 按完成时限… / 按全年时间进度
 
 
 @dataclass
@@ -187,10 +186,10 @@ def evaluate_indicator(plan: Plan, ind: Indicator, q: int, returns: QuarterRetur
     schedule, plan_note = schedule_of(ind, q)
     schedule = _r1(schedule)
     actual = entry.value if entry else None
-    common = dict(indicator=ind, department=owner, planned=ind.planned_at(q),
-                  planned_given=ind.planned_is_given(q), schedule=schedule,
-                  previous=prev.value if prev else None, note=entry.note if entry else "",
-                  plan_note=plan_note, cell=entry.cell if entry else "")
+    common: dict[str, Any] = dict(indicator=ind, department=owner, planned=ind.planned_at(q),
+                                  planned_given=ind.planned_is_given(q), schedule=schedule,
+                                  previous=prev.value if prev else None, note=entry.note if entry else "",
+                                  plan_note=plan_note, cell=entry.cell if entry else "")
     if actual is None:
         return IndicatorResult(actual=None, completion=None, gap=None, light=NONE,
                                status=MISSING, **common)
@@ -224,13 +223,15 @@ def nothing_due(plan: Plan, task: Task, q: int) -> bool:
     """
     if any(m.strip() for m in task.milestones[:q]):
         return False
+    if not any(m.strip() for m in task.milestones):
+        return False  # judged by its deadline or the time share: something is due every quarter
     return all(ind.direction != LE and ind.planned_at(q) <= 0
                for ind in plan.indicators_for_task(task.no))
 
 
 def has_issue(text: str) -> bool:
     """True when a 存在问题 text names a problem (not blank, 无, 暂无 ...)."""
-    return text.strip() not in _NO_ISSUE
+    return not is_empty_answer(text)
 
 
 def _lead_entry(task: Task, entries: list[TaskEntry]) -> TaskEntry | None:
@@ -245,18 +246,20 @@ def _figures(task: Task, inds: list[IndicatorResult], lead: TaskEntry | None, q:
     """(figure status, percent, schedule, gap, basis) from indicators or the self-reported %."""
     reported = [r for r in inds if r.actual is not None]
     if reported:
-        worst = min(reported, key=lambda r: r.gap)
+        worst = min(reported, key=lambda r: r.gap or 0.0)
+        assert worst.gap is not None  # a reported indicator has a gap
         if len(reported) == len(inds) and all(r.met for r in inds):
             status = DONE
         else:
             status = status_of_gap(worst.gap)
         return status, worst.completion, worst.schedule, worst.gap, f"指标“{worst.indicator.name}”"
-    share = 25.0 * q
+    share, kind, words = schedule_basis(task, q)
     if lead is not None and lead.percent is not None:
         percent = _r1(lead.percent)
         gap = _r1(percent - share)
         status = DONE if percent >= 100 else status_of_gap(gap)
-        return status, percent, share, gap, "自报完成进度"
+        plain = kind == MILESTONE and words == "按季度序时进度"
+        return status, percent, share, gap, "自报完成进度" if plain else f"自报完成进度（{words}）"
     return None, None, share, None, ""
 
 
@@ -265,7 +268,7 @@ def _flags(task: Task, lead: TaskEntry | None, cos: list[TaskEntry], inds: list[
            prev_lead: TaskEntry | None, unfilled: list[str], lead_returned: bool) -> list[str]:
     flags: list[str] = []
     if lead is not None and self_status and figure_status:
-        if figure_status == BEHIND and _RANK[self_status] < _RANK[BEHIND]:
+        if figure_status == BEHIND and gap is not None and _RANK[self_status] < _RANK[BEHIND]:
             flags.append(f"报告与数据不符：自报{lead.status}，但{basis}落后序时{num(-gap)}个百分点")
         elif self_status == DONE and figure_status != DONE:
             flags.append(f"报告与数据不符：自报已完成，但{basis}未达全年目标")
@@ -325,7 +328,7 @@ def evaluate_task(plan: Plan, task: Task, q: int, returns: QuarterReturns,
     return TaskResult(task=task, status=status, percent=percent, schedule=schedule, gap=gap,
                       light=light, lead_entry=lead, co_entries=cos, indicators=inds, flags=flags,
                       self_status=lead.status if lead else "", figure_status=figure_status,
-                      basis=basis)
+                      basis=basis, schedule_basis=schedule_basis(task, q)[2])
 
 
 # --- the quarter -----------------------------------------------------------------------
@@ -360,7 +363,7 @@ def evaluate(plan: Plan, quarter: Quarter, returns: QuarterReturns | None,
         on_time=sum(1 for d in returned if returns.returns[d].on_time))
 
 
-def load_returns(plan: Plan, quarter: Quarter, out_dir: Path) -> QuarterReturns | None:
+def load_returns(plan: Plan, quarter: Quarter, out_dir: Path | str) -> QuarterReturns | None:
     """The merged returns of a quarter, or None when the store (or the quarter) is absent."""
     try:
         from toolkit.store.db import load_quarter
@@ -369,8 +372,9 @@ def load_returns(plan: Plan, quarter: Quarter, out_dir: Path) -> QuarterReturns 
     return load_quarter(plan, quarter, Path(out_dir))
 
 
-def evaluate_quarter(plan: Plan, quarter: Quarter, out_dir: Path) -> QuarterEvaluation:
+def evaluate_quarter(plan: Plan, quarter: Quarter | str, out_dir: Path | str) -> QuarterEvaluation:
     """Load the quarter (and the previous one, for copy/decrease flags) and evaluate it."""
+    quarter = as_quarter(quarter, plan.settings.year)
     current = load_returns(plan, quarter, out_dir)
     prev_q = quarter.previous
     previous = load_returns(plan, prev_q, out_dir) if prev_q else None

@@ -7,7 +7,9 @@ import struct
 import zipfile
 from pathlib import Path
 
-from toolkit.errors import InputFileError
+from toolkit.errors import (
+    FILE_DAMAGED, FILE_EMPTY, FILE_ENCRYPTED, FILE_NOT_FOUND, FILE_NOT_SPREADSHEET, FILE_STRICT_XML,
+    FILE_TOO_LARGE, FILE_TRUNCATED, FILE_UNREADABLE, InputFileError)
 from toolkit.fileio.zipscan import MAX_FILE_BYTES, check_zip_limits, reject_dtd
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -26,20 +28,23 @@ def sniff(path: Path) -> str:
         with path.open("rb") as fh:
             head = fh.read(8)
     except FileNotFoundError:
-        raise InputFileError(f"找不到文件：{path}")
+        raise InputFileError(f"找不到文件：{path}", code=FILE_NOT_FOUND)
     except OSError as exc:
-        raise InputFileError(f"无法读取文件 {path}：{exc.strerror or exc}")
+        raise InputFileError(f"无法读取文件 {path}：{exc.strerror or exc}", code=FILE_UNREADABLE)
     if size == 0:
-        raise InputFileError(f"{path.name}：文件是空的（0字节），请让报送单位重新发送。")
+        raise InputFileError(f"{path.name}：文件是空的（0字节），请让报送单位重新发送。", code=FILE_EMPTY)
     if size > MAX_FILE_BYTES:
-        raise InputFileError(f"{path.name}：文件过大（{size // 1024 // 1024}MB），不像填报表，请核实。")
+        raise InputFileError(f"{path.name}：文件过大（{size // 1024 // 1024}MB），不像填报表，请核实。",
+                             code=FILE_TOO_LARGE)
     if head.startswith(OLE_MAGIC):
         return _sniff_ole(path)
     if head.startswith(ZIP_MAGIC):
         return _sniff_zip(path)
     if head.lstrip().startswith((b"<", b"\xef\xbb\xbf<")):
-        raise InputFileError(f"{path.name}：这是网页或XML文件，只是扩展名像表格。请在Excel中另存为“Excel工作簿(*.xlsx)”。")
-    raise InputFileError(f"{path.name}：这不是Excel文件（可能是改了扩展名的文本或CSV）。请在Excel中另存为“Excel工作簿(*.xlsx)”。")
+        raise InputFileError(f"{path.name}：这是网页或XML文件，只是扩展名像表格。"
+                             "请在Excel中另存为“Excel工作簿(*.xlsx)”。", code=FILE_NOT_SPREADSHEET)
+    raise InputFileError(f"{path.name}：这不是Excel文件（可能是改了扩展名的文本或CSV）。"
+                         "请在Excel中另存为“Excel工作簿(*.xlsx)”。", code=FILE_NOT_SPREADSHEET)
 
 
 def _sniff_ole(path: Path) -> str:
@@ -57,9 +62,11 @@ def _sniff_zip(path: Path) -> str:
                     reject_dtd(path, "[Content_Types].xml", fh.read(4096))
             return zip_kind(zf, names, path.name)
     except zipfile.BadZipFile:
-        raise InputFileError(f"{path.name}：文件不完整或已损坏（可能下载或复制中断），请让报送单位重新发送。")
+        raise InputFileError(f"{path.name}：文件不完整或已损坏（可能下载或复制中断），请让报送单位重新发送。",
+                             code=FILE_TRUNCATED)
     except (RuntimeError, ValueError, EOFError, OSError, NotImplementedError) as exc:
-        raise InputFileError(f"{path.name}：压缩结构损坏（{type(exc).__name__}），请让报送单位重新发送。")
+        raise InputFileError(f"{path.name}：压缩结构损坏（{type(exc).__name__}），请让报送单位重新发送。",
+                             code=FILE_DAMAGED)
 
 
 def classify_ole(data: bytes, name: str) -> str:
@@ -69,13 +76,15 @@ def classify_ole(data: bytes, name: str) -> str:
         ole = olefile.OleFileIO(io.BytesIO(data))
         streams = {"/".join(s) for s in ole.listdir(streams=True, storages=False)}
     except Exception:
-        raise InputFileError(f"{name}：旧版Excel文件已损坏，无法读取。请在Excel中另存为“Excel工作簿(*.xlsx)”后重新发送。")
+        raise InputFileError(f"{name}：旧版Excel文件已损坏，无法读取。"
+                             "请在Excel中另存为“Excel工作簿(*.xlsx)”后重新发送。", code=FILE_DAMAGED)
     if "EncryptionInfo" in streams or "EncryptedPackage" in streams:
         return ENCRYPTED
     if "WordDocument" in streams:
-        raise InputFileError(f"{name}：这是Word文档，不是Excel表格。")
+        raise InputFileError(f"{name}：这是Word文档，不是Excel表格。", code=FILE_NOT_SPREADSHEET)
     if "Workbook" not in streams and "Book" not in streams:
-        raise InputFileError(f"{name}：这不是Excel文件（是其他Office格式）。请发送Excel填报表。")
+        raise InputFileError(f"{name}：这不是Excel文件（是其他Office格式）。请发送Excel填报表。",
+                             code=FILE_NOT_SPREADSHEET)
     try:
         import msoffcrypto
         if msoffcrypto.OfficeFile(io.BytesIO(data)).is_encrypted():
@@ -145,7 +154,8 @@ def decrypt_default(data: bytes, name: str) -> bytes:
         office.decrypt(out)
     except Exception:
         raise InputFileError(f"{name}：文件设置了打开密码，无法读取。"
-                             "请在Excel中打开后，点“文件→信息→保护工作簿→用密码进行加密”，清空密码并保存，再重新发送。")
+                             "请在Excel中打开后，点“文件→信息→保护工作簿→用密码进行加密”，清空密码并保存，再重新发送。",
+                             code=FILE_ENCRYPTED)
     return out.getvalue()
 
 
@@ -163,19 +173,21 @@ def zip_kind(zf: zipfile.ZipFile, names: set[str], name: str, parts: dict[str, b
 
     if "[Content_Types].xml" in names:
         if "word/document.xml" in names:
-            raise InputFileError(f"{name}：这是Word文档，不是Excel表格。")
+            raise InputFileError(f"{name}：这是Word文档，不是Excel表格。", code=FILE_NOT_SPREADSHEET)
         if "ppt/presentation.xml" in names:
-            raise InputFileError(f"{name}：这是PowerPoint文件，不是Excel表格。")
+            raise InputFileError(f"{name}：这是PowerPoint文件，不是Excel表格。", code=FILE_NOT_SPREADSHEET)
         if "xl/workbook.xml" not in names:
-            raise InputFileError(f"{name}：压缩包里没有Excel工作簿，文件可能已损坏。")
+            raise InputFileError(f"{name}：压缩包里没有Excel工作簿，文件可能已损坏。", code=FILE_NOT_SPREADSHEET)
         if b"purl.oclc.org/ooxml" in head("xl/workbook.xml", 4000):
             raise InputFileError(f"{name}：文件是“Strict Open XML”格式，无法读取。"
-                                 "请在Excel中“另存为”，保存类型选“Excel工作簿(*.xlsx)”后重新发送。")
+                                 "请在Excel中“另存为”，保存类型选“Excel工作簿(*.xlsx)”后重新发送。",
+                                                               code=FILE_STRICT_XML)
         return XLSM if b"macroEnabled" in head("[Content_Types].xml", 1 << 20) else XLSX
     if "mimetype" in names:
         if head("mimetype", 100).startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
             if "content.xml" not in names:
-                raise InputFileError(f"{name}：表格文件缺少内容部分，文件已损坏。")
+                raise InputFileError(f"{name}：表格文件缺少内容部分，文件已损坏。", code=FILE_DAMAGED)
             return ODS
-        raise InputFileError(f"{name}：这是其他OpenDocument文件（如文字文档），不是电子表格。")
-    raise InputFileError(f"{name}：这是一个压缩文件，但不是Excel工作簿。")
+        raise InputFileError(f"{name}：这是其他OpenDocument文件（如文字文档），不是电子表格。",
+                             code=FILE_NOT_SPREADSHEET)
+    raise InputFileError(f"{name}：这是一个压缩文件，但不是Excel工作簿。", code=FILE_NOT_SPREADSHEET)

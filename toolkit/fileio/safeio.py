@@ -13,10 +13,13 @@ import os
 import tempfile
 import zipfile
 from dataclasses import dataclass
+from typing import Any
 from datetime import datetime
 from pathlib import Path
 
-from toolkit.errors import InputFileError, OutputLockedError
+from toolkit.errors import (
+    FILE_DAMAGED, FILE_EMPTY, FILE_ENCRYPTED, FILE_NOT_FOUND, FILE_NOT_SPREADSHEET, FILE_TOO_LARGE,
+    FILE_TOO_MANY_ROWS, FILE_TRUNCATED, FILE_UNREADABLE, FILE_ZIP_BOMB, InputFileError, OutputLockedError)
 from toolkit.fileio.filekind import (ENCRYPTED, ODS, OLE_MAGIC, XLS, ZIP_MAGIC, classify_ole, decrypt_default,
     xls_far_cell, zip_kind)
 from toolkit.fileio.xlsxmeta import col_letter
@@ -41,7 +44,7 @@ class Preflight:
     from_path: bool = True  # `data` is what the file at the given path holds
     names: list[str] | None = None  # zip member names, in order (zip workbooks only)
 
-    def zip(self) -> "CheckedZip | None":
+    def zip(self) -> CheckedZip | None:
         """The kept parts as a read-only zip (None unless preflight ran with keep_parts on a zip)."""
         if self.parts is None or self.names is None:
             return None
@@ -75,7 +78,7 @@ class CheckedZip:
         if self._zf is not None:
             self._zf.close()
 
-    def __enter__(self) -> "CheckedZip":
+    def __enter__(self) -> CheckedZip:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -98,17 +101,18 @@ def preflight(path: Path, *, name: str | None = None, max_bytes: int = MAX_FILE_
     name = name or path.name
     from_path = data is None
     try:
-        size = path.stat().st_size if from_path else len(data)
+        size = len(data) if data is not None else path.stat().st_size
         if size > max_bytes:
-            raise InputFileError(f"{name}：文件过大（{size // 1024 // 1024}MB），不像填报表，已拒收。")
+            raise InputFileError(f"{name}：文件过大（{size // 1024 // 1024}MB），不像填报表，已拒收。",
+                                 code=FILE_TOO_LARGE)
         if from_path:
             data = path.read_bytes()
     except FileNotFoundError:
-        raise InputFileError(f"找不到文件：{name}")
+        raise InputFileError(f"找不到文件：{name}", code=FILE_NOT_FOUND)
     except OSError as exc:
-        raise InputFileError(f"无法读取文件 {name}：{exc.strerror or exc}")
+        raise InputFileError(f"无法读取文件 {name}：{exc.strerror or exc}", code=FILE_UNREADABLE)
     if not data:
-        raise InputFileError(f"{name}：文件是空的（0字节），请让报送单位重新发送。")
+        raise InputFileError(f"{name}：文件是空的（0字节），请让报送单位重新发送。", code=FILE_EMPTY)
     decrypted = False
     if data.startswith(OLE_MAGIC):
         kind = classify_ole(data, name)
@@ -118,7 +122,7 @@ def preflight(path: Path, *, name: str | None = None, max_bytes: int = MAX_FILE_
             if data.startswith(OLE_MAGIC):
                 kind = classify_ole(data, name)
                 if kind == ENCRYPTED:
-                    raise InputFileError(f"{name}：文件设置了打开密码，无法读取。")
+                    raise InputFileError(f"{name}：文件设置了打开密码，无法读取。", code=FILE_ENCRYPTED)
     if data.startswith(ZIP_MAGIC):
         parts: dict[str, bytes] | None = {} if keep_parts else None
         kind, rows, names = _check_zip(data, name, max_part_bytes, max_rows, parts)
@@ -129,12 +133,15 @@ def preflight(path: Path, *, name: str | None = None, max_bytes: int = MAX_FILE_
         return Preflight(kind, data, decrypted, from_path=from_path)
     head = data[:64].lstrip()
     if head.startswith((b"<", b"\xef\xbb\xbf<")):
-        raise InputFileError(f"{name}：这是网页或XML文件，只是扩展名像表格。请在Excel中另存为“Excel工作簿(*.xlsx)”。")
+        raise InputFileError(f"{name}：这是网页或XML文件，只是扩展名像表格。请在Excel中另存为“Excel工作簿(*.xlsx)”。",
+                             code=FILE_NOT_SPREADSHEET)
     if data.startswith(b"%PDF"):
-        raise InputFileError(f"{name}：这是PDF文件，不是Excel表格。请发送Excel填报表本身。")
+        raise InputFileError(f"{name}：这是PDF文件，不是Excel表格。请发送Excel填报表本身。", code=FILE_NOT_SPREADSHEET)
     if data.startswith(b"PK"):
-        raise InputFileError(f"{name}：文件不完整或已损坏（可能下载或复制中断），请让报送单位重新发送。")
-    raise InputFileError(f"{name}：这不是Excel文件（可能是改了扩展名的文本或CSV）。请在Excel中另存为“Excel工作簿(*.xlsx)”。")
+        raise InputFileError(f"{name}：文件不完整或已损坏（可能下载或复制中断），请让报送单位重新发送。",
+                             code=FILE_TRUNCATED)
+    raise InputFileError(f"{name}：这不是Excel文件（可能是改了扩展名的文本或CSV）。"
+                         "请在Excel中另存为“Excel工作簿(*.xlsx)”。", code=FILE_NOT_SPREADSHEET)
 
 
 def _reject_far_xls(data: bytes, name: str) -> None:
@@ -158,12 +165,13 @@ def _check_zip(data: bytes, name: str, max_part: int, max_rows: int | None,
             names = [i.filename for i in infos]
             for info in infos:
                 if info.flag_bits & 0x1:
-                    raise InputFileError(f"{name}：压缩包内的文件被加密，无法读取，已拒收。")
+                    raise InputFileError(f"{name}：压缩包内的文件被加密，无法读取，已拒收。", code=FILE_ENCRYPTED)
                 if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-                    raise InputFileError(f"{name}：文件使用了不支持的压缩方式，可能已损坏。请在Excel中另存后重新发送。")
+                    raise InputFileError(f"{name}：文件使用了不支持的压缩方式，可能已损坏。请在Excel中另存后重新发送。",
+                                         code=FILE_DAMAGED)
                 if info.file_size > max_part:
                     what = "工作表行数过多或内容异常巨大" if "worksheets/" in info.filename else "文件内容异常巨大"
-                    raise InputFileError(f"{name}：{what}（{info.filename}），不像填报表，已拒收。")
+                    raise InputFileError(f"{name}：{what}（{info.filename}），不像填报表，已拒收。", code=FILE_ZIP_BOMB)
             for info in infos:
                 if info.filename.endswith((".xml", ".rels")):
                     sheet = info.filename.startswith("xl/worksheets/") or info.filename == "content.xml"
@@ -180,7 +188,7 @@ def _check_zip(data: bytes, name: str, max_part: int, max_rows: int | None,
                         rows[info.filename] = n
                         if n > max_rows:
                             raise InputFileError(f"{name}：工作表行数过多（超过{max_rows}行），不像填报表，已拒收。"
-                                                 "请只保留下发的填报表内容后重新发送。")
+                                                 "请只保留下发的填报表内容后重新发送。", code=FILE_TOO_MANY_ROWS)
                     if parts is not None:  # a duplicate name: the last wins, as in zipfile.read
                         parts.pop(info.filename, None)
                         if part is not None:
@@ -193,9 +201,10 @@ def _check_zip(data: bytes, name: str, max_part: int, max_rows: int | None,
                 _check_ods_repeats((parts or {}).get("content.xml") or zf.read("content.xml"), name, max_rows)
     except zipfile.BadZipFile as exc:
         detail = "压缩数据校验失败" if "CRC" in str(exc) else "文件不完整"
-        raise InputFileError(f"{name}：文件已损坏（{detail}），请让报送单位重新发送。")
+        raise InputFileError(f"{name}：文件已损坏（{detail}），请让报送单位重新发送。",
+                             code=FILE_DAMAGED if "CRC" in str(exc) else FILE_TRUNCATED)
     except (zipfile.LargeZipFile, RuntimeError, ValueError, EOFError, OSError, NotImplementedError) as exc:
-        raise InputFileError(f"{name}：压缩结构损坏（{type(exc).__name__}），请让报送单位重新发送。")
+        raise InputFileError(f"{name}：压缩结构损坏（{type(exc).__name__}），请让报送单位重新发送。", code=FILE_DAMAGED)
     return kind, rows, names
 
 
@@ -209,7 +218,7 @@ def _check_ods_repeats(data: bytes, name: str, max_rows: int) -> None:
     LibreOffice writes to the end of every sheet, cost nothing and are not counted).
     """
     from xml.parsers import expat
-    state = {"rows": 1, "row_cells": 0, "sheet_rows": 0, "cells": 0, "cell": None}
+    state: dict[str, Any] = {"rows": 1, "row_cells": 0, "sheet_rows": 0, "cells": 0, "cell": None}
 
     def repeat(attrs, key):
         try:
@@ -236,7 +245,8 @@ def _check_ods_repeats(data: bytes, name: str, max_rows: int) -> None:
             state["cells"] += state["row_cells"] * state["rows"]
             state["sheet_rows"] += state["rows"]
             if state["sheet_rows"] > max_rows or state["cells"] > MAX_ODS_CELLS:
-                raise InputFileError(f"{name}：工作表行数过多（超过{max_rows}行）或内容异常巨大，不像填报表，已拒收。")
+                raise InputFileError(f"{name}：工作表行数过多（超过{max_rows}行）或内容异常巨大，不像填报表，已拒收。",
+                                     code=FILE_ZIP_BOMB)
 
     parser = expat.ParserCreate()
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
@@ -244,7 +254,7 @@ def _check_ods_repeats(data: bytes, name: str, max_rows: int) -> None:
     try:
         parser.Parse(data, True)
     except expat.ExpatError:
-        raise InputFileError(f"{name}：表格内容损坏（content.xml），请让报送单位重新保存后发送。")
+        raise InputFileError(f"{name}：表格内容损坏（content.xml），请让报送单位重新保存后发送。", code=FILE_DAMAGED)
 
 
 def os_error_of(exc: BaseException | None) -> OSError | None:

@@ -15,6 +15,7 @@ import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field
+from typing import Any
 from xml.parsers import expat
 
 _BUILTIN_PERCENT = {9, 10}
@@ -242,7 +243,7 @@ def _ods_meta(zf: zipfile.ZipFile, wanted: tuple[str, ...]) -> WorkbookMeta:
 
 def _ods_content(data: bytes, meta: WorkbookMeta, wanted: set[str]) -> None:
     """Sheets and (for wanted sheets) formula/percent/error cells."""
-    pos = {"sheet": None, "row": 0, "col": 0, "rows_rep": 1, "cell": None, "depth": 0}
+    pos: dict[str, Any] = {"sheet": None, "row": 0, "col": 0, "rows_rep": 1, "cell": None, "depth": 0}
     text: list[str] = []
 
     def start(tag, attrs):

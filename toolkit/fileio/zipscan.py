@@ -13,7 +13,8 @@ import zipfile
 import zlib
 from pathlib import Path
 
-from toolkit.errors import InputFileError
+from toolkit.errors import (
+    FILE_DAMAGED, FILE_FAR_CELL, FILE_TRUNCATED, FILE_UNSAFE, FILE_ZIP_BOMB, InputFileError)
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_ENTRIES = 2000
@@ -45,23 +46,26 @@ _OVERLAP = 32
 def check_zip_limits(path: Path, infos: list[zipfile.ZipInfo]) -> None:
     """Reject zip bombs and path traversal from the declared sizes, before inflating."""
     if len(infos) > MAX_ENTRIES:
-        raise InputFileError(f"{path.name}：压缩包内文件数异常（{len(infos)}个），已拒收。")
+        raise InputFileError(f"{path.name}：压缩包内文件数异常（{len(infos)}个），已拒收。", code=FILE_UNSAFE)
     total = 0
     for info in infos:
         name = info.filename.replace("\\", "/")
         if name.startswith("/") or ".." in name.split("/"):
-            raise InputFileError(f"{path.name}：压缩包内含有可疑路径“{info.filename}”，已拒收。")
+            raise InputFileError(f"{path.name}：压缩包内含有可疑路径“{info.filename}”，已拒收。", code=FILE_UNSAFE)
         if info.file_size > MAX_ENTRY_BYTES:
-            raise InputFileError(f"{path.name}：解压后内容异常巨大（{info.filename}），疑似压缩炸弹，已拒收。")
+            raise InputFileError(f"{path.name}：解压后内容异常巨大（{info.filename}），疑似压缩炸弹，已拒收。",
+                                 code=FILE_ZIP_BOMB)
         total += info.file_size
     if total > MAX_TOTAL_BYTES:
-        raise InputFileError(f"{path.name}：解压后总大小异常（{total // 1024 // 1024}MB），疑似压缩炸弹，已拒收。")
+        raise InputFileError(f"{path.name}：解压后总大小异常（{total // 1024 // 1024}MB），疑似压缩炸弹，已拒收。",
+                             code=FILE_ZIP_BOMB)
 
 
 def reject_dtd(path: Path, part: str, data: bytes) -> None:
     """Reject a DTD in the first bytes of a part (see `scan_part` for the whole part)."""
     if b"<!DOCTYPE" in data[:4096].upper() or b"<!ENTITY" in data[:4096].upper():
-        raise InputFileError(f"{path.name}：文件内部含有不允许的DTD/实体声明（{part}），可能是恶意文件，已拒收。")
+        raise InputFileError(f"{path.name}：文件内部含有不允许的DTD/实体声明（{part}），可能是恶意文件，已拒收。",
+                             code=FILE_UNSAFE)
 
 
 def scan_xml_parts(path: Path) -> None:
@@ -72,9 +76,9 @@ def scan_xml_parts(path: Path) -> None:
                 if info.filename.endswith((".xml", ".rels")):
                     scan_part(zf, info, Path(path).name)
     except zipfile.BadZipFile:
-        raise InputFileError(f"{path.name}：文件不完整或已损坏，请让报送单位重新发送。")
+        raise InputFileError(f"{path.name}：文件不完整或已损坏，请让报送单位重新发送。", code=FILE_TRUNCATED)
     except (zipfile.LargeZipFile, RuntimeError, ValueError, EOFError, OSError) as exc:
-        raise InputFileError(f"{path.name}：压缩结构损坏（{exc}），已拒收。")
+        raise InputFileError(f"{path.name}：压缩结构损坏（{exc}），已拒收。", code=FILE_DAMAGED)
 
 
 def scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, *, count_rows: bool = False,
@@ -129,7 +133,7 @@ def _count_rows(part: bytes, limit: int) -> int:
 
 def read_member(data: bytes, info: zipfile.ZipInfo, name: str) -> bytes:
     """One member's bytes from the zip `data` (stored or deflated); InputFileError if damaged."""
-    broken = InputFileError(f"{name}：文件已损坏（文件不完整），请让报送单位重新发送。")
+    broken = InputFileError(f"{name}：文件已损坏（文件不完整），请让报送单位重新发送。", code=FILE_TRUNCATED)
     at = info.header_offset
     if data[at:at + 4] != b"PK\x03\x04" or len(data) < at + 30:
         raise broken
@@ -149,7 +153,7 @@ def read_member(data: bytes, info: zipfile.ZipInfo, name: str) -> bytes:
         if len(out) != info.file_size or not inflate.eof:  # a forged size, or a cut stream
             raise broken
     if len(out) != info.file_size or zlib.crc32(out) != info.CRC:
-        raise InputFileError(f"{name}：文件已损坏（压缩数据校验失败），请让报送单位重新发送。")
+        raise InputFileError(f"{name}：文件已损坏（压缩数据校验失败），请让报送单位重新发送。", code=FILE_DAMAGED)
     return out
 
 
@@ -159,7 +163,8 @@ def _needles(part: str) -> tuple[bytes, ...]:
 
 def _check_encoding(head: bytes, name: str, part: str) -> None:
     if head[:2] in (b"\xff\xfe", b"\xfe\xff") or head[:4] == b"<\x00?\x00":
-        raise InputFileError(f"{name}：文件内部使用了不支持的编码（{part}），可能是恶意文件，已拒收。")
+        raise InputFileError(f"{name}：文件内部使用了不支持的编码（{part}），可能是恶意文件，已拒收。",
+                             code=FILE_UNSAFE)
 
 
 def _check_chunk(buffer: bytes, cut: int, needles: tuple[bytes, ...], name: str, part: str) -> int:
@@ -173,7 +178,8 @@ def _check_chunk(buffer: bytes, cut: int, needles: tuple[bytes, ...], name: str,
 
 def _reject_dtd_in(buffer: bytes, name: str, part: str) -> None:
     if has_match(buffer, b"!", _DTD, back=1):
-        raise InputFileError(f"{name}：文件内部含有不允许的DTD/实体声明（{part}），可能是恶意文件，已拒收。")
+        raise InputFileError(f"{name}：文件内部含有不允许的DTD/实体声明（{part}），可能是恶意文件，已拒收。",
+                             code=FILE_UNSAFE)
 
 
 def has_match(data: bytes, rare: bytes, pattern: re.Pattern, *, back: int = 0, limit: int = 200) -> bool:
@@ -204,4 +210,4 @@ def _reject_far_refs(buffer: bytes, name: str, part: str) -> None:
 def far_cell_error(name: str, where: str) -> InputFileError:
     """The rejection of a file with a value past MAX_REF_ROW or MAX_REF_COL (xlsx and .xls)."""
     return InputFileError(f"{name}：工作表中有远离表格的内容（{where}，超出第{MAX_REF_ROW}行或{MAX_REF_COL}列），"
-                          "无法安全读取，已拒收。", hint=FAR_CELL_HINT)
+                          "无法安全读取，已拒收。", hint=FAR_CELL_HINT, code=FILE_FAR_CELL)

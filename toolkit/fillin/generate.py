@@ -21,13 +21,15 @@ from pathlib import Path
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
+from toolkit.plan.timing import milestone_shown
+from toolkit.plan.format import SUGGESTED
 from toolkit.fillin import layout as L
 from toolkit import paths
-from toolkit.errors import OutputLockedError, UsageError
+from toolkit.errors import OutputLockedError, USAGE_DEPARTMENT, UsageError
 from toolkit.fillin.identity import write_identity
 from toolkit.store.plans import keep_plan
 from toolkit.model import CO, LE, LEAD, Indicator, Plan, Task, cn_date
-from toolkit.quarter import Quarter, parse_quarter
+from toolkit.quarter import Quarter, as_quarter
 from toolkit.returns import QuarterReturns, Return
 from toolkit.fillin.files import (GeneratedSheet, check_not_locked, file_sha256, move_into_place, unique_file_names,
     write_manifest)
@@ -52,14 +54,23 @@ STATUS_MEANINGS = {
 
 def generate_sheets(plan: Plan, quarter: Quarter | str, out_dir: Path, departments: list[str] | None = None,
                     password: str | None = None, previous: QuarterReturns | None = None,
-                    progress=None) -> list[GeneratedSheet]:
+                    progress=None, allow_suggested: bool = False) -> list[GeneratedSheet]:
     """Write the fill-in workbooks for `quarter` and their manifest.json; return what was written.
 
     :param departments: only these (default: every department with a task); unknown names raise UsageError.
     :param previous: last quarter's merged returns, shown as 上季度报送进展 / 上季度末累计.
     :param progress: optional callable(done, total, department) called after each workbook.
+    :param allow_suggested: send indicators still marked 【建议】 (unreviewed suggestions); else UsageError.
     """
-    q = quarter if isinstance(quarter, Quarter) else parse_quarter(str(quarter), plan.settings.year)
+    unreviewed = [i for i in plan.indicators if i.note.startswith(SUGGESTED)]
+    if unreviewed and not allow_suggested:
+        listed = "、".join(f"第{i.task_no}项“{i.name}”" for i in unreviewed[:5])
+        more = f"等{len(unreviewed)}个" if len(unreviewed) > 5 else ""
+        raise UsageError(f"计划主表中还有{len(unreviewed)}个未核对的建议指标（说明以“【建议】”开头）：{listed}{more}。"
+                         "未生成填报表。",
+                         hint="\n请在“指标”表逐条核对：无误的删去说明中的“【建议】”，不需要的整行删除；"
+                              "确需按建议下发请加 --allow-suggested。")
+    q = as_quarter(quarter, plan.settings.year)
     names = select_departments(plan, departments)
     if q.previous is None:
         previous = None
@@ -104,11 +115,12 @@ def select_departments(plan: Plan, wanted: list[str] | None) -> list[str]:
             if name in available:
                 chosen.add(name)
             elif plan.department(name):
-                raise UsageError(f"部门“{name}”在本计划中没有牵头或配合的任务，无需生成填报表。")
+                raise UsageError(f"部门“{name}”在本计划中没有牵头或配合的任务，无需生成填报表。", code=USAGE_DEPARTMENT)
             else:
                 close = difflib.get_close_matches(name, available, n=3, cutoff=0.4)
-                hint = f"您是否要找：{'、'.join(close)}？" if close else "运行 plankit plan check 可查看计划中的全部部门。"
-                raise UsageError(f"未知部门“{name}”：计划中没有这个部门。", hint=hint)
+                hint = (f"您是否要找：{'、'.join(close)}？" if close
+                        else "运行 plankit plan check 可查看计划中的全部部门。")
+                raise UsageError(f"未知部门“{name}”：计划中没有这个部门。", hint=hint, code=USAGE_DEPARTMENT)
     return [n for n in available if n in chosen]
 
 
@@ -193,14 +205,15 @@ def _progress_sheet(wb, ctx: _Context, tasks: list[tuple[Task, str]]):
     st = ctx.st
     ws = wb.add_worksheet(L.PROGRESS_SHEET)
     headers = [*L.PROGRESS_LOCKED, *([L.P_PREVIOUS] if ctx.has_previous else []), *L.PROGRESS_INPUTS, L.ROW_KEY_HEADER]
-    last = header_block(ws, st, headers, L.PROGRESS_INPUTS, f"{ctx.q.label}{ctx.plan.settings.subject}进展填报表", ctx.subtitle)
+    last = header_block(ws, st, headers, L.PROGRESS_INPUTS,
+                        f"{ctx.q.label}{ctx.plan.settings.subject}进展填报表", ctx.subtitle)
     col = {h: i for i, h in enumerate(headers)}
     first_row = L.HEADER_ROW
     rows: list[tuple[str, int]] = []
     prev_entries = {e.task_no: e for e in ctx.prev_return.tasks} if ctx.prev_return else {}
     for r, (task, role) in enumerate(tasks, start=first_row):
         key = L.task_key(task.no)
-        texts = {L.P_NAME: task.name, L.P_TARGET: task.target, L.P_MILESTONE: task.milestones[ctx.q.q - 1]}
+        texts = {L.P_NAME: task.name, L.P_TARGET: task.target, L.P_MILESTONE: milestone_shown(task, ctx.q.q)}
         if ctx.has_previous:
             texts[L.P_PREVIOUS] = _previous_text(ctx.prev_return, prev_entries.get(task.no))
         ws.write_number(r, col[L.P_NO], task.no, st.center)
@@ -221,7 +234,8 @@ def _progress_sheet(wb, ctx: _Context, tasks: list[tuple[Task, str]]):
     validate(ws, first_row, end, col[L.P_PERCENT], "decimal", "完成进度(%)",
              "请填写0到100之间的数字，不带%号。例如完成一半填50。", "完成进度只能是0到100之间的数字（不带%号）。",
              criteria="between", minimum=0, maximum=100)
-    text_rule(ws, first_row, end, col[L.P_PROGRESS], "主要工作进展", TEXT_LIMIT, "请简要填写本季度主要工作进展，尽量写明数量")
+    text_rule(ws, first_row, end, col[L.P_PROGRESS], "主要工作进展", TEXT_LIMIT,
+              "请简要填写本季度主要工作进展，尽量写明数量")
     text_rule(ws, first_row, end, col[L.P_ISSUES], "存在问题", TEXT_LIMIT, "请填写存在的问题；进度滞后的请说明原因")
     text_rule(ws, first_row, end, col[L.P_NEXT], "下一步计划", TEXT_LIMIT, "请填写下一步工作计划和措施")
     known = ctx.prev_return.contact if ctx.prev_return else {}
@@ -254,8 +268,10 @@ def _previous_text(ret: Return | None, entry) -> str:
 def _indicator_sheet(wb, ctx: _Context, indicators: list[Indicator], previous: QuarterReturns | None):
     st, q = ctx.st, ctx.q.q
     ws = wb.add_worksheet(L.INDICATOR_SHEET)
-    headers = [*L.INDICATOR_LOCKED, *([L.I_PREVIOUS] if ctx.has_previous else []), *L.INDICATOR_INPUTS, L.ROW_KEY_HEADER]
-    last = header_block(ws, st, headers, L.INDICATOR_INPUTS, f"{ctx.q.label}{ctx.plan.settings.subject}指标完成情况填报表", ctx.subtitle)
+    headers = [*L.INDICATOR_LOCKED, *([L.I_PREVIOUS] if ctx.has_previous else []),
+               *L.INDICATOR_INPUTS, L.ROW_KEY_HEADER]
+    last = header_block(ws, st, headers, L.INDICATOR_INPUTS,
+                        f"{ctx.q.label}{ctx.plan.settings.subject}指标完成情况填报表", ctx.subtitle)
     col = {h: i for i, h in enumerate(headers)}
     first_row = L.HEADER_ROW
     ws.merge_range(L.HEADER_ROW - 2, 0, L.HEADER_ROW - 2, last,

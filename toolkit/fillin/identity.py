@@ -24,7 +24,7 @@ from pathlib import Path
 from defusedxml import ElementTree as ET
 
 from toolkit.fillin import layout as L
-from toolkit.errors import InputFileError
+from toolkit.errors import FILE_ENCRYPTED, InputFileError
 from toolkit.fileio.filekind import ENCRYPTED, ODS, XLS, XLSM, XLSX, sniff
 from toolkit.fillin.identityxml import (MAIN, calamine_meta_rows, custom_properties, ods_sources, parse_xml,
     shared_strings, sheet_part, sheet_rows)
@@ -96,7 +96,8 @@ def read_identity_all(path: Path) -> dict[str, dict[str, str] | None]:
     path = Path(path)
     kind = sniff(path)
     if kind == ENCRYPTED:
-        raise InputFileError(f"{path.name}：文件设置了打开密码，无法识别。请让报送单位取消密码后重新发送。")
+        raise InputFileError(f"{path.name}：文件设置了打开密码，无法识别。请让报送单位取消密码后重新发送。",
+                             code=FILE_ENCRYPTED)
     result: dict[str, dict[str, str] | None] = dict.fromkeys(STORES)
     if kind in (XLSX, XLSM):
         props, meta_rows, names = _xlsx_sources(path)

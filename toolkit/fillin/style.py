@@ -11,7 +11,7 @@ from itertools import combinations
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from toolkit.fillin import layout as L
-from toolkit.errors import PlankitError
+from toolkit.errors import PlankitError, WRITE_FAILED
 
 # Fonts an official Chinese form uses; Windows ships all four, LibreOffice substitutes.
 TITLE_FONT = "黑体"
@@ -23,7 +23,6 @@ GB2312 = 134  # font charset that makes Excel pick the Chinese glyphs
 INPUT_FILL = "#FFF2CC"  # light yellow: "write here"
 HEADER_FILL = "#D9E1F2"
 INPUT_HEADER_FILL = "#FCE4D6"
-LOCKED_FILL = "#F2F2F2"
 
 # Column widths (Excel character units; a CJK character needs about 2).
 WIDTHS = {
@@ -114,7 +113,8 @@ def contact_spans(widths: list[float], fields: int = len(L.CONTACT_FIELDS)) -> l
 def write_text(ws, row: int, col: int, text: str, fmt) -> None:
     """write_string that fails loudly instead of truncating (xlsxwriter returns -2 over 32,767 characters)."""
     if ws.write_string(row, col, text, fmt) != 0:
-        raise PlankitError(f"文字过长，无法写入填报表（{ws.name}!{xl_rowcol_to_cell(row, col)}）：{text[:30]}……")
+        raise PlankitError(f"文字过长，无法写入填报表（{ws.name}!{xl_rowcol_to_cell(row, col)}）：{text[:30]}……",
+                           code=WRITE_FAILED)
 
 
 def header_block(ws, st: Styles, headers: list[str], inputs: tuple[str, ...], title: str, subtitle: str) -> int:
@@ -138,7 +138,7 @@ def validate(ws, first: int, last: int, col: int, kind: str, title: str, message
     options = {"validate": kind, "input_title": title[:32], "input_message": message[:255],
                "error_title": "输入有误", "error_message": error[:255], "error_type": "stop", **extra}
     if ws.data_validation(first, col, last, col, options) != 0:
-        raise PlankitError(f"无法为 {ws.name} 第{col + 1}列设置数据有效性。")
+        raise PlankitError(f"无法为 {ws.name} 第{col + 1}列设置数据有效性。", code=WRITE_FAILED)
 
 
 def text_rule(ws, first: int, last: int, col: int, title: str, limit: int, what: str) -> None:
@@ -149,7 +149,7 @@ def text_rule(ws, first: int, last: int, col: int, title: str, limit: int, what:
 def list_source(values) -> list[str]:
     """Dropdown values inline; Excel and LibreOffice keep at most 255 characters of them."""
     if len(",".join(values)) > 255:
-        raise PlankitError("下拉列表内容超过Excel的255字符限制。")
+        raise PlankitError("下拉列表内容超过Excel的255字符限制。", code=WRITE_FAILED)
     return list(values)
 
 
@@ -165,7 +165,8 @@ def contact_block(ws, st: Styles, widths: list[float], known: dict, year: int) -
         (la, lb), (ia, ib) = spans[2 * i], spans[2 * i + 1]
         _span(ws, row, la, lb, f"{name}：", st.label)
         is_date = name == "填报日期"
-        _span(ws, row, ia, ib, "" if is_date else str(known.get(name, "") or ""), st.in_date if is_date else st.in_center)
+        _span(ws, row, ia, ib, "" if is_date else str(known.get(name, "") or ""),
+              st.in_date if is_date else st.in_center)
         if is_date:
             validate(ws, row, row, ia, "date", name, "请填写填报日期，例如 2019-07-05。",
                      "请填写有效日期，例如 2019-07-05。", criteria="between",

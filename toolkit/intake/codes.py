@@ -21,6 +21,9 @@ UNKNOWN_DEPARTMENT = C("return-unknown-department", E, "填报单位“{value}�
 WRONG_QUARTER = C("return-wrong-quarter", E, "这是{value}的填报表，不是本次汇总的{expected}。可能把上季度的文件又发了一次，请发送{expected}的填报表。")
 DEPARTMENT_MISMATCH = C("return-department-mismatch", E, "表头写的填报单位是“{value}”，但文件属于“{expected}”。可能是拿别的单位的表改的，请使用本单位下发的填报表填写。")
 
+# A form sent back without any progress typed in: not a return (counted as not returned).
+BLANK = C("return-blank", E, "空表：填报表中没有填写任何进展或指标数据（所有填报栏都是空的），不算报送。可能发错了文件（发回了下发的空白表）；请填写后重新发送。")
+
 # Workbook structure.
 MACROS = C("return-macros", W, "文件含有宏（VBA），宏不会被运行，只读取单元格的值。以后请保存为“Excel工作簿(*.xlsx)”。")
 EXTERNAL_LINKS = C("return-external-links", W, "文件含有指向其他工作簿的外部链接，只读取已保存的值，不会更新链接。")

@@ -15,12 +15,15 @@ import re
 import stat
 import unicodedata
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
 from pathlib import Path
 
+from toolkit.errors import FILE_DAMAGED, FILE_NOT_FOUND, FILE_TOO_LARGE, FILE_UNREADABLE, FILE_UNSAFE
 from toolkit.fileio.zipscan import MAX_FILE_BYTES, check_zip_limits
+from toolkit.returns import time_source
 
 SPREADSHEETS = {"xlsx", "xlsm", "xls", "ods"}
 CONTAINERS = {"zip", "eml", "mbox", "msg"}
@@ -48,9 +51,12 @@ class Item:
     sent_at: datetime | None = None  # the email's Date (local time, naive)
     mtime: datetime | None = None  # the file's (or zip member's) modification time
     skipped: str = ""  # why it is not a return (Chinese); no archive, no problem
-    code: str = ""  # a stable code for a whole-file skip or rejection (e.g. `file-symlink`)
     no_date: bool = False  # came by email without a Date: ordered by file time instead
     error: str = ""  # a container that could not be opened (Chinese); archived and rejected
+    error_code: str = ""  # the stable code of a whole-file error or skip (file-not-found, file-symlink,
+    # file-wrong-format ...); "" for merge-container / merge-skipped
+    given_at: datetime | None = None  # a received time the coordinator gave (--received-at)
+    not_a_return: bool = False  # skipped as not a spreadsheet (a Word document sent instead...)
 
     @property
     def ext(self) -> str:
@@ -58,12 +64,19 @@ class Item:
 
     @property
     def received_at(self) -> datetime:
-        """Latest-received-wins uses the email's Date, else the modification time."""
-        return self.sent_at or self.mtime or datetime(1970, 1, 1)
+        """Latest-received-wins (and on time or late) uses a given time, else the email's Date,
+        else the modification time."""
+        return self.given_at or self.sent_at or self.mtime or datetime(1970, 1, 1)
+
+    @property
+    def time_source(self) -> str:
+        """Where received_at came from, in the words the receipt uses."""
+        return time_source(self.received_at, self.sent_at, self.mtime, self.given_at is not None)
 
     def read(self) -> bytes:
         if self.data is not None:
             return self.data
+        assert self.path is not None, "an item holds bytes or a path"
         # O_NOFOLLOW: a file swapped for a link after the folder was walked is still not followed
         fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
         with os.fdopen(fd, "rb") as fh:
@@ -82,7 +95,7 @@ def sanitise(name: str | None, fallback: str = "附件") -> str:
     return text or fallback
 
 
-def collect(inputs: list[Path], *, exclude: list[Path] = (), keep=None) -> list[Item]:
+def collect(inputs: list[Path], *, exclude: Iterable[Path] = (), keep=None) -> list[Item]:
     """Every item in the inputs (files or folders, recursive), in a stable order.
 
     :param keep: called as keep(item, data) with each container (zip, email) before it is
@@ -95,7 +108,8 @@ def collect(inputs: list[Path], *, exclude: list[Path] = (), keep=None) -> list[
         if path.is_symlink() and not path.is_dir():
             items.append(_symlink(path))  # a named folder may be a link; a file never is followed
         elif not path.exists():
-            items.append(Item(path.name or str(path), str(path), error=f"找不到文件或文件夹：{path}"))
+            items.append(Item(path.name or str(path), str(path), error=f"找不到文件或文件夹：{path}",
+                              error_code=FILE_NOT_FOUND))
         elif path.is_dir():
             for child in _walk(path):
                 if child.is_symlink():
@@ -115,7 +129,7 @@ def _symlink(path: Path) -> Item:
     """A link in the input is never followed: it could point at /proc/self/environ or /etc/shadow
     (or a folder of them), which would then be archived for good."""
     item = Item(sanitise(path.name, "链接"), str(path), skipped=SYMLINK)
-    item.code = SYMLINK_CODE
+    item.error_code = SYMLINK_CODE
     return item
 
 
@@ -146,10 +160,10 @@ def _from_file(path: Path, keep=None) -> list[Item]:
     try:
         info = path.lstat()
     except OSError as exc:
-        return [Item(name, str(path), error=f"无法读取文件 {path}：{exc.strerror or exc}")]
+        return [Item(name, str(path), error=f"无法读取文件 {path}：{exc.strerror or exc}", error_code=FILE_UNREADABLE)]
     if not stat.S_ISREG(info.st_mode):  # a pipe would block the merge, /dev/zero never end
         special = Item(sanitise(name, "特殊文件"), str(path), skipped="不是普通文件（设备、管道等），不读取，已跳过")
-        special.code = "file-special"
+        special.error_code = "file-special"
         return [special]
     mtime = datetime.fromtimestamp(info.st_mtime).replace(microsecond=0)
     item = Item(name, str(path), path=path, mtime=mtime)
@@ -170,17 +184,17 @@ def expand(item: Item, depth: int = 0, keep=None) -> list[Item]:
     if ext in SPREADSHEETS:
         return [item]
     if ext in OTHER_SHEETS:
-        failed = _fail(item, f"这是{OTHER_SHEETS[ext]}格式，不是填报表的格式，无法读取，已拒收。{SAVE_AS_XLSX}")
-        failed.code = "file-wrong-format"
-        return [failed]
+        return [_fail(item, f"这是{OTHER_SHEETS[ext]}格式，不是填报表的格式，无法读取，已拒收。{SAVE_AS_XLSX}",
+                      "file-wrong-format")]
     if ext not in CONTAINERS:
+        item.not_a_return = True
         return [_skip(item, "不是表格文件（只接收 .xlsx .xlsm .xls .ods 及其压缩包、邮件），已跳过")]
     if depth >= MAX_DEPTH:
-        return [_fail(item, f"嵌套层数过多（超过{MAX_DEPTH}层），已拒收")]
+        return [_fail(item, f"嵌套层数过多（超过{MAX_DEPTH}层），已拒收", FILE_UNSAFE)]
     try:
         data = item.read()
     except OSError as exc:
-        return [_fail(item, f"无法读取：{exc.strerror or exc}")]
+        return [_fail(item, f"无法读取：{exc.strerror or exc}", FILE_UNREADABLE)]
     if keep is not None:
         keep(item, data)
     opener = {"zip": _zip_items, "eml": _eml_items, "mbox": _mbox_items, "msg": _msg_items}[ext]
@@ -189,7 +203,7 @@ def expand(item: Item, depth: int = 0, keep=None) -> list[Item]:
     except Exception as exc:  # any parser failure in one container must not stop the others
         detail = getattr(exc, "message", None) or (str(exc) if isinstance(exc, ValueError) and _chinese(str(exc))
                                                    else BROKEN.get(ext, "文件已损坏"))
-        return [_fail(item, f"无法打开（{detail}）")]
+        return [_fail(item, f"无法打开（{detail}）", getattr(exc, "code", ""))]  # a zip bomb: file-zip-bomb
     if not found:
         return [_skip(item, "里面没有表格附件，已跳过")]
     return found
@@ -208,8 +222,8 @@ def _skip(item: Item, reason: str) -> Item:
     return item
 
 
-def _fail(item: Item, reason: str) -> Item:
-    item.error = f"{item.name}：{reason}"
+def _fail(item: Item, reason: str, code: str = "") -> Item:
+    item.error, item.error_code = f"{item.name}：{reason}", code
     return item
 
 
@@ -227,7 +241,7 @@ def _zip_items(parent: Item, data: bytes, depth: int, keep=None) -> list[Item]:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
-        raise ValueError("压缩包已损坏")
+        raise _Broken("压缩包已损坏", FILE_DAMAGED)
     with zf:
         infos = zf.infolist()
         check_zip_limits(Path(parent.name), infos)  # zip-slip, bombs: reject the whole zip
@@ -253,7 +267,7 @@ def _zip_items(parent: Item, data: bytes, depth: int, keep=None) -> list[Item]:
             if name.startswith("~$"):
                 found.append(_skip(child, "Excel/WPS临时锁文件，已跳过"))
             elif len(body) > MAX_FILE_BYTES:
-                found.append(_fail(child, "文件过大，已拒收"))
+                found.append(_fail(child, "文件过大，已拒收", FILE_TOO_LARGE))
             else:
                 found.extend(expand(child, depth + 1, keep))
         if len(others) > MAX_LISTED_OTHERS:  # 1,000 junk entries are one line, not 1,000 rows
@@ -264,6 +278,14 @@ def _zip_items(parent: Item, data: bytes, depth: int, keep=None) -> list[Item]:
         else:
             found.extend(_skip(o, "不是表格文件（只接收 .xlsx .xlsm .xls .ods 及其压缩包、邮件），已跳过") for o in others)
         return found
+
+
+class _Broken(ValueError):
+    """A container that cannot be opened, with its error code."""
+
+    def __init__(self, message: str, code: str):
+        super().__init__(message)
+        self.message, self.code = message, code
 
 
 def _zip_time(info: zipfile.ZipInfo) -> datetime | None:
@@ -277,7 +299,7 @@ def _zip_time(info: zipfile.ZipInfo) -> datetime | None:
 
 def _eml_items(parent: Item, data: bytes, depth: int, keep=None) -> list[Item]:
     if len(data) > MAX_EMAIL_BYTES:
-        raise ValueError("邮件过大")
+        raise _Broken("邮件过大", FILE_TOO_LARGE)
     return _message_items(parent, email.message_from_bytes(data, policy=policy.default), depth, keep)
 
 
@@ -346,7 +368,7 @@ def _message_items(parent: Item, msg, depth: int, keep=None) -> list[Item]:
 
 def _attachment(child: Item, depth: int, keep=None) -> list[Item]:
     """An email attachment (or a file inside winmail.dat): too large, else opened like any file."""
-    if len(child.data) > MAX_FILE_BYTES:
+    if len(child.data or b"") > MAX_FILE_BYTES:  # attachments always hold bytes
         return [_fail(child, "附件过大，已拒收")]
     return expand(child, depth + 1, keep)
 

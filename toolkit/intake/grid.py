@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from toolkit.fillin import layout as L
-from toolkit.errors import InputFileError
+from toolkit.errors import FILE_FAR_CELL, InputFileError
 from toolkit.fileio.zipscan import FAR_CELL_HINT, MAX_REF_COLS, MAX_REF_ROW
 from toolkit.values import clean_text
 from toolkit.fileio.xlsxmeta import CellInfo, col_letter
@@ -88,8 +88,9 @@ class Book:
                 # xlsx (zipscan) and .xls (safeio) are rejected before calamine; .ods reaches here
                 # (its grid is cheap for calamine; turning it into Python lists would be the blow-up)
                 raise InputFileError(
-                    f"工作表“{name}”中有远离表格的内容（第{last_row + 1}行、第{last_col + 1}列），无法安全读取，已拒收。",
-                    hint=FAR_CELL_HINT)
+                    f"工作表“{name}”中有远离表格的内容（第{last_row + 1}行、第{last_col + 1}列），"
+                    "无法安全读取，已拒收。",
+                    hint=FAR_CELL_HINT, code=FILE_FAR_CELL)
             rows, truncated = [], False
             for i, row in enumerate(sheet.to_python(skip_empty_area=False)):
                 if i >= self.max_rows:
@@ -125,7 +126,8 @@ def find_header(grid: Grid, required: tuple[str, ...]) -> Table | None:
     return None
 
 
-def locate(book: Book, preferred: list[str], required: tuple[str, ...], skip: set[str]) -> tuple[Table | None, bool, str]:
+def locate(book: Book, preferred: list[str], required: tuple[str, ...],
+           skip: set[str]) -> tuple[Table | None, bool, str]:
     """Find a table by the sheet names it should have, else by content.
 
     Returns (table, renamed, headless): `headless` names a sheet found by name whose header
@@ -150,7 +152,7 @@ def locate(book: Book, preferred: list[str], required: tuple[str, ...], skip: se
 
 def above_header_text(table: Table) -> str:
     """All text above the header row: title, 填报单位/季度 line, contact block."""
-    parts = []
+    parts: list[str] = []
     for r in range(table.header_row):
         parts.extend(clean_text(v) for v in table.grid.rows[r] if v not in (None, ""))
     return "　".join(parts)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
 from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -14,17 +16,22 @@ from datetime import datetime
 from pathlib import Path
 
 from toolkit import problems as P
-from toolkit.errors import OutputLockedError
+from toolkit.errors import FILE_NOT_FOUND, FILE_UNREADABLE, OutputLockedError, UsageError
+from toolkit.intake import codes as RC
+from toolkit.intake.attribute import attribute, kind_name
 from toolkit.intake.collect import CONTAINERS, SPREADSHEETS, Item, collect
-from toolkit.intake.readers import UNREADABLE, Readers
+from toolkit.intake.readers import Readers
+from toolkit.intake.received import ReceivedTimes
 from toolkit.model import Plan
 from toolkit.paths import plan_dir, quarter_dir, store_dir
 from toolkit.problems import ERROR, Problem
-from toolkit.quarter import Quarter
+from toolkit.quarter import Quarter, as_quarter, parse_quarter
+from toolkit.returns import QuarterReturns
 from toolkit.intake.outcomes import ACCEPTED, DUPLICATE, REJECTED, SKIPPED, SUPERSEDED
-from toolkit.intake.receipt import write_merge_report
-from toolkit.store.plans import with_earlier_versions
+from toolkit.intake.receipt import write_merge_report, write_quarter_report
 from toolkit.store.db import Change, Store, Submission, run_lock, untrusted_date
+from toolkit.store.plans import with_earlier_versions
+from toolkit.store.runs import next_run_time, run_id, undo_run
 
 C = P.register
 SKIPPED_FILE = C("merge-skipped", P.WARNING, "{detail}")
@@ -39,6 +46,11 @@ UNTRUSTED_DATE = C("merge-untrusted-date", P.WARNING,
                    "{source}为 {when}，{why}，不能据此判断先后：此文件按收到（合并）的先后排序，"
                    "是否迟报也按合并时间判断。请核对报送单位电脑或邮件的日期设置。")
 NO_DATE = C("merge-no-date", P.WARNING, "邮件中没有发送日期（Date），已按文件修改时间 {when} 判断先后和是否迟报。请核对。")
+WRONG_FILE = C("merge-wrong-file", P.ERROR,
+               "发来的“{name}”是{kind}，不是填报表，不算报送。请在下发的Excel填报表中填写，把填报表本身作为附件发送。")
+OTHER_SENDER = C("merge-other-sender", P.WARNING,
+                 "这是{department}的填报表，但发件人是{sender_department}（{sender}）。如果是代报请忽略；"
+                 "如果{sender_department}发错了文件，请提醒其发送本单位的填报表。")
 STILL_REJECTED = C("merge-still-rejected", P.ERROR, "此文件此前已拒收：{detail}")
 
 
@@ -52,6 +64,7 @@ class FileOutcome:
     sha256: str = ""
     sender: str = ""
     received_at: datetime | None = None
+    time_source: str = ""  # 指定时间 / 邮件时间 / 文件时间 / 无时间
     changes: list[Change] = field(default_factory=list)  # versus the version it replaced
 
     @property
@@ -64,6 +77,7 @@ class FileOutcome:
                               "message": p.message} for p in self.problems],
                 "source": self.origin, "sha256": self.sha256, "sender": self.sender,
                 "received_at": self.received_at.isoformat(sep=" ") if self.received_at else None,
+                "time_source": self.time_source,
                 "changes": len(self.changes)}
 
 
@@ -73,8 +87,11 @@ class MergeResult:
     files: list[FileOutcome] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     late: list[str] = field(default_factory=list)
-    report_path: Path | None = None
+    late_by_file_time: list[str] = field(default_factory=list)  # of `late`: judged on a file time alone
+    report_path: Path | None = None  # the quarter's 收件报告: every file received so far
+    run_report_path: Path | None = None  # this run's own receipt
     notes: list[str] = field(default_factory=list)  # e.g. the report was open in Excel
+    run: str = ""  # this run's id (its merge time, 20190712-143000): what `merge --undo` takes
 
     @property
     def ok(self) -> bool:
@@ -84,9 +101,10 @@ class MergeResult:
         return sum(f.outcome == outcome for f in self.files)
 
     def to_dict(self) -> dict:
-        return {"quarter": self.quarter, "files": [f.to_dict() for f in self.files],
-                "missing": self.missing, "late": self.late,
-                "report": str(self.report_path) if self.report_path else None, "notes": self.notes}
+        return {"quarter": self.quarter, "run": self.run, "files": [f.to_dict() for f in self.files],
+                "missing": self.missing, "late": self.late, "late_by_file_time": self.late_by_file_time,
+                "report": str(self.report_path) if self.report_path else None,
+                "run_report": str(self.run_report_path) if self.run_report_path else None, "notes": self.notes}
 
 
 READ_AHEAD = 12  # files archived and being read ahead of the one being recorded (bounded memory)
@@ -113,44 +131,49 @@ class _Merger:
         self.plan, self.quarter, self.out_dir, self.store = plan, quarter, out_dir, store
         self.code = quarter.code
         self.departments = set(plan.department_names())
-        self._previous = None
+        self._previous: QuarterReturns | bool | None = None  # False: looked, there is none
+        self.holders: set[str] = set()  # emails/zips that hold a spreadsheet (see wrong_file_sender)
 
-    def guess_department(self, item: Item) -> str:
-        """For a file whose contents cannot be read: the department whose registered 邮箱 sent it,
-        else the one named in the file name (longest name first), else ""."""
-        sender = item.sender.lower()
-        for d in self.plan.departments:
-            if d.email and d.email.lower() in sender and d.name in self.departments:
-                return d.name
-        for name in sorted(self.departments, key=len, reverse=True):
-            if name in item.name:
-                return name
-        return ""
+    def wrong_file_sender(self, item: Item) -> str:
+        """The department that sent a non-spreadsheet in place of its return, else "" (junk, an
+        unknown sender, or a cover letter beside a spreadsheet in the same email or zip)."""
+        if not item.not_a_return:
+            return ""
+        parent = item.origin.rpartition(" › ")[0]
+        if parent and parent in self.holders:
+            return ""
+        return attribute(self.plan, item.sender, item.name)[0]
 
     def previous(self):
         if self._previous is None and self.quarter.previous is not None:
             self._previous = self.store.quarter_returns(self.plan, self.quarter.previous) or False
         return self._previous or None
 
-    def prepare(self, item: Item, merged_at: datetime) -> "_Job":
+    def prepare(self, item: Item, merged_at: datetime) -> _Job:
         """Start archiving an item; a job with no submission when that settles it, else what is
         left to read (job.data) and record."""
         out = FileOutcome(item.name, item.origin, "", SKIPPED, sender=item.sender,
-                          received_at=item.received_at)
+                          received_at=item.received_at, time_source=item.time_source)
         job = _Job(item, out)
         if item.skipped:
-            code = item.code if item.code in P.CODES else SKIPPED_FILE
-            out.problems.append(P.make(code, file=item.name, detail=item.skipped))
-            return job
+            dept = self.wrong_file_sender(item)
+            if not dept:
+                code = item.error_code if item.error_code in P.CODES else SKIPPED_FILE  # file-symlink, file-special
+                out.problems.append(P.make(code, file=item.name, detail=item.skipped))
+                return job
+            # a department sent this instead of its return: archived and recorded as a rejection,
+            # so the receipt, status and remind tell that department
+            item.error = P.make(WRONG_FILE, file=item.name, name=item.name, kind=kind_name(item.name)).message
+            item.error_code = WRONG_FILE
         if item.error and item.path is None and item.data is None:
             out.outcome = REJECTED  # nothing to archive, e.g. a path that does not exist
-            out.problems.append(P.make(CONTAINER, file=item.name, detail=item.error))
+            out.problems.append(_container_problem(item))
             return job
         try:
             data = item.read()
         except OSError as exc:
             out.outcome = REJECTED
-            out.problems.append(P.make(UNREADABLE, file=item.name, detail=f"无法读取：{exc.strerror or exc}"))
+            out.problems.append(P.Problem(FILE_UNREADABLE, ERROR, f"无法读取：{exc.strerror or exc}", item.name))
             return job
         # the archive name never takes text from the sender beyond a known extension
         ext = item.ext if item.ext in SPREADSHEETS | CONTAINERS else "bin"
@@ -163,25 +186,35 @@ class _Merger:
             return job
         job.sub = Submission(self.code, sha, ext, item.name, item.origin, item.received_at,
                              merged_at, sender=item.sender, sent_at=item.sent_at, mtime=item.mtime,
-                             error=item.error)
+                             error=item.error, error_code=item.error_code, given_at=item.given_at)
         job.path, job.archived = self.store.archive_ahead(sha, data, ext, provenance, job.sub)
         if item.error:
-            code = item.code if item.code in P.CODES else CONTAINER
-            job.sub.problems = [P.make(code, file=item.name, detail=item.error)]
-            job.sub.department = self.guess_department(item)  # so remind can tell them
+            wrong = item.skipped and item.not_a_return
+            job.sub.problems = [P.make(WRONG_FILE, file=item.name, name=item.name, kind=kind_name(item.name)) if wrong
+                                else _container_problem(item)]
         else:
             job.data = data
         return job
 
-    def finish(self, job: "_Job", read) -> FileOutcome:
+    def finish(self, job: _Job, read) -> FileOutcome:
         """Record a prepared file given its read outcome (None: nothing was read)."""
         out, sub = job.out, job.sub
+        assert sub is not None and job.archived is not None  # only jobs prepare left to record come here
         job.archived.result()  # durable in the archive before anything is recorded
         known = self.store.find(self.code, sub.sha256)  # the same bytes recorded meanwhile in this run
         if known is not None:
             return self._known(out, known)
         if read is not None:
             _apply_read(sub, read, self.departments, self.code)
+        if not sub.department and any(p.severity == ERROR for p in sub.problems or []):
+            sub.department, how = attribute(self.plan, sub.sender, sub.filename)
+            sub.identified_by = how and f"sender:{how}"  # unreadable, but who sent it is known
+        elif sub.department and sub.sender:  # another unit's form, sent by a unit the plan knows
+            sender_dept, how = attribute(self.plan, sub.sender, "")
+            if sender_dept and sender_dept != sub.department:
+                sub.problems = [*(sub.problems or []), P.make(
+                    OTHER_SENDER, file=sub.filename, department=sub.department, sender_department=sender_dept,
+                    sender=sub.sender)]
         why = untrusted_date(sub.received_at, sub.merged_at, self.code)
         if why:
             source = "邮件日期（Date）" if sub.sent_at is not None else "文件修改时间"
@@ -200,7 +233,7 @@ class _Merger:
                 out.outcome = DUPLICATE
                 return out
         out.outcome, replaced = self.store.record(sub)
-        if replaced is not None:
+        if replaced is not None and sub.id is not None:  # record set sub.id
             out.changes = self.store.diff(replaced, sub.id)
         return out
 
@@ -213,6 +246,13 @@ class _Merger:
         reasons = [p["message"] for p in json.loads(row["problems"]) if p["severity"] == ERROR]
         out.problems.append(P.make(STILL_REJECTED, file=out.path, detail="；".join(reasons)))
         return out
+
+
+def _container_problem(item: Item) -> Problem:
+    """A container (or path) that could not be opened, under its own error code when it has one."""
+    if item.error_code:
+        return Problem(item.error_code, ERROR, item.error, item.name)
+    return P.make(CONTAINER, file=item.name, detail=item.error)
 
 
 def _apply_read(sub: Submission, parsed, departments: set[str], code: str) -> None:
@@ -241,7 +281,6 @@ def _provenance(item: Item, quarter: str, merged_at: datetime) -> dict:
 def _sender_notes(plan: Plan, files: list[FileOutcome]) -> list[str]:
     """A return accepted from an address other than the department's registered 邮箱: worth a look
     (a colleague's mailbox is usual; someone else sending for the department is not)."""
-    import re
     notes = []
     for f in files:
         d = plan.department(f.department) if f.outcome == ACCEPTED else None
@@ -291,27 +330,76 @@ def merge_items(merger: _Merger, items: list[tuple[Item, datetime]], result: Mer
         readers.close()
 
 
-def merge(plan: Plan, quarter: Quarter, out_dir: Path, inputs: list[Path], *, progress=None,
-          prefer: str | None = None, lock_timeout: float = 10.0, write_report: bool = True) -> MergeResult:
+WRONG_QUARTER_CODES = (WRONG_QUARTER, RC.WRONG_QUARTER)
+
+
+def _other_quarters(result: MergeResult) -> None:
+    """A folder holding another quarter's files (收件箱/ instead of 收件箱/2019Q2/): say so, and how to undo."""
+    found = {m.group(1) for f in result.files for p in f.problems if p.code in WRONG_QUARTER_CODES
+             for m in [re.match(r"这是(.+?)的填报表", p.message)] if m}
+    n = sum(any(p.code in WRONG_QUARTER_CODES for p in f.problems) for f in result.files)
+    if n:
+        which = "、".join(sorted(x for x in found if x))
+        result.notes.append(f"注意：有 {n} 个文件是其他季度{f'（{which}）' if which else ''}的填报表，已拒收。"
+                            f"如果是合并错了文件夹，可用 plankit merge --undo {result.run} 撤销本次合并，"
+                            "再合并正确的文件夹。")
+
+
+def undo(plan: Plan, out_dir: Path, run: str, *, lock_timeout: float = 10.0) -> dict:
+    """Withdraw one merge run's files (the archive keeps them); the quarter's status and report
+    are recomputed from what is left. Returns the run, its quarters, files and departments."""
+    root = store_dir(plan, Path(out_dir))
+    with run_lock(root, lock_timeout):
+        store = Store(root)
+        try:
+            done = undo_run(store, run)
+        finally:
+            store.close()
+    done["reports"], done["notes"] = [], []
+    for code in done["quarters"]:
+        q = parse_quarter(code, plan.settings.year)
+        try:
+            path = write_quarter_report(plan, q, Path(out_dir), quarter_report_path(plan, q, Path(out_dir)))
+            done["reports"].append(str(path))
+        except OutputLockedError as exc:
+            done["notes"].append(str(exc))
+    return done
+
+
+def merge(plan: Plan, quarter: Quarter | str, out_dir: Path | str, inputs: list[Path] | Path | str, *,
+          progress=None, prefer: str | None = None, lock_timeout: float = 10.0, write_report: bool = True,
+          received_at: ReceivedTimes | None = None) -> MergeResult:
     """Merge returned files for a quarter; return per-file outcomes plus missing and late departments.
 
+    :param inputs: files, folders, .zip or .eml: a list, or one path.
     :param progress: called as progress(done, total, name) after each file.
     :param prefer: after merging, make this version current (sha256 prefix or original file name).
+    :param received_at: received times the coordinator gave (for the run and/or per file).
     """
-    out_dir = Path(out_dir)
+    quarter, out_dir = as_quarter(quarter, plan.settings.year), Path(out_dir)
+    inputs = [Path(inputs)] if isinstance(inputs, (str, Path)) else [Path(p) for p in inputs]
+    absent = [str(p) for p in inputs if not os.path.lexists(p)]
+    if absent:  # a mistyped path: nothing is recorded, not a rejected "file" dated 1970
+        raise UsageError(f"找不到文件或文件夹：{'、'.join(absent)}。没有合并任何文件。",
+                         hint="请检查路径是否写对（可以把文件夹直接拖进命令行窗口，路径会自动填入）。", code=FILE_NOT_FOUND)
     result = MergeResult(quarter.code)
     root = store_dir(plan, out_dir)
     with run_lock(root, lock_timeout):
         store = Store(root)
         plan = with_earlier_versions(plan, root)  # sheets generated before a plan correction
         try:
-            merged_at = datetime.now().replace(microsecond=0)
+            merged_at = next_run_time(store.conn, datetime.now().replace(microsecond=0))
+            result.run = run_id(merged_at)
 
             def keep(item: Item, data: bytes) -> None:  # emails and zips are archived as received
                 store.archive(data, item.ext, _provenance(item, quarter.code, merged_at))
 
             items = collect(inputs, exclude=[plan_dir(plan, out_dir)], keep=keep)
-            merge_items(_Merger(plan, quarter, out_dir, store), [(i, merged_at) for i in items], result, progress)
+            if received_at is not None:
+                result.notes.extend(received_at.apply(items))
+            merger = _Merger(plan, quarter, out_dir, store)
+            merger.holders = {i.origin.rpartition(" › ")[0] for i in items if i.ext in SPREADSHEETS}
+            merge_items(merger, [(i, merged_at) for i in items], result, progress)
             if prefer:
                 row = store.prefer(quarter.code, prefer)
                 result.notes.append(f"已按指定采用 {row['department']} 的 {row['filename']}"
@@ -323,16 +411,30 @@ def merge(plan: Plan, quarter: Quarter, out_dir: Path, inputs: list[Path], *, pr
                     f.outcome = SUPERSEDED
             result.notes.extend(_sender_notes(plan, result.files))
             qr = store.quarter_returns(plan, quarter, values=False)  # who and when: all the report needs
+            _other_quarters(result)
         finally:
             store.close()
     if qr is not None:
-        result.missing, result.late = qr.missing, qr.late
+        result.missing, result.late, result.late_by_file_time = qr.missing, qr.late, qr.late_by_file_time
     else:
         result.missing = plan.department_names()
     if write_report:
-        target = quarter_dir(plan, quarter, out_dir, "merge") / f"{quarter.label}汇总收件报告.xlsx"
+        folder = quarter_dir(plan, quarter, out_dir, "merge")
+        try:  # this run's own receipt, kept beside the others
+            result.run_report_path = write_merge_report(result, plan, quarter, qr,
+                                                        folder / RUNS_FOLDER / f"{result.run}_收件回执.xlsx")
+        except OutputLockedError as exc:
+            result.notes.append(str(exc))
         try:
-            result.report_path = write_merge_report(result, plan, quarter, qr, target)
+            result.report_path = write_quarter_report(plan, quarter, out_dir, quarter_report_path(plan, quarter, out_dir))
         except OutputLockedError as exc:
             result.notes.append(str(exc))
     return result
+
+
+RUNS_FOLDER = "各次合并"
+
+
+def quarter_report_path(plan: Plan, quarter: Quarter, out_dir: Path) -> Path:
+    """The quarter's 收件报告 (every file received so far); each run's receipt is under 各次合并/."""
+    return quarter_dir(plan, quarter, out_dir, "merge") / f"{quarter.label}汇总收件报告.xlsx"

@@ -41,7 +41,8 @@ def plan_facts(plan: Plan) -> PlanFacts:
     if _FACTS:
         (p, tasks, inds), facts = _FACTS
         if (p is plan and len(tasks) == len(plan.tasks) and len(inds) == len(plan.indicators)
-                and all(a is b for a, b in zip(tasks, plan.tasks)) and all(a is b for a, b in zip(inds, plan.indicators))):
+                and all(a is b for a, b in zip(tasks, plan.tasks))
+                and all(a is b for a, b in zip(inds, plan.indicators))):
             return facts
     owned: dict[str, list[Indicator]] = {}
     for ind in plan.indicators:

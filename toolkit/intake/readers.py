@@ -1,7 +1,8 @@
 """The reading side of a merge: one file's bytes in, a parsed return or its rejection out.
 
-`read_outcome` never raises for a bad file: a PlankitError is a rejection with its message,
-any other failure (a bug, a panic in the Rust reader) a rejection saying so. `Readers`
+`read_outcome` never raises for a bad file: a PlankitError is a rejection with its message
+and its error code (toolkit.errors.ERROR_CODES: file-zip-bomb, file-encrypted, ...), any other
+failure (a bug, a panic in the Rust reader) a rejection saying so. `Readers`
 reads in a separate process (two from PARALLEL_MIN files on) while the merge archives and
 records in arrival order. A reader process that dies (a native crash that no `except`
 can catch) takes only its own files down: the (at most two) files it held are read again,
@@ -26,7 +27,6 @@ from toolkit.model import Plan
 from toolkit.quarter import Quarter
 
 C = P.register
-UNREADABLE = C("merge-unreadable", P.ERROR, "{detail}")
 INTERNAL = C("merge-internal-error", P.ERROR,
              "程序内部错误（{detail}），此文件未合并。请把该文件和这段提示发给技术支持，其他文件不受影响。")
 CRASHED = C("merge-reader-crashed", P.ERROR,
@@ -37,7 +37,7 @@ PARALLEL_MIN = 32  # files in a run before a second reader process pays for its 
 READERS = 2  # reader processes for a large merge (one below PARALLEL_MIN files)
 
 
-def _read(path: Path, plan: Plan, quarter: Quarter, **kw):
+def _read(path: Path, plan: Plan, quarter: Quarter | None, **kw):
     """The single-file reader (toolkit.intake.returnfile), imported late so one import error is one rejection."""
     from toolkit.intake.returnfile import read_return
     return read_return(path, plan, quarter, **kw)
@@ -55,7 +55,7 @@ def read_outcome(path: Path, plan: Plan, quarter: Quarter, filename: str, previo
         for name in (filename, path.name):  # the Problem names the file already
             if detail.startswith(f"{name}："):
                 detail = detail[len(name) + 1:]
-        return [P.make(UNREADABLE, file=filename, detail=detail)]
+        return [P.Problem(exc.code, P.ERROR, detail, filename)]
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # a bug in one file's reading must not stop the merge; a panic

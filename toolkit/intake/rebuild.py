@@ -17,7 +17,7 @@ import sqlite3
 from datetime import datetime
 from pathlib import Path
 
-from toolkit.errors import PlankitError
+from toolkit.errors import REBUILD_WOULD_LOSE, STORE_EMPTY_ARCHIVE, PlankitError
 from toolkit.intake.collect import SPREADSHEETS, Item
 from toolkit.intake.merge import MergeResult, _Merger, merge_items
 from toolkit.model import Plan
@@ -30,7 +30,7 @@ ARCHIVED = re.compile(r"^([0-9a-f]{64})\.([a-z0-9]+)$")
 
 class RebuildError(PlankitError):
     """The rebuild found less than the database holds (and was not forced)."""
-    code = "rebuild-would-lose"
+    code = REBUILD_WOULD_LOSE
 
 
 class Rebuilt(dict):
@@ -68,7 +68,8 @@ def rebuild(plan: Plan, out_dir: Path, *, progress=None, lock_timeout: float = 1
             events, added, unplaced = _all_events(plan, store, bad)
             events = [ev for ev in events if ev.get("event") != "received" or ev["sha256"] not in bad]
             if not events and not damaged:
-                raise PlankitError(f"归档 {store.archive_dir} 中没有可用于重建的文件，数据库未改动。")
+                raise PlankitError(f"归档 {store.archive_dir} 中没有可用于重建的文件，数据库未改动。",
+                                   code=STORE_EMPTY_ARCHIVE)
             seen: set[tuple[str, str]] = set()
             replays: list[dict] = []  # each file's first reception and each choice, in order
             for ev in events:
@@ -78,6 +79,12 @@ def rebuild(plan: Plan, out_dir: Path, *, progress=None, lock_timeout: float = 1
                     counts[ev["quarter"]] = counts.get(ev["quarter"], 0) + 1
                 elif ev.get("event") == "prefer":
                     replays.append(ev)
+                elif ev.get("event") == "undo":  # a withdrawn run: its files are left out again
+                    gone = [r for r in replays if r["event"] == "received" and r.get("merged_at") == ev["merged_at"]]
+                    for r in gone:
+                        replays.remove(r)
+                        seen.discard((r["quarter"], r["sha256"]))
+                        counts[r["quarter"]] -= 1
             done, total = 0, sum(counts.values())
             for batch in _batches(replays):
                 if batch[0].get("event") == "prefer":
@@ -93,7 +100,8 @@ def rebuild(plan: Plan, out_dir: Path, *, progress=None, lock_timeout: float = 1
             lost = _lost(root / DB_NAME, store.conn)
             if lost and not force:
                 raise RebuildError(
-                    "".join(f"归档文件已损坏：{d}。" for d in damaged[:10]) + f"重建结果比现有数据库少，数据库未改动：{'；'.join(lost[:10])}"
+                    "".join(f"归档文件已损坏：{d}。" for d in damaged[:10])
+                    + f"重建结果比现有数据库少，数据库未改动：{'；'.join(lost[:10])}"
                     + (f"（等{len(lost)}项）" if len(lost) > 10 else "") + "。",
                     hint="归档文件可能缺失或被改动（可运行 plankit store verify 检查）。"
                          "确认要以重建结果替换现有数据库时，请加 --force。")
@@ -132,7 +140,7 @@ def _all_events(plan: Plan, store: Store, bad: set[str]) -> tuple[list[dict], in
 
 
 def _when(ev: dict) -> str:
-    return str((ev.get("at") if ev.get("event") == "prefer" else ev.get("merged_at")) or "")
+    return str((ev.get("at") if ev.get("event") in ("prefer", "undo") else ev.get("merged_at")) or "")
 
 
 def _index_events(store: Store) -> list[dict]:
@@ -228,7 +236,9 @@ def _replay(plan: Plan, out_dir: Path, store: Store, events: list[dict], progres
         path = store.archive_dir / f"{ev['sha256']}.{ev['ext'] or 'bin'}"
         item = Item(ev["filename"], ev["origin"], path=path, sender=ev.get("sender", ""),
                     sent_at=_dt(ev.get("sent_at")), mtime=_dt(ev.get("mtime")))
+        item.given_at = _dt(ev.get("given_at"))  # a time the coordinator gave holds after a rebuild
         item.error = ev.get("error", "")  # a container that could not be opened is rejected again
-        items.append((item, _dt(ev["merged_at"])))
+        item.error_code = ev.get("error_code", "")  # under the same code
+        items.append((item, datetime.fromisoformat(ev["merged_at"])))  # every journal event has one
     merge_items(_Merger(plan, quarter, out_dir, store), items, MergeResult(quarter.code),
                 lambda done, total, name: progress(done, name))

@@ -1,19 +1,23 @@
 """What the coordinator reads after a merge: the report workbook, and the quarter's status."""
 from __future__ import annotations
 
+import json
 import unicodedata
+from datetime import datetime
 from pathlib import Path
 
 import xlsxwriter
 
 from toolkit.intake.outcomes import OUTCOME_LABELS
 from toolkit.model import Plan
-from toolkit.quarter import Quarter
-from toolkit.returns import QuarterReturns
+from toolkit.quarter import Quarter, as_quarter
+from toolkit.problems import ERROR
+from toolkit.returns import FILE, NONE, QuarterReturns, time_source
 from toolkit.fileio.safeio import atomic_path
 from toolkit.fileio.xlsxtext import fit_row
-from toolkit.errors import UsageError
+from toolkit.errors import USAGE_DEPARTMENT, UsageError
 from toolkit.store.db import DB_NAME, check_not_emptied, connect, diff_versions, read_quarter
+from toolkit.store.runs import list_runs, run_id
 from toolkit.paths import store_dir
 
 WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
@@ -40,77 +44,158 @@ def display_text(text: str) -> str:
     return "".join(out)
 
 
+class _Book:
+    """A printable report workbook: one table per sheet, header row frozen and filtered."""
+
+    def __init__(self, path: Path, footer: str):
+        self.wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+        self.footer = footer
+        self.head = self.wb.add_format({"bold": True, "font_name": "黑体", "bg_color": "#DDEBF7", "border": 1,
+                                        "text_wrap": True})
+        self.wrap = self.wb.add_format({"text_wrap": True, "valign": "top", "font_name": "宋体", "border": 1})
+        self.quoted = self.wb.add_format({"text_wrap": True, "valign": "top", "font_name": "宋体", "border": 1,
+                                          "quote_prefix": True})  # `=...` stays text even after someone edits the cell
+
+    def sheet(self, name, headers, rows, widths):
+        ws = self.wb.add_worksheet(name)
+        ws.write_row(0, 0, headers, self.head)
+        for r, row in enumerate(rows, 1):
+            values = [display_text(v) if isinstance(v, str) else ("" if v is None else v) for v in row]
+            for c, v in enumerate(values):
+                if isinstance(v, str) and v:
+                    ws.write_string(r, c, v, self.quoted if v.startswith(FORMULA_LEAD) else self.wrap)
+                else:
+                    ws.write(r, c, v, self.wrap)
+            ws.set_row(r, fit_row(values, widths))  # LibreOffice does not autofit imported rows
+        if not rows:
+            ws.write(1, 0, "（无）")
+        ws.set_landscape()
+        ws.set_paper(9)
+        ws.fit_to_pages(1, 0)  # printable: all columns on one page width
+        ws.set_footer(f"&L{self.footer} · {name}&C第 &P 页 共 &N 页")
+        ws.repeat_rows(0)
+        for c, w in enumerate(widths):
+            ws.set_column(c, c, w)
+        ws.freeze_panes(1, 0)
+        ws.autofilter(0, 0, max(len(rows), 1), len(headers) - 1)
+
+    def close(self) -> None:
+        self.wb.close()
+
+
+# the code (English, stable) last, for technical support: the sheet is forwarded to departments
+PROBLEM_HEADERS = ("文件", "部门", "工作表", "单元格", "值", "级别", "说明", "问题代码（供技术支持）")
+PROBLEM_WIDTHS = (28, 13, 10, 7, 14, 5, 60, 18)
+CHANGE_HEADERS = ("部门", "新文件", "项目", "内容", "原值", "新值", "位置")
+CHANGE_WIDTHS = (16, 36, 24, 14, 30, 30, 14)
+
+
+def _missing_and_late(book: _Book, plan: Plan, quarter: Quarter, qr: QuarterReturns | None) -> None:
+    deadline = plan.settings.deadline(quarter.q)
+    refused: dict[str, str] = {}  # a department whose only files were rejected is told why in one word
+    for rej in (qr.rejections if qr is not None else []):
+        blank = any("空表" in r for r in rej.reasons)
+        refused[rej.department] = "未报送（收到空表）" if blank else refused.get(rej.department, "未报送（文件被拒收）")
+    missing = qr.missing if qr is not None else plan.department_names()
+    rows = [(d, refused.get(d, "未报送"), "", deadline.isoformat()) for d in missing]
+    if qr is not None:
+        rows += [(d, late_label(qr.returns[d].time_source), qr.returns[d].received_at.strftime("%Y-%m-%d %H:%M"),
+                  deadline.isoformat()) for d in qr.late]
+    book.sheet("未报与迟报", ("部门", "情况", "收到时间", "报送截止日"), rows, (20, 10, 17, 12))
+
+
 def write_merge_report(result, plan: Plan, quarter: Quarter, qr: QuarterReturns | None, target: Path) -> Path:
-    """Receipts, one row per problem, missing/late departments, and what resubmissions changed."""
+    """One run's receipt: every file it received (skipped ones too), one row per problem, the
+    quarter's missing/late departments after it, and what its resubmissions changed."""
     with atomic_path(target) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS)
-        head = wb.add_format({"bold": True, "font_name": "黑体", "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
-        wrap = wb.add_format({"text_wrap": True, "valign": "top", "font_name": "宋体", "border": 1})
-        quoted = wb.add_format({"text_wrap": True, "valign": "top", "font_name": "宋体", "border": 1,
-                                "quote_prefix": True})  # `=...` stays text even after someone edits the cell
-
-        def sheet(name, headers, rows, widths):
-            ws = wb.add_worksheet(name)
-            ws.write_row(0, 0, headers, head)
-            for r, row in enumerate(rows, 1):
-                values = [display_text(v) if isinstance(v, str) else ("" if v is None else v) for v in row]
-                for c, v in enumerate(values):
-                    if isinstance(v, str) and v:
-                        ws.write_string(r, c, v, quoted if v.startswith(FORMULA_LEAD) else wrap)
-                    else:
-                        ws.write(r, c, v, wrap)
-                ws.set_row(r, fit_row(values, widths))  # LibreOffice does not autofit imported rows
-            if not rows:
-                ws.write(1, 0, "（无）")
-            ws.set_landscape()
-            ws.set_paper(9)
-            ws.fit_to_pages(1, 0)  # printable: all columns on one page width
-            ws.set_footer(f"&L{quarter.label}汇总收件报告 · {name}&C第 &P 页 共 &N 页")
-            ws.repeat_rows(0)
-            for c, w in enumerate(widths):
-                ws.set_column(c, c, w)
-            ws.freeze_panes(1, 0)
-            ws.autofilter(0, 0, max(len(rows), 1), len(headers) - 1)
-
-        sheet("收件回执", ("序号", "文件", "来源", "部门", "结果", "错误", "警告", "发件人", "收到时间", "编号"),
-              [(n, f.path, f.origin, f.department, OUTCOME_LABELS[f.outcome], len(f.errors),
-                len(f.problems) - len(f.errors), f.sender,
-                f.received_at.strftime("%Y-%m-%d %H:%M") if f.received_at else "", f.sha256[:12])
-               for n, f in enumerate(result.files, 1)],
-              (5, 30, 24, 13, 12, 5, 5, 20, 16, 13))
-        sheet("问题清单", ("文件", "部门", "工作表", "单元格", "值", "代码", "级别", "说明"),
-              [(f.path, f.department, p.sheet, p.cell, p.value, p.code, SEVERITY_LABELS.get(p.severity, p.severity),
-                p.message) for f in result.files for p in f.problems],
-              (28, 13, 10, 7, 14, 18, 5, 60))
-        deadline = plan.settings.deadline(quarter.q)
-        rows = [(d, "未报送", "", deadline.isoformat()) for d in result.missing]
-        if qr is not None:
-            rows += [(d, "迟报", qr.returns[d].received_at.strftime("%Y-%m-%d %H:%M"), deadline.isoformat())
-                     for d in result.late]
-        sheet("未报与迟报", ("部门", "情况", "收到时间", "报送截止日"), rows, (20, 10, 17, 12))
-        sheet("版本变化", ("部门", "新文件", "项目", "内容", "原值", "新值", "位置"),
-              [(f.department, f.path, c.item, FIELD_LABELS.get(c.field, c.field), c.old, c.new, c.cell)
-               for f in result.files for c in f.changes],
-              (16, 36, 24, 14, 30, 30, 14))
-        wb.close()
+        book = _Book(tmp, f"{quarter.label}收件回执（合并编号 {result.run}）" if result.run else f"{quarter.label}收件回执")
+        book.sheet("收件回执", ("序号", "文件", "来源", "部门", "结果", "错误", "警告", "发件人", "收到时间", "时间来源", "编号"),
+                   [(n, f.path, f.origin, f.department, OUTCOME_LABELS[f.outcome], len(f.errors),
+                     len(f.problems) - len(f.errors), f.sender,
+                     f.received_at.strftime("%Y-%m-%d %H:%M") if f.received_at else "", f.time_source, f.sha256[:12])
+                    for n, f in enumerate(result.files, 1)],
+                   (5, 30, 24, 13, 12, 5, 5, 20, 16, 9, 13))
+        book.sheet("问题清单", PROBLEM_HEADERS,
+                   [(f.path, f.department, p.sheet, p.cell, p.value, SEVERITY_LABELS.get(p.severity, p.severity),
+                     p.message, p.code) for f in result.files for p in f.problems], PROBLEM_WIDTHS)
+        _missing_and_late(book, plan, quarter, qr)
+        book.sheet("版本变化", CHANGE_HEADERS,
+                   [(f.department, f.path, c.item, FIELD_LABELS.get(c.field, c.field), c.old, c.new, c.cell)
+                    for f in result.files for c in f.changes], CHANGE_WIDTHS)
+        book.close()
     return target
 
 
-def quarter_status(plan: Plan, quarter: Quarter, out_dir: Path, department: str | None = None) -> dict:
+def write_quarter_report(plan: Plan, quarter: Quarter, out_dir: Path, target: Path) -> Path | None:
+    """The quarter as a whole: every file recorded so far (whichever run brought it, with that
+    run's id), every problem, missing/late departments and every resubmission's changes.
+    None when nothing was ever merged (no database)."""
+    db = store_dir(plan, out_dir) / DB_NAME
+    if not db.exists():
+        return None
+    conn = connect(db, readonly=True)
+    try:
+        qr = read_quarter(conn, plan, quarter, values=False)
+        subs = conn.execute("SELECT s.*, c.submission_id AS cur FROM submissions s LEFT JOIN current c"
+                            " ON c.submission_id=s.id WHERE s.quarter=? ORDER BY s.merged_at, s.id",
+                            (quarter.code,)).fetchall()
+        changes = []
+        for dept, versions in _versions(conn, quarter.code).items():
+            for older, newer in zip(versions, versions[1:]):
+                changes += [(dept, newer["filename"], c.item, FIELD_LABELS.get(c.field, c.field),
+                             c.old, c.new, c.cell) for c in diff_versions(conn, older["id"], newer["id"])]
+    finally:
+        conn.close()
+    with atomic_path(target) as tmp:
+        book = _Book(tmp, f"{quarter.label}汇总收件报告")
+        rows = []
+        for n, s in enumerate(subs, 1):
+            problems = json.loads(s["problems"])
+            errors = sum(p.get("severity") == ERROR for p in problems)
+            result = "采用" if s["cur"] is not None else "旧版本（已有更新版本）" if s["accepted"] else "拒收"
+            received = datetime.fromisoformat(s["received_at"])
+            source = time_source(received, s["sent_at"] and datetime.fromisoformat(s["sent_at"]),
+                                 s["mtime"] and datetime.fromisoformat(s["mtime"]))
+            rows.append((n, run_id(s["merged_at"]), s["filename"], s["origin"], s["department"], result, errors,
+                         len(problems) - errors, s["sender"], received.strftime("%Y-%m-%d %H:%M"), source,
+                         s["sha256"][:12]))
+        book.sheet("收件回执", ("序号", "合并编号", "文件", "来源", "部门", "结果", "错误", "警告", "发件人", "收到时间",
+                            "时间来源", "编号"), rows, (5, 16, 30, 24, 13, 12, 5, 5, 20, 16, 9, 13))
+        book.sheet("问题清单", PROBLEM_HEADERS,
+                   [(s["filename"], s["department"], p.get("sheet"), p.get("cell"), p.get("value"),
+                     SEVERITY_LABELS.get(p.get("severity"), p.get("severity")), p.get("message"), p.get("code"))
+                    for s in subs for p in json.loads(s["problems"])], PROBLEM_WIDTHS)
+        _missing_and_late(book, plan, quarter, qr)
+        book.sheet("版本变化", CHANGE_HEADERS, changes, CHANGE_WIDTHS)
+        book.close()
+    return target
+
+
+def late_label(source: str) -> str:
+    """迟报, saying so when only a file's time (perhaps the day an attachment was saved) says it."""
+    if source in (FILE, NONE):
+        return "迟报（仅按文件时间判断，如为保存附件的时间请用 --received-at 更正）"
+    return f"迟报（按{source}）" if source else "迟报"
+
+
+def quarter_status(plan: Plan, quarter: Quarter | str, out_dir: Path | str, department: str | None = None) -> dict:
     """Expected, returned (when, on time or late), missing, rejected, open problems, merged values.
 
     With `department`, also that department's every accepted version and what each one changed.
     """
+    quarter, out_dir = as_quarter(quarter, plan.settings.year), Path(out_dir)
     if department is not None and department not in plan.department_names():
-        raise UsageError(f"计划中没有单位“{department}”。", hint="请按计划主表“任务”表中的写法填写单位名称。")
+        raise UsageError(f"计划中没有单位“{department}”。", hint="请按计划主表“任务”表中的写法填写单位名称。",
+                         code=USAGE_DEPARTMENT)
     db = store_dir(plan, out_dir) / DB_NAME
-    qr, versions = None, {}
+    qr, versions, runs = None, {}, []
     if not db.exists():
         check_not_emptied(db, None)
     else:
         conn = connect(db, readonly=True)
         try:
             qr = read_quarter(conn, plan, quarter)
+            runs = list_runs(conn, quarter.code)
             if qr is None:
                 check_not_emptied(db, conn)
             else:
@@ -126,6 +211,7 @@ def quarter_status(plan: Plan, quarter: Quarter, out_dir: Path, department: str 
     open_rejections = [r for r in qr.rejections
                        if r.department not in qr.returns or r.received_at > qr.returns[r.department].received_at]
     returned = [{"department": d, "received_at": r.received_at.isoformat(sep=" "), "on_time": r.on_time,
+                 "time_source": r.time_source,
                  "filename": r.filename, "sender": r.sender, "sha256": r.sha256, "versions": r.versions,
                  "warnings": r.warnings, "history": versions.get(d, [])}
                 for d, r in qr.returns.items()]
@@ -140,12 +226,13 @@ def quarter_status(plan: Plan, quarter: Quarter, out_dir: Path, department: str 
     return {
         "quarter": quarter.code, "deadline": deadline.isoformat(),
         "expected": qr.expected, "returned": [r["department"] for r in returned], "missing": qr.missing,
-        "late": qr.late, "rejected": sorted({r.department for r in open_rejections if r.department}),
+        "late": qr.late, "late_by_file_time": qr.late_by_file_time,
+        "rejected": sorted({r.department for r in open_rejections if r.department}),
         "returns": returned,
         "rejections": [{"department": r.department, "filename": r.filename,
                         "received_at": r.received_at.isoformat(sep=" "), "reasons": r.reasons}
                        for r in open_rejections],
-        "tasks": tasks,
+        "tasks": tasks, "runs": runs,
         **({"versions": versions.get(department, [])} if department is not None else {}),
     }
 
@@ -164,8 +251,9 @@ def _versions(conn, quarter: str) -> dict[str, list[dict]]:
     for r in rows:
         out.setdefault(r["department"], []).append(
             {"id": r["id"], "filename": r["filename"], "sha256": r["sha256"], "received_at": r["received_at"],
-             "sender": r["sender"], "current": r["chosen_by"] is not None, "chosen_by": r["chosen_by"] or "", "changes": []})
+             "sender": r["sender"], "current": r["chosen_by"] is not None,
+             "chosen_by": r["chosen_by"] or "", "changes": []})
     return out
 
 
-__all__ = ["quarter_status", "write_merge_report"]
+__all__ = ["display_text", "quarter_status", "write_merge_report", "write_quarter_report"]

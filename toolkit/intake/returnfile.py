@@ -22,7 +22,7 @@ from toolkit.fillin import identity as ID
 from toolkit.fillin import layout as L
 from toolkit import problems as P
 from toolkit.intake import codes as RC
-from toolkit.errors import InputFileError
+from toolkit.errors import FILE_DAMAGED, InputFileError, RETURN_UNIDENTIFIED
 from toolkit.model import Plan
 from toolkit.quarter import Quarter
 from toolkit.intake.planfacts import plan_facts
@@ -99,21 +99,21 @@ def read_return(path: Path, plan: Plan, quarter: Quarter | None = None, *, displ
         checked = preflight(path, name=name, max_bytes=MAX_RETURN_BYTES, max_part_bytes=MAX_PART_BYTES,
                             max_rows=MAX_SHEET_ROWS, keep_parts=True, data=data)
     except InputFileError as exc:
-        raise ReturnFileError(exc.message, hint=exc.hint)
+        raise ReturnFileError(exc.message, hint=exc.hint, code=exc.code)
     try:
         book = Book(checked.data, MAX_DATA_ROWS + 50)
     except Exception as exc:  # calamine raises its own types (PasswordError, XmlError, ...)
         raise ReturnFileError(f"{name}：文件已损坏，无法作为表格读取（{type(exc).__name__}）。"
-                              "请让报送单位在Excel中重新保存为“Excel工作簿(*.xlsx)”后发送。")
+                              "请让报送单位在Excel中重新保存为“Excel工作簿(*.xlsx)”后发送。", code=FILE_DAMAGED)
     try:
         return _read(path, name, checked, book, plan, quarter, previous)
     except ReturnFileError:
         raise
     except InputFileError as exc:  # found while reading a sheet: name the file
-        raise ReturnFileError(f"{name}：{exc.message}", hint=exc.hint)
+        raise ReturnFileError(f"{name}：{exc.message}", hint=exc.hint, code=exc.code)
     except PARSER_ERRORS as exc:  # a parser choking on a malformed part: still one clear rejection
         raise ReturnFileError(f"{name}：文件内容损坏，无法读取（{type(exc).__name__}）。"
-                              "请让报送单位在Excel中重新保存后发送。")
+                              "请让报送单位在Excel中重新保存后发送。", code=FILE_DAMAGED)
     finally:
         book.close()
 
@@ -162,11 +162,23 @@ def _read(path, name, checked, book: Book, plan, quarter, previous) -> ParsedRet
     tasks, indicators, contact = _read_tables(ctx, (progress, renamed_p, headless_p),
                                               (indicator, renamed_i, headless_i), layout, seen or plan)
     problems.extend(ctx.problems)
+    if is_blank(tasks, indicators):
+        # one clear reason instead of a "not filled in" warning for every cell
+        problems = [p for p in problems if p.code not in (RC.MISSING_INPUT, RC.MISSING_CONTACT)]
+        problems.append(P.make(RC.BLANK, file=name))
     for table in (progress, indicator):
         if table and table.grid.truncated:
             problems.append(P.make(RC.TOO_MANY_ROWS, file=name, sheet=table.grid.name, value=MAX_DATA_ROWS))
     return ParsedReturn(path, checked.kind, {k: ident.get(k, "") for k in L.META_KEYS}, by, dept, q.code,
                         tasks, indicators, contact, content_hash(dept, q.code, tasks, indicators, contact), problems)
+
+
+def is_blank(tasks: list[TaskEntry], indicators: list[IndicatorEntry]) -> bool:
+    """Rows were found but nothing was typed into any progress or indicator input cell."""
+    if not tasks and not indicators:
+        return False  # no table read at all: reported by its own problems
+    return (not any(t.status or t.percent is not None or t.progress or t.issues or t.next_steps for t in tasks)
+            and not any(i.value is not None or i.note for i in indicators))
 
 
 def _read_tables(ctx: Context, progress_found, indicator_found, layout, plan: Plan):
@@ -233,19 +245,19 @@ def _choose_identity(found: dict, name: str, problems: list, layout_dept: str = 
         return None, ""
     store, ident = stores[0]
     conflicts = []
-    for field in IDENTITY_FIELDS:
-        votes = [(s, i[field]) for s, i in stores if i.get(field)]
-        if field == "department" and layout_dept:
+    for key in IDENTITY_FIELDS:
+        votes = [(s, i[key]) for s, i in stores if i.get(key)]
+        if key == "department" and layout_dept:
             votes.append(("layout", layout_dept))
         values = [v for _, v in votes]
         if len(set(values)) <= 1:
             continue
         best = max(values, key=lambda v: (values.count(v), -values.index(v)))
-        if field != "department" or any(v != best for s, v in votes if s != "layout"):
-            conflicts.append("；".join(f"{STORE_LABELS[s]}中{FIELD_LABELS[field]}为“{v}”" for s, v in votes
+        if key != "department" or any(v != best for s, v in votes if s != "layout"):
+            conflicts.append("；".join(f"{STORE_LABELS[s]}中{FIELD_LABELS[key]}为“{v}”" for s, v in votes
                                       if v != best) + f"，其余为“{best}”")
-        if ident.get(field) != best:
-            ident = {**ident, field: best}
+        if ident.get(key) != best:
+            ident = {**ident, key: best}
     if conflicts:
         problems.append(P.make(RC.IDENTITY_CONFLICT, file=name, detail="；".join(conflicts)))
     return ident, store
@@ -317,7 +329,7 @@ def _identify_by_layout(progress: Table | None, plan: Plan, quarter: Quarter | N
                   "或在原表中重新填写。")
     if progress is None:
         raise ReturnFileError(f"{name}：无法识别这份文件：既没有填报表的识别信息，也找不到“{L.PROGRESS_SHEET}”表格。"
-                              + what_to_do)
+                              + what_to_do, code=RETURN_UNIDENTIFIED)
     text = above_header_text(progress)
     unit = re.search(r"填报单位[:：]\s*([^\s　]+)", text)
     names = plan.department_names()
@@ -328,7 +340,8 @@ def _identify_by_layout(progress: Table | None, plan: Plan, quarter: Quarter | N
         candidates = [d for d in names if {t.no for t, _ in plan.tasks_for(d)} == tasks]
     candidates = [d for d in candidates if tasks and tasks <= {t.no for t, _ in plan.tasks_for(d)}]
     if len(candidates) != 1:
-        raise ReturnFileError(f"{name}：文件内的识别信息已丢失，且无法从表格内容确定是哪个单位的填报表。" + what_to_do)
+        raise ReturnFileError(f"{name}：文件内的识别信息已丢失，且无法从表格内容确定是哪个单位的填报表。" + what_to_do,
+                              code=RETURN_UNIDENTIFIED)
     m = _QUARTER_TEXT.search(text)
     q = quarter
     if m:
@@ -336,7 +349,8 @@ def _identify_by_layout(progress: Table | None, plan: Plan, quarter: Quarter | N
         number = int(digit) if digit.isdigit() else "一二三四".index(digit) + 1
         q = Quarter(int(m.group(1)), number)
     if q is None:
-        raise ReturnFileError(f"{name}：文件内的识别信息已丢失，无法确定是哪个季度的填报表。" + what_to_do)
+        raise ReturnFileError(f"{name}：文件内的识别信息已丢失，无法确定是哪个季度的填报表。" + what_to_do,
+                              code=RETURN_UNIDENTIFIED)
     ident = {"format": "", "plan_id": "", "fingerprint": "", "department": candidates[0], "quarter": q.code,
              "file_id": "", "generated_at": ""}
     return ident, "layout", candidates[0], q
@@ -348,7 +362,8 @@ def _task_numbers(progress: Table, plan: Plan) -> set[int]:
     key_col, no_col = progress.col(L.ROW_KEY_HEADER), progress.col(L.P_NO)
     for r in range(progress.header_row + 1, len(progress.grid.rows)):
         key = str(progress.grid.value(r, key_col) or "") if key_col is not None else ""
-        raw = key[1:] if key.startswith(L.TASK_KEY_PREFIX) else progress.grid.value(r, no_col) if no_col is not None else None
+        raw = (key[1:] if key.startswith(L.TASK_KEY_PREFIX)
+               else progress.grid.value(r, no_col) if no_col is not None else None)
         try:
             no = int(float(str(raw).strip()))
         except (TypeError, ValueError):

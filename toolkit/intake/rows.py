@@ -11,13 +11,14 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from toolkit.plan.timing import milestone_shown
 from toolkit.fillin import layout as L
 from toolkit import problems as P
 from toolkit.intake import codes as RC
 from toolkit.model import GE, Indicator, Plan, Task
 from toolkit.intake.planfacts import plan_facts
 from toolkit.quarter import Quarter
-from toolkit.returns import IndicatorEntry, QuarterReturns, TaskEntry
+from toolkit.returns import IndicatorEntry, QuarterReturns, TaskEntry, field_cells
 from toolkit.fileio.xlsxmeta import col_letter
 from toolkit.intake.grid import Table, header_text
 from toolkit.values import (MAX_TEXT, ValueIssue, check_text, compare_key, contact_text, excel_error, format_number,
@@ -136,7 +137,8 @@ def match_rows(ctx: Context, table: Table, expected: list[str], known: dict[str,
     if key_col is None:
         ctx.add(RC.KEYS_MISSING, table)
     input_cols = [c for c in (table.col(h) for h in inputs) if c is not None]
-    wanted, seen, matched = set(expected), {}, []
+    wanted, matched = set(expected), []
+    seen: dict[str, int] = {}  # key -> the row it was first seen on
     folded = folded if folded is not None else {compare_key(k): k for k in known}
     grid = table.grid
 
@@ -191,7 +193,8 @@ def _sorted_without_key(ctx: Context, table: Table, matched: list[tuple[str, int
     no_col, name_col = table.col(no_header), table.col(name_header)
     if no_col is None or name_col is None:
         return False
-    grid, moved, by_row = table.grid, [], None
+    grid, moved = table.grid, []
+    by_row: dict[tuple[int | None, str], str] | None = None
     for key, r in matched:
         name = grid.value(r, name_col)
         if name == plan_rows[key][1]:
@@ -225,7 +228,7 @@ def check_locked(ctx: Context, table: Table, r: int, expected: list[tuple[str, o
 
 
 def _same(found: object, plan_value: object) -> bool:
-    if found == plan_value and (type(found) is str or (type(found) is float and plan_value >= 0)):
+    if found == plan_value and (type(found) is str or (type(found) is float and found >= 0)):
         return True  # unchanged plan text or number: what the slow paths below would also say
     if isinstance(plan_value, float):
         try:
@@ -274,15 +277,21 @@ def read_progress(ctx: Context, table: Table) -> list[TaskEntry]:
         task, role = roles[key]
         if not sorted_off:
             check_locked(ctx, table, r, [(L.P_NO, float(task.no)), (L.P_NAME, task.name), (L.P_TARGET, task.target),
-                                         (L.P_ROLE, role), (L.P_MILESTONE, task.milestones[q - 1])])
+                                         (L.P_ROLE, role), (L.P_MILESTONE, milestone_shown(task, q))])
         entries.append(_task_entry(ctx, table, r, task, role))
     return entries
+
+
+# the input columns behind TaskEntry's fields (all present: read_progress checked)
+TASK_INPUT_FIELDS = (("status", L.P_STATUS), ("percent", L.P_PERCENT), ("progress", L.P_PROGRESS),
+                     ("issues", L.P_ISSUES), ("next_steps", L.P_NEXT))
 
 
 def _task_entry(ctx: Context, table: Table, r: int, task: Task, role: str) -> TaskEntry:
     # read_progress checked every input column exists; refs are made only where used
     grid = table.grid
     c = table.col(L.P_STATUS)
+    assert c is not None
     status_ref = grid.ref(r, c)
     value, ok = _checked(ctx, table, r, c)
     status = ""
@@ -295,12 +304,13 @@ def _task_entry(ctx: Context, table: Table, r: int, task: Task, role: str) -> Ta
             ctx.add(RC.MISSING_INPUT, table, status_ref, column=L.P_STATUS)
     percent = None
     c = table.col(L.P_PERCENT)
+    assert c is not None
     value, ok = _checked(ctx, table, r, c)
     if ok:
         info = grid.info(r, c)
         try:
             percent, ambiguous = parse_percent(value, percent_format=bool(info and info.percent))
-            if ambiguous:
+            if ambiguous and percent is not None:
                 ctx.add(RC.PERCENT_AMBIGUOUS, table, grid.ref(r, c), format_number(percent),
                         hundred=format_number(percent * 100))
         except ValueIssue as issue:
@@ -314,9 +324,12 @@ def _task_entry(ctx: Context, table: Table, r: int, task: Task, role: str) -> Ta
     if percent is not None and ((status == "已完成" and percent < 100) or (status == "未启动" and percent > 0)):
         ctx.add(RC.STATUS_PERCENT, table, grid.ref(r, c), format_number(percent), status=status)
     if status == "滞后" and not issues:
-        ctx.add(RC.LAG_NO_REASON, table, grid.ref(r, table.col(L.P_ISSUES)))
+        c = table.col(L.P_ISSUES)
+        assert c is not None
+        ctx.add(RC.LAG_NO_REASON, table, grid.ref(r, c))
+    refs = {name: grid.ref(r, c) for name, header in TASK_INPUT_FIELDS if (c := table.col(header)) is not None}
     return TaskEntry(task.no, ctx.department, role, status, percent, progress, issues, next_steps,
-                     cell=f"{grid.name}!{status_ref}")
+                     cell=f"{grid.name}!{status_ref}", cells=field_cells(refs))
 
 
 def _text(ctx: Context, table: Table, r: int, header: str, *, required: bool = False) -> str:
@@ -326,6 +339,7 @@ def _text(ctx: Context, table: Table, r: int, header: str, *, required: bool = F
 
 def _text_at(ctx: Context, table: Table, r: int, header: str, *, required: bool = False) -> str:
     c = table.col(header)
+    assert c is not None  # callers check the column exists
     value, ok = _checked(ctx, table, r, c)
     if not ok:
         return ""
@@ -379,10 +393,12 @@ def _indicator_entry(ctx: Context, table: Table, r: int, ind: Indicator) -> Indi
     value, ref, ok = _input(ctx, table, r, L.I_VALUE)
     number = None
     if ok:
-        info = table.grid.info(r, table.col(L.I_VALUE))
+        c = table.col(L.I_VALUE)
+        assert c is not None  # ok: _input found the column
+        info = table.grid.info(r, c)
         try:
             number, converted = parse_amount(value, ind.unit, percent_format=bool(info and info.percent))
-            if converted:
+            if converted and number is not None:
                 ctx.add(RC.UNIT_CONVERTED, table, ref, _short(value), converted=format_number(number), unit=ind.unit)
             if number is not None and not _rate_ok(ctx, table, ref, ind, value, number, bool(info and info.percent)):
                 number = None
@@ -402,7 +418,10 @@ def _indicator_entry(ctx: Context, table: Table, r: int, ind: Indicator) -> Indi
     if number is not None:
         _check_previous(ctx, table, ref, ind, number)
     note = _text(ctx, table, r, L.I_NOTE)
-    return IndicatorEntry(ind.task_no, ind.name, ctx.department, number, note, cell=f"{table.grid.name}!{ref}")
+    note_col = table.col(L.I_NOTE)
+    refs = {"value": ref, "note": table.grid.ref(r, note_col) if note_col is not None else ""}
+    return IndicatorEntry(ind.task_no, ind.name, ctx.department, number, note, cell=f"{table.grid.name}!{ref}",
+                          cells=field_cells(refs))
 
 
 RATE_CAPS = {"%": 100.0, "‰": 1000.0}

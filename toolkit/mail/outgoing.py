@@ -8,8 +8,10 @@ send log only after the server accepted it.
 """
 from __future__ import annotations
 
+import errno
 import json
 import mimetypes
+import re
 import smtplib
 import socket
 import ssl
@@ -22,11 +24,12 @@ from pathlib import Path
 import jinja2
 
 from toolkit import paths, resources
-from toolkit.errors import PlankitError, UsageError
+from toolkit.errors import MAIL_SERVER, MAIL_TEMPLATE, PlankitError, USAGE_DEPARTMENT, UsageError
 from toolkit.model import CO, LEAD, Plan, cn_date
 from toolkit.quarter import Quarter
 from toolkit.fileio.safeio import atomic_path
 from toolkit.fillin.files import safe_file_name
+from toolkit.render.jinja_zh import OfficeLoader, decode_template, template_error_text
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 SEND_LOG = "sent.jsonl"
@@ -61,27 +64,53 @@ class Outgoing:
         return d
 
 
-def _env(template_dir: Path) -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(template_dir)),
+def _env(template_dirs: list[Path]) -> jinja2.Environment:
+    return jinja2.Environment(loader=OfficeLoader([str(d) for d in template_dirs]),
                               undefined=jinja2.StrictUndefined, autoescape=False,
                               keep_trailing_newline=False)
 
 
 def render(kind: str, context: dict, template_dir: Path | None = None) -> tuple[str, str]:
     """Render (subject, body) for `kind` ('sheets' or 'remind'); template errors name the file.
-    Templates come from `template_dir`, else templates/mail/ in the working folder, else the bundled ones."""
-    template_dir = resources.template("mail", template_dir)
-    env = _env(template_dir)
-    try:
-        subject = env.get_template(f"{kind}.subject.j2").render(context).strip()
-        body = env.get_template(f"{kind}.body.j2").render(context)
-    except jinja2.TemplateNotFound as exc:
-        raise PlankitError(f"找不到邮件模板 {template_dir / exc.name}。")
-    except jinja2.UndefinedError as exc:
-        raise PlankitError(f"邮件模板 {kind} 使用了未定义的变量：{exc.message}")
-    except jinja2.TemplateSyntaxError as exc:
-        raise PlankitError(f"邮件模板 {exc.name or kind} 第{exc.lineno}行语法错误：{exc.message}")
+    Each template comes from `template_dir`, else templates/mail/ in the working folder, else the bundled ones."""
+    dirs = resources.template_dirs("mail", template_dir)
+    env = _env(dirs)
+    parts = []
+    for part in ("subject", "body"):
+        name = f"{kind}.{part}.j2"
+        try:
+            parts.append(env.get_template(name).render(context))
+        except jinja2.TemplateNotFound as exc:
+            raise PlankitError(f"找不到邮件模板 {dirs[0] / str(exc.name)}。", code=MAIL_TEMPLATE)
+        except jinja2.TemplateError as exc:  # syntax, undefined name, encoding: in Chinese, with the line
+            path = next((d / name for d in dirs if (d / name).is_file()), dirs[0] / name)
+            source = _source(path)
+            lineno = getattr(exc, "lineno", None) or _undefined_line(exc, source)
+            exc.lineno = lineno  # type: ignore[attr-defined]  # template_error_text reads it
+            raise PlankitError("邮件模板 " + template_error_text(name, exc, source),
+                               hint="\
+请对照使用说明“模板维护人员”一节修改模板。", code=MAIL_TEMPLATE)
+    subject, body = parts[0].strip(), parts[1]
     return " ".join(subject.split()), body.strip() + "\n"
+
+
+def _source(path: Path) -> str:
+    try:
+        return decode_template(path.read_bytes(), path.name)
+    except (OSError, jinja2.TemplateError):
+        return ""
+
+
+def _undefined_line(exc: Exception, source: str) -> int | None:
+    """jinja2 gives no line for an undefined name at render time: the first line that uses it."""
+    m = re.search(r"'([^']+)' is undefined|has no attribute '([^']+)'", str(exc))
+    if not m or not source:
+        return None
+    word = m.group(1) or m.group(2)
+    for n, line in enumerate(source.splitlines(), 1):
+        if re.search(r"[{][{%][^}]*\b" + re.escape(word) + r"\b", line):
+            return n
+    return None
 
 
 def base_context(plan: Plan, quarter: Quarter, department: str) -> dict:
@@ -145,17 +174,20 @@ def _manifest(folder: Path) -> dict[str, Path]:
 
 def prepare(plan: Plan, quarter: Quarter, out_dir: Path, *, kind: str = "sheets",
             departments: list[str] | None = None, sender: str = "", outbox: Path | None = None,
-            extra: dict[str, dict] | None = None, template_dir: Path | None = None) -> list[tuple[Outgoing, EmailMessage | None]]:
+            extra: dict[str, dict] | None = None,
+            template_dir: Path | None = None) -> list[tuple[Outgoing, EmailMessage | None]]:
     """Build one message per department and write each as .eml into the outbox."""
     known = plan.department_names()
     chosen = departments if departments is not None else known
     unknown = [d for d in chosen if d not in known]
     if unknown:
-        raise UsageError(f"计划中没有这些部门：{'、'.join(unknown)}。", hint="部门名称须与计划主表“部门”表一致。")
+        raise UsageError(f"计划中没有这些部门：{'、'.join(unknown)}。",
+                         hint="部门名称须与计划主表“部门”表一致。", code=USAGE_DEPARTMENT)
     sender = sender or _default_sender(plan)
-    outbox = outbox or paths.quarter_dir(plan, quarter, out_dir, "mail") / ("outbox" if kind == "sheets" else f"outbox-{kind}")
+    outbox = outbox or (paths.quarter_dir(plan, quarter, out_dir, "mail")
+                        / ("outbox" if kind == "sheets" else f"outbox-{kind}"))
     sheets = _sheets_for(plan, quarter, out_dir, chosen) if chosen else {}
-    result = []
+    result: list[tuple[Outgoing, EmailMessage | None]] = []
     for dept in chosen:
         context = {**base_context(plan, quarter, dept), **(extra or {}).get(dept, {})}
         subject, body = render(kind, context, template_dir)
@@ -187,17 +219,19 @@ def send(items: list[tuple[Outgoing, EmailMessage | None]], smtp: SmtpSettings, 
         server = _connect(smtp)
     except (OSError, smtplib.SMTPException) as exc:
         raise PlankitError(f"无法连接邮件服务器 {smtp.host}:{smtp.port}（{_reason(exc)}）。",
-                           hint="请检查 --smtp-host、--smtp-port 和加密方式（--smtp-security）。没有发送任何邮件。")
+                           hint="请检查 --smtp-host、--smtp-port 和加密方式（--smtp-security）。没有发送任何邮件。",
+                           code=MAIL_SERVER)
     try:
         if smtp.user:
             try:
                 server.login(smtp.user, smtp.password)
             except smtplib.SMTPAuthenticationError:
                 raise PlankitError(f"邮件服务器拒绝登录（用户 {smtp.user}）：用户名或密码错误。",
-                                   hint="请检查 PLANKIT_SMTP_USER 和 PLANKIT_SMTP_PASSWORD。没有发送任何邮件。")
+                                   hint="请检查 PLANKIT_SMTP_USER 和 PLANKIT_SMTP_PASSWORD。没有发送任何邮件。",
+                                   code=MAIL_SERVER)
             except smtplib.SMTPNotSupportedError:
                 raise PlankitError("邮件服务器不支持登录认证（可能需要先加密连接）。",
-                                   hint="请尝试 --smtp-security starttls 或 ssl。没有发送任何邮件。")
+                                   hint="请尝试 --smtp-security starttls 或 ssl。没有发送任何邮件。", code=MAIL_SERVER)
         log_path.parent.mkdir(parents=True, exist_ok=True)
         for item, msg in items:
             if msg is None:
@@ -206,7 +240,8 @@ def send(items: list[tuple[Outgoing, EmailMessage | None]], smtp: SmtpSettings, 
                 refused = server.send_message(msg)
             except (smtplib.SMTPException, OSError) as exc:
                 item.status, item.error = "failed", f"发送失败：{_reason(exc)}"
-                if isinstance(exc, (smtplib.SMTPServerDisconnected, OSError)) and not isinstance(exc, smtplib.SMTPResponseException):
+                if (isinstance(exc, (smtplib.SMTPServerDisconnected, OSError))
+                        and not isinstance(exc, smtplib.SMTPResponseException)):
                     break
                 continue
             if refused:
@@ -232,6 +267,11 @@ def _connect(smtp: SmtpSettings) -> smtplib.SMTP:
     return server
 
 
+_NETWORK_ERRORS = {errno.ENETUNREACH: "网络不通，请检查本机网络连接", errno.EHOSTUNREACH: "无法到达邮件服务器",
+                   errno.ECONNRESET: "连接被服务器中断", errno.ECONNABORTED: "连接被中断",
+                   errno.ETIMEDOUT: "连接超时"}
+
+
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, socket.gaierror):
         return "找不到该服务器地址"
@@ -239,9 +279,24 @@ def _reason(exc: BaseException) -> str:
         return "连接被拒绝"
     if isinstance(exc, (socket.timeout, TimeoutError)):
         return "连接超时"
+    if isinstance(exc, smtplib.SMTPNotSupportedError) or "STARTTLS" in str(exc):
+        return "服务器不支持STARTTLS加密，可改用 --smtp-security ssl（常用端口465）或向管理员确认加密方式"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return "服务器证书无法验证（证书过期或与服务器名称不符）"
+    if isinstance(exc, ssl.SSLError):
+        return "加密连接失败（服务器的加密方式与 --smtp-security 不符，465端口一般用 ssl，587/25端口用 starttls）"
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return "服务器断开了连接"
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return "收件人地址被服务器拒绝：" + "、".join(exc.recipients)
     if isinstance(exc, smtplib.SMTPResponseException):
-        return f"服务器返回 {exc.smtp_code} {exc.smtp_error.decode('utf-8', 'replace') if isinstance(exc.smtp_error, bytes) else exc.smtp_error}"
-    return str(exc) or type(exc).__name__
+        error = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
+        return f"服务器返回 {exc.smtp_code} {error}"
+    if isinstance(exc, OSError) and exc.errno in _NETWORK_ERRORS:
+        return _NETWORK_ERRORS[exc.errno]
+    if isinstance(exc, OSError) and exc.errno:
+        return f"网络错误（错误号 {exc.errno}），请检查网络连接"
+    return f"未知错误（{type(exc).__name__}）"
 
 
 def sent_log(plan: Plan, quarter: Quarter, out_dir: Path) -> Path:
@@ -256,8 +311,8 @@ def remind_targets(plan: Plan, quarter: Quarter, out_dir: Path) -> dict[str, dic
     returned = set(data.returns) if data else set()
     rejected: dict[str, list[str]] = {}
     for rej in (data.rejections if data else []):
-        if rej.department:
-            rejected.setdefault(rej.department, []).extend(rej.reasons)
+        if rej.department:  # each problem says which file it came from (a unit may send several)
+            rejected.setdefault(rej.department, []).extend(f"{rej.filename}：{r}" for r in rej.reasons)
     for dept in plan.department_names():
         if dept in returned:
             continue

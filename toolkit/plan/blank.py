@@ -10,7 +10,8 @@ from pathlib import Path
 
 from toolkit.model import GE, LE, QUARTER_END_NAMES, QUARTER_NAMES
 from toolkit.fileio.xlsxtext import fit_row
-from toolkit.plan.format import DEPARTMENT_COLUMNS, DEPARTMENTS, EXAMPLE_MARK, INDICATOR_COLUMNS, INDICATORS, SETTING_KEYS, SETTINGS, SETTINGS_COLUMNS, TASK_COLUMNS, TASKS
+from toolkit.plan.format import (DEADLINE_COLUMN, DEPARTMENT_COLUMNS, DEPARTMENTS, EXAMPLE_MARK, INDICATOR_COLUMNS,
+                                 INDICATORS, SETTING_KEYS, SETTINGS, SETTINGS_COLUMNS, TASK_COLUMNS, TASKS)
 from toolkit.fileio.safeio import atomic_path
 
 GUIDE = "填写说明"
@@ -23,7 +24,9 @@ TASK_HELP = {
     "领域": "可空。如教育、卫生、就业，用于简报分领域汇总；留空按“其他”。",
     "牵头单位": "必填。多个单位用顿号“、”分隔，第一个为主要责任单位。单位须在“部门”表中登记。",
     "配合单位": "可空。多个单位用顿号“、”分隔。",
-    **{q: f"必填。照抄方案原文{q}的序时进度安排。" for q in QUARTER_NAMES},
+    **{q: f"照抄方案原文{q}的序时进度安排。方案没有季度安排的可留空（按完成时限或全年时间进度评估）。"
+       for q in QUARTER_NAMES},
+    DEADLINE_COLUMN: "可空。方案写的完成时限，如“6月底前”“年底前”“2020年9月30日”“三季度”；没有季度安排时按它判断序时进度。",
 }
 INDICATOR_HELP = {
     "序号": "必填。指标所属任务的序号（见“任务”表）。",
@@ -41,7 +44,7 @@ DEPARTMENT_HELP = {
 }
 EXAMPLE_TASK = (f"{EXAMPLE_MARK}（不会被读取）", "增加就业机会", "增加就业机会。城镇新增就业6万人以上。", "就业",
                 "市人社局", "市总工会、团市委", "城镇新增就业1.5万人以上。", "城镇新增就业1.5万人以上。",
-                "城镇新增就业1.5万人以上。", "城镇新增就业1.5万人以上。")
+                "城镇新增就业1.5万人以上。", "城镇新增就业1.5万人以上。", "年底前")
 EXAMPLE_INDICATORS = [
     (f"{EXAMPLE_MARK}（不会被读取）", "城镇新增就业", "万人", GE, 6, 1.5, 3, 4.5, 6, "",
      "季度末数为累计值：每季度1.5万人，累计1.5、3、4.5、6"),
@@ -56,7 +59,7 @@ GUIDE_TEXT = [
     ("head", "一、填写顺序"),
     ("", "1．“设置”表：填写计划名称、年度、编印单位等（“说明”列有解释）。"),
     ("", "2．“部门”表：登记所有牵头、配合单位，每行一个。"),
-    ("", "3．“任务”表：每项任务一行，照抄方案原文的目标任务和四个季度的序时进度。"),
+    ("", "3．“任务”表：每项任务一行，照抄方案原文的目标任务和四个季度的序时进度；方案只有完成时限的，填在“完成时限”列，季度留空。"),
     ("", "4．“指标”表：把目标任务中可量化的数字各填一行（全年目标、方向、单位），季度末填累计值。"),
     ("", "5．保存后运行 plankit plan check，按提示逐条修改，直到没有错误。"),
     ("head", "二、注意事项"),
@@ -99,7 +102,8 @@ def write_blank(path: Path, *, year: int, title: str = "") -> Path:
         }
         _guide(wb, f)
         _settings(wb, f, year, title)
-        _table(wb, f, TASKS, TASK_COLUMNS, (8, 16, 40, 10, 16, 20, 36, 36, 36, 36), TASK_HELP, [EXAMPLE_TASK])
+        _table(wb, f, TASKS, (*TASK_COLUMNS, DEADLINE_COLUMN), (8, 16, 40, 10, 16, 20, 36, 36, 36, 36, 14), TASK_HELP,
+               [EXAMPLE_TASK])
         ws = _table(wb, f, INDICATORS, INDICATOR_COLUMNS, (8, 24, 10, 8, 10, 10, 10, 10, 10, 14, 40),
                     INDICATOR_HELP, EXAMPLE_INDICATORS)
         ws.data_validation(1, 3, DATA_ROWS, 3, {

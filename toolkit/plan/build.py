@@ -12,7 +12,7 @@ import csv
 import sys
 from pathlib import Path
 
-from toolkit.errors import PlanError
+from toolkit.errors import PLAN_SEED, PlanError
 from toolkit.model import Department, Indicator, Plan, Settings, Task
 from toolkit.plan.workbook import parse_number, split_units, write_plan
 from toolkit.plan.seed import parse_seed
@@ -31,7 +31,7 @@ def build_plan(source: Path) -> Plan:
     source = Path(source)
     seeds = sorted(source.glob(SEED_GLOB))
     if len(seeds) != 1:
-        raise PlanError(f"{source} 中应有且只有一个 {SEED_GLOB} 文件，实际有{len(seeds)}个。")
+        raise PlanError(f"{source} 中应有且只有一个 {SEED_GLOB} 文件，实际有{len(seeds)}个。", code=PLAN_SEED)
     title, seed_tasks = parse_seed(seeds[0].read_text(encoding="utf-8"))
     settings_rows = {r["项目"]: r["内容"] for r in _table(source / "settings.tsv")}
     settings = Settings(
@@ -51,7 +51,7 @@ def build_plan(source: Path) -> Plan:
     for st in seed_tasks:
         row = curated.get(st.no)
         if row is None:
-            raise PlanError(f"tasks.tsv 缺少第{st.no}项的领域和单位。")
+            raise PlanError(f"tasks.tsv 缺少第{st.no}项的领域和单位。", code=PLAN_SEED)
         tasks.append(Task(st.no, st.name, st.target, row["领域"], split_units(row["牵头单位"]),
                           split_units(row["配合单位"]), st.milestones))
     indicators = [

@@ -8,8 +8,10 @@ from toolkit.model import QUARTER_END_NAMES, QUARTER_NAMES
 SETTINGS, TASKS, INDICATORS, DEPARTMENTS = "设置", "任务", "指标", "部门"
 EXAMPLE_MARK = "示例"  # a row whose first column starts with this is an example (plan new) and is skipped
 UNIT_SEP = "、"
+SUGGESTED = "【建议】"  # 说明 of an indicator suggested by plan/suggest.py and not yet reviewed
 
 TASK_COLUMNS = ("序号", "任务名称", "目标任务", "领域", "牵头单位", "配合单位", *QUARTER_NAMES)
+DEADLINE_COLUMN = "完成时限"  # optional, after the quarters: written only when some task has one
 INDICATOR_COLUMNS = ("序号", "指标名称", "单位", "方向", "全年目标", *QUARTER_END_NAMES, "责任单位", "说明")
 DEPARTMENT_COLUMNS = ("部门", "联系人", "电话", "邮箱")
 SETTINGS_COLUMNS = ("项目", "内容")
@@ -46,7 +48,9 @@ BAD_INTEGER = C("plan-bad-no", P.ERROR, "序号“{value}”不是正整数。�
 DUPLICATE_NO = C("plan-duplicate-no", P.ERROR, "序号{value}重复出现（另见第{other}行）。每项任务的序号必须唯一。")
 MISSING_NO = C("plan-missing-no", P.ERROR, "序号不连续：缺少第{value}项。请核对是否漏录或序号写错。")
 EMPTY_FIELD = C("plan-empty-field", P.ERROR, "“{column}”为空。请填写。")
-EMPTY_MILESTONE = C("plan-empty-milestone", P.ERROR, "第{task}项的{column}序时进度为空。请按方案原文填写该季度安排。")
+EMPTY_MILESTONE = C("plan-empty-milestone", P.WARNING, "第{task}项的{column}序时进度为空：该季度按完成时限或全年时间进度评估。方案原文有该季度安排的，请填写。")
+NO_MILESTONES = C("plan-no-milestones", P.WARNING, "第{task}项没有季度序时进度{basis}。方案原文有季度安排的，请填写。")
+UNREVIEWED = C("plan-unreviewed-suggestion", P.WARNING, "第{task}项的指标“{value}”是自动提取的建议（说明以“【建议】”开头），尚未核对。核对无误后删去说明中的“【建议】”；不需要的整行删除。")
 UNKNOWN_UNIT = C("plan-unknown-unit", P.ERROR, "单位“{value}”不在“部门”工作表中。请在“部门”表中添加该单位，或改正单位名称。")
 BAD_DIRECTION = C("plan-bad-direction", P.ERROR, "方向“{value}”无效。请填写“≥”（越大越好）或“≤”（越小越好）。")
 UNKNOWN_TASK = C("plan-indicator-unknown-task", P.ERROR, "指标所属序号{value}在“任务”表中不存在。")

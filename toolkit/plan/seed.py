@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from toolkit.errors import PlanError
+from toolkit.errors import PLAN_SEED, PlanError
 
 HEADER_LINES = {
     "序", "号", "序号", "号 目标任务", "序号 目标任务", "目标任务", "序时进度",
@@ -55,10 +55,10 @@ def parse_seed(text: str) -> tuple[str, list[SeedTask]]:
         if number is None:
             return
         if current:
-            raise PlanError(f"第{number}项的最后一栏没有结束标记，原文可能被截断。")
+            raise PlanError(f"第{number}项的最后一栏没有结束标记，原文可能被截断。", code=PLAN_SEED)
         if len(cells) != CELLS_PER_TASK:
             raise PlanError(
-                f"第{number}项应有{CELLS_PER_TASK}栏（目标任务和四个季度），实际读到{len(cells)}栏。")
+                f"第{number}项应有{CELLS_PER_TASK}栏（目标任务和四个季度），实际读到{len(cells)}栏。", code=PLAN_SEED)
         tasks.append(SeedTask(number, cells[0], tuple(cells[1:])))  # type: ignore[arg-type]
 
     for raw in lines:
@@ -74,7 +74,7 @@ def parse_seed(text: str) -> tuple[str, list[SeedTask]]:
             number, cells = expected, []
             continue
         if number is None:
-            raise PlanError(f"在第1项之前读到无法识别的内容：“{stripped[:30]}”。")
+            raise PlanError(f"在第1项之前读到无法识别的内容：“{stripped[:30]}”。", code=PLAN_SEED)
         current.append(stripped)
         if raw.endswith(" "):
             cells.append(normalise_spaces("".join(current)))

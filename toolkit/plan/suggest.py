@@ -17,17 +17,19 @@ import cn2an
 
 from toolkit.model import GE, LE, Indicator, Plan, Task
 
-SUGGESTED = "【建议】"
+from toolkit.plan.timing import due_quarter
+from toolkit.plan.format import SUGGESTED  # re-exported: callers import it from here
 VERB_BONUS = 2  # extra weight when the milestone repeats the target's verb (分配保障房 vs 接收配建保障性住房)
 MIN_SHARED = 2  # Chinese character pairs a milestone figure must share with the target's wording
 
 # Measure words, longest first so 平方米 wins over 米 and 人次 over 人.
-MEASURES = sorted("""平方米 平方公里 公里 千米 米 公斤 千克 吨 亩 公顷 元 人次 场次 批次 户次 人 名 户 个 家 所
-座 条 项 套 台 件 路 场 张 辆 间 处 床 册 份 次 例 只 头 株 棵 盏 块 支 组 班 % ‰""".split(),
+MEASURES = sorted("""平方米 平方公里 立方米 公里 千米 米 公斤 千克 吨 亩 公顷 元 人次 场次 批次 户次 人 名 户 个 家 所
+座 条 项 套 台 件 路 场 张 辆 间 处 床 册 份 次 例 只 头 株 棵 盏 块 支 组 班 位 栋 幢 千瓦 眼 根 杆 艘 架
+m2 m² ㎡ 平米 km % ‰""".split(),
                   key=len, reverse=True)
 MULTIPLIERS = {"万": 1e4, "亿": 1e8}
 # Measure words counted as the same thing when a milestone and a target word it differently.
-SAME_MEASURE = {"场": "场次", "名": "人"}
+SAME_MEASURE = {"场": "场次", "名": "人", "m2": "平方米", "m²": "平方米", "㎡": "平方米", "平米": "平方米", "km": "公里"}
 
 _CN_DIGITS = "零〇一二两三四五六七八九十百千"
 _NUMBER = re.compile(
@@ -37,16 +39,25 @@ _NUMBER = re.compile(
 _DELIMS = "，。；;,：:、（）()\n"
 _QUOTES = {"“": "”", "‘": "’", "「": "」", "\"": "\""}
 _ITEM_START = re.compile(r"(?:^|(?<=[；;。\n：:]))\s*(\d{1,2})\s*[.．、]")
+# Numbers that are part of a name, not a count: 二次供水, 一次性, 一件事, 三位一体; 一户一档 (一X一Y).
+_NAME_NUMBER = re.compile(r"^(?:[一二两三]次(?:供水|性|污染|产业|分配|元|开发|创业)|一次办|一件事|[一二三四五]位一体|"
+                          r"[一二三四五六七八九十百千万两]+(?:人口|个一))")
 _PEOPLE = re.compile(r"^[\u4e00-\u9fff]{0,8}(?:人口|农民|妇女|群众|居民|职工|儿童|学生|老人|残疾人|劳动力)")
 _VERBS = {"新建", "改造", "建设", "创建", "整治", "实施", "推进", "建成", "开展", "完成", "举办", "新增",
           "组织", "发放", "培育", "修建", "治理", "提升", "扶持", "帮扶", "支持", "投入", "开工", "改建"}
 _FULLWIDTH = str.maketrans("０１２３４５６７８９％．－", "0123456789%.-")
 
 GE_BEFORE = ("不少于", "不低于", "不小于", "提高到", "提高至", "提升到", "提升至", "达到", "超过", "多于")
-LE_BEFORE = ("不超过", "不高于", "不大于", "降低到", "降低至", "下降到", "下降至", "降至", "降到", "控制在", "低于", "少于")
+LE_BEFORE = ("不超过", "不高于", "不大于", "降低到", "降低至", "下降到", "下降至", "降至", "降到",
+             "控制在", "低于", "少于")
 _BEFORE_WORDS = sorted(GE_BEFORE + LE_BEFORE, key=len, reverse=True)
 GE_AFTER = ("及以上", "以上")
 LE_AFTER = ("及以下", "以下", "以内", "之内")
+_LIST_END = re.compile(r"等(?![级同待候])")  # 等 closing a list, not 等级/等同/等待
+_EARLIER_COUNT = re.compile(r"[\d.]+(?:万|亿)?(?:平方米|公里|个|所|座|户|家|处|条|项|套|台|人|名|张|辆|间|场|次)"
+                            r"(?:[\u4e00-\u9fff]{1,12}?)[和及与、]")
+_CUT_VERB = re.compile(r"提供|开展|实施|进行|享受|接受|参加|完成|实现|覆盖|达到|用于|惠及|受益|纳入|开工|投入使用|建成")
+_TRAIL_FILLER = re.compile(r"(?:以上|以下|左右|的|等|任务|工作|目标)+$")
 _LEAD_WORDS = re.compile(r"^(?:全市|全年|实现|确保|力争|开展|其中|累计|共计|共|并|和|及|对全市|对|为)+")
 _TRAIL_WORDS = re.compile(
     r"(?:不少于|不低于|不小于|不超过|不高于|提高到|提高至|提升到|提升至|降低到|降低至|下降到|下降至|"
@@ -66,6 +77,7 @@ class Quantity:
     after: str              # clause text after the unit and direction word
     text: str               # the matched text: 500-550台
     clause: str = ""        # the whole clause, as published
+    borrowed: str = ""      # what is counted, from the quantity before (新建公厕326座、改造64座 → 公厕)
 
     @property
     def amount(self) -> float:
@@ -75,18 +87,44 @@ class Quantity:
     def subject(self) -> str:
         """The clause text that says what is counted, without direction and filler words."""
         before = _TRAIL_WORDS.sub("", _LEAD_WORDS.sub("", self.before))
-        if "等" in before:  # 新建瀛洲公园、刘志洲公园等5个城市公园: keep the verb and what follows 等
+        parts = _LIST_END.split(before)
+        if len(parts) > 1:  # 新建瀛洲公园、刘志洲公园等5个城市公园: keep the verb and what follows 等
             verb = before[:2]
-            before = (verb if verb in _VERBS else "") + before.rsplit("等", 1)[1]
+            before = (verb if verb in _VERBS else "") + parts[-1]
+        before = _EARLIER_COUNT.split(before)[-1]  # 建设376个村居广播室和1200个…: after the earlier count
         return before
 
     @property
+    def counted(self) -> str:
+        """The noun phrase after the unit (新建3所中心幼儿园 → 中心幼儿园), up to a conjunction."""
+        after = re.split(r"[和及与、，,；;。：:（(]|以及|并|等", self.after, maxsplit=1)[0]
+        cut = _CUT_VERB.search(after, 2)
+        after = _TRAIL_FILLER.sub("", after[:cut.start()] if cut else after)
+        if re.search(r"\d", after):
+            return ""  # 10万元以上部分报销比例不足90%: a threshold, not a noun phrase
+        return after if len(re.sub(r"[^\u4e00-\u9fff\w\"“”]", "", after)) >= 2 else ""
+
+    @property
     def name(self) -> str:
-        """A short indicator name from the context."""
-        before = self.subject
-        after = re.split(r"[和及与]", self.after, 1)[0]
-        name = before if len(before) >= 4 or not after else before + after
-        return name[:30] or f"{self.unit}数"
+        """What is counted: the verb and the noun after the unit, else the words before the number.
+
+        Never cut inside a word: a long name is cut at a delimiter, not at a character count.
+        """
+        before, counted = self.subject, self.counted
+        if counted:
+            verb = next((v for v in _VERBS if before.endswith(v)), "") or \
+                next((v for v in _VERBS if before.startswith(v)), "")
+            name = verb + counted
+        elif before in _VERBS and self.borrowed:
+            name = before + self.borrowed
+        elif not before and self.borrowed:
+            name = self.borrowed
+        else:
+            name = before
+        if len(name) > 30:
+            pieces = [p for p in re.split(r"[，、,的]", name) if p]
+            name = pieces[-1] if pieces and len(pieces[-1]) >= 4 else name
+        return name or f"{self.unit}数"
 
 
 def unit_key(unit: str) -> tuple[str, float]:
@@ -141,7 +179,7 @@ def find_quantities(text: str) -> list[Quantity]:
     text = text.translate(_FULLWIDTH)
     masked = _mask_item_numbers(text)
     quoted = _quoted_spans(text)
-    found = []
+    found: list[Quantity] = []
     for m in _NUMBER.finditer(masked):
         num, mult, measure = m.group("num"), m.group("mult"), m.group("measure")
         start, end = m.start(), m.end()
@@ -160,6 +198,10 @@ def find_quantities(text: str) -> list[Quantity]:
                 continue
         if num == "一" and prev and prev in "有每这那是":
             continue  # 一个 as an article: 都有一个学位
+        if not num[0].isdigit() and not mult and _NAME_NUMBER.match(masked[start:start + len(num) + 4]):
+            continue  # part of a name: 二次供水, 一件事, 五百人口规模以上
+        if num == "一" and (masked[end:end + 1] == "一" or masked[max(0, start - 2):start - 1] == "一"):
+            continue  # 一户一档, 一人一策: a slogan, not a count
         if not num[0].isdigit() and not mult and len(num) > 1 and num[-1] in MULTIPLIERS:
             num, mult = num[:-1], num[-1]  # 七万名 = 7 万名, like 7万名
         value = _number(num)
@@ -184,8 +226,18 @@ def find_quantities(text: str) -> list[Quantity]:
         if mult and not measure and _PEOPLE.match(rest):
             measure = "人"  # 9.27万建档立卡低收入人口 = 9.27万人
         unit = (mult or "") + (measure or "")
-        found.append(Quantity(value, high, unit, measure or "", MULTIPLIERS.get(mult or "", 1.0), direction,
-                              before, rest.strip(), text[start:end], text[clause_start:clause_end].strip()))
+        q = Quantity(value, high, unit, measure or "", MULTIPLIERS.get(mult or "", 1.0), direction,
+                     before, rest.strip(), text[start:end], text[clause_start:clause_end].strip())
+        same_sentence = found and "。" not in text[text.find(found[-1].clause):start] if found else False
+        if same_sentence and not q.subject and not q.counted and found[-1].name:
+            base = re.sub(r"（[^（）]*）$", "", found[-1].name) if not found[-1].subject else found[-1].name
+            q = replace(q, borrowed=f"{base}（{q.unit}）")  # 老旧小区20个、2964户: households of them
+        elif found and found[-1].measure == q.measure and q.subject in _VERBS and not q.counted:
+            last = found[-1]
+            at = max(((last.subject.rfind(v), v) for v in _VERBS), default=(-1, ""))
+            noun = last.counted or (last.subject[at[0] + len(at[1]):] if at[0] >= 0 else "")
+            q = replace(q, borrowed=noun)
+        found.append(q)
     return found
 
 
@@ -246,7 +298,8 @@ def quarterly(q: Quantity, target: float, milestones) -> tuple[tuple, str]:
     if abs(total - target) < 1e-9:
         return tuple(cumulative), f"季度数为当季数（{shown}），已累计"
     if len(given) == 4 and 0.65 * target <= total <= 1.35 * target:
-        return tuple(cumulative), f"季度数按当季数（{shown}）累计，合计{_fmt(total)}与全年目标{_fmt(target)}不一致，请核对"
+        return tuple(cumulative), (f"季度数按当季数（{shown}）累计，合计{_fmt(total)}"
+                                   f"与全年目标{_fmt(target)}不一致，请核对")
     return none, f"季度里程碑有相关数值（{shown}），口径不明，未采用"
 
 
@@ -262,6 +315,11 @@ def suggest_task(task: Task) -> list[Indicator]:
             continue  # 比例不足90%的，提高到90%: the same figure again, saying nothing new
         seen_values.add(ident)
         planned, how = quarterly(q, target, task.milestones)
+        due = due_quarter(task.deadline) if not any(m.strip() for m in task.milestones) else None
+        if due and q.direction == GE and q.measure not in ("%", "‰"):
+            # a deadline-only task: due in full by its quarter, evenly before (the task's own 序时 basis)
+            planned = tuple(round(target * min(1.0, i / due), 6) for i in range(1, 5))
+            how = f"季度末数按完成时限“{task.deadline}”推算（{'一二三四'[due - 1]}季度末完成全年目标，此前按季度平均）"
         name = q.name
         n = 2
         while name in names:
@@ -280,10 +338,6 @@ def suggest_plan(plan: Plan) -> list[Indicator]:
     return [ind for t in plan.tasks for ind in suggest_task(t)]
 
 
-def is_suggested(ind: Indicator) -> bool:
-    return ind.note.startswith(SUGGESTED)
-
-
 def merge_suggestions(existing: list[Indicator], suggested: list[Indicator]) -> list[Indicator]:
     """Existing indicators plus the suggestions that no existing indicator already covers."""
     have = {_match_key(i) for i in existing}
@@ -296,7 +350,7 @@ def merge_suggestions(existing: list[Indicator], suggested: list[Indicator]) -> 
             s = replace(s, name=f"{s.name}（建议）")
         names.add(s.key)
         added.append(s)
-    order = {}
+    order: dict[int, list[Indicator]] = {}
     for i in existing + added:
         order.setdefault(i.task_no, []).append(i)
     return [i for no in sorted(order) for i in order[no]]
@@ -337,6 +391,7 @@ def _same_planned(s: Indicator, c: Indicator) -> bool:
     _, ss = unit_key(s.unit)
     _, cs = unit_key(c.unit)
     for a, b in zip(s.planned, c.planned):
-        if (a is None) != (b is None) or (a is not None and abs(a * ss - b * cs) > 1e-6 * max(1, abs(b * cs))):
+        if (a is None) != (b is None) or (a is not None and b is not None
+                                          and abs(a * ss - b * cs) > 1e-6 * max(1, abs(b * cs))):
             return False
     return True

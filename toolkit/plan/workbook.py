@@ -16,15 +16,18 @@ from datetime import date, datetime
 from pathlib import Path
 
 from toolkit import problems as P
-from toolkit.errors import InputFileError, PlanError
+from toolkit.errors import InputFileError, PLAN_INVALID, PLAN_NOT_PLANKIT, PLAN_UNREADABLE, PlanError
 from toolkit.model import GE, LE, QUARTER_END_NAMES, QUARTER_NAMES, Department, Indicator, Plan, Settings, Task
-from toolkit.values import clean_text  # the one text normaliser, shared with the merge
+from toolkit.values import ValueIssue, clean_text, to_date  # the one normaliser, shared with the merge
 from toolkit.fileio.xlsxtext import fit_row
 from toolkit.fileio.filekind import ENCRYPTED, XLSM, XLSX, sniff
 from toolkit.fileio.safeio import atomic_path
 from toolkit.fileio.zipscan import scan_xml_parts
-from toolkit.plan.check import check_plan
-from toolkit.plan.format import (SETTINGS, TASKS, INDICATORS, DEPARTMENTS, EXAMPLE_MARK, UNIT_SEP, TASK_COLUMNS, INDICATOR_COLUMNS, DEPARTMENT_COLUMNS, SETTINGS_COLUMNS, REQUIRED, SETTING_KEYS, MISSING_SHEET, MISSING_COLUMN, BAD_NUMBER, BAD_INTEGER, EMPTY_FIELD, EMPTY_MILESTONE, BAD_DIRECTION, BAD_SETTING, MISSING_SETTING, DEPT_DUPLICATE)
+from toolkit.plan.check import check_rules
+from toolkit.plan.format import (SETTINGS, TASKS, INDICATORS, DEPARTMENTS, EXAMPLE_MARK, UNIT_SEP, TASK_COLUMNS,
+    INDICATOR_COLUMNS, DEPARTMENT_COLUMNS, SETTINGS_COLUMNS, REQUIRED, SETTING_KEYS, MISSING_SHEET, MISSING_COLUMN,
+    BAD_NUMBER, BAD_INTEGER, EMPTY_FIELD, EMPTY_MILESTONE, NO_MILESTONES, DEADLINE_COLUMN, BAD_DIRECTION, BAD_SETTING,
+    MISSING_SETTING, DEPT_DUPLICATE)
 
 def split_units(text: str) -> tuple[str, ...]:
     for sep in ("，", ",", "；", ";", "/", "\n"):
@@ -74,20 +77,22 @@ def open_plan_workbook(path: Path):
     try:
         kind = sniff(path)
     except InputFileError as exc:
-        raise PlanError(f"无法读取计划主表：{exc.message}")
+        raise PlanError(f"无法读取计划主表：{exc.message}", code=PLAN_UNREADABLE)
     if kind == ENCRYPTED:
-        raise PlanError(f"{path.name}：计划主表设置了打开密码。请在Excel中取消密码（文件→信息→保护工作簿）后再使用。")
+        raise PlanError(f"{path.name}：计划主表设置了打开密码。请在Excel中取消密码（文件→信息→保护工作簿）后再使用。",
+                        code=PLAN_UNREADABLE)
     if kind not in (XLSX, XLSM):
-        raise PlanError(f"{path.name}：计划主表必须是.xlsx格式（当前为{kind}）。请在Excel中另存为“Excel工作簿(*.xlsx)”。")
+        raise PlanError(f"{path.name}：计划主表必须是.xlsx格式（当前为{kind}）。"
+                        "请在Excel中另存为“Excel工作簿(*.xlsx)”。", code=PLAN_UNREADABLE)
     try:
         scan_xml_parts(path)
     except InputFileError as exc:
-        raise PlanError(f"无法读取计划主表：{exc.message}")
+        raise PlanError(f"无法读取计划主表：{exc.message}", code=PLAN_UNREADABLE)
     import openpyxl
     try:
         return openpyxl.load_workbook(path, data_only=True)
     except Exception as exc:  # openpyxl raises many types for broken files
-        raise PlanError(f"{path.name}：文件已损坏，无法作为Excel打开（{type(exc).__name__}）。")
+        raise PlanError(f"{path.name}：文件已损坏，无法作为Excel打开（{type(exc).__name__}）。", code=PLAN_UNREADABLE)
 
 
 def _read_sheet(ws, name: str, report: P.Report, file: str) -> Sheet | None:
@@ -116,7 +121,7 @@ def _read_sheet(ws, name: str, report: P.Report, file: str) -> Sheet | None:
     return sheet
 
 
-def read_plan(path: Path) -> PlanRead:
+def read_plan(path: Path | str) -> PlanRead:
     """Read a master workbook into a Plan, collecting every problem found."""
     path = Path(path)
     file = path.name
@@ -125,7 +130,7 @@ def read_plan(path: Path) -> PlanRead:
     present = [n for n in (SETTINGS, TASKS, INDICATORS, DEPARTMENTS) if n in wb.sheetnames]
     if TASKS not in present and len(present) < 2:
         raise PlanError(f"{file}：这不是plankit计划主表（找不到“任务”“设置”等工作表）。",
-                        hint="请用 plankit plan new 生成模板，或检查是否选错了文件。")
+                        hint="请用 plankit plan new 生成模板，或检查是否选错了文件。", code=PLAN_NOT_PLANKIT)
     sheets: dict[str, Sheet | None] = {}
     for name in (SETTINGS, TASKS, INDICATORS, DEPARTMENTS):
         if name not in wb.sheetnames:
@@ -140,11 +145,18 @@ def read_plan(path: Path) -> PlanRead:
     tasks = _tasks(sheets[TASKS], report, file, where)
     indicators = _indicators(sheets[INDICATORS], report, file, where)
     plan = Plan(settings, tasks, indicators, departments, source=path)
-    check_plan(plan, report, where, file, has_departments=sheets[DEPARTMENTS] is not None)
+    check_rules(plan, report, where, file, has_departments=sheets[DEPARTMENTS] is not None)
     return PlanRead(plan, report, where)
 
 
-def load_plan(path: Path) -> Plan:
+def check_plan(path: Path | str) -> PlanRead:
+    """Read and check a master workbook without raising for plan problems: they are in `.report`
+    (`.report.errors`, `.report.warnings`), the plan as read is `.plan`. Only a file that cannot be
+    read, or is not a plan workbook at all, raises (InputFileError / PlanError)."""
+    return read_plan(Path(path))
+
+
+def load_plan(path: Path | str) -> Plan:
     """Read a plan for a command that needs a valid one; errors raise PlanError (exit 2)."""
     result = read_plan(path)
     if result.report.errors:
@@ -152,7 +164,7 @@ def load_plan(path: Path) -> Plan:
         lines = "\n".join(f"  {p}" for p in first)
         more = f"\n  ……共{len(result.report.errors)}个错误" if len(result.report.errors) > 5 else ""
         raise PlanError(f"计划主表有错误，无法继续：\n{lines}{more}",
-                        hint=f"\n请先运行 plankit plan check {path} 查看并修正。")
+                        hint=f"\n请先运行 plankit plan check {path} 查看并修正。", code=PLAN_INVALID)
     return result.plan
 
 
@@ -193,29 +205,21 @@ def _settings(sheet: Sheet | None, report, file, where) -> Settings:
         return default if n is None else n
 
     days = number("报送期限（季末后天数）", 10)
-    dates = []
+    dates: list[date | None] = []
     for qname in ("一", "二", "三", "四"):
         key = f"{qname}季度报送截止日"
-        raw = values.get(key)
-        if raw in (None, ""):
+        try:  # the same parser as a returned file's dates and the CLI's --date
+            dates.append(to_date(values.get(key)))
+        except ValueIssue:
+            bad(key, "请填写日期，例如2019-04-10或2019年4月10日。")
             dates.append(None)
-        elif isinstance(raw, datetime):
-            dates.append(raw.date())
-        elif isinstance(raw, date):
-            dates.append(raw)
-        else:
-            try:
-                dates.append(datetime.strptime(clean_text(raw).replace("/", "-").replace(".", "-"), "%Y-%m-%d").date())
-            except ValueError:
-                bad(key, "请填写日期，例如2019-04-10。")
-                dates.append(None)
     yellow, red = number("黄灯阈值（落后序时百分点）", 10.0), number("红灯阈值（落后序时百分点）", 30.0)
     if yellow < 0 or red < yellow:
         bad("红灯阈值（落后序时百分点）", f"红灯阈值（{red}）不能小于黄灯阈值（{yellow}），且都不能为负。")
     return Settings(
         title=title, year=year, issuer=clean_text(values.get("编印单位")),
         plan_id=clean_text(values.get("计划编号")), deadline_days=int(days),
-        deadline_dates=tuple(dates), yellow=yellow, red=red,
+        deadline_dates=(dates[0], dates[1], dates[2], dates[3]), yellow=yellow, red=red,
         return_to=clean_text(values.get("报送对象")),
         bulletin_name=clean_text(values.get("简报名称")) or "民生实事工作简报",
         dept_note=clean_text(values.get("部门说明")),
@@ -240,15 +244,19 @@ def _departments(sheet, report, file, where) -> list[Department]:
     return result
 
 
+MAX_NO = 9999  # a plan has tens of tasks: a larger 序号 is a typo (and would ask for 10^12 missing ones)
+
+
 def _row_no(sheet, r, row, report, file) -> int | None:
     raw = row["序号"]
     try:
         n = parse_number(raw)
-        if n is None or n <= 0 or not float(n).is_integer():
+        if n is None or n <= 0 or n > MAX_NO or not float(n).is_integer():
             raise ValueError
         return int(n)
     except ValueError:
-        report.add(P.make(BAD_INTEGER, file=file, sheet=sheet.name, cell=sheet.cell("序号", r), value=raw if raw is not None else ""))
+        report.add(P.make(BAD_INTEGER, file=file, sheet=sheet.name, cell=sheet.cell("序号", r),
+                          value=raw if raw is not None else ""))
         return None
 
 
@@ -260,19 +268,29 @@ def _tasks(sheet, report, file, where) -> list[Task]:
         no = _row_no(sheet, r, row, report, file)
         if no is None:
             continue
-        where[("task", no)] = (TASKS, r, sheet)
+        if ("task", no) in where:  # a duplicate 序号: check_plan reports it at this row
+            where.setdefault(("task-again", no), []).append(r)
+        else:
+            where[("task", no)] = (TASKS, r, sheet)
         target = clean_text(row["目标任务"])
         name = clean_text(row["任务名称"]) or target.split("。", 1)[0]
         for column, value in (("目标任务", target), ("牵头单位", clean_text(row["牵头单位"]))):
             if not value:
                 report.add(P.make(EMPTY_FIELD, file=file, sheet=TASKS, cell=sheet.cell(column, r), column=column))
         milestones = tuple(clean_text(row[q]) for q in QUARTER_NAMES)
-        for column, text in zip(QUARTER_NAMES, milestones):
-            if not text:
-                report.add(P.make(EMPTY_MILESTONE, file=file, sheet=TASKS, cell=sheet.cell(column, r), task=no, column=column))
+        deadline = clean_text(row.get(DEADLINE_COLUMN))
+        if not any(milestones):
+            basis = f"，按完成时限“{deadline}”评估" if deadline else "，也没有完成时限，按全年时间进度（每季度25%）评估"
+            report.add(P.make(NO_MILESTONES, file=file, sheet=TASKS, cell=sheet.cell(QUARTER_NAMES[0], r), task=no,
+                              basis=basis))
+        else:
+            for column, text in zip(QUARTER_NAMES, milestones):
+                if not text:
+                    report.add(P.make(EMPTY_MILESTONE, file=file, sheet=TASKS, cell=sheet.cell(column, r), task=no,
+                                      column=column))
         tasks.append(Task(no, name, target, clean_text(row["领域"]) or "其他",
                           split_units(clean_text(row["牵头单位"])), split_units(clean_text(row["配合单位"])),
-                          milestones))  # type: ignore[arg-type]
+                          milestones, deadline))  # type: ignore[arg-type]
     return tasks
 
 
@@ -284,11 +302,13 @@ def _indicators(sheet, report, file, where) -> list[Indicator]:
         no = _row_no(sheet, r, row, report, file)
         name = clean_text(row["指标名称"])
         if not name:
-            report.add(P.make(EMPTY_FIELD, file=file, sheet=INDICATORS, cell=sheet.cell("指标名称", r), column="指标名称"))
+            report.add(P.make(EMPTY_FIELD, file=file, sheet=INDICATORS, cell=sheet.cell("指标名称", r),
+                              column="指标名称"))
         direction = clean_text(row["方向"]).replace(">=", GE).replace("<=", LE)
         direction = {"＞＝": GE, "＜＝": LE, "不低于": GE, "不超过": LE}.get(direction, direction)
         if direction not in (GE, LE):
-            report.add(P.make(BAD_DIRECTION, file=file, sheet=INDICATORS, cell=sheet.cell("方向", r), value=row["方向"] or ""))
+            report.add(P.make(BAD_DIRECTION, file=file, sheet=INDICATORS, cell=sheet.cell("方向", r),
+                              value=row["方向"] or ""))
         numbers = []
         ok = True
         for column in ("全年目标", *QUARTER_END_NAMES):
@@ -297,9 +317,11 @@ def _indicators(sheet, report, file, where) -> list[Indicator]:
             except ValueError:
                 ok = False
                 numbers.append(None)
-                report.add(P.make(BAD_NUMBER, file=file, sheet=INDICATORS, cell=sheet.cell(column, r), value=row[column], column=column))
+                report.add(P.make(BAD_NUMBER, file=file, sheet=INDICATORS, cell=sheet.cell(column, r),
+                                  value=row[column], column=column))
         if numbers[0] is None and ok:
-            report.add(P.make(EMPTY_FIELD, file=file, sheet=INDICATORS, cell=sheet.cell("全年目标", r), column="全年目标"))
+            report.add(P.make(EMPTY_FIELD, file=file, sheet=INDICATORS, cell=sheet.cell("全年目标", r),
+                              column="全年目标"))
         if no is None or not name:
             continue
         ind = Indicator(no, name, clean_text(row["单位"]), direction if direction in (GE, LE) else GE,
@@ -358,9 +380,10 @@ def write_plan(plan: Plan, path: Path) -> Path:
         }
         table(SETTINGS, (*SETTINGS_COLUMNS, "说明"), (28, 60, 50),
               [(k, _plain(setting_values[k]), SETTING_KEYS[k]) for k in SETTING_KEYS])
-        table(TASKS, TASK_COLUMNS, (6, 16, 40, 10, 16, 20, 40, 40, 40, 40),
-              [(t.no, t.name, t.target, t.domain, UNIT_SEP.join(t.leads), UNIT_SEP.join(t.cos), *t.milestones)
-               for t in plan.tasks])
+        deadlines = any(t.deadline for t in plan.tasks)
+        table(TASKS, TASK_COLUMNS + ((DEADLINE_COLUMN,) if deadlines else ()), (6, 16, 40, 10, 16, 20, 40, 40, 40, 40, 16),
+              [(t.no, t.name, t.target, t.domain, UNIT_SEP.join(t.leads), UNIT_SEP.join(t.cos), *t.milestones,
+                *((t.deadline,) if deadlines else ())) for t in plan.tasks])
         table(INDICATORS, INDICATOR_COLUMNS, (6, 24, 10, 6, 10, 10, 10, 10, 10, 14, 40),
               [(i.task_no, i.name, i.unit, i.direction, _plain(i.target), *map(_plain, i.planned), i.owner, i.note)
                for i in plan.indicators])

@@ -2,9 +2,11 @@
 
 `briefing_context(ev, ...)` turns the evaluation into plain dicts and strings (every
 variable a template author can use is listed in docs/用户手册.md, 模板维护人员);
-`write_brief(ev, out_dir, ...)` renders templates/briefing.docx (and, on request, one
+`render_brief(ev, target_dir, ...)` renders templates/briefing.docx (and, on request, one
 督办 notice per lead unit with lagging tasks from templates/dept_notice.docx) through
-toolkit.render.template, and converts to PDF with LibreOffice when asked.
+toolkit.render.template, and converts to PDF with LibreOffice when asked;
+`write_brief(plan, quarter, out_dir, ...)` evaluates the quarter from the store first and writes
+into out/<plan>/<quarter>/brief/ (the public API and `plankit brief`).
 """
 from __future__ import annotations
 
@@ -20,8 +22,11 @@ from pathlib import Path
 from toolkit import resources
 from toolkit.render import charts
 from toolkit.render import template as docrender
-from toolkit.evaluate.judge import RED, STATUSES_EVAL, QuarterEvaluation, TaskResult
-from toolkit.model import cn_date, quarter_end
+from toolkit.evaluate.judge import RED, STATUSES_EVAL, QuarterEvaluation, TaskResult, evaluate_quarter
+from toolkit.model import Plan, cn_date, quarter_end
+from toolkit.paths import quarter_dir
+from toolkit.quarter import Quarter, as_quarter
+from toolkit.values import is_empty_answer
 
 BRIEF_TEMPLATE, NOTICE_TEMPLATE, FONTS_CONF = "briefing.docx", "dept_notice.docx", "fonts.conf"
 STATUS_KEYS = {"已完成": "done", "超序时": "ahead", "序时推进": "on_track", "滞后": "lagging",
@@ -44,6 +49,7 @@ class BriefResult:
     lagging: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    evaluation: QuarterEvaluation | None = field(default=None, repr=False)  # what was rendered
 
     def to_dict(self) -> dict:
         data = {"path": str(self.path), "notices": [str(p) for p in self.notices],
@@ -105,14 +111,21 @@ def leads(r: TaskResult) -> str:
 def reason_of(r: TaskResult) -> str:
     """The lagging reason in the departments' own words: lead first, then co-units."""
     texts = [e.issues.strip() for e in ([r.lead_entry] if r.lead_entry else []) + list(r.co_entries)
-             if e.issues and e.issues.strip()]
+             if not is_empty_answer(e.issues)]
     return end_with_stop("；".join(dict.fromkeys(texts))) if texts else "未说明原因。"
+
+
+def basis_note(r: TaskResult) -> str:
+    """`，按完成时限“6月底前”（二季度末完成）` where 序时 is not the plan's quarterly milestones."""
+    if not r.schedule_basis or r.schedule_basis == "按季度序时进度":
+        return ""
+    return f"，{r.schedule_basis}"
 
 
 def figures_of(r: TaskResult) -> str:
     if r.percent is None:
-        return f"未报送完成比例（序时进度{pct(r.schedule)}%）"
-    text = f"完成年度目标的{pct(r.percent)}%，序时进度{pct(r.schedule)}%"
+        return f"未报送完成比例（序时进度{pct(r.schedule)}%{basis_note(r)}）"
+    text = f"完成年度目标的{pct(r.percent)}%，序时进度{pct(r.schedule)}%{basis_note(r)}"
     if r.gap is not None and r.gap < 0:
         text += f"，低于序时进度{pct(-r.gap)}个百分点"
     elif r.gap is not None and r.gap > 0:
@@ -137,7 +150,7 @@ def _domain_text(results: list[TaskResult], counts: dict[str, int]) -> str:
     text = f"共{len(results)}项，其中" + "、".join(parts) + "。"
     ranked = sorted((r for r in results if r.lead_entry and r.lead_entry.progress.strip()),
                     key=lambda r: STATUSES_EVAL.index(r.status))
-    words = [f"{r.task.name}：{first_sentence(r.lead_entry.progress)}" for r in ranked[:HIGHLIGHTS]]
+    words = [f"{r.task.name}：{first_sentence(r.lead_entry.progress)}" for r in ranked[:HIGHLIGHTS] if r.lead_entry]
     if words:
         text += "；".join(words) + "。"
     lag = [r.task.name for r in results if r.status == "滞后"]
@@ -152,7 +165,7 @@ def _problems(ev: QuarterEvaluation) -> list[dict]:
     for r in ev.tasks:
         for e in ([r.lead_entry] if r.lead_entry else []) + list(r.co_entries):
             text = " ".join((e.issues or "").split())
-            if text and text not in ("无", "无。", "暂无", "暂无。", "/"):
+            if not is_empty_answer(text):
                 issues.setdefault(end_with_stop(text), [])
                 if r.task.name not in issues[end_with_stop(text)]:
                     issues[end_with_stop(text)].append(r.task.name)
@@ -222,7 +235,7 @@ def briefing_context(ev: QuarterEvaluation, *, issue_no: int | None = None,
 def _progress_cell(r: TaskResult) -> str:
     if r.status == "未报送" and not r.lead_entry:
         return "未报送"
-    head = f"完成{pct(r.percent)}%（序时{pct(r.schedule)}%）" if r.percent is not None else ""
+    head = f"完成{pct(r.percent)}%（序时{pct(r.schedule)}%{basis_note(r)}）" if r.percent is not None else ""
     words = (r.lead_entry.progress if r.lead_entry else "").strip()  # line breaks kept
     return "；".join(x for x in (head, words) if x) or "—"
 
@@ -249,7 +262,8 @@ def find_template(name: str, given: Path | None = None) -> Path:
 @contextlib.contextmanager
 def cjk_fontconfig(template_dir: Path):
     """Point LibreOffice's fontconfig at fonts.conf (仿宋/楷体/… → installed CJK fonts)."""
-    conf = next((p for p in (template_dir / FONTS_CONF, resources.bundled("templates", FONTS_CONF)) if p.is_file()), None)
+    conf = next((p for p in (template_dir / FONTS_CONF,
+                             resources.bundled("templates", FONTS_CONF)) if p.is_file()), None)
     old = os.environ.get("FONTCONFIG_FILE")
     if conf and not old:
         os.environ["FONTCONFIG_FILE"] = str(conf.resolve())
@@ -271,17 +285,26 @@ def to_pdf(docx: Path, template_dir: Path) -> Path:
     return target
 
 
-def write_brief(ev: QuarterEvaluation, out_dir: Path, *, template: Path | None = None,
-                notice_template: Path | None = None, issue_no: int | None = None,
-                on: date | None = None, deadline_days: int = DEFAULT_DEADLINE_DAYS,
-                pdf: bool = False, per_dept: bool = False, fonts: str | None = None,
-                chart: bool = True) -> BriefResult:
-    """Render the briefing (and optional notices/PDF) into `out_dir`."""
+def write_brief(plan: Plan, quarter: Quarter | str, out_dir: Path | str, **options) -> BriefResult:
+    """Evaluate `quarter` from the store under `out_dir` and render its briefing into
+    out/<plan>/<quarter>/brief/. `options` are render_brief's (template, notice_template, issue_no,
+    on, deadline_days, pdf, per_dept, fonts, chart); the result's `.evaluation` is what was rendered."""
+    quarter = as_quarter(quarter, plan.settings.year)
+    ev = evaluate_quarter(plan, quarter, out_dir)
+    return render_brief(ev, quarter_dir(plan, quarter, Path(out_dir), "brief"), **options)
+
+
+def render_brief(ev: QuarterEvaluation, out_dir: Path, *, template: Path | None = None,
+                 notice_template: Path | None = None, issue_no: int | None = None,
+                 on: date | None = None, deadline_days: int = DEFAULT_DEADLINE_DAYS,
+                 pdf: bool = False, per_dept: bool = False, fonts: str | None = None,
+                 chart: bool = True) -> BriefResult:
+    """Render the briefing of an evaluation (and optional notices/PDF) into `out_dir` itself."""
     template = find_template(BRIEF_TEMPLATE, template)
     ctx = briefing_context(ev, issue_no=issue_no, on=on, deadline_days=deadline_days)
     font_map = FONT_SETS.get(fonts) if fonts else None
     result = BriefResult(path=Path(out_dir) / brief_filename(ev), lagging=len(ctx["lagging"]),
-                         counts=dict(ev.counts))
+                         counts=dict(ev.counts), evaluation=ev)
     with tempfile.TemporaryDirectory(prefix="plankit-chart-") as tmp:
         png = None
         if chart:

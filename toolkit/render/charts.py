@@ -103,7 +103,8 @@ def status_by_domain(rows: list[tuple[str, dict[str, int]]], statuses: tuple[str
         ax.set_xlabel("任务数（项）", fontsize=9)
         ax.tick_params(axis="y", labelsize=9)
         ax.tick_params(axis="x", labelsize=8)
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        # the default locator is a MaxNLocator, which takes integer=; the stubs type it as the base Locator
+        ax.xaxis.get_major_locator().set_params(integer=True)  # type: ignore[call-arg]
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
         if title:

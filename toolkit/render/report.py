@@ -23,7 +23,7 @@ from toolkit.evaluate.judge import (QuarterEvaluation, evaluate, evaluate_quarte
     load_returns)
 from toolkit.model import Plan
 from toolkit.paths import quarter_dir
-from toolkit.quarter import Quarter
+from toolkit.quarter import Quarter, as_quarter
 from toolkit.fileio.safeio import atomic_path
 from toolkit.render import report_sheets as S
 from toolkit.render.report_book import Book, report_title
@@ -52,10 +52,11 @@ def report_path(plan: Plan, quarter: Quarter, out_dir: Path) -> Path:
     return quarter_dir(plan, quarter, out_dir, "report") / report_filename(plan, quarter)
 
 
-def build_report(plan: Plan, quarter: Quarter, out_dir: Path, *,
+def build_report(plan: Plan, quarter: Quarter | str, out_dir: Path | str, *,
                  generated_at: datetime | None = None) -> ReportResult:
     """Evaluate `quarter` from the store under `out_dir` and write its report workbook."""
     started = time.perf_counter()
+    quarter, out_dir = as_quarter(quarter, plan.settings.year), Path(out_dir)
     ev = evaluate_quarter(plan, quarter, out_dir)
     trend: list[QuarterEvaluation | None] = []
     for q in range(1, quarter.q):
@@ -70,7 +71,7 @@ def build_report(plan: Plan, quarter: Quarter, out_dir: Path, *,
 def write_report(ev: QuarterEvaluation, path: Path, trend: list[QuarterEvaluation | None] | None = None,
                  *, generated_at: datetime | None = None) -> Path:
     """Write the report workbook (six sheets plus the co-unit detail) to `path` (atomically)."""
-    
+
     trend = trend if trend is not None else [ev]
     generated_at = generated_at or datetime.now()
     path = Path(path)

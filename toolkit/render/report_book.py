@@ -4,11 +4,12 @@ Shared by the report's sheets (report_sheets, report_co) and the report itself."
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import datetime
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from toolkit.errors import PlankitError
+from toolkit.errors import WRITE_FAILED, PlankitError
 from toolkit.evaluate.judge import GREEN, NONE, RED, YELLOW, QuarterEvaluation
 from toolkit.fileio.xlsxtext import text_lines
 from toolkit.model import Plan
@@ -43,6 +44,7 @@ def cut_text(value: str, quarter: str = "", limit: int = MAX_CELL_TEXT) -> str:
 
 class ReportError(PlankitError):
     """The report workbook could not be written as it should be."""
+    code = WRITE_FAILED
 
 
 class Book:
@@ -127,7 +129,7 @@ class Book:
     def title(self) -> str:
         return report_title(self.ev.plan, self.ev.quarter)
 
-    def sheet(self, name: str, title: str, note: str, headers: list[tuple[str, float]]):
+    def sheet(self, name: str, title: str, note: str, headers: Sequence[tuple[str, float]]):
         """A data sheet: title, note, header row (row 2); returns (ws, first data row)."""
         ws = self.wb.add_worksheet(name)
         last = len(headers) - 1

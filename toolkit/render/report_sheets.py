@@ -1,6 +1,9 @@
 """The six sheets of the report workbook, each written from a QuarterEvaluation by a Book."""
 from __future__ import annotations
 
+from typing import Any
+
+from toolkit.plan.timing import milestone_shown
 from toolkit.evaluate.judge import (BEHIND, GREEN, LIGHT_NAMES, NONE, RED, STATUSES_EVAL, TOLERANCE, YELLOW,
     QuarterEvaluation)
 from toolkit.model import LE, QUARTER_END_NAMES
@@ -47,8 +50,8 @@ def overview(book: Book) -> None:
     note = (f"{ev.plan.settings.title}　生成时间：{book.generated_at:%Y-%m-%d %H:%M}\n"
             f"{rules_note(ev)}")
     book.merged(ws, 1, 0, last, note, sum(widths), border=0, font_size=9)
-    header = dict(font_name=HEADER_FONT, bg_color=HEADER_FILL, align="center", valign="vcenter")
-    section = dict(font_name=HEADER_FONT, font_size=11, border=0, text_wrap=False)
+    header: dict[str, Any] = dict(font_name=HEADER_FONT, bg_color=HEADER_FILL, align="center", valign="vcenter")
+    section: dict[str, Any] = dict(font_name=HEADER_FONT, font_size=11, border=0, text_wrap=False)
 
     # 一、总体情况
     row = 3
@@ -125,7 +128,7 @@ def _count_table(book, ws, row, title, label, groups, header, section) -> int:
         row += 1
         book.text(ws, row, 0, name)
         for col, status in enumerate(STATUSES_EVAL, start=1):
-            props = {"num_format": "0;-0;\"\"", "align": "center"}
+            props: dict[str, Any] = {"num_format": "0;-0;\"\"", "align": "center"}
             if status == BEHIND and counts[status]:
                 props.update(bold=True)
             book.number(ws, row, col, counts[status], **props)
@@ -142,7 +145,7 @@ def _lagging_by_unit(ev: QuarterEvaluation) -> list[tuple[str, tuple[int, int, i
             c[0] += 1
             c[1] += t.light == RED
             c[2] += t.light == YELLOW
-    return sorted(((u, tuple(c)) for u, c in units.items()), key=lambda x: (-x[1][0], -x[1][1]))
+    return sorted(((u, (c[0], c[1], c[2])) for u, c in units.items()), key=lambda x: (-x[1][0], -x[1][1]))
 
 
 def _chart_font(size: int = 9, bold: bool = False) -> dict:
@@ -199,6 +202,15 @@ TASK_HEADERS = [("序号", 4.5), ("任务名称", 11), ("领域", 6.5), ("牵头
                 ("提示", 22)]
 
 
+def basis_text(t, default: str = "") -> str:
+    """判定依据: what the gap refers to, plus the 序时 basis when it is not four quarterly milestones."""
+    text = t.basis or default
+    extra = t.schedule_basis if t.schedule_basis and t.schedule_basis != "按季度序时进度" else ""
+    if extra and extra not in text:
+        text = f"{text}；{extra}" if text else extra
+    return text
+
+
 def tasks(book: Book) -> None:
     ev = book.ev
     ws, row = book.sheet(TASKS, f"{ev.quarter.label}各项任务进展情况", rules_note(ev), TASK_HEADERS)
@@ -209,13 +221,13 @@ def tasks(book: Book) -> None:
         book.text(ws, row, 1, t.task.name, w[1])
         book.text(ws, row, 2, t.task.domain, w[2], align="center")
         book.text(ws, row, 3, "、".join(t.task.leads), w[3])
-        book.text(ws, row, 4, t.task.milestones[ev.quarter.q - 1], w[4])
+        book.text(ws, row, 4, milestone_shown(t.task, ev.quarter.q), w[4])
         _status_cell(book, ws, row, 5, t.status, t.light)
         _light_cell(book, ws, row, 6, t.light)
         book.percent(ws, row, 7, t.percent)
         book.percent(ws, row, 8, t.schedule)
         book.points(ws, row, 9, t.gap)
-        book.text(ws, row, 10, t.basis, w[10])
+        book.text(ws, row, 10, basis_text(t), w[10])
         book.text(ws, row, 11, (t.self_status or "未填") if lead else "", align="center")
         book.text(ws, row, 12, lead.progress if lead else "", w[12])
         book.text(ws, row, 13, lead.issues if lead else "", w[13])
@@ -298,8 +310,8 @@ def lagging(book: Book) -> None:
         _light_cell(book, ws, row, 5, t.light)
         book.percent(ws, row, 6, t.percent)
         book.percent(ws, row, 7, t.schedule)
-        book.text(ws, row, 8, t.basis or "自报滞后", w[8])
-        book.text(ws, row, 9, t.task.milestones[ev.quarter.q - 1], w[9])
+        book.text(ws, row, 8, basis_text(t, "自报滞后"), w[8])
+        book.text(ws, row, 9, milestone_shown(t.task, ev.quarter.q), w[9])
         book.text(ws, row, 10, (lead.issues if lead else "") or "（未说明原因）", w[10])
         book.text(ws, row, 11, lead.next_steps if lead else "", w[11])
         book.text(ws, row, 12, "\n".join(t.flags), w[12])

@@ -17,9 +17,10 @@ from dataclasses import is_dataclass
 from pathlib import Path
 from typing import Any
 
-from toolkit.errors import InputFileError, PlankitError
+from toolkit.errors import TEMPLATE_INVALID, InputFileError, PlankitError
 from toolkit.fileio.safeio import atomic_path
 from toolkit.fileio.zipscan import check_zip_limits, reject_dtd
+from toolkit.render.jinja_zh import syntax_text, undefined_text
 
 # Characters XML 1.0 cannot hold, plus the ones docxtpl turns into paragraphs or page
 # breaks (\a, \f): a department's text must never change the document's structure.
@@ -29,6 +30,7 @@ _CRLF = re.compile(r"\r\n?")
 
 class TemplateProblem(PlankitError):
     """A template cannot be used: bad file, unknown variable or a jinja syntax error."""
+    code = TEMPLATE_INVALID
 
 
 def clean_text(value: str) -> str:
@@ -56,7 +58,7 @@ def check_template(path: Path) -> None:
     path = Path(path)
     if not path.is_file():
         raise TemplateProblem(f"找不到模板文件：{path}",
-                              hint="请用 --template 指定模板，或运行 python templates/build_templates.py 重新生成默认模板。")
+                              hint="请检查 --template 指定的文件，或运行 plankit templates copy 取回随附的模板。")
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
@@ -89,11 +91,11 @@ def _around(exc: Exception) -> str:
 
 
 def render(template: Path, context: dict, target: Path, *,
-           images: dict[str, tuple[Path, float]] | None = None,
+           images: dict[str, tuple[Path | None, float]] | None = None,
            font_map: dict[str, str] | None = None) -> Path:
     """Render `template` with `context` into `target` atomically; return `target`.
 
-    `images` maps a context name to (png path, width in mm): they become pictures.
+    `images` maps a context name to (png path, width in mm): they become pictures (no path: "").
     `font_map` renames fonts after rendering (e.g. {"仿宋": "仿宋_GB2312"}).
     """
     from docx.shared import Mm
@@ -134,9 +136,20 @@ def render(template: Path, context: dict, target: Path, *,
 def _template_error(template: Path, exc: Exception) -> TemplateProblem:
     around = _around(exc) or _paragraph_naming(template, exc)
     where = f"，出错位置附近的文字：“{around}”" if around else ""
-    detail = str(getattr(exc, "message", None) or exc).rstrip(".。")
+    from jinja2 import TemplateSyntaxError, UndefinedError
+    from jinja2.exceptions import SecurityError
+    message = str(getattr(exc, "message", None) or exc)
+    if isinstance(exc, SecurityError):
+        found = re.search(r"attribute '([^']+)'", message)
+        detail = f"模板不能访问程序内部的属性（{found.group(1) if found else '以 _ 开头的名称'}），已拒绝"
+    elif isinstance(exc, UndefinedError):
+        detail = undefined_text(message)
+    elif isinstance(exc, TemplateSyntaxError):
+        detail = syntax_text(message)
+    else:
+        detail = f"标记无法处理（{message.rstrip('.。')}）"
     return TemplateProblem(
-        f"模板 {template.name} 有错误：{exc.__class__.__name__}: {detail}{where}。",
+        f"模板 {template.name} 有错误：{detail}{where}。",
         hint="请检查 {{ }} 和 {% %} 标记是否成对、变量名和属性名拼写是否正确（见使用说明“模板维护人员”一节）。")
 
 

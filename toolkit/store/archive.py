@@ -26,6 +26,9 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TextIO
+
+from toolkit.errors import ARCHIVE_HASH_MISMATCH, ARCHIVE_MISSING, ARCHIVE_UNREADABLE
 
 JOURNAL, INDEX = "journal.jsonl", "received.jsonl"
 BATCH = 32  # files per background batch at most
@@ -75,8 +78,8 @@ class Archive:
                 stale.unlink()
         self.write_journal = journal
         self._lock = threading.Lock()  # the logs are appended by the thread and by the caller
-        self._logs: dict[str, object] = {}  # kept open: one append + sync per batch
-        self._queue: queue.Queue | None = None
+        self._logs: dict[str, TextIO] = {}  # kept open: one append + sync per batch
+        self._queue: queue.Queue = queue.Queue()  # a fresh one each time the thread starts
         self._thread: threading.Thread | None = None
         self._futures: list[Future] = []
         self._held: list[_Job] | None = None  # put_ahead inside batch(): handed over on exit
@@ -139,7 +142,7 @@ class Archive:
         if self._thread is not None:
             self._queue.put(None)
             self._thread.join()
-            self._thread = self._queue = None
+            self._thread = None
         futures, self._futures = self._futures, []
         for future in futures:
             if not future.done():  # the thread ended without reaching it (it cannot, but never hang)
@@ -278,11 +281,11 @@ def verify(folder: Path) -> tuple[int, list[Damage]]:
                 for block in iter(lambda: fh.read(1 << 20), b""):
                     digest.update(block)
         except OSError as exc:
-            damage.append(Damage(path.name, "archive-unreadable", f"无法读取（{exc.strerror or exc}）"))
+            damage.append(Damage(path.name, ARCHIVE_UNREADABLE, f"无法读取（{exc.strerror or exc}）"))
             continue
         if digest.hexdigest() != m.group(1):
             size = path.stat().st_size
-            damage.append(Damage(path.name, "archive-hash-mismatch",
+            damage.append(Damage(path.name, ARCHIVE_HASH_MISMATCH,
                                  f"内容与编号不符（文件在存档后被改动或截断，现为 {size} 字节），不能再作为原件使用"))
     seen: set[str] = set()
     for ev in listed:
@@ -292,7 +295,7 @@ def verify(folder: Path) -> tuple[int, list[Damage]]:
             continue
         seen.add(name)
         label = ev.get("filename") or ""
-        damage.append(Damage(name, "archive-missing",
+        damage.append(Damage(name, ARCHIVE_MISSING,
                              f"日志中记录的文件{f'（原名 {label}）' if label else ''}在归档中已不存在"))
     return checked, damage
 

@@ -24,15 +24,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from toolkit.store.archive import Archive, Archived
-from toolkit.store.archive import ARCHIVED_NAME
+from toolkit.store.archive import ARCHIVED_NAME, JOURNAL, read_jsonl
 from toolkit.store.archive import verify as verify_archive
 from toolkit.store.archive import iso as _iso
-from toolkit.errors import PlankitError
+from toolkit.errors import STORE_UNAVAILABLE, USAGE_VERSION, PlankitError
 from toolkit.model import Plan
 from toolkit.paths import store_dir
 from toolkit.problems import ERROR, Problem
 from toolkit.quarter import Quarter
-from toolkit.returns import IndicatorEntry, QuarterReturns, Rejection, Return, TaskEntry
+from toolkit.returns import (IndicatorEntry, QuarterReturns, Rejection, Return, TaskEntry, field_cell,
+                             time_source)
 from toolkit.store.lock import StoreBusyError, _is_network, run_lock  # noqa: F401  (re-exported)
 
 DB_NAME, ARCHIVE = "plankit.sqlite", "archive"
@@ -49,10 +50,10 @@ CREATE TABLE IF NOT EXISTS submissions(
 CREATE TABLE IF NOT EXISTS task_values(
   submission_id INTEGER NOT NULL REFERENCES submissions(id), task_no INTEGER NOT NULL,
   department TEXT NOT NULL, role TEXT, status TEXT, percent REAL, progress TEXT, issues TEXT,
-  next_steps TEXT, cell TEXT);
+  next_steps TEXT, cell TEXT, cells TEXT);
 CREATE TABLE IF NOT EXISTS indicator_values(
   submission_id INTEGER NOT NULL REFERENCES submissions(id), task_no INTEGER NOT NULL,
-  name TEXT NOT NULL, department TEXT NOT NULL, value REAL, note TEXT, cell TEXT);
+  name TEXT NOT NULL, department TEXT NOT NULL, value REAL, note TEXT, cell TEXT, cells TEXT);
 CREATE TABLE IF NOT EXISTS current(
   quarter TEXT NOT NULL, department TEXT NOT NULL, submission_id INTEGER NOT NULL,
   chosen_by TEXT NOT NULL, PRIMARY KEY(quarter, department));
@@ -67,6 +68,7 @@ INDICATOR_FIELDS = ("value", "note")
 
 class StoreError(PlankitError):
     """The store cannot be used (network drive, damaged database)."""
+    code = STORE_UNAVAILABLE
 
 
 @dataclass
@@ -91,6 +93,8 @@ class Submission:
     tasks: list[TaskEntry] | None = None
     indicators: list[IndicatorEntry] | None = None
     error: str = ""  # a container that could not be opened (kept in the journal for rebuild)
+    error_code: str = ""  # its stable code (file-wrong-format, file-zip-bomb ...), journalled with it
+    given_at: datetime | None = None  # a received time the coordinator gave (kept for rebuild)
     id: int | None = None
     journaled: bool = False  # its journal line was written when it was archived
 
@@ -175,12 +179,13 @@ class Store:
             # one transaction: a new store pays one synced commit for its schema, not one per table
             self.conn.executescript(f"BEGIN;\n{SCHEMA}\nINSERT OR IGNORE INTO meta VALUES('schema', "
                                     f"'{SCHEMA_VERSION}');\nCOMMIT;")
+            _add_cells_columns(self.conn)
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"数据库 {self.db_path} 无法打开（{exc}）。",
-                             hint="可运行 plankit merge --rebuild 从归档重建。")
+            raise StoreError(f"数据库 {self.db_path} 无法打开（{db_reason(exc)}）。",
+                             hint="原件都在归档中，可运行 plankit merge --rebuild 从归档重建。")
 
     @classmethod
-    def for_plan(cls, plan: Plan, out_dir: Path, **kw) -> "Store":
+    def for_plan(cls, plan: Plan, out_dir: Path, **kw) -> Store:
         return cls(store_dir(plan, out_dir), **kw)
 
     def close(self) -> None:
@@ -292,13 +297,16 @@ class Store:
              _iso(s.received_at), _iso(s.merged_at), s.department, int(s.accepted), s.content_hash,
              s.identified_by, json.dumps(s.contact or {}, ensure_ascii=False, default=str), problems))
         sid = cur.lastrowid
+        assert sid is not None  # set by the INSERT
         self.conn.executemany(
-            "INSERT INTO task_values VALUES(?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO task_values(submission_id, task_no, department, role, status, percent, progress, issues,"
+            " next_steps, cell, cells) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
             [(sid, t.task_no, t.department, t.role, t.status, t.percent, t.progress, t.issues,
-              t.next_steps, t.cell) for t in s.tasks or []])
+              t.next_steps, t.cell, t.cells) for t in s.tasks or []])
         self.conn.executemany(
-            "INSERT INTO indicator_values VALUES(?,?,?,?,?,?,?)",
-            [(sid, i.task_no, i.name, i.department, i.value, i.note, i.cell) for i in s.indicators or []])
+            "INSERT INTO indicator_values(submission_id, task_no, name, department, value, note, cell, cells)"
+            " VALUES(?,?,?,?,?,?,?,?)",
+            [(sid, i.task_no, i.name, i.department, i.value, i.note, i.cell, i.cells) for i in s.indicators or []])
         return sid
 
     def _choose_current(self, s: Submission) -> tuple[str, int | None]:
@@ -335,9 +343,9 @@ class Store:
             " (length(?)>=6 AND sha256 LIKE ?)) ORDER BY id", (quarter, sel, sel, sel.lower() + "%")).fetchall()
         if not rows:
             raise PlankitError(f"在{quarter}已合并的文件中找不到“{sel}”。",
-                               hint="请用 plankit status 查看各版本的文件名和编号（至少6位）。")
+                               hint="请用 plankit status 查看各版本的文件名和编号（至少6位）。", code=USAGE_VERSION)
         if len({r["sha256"] for r in rows}) > 1:
-            raise PlankitError(f"“{sel}”对应多个文件，请改用编号（plankit status 中显示）。")
+            raise PlankitError(f"“{sel}”对应多个文件，请改用编号（plankit status 中显示）。", code=USAGE_VERSION)
         row = rows[0]
         self.conn.execute("BEGIN IMMEDIATE")
         try:
@@ -375,7 +383,9 @@ class Store:
 def _event(s: Submission) -> dict:
     return {"quarter": s.quarter, "sha256": s.sha256, "ext": s.ext, "filename": s.filename,
             "origin": s.origin, "sender": s.sender, "sent_at": s.sent_at, "mtime": s.mtime,
-            "received_at": s.received_at, "merged_at": s.merged_at, "error": s.error}
+            "received_at": s.received_at, "merged_at": s.merged_at, "error": s.error,
+            **({"error_code": s.error_code} if s.error_code else {}),
+            **({"given_at": s.given_at} if s.given_at else {})}
 
 
 def diff_versions(conn: sqlite3.Connection, old_id: int, new_id: int) -> list[Change]:
@@ -391,17 +401,43 @@ def diff_versions(conn: sqlite3.Connection, old_id: int, new_id: int) -> list[Ch
                          conn.execute(f"SELECT * FROM {table} WHERE submission_id=?", (sid,))}
         for k in sorted(set(rows[old_id]) | set(rows[new_id]), key=str):
             a, b = rows[old_id].get(k), rows[new_id].get(k)
-            ref = b or a
+            ref = b if b is not None else rows[old_id][k]  # k is in one of the two
             for f in fields:
                 va, vb = (a[f] if a else None), (b[f] if b else None)
                 if va != vb and not (va in (None, "") and vb in (None, "")):
-                    changes.append(Change(label(ref), f, va, vb, ref["cell"] or ""))
+                    cells = ref["cells"] if "cells" in ref.keys() else ""  # a store from before the column
+                    changes.append(Change(label(ref), f, va, vb, field_cell(ref["cell"] or "", cells, f)))
     return changes
 
 
+_DB_REASONS = (("not a database", "文件不是数据库或已损坏"), ("malformed", "文件已损坏"),
+               ("locked", "正被另一个程序使用，请稍后再试"), ("readonly", "文件只读，无法写入"),
+               ("disk is full", "磁盘已满"), ("unable to open", "无法打开文件（检查文件夹是否存在、是否有权限）"),
+               ("disk i/o", "读写磁盘出错"))
+
+
+def db_reason(exc: Exception) -> str:
+    """SQLite's English message as the coordinator reads it."""
+    text = str(exc).lower()
+    return next((zh for en, zh in _DB_REASONS if en in text), "数据库出错")
+
+
+def _add_cells_columns(conn: sqlite3.Connection) -> None:
+    """A store made before values kept each field's own cell gets the column (empty: the row's cell
+    is shown for those, as before)."""
+    for table in ("task_values", "indicator_values"):
+        if "cells" not in {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN cells TEXT")
+
+
 def _problem_text(p: dict) -> str:
-    where = f"{p.get('sheet')}!{p.get('cell')}" if p.get("sheet") and p.get("cell") else p.get("sheet") or p.get("cell") or ""
+    where = (f"{p.get('sheet')}!{p.get('cell')}" if p.get("sheet") and p.get("cell")
+             else p.get("sheet") or p.get("cell") or "")
     return f"{where}：{p['message']}" if where else p["message"]
+
+
+def _cells(row: sqlite3.Row) -> str:
+    return (row["cells"] if "cells" in row.keys() else "") or ""
 
 
 def read_quarter(conn: sqlite3.Connection, plan: Plan, quarter: Quarter, *,
@@ -424,22 +460,23 @@ def read_quarter(conn: sqlite3.Connection, plan: Plan, quarter: Quarter, *,
                       key=lambda c: (order.get(c["department"], len(order)), c["department"]))
     for cur in currents:
         s = by_id[cur["submission_id"]]
-        received = _dt(s["received_at"])
-        if untrusted_date(received, _dt(s["merged_at"]), code):  # judged by when it reached us
-            received_for_deadline = _dt(s["merged_at"])
-        else:
-            received_for_deadline = received
+        received = datetime.fromisoformat(s["received_at"])  # NOT NULL
+        merged = _dt(s["merged_at"])
+        # a date in the future or long before the quarter: judged by when it reached us
+        received_for_deadline = merged if merged is not None and untrusted_date(received, merged, code) else received
         problems = json.loads(s["problems"])
         qr.returns[s["department"]] = Return(
             department=s["department"], quarter=code, received_at=received,
             on_time=received_for_deadline.date() <= deadline, sha256=s["sha256"], filename=s["filename"],
+            time_source=time_source(received, _dt(s["sent_at"]), _dt(s["mtime"])),
             sender=s["sender"], contact=json.loads(s["contact"]),
             tasks=[TaskEntry(r["task_no"], r["department"], r["role"] or "", r["status"] or "", r["percent"],
-                             r["progress"] or "", r["issues"] or "", r["next_steps"] or "", r["cell"] or "")
+                             r["progress"] or "", r["issues"] or "", r["next_steps"] or "", r["cell"] or "",
+                             _cells(r))
                    for r in (conn.execute("SELECT * FROM task_values WHERE submission_id=? ORDER BY rowid",
                                           (s["id"],)) if values else ())],
             indicators=[IndicatorEntry(r["task_no"], r["name"], r["department"], r["value"], r["note"] or "",
-                                       r["cell"] or "")
+                                       r["cell"] or "", _cells(r))
                         for r in (conn.execute("SELECT * FROM indicator_values WHERE submission_id=?"
                                                " ORDER BY rowid", (s["id"],)) if values else ())],
             warnings=[_problem_text(p) for p in problems if p.get("severity") != ERROR],
@@ -449,7 +486,7 @@ def read_quarter(conn: sqlite3.Connection, plan: Plan, quarter: Quarter, *,
     for s in subs:
         if not s["accepted"]:
             qr.rejections.append(Rejection(
-                s["department"], s["filename"], _dt(s["received_at"]),
+                s["department"], s["filename"], datetime.fromisoformat(s["received_at"]),
                 [_problem_text(p) for p in json.loads(s["problems"]) if p.get("severity") == ERROR]))
     return qr
 
@@ -516,12 +553,28 @@ def check_not_emptied(db: Path, conn: sqlite3.Connection | None) -> None:
     archive = db.parent / ARCHIVE
     if not archive.is_dir():
         return
+    withdrawn = _withdrawn(archive)
     held = sum(1 for p in archive.iterdir()
-               if ARCHIVED_NAME.match(p.name) and p.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods"))
+               if ARCHIVED_NAME.match(p.name) and p.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods")
+               and p.name.split(".", 1)[0] not in withdrawn)
     if held:
         state = "不存在（可能被删除或移走）" if conn is None else "是空的"
         raise StoreError(f"数据库 {db} {state}，但归档中有 {held} 个已收到的文件。为免把各单位都显示为未报送，未生成任何内容。",
                          hint="请运行 plankit merge --rebuild 从归档重建数据库后再运行。")
+
+
+def _withdrawn(archive: Path) -> set[str]:
+    """Archived files every merge of which was undone (`merge --undo`): an empty database
+    beside them is what the coordinator asked for, not a lost one."""
+    events = read_jsonl(archive / JOURNAL)
+    undone = {ev.get("merged_at") for ev in events if ev.get("event") == "undo"}
+    if not undone:
+        return set()
+    runs: dict[str, set] = {}
+    for ev in events:
+        if ev.get("event") == "received":
+            runs.setdefault(ev.get("sha256", ""), set()).add(ev.get("merged_at"))
+    return {sha for sha, merged in runs.items() if merged <= undone}
 
 
 LOW_SPACE = 1024 * 1024  # reading a WAL database still writes its -shm index
@@ -539,6 +592,6 @@ def _unreadable(db: Path, exc: sqlite3.Error, what: str) -> StoreError:
         return StoreError(f"磁盘空间不足，无法读取数据库 {db}（读取时也需要少量空间）。数据库本身完好。",
                           hint="请清理磁盘后重新运行同一命令。")
     if read_only_folder(db.parent):
-        return StoreError(f"数据库 {db} 所在的文件夹是只读的，无法读取（{exc}）。数据库本身没有损坏，不需要重建。",
+        return StoreError(f"数据库 {db} 所在的文件夹是只读的，无法读取（{db_reason(exc)}）。数据库本身没有损坏，不需要重建。",
                           hint="请把数据目录复制到可写的磁盘，或改正文件夹权限后，用 --out 指向它重新运行。")
-    return StoreError(f"数据库 {db} {what}（{exc}）。", hint="可运行 plankit merge --rebuild 从归档重建。")
+    return StoreError(f"数据库 {db} {what}（{db_reason(exc)}）。", hint="可运行 plankit merge --rebuild 从归档重建。")

@@ -4,11 +4,12 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import sys
 import time
 from datetime import datetime
 from pathlib import Path
 
-from toolkit.errors import PlankitError
+from toolkit.errors import STORE_BUSY, PlankitError
 
 LOCK = "merge.lock"
 NETWORK_FS = {"cifs", "smb3", "smbfs", "nfs", "nfs4", "afpfs", "fuse.sshfs", "9p"}
@@ -16,6 +17,7 @@ NETWORK_FS = {"cifs", "smb3", "smbfs", "nfs", "nfs4", "afpfs", "fuse.sshfs", "9p
 
 class StoreBusyError(PlankitError):
     """Another merge holds the store."""
+    code = STORE_BUSY
 
 
 def _is_network(path: Path, mounts_file: Path = Path("/proc/mounts")) -> bool:
@@ -23,7 +25,7 @@ def _is_network(path: Path, mounts_file: Path = Path("/proc/mounts")) -> bool:
     text = str(path.resolve())
     if text.startswith("\\\\"):
         return True
-    if os.name == "nt":
+    if sys.platform == "win32":  # the same test as os.name == "nt", in the form mypy understands
         try:
             import ctypes
             return ctypes.windll.kernel32.GetDriveTypeW(text[:3]) == 4  # DRIVE_REMOTE
@@ -149,7 +151,7 @@ def run_lock(root: Path, timeout: float = 10.0):
 
 
 def _lock(fh) -> None:
-    if os.name == "nt":
+    if sys.platform == "win32":
         import msvcrt
         fh.seek(0)
         msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
@@ -160,7 +162,7 @@ def _lock(fh) -> None:
 
 def _unlock(fh) -> None:
     with contextlib.suppress(OSError):
-        if os.name == "nt":
+        if sys.platform == "win32":
             import msvcrt
             fh.seek(0)
             msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)

@@ -1,0 +1,191 @@
+"""Read the grid of a published plan table from .docx, .xlsx and .csv files.
+
+Each reader returns (title candidates, rows, numbered) where rows are pubtable.Row keyed
+by field; cell texts keep their line breaks, since a unit cell's lines are separate units.
+A table that is there but whose task column is not recognised raises PlanError naming the
+columns found and the --map line that fixes it.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from toolkit.errors import InputFileError, PlanError
+from toolkit.fileio.filekind import XLSM, XLSX, sniff
+from toolkit.fileio.zipscan import check_zip_limits, scan_xml_parts
+from toolkit.plan import headers as H
+from toolkit.plan.pubtable import AUTO, Row, find_header, join_lines, rows_from_grid, table_rows
+from toolkit.values import clean_text
+
+class NoTable(PlanError):
+    """The file holds no table with a task column (the caller may read numbered paragraphs instead)."""
+
+
+NOT_FOUND = "找不到方案表格：文件中没有含任务内容列（如“目标任务”“民生实事”“项目名称”“主要内容”）的表格。"
+
+
+def read_docx(path: Path, overrides: dict | None = None) -> tuple[list[str], list[Row], bool]:
+    """Title candidates and rows of every plan table in a Word document (continuations included)."""
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+    _check_zip(path)
+    try:
+        document = docx.Document(str(path))
+    except (PackageNotFoundError, KeyError, ValueError) as exc:
+        raise InputFileError(f"{path.name}：无法作为Word文档打开（{type(exc).__name__}），文件可能已损坏。")
+    titles = [p.text for p in document.paragraphs[:40] if p.text.strip()]
+    rows: list[Row] = []
+    mapping = None
+    width = 0
+    unmatched: PlanError | None = None
+    for t, table in enumerate(document.tables, start=1):
+        grid = []
+        above: list = []
+        for r, row in enumerate(table.rows, start=1):
+            cells = [None] * getattr(row, "grid_cols_before", 0) + list(row.cells)
+            texts = [("" if c is None else clean_text(c.text) or (AUTO if _auto_numbered(c) else "")) for c in cells]
+            merged = [c is not None and i < len(above) and above[i] is not None and c._tc is above[i]._tc
+                      for i, c in enumerate(cells)]
+            grid.append((f"表格{t}第{r}行", texts, merged))
+            above = cells
+        if not titles and grid:
+            titles = [c for c in grid[0][1] if c]
+        try:
+            found, new_mapping = rows_from_grid(grid, f"{path.name} ", overrides)
+        except PlanError as exc:
+            unmatched = unmatched or exc
+            continue
+        if new_mapping is not None:
+            mapping, width = new_mapping, len(grid[0][1])
+            rows.extend(found)
+            titles += [c for _, cells, _ in grid[:find_header(grid, overrides) or 0] for c in cells[:1] if c]
+        elif mapping is not None and grid and len(grid[0][1]) == width:
+            more = table_rows(grid, mapping, overrides)  # a table continued on the next page without a header
+            if more:
+                more[0].opens_table = True
+            rows.extend(more)
+        elif mapping is None and len(grid) >= 2 and len(grid[0][1]) >= 2 and unmatched is None:
+            unmatched = PlanError(H.unmatched_message(f"{path.name} ", grid[0][0], [join_lines(c) for c in grid[0][1]],
+                                                      [c for _, c, _ in grid[1:6]]))
+    if mapping is None:
+        if unmatched is not None:
+            raise unmatched
+        raise NoTable(f"{path.name}：{NOT_FOUND}",
+                      hint="\n任务是编号段落时，每项任务须单独成段并以“一、”“1.”“（一）”等开头。")
+    return titles, rows, H.NO in mapping.values()
+
+
+def docx_paragraphs(path: Path) -> list[str]:
+    """The body paragraphs of a Word document (for a plan published as numbered paragraphs)."""
+    import docx
+    return [p.text for p in docx.Document(str(path)).paragraphs]
+
+
+def decode(path: Path, advice: str) -> str:
+    """Text of a file saved as UTF-8 (with or without BOM) or GBK/GB18030, as Chinese offices do."""
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InputFileError(f"{path.name}：无法识别文本编码，{advice}。")
+
+
+def read_xlsx(path: Path, overrides: dict | None = None) -> tuple[list[str], list[Row], bool]:
+    kind = sniff(path)
+    if kind not in (XLSX, XLSM):
+        raise InputFileError(f"{path.name}：请在Excel中另存为“Excel工作簿(*.xlsx)”后再导入（当前为{kind}）。")
+    scan_xml_parts(path)
+    import openpyxl
+    wb = openpyxl.load_workbook(path, data_only=True)
+    unmatched = None
+    try:
+        names = sorted(wb.sheetnames, key=lambda n: n != "任务")
+        for name in names:
+            ws = wb[name]
+            values = [[clean_text(v) for v in row] for row in ws.iter_rows(values_only=True, max_row=5000)]
+            merged_flags = [[False] * len(r) for r in values]
+            for rng in ws.merged_cells.ranges:
+                anchor = values[rng.min_row - 1][rng.min_col - 1] if rng.min_row <= len(values) else ""
+                for r in range(rng.min_row, min(rng.max_row, len(values)) + 1):
+                    for c in range(rng.min_col, rng.max_col + 1):
+                        if c - 1 < len(values[r - 1]):
+                            values[r - 1][c - 1] = anchor
+                            merged_flags[r - 1][c - 1] = r > rng.min_row
+            grid = [(f"工作表“{name}”第{i}行", v, m) for i, (v, m) in enumerate(zip(values, merged_flags), start=1)]
+            try:
+                rows, mapping = rows_from_grid(grid, f"{path.name} ", overrides)
+            except PlanError as exc:
+                unmatched = unmatched or exc
+                continue
+            if mapping is not None:
+                head = find_header(grid, overrides) or 0
+                return [_settings_title(wb)] + [c for _, cells, _ in grid[:head] for c in cells if c], rows, \
+                    H.NO in mapping.values()
+    finally:
+        wb.close()
+    if unmatched is not None:
+        raise unmatched
+    raise NoTable(f"{path.name}：{NOT_FOUND}")
+
+
+def read_csv(path: Path, overrides: dict | None = None) -> tuple[list[str], list[Row], bool]:
+    text = decode(path, "请在Excel中另存为“CSV UTF-8”")
+    return read_delimited(text, path.name, overrides)
+
+
+def read_delimited(text: str, file: str, overrides: dict | None = None) -> tuple[list[str], list[Row], bool]:
+    """A CSV or a tab-separated table (cells pasted from a web page or Excel)."""
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
+    except csv.Error:
+        dialect = csv.excel_tab if text.count("\t") > text.count(",") else csv.excel
+    grid: list[tuple[str, list[str], list[bool]]] = [(f"第{i}行", [clean_text(c) for c in row], [])
+            for i, row in enumerate(csv.reader(io.StringIO(text), dialect), start=1)]
+    rows, mapping = rows_from_grid(grid, f"{file} ", overrides)
+    if mapping is None:
+        raise PlanError(f"{file}：找不到表头。前几行中应有任务内容列（如“目标任务”“民生实事”“项目名称”）。")
+    head = find_header(grid, overrides) or 0
+    return [c for _, cells, _ in grid[:head] for c in cells if c], rows, H.NO in mapping.values()
+
+
+def _settings_title(wb) -> str:
+    """计划名称 from a plankit master workbook's 设置 sheet (last year's plan as the start)."""
+    if "设置" not in wb.sheetnames:
+        return ""
+    for row in wb["设置"].iter_rows(values_only=True, max_row=100):
+        if len(row) > 1 and clean_text(row[0]) == "计划名称":
+            return clean_text(row[1])
+    return ""
+
+
+def _auto_numbered(cell) -> bool:
+    """True when the cell's first paragraph carries Word list numbering (directly or by style)."""
+    para = cell.paragraphs[0] if cell.paragraphs else None
+    if para is None:
+        return False
+    if para._p.pPr is not None and para._p.pPr.numPr is not None:
+        return True
+    style = para.style
+    while style is not None:
+        ppr = style.element.pPr
+        if ppr is not None and ppr.numPr is not None:
+            return True
+        style = style.base_style
+    return False
+
+
+def _check_zip(path: Path) -> None:
+    import zipfile
+    try:
+        with zipfile.ZipFile(path) as zf:
+            check_zip_limits(path, zf.infolist())
+            if "word/document.xml" not in zf.namelist():
+                raise InputFileError(f"{path.name}：这不是Word文档（.docx）。")
+    except zipfile.BadZipFile:
+        raise InputFileError(f"{path.name}：不是有效的.docx文件。如果是旧版.doc，请在Word中另存为“Word文档(*.docx)”。")
+    except FileNotFoundError:
+        raise InputFileError(f"找不到文件：{path}")
+    scan_xml_parts(path)

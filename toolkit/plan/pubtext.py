@@ -1,0 +1,124 @@
+"""Plans as text: the PDF-extraction layout, a table pasted with tabs, or a numbered list.
+
+A web page usually publishes the plan as paragraphs: `一、教育` sections, items numbered
+`1.` / `（一）` / `(1)`, sometimes several items run together in one paragraph. The item
+level is the numbering style used most often; a less frequent style that comes first is
+a section heading (→ 领域), a deeper one or an unnumbered line continues the item. Units
+and deadlines written inside an item (`牵头单位：市教育局`, `完成时限：6月底前`) are taken
+out of the text into their own fields.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from toolkit.errors import PlanError
+from toolkit.model import Task
+from toolkit.plan import headers as H
+from toolkit.plan.pubsources import read_delimited
+from toolkit.plan.pubtable import join_lines, pick_title, task_from_cells, tasks_from_rows
+from toolkit.plan.seed import normalise_spaces, parse_seed
+
+_CN_NUM = "一二三四五六七八九十"
+STYLES = (
+    ("cn", re.compile(rf"^\s*([{_CN_NUM}]{{1,3}})\s*[、.．]\s*")),
+    ("cn_paren", re.compile(rf"^\s*[（(]\s*([{_CN_NUM}]{{1,3}})\s*[）)]\s*")),
+    ("digit", re.compile(r"^\s*(\d{1,2})\s*[.．、](?!\d)\s*")),
+    ("digit_paren", re.compile(r"^\s*[（(]\s*(\d{1,2})\s*[）)]\s*")),
+    ("circled", re.compile(r"^\s*([①-⑳])\s*")),
+)
+_INLINE = re.compile(r"(?<=[。；;！：:])\s*(?=[（(]\d{1,2}[）)]|\d{1,2}[.．、](?!\d)|[①-⑳])")
+_STOP_SECTION = re.compile(r"要求|保障|措施|组织领导|工作机制|考核|督查|督导|附件|联系人")
+_ROLE = re.compile(r"[（(]?\s*(牵头单位|牵头部门|责任单位|责任部门|配合单位|协办单位|配合部门)\s*[:：]\s*([^）)；;。\n]+)[）)]?[；;。]?")
+_OWNER_HEADING = re.compile(r"^(.{2,20}?)(?:牵头|负责)(?:的)?(?:工作|任务|事项|项目)")
+_PERSON = re.compile(r"[（(]?\s*(?:牵头|分管|责任)?(?:市|县|区)?(?:政府)?(?:领导|负责人|联系人)\s*[:：][^；;。\n）)]*[）)]?[；;。]?")
+_DEADLINE = re.compile(r"[（(]?\s*(?:完成时限|完成时间|时限|时间节点)\s*[:：]\s*([^）)；;。\n]+)[）)]?[；;。]?")
+
+
+def read_text(text: str, file: str, overrides: dict | None = None) -> tuple[str, list[Task], str]:
+    """(title, tasks, how) from pasted text: how is 表格 / PDF / 编号列表."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if sum(1 for line in lines if line.count("\t") >= 1) >= 2:
+        try:
+            titles, rows, numbered = read_delimited(text, file, overrides)
+            return pick_title(titles + lines[:5]), tasks_from_rows(rows, file, numbered=numbered), "表格"
+        except PlanError:
+            pass
+    try:
+        title, seeds = parse_seed(text)
+        if seeds:
+            return title, [Task(s.no, s.name, s.target, "", (), (), s.milestones) for s in seeds], "PDF"
+    except PlanError:
+        pass
+    title, tasks = numbered_list(lines, file)
+    return title, tasks, "编号列表"
+
+
+def _style_of(line: str) -> tuple[str, str, int] | None:
+    for name, pattern in STYLES:
+        m = pattern.match(line)
+        if m:
+            return name, line[m.end():], m.end()
+    return None
+
+
+def numbered_list(lines: list[str], file: str) -> tuple[str, list[Task]]:
+    """Tasks from numbered paragraphs; PlanError when no numbered item is found."""
+    paragraphs: list[str] = []
+    for line in lines:
+        line = normalise_spaces(line.strip())
+        if line:
+            paragraphs.extend(p for p in _INLINE.split(line) if p.strip())
+    styled = [(p, _style_of(p)) for p in paragraphs]
+    counts = Counter(s[0] for _, s in styled if s)
+    if not counts:
+        raise PlanError(f"{file}：找不到方案表格，也没有读到编号的任务（如“一、”“1.”“（一）”开头的段落）。",
+                        hint="\n请把方案表格从Word/Excel另存为.docx/.xlsx后导入，或确认文本中每项任务单独成段并有编号。")
+    first_at = {name: next(i for i, (_, s) in enumerate(styled) if s and s[0] == name) for name in counts}
+    item_style = max(counts, key=lambda n: (counts[n], first_at[n]))
+    heads = {n for n in counts if first_at[n] < first_at[item_style]}
+    title = pick_title([p for p, s in styled[:first_at[item_style]] if not s or s[0] not in heads] or paragraphs[:3])
+    items: list[dict[str, str]] = []
+    domain, section_lead, stopped, current = "", "", False, None
+    for text, style in styled:
+        if style and style[0] in heads:
+            current = None
+            stopped = bool(_STOP_SECTION.search(style[1][:12]))
+            domain = re.split(r"[。（(]", style[1], maxsplit=1)[0].strip()
+            owner = _OWNER_HEADING.match(domain)
+            section_lead = owner.group(1) if owner else ""
+            continue
+        if stopped:
+            continue
+        if style and style[0] == item_style:
+            current = {H.TARGET: style[1], H.DOMAIN: domain, "section_lead": section_lead}
+            items.append(current)
+        elif current is not None:
+            if _PERSON.fullmatch(text):
+                continue  # 牵头市领导：某某 — a person, not part of the task
+            sep = "" if current[H.TARGET].endswith(("。", "；", "：", ":")) else "；"
+            current[H.TARGET] += sep + text
+    if not items:
+        raise PlanError(f"{file}：没有读到编号的任务。")
+    return title, [_task(no, cells) for no, cells in enumerate(items, start=1)]
+
+
+def _task(no: int, cells: dict[str, str]) -> Task:
+    target = cells[H.TARGET]
+    leads: list[str] = []
+    cos: list[str] = []
+    for m in _ROLE.finditer(target):
+        (cos if m.group(1) in ("配合单位", "协办单位", "配合部门") else leads).append(m.group(2))
+    target = _PERSON.sub("", _ROLE.sub("", target))
+    deadline = "；".join(m.group(1).strip() for m in _DEADLINE.finditer(target))
+    target = _DEADLINE.sub("", target).strip()
+    head, dot, rest = target.partition("。")
+    if not leads and cells.get("section_lead"):
+        leads = [cells["section_lead"]]  # 一、县示范区管委会牵头工作（8项）: the heading names the lead
+    cells = {H.TARGET: target, H.DOMAIN: cells.get(H.DOMAIN, ""), H.LEADS: "\n".join(leads),
+             H.COS: "\n".join(cos), H.DEADLINE: deadline}
+    if dot and rest and len(head) <= 25:
+        cells[H.NAME] = head
+    else:
+        cells[H.NAME] = re.split(r"[，,；;：:]|、(?=\d)", head, maxsplit=1)[0]  # up to the first clause or second count
+    return task_from_cells(no, {k: join_lines(v) if k not in (H.LEADS, H.COS) else v for k, v in cells.items()})
