@@ -169,12 +169,16 @@ def test_quarter_with_no_returns_renders(plan, tmp_path):
     assert {r[column(wb["报送情况"], "报送情况")] for r in rows(wb["报送情况"])} == {"未报送"}
 
 
-def test_text_over_the_cell_limit_is_an_error_and_leaves_no_file(plan, tmp_path):
+def test_text_over_the_cell_limit_is_cut_with_a_visible_marker(plan, tmp_path):
+    """Issue 19 item 14: the report always renders (it used to refuse, advising a re-merge that could not help)."""
     tasks = [entry(2, "市教育局", progress="很长" * 20000)]
     ev = evaluate(plan, Q2, quarter_of(plan, "2019Q2", [ret("市教育局", tasks=tasks)]))
-    with pytest.raises(ReportError, match=r"任务进展.*40000字，超过Excel单元格上限32767字"):
-        write_report(ev, tmp_path / "r.xlsx")
-    assert list(tmp_path.iterdir()) == []
+    wb = openpyxl.load_workbook(write_report(ev, tmp_path / "r.xlsx"))
+    ws = wb["任务进展"]
+    [cell] = [c for row in ws.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("很长很长")]
+    assert len(cell.value) == 32767
+    assert cell.value.endswith("字；全文见报送单位的填报表原件，可用 plankit status -q 2019Q2 -d 单位名 查到）")
+    assert "……（全文40000字，此处只列前" in cell.value
 
 
 def test_a_failed_write_is_an_error_not_a_silent_gap(plan, tmp_path):

@@ -80,6 +80,13 @@ STORE_BUSY = E("store-busy", "另一个合并正在使用数据库，本次未�
 STORE_UNAVAILABLE = E("store-unavailable", "数据库无法打开或读取，或位于网络共享盘上。",
                       "用 --out 指定本机磁盘上的目录；数据库损坏时运行 plankit merge --rebuild 从归档重建。")
 STORE_EMPTY_ARCHIVE = E("store-archive-empty", "归档中没有可用于重建的文件，数据库未改动。", "先用 plankit merge 合并收到的文件。")
+REBUILD_WOULD_LOSE = E("rebuild-would-lose", "从归档重建的结果比现有数据库少（归档文件缺失或被改动），数据库未改动。",
+                       "先运行 plankit store verify 查看缺失或损坏的归档文件并尽量找回；确认要以重建结果替换时加 --force。")
+ARCHIVE_HASH_MISMATCH = E("archive-hash-mismatch", "归档文件的内容与其编号（SHA-256）不符：收到后被改动或截断。",
+                          "从备份或原邮件中找回原文件；运行 plankit merge --rebuild 时该文件不会被重新读取。")
+ARCHIVE_MISSING = E("archive-missing", "合并日志或归档索引记录的文件在归档中找不到。",
+                    "从备份或原邮件中找回原文件后重新合并；或确认后用 plankit merge --rebuild --force 重建。")
+ARCHIVE_UNREADABLE = E("archive-unreadable", "归档文件无法读取（权限或磁盘问题）。", "检查归档文件夹的权限和磁盘后重新运行 plankit store verify。")
 DISK = E("disk-error", "读写文件失败（磁盘已满、没有权限或磁盘错误）。", "清理磁盘或检查文件夹权限后重新运行同一命令；已完成的部分完整保留。")
 DATABASE = E("database-error", "数据库读写出错（磁盘已满、只读或已损坏）。", "检查磁盘后重新运行；仍有问题请运行 plankit merge --rebuild。")
 OFFICE_MISSING = E("office-missing", "未找到LibreOffice（soffice），无法转换文件或生成PDF。", "安装LibreOffice后重新运行。")

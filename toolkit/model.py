@@ -150,6 +150,9 @@ class Plan:
     source: Path | None = None
     _fingerprint: str = field(default="", repr=False, compare=False)
     _units: tuple = field(default=(), repr=False, compare=False)  # (tasks, names): department_names memo
+    # earlier versions of this plan that fill-in sheets were generated from (fingerprint -> Plan):
+    # a return of one is read against the version the department saw (set by the merge)
+    earlier: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def fingerprint(self) -> str:

@@ -19,6 +19,7 @@ from pathlib import Path
 import click
 
 from toolkit.errors import DATABASE, DISK, EXIT_USAGE, USAGE_NO_PLAN, USAGE_PLAN_CONFLICT, PlankitError, UsageError
+from toolkit.fileio.safeio import os_error_of
 from toolkit.plan.choose import choose_plan
 from toolkit.resources import bundled_plan
 
@@ -96,9 +97,16 @@ def handle_errors(f):
             click.secho("已中断。", err=True)
             sys.exit(130)
         except OSError as exc:  # the disk, not the user's input: say which file and what to check
+            _quiet_leftovers()
             fail(os_error_text(exc), DISK, EXIT_USAGE, as_json)
         except sqlite3.Error as exc:  # the database met the disk's trouble (full, read-only, damaged)
             fail(sqlite_error_text(exc), DATABASE, EXIT_USAGE, as_json)
+        except Exception as exc:  # a library's wrapper round the disk's error (xlsxwriter's FileCreateError)
+            cause = os_error_of(exc)
+            if cause is None:
+                raise
+            _quiet_leftovers()
+            fail(os_error_text(cause), DISK, EXIT_USAGE, as_json)
     return wrapper
 
 
@@ -111,11 +119,27 @@ def fail(message: str, code: str, exit_code: int, as_json: bool = False) -> None
     sys.exit(exit_code)
 
 
+def _quiet_leftovers() -> None:
+    """After a disk error has been explained: a half-closed file (xlsxwriter's zip, python-docx's)
+    fails again when garbage-collected, and Python would print that as `Exception ignored ...`
+    with a traceback. Collect them now, with such repeats of the same disk error kept quiet."""
+    import gc
+    previous = sys.unraisablehook
+
+    def hook(unraisable):
+        if os_error_of(unraisable.exc_value) is None:
+            previous(unraisable)
+    sys.unraisablehook = hook
+    gc.collect()
+
+
 def os_error_text(exc: OSError) -> str:
     where = f"（{exc.filename}）" if exc.filename else ""
     if exc.errno == errno.ENOSPC:
         return f"磁盘空间不足，文件未能写完{where}。已完成的部分完整保留，请清理磁盘后重新运行同一命令。"
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+    if exc.errno == errno.EROFS:
+        return f"磁盘或文件夹是只读的，无法写入{where}。请用 --out 指定可写的目录（可先把数据目录复制过去）后重新运行。"
+    if exc.errno in (errno.EACCES, errno.EPERM):
         return f"没有权限读写文件{where}。请检查文件夹权限，或用 --out 指定其他目录后重新运行。"
     return f"读写文件失败{where}：{exc.strerror or exc}。请检查磁盘和文件夹后重新运行同一命令。"
 

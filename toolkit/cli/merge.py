@@ -13,7 +13,7 @@ from toolkit.intake.merge import undo as run_undo
 from toolkit.intake.outcomes import OUTCOME_LABELS
 from toolkit.intake.rebuild import rebuild as run_rebuild
 from toolkit.intake.received import received_times
-from toolkit.intake.receipt import quarter_status
+from toolkit.intake.receipt import display_text, quarter_status
 from toolkit.plan.workbook import load_plan
 from toolkit.quarter import parse_quarter
 from toolkit.cli.app import main
@@ -63,9 +63,11 @@ class _Bar:
 @click.option("--undo", "undo_run", metavar="合并编号",
               help="撤销某一次合并（编号见合并结果或 plankit status），该次收到的文件退出汇总，归档中仍保留。")
 @click.option("--rebuild", is_flag=True, help="只用归档文件重建数据库（数据库损坏或升级后使用）。")
+@click.option("--force", is_flag=True,
+              help="与 --rebuild 同用：重建结果比现有数据库少时仍然替换（默认不替换并说明少了什么）。")
 @json_option
 @handle_errors
-def merge(plan_path, quarter, inputs, out_dir, prefer, received_at, undo_run, rebuild, as_json) -> None:
+def merge(plan_path, quarter, inputs, out_dir, prefer, received_at, undo_run, rebuild, force, as_json) -> None:
     """汇总各部门报回的填报表（文件、文件夹、压缩包或保存的邮件）。
 
     \b
@@ -82,18 +84,30 @@ def merge(plan_path, quarter, inputs, out_dir, prefer, received_at, undo_run, re
       plankit merge -q 2019Q2 --prefer 3fa2c1d9
       plankit merge --undo 20190712-143000
       plankit merge --rebuild
-    其中 --prefer 指定采用某个版本，--undo 撤销一次合并，--rebuild 从归档重建数据库。
+      plankit merge --rebuild --force
+    其中 --prefer 指定采用某个版本，--undo 撤销一次合并，--rebuild 从归档重建数据库
+    （加 --force 时，重建结果比现有数据库少也替换）。
     有文件被拒收时退出码为1（其他文件照常合并）；用法错误为2。
     """
     out = Output(as_json)
     plan = load_plan(resolve_plan(plan_path, quarter))
     if rebuild:
-        counts = run_rebuild(plan, out_dir)
+        counts = run_rebuild(plan, out_dir, force=force)
         total = sum(counts.values())
         detail = "，".join(f"{q} {n}个" for q, n in sorted(counts.items())) or "归档中没有已合并的文件"
         out.say(f"已从归档重建数据库：共重新读取 {total} 个文件（{detail}）。", fg="green")
-        out.result({"rebuilt": counts})
-        sys.exit(EXIT_OK)
+        if counts.added:
+            out.warn(f"合并日志不完整：其中 {counts.added} 个文件日志中没有记录，已按归档索引或文件自身内容补回"
+                     "（这些文件的“指定采用”选择无法恢复，按收到时间最晚的为准）。")
+        for d in counts.damaged:
+            out.warn(f"归档文件已损坏，未重新读取：{d}")
+        for name in counts.unplaced:
+            out.warn(f"无法归入任何季度，未重建：{name}")
+        for text in counts.lost:
+            out.warn(f"已按 --force 替换，原数据库中的这一项不再存在：{text}")
+        out.result({"rebuilt": dict(counts), "added": counts.added, "unplaced": counts.unplaced,
+                    "lost": counts.lost, "damaged": [vars(d) for d in counts.damaged]})
+        sys.exit(EXIT_PROBLEMS if counts.unplaced or counts.lost or counts.damaged else EXIT_OK)
     if undo_run:
         done = run_undo(plan, out_dir, undo_run)
         out.say(f"已撤销合并 {done['run']}：撤回 {len(done['files'])} 个文件"
@@ -131,14 +145,14 @@ def _print_receipt(out: Output, result, q) -> None:
         if f.outcome == "skipped":
             issues = f.problems[0].message if f.problems else ""
         color = {"rejected": "red", "accepted": None}.get(f.outcome, "yellow" if f.outcome == "skipped" else None)
-        out.say(f"{_cell(f.path, 40)}  {_cell(f.department or '—', 16)}  {_cell(OUTCOME_LABELS[f.outcome], 22)}  "
+        out.say(f"{_cell(display_text(f.path), 40)}  {_cell(f.department or '—', 16)}  {_cell(OUTCOME_LABELS[f.outcome], 22)}  "
                 f"{issues}", fg=color)
     detailed = [(f, p) for f in result.files for p in f.problems if f.outcome != "skipped"]
     if detailed:
         out.say("")
         out.say("问题明细：", bold=True)
         for _f, p in detailed:
-            out.say(f"  {p}", fg="red" if p.severity == "error" else "yellow")
+            out.say(f"  {display_text(str(p))}", fg="red" if p.severity == "error" else "yellow")
     changed = [f for f in result.files if f.changes]
     for f in changed:
         out.say(f"{f.department} 重新报送（{f.path}），与上一版相比有 {len(f.changes)} 处变化，"

@@ -257,6 +257,19 @@ def _check_ods_repeats(data: bytes, name: str, max_rows: int) -> None:
         raise InputFileError(f"{name}：表格内容损坏（content.xml），请让报送单位重新保存后发送。", code=FILE_DAMAGED)
 
 
+def os_error_of(exc: BaseException | None) -> OSError | None:
+    """The OSError behind an exception (itself, its first argument, or its cause/context):
+    libraries such as xlsxwriter wrap a full disk in their own exception types."""
+    seen = 0
+    while exc is not None and seen < 5:
+        if isinstance(exc, OSError):
+            return exc
+        inner = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else None
+        exc = inner or exc.__cause__ or exc.__context__
+        seen += 1
+    return None
+
+
 @contextlib.contextmanager
 def atomic_path(target: Path):
     """Yield a temp path beside `target`; on success move it into place.
@@ -270,7 +283,13 @@ def atomic_path(target: Path):
     os.close(fd)
     tmp_path = Path(tmp)
     try:
-        yield tmp_path
+        try:
+            yield tmp_path
+        except Exception as exc:
+            cause = os_error_of(exc)
+            if cause is not None and cause is not exc:  # xlsxwriter's FileCreateError wraps the disk's error
+                raise cause from exc
+            raise
         with open(tmp_path, "rb") as fh:
             os.fsync(fh.fileno())
         try:

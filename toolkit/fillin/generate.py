@@ -27,6 +27,7 @@ from toolkit.fillin import layout as L
 from toolkit import paths
 from toolkit.errors import OutputLockedError, USAGE_DEPARTMENT, UsageError
 from toolkit.fillin.identity import write_identity
+from toolkit.store.plans import keep_plan
 from toolkit.model import CO, LE, LEAD, Indicator, Plan, Task, cn_date
 from toolkit.quarter import Quarter, as_quarter
 from toolkit.returns import QuarterReturns, Return
@@ -93,6 +94,7 @@ def generate_sheets(plan: Plan, quarter: Quarter | str, out_dir: Path, departmen
                 progress(i + 1, len(names), dept)
         results, locked = move_into_place(staged)
     write_manifest(target_dir, plan, q, results)
+    keep_plan(plan, Path(out_dir))  # so a later correction of the plan does not reject these sheets
     if locked:
         raise OutputLockedError("以下文件正在被其他程序打开，无法覆盖，新文件已另存：\n" + "\n".join(locked),
                                 hint="\n关闭这些文件后重新运行即可覆盖。")

@@ -12,6 +12,7 @@ import io
 import mailbox
 import os
 import re
+import stat
 import unicodedata
 import zipfile
 from collections.abc import Iterable
@@ -29,6 +30,7 @@ CONTAINERS = {"zip", "eml", "mbox", "msg"}
 MAX_DEPTH = 3  # email in email in zip ... deeper than this is not a normal return
 MAX_ATTACHMENTS = 50
 MAX_EMAIL_BYTES = 100 * 1024 * 1024
+MAX_LISTED_OTHERS = 20  # non-spreadsheet entries of one zip listed one by one; more are summarised
 JUNK_NAMES = {"thumbs.db", "desktop.ini", ".ds_store"}
 SPREADSHEET_TYPES = {
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
@@ -49,8 +51,10 @@ class Item:
     sent_at: datetime | None = None  # the email's Date (local time, naive)
     mtime: datetime | None = None  # the file's (or zip member's) modification time
     skipped: str = ""  # why it is not a return (Chinese); no archive, no problem
+    no_date: bool = False  # came by email without a Date: ordered by file time instead
     error: str = ""  # a container that could not be opened (Chinese); archived and rejected
-    error_code: str = ""  # its code (toolkit.errors.ERROR_CODES), "" for merge-container
+    error_code: str = ""  # the stable code of a whole-file error or skip (file-not-found, file-symlink,
+    # file-wrong-format ...); "" for merge-container / merge-skipped
     given_at: datetime | None = None  # a received time the coordinator gave (--received-at)
     not_a_return: bool = False  # skipped as not a spreadsheet (a Word document sent instead...)
 
@@ -73,7 +77,10 @@ class Item:
         if self.data is not None:
             return self.data
         assert self.path is not None, "an item holds bytes or a path"
-        return self.path.read_bytes()
+        # O_NOFOLLOW: a file swapped for a link after the folder was walked is still not followed
+        fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
+        with os.fdopen(fd, "rb") as fh:
+            return fh.read()
 
 
 def suffix(name: str) -> str:
@@ -98,16 +105,45 @@ def collect(inputs: list[Path], *, exclude: Iterable[Path] = (), keep=None) -> l
     items: list[Item] = []
     for raw in inputs:
         path = Path(raw)
-        if not path.exists():
+        if path.is_symlink() and not path.is_dir():
+            items.append(_symlink(path))  # a named folder may be a link; a file never is followed
+        elif not path.exists():
             items.append(Item(path.name or str(path), str(path), error=f"找不到文件或文件夹：{path}",
                               error_code=FILE_NOT_FOUND))
         elif path.is_dir():
-            for child in sorted(p for p in path.rglob("*") if p.is_file()):
-                if not _is_excluded(child, excluded):
+            for child in _walk(path):
+                if child.is_symlink():
+                    items.append(_symlink(child))
+                elif not _is_excluded(child, excluded):
                     items.extend(_from_file(child, keep))
         else:
             items.extend(_from_file(path, keep))
     return items
+
+
+SYMLINK = "符号链接（快捷方式），为安全起见不跟随、不读取，已跳过；如确是填报表，请把文件本身复制到此文件夹"
+SYMLINK_CODE = "file-symlink"  # whole-file rejection code, as the errors branch names them
+
+
+def _symlink(path: Path) -> Item:
+    """A link in the input is never followed: it could point at /proc/self/environ or /etc/shadow
+    (or a folder of them), which would then be archived for good."""
+    item = Item(sanitise(path.name, "链接"), str(path), skipped=SYMLINK)
+    item.error_code = SYMLINK_CODE
+    return item
+
+
+def _walk(folder: Path) -> list[Path]:
+    """Regular files and symlinks (files or folders) under folder, sorted; links never entered."""
+    found: list[Path] = []
+    for top, dirs, files in os.walk(folder, followlinks=False):
+        base = Path(top)
+        for d in dirs:
+            if os.path.islink(os.path.join(top, d)):
+                found.append(base / d)  # os.walk lists a linked folder but does not enter it
+        for f in files:
+            found.append(base / f)  # links, and anything not a regular file, are listed as skipped
+    return sorted(found)
 
 
 def _is_excluded(path: Path, excluded: list[Path]) -> bool:
@@ -122,11 +158,24 @@ def _from_file(path: Path, keep=None) -> list[Item]:
     if name.startswith(("~$", ".~lock")) or name.lower() in JUNK_NAMES:
         return [Item(name, str(path), path=path, skipped="Excel/WPS临时锁文件，已跳过")]
     try:
-        mtime = datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0)
+        info = path.lstat()
     except OSError as exc:
         return [Item(name, str(path), error=f"无法读取文件 {path}：{exc.strerror or exc}", error_code=FILE_UNREADABLE)]
+    if not stat.S_ISREG(info.st_mode):  # a pipe would block the merge, /dev/zero never end
+        special = Item(sanitise(name, "特殊文件"), str(path), skipped="不是普通文件（设备、管道等），不读取，已跳过")
+        special.error_code = "file-special"
+        return [special]
+    mtime = datetime.fromtimestamp(info.st_mtime).replace(microsecond=0)
     item = Item(name, str(path), path=path, mtime=mtime)
     return expand(item, 0, keep)
+
+
+# Spreadsheets in formats a return cannot come back in (no identity, or not readable here):
+# rejected by name, so the sender is told to save as .xlsx instead of staying 未报送 unexplained.
+OTHER_SHEETS = {"xml": "Excel 2003 XML表格", "fods": "OpenDocument单文件表格（.fods）", "csv": "CSV文本",
+                "et": "WPS表格专用格式（.et）", "ett": "WPS表格模板（.ett）", "xlt": "Excel模板（.xlt）",
+                "xltx": "Excel模板（.xltx）", "xlsb": "Excel二进制工作簿（.xlsb）", "numbers": "苹果Numbers表格"}
+SAVE_AS_XLSX = "请在Excel或WPS中打开下发的填报表填写，用“文件→另存为”保存为“Excel工作簿(*.xlsx)”后重新发送。"
 
 
 def expand(item: Item, depth: int = 0, keep=None) -> list[Item]:
@@ -134,6 +183,9 @@ def expand(item: Item, depth: int = 0, keep=None) -> list[Item]:
     ext = item.ext
     if ext in SPREADSHEETS:
         return [item]
+    if ext in OTHER_SHEETS:
+        return [_fail(item, f"这是{OTHER_SHEETS[ext]}格式，不是填报表的格式，无法读取，已拒收。{SAVE_AS_XLSX}",
+                      "file-wrong-format")]
     if ext not in CONTAINERS:
         item.not_a_return = True
         return [_skip(item, "不是表格文件（只接收 .xlsx .xlsm .xls .ods 及其压缩包、邮件），已跳过")]
@@ -149,11 +201,20 @@ def expand(item: Item, depth: int = 0, keep=None) -> list[Item]:
     try:
         found = opener(item, data, depth, keep)
     except Exception as exc:  # any parser failure in one container must not stop the others
-        detail = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+        detail = getattr(exc, "message", None) or (str(exc) if isinstance(exc, ValueError) and _chinese(str(exc))
+                                                   else BROKEN.get(ext, "文件已损坏"))
         return [_fail(item, f"无法打开（{detail}）", getattr(exc, "code", ""))]  # a zip bomb: file-zip-bomb
     if not found:
         return [_skip(item, "里面没有表格附件，已跳过")]
     return found
+
+
+BROKEN = {"zip": "压缩包已损坏或不是zip格式", "eml": "邮件文件已损坏", "mbox": "邮箱文件已损坏",
+          "msg": "不是有效的Outlook邮件文件（.msg），可能已损坏或只保存了一部分；请让报送单位把填报表作为附件重新发送"}
+
+
+def _chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
 def _skip(item: Item, reason: str) -> Item:
@@ -170,6 +231,7 @@ def _child(parent: Item, name: str, data: bytes, **kw) -> Item:
     kw.setdefault("sender", parent.sender)
     kw.setdefault("sent_at", parent.sent_at)
     kw.setdefault("mtime", parent.mtime)
+    kw.setdefault("no_date", parent.no_date)
     return Item(name, f"{parent.origin} › {name}", data=data, **kw)
 
 
@@ -184,6 +246,7 @@ def _zip_items(parent: Item, data: bytes, depth: int, keep=None) -> list[Item]:
         infos = zf.infolist()
         check_zip_limits(Path(parent.name), infos)  # zip-slip, bombs: reject the whole zip
         found: list[Item] = []
+        others: list[Item] = []
         for info in infos:
             raw = info.filename
             if info.is_dir() or raw.startswith("__MACOSX/"):
@@ -198,12 +261,22 @@ def _zip_items(parent: Item, data: bytes, depth: int, keep=None) -> list[Item]:
                 body = fh.read(MAX_FILE_BYTES + 1)  # declared sizes may be forged
             mtime = (_zip_time(info) or parent.mtime) if parent.sent_at is None else parent.mtime
             child = _child(parent, name, body, mtime=mtime)
+            if suffix(name) not in SPREADSHEETS | CONTAINERS | set(OTHER_SHEETS) and not name.startswith("~$"):
+                others.append(child)  # listed below, summarised when there are many
+                continue
             if name.startswith("~$"):
                 found.append(_skip(child, "Excel/WPS临时锁文件，已跳过"))
             elif len(body) > MAX_FILE_BYTES:
                 found.append(_fail(child, "文件过大，已拒收", FILE_TOO_LARGE))
             else:
                 found.extend(expand(child, depth + 1, keep))
+        if len(others) > MAX_LISTED_OTHERS:  # 1,000 junk entries are one line, not 1,000 rows
+            names = "、".join(o.name for o in others[:5])
+            summary = Item(f"{parent.name}中的{len(others)}个其他文件", f"{parent.origin} › …",
+                           sender=parent.sender, sent_at=parent.sent_at, mtime=parent.mtime)
+            found.append(_skip(summary, f"压缩包中有{len(others)}个不是表格的文件（如{names}等），均已跳过"))
+        else:
+            found.extend(_skip(o, "不是表格文件（只接收 .xlsx .xlsm .xls .ods 及其压缩包、邮件），已跳过") for o in others)
         return found
 
 
@@ -240,7 +313,13 @@ def _mbox_items(parent: Item, data: bytes, depth: int, keep=None) -> list[Item]:
         for n, key in enumerate(box.keys(), 1):
             msg = email.message_from_bytes(box.get_bytes(key), policy=policy.default)
             holder = Item(f"{parent.name}#{n}", f"{parent.origin}#{n}", mtime=parent.mtime)
-            found.extend(_message_items(holder, msg, depth, keep))
+            items = _message_items(holder, msg, depth, keep)
+            if not items:  # listed all the same: a message someone sent is never silently passed over
+                subject = _header(msg, "Subject")
+                items = [_skip(Item(f"{parent.name}#{n}", f"{parent.origin}#{n}", sender=_header(msg, "From"),
+                                    sent_at=_date(msg), mtime=parent.mtime),
+                               f"这封邮件（{subject or '无主题'}）没有附件，已跳过")]
+            found.extend(items)
     finally:
         box.close()
     return found
@@ -251,11 +330,17 @@ def _message_items(parent: Item, msg, depth: int, keep=None) -> list[Item]:
     sent_at = _date(msg)
     holder = Item(parent.name, parent.origin, sender=sender or parent.sender,
                   sent_at=sent_at or parent.sent_at, mtime=parent.mtime)
+    holder.no_date = holder.sent_at is None
     found: list[Item] = []
     for part in _parts(msg):
         if part.get_content_type() != "message/rfc822" and not (
                 _raw_name(part) or part.get_content_disposition() == "attachment"):
-            continue  # the body text, not an attachment
+            if part.get_content_maintype() == "text" or part.get_content_maintype() == "multipart":
+                continue  # the body text, not an attachment
+            if part.get_content_type() not in SPREADSHEET_TYPES:  # an inline picture and the like
+                found.append(_skip(_child(holder, sanitise("", f"内嵌内容（{part.get_content_type()}）"),
+                                          b""), "邮件中内嵌的图片等内容，不是表格文件，已跳过"))
+                continue
         if len(found) >= MAX_ATTACHMENTS:
             found.append(_fail(Item(parent.name, parent.origin), f"附件超过{MAX_ATTACHMENTS}个，其余未处理"))
             break

@@ -59,6 +59,8 @@ class Table:
     header_row: int  # 0-based
     columns: dict[str, int]
     _cache: dict = field(default_factory=dict, repr=False)
+    duplicates: dict[str, list[int]] = field(default_factory=dict)  # header text -> every column with it
+    texts: list[str] = field(default_factory=list)  # the header row's texts, by column
 
     def col(self, header: str) -> int | None:
         try:
@@ -114,10 +116,13 @@ def find_header(grid: Grid, required: tuple[str, ...]) -> Table | None:
         texts = [header_text(v) for v in grid.rows[r]]
         if wanted <= set(texts):
             columns: dict[str, int] = {}
+            duplicates: dict[str, list[int]] = {}
             for c, t in enumerate(texts):
                 if t and t not in columns:
                     columns[t] = c
-            return Table(grid, r, columns)
+                elif t:
+                    duplicates.setdefault(t, [columns[t]]).append(c)
+            return Table(grid, r, columns, duplicates=duplicates, texts=texts)
     return None
 
 

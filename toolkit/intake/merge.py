@@ -31,15 +31,23 @@ from toolkit.quarter import Quarter, as_quarter, parse_quarter
 from toolkit.returns import QuarterReturns
 from toolkit.intake.outcomes import ACCEPTED, DUPLICATE, REJECTED, SKIPPED, SUPERSEDED
 from toolkit.intake.receipt import write_merge_report, write_quarter_report
-from toolkit.store.db import Change, Store, Submission, run_lock
+from toolkit.store.db import Change, Store, Submission, run_lock, untrusted_date
+from toolkit.store.plans import with_earlier_versions
 from toolkit.store.runs import next_run_time, run_id, undo_run
 
 C = P.register
 SKIPPED_FILE = C("merge-skipped", P.WARNING, "{detail}")
+C("file-symlink", P.WARNING, "{detail}")  # a link in the input, never followed
+C("file-wrong-format", P.ERROR, "{detail}")
+C("file-special", P.WARNING, "{detail}")  # a pipe or device in the input, never read  # .csv, .xml 2003, .fods, .et ...: save as .xlsx
 CONTAINER = C("merge-container", P.ERROR, "{detail}")
 WRONG_QUARTER = C("merge-wrong-quarter", P.ERROR,
                   "这是{found}的填报表，本次合并的是{expected}。请确认报送单位发来的是本季度的文件。")
 UNKNOWN_DEPT = C("merge-unknown-department", P.ERROR, "填报表中的单位“{value}”不在计划的部门名单中。")
+UNTRUSTED_DATE = C("merge-untrusted-date", P.WARNING,
+                   "{source}为 {when}，{why}，不能据此判断先后：此文件按收到（合并）的先后排序，"
+                   "是否迟报也按合并时间判断。请核对报送单位电脑或邮件的日期设置。")
+NO_DATE = C("merge-no-date", P.WARNING, "邮件中没有发送日期（Date），已按文件修改时间 {when} 判断先后和是否迟报。请核对。")
 WRONG_FILE = C("merge-wrong-file", P.ERROR,
                "发来的“{name}”是{kind}，不是填报表，不算报送。请在下发的Excel填报表中填写，把填报表本身作为附件发送。")
 OTHER_SENDER = C("merge-other-sender", P.WARNING,
@@ -153,11 +161,13 @@ class _Merger:
         if item.skipped:
             dept = self.wrong_file_sender(item)
             if not dept:
-                out.problems.append(P.make(SKIPPED_FILE, file=item.name, detail=item.skipped))
+                code = item.error_code if item.error_code in P.CODES else SKIPPED_FILE  # file-symlink, file-special
+                out.problems.append(P.make(code, file=item.name, detail=item.skipped))
                 return job
             # a department sent this instead of its return: archived and recorded as a rejection,
             # so the receipt, status and remind tell that department
             item.error = P.make(WRONG_FILE, file=item.name, name=item.name, kind=kind_name(item.name)).message
+            item.error_code = WRONG_FILE
         if item.error and item.path is None and item.data is None:
             out.outcome = REJECTED  # nothing to archive, e.g. a path that does not exist
             out.problems.append(_container_problem(item))
@@ -179,7 +189,7 @@ class _Merger:
             return job
         job.sub = Submission(self.code, sha, ext, item.name, item.origin, item.received_at,
                              merged_at, sender=item.sender, sent_at=item.sent_at, mtime=item.mtime,
-                             error=item.error, given_at=item.given_at)
+                             error=item.error, error_code=item.error_code, given_at=item.given_at)
         job.path, job.archived = self.store.archive_ahead(sha, data, ext, provenance, job.sub)
         if item.error:
             wrong = item.skipped and item.not_a_return
@@ -208,6 +218,14 @@ class _Merger:
                 sub.problems = [*(sub.problems or []), P.make(
                     OTHER_SENDER, file=sub.filename, department=sub.department, sender_department=sender_dept,
                     sender=sub.sender)]
+        why = untrusted_date(sub.received_at, sub.merged_at, self.code)
+        if why:
+            source = "邮件日期（Date）" if sub.sent_at is not None else "文件修改时间"
+            sub.problems = list(sub.problems or []) + [P.make(
+                UNTRUSTED_DATE, file=sub.filename, source=source, when=f"{sub.received_at:%Y-%m-%d %H:%M}", why=why)]
+        if job.item.no_date and not why:
+            when = f"{sub.received_at:%Y-%m-%d %H:%M}" if sub.received_at else "（未知）"
+            sub.problems = list(sub.problems or []) + [P.make(NO_DATE, file=sub.filename, when=when)]
         out.department, out.problems = sub.department, list(sub.problems or [])
         sub.accepted = not any(p.severity == ERROR for p in out.problems)
         if not sub.accepted:
@@ -261,6 +279,19 @@ def _apply_read(sub: Submission, parsed, departments: set[str], code: str) -> No
 def _provenance(item: Item, quarter: str, merged_at: datetime) -> dict:
     return {"filename": item.name, "origin": item.origin, "sender": item.sender, "sent_at": item.sent_at,
             "mtime": item.mtime, "quarter": quarter, "archived_at": merged_at}
+
+
+def _sender_notes(plan: Plan, files: list[FileOutcome]) -> list[str]:
+    """A return accepted from an address other than the department's registered 邮箱: worth a look
+    (a colleague's mailbox is usual; someone else sending for the department is not)."""
+    notes = []
+    for f in files:
+        d = plan.department(f.department) if f.outcome == ACCEPTED else None
+        found = re.search(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", f.sender or "")
+        if d and d.email and found and found.group(0).lower() != d.email.strip().lower():
+            notes.append(f"{f.department} 的 {f.path} 由 {found.group(0)} 发来，与该单位登记的邮箱 {d.email} "
+                         "不同，请确认确是该单位报送。")
+    return notes
 
 
 def merge_items(merger: _Merger, items: list[tuple[Item, datetime]], result: MergeResult, progress=None) -> None:
@@ -360,6 +391,7 @@ def merge(plan: Plan, quarter: Quarter | str, out_dir: Path | str, inputs: list[
     root = store_dir(plan, out_dir)
     with run_lock(root, lock_timeout):
         store = Store(root)
+        plan = with_earlier_versions(plan, root)  # sheets generated before a plan correction
         try:
             merged_at = next_run_time(store.conn, datetime.now().replace(microsecond=0))
             result.run = run_id(merged_at)
@@ -384,6 +416,7 @@ def merge(plan: Plan, quarter: Quarter | str, out_dir: Path | str, inputs: list[
             for f in result.files:
                 if f.outcome == ACCEPTED and f.sha256 not in current:
                     f.outcome = SUPERSEDED
+            result.notes.extend(_sender_notes(plan, result.files))
             qr = store.quarter_returns(plan, quarter, values=False)  # who and when: all the report needs
             _other_quarters(result)
         finally:

@@ -37,7 +37,7 @@ PARALLEL_MIN = 32  # files in a run before a second reader process pays for its 
 READERS = 2  # reader processes for a large merge (one below PARALLEL_MIN files)
 
 
-def _read(path: Path, plan: Plan, quarter: Quarter, **kw):
+def _read(path: Path, plan: Plan, quarter: Quarter | None, **kw):
     """The single-file reader (toolkit.intake.returnfile), imported late so one import error is one rejection."""
     from toolkit.intake.returnfile import read_return
     return read_return(path, plan, quarter, **kw)
@@ -63,7 +63,21 @@ def read_outcome(path: Path, plan: Plan, quarter: Quarter, filename: str, previo
         return [P.make(INTERNAL, file=filename, detail=f"{type(exc).__name__}: {exc}")]
 
 
-def _serve(jobs, results, plan: Plan, quarter: Quarter, previous) -> None:
+def _die_with_parent(parent: int) -> None:
+    """Linux: the kernel kills this reader when the merge dies (kill -9 included), so no orphan
+    lives on holding memory (and, before the lock was closed in children, merge.lock)."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        except Exception:  # no prctl: the closed pipe below still ends an idle reader
+            pass
+    if os.getppid() != parent:  # the merge died before prctl took effect
+        os._exit(0)
+
+
+def _serve(jobs, results, parent: int, own_end, plan: Plan, quarter: Quarter, previous) -> None:
     """A reader process: read each (path, filename) + bytes received, send back its outcome.
 
     A thread takes the files in as they come, so the merge can hand over the next file while
@@ -71,6 +85,9 @@ def _serve(jobs, results, plan: Plan, quarter: Quarter, previous) -> None:
     # Ctrl+C reaches every process of the console: the merge stops its readers itself (and
     # says 已中断), so a reader printing its own traceback would only alarm the user
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent(parent)
+    if own_end is not None:  # forked with the merge's end of our job pipe: close it, so the
+        own_end.close()      # merge's death reads as end-of-file here
     inbox: queue.SimpleQueue = queue.SimpleQueue()
 
     def receive() -> None:
@@ -112,7 +129,9 @@ class _Process:
     def __init__(self, ctx, args: tuple):
         self.conn, results = ctx.Pipe(duplex=False)
         jobs, self.jobs_out = ctx.Pipe(duplex=False)
-        self.proc = ctx.Process(target=_serve, args=(jobs, results, *args), daemon=True, name="plankit-reader")
+        own_end = self.jobs_out if ctx.get_start_method() == "fork" else None  # spawn does not inherit it
+        self.proc = ctx.Process(target=_serve, args=(jobs, results, os.getpid(), own_end, *args), daemon=True,
+                                name="plankit-reader")
         self.proc.start()
         jobs.close()
         results.close()

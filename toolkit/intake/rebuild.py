@@ -2,42 +2,76 @@
 
 The journal is replayed through the same per-file code as a merge, with the recorded
 reception times, into a new database that replaces the old one only when complete.
-Without a journal, the archive index (or an older store's sidecars) gives the files in
-archiving order; coordinator choices (--prefer) are then lost.
+The journal is not trusted to be whole: spreadsheets the archive index lists but the journal
+does not (a log cut short or torn), and archived spreadsheets that neither lists (both logs
+lost), are added in archiving order; the last are placed by what they say about themselves
+(the quarter in their embedded identity). What cannot be placed is reported, and a database
+holding submissions the rebuild did not find is kept unless the caller forces the rebuild.
+Coordinator choices (--prefer) live only in the journal.
 """
 from __future__ import annotations
 
 import os
+import re
+import sqlite3
 from datetime import datetime
 from pathlib import Path
 
-from toolkit.errors import PlankitError, STORE_EMPTY_ARCHIVE
+from toolkit.errors import REBUILD_WOULD_LOSE, STORE_EMPTY_ARCHIVE, PlankitError
 from toolkit.intake.collect import SPREADSHEETS, Item
 from toolkit.intake.merge import MergeResult, _Merger, merge_items
 from toolkit.model import Plan
 from toolkit.paths import store_dir
-from toolkit.store.db import DB_NAME, Store, _dt, run_lock
+from toolkit.store.plans import with_earlier_versions
+from toolkit.store.db import DB_NAME, Store, _dt, connect, run_lock
+
+ARCHIVED = re.compile(r"^([0-9a-f]{64})\.([a-z0-9]+)$")
 
 
-def rebuild(plan: Plan, out_dir: Path, *, progress=None, lock_timeout: float = 10.0) -> dict[str, int]:
-    """Rebuild the database from the archive and its journal alone; replace it atomically.
+class RebuildError(PlankitError):
+    """The rebuild found less than the database holds (and was not forced)."""
+    code = REBUILD_WOULD_LOSE
 
-    Returns how many submissions per quarter were re-read.
+
+class Rebuilt(dict):
+    """Submissions re-read per quarter (the dict), plus what the rebuild has to say:
+    `unplaced` (archived files it could not put in any quarter, with why), `added` (files the
+    journal did not list, taken from the archive itself) and `lost` (what the old database
+    held that the new one does not; only non-empty when forced)."""
+
+    def __init__(self, counts=(), *, unplaced=(), added=0, lost=(), damaged=()):
+        super().__init__(counts)
+        self.damaged: list = list(damaged)  # archive.Damage: not re-read (not what was received)
+        self.unplaced: list[str] = list(unplaced)
+        self.added = added
+        self.lost: list[str] = list(lost)
+
+
+def rebuild(plan: Plan, out_dir: Path, *, progress=None, lock_timeout: float = 10.0,
+            force: bool = False) -> Rebuilt:
+    """Rebuild the database from the archive and its journal; replace it atomically.
+
+    Returns how many submissions per quarter were re-read (with notes, see Rebuilt). Raises
+    RebuildError, leaving the database untouched, when the old database holds submissions or
+    current versions the rebuild did not find, unless `force`.
     """
     root = store_dir(plan, out_dir)
+    plan = with_earlier_versions(plan, root)
     with run_lock(root, lock_timeout):
         tmp = root / (DB_NAME + ".rebuild")
-        for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
-            leftover.unlink(missing_ok=True)
+        _remove(tmp)
         store = Store(root, db_path=tmp, journal=False)
         counts: dict[str, int] = {}
         try:
-            events = store.events() or _index_events(store)
-            if not events:
+            _, damaged = store.verify()
+            bad = {d.name.split(".", 1)[0] for d in damaged}
+            events, added, unplaced = _all_events(plan, store, bad)
+            events = [ev for ev in events if ev.get("event") != "received" or ev["sha256"] not in bad]
+            if not events and not damaged:
                 raise PlankitError(f"归档 {store.archive_dir} 中没有可用于重建的文件，数据库未改动。",
                                    code=STORE_EMPTY_ARCHIVE)
             seen: set[tuple[str, str]] = set()
-            replays: list[dict] = []  # each file's first reception and each choice, in journal order
+            replays: list[dict] = []  # each file's first reception and each choice, in order
             for ev in events:
                 if ev.get("event") == "received" and (ev["quarter"], ev["sha256"]) not in seen:
                     seen.add((ev["quarter"], ev["sha256"]))
@@ -63,17 +97,117 @@ def rebuild(plan: Plan, out_dir: Path, *, progress=None, lock_timeout: float = 1
                     before + n, total, name))
                 done += len(batch)
             store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            lost = _lost(root / DB_NAME, store.conn)
+            if lost and not force:
+                raise RebuildError(
+                    "".join(f"归档文件已损坏：{d}。" for d in damaged[:10])
+                    + f"重建结果比现有数据库少，数据库未改动：{'；'.join(lost[:10])}"
+                    + (f"（等{len(lost)}项）" if len(lost) > 10 else "") + "。",
+                    hint="归档文件可能缺失或被改动（可运行 plankit store verify 检查）。"
+                         "确认要以重建结果替换现有数据库时，请加 --force。")
         except BaseException:
             store.close()
-            for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
-                leftover.unlink(missing_ok=True)
+            _remove(tmp)
             raise
         store.close()
         db = root / DB_NAME
         for stale in (Path(f"{db}-wal"), Path(f"{db}-shm")):
             stale.unlink(missing_ok=True)  # safe: we hold the lock and no connection is open
         os.replace(tmp, db)
-    return counts
+    return Rebuilt(counts, unplaced=unplaced, added=added, lost=lost, damaged=damaged)
+
+
+def _remove(tmp: Path) -> None:
+    for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+        leftover.unlink(missing_ok=True)
+
+
+def _all_events(plan: Plan, store: Store, bad: set[str]) -> tuple[list[dict], int, list[str]]:
+    """The journal, completed from the archive index and the archived files themselves.
+
+    Returns (events in order, how many files the journal lacked, files that could not be placed)."""
+    journal = store.events()
+    listed = {ev["sha256"] for ev in journal if ev.get("event") == "received"}
+    extra = [ev for ev in _index_events(store) if ev["sha256"] not in listed]
+    indexed = listed | {m.get("sha256") for m in store.received()} | bad
+    placed, unplaced = _self_described(plan, store, indexed)
+    extra += placed
+    if not extra:
+        return journal, 0, unplaced
+    # in time order; the journal's own order is kept (it is in time order already)
+    events = sorted(journal + extra, key=lambda e: _when(e))
+    return events, len(extra), unplaced
+
+
+def _when(ev: dict) -> str:
+    return str((ev.get("at") if ev.get("event") in ("prefer", "undo") else ev.get("merged_at")) or "")
+
+
+def _index_events(store: Store) -> list[dict]:
+    """Every archived spreadsheet's first reception, from the archive index."""
+    events, seen = [], set()
+    for meta in store.received():
+        if meta.get("ext") in SPREADSHEETS and meta.get("quarter") and meta.get("sha256") not in seen:
+            seen.add(meta["sha256"])
+            received = meta.get("sent_at") or meta.get("mtime")
+            events.append({**meta, "event": "received", "received_at": received,
+                           "merged_at": meta.get("archived_at") or received, "error": ""})
+    return sorted(events, key=lambda e: (e["merged_at"] or "", e["received_at"] or "", e["sha256"]))
+
+
+def _self_described(plan: Plan, store: Store, known: set) -> tuple[list[dict], list[str]]:
+    """Archived spreadsheets no log mentions: each placed by the quarter it names itself,
+    received when it was archived (its file time)."""
+    from toolkit.intake import readers
+    placed, unplaced = [], []
+    for path in sorted(store.archive_dir.iterdir()):
+        m = ARCHIVED.match(path.name)
+        if not m or m.group(2) not in SPREADSHEETS or m.group(1) in known:
+            continue
+        sha, ext = m.groups()
+        try:
+            parsed = readers._read(path, plan, None, display_name=path.name, data=path.read_bytes())
+            quarter = getattr(parsed, "quarter", "") or ""
+            quarter = getattr(quarter, "code", quarter)
+        except Exception as exc:  # unreadable: nothing says which quarter it belongs to
+            unplaced.append(f"{path.name}（无法读取，不知属于哪个季度：{getattr(exc, 'message', exc)}）")
+            continue
+        if not quarter:
+            unplaced.append(f"{path.name}（文件中没有季度信息）")
+            continue
+        # to the microsecond: files of one merge were archived one after another, in arrival order
+        at = datetime.fromtimestamp(path.stat().st_mtime).isoformat(sep=" ")
+        placed.append({"event": "received", "quarter": quarter, "sha256": sha, "ext": ext,
+                       "filename": path.name, "origin": f"归档/{path.name}（日志中无记录，按文件内容归入）",
+                       "sender": "", "sent_at": None, "mtime": at, "received_at": at, "merged_at": at,
+                       "error": ""})
+    placed.sort(key=lambda e: (e["merged_at"], e["sha256"]))
+    return placed, unplaced
+
+
+def _lost(old_db: Path, new: sqlite3.Connection) -> list[str]:
+    """What the old database holds that the rebuilt one does not: submissions and current versions."""
+    if not old_db.exists():
+        return []
+    try:
+        old = connect(old_db, readonly=True)
+        try:
+            old_subs = old.execute("SELECT quarter, sha256, filename, department FROM submissions").fetchall()
+            old_current = old.execute("SELECT c.quarter, c.department, s.sha256 FROM current c"
+                                      " JOIN submissions s ON s.id = c.submission_id").fetchall()
+        finally:
+            old.close()
+    except sqlite3.Error:  # damaged or not a database: nothing to compare with
+        return []
+    new_subs = {(r[0], r[1]) for r in new.execute("SELECT quarter, sha256 FROM submissions")}
+    new_current = {(r[0], r[1]): r[2] for r in new.execute(
+        "SELECT c.quarter, c.department, s.sha256 FROM current c JOIN submissions s ON s.id = c.submission_id")}
+    lost = [f"{r[0]} {r[3] or '未识别单位'} 的 {r[2]}（编号 {r[1][:12]}）不在重建结果中"
+            for r in old_subs if (r[0], r[1]) not in new_subs]
+    lost += [f"{q} {dept} 的当前版本由 {sha[:12]} 变为 "
+             + (new_current[(q, dept)][:12] if (q, dept) in new_current else "未报送")
+             for q, dept, sha in old_current if new_current.get((q, dept)) != sha]
+    return lost
 
 
 def _batches(events: list[dict]):
@@ -92,21 +226,6 @@ def _batches(events: list[dict]):
         yield run
 
 
-def _index_events(store: Store) -> list[dict]:
-    """Without a journal: every archived spreadsheet's first reception, from the archive index.
-
-    Coordinator choices (--prefer) are only in the journal and are lost on this path.
-    """
-    events, seen = [], set()
-    for meta in store.received():
-        if meta.get("ext") in SPREADSHEETS and meta.get("quarter") and meta.get("sha256") not in seen:
-            seen.add(meta["sha256"])
-            received = meta.get("sent_at") or meta.get("mtime")
-            events.append({**meta, "event": "received", "received_at": received,
-                           "merged_at": meta.get("archived_at") or received, "error": ""})
-    return sorted(events, key=lambda e: (e["merged_at"] or "", e["received_at"] or "", e["sha256"]))
-
-
 def _replay(plan: Plan, out_dir: Path, store: Store, events: list[dict], progress) -> None:
     """Re-merge one quarter's received files, in order, as a merge would (reader processes
     included, so a file that crashes the reader is rejected and the rebuild goes on)."""
@@ -119,6 +238,7 @@ def _replay(plan: Plan, out_dir: Path, store: Store, events: list[dict], progres
                     sent_at=_dt(ev.get("sent_at")), mtime=_dt(ev.get("mtime")))
         item.given_at = _dt(ev.get("given_at"))  # a time the coordinator gave holds after a rebuild
         item.error = ev.get("error", "")  # a container that could not be opened is rejected again
+        item.error_code = ev.get("error_code", "")  # under the same code
         items.append((item, datetime.fromisoformat(ev["merged_at"])))  # every journal event has one
     merge_items(_Merger(plan, quarter, out_dir, store), items, MergeResult(quarter.code),
                 lambda done, total, name: progress(done, name))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from datetime import datetime
 from pathlib import Path
 
@@ -15,8 +16,8 @@ from toolkit.returns import FILE, NONE, QuarterReturns, time_source
 from toolkit.fileio.safeio import atomic_path
 from toolkit.fileio.xlsxtext import fit_row
 from toolkit.errors import USAGE_DEPARTMENT, UsageError
+from toolkit.store.db import DB_NAME, check_not_emptied, connect, diff_versions, read_quarter
 from toolkit.store.runs import list_runs, run_id
-from toolkit.store.db import DB_NAME, connect, diff_versions, read_quarter
 from toolkit.paths import store_dir
 
 WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
@@ -24,6 +25,23 @@ WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "str
 SEVERITY_LABELS = {"error": "错误", "warning": "警告"}
 FIELD_LABELS = {"role": "本单位职责", "status": "进展状态", "percent": "完成进度(%)", "progress": "主要工作进展",
                 "issues": "存在问题", "next_steps": "下一步计划", "value": "累计完成值", "note": "数据说明"}
+
+
+FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def display_text(text: str) -> str:
+    """Text from a sender (file names, messages) for a table: newlines, tabs and invisible
+    format characters (right-to-left overrides) shown as escapes, so no row is broken or reversed."""
+    out = []
+    for ch in text:
+        if ch == "\n":
+            out.append("\\n")
+        elif unicodedata.category(ch) in ("Cc", "Cf") and ch != "\u200d":
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 class _Book:
@@ -35,13 +53,19 @@ class _Book:
         self.head = self.wb.add_format({"bold": True, "font_name": "黑体", "bg_color": "#DDEBF7", "border": 1,
                                         "text_wrap": True})
         self.wrap = self.wb.add_format({"text_wrap": True, "valign": "top", "font_name": "宋体", "border": 1})
+        self.quoted = self.wb.add_format({"text_wrap": True, "valign": "top", "font_name": "宋体", "border": 1,
+                                          "quote_prefix": True})  # `=...` stays text even after someone edits the cell
 
     def sheet(self, name, headers, rows, widths):
         ws = self.wb.add_worksheet(name)
         ws.write_row(0, 0, headers, self.head)
         for r, row in enumerate(rows, 1):
-            values = ["" if v is None else v for v in row]
-            ws.write_row(r, 0, values, self.wrap)
+            values = [display_text(v) if isinstance(v, str) else ("" if v is None else v) for v in row]
+            for c, v in enumerate(values):
+                if isinstance(v, str) and v:
+                    ws.write_string(r, c, v, self.quoted if v.startswith(FORMULA_LEAD) else self.wrap)
+                else:
+                    ws.write(r, c, v, self.wrap)
             ws.set_row(r, fit_row(values, widths))  # LibreOffice does not autofit imported rows
         if not rows:
             ws.write(1, 0, "（无）")
@@ -165,12 +189,16 @@ def quarter_status(plan: Plan, quarter: Quarter | str, out_dir: Path | str, depa
                          code=USAGE_DEPARTMENT)
     db = store_dir(plan, out_dir) / DB_NAME
     qr, versions, runs = None, {}, []
-    if db.exists():
+    if not db.exists():
+        check_not_emptied(db, None)
+    else:
         conn = connect(db, readonly=True)
         try:
             qr = read_quarter(conn, plan, quarter)
             runs = list_runs(conn, quarter.code)
-            if qr is not None:
+            if qr is None:
+                check_not_emptied(db, conn)
+            else:
                 versions = _versions(conn, quarter.code)
                 for rows in versions.values():
                     for older, newer in zip(rows, rows[1:]):
@@ -228,4 +256,4 @@ def _versions(conn, quarter: str) -> dict[str, list[dict]]:
     return out
 
 
-__all__ = ["quarter_status", "write_merge_report"]
+__all__ = ["display_text", "quarter_status", "write_merge_report", "write_quarter_report"]

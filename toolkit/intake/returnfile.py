@@ -133,7 +133,8 @@ def _read(path, name, checked, book: Book, plan, quarter, previous) -> ParsedRet
                                              set())
     indicator, renamed_i, headless_i = locate(book, [roles.get("indicator", ""), L.INDICATOR_SHEET],
                                               INDICATOR_HEADERS, {progress.grid.name} if progress else set())
-    ident, by = _choose_identity(found, name, problems)
+    unit = re.search(r"填报单位[:：]\s*([^\s　]+)", above_header_text(progress)) if progress else None
+    ident, by = _choose_identity(found, name, problems, unit.group(1) if unit else "")
     if ident is None:
         ident, by, dept, q = _identify_by_layout(progress, plan, quarter, name)
         problems.append(P.make(RC.IDENTITY_LOST, file=name, department=dept, quarter=q.label))
@@ -152,10 +153,14 @@ def _read(path, name, checked, book: Book, plan, quarter, previous) -> ParsedRet
         problems.append(P.make(RC.MACROS, file=name))
     if meta.external_links:
         problems.append(P.make(RC.EXTERNAL_LINKS, file=name))
-    ctx = Context(plan, dept, q, name, check_locked=ident.get("fingerprint", "") in ("", plan.fingerprint)
+    seen = plan.earlier.get(ident.get("fingerprint", "")) if ident.get("plan_id") == plan.plan_id else None
+    if seen is not None:  # sheets of an earlier plan version: read against what the department saw
+        problems.extend(_plan_changes(seen, plan, dept, name))
+    same_version = ident.get("fingerprint", "") in ("", plan.fingerprint) or seen is not None
+    ctx = Context(seen or plan, dept, q, name, check_locked=same_version
                   and ident.get("plan_id", "") in ("", plan.plan_id), previous=previous, date1904=meta.date1904)
     tasks, indicators, contact = _read_tables(ctx, (progress, renamed_p, headless_p),
-                                              (indicator, renamed_i, headless_i), layout, plan)
+                                              (indicator, renamed_i, headless_i), layout, seen or plan)
     problems.extend(ctx.problems)
     if is_blank(tasks, indicators):
         # one clear reason instead of a "not filled in" warning for every cell
@@ -226,17 +231,35 @@ def _identities(path: Path, checked, zf, meta_rows: list[list] | None) -> dict:
         return {}
 
 
-def _choose_identity(found: dict, name: str, problems: list) -> tuple[dict | None, str]:
+STORE_LABELS = {ID.PROPERTIES: "文件属性", ID.META_SHEET_STORE: "隐藏工作表", ID.DEFINED_NAME: "名称定义",
+                "layout": "表头“填报单位”"}
+FIELD_LABELS = {"plan_id": "计划", "fingerprint": "计划版本", "department": "单位", "quarter": "季度"}
+
+
+def _choose_identity(found: dict, name: str, problems: list, layout_dept: str = "") -> tuple[dict | None, str]:
+    """The identity the stores agree on. When they disagree (身份信息不一致, an error), each field
+    takes the value most of them give, the 填报单位 line on the sheet counting for the department,
+    so the rejection reaches the department the file really came from."""
     stores = [(s, found[s]) for s in ID.STORES if found.get(s)]
     if not stores:
         return None, ""
     store, ident = stores[0]
-    for _other_store, other in stores[1:]:
-        diff = [k for k in IDENTITY_FIELDS if other.get(k) and ident.get(k) and other[k] != ident[k]]
-        if diff:
-            detail = "；".join(f"{k}: {ident[k]} / {other[k]}" for k in diff)
-            problems.append(P.make(RC.IDENTITY_CONFLICT, file=name, detail=detail))
-            break
+    conflicts = []
+    for key in IDENTITY_FIELDS:
+        votes = [(s, i[key]) for s, i in stores if i.get(key)]
+        if key == "department" and layout_dept:
+            votes.append(("layout", layout_dept))
+        values = [v for _, v in votes]
+        if len(set(values)) <= 1:
+            continue
+        best = max(values, key=lambda v: (values.count(v), -values.index(v)))
+        if key != "department" or any(v != best for s, v in votes if s != "layout"):
+            conflicts.append("；".join(f"{STORE_LABELS[s]}中{FIELD_LABELS[key]}为“{v}”" for s, v in votes
+                                      if v != best) + f"，其余为“{best}”")
+        if ident.get(key) != best:
+            ident = {**ident, key: best}
+    if conflicts:
+        problems.append(P.make(RC.IDENTITY_CONFLICT, file=name, detail="；".join(conflicts)))
     return ident, store
 
 
@@ -249,7 +272,8 @@ def _check_identity(ident: dict, plan: Plan, quarter: Quarter | None, name: str,
     if ident.get("plan_id") != plan.plan_id:
         add(RC.OTHER_PLAN, ident.get("plan_id", ""), expected=plan.plan_id)
     elif ident.get("fingerprint") and ident["fingerprint"] != plan.fingerprint:
-        add(RC.OLD_PLAN, ident["fingerprint"])
+        if ident["fingerprint"] not in plan.earlier:
+            add(RC.OLD_PLAN, ident["fingerprint"])
     dept = ident.get("department", "")
     if dept not in plan_facts(plan).departments:
         add(RC.UNKNOWN_DEPARTMENT, dept)
@@ -258,6 +282,28 @@ def _check_identity(ident: dict, plan: Plan, quarter: Quarter | None, name: str,
         add(RC.WRONG_QUARTER, ident.get("quarter", ""), expected=quarter.label if quarter else "本季度")
         return dept, quarter or Quarter(plan.settings.year, 1)
     return dept, _check_quarter(q, quarter, plan, name, problems)
+
+
+def _plan_changes(old: Plan, new: Plan, dept: str, name: str) -> list:
+    """What changed in the plan, for this department's rows, since its sheets were generated."""
+    changes = []
+    new_tasks = {t.no: t for t in new.tasks}
+    for t, _ in old.tasks_for(dept):
+        now = new_tasks.get(t.no)
+        for label, a, b in (("名称", t.name, now.name if now else None), ("目标任务", t.target, now.target if now else None),
+                            ("序时进度安排", t.milestones, now.milestones if now else None)):
+            if now is None:
+                changes.append(f"任务{t.no}已从计划中删除")
+                break
+            if a != b:
+                changes.append(f"任务{t.no}的{label}已修改")
+    new_inds = {(i.task_no, i.name) for i in new.indicators}
+    for i in old.indicators_for(dept):
+        if (i.task_no, i.name) not in new_inds:
+            changes.append(f"任务{i.task_no}的指标“{i.name}”已改名或删除")
+    if not changes:
+        return []
+    return [P.make(RC.PLAN_CHANGED, file=name, changes="；".join(changes[:8]) + ("等" if len(changes) > 8 else ""))]
 
 
 def _check_quarter(found: Quarter, wanted: Quarter | None, plan: Plan, name: str, problems: list) -> Quarter:

@@ -7,6 +7,8 @@ every input cell goes through the one normaliser in values.py.
 """
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from toolkit.plan.timing import milestone_shown
@@ -17,8 +19,9 @@ from toolkit.model import GE, Indicator, Plan, Task
 from toolkit.intake.planfacts import plan_facts
 from toolkit.quarter import Quarter
 from toolkit.returns import IndicatorEntry, QuarterReturns, TaskEntry, field_cells
+from toolkit.fileio.xlsxmeta import col_letter
 from toolkit.intake.grid import Table, header_text
-from toolkit.values import (ValueIssue, check_text, compare_key, contact_text, excel_error, format_number,
+from toolkit.values import (MAX_TEXT, ValueIssue, check_text, compare_key, contact_text, excel_error, format_number,
     parse_amount, parse_date, parse_percent, parse_status)
 
 NOT_CUMULATIVE_UNITS = ("%", "‰")  # rates can fall between quarters; only counts must not
@@ -86,8 +89,33 @@ def _formula(text: str) -> str:
     return _short(text if text.startswith("=") else "=" + text, 30)
 
 
+_KNOWN_HEADERS = frozenset(header_text(h) for h in (
+    *L.PROGRESS_LOCKED, *L.PROGRESS_INPUTS, L.P_PREVIOUS, *L.INDICATOR_LOCKED, *L.INDICATOR_INPUTS,
+    L.I_PREVIOUS, L.ROW_KEY_HEADER))
+
+
+def _check_columns(ctx: Context, table: Table, inputs: tuple[str, ...]) -> bool:
+    """Two columns titled like one input (a column inserted with the same title): an error naming
+    both; a column the layout does not have that holds data: a warning naming it."""
+    ok, grid, h = True, table.grid, table.header_row
+    for column in (*inputs, L.ROW_KEY_HEADER):
+        cols = table.duplicates.get(header_text(column))
+        if cols:
+            ctx.add(RC.COLUMN_DUPLICATE, table, "、".join(grid.ref(h, c) for c in cols), value=column,
+                    column=column, count=len(cols), cells="、".join(grid.ref(h, c) for c in cols))
+            ok = False
+    for c, text in enumerate(table.texts):
+        if text in _KNOWN_HEADERS:
+            continue
+        filled = [grid.ref(r, c) for r in range(h + 1, len(grid.rows)) if grid.value(r, c) is not None]
+        if filled:
+            ctx.add(RC.COLUMN_INSERTED, table, grid.ref(h, c), _short(text or "（空）", 20), letter=col_letter(c),
+                    cells="、".join(filled[:3]) + ("等" if len(filled) > 3 else ""))
+    return ok
+
+
 def _require_columns(ctx: Context, table: Table, inputs: tuple[str, ...], locked: tuple[str, ...]) -> bool:
-    ok = True
+    ok = _check_columns(ctx, table, inputs)
     for column in inputs:
         if table.col(column) is None:
             ctx.add(RC.COLUMN_MISSING, table, value=column, column=column)
@@ -155,6 +183,33 @@ def match_rows(ctx: Context, table: Table, expected: list[str], known: dict[str,
     return matched
 
 
+def _sorted_without_key(ctx: Context, table: Table, matched: list[tuple[str, int]], no_header: str,
+                        name_header: str, plan_rows: dict[str, tuple[int, str]]) -> bool:
+    """Rows sorted with the hidden 行标识 column left out: the keys stayed, the rows moved, so
+    rows carry another row's 序号 and name. Said once, with how to undo, instead of as one
+    "plan edit" per row. True when found (the file is then rejected)."""
+    if not ctx.check_locked or len(matched) < 2:
+        return False
+    no_col, name_col = table.col(no_header), table.col(name_header)
+    if no_col is None or name_col is None:
+        return False
+    grid, moved = table.grid, []
+    by_row: dict[tuple[int | None, str], str] | None = None
+    for key, r in matched:
+        name = grid.value(r, name_col)
+        if name == plan_rows[key][1]:
+            continue  # the usual row, untouched: no normalising needed
+        if by_row is None:
+            by_row = {(no, compare_key(n)): k for k, (no, n) in plan_rows.items()}
+        found = (_int(grid.value(r, no_col)), compare_key(name))
+        if found != (plan_rows[key][0], compare_key(plan_rows[key][1])) and by_row.get(found) not in (None, key):
+            moved.append(grid.ref(r, name_col))
+    if len(moved) < 2:
+        return False
+    ctx.add(RC.SORTED_WITHOUT_KEY, table, moved[0], len(moved), cells="、".join(moved[:5]) + ("等" if len(moved) > 5 else ""))
+    return True
+
+
 def check_locked(ctx: Context, table: Table, r: int, expected: list[tuple[str, object]]) -> None:
     if not ctx.check_locked:
         return
@@ -215,10 +270,14 @@ def read_progress(ctx: Context, table: Table) -> list[TaskEntry]:
 
     roles = {L.task_key(t.no): (t, role) for t, role in mine}
     entries = []
-    for key, r in match_rows(ctx, table, list(roles), known, derive, L.PROGRESS_INPUTS, facts.task_folded):
+    matched = match_rows(ctx, table, list(roles), known, derive, L.PROGRESS_INPUTS, facts.task_folded)
+    sorted_off = _sorted_without_key(ctx, table, matched, L.P_NO, L.P_NAME,
+                                     {k: (t.no, t.name) for k, (t, _) in roles.items()})
+    for key, r in matched:
         task, role = roles[key]
-        check_locked(ctx, table, r, [(L.P_NO, float(task.no)), (L.P_NAME, task.name), (L.P_TARGET, task.target),
-                                     (L.P_ROLE, role), (L.P_MILESTONE, milestone_shown(task, q))])
+        if not sorted_off:
+            check_locked(ctx, table, r, [(L.P_NO, float(task.no)), (L.P_NAME, task.name), (L.P_TARGET, task.target),
+                                         (L.P_ROLE, role), (L.P_MILESTONE, milestone_shown(task, q))])
         entries.append(_task_entry(ctx, table, r, task, role))
     return entries
 
@@ -284,6 +343,11 @@ def _text_at(ctx: Context, table: Table, r: int, header: str, *, required: bool 
     value, ok = _checked(ctx, table, r, c)
     if not ok:
         return ""
+    if type(value) is str and len(value) == MAX_TEXT:
+        # exactly Excel's limit: Excel, WPS, openpyxl and xlsxwriter all cut longer text to it
+        # without a word, so the end of this text is most likely missing
+        ctx.add(RC.TEXT_AT_LIMIT, table, table.grid.ref(r, c), MAX_TEXT)
+        return ""
     try:
         text = check_text(value) if value is not None else ""
     except ValueIssue as issue:
@@ -313,10 +377,14 @@ def read_indicators(ctx: Context, table: Table) -> list[IndicatorEntry]:
         return folded.get(L.indicator_key(no, name)) if no is not None and name else None
 
     entries = []
-    for key, r in match_rows(ctx, table, list(mine), known, derive, L.INDICATOR_INPUTS, folded):
+    matched = match_rows(ctx, table, list(mine), known, derive, L.INDICATOR_INPUTS, folded)
+    sorted_off = _sorted_without_key(ctx, table, matched, L.I_NO, L.I_NAME,
+                                     {k: (i.task_no, i.name) for k, i in mine.items()})
+    for key, r in matched:
         ind = mine[key]
-        check_locked(ctx, table, r, [(L.I_NO, float(ind.task_no)), (L.I_NAME, ind.name), (L.I_UNIT, ind.unit),
-                                     (L.I_TARGET, float(ind.target)), (L.I_PLANNED, round(ind.planned_at(q), 4))])
+        if not sorted_off:
+            check_locked(ctx, table, r, [(L.I_NO, float(ind.task_no)), (L.I_NAME, ind.name), (L.I_UNIT, ind.unit),
+                                         (L.I_TARGET, float(ind.target)), (L.I_PLANNED, round(ind.planned_at(q), 4))])
         entries.append(_indicator_entry(ctx, table, r, ind))
     return entries
 
@@ -332,6 +400,12 @@ def _indicator_entry(ctx: Context, table: Table, r: int, ind: Indicator) -> Indi
             number, converted = parse_amount(value, ind.unit, percent_format=bool(info and info.percent))
             if converted and number is not None:
                 ctx.add(RC.UNIT_CONVERTED, table, ref, _short(value), converted=format_number(number), unit=ind.unit)
+            if number is not None and not _rate_ok(ctx, table, ref, ind, value, number, bool(info and info.percent)):
+                number = None
+            why = _absurd(number, ind) if number is not None else ""
+            if why:
+                ctx.add(RC.ABSURD_NUMBER, table, ref, _short(value), why=why, unit=ind.unit)
+                number = None
         except ValueIssue as issue:
             if issue.reason == "wrong-unit":
                 ctx.add(RC.WRONG_UNIT, table, ref, _short(value), typed=issue.detail, unit=ind.unit)
@@ -348,6 +422,45 @@ def _indicator_entry(ctx: Context, table: Table, r: int, ind: Indicator) -> Indi
     refs = {"value": ref, "note": table.grid.ref(r, note_col) if note_col is not None else ""}
     return IndicatorEntry(ind.task_no, ind.name, ctx.department, number, note, cell=f"{table.grid.name}!{ref}",
                           cells=field_cells(refs))
+
+
+RATE_CAPS = {"%": 100.0, "‰": 1000.0}
+
+
+def _rate_ok(ctx: Context, table: Table, ref: str, ind: Indicator, value, number: float, percent_cell: bool) -> bool:
+    """A percentage (or per-mille) indicator: no 万/亿, within 0..100 (unless its target is above),
+    and a fraction such as 0.425 flagged (0.425 % or 42.5 %?)."""
+    unit = unicodedata.normalize("NFKC", ind.unit or "").strip()
+    cap = RATE_CAPS.get(unit)
+    if cap is None:
+        return True
+    if isinstance(value, str):
+        mult = re.search(r"[万亿]", value)
+        if mult:
+            ctx.add(RC.RATE_MULTIPLIER, table, ref, _short(value), mult=mult.group(0), unit=unit)
+            return False
+    if number > cap and (ind.target or 0) <= cap:
+        if number > 2 * cap:  # 425 for 42.5 %: not a rate
+            ctx.add(RC.RATE_RANGE, table, ref, _short(value), unit=unit, cap=format_number(cap))
+            return False
+        ctx.add(RC.RATE_OVER, table, ref, _short(value), unit=unit, cap=format_number(cap))  # 102 %: maybe
+    if 0 < number < 1 and not percent_cell and (ind.target or 0) >= 10:
+        ctx.add(RC.RATE_AMBIGUOUS, table, ref, format_number(number), unit=unit, target=format_number(ind.target),
+                hundred=format_number(number * 100))
+    return True
+
+
+MAX_AMOUNT = 1e12  # a trillion of any unit: beyond any city's yearly plan (and exact in a float)
+MAX_TIMES_TARGET = 1000  # three zeros too many
+
+
+def _absurd(number: float, ind: Indicator) -> str:
+    """Why a (finite, >= 0) value cannot be meant, or "": 1.7E+308 once crashed the report."""
+    if number > MAX_AMOUNT:
+        return "超过1万亿"
+    if ind.target and ind.target > 0 and number > ind.target * MAX_TIMES_TARGET:
+        return f"是全年目标{format_number(ind.target)}{ind.unit}的{MAX_TIMES_TARGET}倍以上"
+    return ""
 
 
 def _check_previous(ctx: Context, table: Table, ref: str, ind: Indicator, number: float) -> None:

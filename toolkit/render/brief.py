@@ -14,6 +14,7 @@ import contextlib
 import os
 import re
 import tempfile
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -340,4 +341,41 @@ def render_brief(ev: QuarterEvaluation, out_dir: Path, *, template: Path | None 
             result.notices.append(target)
     if pdf:
         result.pdf = to_pdf(result.path, template.parent)
+        missing = missing_glyphs(_texts(ctx))
+        if missing:
+            result.warnings.append(
+                f"简报中有{len(missing)}个字符在本机字体中找不到字形（{'、'.join(missing[:5])}），PDF中会显示为方框。"
+                "可安装含这些字的字体（生僻字：fonts-hanazono；表情符号：fonts-noto-color-emoji）后重新生成，"
+                "Word文档本身不受影响。")
     return result
+
+
+def _texts(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _texts(v)]
+    if isinstance(value, (list, tuple)):
+        return [t for v in value for t in _texts(v)]
+    return []
+
+
+def missing_glyphs(texts: list[str]) -> list[str]:
+    """Characters beyond the common planes (CJK Extension B+, emoji) no installed font can draw,
+    asked of fontconfig once per character; [] when fontconfig is not there to ask."""
+    import shutil
+    import subprocess
+    fc = shutil.which("fc-list")
+    if fc is None:
+        return []
+    rare = sorted({ch for t in texts for ch in t if ord(ch) > 0xFFFF or unicodedata.category(ch) == "So"})
+    missing = []
+    for ch in rare[:50]:
+        try:
+            found = subprocess.run([fc, f":charset={ord(ch):x}", "family"], capture_output=True, text=True,
+                                   timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return []
+        if not found:
+            missing.append(ch)
+    return missing

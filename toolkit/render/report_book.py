@@ -3,6 +3,7 @@
 Shared by the report's sheets (report_sheets, report_co) and the report itself."""
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -14,7 +15,8 @@ from toolkit.fileio.xlsxtext import text_lines
 from toolkit.model import Plan
 from toolkit.quarter import Quarter
 
-MAX_CELL_TEXT = 32767  # Excel's limit; the merge rejects longer text, so here it is a bug
+MAX_CELL_TEXT = 32767  # Excel's limit: longer text (co-units' texts together) is cut with a marker
+CUT_MARK = "……（全文{total}字，此处只列前{shown}字；全文见报送单位的填报表原件，可用 plankit status -q {quarter} -d 单位名 查到）"
 FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r", "\n")
 TITLE_FONT, HEADER_FONT, BODY_FONT = "黑体", "黑体", "宋体"
 HEADER_FILL = "#D9E1F2"
@@ -34,6 +36,13 @@ def report_title(plan: Plan, quarter: Quarter) -> str:
     if quarter.q == 4:
         return f"{quarter.year}年{plan.settings.subject}完成情况汇总"
     return f"{quarter.label}{plan.settings.subject}进展汇总"
+
+
+def cut_text(value: str, quarter: str = "", limit: int = MAX_CELL_TEXT) -> str:
+    """Text cut to fit a cell, with a visible marker saying so and where the whole text is."""
+    mark = CUT_MARK.format(total=len(value), shown="{shown}", quarter=quarter or "季度")
+    shown = limit - len(mark.format(shown=limit))
+    return value[:shown] + mark.format(shown=shown)
 
 
 class ReportError(PlankitError):
@@ -75,10 +84,7 @@ class Book:
         """Write text (possibly typed by a department) as a string, never a formula."""
         value = "" if value is None else str(value)
         if len(value) > MAX_CELL_TEXT:
-            raise ReportError(
-                f"汇总表“{ws.get_name()}”{xl_rowcol_to_cell(row, col)}的文字有{len(value)}字，"
-                f"超过Excel单元格上限{MAX_CELL_TEXT}字，未生成汇总表。",
-                hint="合并时应已拒收这样的内容，请重新运行 plankit merge 后再生成。")
+            value = cut_text(value, getattr(getattr(self.ev, "quarter", None), "code", ""))
         if value.startswith(FORMULA_LEAD):
             props = {**props, "quote_prefix": True}
         if value == "":
@@ -90,7 +96,9 @@ class Book:
 
     def number(self, ws, row: int, col: int, value: float | None, **props) -> None:
         props.setdefault("align", "right")
-        if value is None:
+        if value is not None and not math.isfinite(value):  # the merge rejects these; never crash here
+            self._check(ws.write_string(row, col, "（数值无效）", self.fmt(**props)), ws, row, col)
+        elif value is None:
             self._check(ws.write_blank(row, col, None, self.fmt(**props)), ws, row, col)
         else:
             self._check(ws.write_number(row, col, value, self.fmt(**props)), ws, row, col)

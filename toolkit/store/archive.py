@@ -19,6 +19,7 @@ import contextlib
 import json
 import os
 import queue
+import re
 import tempfile
 import threading
 from concurrent.futures import Future
@@ -26,6 +27,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
+
+from toolkit.errors import ARCHIVE_HASH_MISMATCH, ARCHIVE_MISSING, ARCHIVE_UNREADABLE
 
 JOURNAL, INDEX = "journal.jsonl", "received.jsonl"
 BATCH = 32  # files per background batch at most
@@ -238,6 +241,63 @@ class Archive:
             with contextlib.suppress(OSError, ValueError):
                 out.append(json.loads(side.read_text(encoding="utf-8")))
         return out + read_jsonl(self.dir / INDEX)
+
+
+@dataclass
+class Damage:
+    """An archived file that is not what was received: `kind` is `archive-hash-mismatch`
+    (content differs from its sha256 name, e.g. edited or cut short) or `archive-missing`
+    (a log names it, the folder does not hold it)."""
+    name: str
+    kind: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.name}：{self.detail}"
+
+
+ARCHIVED_NAME = re.compile(r"^([0-9a-f]{64})\.([a-z0-9]+)$")
+
+
+def verify(folder: Path) -> tuple[int, list[Damage]]:
+    """Check every archived file against its sha256 name, and that every file the journal or
+    the index lists is there. Read-only. Returns (files checked, damage)."""
+    import hashlib
+    folder = Path(folder)
+    listed = [e for e in read_jsonl(folder / JOURNAL) if e.get("event") == "received"]
+    listed += read_jsonl(folder / INDEX)
+    damage: list[Damage] = []
+    present: set[str] = set()
+    checked = 0
+    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+        m = ARCHIVED_NAME.match(path.name)
+        if not m or m.group(2) == "json" or not path.is_file():  # <sha256>.json: an older store's sidecar
+            continue
+        checked += 1
+        present.add(path.name)
+        digest = hashlib.sha256()
+        try:
+            with open(path, "rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(block)
+        except OSError as exc:
+            damage.append(Damage(path.name, ARCHIVE_UNREADABLE, f"无法读取（{exc.strerror or exc}）"))
+            continue
+        if digest.hexdigest() != m.group(1):
+            size = path.stat().st_size
+            damage.append(Damage(path.name, ARCHIVE_HASH_MISMATCH,
+                                 f"内容与编号不符（文件在存档后被改动或截断，现为 {size} 字节），不能再作为原件使用"))
+    seen: set[str] = set()
+    for ev in listed:
+        sha, ext = ev.get("sha256"), ev.get("ext") or "bin"
+        name = f"{sha}.{ext}"
+        if not sha or name in present or name in seen:
+            continue
+        seen.add(name)
+        label = ev.get("filename") or ""
+        damage.append(Damage(name, ARCHIVE_MISSING,
+                             f"日志中记录的文件{f'（原名 {label}）' if label else ''}在归档中已不存在"))
+    return checked, damage
 
 
 def _sync_dir(folder: Path) -> None:

@@ -12,15 +12,20 @@ files committed or not at all; the archive is content-addressed, so a rerun is h
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
+import os
+import re
 import sqlite3
 from concurrent.futures import Future
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from toolkit.store.archive import Archive, Archived
+from toolkit.store.archive import ARCHIVED_NAME, JOURNAL, read_jsonl
+from toolkit.store.archive import verify as verify_archive
 from toolkit.store.archive import iso as _iso
 from toolkit.errors import STORE_UNAVAILABLE, USAGE_VERSION, PlankitError
 from toolkit.model import Plan
@@ -88,6 +93,7 @@ class Submission:
     tasks: list[TaskEntry] | None = None
     indicators: list[IndicatorEntry] | None = None
     error: str = ""  # a container that could not be opened (kept in the journal for rebuild)
+    error_code: str = ""  # its stable code (file-wrong-format, file-zip-bomb ...), journalled with it
     given_at: datetime | None = None  # a received time the coordinator gave (kept for rebuild)
     id: int | None = None
     journaled: bool = False  # its journal line was written when it was archived
@@ -103,14 +109,50 @@ class Change:
     cell: str = ""
 
 
+CLOCK_SLACK = timedelta(days=1)  # a sender's clock a little ahead is normal
+FAR_BEFORE = timedelta(days=92)  # a return dated a quarter before its quarter began
+
+
+def untrusted_date(received_at: datetime | None, merged_at: datetime | None, quarter: str) -> str:
+    """Why a return's date (email Date or file time) cannot order its versions ("" if it can):
+    after it was merged (a clock or a header in the future) or long before its quarter began."""
+    if received_at is None or merged_at is None:
+        return ""
+    if received_at > merged_at + CLOCK_SLACK:
+        return "晚于本次合并的时间"
+    m = re.match(r"^(\d{4})Q([1-4])$", quarter or "")
+    if m and received_at < datetime(int(m.group(1)), 3 * int(m.group(2)) - 2, 1) - FAR_BEFORE:
+        return "远早于本季度开始"
+    return ""
+
+
 def _dt(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
+
+
+def read_only_folder(folder: Path) -> bool:
+    """Whether files cannot be created in `folder` (a read-only disk, share or permissions)."""
+    try:
+        if os.statvfs(folder).f_flag & getattr(os, "ST_RDONLY", 1):
+            return True
+    except (OSError, AttributeError):
+        pass
+    return not os.access(folder, os.W_OK)
 
 
 def connect(db: Path, *, readonly: bool = False) -> sqlite3.Connection:
     if readonly:
         conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True, timeout=30,
                                isolation_level=None)
+        if read_only_folder(db.parent):
+            # a WAL database is read through its -shm index, which cannot be created here: as
+            # nothing can write to this folder either, the file is read as it stands
+            try:
+                conn.execute("SELECT 1 FROM sqlite_master LIMIT 1")
+            except sqlite3.OperationalError:
+                conn.close()
+                conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro&immutable=1", uri=True, timeout=30,
+                                       isolation_level=None)
     else:
         conn = sqlite3.connect(db, timeout=30, isolation_level=None)
         conn.execute("PRAGMA journal_mode=WAL")
@@ -188,6 +230,11 @@ class Store:
     def events(self) -> list[dict]:
         return self.files.events()
 
+    def verify(self):
+        """(files checked, Damage list): each archived file against its sha256 name, and each
+        file the index or journal lists present (archive.verify)."""
+        return verify_archive(self.archive_dir)
+
     # -- submissions --------------------------------------------------------------
 
     def find(self, quarter: str, sha256: str) -> sqlite3.Row | None:
@@ -263,13 +310,19 @@ class Store:
         return sid
 
     def _choose_current(self, s: Submission) -> tuple[str, int | None]:
-        """Latest received wins; a coordinator's choice holds until a newer file than all arrives."""
+        """Latest received wins; a coordinator's choice holds until a newer file than all arrives.
+
+        A date that cannot be trusted (untrusted_date) on either side orders by arrival instead:
+        the file merged later wins."""
         row = self.conn.execute(
-            "SELECT c.submission_id, c.chosen_by, s.received_at FROM current c JOIN submissions s"
+            "SELECT c.submission_id, c.chosen_by, s.received_at, s.merged_at FROM current c JOIN submissions s"
             " ON s.id=c.submission_id WHERE c.quarter=? AND c.department=?",
             (s.quarter, s.department)).fetchone()
         mine = _iso(s.received_at)
-        if row is not None:
+        if row is not None and (untrusted_date(s.received_at, s.merged_at, s.quarter) or untrusted_date(
+                _dt(row["received_at"]), _dt(row["merged_at"]), s.quarter)):
+            pass  # arrival order: this file came after the current one
+        elif row is not None:
             if row["chosen_by"] == "coordinator":
                 newest = self.conn.execute(
                     "SELECT MAX(received_at) FROM submissions WHERE quarter=? AND department=?"
@@ -331,6 +384,7 @@ def _event(s: Submission) -> dict:
     return {"quarter": s.quarter, "sha256": s.sha256, "ext": s.ext, "filename": s.filename,
             "origin": s.origin, "sender": s.sender, "sent_at": s.sent_at, "mtime": s.mtime,
             "received_at": s.received_at, "merged_at": s.merged_at, "error": s.error,
+            **({"error_code": s.error_code} if s.error_code else {}),
             **({"given_at": s.given_at} if s.given_at else {})}
 
 
@@ -407,10 +461,13 @@ def read_quarter(conn: sqlite3.Connection, plan: Plan, quarter: Quarter, *,
     for cur in currents:
         s = by_id[cur["submission_id"]]
         received = datetime.fromisoformat(s["received_at"])  # NOT NULL
+        merged = _dt(s["merged_at"])
+        # a date in the future or long before the quarter: judged by when it reached us
+        received_for_deadline = merged if merged is not None and untrusted_date(received, merged, code) else received
         problems = json.loads(s["problems"])
         qr.returns[s["department"]] = Return(
             department=s["department"], quarter=code, received_at=received,
-            on_time=received.date() <= deadline, sha256=s["sha256"], filename=s["filename"],
+            on_time=received_for_deadline.date() <= deadline, sha256=s["sha256"], filename=s["filename"],
             time_source=time_source(received, _dt(s["sent_at"]), _dt(s["mtime"])),
             sender=s["sender"], contact=json.loads(s["contact"]),
             tasks=[TaskEntry(r["task_no"], r["department"], r["role"] or "", r["status"] or "", r["percent"],
@@ -424,6 +481,8 @@ def read_quarter(conn: sqlite3.Connection, plan: Plan, quarter: Quarter, *,
                                                " ORDER BY rowid", (s["id"],)) if values else ())],
             warnings=[_problem_text(p) for p in problems if p.get("severity") != ERROR],
             versions=counts.get(s["department"], 1))
+        if values:
+            _follow_renames(plan, qr.returns[s["department"]])
     for s in subs:
         if not s["accepted"]:
             qr.rejections.append(Rejection(
@@ -432,20 +491,107 @@ def read_quarter(conn: sqlite3.Connection, plan: Plan, quarter: Quarter, *,
     return qr
 
 
+def verify_store(plan: Plan, out_dir: Path) -> tuple[Path, int, list]:
+    """`plankit store verify`: (archive folder, files checked, Damage list); changes nothing."""
+    folder = store_dir(plan, out_dir) / ARCHIVE
+    if not folder.is_dir():
+        raise StoreError(f"还没有归档文件夹 {folder}：尚未合并过任何文件。", hint="请检查 --out 是否指向正确的目录。")
+    checked, damage = verify_archive(folder)
+    return folder, checked, damage
+
+
+def _follow_renames(plan: Plan, ret: Return) -> None:
+    """Indicators renamed in the plan after their values were merged: within one task, the stored
+    names the plan no longer has are paired in row order with the plan's names no value has, so
+    the value is shown under the new name (with a warning) instead of the indicator as 未报送."""
+    planned: dict[int, list[str]] = {}
+    for ind in plan.indicators_for(ret.department):
+        planned.setdefault(ind.task_no, []).append(ind.name)
+    for task_no, names in planned.items():
+        stored = [e for e in ret.indicators if e.task_no == task_no]
+        old = [e for e in stored if e.name not in names]
+        new = [n for n in names if n not in {e.name for e in stored}]
+        if not old or len(old) != len(new):
+            continue
+        renamed = {id(entry): name for entry, name in zip(old, new)}
+        for entry, name in zip(old, new):
+            ret.warnings.append(f"计划中任务{task_no}的指标“{entry.name}”已改名为“{name}”，"
+                                f"已按原行把报送的值记在新名称下（{entry.cell}）。")
+        ret.indicators[:] = [dataclasses.replace(e, name=renamed[id(e)]) if id(e) in renamed else e
+                             for e in ret.indicators]
+
+
 def load_quarter(plan: Plan, quarter: Quarter, out_dir: Path) -> QuarterReturns | None:
     """What has been merged for a quarter, or None when nothing ever was."""
     db = store_dir(plan, out_dir) / DB_NAME
     if not db.exists():
+        check_not_emptied(db, None)
         return None
     try:
         conn = connect(db, readonly=True)
     except sqlite3.Error as exc:
-        raise StoreError(f"数据库 {db} 无法打开（{db_reason(exc)}）。", hint="可运行 plankit merge --rebuild 从归档重建。")
+        raise _unreadable(db, exc, "无法打开")
     try:
-        return read_quarter(conn, plan, quarter)
+        found = read_quarter(conn, plan, quarter)
+        if found is None:
+            check_not_emptied(db, conn)
+        return found
     except sqlite3.OperationalError as exc:
         if "no such table" in str(exc):
+            check_not_emptied(db, None)
             return None
-        raise StoreError(f"数据库 {db} 无法读取（{db_reason(exc)}）。", hint="可运行 plankit merge --rebuild 从归档重建。")
+        raise _unreadable(db, exc, "无法读取")
     finally:
         conn.close()
+
+
+def check_not_emptied(db: Path, conn: sqlite3.Connection | None) -> None:
+    """Raise when the database is missing or holds no submission at all while the archive holds
+    returned files: a report would otherwise show every department as 未报送."""
+    if conn is not None and conn.execute("SELECT 1 FROM submissions LIMIT 1").fetchone() is not None:
+        return
+    archive = db.parent / ARCHIVE
+    if not archive.is_dir():
+        return
+    withdrawn = _withdrawn(archive)
+    held = sum(1 for p in archive.iterdir()
+               if ARCHIVED_NAME.match(p.name) and p.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods")
+               and p.name.split(".", 1)[0] not in withdrawn)
+    if held:
+        state = "不存在（可能被删除或移走）" if conn is None else "是空的"
+        raise StoreError(f"数据库 {db} {state}，但归档中有 {held} 个已收到的文件。为免把各单位都显示为未报送，未生成任何内容。",
+                         hint="请运行 plankit merge --rebuild 从归档重建数据库后再运行。")
+
+
+def _withdrawn(archive: Path) -> set[str]:
+    """Archived files every merge of which was undone (`merge --undo`): an empty database
+    beside them is what the coordinator asked for, not a lost one."""
+    events = read_jsonl(archive / JOURNAL)
+    undone = {ev.get("merged_at") for ev in events if ev.get("event") == "undo"}
+    if not undone:
+        return set()
+    runs: dict[str, set] = {}
+    for ev in events:
+        if ev.get("event") == "received":
+            runs.setdefault(ev.get("sha256", ""), set()).add(ev.get("merged_at"))
+    return {sha for sha, merged in runs.items() if merged <= undone}
+
+
+LOW_SPACE = 1024 * 1024  # reading a WAL database still writes its -shm index
+
+
+def _unreadable(db: Path, exc: sqlite3.Error, what: str) -> StoreError:
+    """Why the database cannot be read: a full disk and a read-only folder are not damage, and
+    rebuilding would not help them."""
+    import shutil
+    try:
+        free = shutil.disk_usage(db.parent).free
+    except OSError:
+        free = None
+    if free is not None and free < LOW_SPACE:
+        return StoreError(f"磁盘空间不足，无法读取数据库 {db}（读取时也需要少量空间）。数据库本身完好。",
+                          hint="请清理磁盘后重新运行同一命令。")
+    if read_only_folder(db.parent):
+        return StoreError(f"数据库 {db} 所在的文件夹是只读的，无法读取（{db_reason(exc)}）。数据库本身没有损坏，不需要重建。",
+                          hint="请把数据目录复制到可写的磁盘，或改正文件夹权限后，用 --out 指向它重新运行。")
+    return StoreError(f"数据库 {db} {what}（{db_reason(exc)}）。", hint="可运行 plankit merge --rebuild 从归档重建。")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 import time
 from datetime import datetime
@@ -42,9 +43,75 @@ def _is_network(path: Path, mounts_file: Path = Path("/proc/mounts")) -> bool:
     return fstype in NETWORK_FS
 
 
+_HELD: set = set()  # lock files held by this process: a forked child closes its copies
+
+
+def _close_in_child() -> None:
+    """A process forked while a lock is held (a reader) must not keep the lock alive: flock
+    belongs to the open file, shared through fork, so an orphaned reader blocked every merge."""
+    if not _HELD:
+        return
+    with contextlib.suppress(OSError):
+        null = os.open(os.devnull, os.O_RDWR)
+        for fh in list(_HELD):  # the number stays valid (no double close), the lock is let go
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(null, fh.fileno())
+        os.close(null)
+    _HELD.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_in_child)
+
+
+def _holder_pid(fh) -> int | None:
+    try:
+        fh.seek(0)
+        m = re.match(r"进程 (\d+)", fh.read())
+    except OSError:
+        return None
+    return int(m.group(1)) if m else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def _take_over(path: Path, fh):
+    """The lock names a process that is gone, yet is held (by a child it left behind): move the
+    stale file aside, if it is still the one we opened, and lock a fresh one."""
+    if os.name == "nt":
+        return None
+    pid = _holder_pid(fh)
+    if pid is None or pid == os.getpid() or _alive(pid):
+        return None
+    try:
+        if os.stat(path).st_ino != os.fstat(fh.fileno()).st_ino:
+            return None  # someone took it over already
+        os.replace(path, path.with_name(f"{LOCK}.stale-{pid}"))
+    except OSError:
+        return None
+    fh.close()
+    fresh = open(path, "a+")
+    try:
+        _lock(fresh)
+    except OSError:
+        fresh.close()
+        return None
+    return fresh
+
+
 @contextlib.contextmanager
 def run_lock(root: Path, timeout: float = 10.0):
-    """An exclusive lock file: a second merge waits `timeout` seconds, then gets a clear message."""
+    """An exclusive lock file: a second merge waits `timeout` seconds, then gets a clear message.
+
+    A lock left held by a dead merge's orphaned child is taken over (the file names its holder)."""
     root.mkdir(parents=True, exist_ok=True)
     path = root / LOCK
     fh = open(path, "a+")
@@ -54,6 +121,12 @@ def run_lock(root: Path, timeout: float = 10.0):
             _lock(fh)
             break
         except OSError:
+            fresh = _take_over(path, fh)
+            if fresh is not None:
+                fh = fresh
+                break
+            if fh.closed:
+                fh = open(path, "a+")
             if time.monotonic() >= deadline:
                 try:
                     fh.seek(0)
@@ -69,8 +142,10 @@ def run_lock(root: Path, timeout: float = 10.0):
         fh.truncate()
         fh.write(f"进程 {os.getpid()}，开始于 {datetime.now():%Y-%m-%d %H:%M:%S}")
         fh.flush()
+        _HELD.add(fh)
         yield
     finally:
+        _HELD.discard(fh)
         _unlock(fh)
         fh.close()
 
