@@ -128,6 +128,8 @@ def tasks_by_department(plan: Plan) -> dict[str, list[tuple[Task, str]]]:
 
 
 def _indicator_owners(plan: Plan) -> dict[str, list[Indicator]]:
+    if plan.breakdown:  # units fill in their own shares (model.Plan.indicator_rows_for)
+        return {d: plan.indicator_rows_for(d) for d in plan.department_names()}
     leads = {t.no: t.lead for t in plan.tasks}
     owners: dict[str, list[Indicator]] = {}
     for ind in plan.indicators:

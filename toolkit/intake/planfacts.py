@@ -45,7 +45,9 @@ def plan_facts(plan: Plan) -> PlanFacts:
                 and all(a is b for a, b in zip(inds, plan.indicators))):
             return facts
     owned: dict[str, list[Indicator]] = {}
-    for ind in plan.indicators:
+    if plan.breakdown:  # each unit's rows carry its own share (model.Plan.indicator_rows_for)
+        owned = {d: plan.indicator_rows_for(d) for d in plan.department_names()}
+    for ind in plan.indicators if not plan.breakdown else ():
         owned.setdefault(plan.indicator_owner(ind), []).append(ind)
     indicator_known = {L.indicator_key(i.task_no, i.name): f"第{i.task_no}项指标“{i.name}”" for i in plan.indicators}
     task_known = {L.task_key(t.no): f"第{t.no}项 {t.name}" for t in plan.tasks}

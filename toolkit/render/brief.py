@@ -21,6 +21,8 @@ from pathlib import Path
 from toolkit import resources
 from toolkit.render import charts
 from toolkit.render import template as docrender
+from toolkit.render.brief_units import breakdown_context, lagging_text, unit_notice_rows
+from toolkit.evaluate.breakdown import breakdown_groups
 from toolkit.evaluate.judge import RED, STATUSES_EVAL, QuarterEvaluation, TaskResult, evaluate_quarter
 from toolkit.model import Plan, cn_date, quarter_end
 from toolkit.paths import quarter_dir
@@ -150,8 +152,8 @@ def _domain_text(results: list[TaskResult], counts: dict[str, int]) -> str:
     return text
 
 
-def _problems(ev: QuarterEvaluation) -> list[dict]:
-    items: list[str] = []
+def _problems(ev: QuarterEvaluation, units_text: str = "") -> list[dict]:
+    items: list[str] = [units_text] if units_text else []  # units lagging on broken-down indicators
     issues: dict[str, list[str]] = {}
     for r in ev.tasks:
         for e in ([r.lead_entry] if r.lead_entry else []) + list(r.co_entries):
@@ -192,6 +194,7 @@ def briefing_context(ev: QuarterEvaluation, *, issue_no: int | None = None,
     lagging = ev.lagging()
     red = [r for r in lagging if r.light == RED]  # more than `red` points behind (Settings.red)
     end = quarter_end(q.year, q.q)
+    groups = breakdown_groups(ev)  # indicators broken down by unit (分解): render/brief_units.py
     return {
         "title": s.title, "year": s.year, "quarter": q.q, "quarter_code": q.code,
         "quarter_label": q.label, "quarter_end": f"{end.year}年{end.month}月底",
@@ -212,7 +215,8 @@ def briefing_context(ev: QuarterEvaluation, *, issue_no: int | None = None,
         "lagging": [_lagging_row(r, i) for i, r in enumerate(lagging, 1)],
         "red": pct(s.red), "yellow": pct(s.yellow),
         "red_tasks": ("“" + "”“".join(r.task.name for r in red) + f"”{len(red)}项任务") if red else "",
-        "problems": _problems(ev),
+        "problems": _problems(ev, lagging_text(groups)),
+        "breakdown": breakdown_context(groups),
         "next_steps": [{"lead": leads(r), "name": r.task.name, "text": end_with_stop(r.lead_entry.next_steps)}
                        for r in lagging if r.lead_entry and r.lead_entry.next_steps.strip()],
         "deadline_days": deadline_days, "deadline": cn_date(on + timedelta(days=deadline_days)),
@@ -231,16 +235,28 @@ def _progress_cell(r: TaskResult) -> str:
     return "；".join(x for x in (head, words) if x) or "—"
 
 
-def notice_contexts(ev: QuarterEvaluation, base: dict) -> dict[str, dict]:
+def notice_contexts(ev: QuarterEvaluation, base: dict, groups=None) -> dict[str, dict]:
     """One context per lead unit with lagging tasks (a task with two leads goes to both)."""
     per_unit: dict[str, list[TaskResult]] = {}
     for r in ev.lagging():
         for unit in r.task.leads:
             per_unit.setdefault(unit, []).append(r)
-    return {unit: {**base, "unit": unit,
-                   "notice_title": f"关于加快推进{base['subject']}滞后任务的督办通知",
-                   "tasks": [_lagging_row(r, i) for i, r in enumerate(rs, 1)]}
-            for unit, rs in per_unit.items()}
+    contexts = {unit: {**base, "unit": unit,
+                       "notice_title": f"关于加快推进{base['subject']}滞后任务的督办通知",
+                       "scope": f"你单位牵头的{len(rs)}项任务",
+                       "tasks": [_lagging_row(r, i) for i, r in enumerate(rs, 1)]}
+                for unit, rs in per_unit.items()}
+    # units behind their own 序时 on broken-down indicators (分解) get a notice too
+    for unit, rows in unit_notice_rows(groups if groups is not None else breakdown_groups(ev), ev.returns).items():
+        ctx = contexts.setdefault(unit, {**base, "unit": unit, "tasks": [], "scope": "",
+                                         "notice_title": f"关于加快推进{base['subject']}分解指标滞后事项的督办通知"})
+        n_tasks = len(ctx["tasks"])
+        ctx["tasks"] = ctx["tasks"] + rows
+        for i, row in enumerate(ctx["tasks"], 1):
+            row["seq"] = cn_seq(i)
+        ctx["scope"] = "和".join(x for x in (f"你单位牵头的{n_tasks}项任务" if n_tasks else "",
+                                            f"你单位承担的{len(rows)}个分解指标") if x)
+    return contexts
 
 
 # ------------------------------------------------------------------ writing

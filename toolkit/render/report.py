@@ -28,6 +28,7 @@ from toolkit.fileio.safeio import atomic_path
 from toolkit.render import report_sheets as S
 from toolkit.render.report_book import Book, report_title
 from toolkit.render.report_co import co_units
+from toolkit.render.report_regions import regions
 
 # constant_memory: rows go to disk as the next row starts (every sheet is written top to
 # bottom; a write to an earlier row returns -2, which Book._check turns into an error).
@@ -82,6 +83,7 @@ def write_report(ev: QuarterEvaluation, path: Path, trend: list[QuarterEvaluatio
             S.overview(book)
             S.tasks(book)
             S.indicators(book)
+            regions(book)  # 地区 × 指标 sheets of indicators broken down by unit (none without a 分解)
             S.lagging(book)
             S.submissions(book)
             S.trend(book, trend)
