@@ -196,11 +196,13 @@ class Plan:
                 "tasks": [asdict(t) for t in self.tasks],
                 "indicators": [asdict(i) for i in self.indicators],
             }
-            if self.breakdown:  # absent otherwise, so plans without one keep their fingerprint
-                content["breakdown"] = [[u.task_no, u.name, u.unit, u.target, u.planned, u.how]
-                                        for u in self.breakdown]
             blob = json.dumps(content, ensure_ascii=False, sort_keys=True, default=str)
-            self._fingerprint = hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+            digest = hashlib.sha256(blob.encode("utf-8"))
+            # the 分解 rows are hashed one by one (N×300 of them at national scale), and only when
+            # present, so a plan without a 分解 keeps its fingerprint
+            for u in self.breakdown:
+                digest.update(f"\n{u.task_no}\t{u.name}\t{u.unit}\t{u.target!r}\t{u.planned!r}\t{u.how}".encode())
+            self._fingerprint = digest.hexdigest()[:16]
         return self._fingerprint
 
     @property

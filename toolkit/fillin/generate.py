@@ -127,9 +127,20 @@ def tasks_by_department(plan: Plan) -> dict[str, list[tuple[Task, str]]]:
     return result
 
 
+class _UnitRows(dict):
+    """dept -> its indicator rows, made when asked: a 分解 plan has units × indicators of them."""
+
+    def __init__(self, plan: Plan):
+        super().__init__()
+        self.plan = plan
+
+    def get(self, dept, default=None):
+        return self.plan.indicator_rows_for(dept)
+
+
 def _indicator_owners(plan: Plan) -> dict[str, list[Indicator]]:
     if plan.breakdown:  # units fill in their own shares (model.Plan.indicator_rows_for)
-        return {d: plan.indicator_rows_for(d) for d in plan.department_names()}
+        return _UnitRows(plan)
     leads = {t.no: t.lead for t in plan.tasks}
     owners: dict[str, list[Indicator]] = {}
     for ind in plan.indicators:
