@@ -236,6 +236,13 @@ def test_a_lagging_and_a_missing_unit(tmp_path):
     total = next(r for r in rows if r[0] == "全市")
     assert "城镇新增就业：5/6个单位" in total[-1]
 
+    # next quarter's workbooks show each unit its own previous figure
+    from toolkit.store.db import load_quarter
+    previous = load_quarter(plan, toolkit.Quarter(2019, 2), out)
+    q3 = {s.department: s for s in toolkit.generate_sheets(plan, "2019Q3", out, previous=previous)}
+    assert _rows(q3["东坡区"].path)["I1:城镇新增就业"][L.I_PREVIOUS] == 4000
+    assert _rows(q3["洪雅县"].path)["I1:城镇新增就业"][L.I_PREVIOUS] == 1080
+
     brief = toolkit.write_brief(plan, "2019Q2", out, chart=False, per_dept=True)
     text = "\n".join(p.text for p in docx.Document(str(brief.path)).paragraphs)
     assert "（括号内为完成本单位全年目标的比例）：城镇新增就业：洪雅县（30%）；" in text
@@ -256,3 +263,13 @@ def test_unit_target_as_indicator():
     share = UnitTarget(1, jobs.name, "东坡区", 8000.0, (1000.0, None, None, None))
     ind = share.indicator(jobs)
     assert ind.key == jobs.key and ind.owner == "东坡区" and ind.planned_at(1) == 1000 and ind.planned_at(2) == 4000
+
+
+def test_plan_new_has_the_sheet_with_examples_that_are_not_read(tmp_path):
+    from toolkit.plan.blank import write_blank
+    path = write_blank(tmp_path / "blank.xlsx", year=2020)
+    wb = openpyxl.load_workbook(path)
+    assert [c.value for c in wb["分解"][1]] == ["序号", "指标名称", "责任单位", "全年目标", "一季度末", "二季度末",
+                                              "三季度末", "四季度末", "汇总方式"]
+    read = read_plan(path)
+    assert read.plan.breakdown == [] and not [p for p in read.report.problems if p.code.startswith("breakdown")]
