@@ -273,3 +273,39 @@ def test_plan_new_has_the_sheet_with_examples_that_are_not_read(tmp_path):
                                               "三季度末", "四季度末", "汇总方式"]
     read = read_plan(path)
     assert read.plan.breakdown == [] and not [p for p in read.report.problems if p.code.startswith("breakdown")]
+
+
+def _published_table(path: Path) -> Path:
+    """The 2019 完成情况表's shape: 地区 rows, per indicator 目标/进度/完成比例(%) under a merged header."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["地区", "★城镇新增就业(人)", None, None, "城镇登记失业率低于(%)", None, None,
+               "下岗失业人员再就业(人)", None, None, "城乡居民养老保险参保(万人)"])
+    ws.append([None, *(["目标", "进度", "完成比例(%)"] * 3), "目标"])
+    for rng in ("A1:A2", "B1:D1", "E1:G1", "H1:J1"):
+        ws.merge_cells(rng)
+    ws.append(["全市", 27800, 52242, 187.9, 4.3, 3.57, None, 400, 1089, 272.3])
+    ws.append(["市本级", None, None, None, None, None, None, 60, 577, 961.7])
+    ws.append(["眉山天府新区"])
+    for unit in MS.COUNTIES:
+        t = MS.TABLE
+        jobs, laid_off = t["城镇新增就业"][5][unit][0], t["下岗失业人员再就业"][5][unit][0]
+        ws.append([unit, jobs, 1, 1, "4.3%以内", 1, 1, laid_off, 1, 1])
+    wb.save(path)
+    return path
+
+
+def test_plan_breakdown_imports_a_published_table(tmp_path):
+    table = _published_table(tmp_path / "表.xlsx")
+    wb = openpyxl.load_workbook(PATH)
+    del wb["分解"]
+    wb.save(tmp_path / "plan.xlsx")
+    result = CliRunner().invoke(main, ["plan", "breakdown", str(table), str(tmp_path / "plan.xlsx"), "--write"])
+    assert result.exit_code == 0, result.output
+    assert "第1项 城镇新增就业：6个单位，合计27800" in result.output
+    assert "列“城乡居民养老保险参保(万人)”：计划“指标”表中没有同名指标，未导入" in result.output
+    read = read_plan(tmp_path / "plan.xlsx")
+    assert read.report.problems == []
+    imported = {(s.name, s.unit): s.target for s in read.plan.breakdown}
+    assert imported[("城镇登记失业率", "洪雅县")] == 4.3 and imported[("下岗失业人员再就业", "市本级")] == 60
+    assert len(imported) == 6 + 6 + 7 and "眉山天府新区" not in {u for _, u in imported}
