@@ -257,11 +257,17 @@ class Plan:
         if not self._split_fresh():
             by_key: dict[str, list[UnitTarget]] = {}
             by_unit: dict[str, list[UnitTarget]] = {}
+            pairs: set[tuple[str, str]] = set()
             for u in self.breakdown:
                 by_key.setdefault(u.key, []).append(u)
                 by_unit.setdefault(u.unit, []).append(u)
-            self._split = (self.breakdown, by_key, by_unit, len(self.breakdown))
+                pairs.add((u.key, u.unit))
+            self._split = (self.breakdown, by_key, by_unit, len(self.breakdown), pairs)
         return self._split
+
+    def is_unit_share(self, ind: Indicator) -> bool:
+        """True when `ind` is one unit's share of a broken-down indicator (UnitTarget.indicator)."""
+        return bool(ind.owner) and (ind.key, ind.owner) in self._split_index()[4]
 
     def unit_targets(self, ind: Indicator) -> list[UnitTarget]:
         """The units' shares of `ind` in sheet order ([] when it is not broken down)."""
@@ -283,7 +289,7 @@ class Plan:
         one replaced by the unit's share wherever `dept` is one of its units; the owner of a
         broken-down indicator keeps the total row only when the total is not a sum (a rate
         or an average the units' figures cannot give)."""
-        _, by_key, by_unit, _ = self._split_index()
+        _, by_key, by_unit, _, _ = self._split_index()
         if not by_key:
             return self.indicators_for(dept)
         mine = {u.key: u for u in by_unit.get(dept, ())}

@@ -41,9 +41,11 @@ def _sum(plan: Plan, ind: Indicator, returns: QuarterReturns | None) -> tuple[fl
 def rollup(plan: Plan, ind: Indicator, returns: QuarterReturns,
            previous: QuarterReturns | None = None) -> Rollup | None:
     """The roll-up of a broken-down `ind`, or None when `ind` is not broken down."""
+    if not plan.breakdown or plan.is_unit_share(ind):
+        return None  # no 分解, or one unit's own share (UnitTarget.indicator): O(1), asked N×300 times
     shares = plan.unit_targets(ind)
-    if not shares or any(s.unit == ind.owner for s in shares):
-        return None  # not broken down, or one unit's own share (UnitTarget.indicator)
+    if not shares:
+        return None
     actual, reported = _sum(plan, ind, returns)
     sums = plan.sums_units(ind)
     before = _sum(plan, ind, previous)[0] if sums else None
