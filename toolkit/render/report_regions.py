@@ -113,15 +113,57 @@ def _group_sheet(book: Book, group: BreakdownGroup, name: str) -> str:
     return name
 
 
+class _Cells:
+    """The N × 300 cells of these sheets, written with formats looked up once per style (Book.fmt
+    sorts its keyword arguments on every call) and every return code still checked."""
+
+    def __init__(self, book: Book):
+        self.book = book
+        self.formats: dict[tuple, Any] = {}
+
+    def fmt(self, key: tuple, **props):
+        f = self.formats.get(key)
+        if f is None:
+            f = self.formats[key] = self.book.fmt(**props)
+        return f
+
+    def number(self, ws, row: int, col: int, value: float | None, key: tuple, **props) -> None:
+        f = self.fmt(key, **{"align": "right", **props})
+        code = ws.write_blank(row, col, None, f) if value is None else ws.write_number(row, col, value, f)
+        self.book._check(code, ws, row, col)
+
+    def value(self, ws, row: int, col: int, value: float | None, bold: bool = False) -> None:
+        integral = value is not None and float(value).is_integer()
+        self.number(ws, row, col, value, ("v", integral, bold), bold=bold,
+                    num_format="#,##0" if integral else "#,##0.0##")
+
+    def text(self, ws, row: int, col: int, text: str, key: tuple, **props) -> None:
+        if text.startswith(("=", "+", "-", "@")):  # plan text, but still never a formula
+            self.book.text(ws, row, col, text, **props)
+            return
+        self.book._check(ws.write_string(row, col, text, self.fmt(key, **props)), ws, row, col)
+
+
 def _triple(book: Book, ws, row: int, col: int, target: float, r: IndicatorResult, bold: bool = False) -> None:
-    book.value(ws, row, col, target, bold=bold)
+    cells = _cells(book)
+    cells.value(ws, row, col, target, bold)
     if r.actual is None:
-        book.text(ws, row, col + 1, "未报送", **book.light_props(NONE))
-        book.number(ws, row, col + 2, None)
+        cells.text(ws, row, col + 1, "未报送", ("missing",), **book.light_props(NONE))
+        cells.number(ws, row, col + 2, None, ("blank",))
         return
-    book.value(ws, row, col + 1, r.actual, bold=bold)
-    props = book.light_props(r.light, bold=bold, status=r.status) if r.status == BEHIND else {"bold": bold}
-    book.number(ws, row, col + 2, r.completion, num_format="0.0", **props)
+    cells.value(ws, row, col + 1, r.actual, bold)
+    lag = r.status == BEHIND
+    props = book.light_props(r.light, bold=bold, status=r.status) if lag else {"bold": bold}
+    cells.number(ws, row, col + 2, r.completion, ("pct", lag and r.light, lag and r.status, bold),
+                 num_format="0.0", **props)
+
+
+def _cells(book: Book) -> _Cells:
+    cells = getattr(book, "_region_cells", None)
+    if cells is None:
+        cells = _Cells(book)
+        book._region_cells = cells  # type: ignore[attr-defined]
+    return cells
 
 
 def _ranking(book: Book, ws, row: int, items: list[BreakdownResult], last: int) -> int:
@@ -136,6 +178,7 @@ def _ranking(book: Book, ws, row: int, items: list[BreakdownResult], last: int) 
             book.text(ws, row, 1 + 3 * i + j, sub, **head)
     row += 1
     rankings = [item.ranking() for item in items]
+    cells = _cells(book)
     for n in range(max((len(r) for r in rankings), default=0)):
         book.number(ws, row, 0, n + 1, num_format="0", align="center")
         for i, ranked in enumerate(rankings):
@@ -144,9 +187,10 @@ def _ranking(book: Book, ws, row: int, items: list[BreakdownResult], last: int) 
                 r = ranked[n]
                 lag = r.status == BEHIND
                 style = book.light_props(r.light, status=r.status) if lag else {}
-                book.text(ws, row, c, r.department, **{"align": "center", **style})
-                book.number(ws, row, c + 1, r.completion, num_format="0.0", **style)
-                book.text(ws, row, c + 2, r.status, **{"align": "center", **style})
+                key = ("rank", lag and r.light, lag and r.status)
+                cells.text(ws, row, c, r.department, key, **{"align": "center", **style})
+                cells.number(ws, row, c + 1, r.completion, key + ("n",), **{**style, "num_format": "0.0"})
+                cells.text(ws, row, c + 2, r.status, key, **{"align": "center", **style})
             else:
                 for j in range(3):
                     book.text(ws, row, c + j, "")
