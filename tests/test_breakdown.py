@@ -309,3 +309,16 @@ def test_plan_breakdown_imports_a_published_table(tmp_path):
     imported = {(s.name, s.unit): s.target for s in read.plan.breakdown}
     assert imported[("城镇登记失业率", "洪雅县")] == 4.3 and imported[("下岗失业人员再就业", "市本级")] == 60
     assert len(imported) == 6 + 6 + 7 and "眉山天府新区" not in {u for _, u in imported}
+
+
+def test_sheets_on_two_processes_are_the_same_set_in_plan_order(tmp_path, monkeypatch, plan):
+    import toolkit.fillin.generate as G
+    monkeypatch.setattr(G, "PARALLEL_FROM", 2)  # the bundled plan's 26 workbooks, forked as a national run is
+    calls = []
+    parallel = G.generate_sheets(plan, "2019Q2", tmp_path / "p", progress=lambda i, n, d: calls.append((i, d)))
+    monkeypatch.setattr(G, "PARALLEL_FROM", 10**9)
+    sequential = G.generate_sheets(plan, "2019Q2", tmp_path / "s")
+    assert [(s.department, s.tasks, s.indicators, s.path.name) for s in parallel] == \
+        [(s.department, s.tasks, s.indicators, s.path.name) for s in sequential]
+    assert [d for _, d in calls] == plan.department_names() and all(s.path.is_file() for s in parallel)
+    assert len({s.file_id for s in parallel}) == len(parallel)
