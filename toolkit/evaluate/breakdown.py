@@ -60,10 +60,15 @@ class BreakdownGroup:
 def breakdown_groups(ev: QuarterEvaluation, previous: QuarterReturns | None = None) -> list[BreakdownGroup]:
     """The broken-down indicators of the evaluation, grouped by task (plan order); `previous`
     (last quarter's returns) fills each unit's `previous`."""
+    return list(iter_breakdown_groups(ev, previous))
+
+
+def iter_breakdown_groups(ev: QuarterEvaluation, previous: QuarterReturns | None = None):
+    """breakdown_groups one group at a time: at national scale (N units × 300 indicators) the
+    report and the briefing hold one task's unit results, not all of them."""
     plan, q = ev.plan, ev.quarter.q
     if not plan.breakdown:
-        return []
-    groups = []
+        return
     for task_result in ev.tasks:
         items = []
         for total in task_result.indicators:
@@ -75,8 +80,7 @@ def breakdown_groups(ev: QuarterEvaluation, previous: QuarterReturns | None = No
             units = [_as_unit(u, s.unit) for u, s in zip(units, shares)]
             items.append(BreakdownResult(ind, total, plan.sums_units(ind), units))
         if items:
-            groups.append(BreakdownGroup(task_result.task, items))
-    return groups
+            yield BreakdownGroup(task_result.task, items)
 
 
 def _as_unit(result: IndicatorResult, unit: str) -> IndicatorResult:

@@ -21,8 +21,8 @@ from pathlib import Path
 from toolkit import resources
 from toolkit.render import charts
 from toolkit.render import template as docrender
-from toolkit.render.brief_units import breakdown_context, lagging_text, unit_notice_rows
-from toolkit.evaluate.breakdown import breakdown_groups
+from toolkit.render.brief_units import UnitsSummary, summarise
+from toolkit.evaluate.breakdown import iter_breakdown_groups
 from toolkit.evaluate.judge import RED, STATUSES_EVAL, QuarterEvaluation, TaskResult, evaluate_quarter
 from toolkit.model import Plan, cn_date, quarter_end
 from toolkit.paths import quarter_dir
@@ -181,7 +181,8 @@ def _problems(ev: QuarterEvaluation, units_text: str = "") -> list[dict]:
 
 
 def briefing_context(ev: QuarterEvaluation, *, issue_no: int | None = None,
-                     on: date | None = None, deadline_days: int = DEFAULT_DEADLINE_DAYS) -> dict:
+                     on: date | None = None, deadline_days: int = DEFAULT_DEADLINE_DAYS,
+                     units: UnitsSummary | None = None) -> dict:
     """Every variable the briefing and notice templates can use (see docs/用户手册.md, 模板维护人员)."""
     s, q = ev.plan.settings, ev.quarter
     on = on or date.today()
@@ -194,7 +195,8 @@ def briefing_context(ev: QuarterEvaluation, *, issue_no: int | None = None,
     lagging = ev.lagging()
     red = [r for r in lagging if r.light == RED]  # more than `red` points behind (Settings.red)
     end = quarter_end(q.year, q.q)
-    groups = breakdown_groups(ev)  # indicators broken down by unit (分解): render/brief_units.py
+    if units is None:  # indicators broken down by unit (分解): render/brief_units.py
+        units = summarise(iter_breakdown_groups(ev), ev.returns)
     return {
         "title": s.title, "year": s.year, "quarter": q.q, "quarter_code": q.code,
         "quarter_label": q.label, "quarter_end": f"{end.year}年{end.month}月底",
@@ -215,8 +217,8 @@ def briefing_context(ev: QuarterEvaluation, *, issue_no: int | None = None,
         "lagging": [_lagging_row(r, i) for i, r in enumerate(lagging, 1)],
         "red": pct(s.red), "yellow": pct(s.yellow),
         "red_tasks": ("“" + "”“".join(r.task.name for r in red) + f"”{len(red)}项任务") if red else "",
-        "problems": _problems(ev, lagging_text(groups)),
-        "breakdown": breakdown_context(groups),
+        "problems": _problems(ev, units.lagging),
+        "breakdown": units.context,
         "next_steps": [{"lead": leads(r), "name": r.task.name, "text": end_with_stop(r.lead_entry.next_steps)}
                        for r in lagging if r.lead_entry and r.lead_entry.next_steps.strip()],
         "deadline_days": deadline_days, "deadline": cn_date(on + timedelta(days=deadline_days)),
@@ -235,7 +237,7 @@ def _progress_cell(r: TaskResult) -> str:
     return "；".join(x for x in (head, words) if x) or "—"
 
 
-def notice_contexts(ev: QuarterEvaluation, base: dict, groups=None) -> dict[str, dict]:
+def notice_contexts(ev: QuarterEvaluation, base: dict, units: UnitsSummary | None = None) -> dict[str, dict]:
     """One context per lead unit with lagging tasks (a task with two leads goes to both)."""
     per_unit: dict[str, list[TaskResult]] = {}
     for r in ev.lagging():
@@ -247,7 +249,9 @@ def notice_contexts(ev: QuarterEvaluation, base: dict, groups=None) -> dict[str,
                        "tasks": [_lagging_row(r, i) for i, r in enumerate(rs, 1)]}
                 for unit, rs in per_unit.items()}
     # units behind their own 序时 on broken-down indicators (分解) get a notice too
-    for unit, rows in unit_notice_rows(groups if groups is not None else breakdown_groups(ev), ev.returns).items():
+    if units is None:
+        units = summarise(iter_breakdown_groups(ev), ev.returns)
+    for unit, rows in units.notices.items():
         ctx = contexts.setdefault(unit, {**base, "unit": unit, "tasks": [], "scope": "",
                                          "notice_title": f"关于加快推进{base['subject']}分解指标滞后事项的督办通知"})
         n_tasks = len(ctx["tasks"])
@@ -308,7 +312,8 @@ def render_brief(ev: QuarterEvaluation, out_dir: Path, *, template: Path | None 
                  chart: bool = True) -> BriefResult:
     """Render the briefing of an evaluation (and optional notices/PDF) into `out_dir` itself."""
     template = find_template(BRIEF_TEMPLATE, template)
-    ctx = briefing_context(ev, issue_no=issue_no, on=on, deadline_days=deadline_days)
+    units = summarise(iter_breakdown_groups(ev), ev.returns)  # once for the briefing and the notices
+    ctx = briefing_context(ev, issue_no=issue_no, on=on, deadline_days=deadline_days, units=units)
     font_map = FONT_SETS.get(fonts) if fonts else None
     result = BriefResult(path=Path(out_dir) / brief_filename(ev), lagging=len(ctx["lagging"]),
                          counts=dict(ev.counts), evaluation=ev)
@@ -325,7 +330,7 @@ def render_brief(ev: QuarterEvaluation, out_dir: Path, *, template: Path | None 
                          font_map=font_map)
     if per_dept:
         notice_tpl = find_template(NOTICE_TEMPLATE, notice_template)
-        for unit, nctx in notice_contexts(ev, ctx).items():
+        for unit, nctx in notice_contexts(ev, ctx, units).items():
             target = Path(out_dir) / notice_filename(ev, unit)
             docrender.render(notice_tpl, nctx, target, font_map=font_map)
             result.notices.append(target)

@@ -5,10 +5,14 @@ that did not report); `--per-dept` notices go to those units too, one row per in
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
 from toolkit.evaluate.breakdown import BreakdownGroup, BreakdownResult
 from toolkit.evaluate.judge import IndicatorResult, num
 from toolkit.returns import QuarterReturns
 
+LAG_HEAD = "部分单位分解指标落后本单位序时进度（括号内为完成本单位全年目标的比例）："
 MAX_UNITS = 20  # units named per indicator in the briefing; the report sheet lists them all
 
 
@@ -60,7 +64,7 @@ def lagging_text(groups: list[BreakdownGroup]) -> str:
                 parts.append(f"{item.indicator.name}：{_names(item.lagging)}")
     if not parts:
         return ""
-    return "部分单位分解指标落后本单位序时进度（括号内为完成本单位全年目标的比例）：" + "；".join(parts) + "。"
+    return LAG_HEAD + "；".join(parts) + "。"
 
 
 def unit_notice_rows(groups: list[BreakdownGroup], returns: QuarterReturns) -> dict[str, list[dict]]:
@@ -82,4 +86,28 @@ def unit_notice_rows(groups: list[BreakdownGroup], returns: QuarterReturns) -> d
                          "next_steps": entry.next_steps.strip() if entry else "",
                          "no": item.indicator.task_no, "lead": unit})
         result[unit] = rows
+    return result
+
+
+@dataclass
+class UnitsSummary:
+    """What the briefing and the notices need from the groups, gathered in one pass (the groups
+    themselves, N × 300 unit results at national scale, are not kept)."""
+    context: list[dict] = field(default_factory=list)
+    lagging: str = ""
+    notices: dict[str, list[dict]] = field(default_factory=dict)
+
+
+def summarise(groups: Iterable[BreakdownGroup], returns: QuarterReturns) -> UnitsSummary:
+    result = UnitsSummary()
+    texts = []
+    for g in groups:
+        result.context += breakdown_context([g])
+        text = lagging_text([g])
+        if text:
+            texts.append(text.split("：", 1)[1].rstrip("。"))
+        for unit, rows in unit_notice_rows([g], returns).items():
+            result.notices.setdefault(unit, []).extend(rows)
+    if texts:
+        result.lagging = LAG_HEAD + "；".join(texts) + "。"
     return result

@@ -8,9 +8,10 @@ completion of their own target, indicator by indicator.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
-from toolkit.evaluate.breakdown import BreakdownGroup, BreakdownResult, breakdown_groups
+from toolkit.evaluate.breakdown import BreakdownGroup, BreakdownResult, iter_breakdown_groups
 from toolkit.evaluate.judge import BEHIND, MISSING, NONE, IndicatorResult
 from toolkit.model import LE
 from toolkit.render.report_book import HEADER_FILL, HEADER_FONT, TITLE_FONT, Book
@@ -31,9 +32,9 @@ def sheet_name(group: BreakdownGroup, taken: set[str]) -> str:
     return name
 
 
-def regions(book: Book, groups: list[BreakdownGroup] | None = None) -> list[str]:
+def regions(book: Book, groups: Iterable[BreakdownGroup] | None = None) -> list[str]:
     """Write one sheet per broken-down group; returns the sheet names (none without a 分解)."""
-    groups = breakdown_groups(book.ev) if groups is None else groups
+    groups = iter_breakdown_groups(book.ev) if groups is None else groups  # one group in memory at a time
     taken: set[str] = set()
     return [_group_sheet(book, g, sheet_name(g, taken)) for g in groups]
 
