@@ -1,4 +1,5 @@
-"""`python -m benchmarks [--size N ...] [--runs R] [--no-real] [--resave libreoffice] [--out DIR] [--profile]`."""
+"""`python -m benchmarks [--size N ...] [--shape national] [--runs R] [--no-real] [--resave libreoffice] [--out DIR]
+[--profile]`."""
 from __future__ import annotations
 
 import argparse
@@ -18,6 +19,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size", type=int, action="append", metavar="N",
                     help="units in the synthetic plan (100 tasks, 300 indicators); repeatable; "
                          f"default {' and '.join(map(str, DEFAULT_SIZES))}")
+    ap.add_argument("--shape", choices=["province", "national"], default="province",
+                    help="province: each indicator answered by one unit; national: all 300 indicators broken "
+                         "down over every unit (分解), so each return has 300 indicator rows of its own")
     ap.add_argument("--runs", type=int, default=3, help="runs (rounds) per measurement (default 3)")
     ap.add_argument("--no-real", action="store_true", help="skip the bundled 50-task plan")
     ap.add_argument("--no-report", action="store_true", help="skip report and brief rendering")
@@ -30,7 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     sizes = args.size or list(DEFAULT_SIZES)
     suffix = "-libreoffice" if args.resave else ""
-    plans = [(f"N={n}{suffix}", ("synth", n)) for n in sizes]
+    kind, prefix = ("national", "national-N=") if args.shape == "national" else ("synth", "N=")
+    plans = [(f"{prefix}{n}{suffix}", (kind, n)) for n in sizes]
     if not args.no_real:
         plans.append((f"real-50{suffix}", ("real", str(REAL_PLAN))))
     started = time.perf_counter()

@@ -131,7 +131,13 @@ def bench_size(label: str, spec: tuple, root: Path, *, runs: int = 3, refill: bo
         "merge_within_2x_of_raw": ratios["merge_over_raw"]["median"] <= 2,
         "generate_within_1.5x_of_plain": ratios["generate_over_plain"]["median"] <= 1.5,
         "merge_peak_rss_under_300mb": steps["merge"]["peak_rss_mb"]["max"] < 300,
-    } if spec[0] == "synth" else {}
+    } if spec[0] in ("synth", "national") else {}
+    if spec[0] == "national" and rep:  # issue 17's goals for the national shape
+        whole = sum(steps[k]["seconds"]["median"] or 0 for k in ("generate", "merge", "report", "brief"))
+        steps["whole_quarter"] = {"seconds": {"median": round(whole, 2)}}
+        goals["report_brief_peak_rss_under_500mb"] = steps["report"]["peak_rss_mb"]["max"] < 500
+        if info["units"] == 1000:
+            goals["whole_quarter_under_30s_at_1000"] = whole < 30
     return {"label": label, "plan": {**info, "source": spec[0]}, "files": files,
             "returns_saved_by": "LibreOffice" if resave else "openpyxl",
             "rows": {"task_rows": m0["task_rows"], "indicator_rows": m0["indicator_rows"],
@@ -141,7 +147,7 @@ def bench_size(label: str, spec: tuple, root: Path, *, runs: int = 3, refill: bo
 
 def scaling(results: list[dict]) -> dict:
     """Cost per unit at each synthetic size, and growth from the smallest to the largest."""
-    synth = sorted((r for r in results if r["plan"]["source"] == "synth"), key=lambda r: r["files"])
+    synth = sorted((r for r in results if r["plan"]["source"] in ("synth", "national")), key=lambda r: r["files"])
     rows = []
     for r in synth:
         row = {"units": r["files"]}

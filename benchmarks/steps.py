@@ -24,6 +24,9 @@ def load(spec: tuple):
     if kind == "synth":
         from .synth import synth_plan
         plan = synth_plan(int(arg))
+    elif kind == "national":
+        from .synth import national_plan
+        plan = national_plan(int(arg))
     else:
         from toolkit.plan.workbook import load_plan
         plan = load_plan(Path(arg))
@@ -160,7 +163,7 @@ def report_and_brief(spec: tuple, out_dir: str) -> dict:
         ev = evaluate_quarter(plan, q, Path(out_dir))
         render_brief(ev, quarter_dir(plan, q, Path(out_dir), "brief"))
     return {"seconds": None if error else rep.seconds, "report_error": error, "brief_seconds": brf.seconds,
-            "rss_start_mb": round(start, 1)}
+            "rss_start_mb": round(start, 1), "peak_rss_mb": round(_peak(), 1)}
 
 
 def _peak() -> float:

@@ -8,6 +8,9 @@ Shape (see docs/ENGINEERING.md (benchmarks)):
     over the units: at N=100 every unit answers 3, at N=300 1, at N=1000 300 units answer 1.
     Per-county figures for every indicator would need N×300 distinct indicators (row keys
     are `I<task>:<name>`), which is a different plan, not a bigger one;
+  * the national shape (`national_plan`, issue 17): the same tasks, and every one of the 300
+    indicators broken down over all N units (a 分解 row per unit and indicator, N×300 in all),
+    so every return carries 100 task rows and 300 indicator rows of its own targets;
   * texts of realistic length (task names ~12 characters, targets ~60, milestones ~120)
     so shared strings and row heights cost what they cost on a real plan.
 """
@@ -16,7 +19,9 @@ from __future__ import annotations
 from datetime import date
 
 from toolkit.fillin import layout as L
-from toolkit.model import CO, GE, LE, Department, Indicator, Plan, Settings, Task
+import dataclasses
+
+from toolkit.model import CO, GE, LE, Department, Indicator, Plan, Settings, Task, UnitTarget, sums_across_units
 
 YEAR = 2019
 DOMAINS = ("教育", "医疗卫生", "社会保障", "就业创业", "住房保障", "交通出行",
@@ -75,6 +80,30 @@ def answers(plan: Plan, dept: str, q: int) -> tuple[dict, dict, dict]:
             L.P_ISSUES: "资金到位时间偏晚，部分项目前期手续办理较慢。" if status == "滞后" else "无",
             L.P_NEXT: _text("下一步：", 50)}
     inds = {ind.key: {L.I_VALUE: round(ind.planned_at(q) * (1.1 if ind.direction == GE else 0.9), 2),
-                      L.I_NOTE: "数据来源：统计台账"} for ind in plan.indicators_for(dept)}
+                      L.I_NOTE: "数据来源：统计台账"} for ind in plan.indicator_rows_for(dept)}
     contact = {"填报人": "王晓明", "联系电话": "0518-85001234", "填报日期": date(YEAR, 7, 5), "审核人": "刘建国"}
     return tasks, inds, contact
+
+
+def national_plan(units: int, tasks: int = 100, indicators: int = 300) -> Plan:
+    """synth_plan's tasks with every indicator broken down over all units (分解, N×300 rows).
+
+    An additive indicator's total is the sum of its units' targets (which differ a little from
+    unit to unit); a rate or ≤ indicator gives every unit the total's level. Quarter figures
+    are left to the time share, as most published breakdown tables give none.
+    """
+    plan = synth_plan(units, tasks, indicators)
+    names = plan.department_names()
+    blank = (None, None, None, None)
+    inds, shares = [], []
+    for k, ind in enumerate(plan.indicators):
+        ind = dataclasses.replace(ind, owner="", planned=blank)
+        sums = sums_across_units(ind)
+        per_unit = [float(1 + (k + i) % 9) if sums else ind.target for i in range(units)]
+        if sums:
+            ind = dataclasses.replace(ind, target=float(sum(per_unit)))
+        inds.append(ind)
+        shares.extend(UnitTarget(ind.task_no, ind.name, n, t, blank) for n, t in zip(names, per_unit))
+    settings = dataclasses.replace(plan.settings, plan_id=f"bench-national-{units}u-{tasks}t",
+                                   title=f"{YEAR}年全国民生实事序时进度安排方案（基准测试，分解到{units}个单位）")
+    return Plan(settings, plan.tasks, inds, plan.departments, breakdown=shares)

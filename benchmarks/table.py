@@ -18,6 +18,7 @@ LABELS = (
     ("raw_read", "  raw calamine read (floor)"),
     ("report", "report    plankit report"),
     ("brief", "brief     plankit brief"),
+    ("whole_quarter", "whole quarter (sheets+merge+report+brief)"),
 )
 GOALS = {"naive_over_merge": ("naive / merge", "≥ 5×"), "merge_over_raw": ("merge / raw floor", "≤ 2×"),
          "merge_no_fsync_over_raw": ("no-fsync merge / raw", ""),
@@ -40,14 +41,15 @@ def format_size(r: dict) -> str:
         st = r["steps"].get(key)
         if not st:
             continue
-        sec, rss = st["seconds"], st["peak_rss_mb"]
+        sec, rss = st["seconds"], st.get("peak_rss_mb", {})
         if sec.get("median") is None:
             lines.append(f"  {label:30} FAILED: {st.get('error', '')[:90]}")
             continue
         peak = "" if key == "merge_rerun" else f"{rss['median']:.0f}" if rss.get("median") else ""
         if key == "merge" and (st.get("reader_peak_rss_mb") or {}).get("median"):
             peak += f" +{st['reader_peak_rss_mb']['median']:.0f}/reader"
-        lines.append(f"  {label:30} {sec['median']:9.2f} {_range(sec):>13} {st.get('files_per_s', ''):>8} {peak:>12}")
+        lines.append(f"  {label:30} {sec['median']:9.2f} {_range(sec) if 'min' in sec else '':>13} "
+                     f"{st.get('files_per_s', ''):>8} {peak:>12}")
     ratio_bits = []
     for key, (name, goal) in GOALS.items():
         s = r["ratios"][key]

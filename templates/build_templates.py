@@ -500,8 +500,8 @@ def build_notice(f: dict, path: Path) -> None:
     para(doc, "", "无缩进正文")
     para(doc, "{{ notice_title }}", "公文标题")
     para(doc, "{{ unit }}：", "无缩进正文")
-    para(doc, "根据{{ quarter_label }}{{ subject }}进展情况汇总，截至{{ quarter_end }}，你单位牵头的"
-              "{{ tasks|length }}项任务进度滞后于序时进度。现将有关情况通知如下：")
+    para(doc, "根据{{ quarter_label }}{{ subject }}进展情况汇总，截至{{ quarter_end }}，"
+              "{{ scope or ('你单位牵头的' ~ tasks|length ~ '项任务') }}进度滞后于序时进度。现将有关情况通知如下：")
     para(doc, "{%p for t in tasks %}")
     para(doc, runs=[("{{ t.seq }}{{ t.name }}。", "楷体字"),
                     ("{{ t.figures }}。你单位反映的原因：{{ t.reason }}", None)])

@@ -19,7 +19,7 @@ def run(*args):
 def test_blank_workbook_sheets_guide_and_settings(tmp_path):
     path = write_blank(tmp_path / "new.xlsx", year=2020, title="2020年某市民生实事")
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["填写说明", "设置", "任务", "指标", "部门"]
+    assert wb.sheetnames == ["填写说明", "设置", "任务", "指标", "部门", "分解"]
     assert wb.active.title == "填写说明"
     guide = [c.value for c in wb["填写说明"]["A"] if c.value]
     assert guide[0] == "计划主表填写说明"

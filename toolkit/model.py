@@ -97,6 +97,49 @@ class Indicator:
         return self.planned[quarter - 1] is not None
 
 
+# Units whose figures add up across reporting units (the 全市 total = the sum of the units'),
+# and the signs of a rate or an average, which never do. An indicator's 汇总方式 (分解 sheet)
+# overrides the rule: 求和 or 不汇总.
+SUM, NO_SUM = "求和", "不汇总"
+_RATE_UNITS = ("%", "％", "‰", "率", "/", "／", "每", "人均", "平均", "比例", "指数")
+
+
+def sums_across_units(ind: Indicator, how: str = "") -> bool:
+    """True when the units' figures of a broken-down indicator add up to its total.
+
+    Rule (docs/用户手册.md, 分解): a ≤ indicator, a unit with a rate or average sign (%, 率,
+    元/月/人, 人均 …) or an indicator named as a rate never sums; every other unit (个, 人, 万元,
+    户, 公里 …) does. `how` (求和/不汇总) overrides.
+    """
+    if how == SUM:
+        return True
+    if how == NO_SUM:
+        return False
+    if ind.direction == LE:
+        return False
+    return not any(sign in ind.unit for sign in _RATE_UNITS) and not re.search(r"(率|比例|人均|平均)$", ind.name)
+
+
+@dataclass(frozen=True, slots=True)
+class UnitTarget:
+    """One unit's share of a broken-down indicator (a row of the 分解 sheet)."""
+    task_no: int
+    name: str  # the indicator's name (指标名称)
+    unit: str  # the responsible unit (责任单位), a department
+    target: float
+    planned: tuple[float | None, float | None, float | None, float | None]
+    how: str = ""  # 汇总方式 as written: 求和 / 不汇总 / "" (the rule decides)
+
+    @property
+    def key(self) -> str:
+        return f"{self.task_no}:{self.name}"
+
+    def indicator(self, total: Indicator) -> Indicator:
+        """The indicator as this unit answers for it: its own target and milestones."""
+        return Indicator(total.task_no, total.name, total.unit, total.direction, self.target, self.planned,
+                         self.unit, total.note)
+
+
 @dataclass(frozen=True)
 class Settings:
     title: str
@@ -148,17 +191,19 @@ class Plan:
     indicators: list[Indicator]
     departments: list[Department]
     source: Path | None = None
+    breakdown: list[UnitTarget] = field(default_factory=list)  # the 分解 sheet, in sheet order
     _fingerprint: str = field(default="", repr=False, compare=False)
     _units: tuple = field(default=(), repr=False, compare=False)  # (tasks, names): department_names memo
     # earlier versions of this plan that fill-in sheets were generated from (fingerprint -> Plan):
     # a return of one is read against the version the department saw (set by the merge)
     earlier: dict = field(default_factory=dict, repr=False, compare=False)
+    _split: tuple = field(default=(), repr=False, compare=False)  # (breakdown, by key, by unit): memo
 
     @property
     def fingerprint(self) -> str:
         """A hash of the plan's content (not the file's bytes): survives re-saving."""
         if not self._fingerprint:
-            content = {
+            content: dict[str, object] = {
                 "settings": {k: v for k, v in asdict(self.settings).items()
                              if k not in SETTINGS_NOT_FINGERPRINTED},
                 # a blank deadline is left out so plans made before the field keep their fingerprint
@@ -166,7 +211,12 @@ class Plan:
                 "indicators": [asdict(i) for i in self.indicators],
             }
             blob = json.dumps(content, ensure_ascii=False, sort_keys=True, default=str)
-            self._fingerprint = hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+            digest = hashlib.sha256(blob.encode("utf-8"))
+            # the 分解 rows are hashed one by one (N×300 of them at national scale), and only when
+            # present, so a plan without a 分解 keeps its fingerprint
+            for u in self.breakdown:
+                digest.update(f"\n{u.task_no}\t{u.name}\t{u.unit}\t{u.target!r}\t{u.planned!r}\t{u.how}".encode())
+            self._fingerprint = digest.hexdigest()[:16]
         return self._fingerprint
 
     @property
@@ -183,13 +233,15 @@ class Plan:
         """Every unit that leads or co-owns a task, in plan order."""
         # O(tasks × units) to compute, and asked for several times per merge and report: kept
         # while the (frozen) tasks are the same objects, so a changed task list is seen.
-        if self._units and len(self._units[0]) == len(self.tasks) and all(
+        if self._units and len(self._units[0]) == len(self.tasks) and self._split_fresh() and all(
                 a is b for a, b in zip(self._units[0], self.tasks)):
             return list(self._units[1])
         seen: dict[str, None] = {}
         for t in self.tasks:
             for u in t.units:
                 seen.setdefault(u, None)
+        for unit in self._split_index()[2]:  # units that answer only for their share of indicators
+            seen.setdefault(unit, None)
         self._units = (tuple(self.tasks), tuple(seen))
         return list(seen)
 
@@ -212,3 +264,59 @@ class Plan:
     def indicators_for(self, dept: str) -> list[Indicator]:
         """Indicators the department answers for."""
         return [i for i in self.indicators if self.indicator_owner(i) == dept]
+
+    # --- targets broken down by unit (the 分解 sheet) ---------------------------------------
+
+    def _split_fresh(self) -> bool:
+        return bool(self._split) and self._split[0] is self.breakdown and self._split[3] == len(self.breakdown)
+
+    def _split_index(self) -> tuple:
+        if not self._split_fresh():
+            by_key: dict[str, list[UnitTarget]] = {}
+            by_unit: dict[str, list[UnitTarget]] = {}
+            pairs: set[tuple[str, str]] = set()
+            for u in self.breakdown:
+                by_key.setdefault(u.key, []).append(u)
+                by_unit.setdefault(u.unit, []).append(u)
+                pairs.add((u.key, u.unit))
+            self._split = (self.breakdown, by_key, by_unit, len(self.breakdown), pairs)
+        return self._split
+
+    def is_unit_share(self, ind: Indicator) -> bool:
+        """True when `ind` is one unit's share of a broken-down indicator (UnitTarget.indicator)."""
+        return bool(ind.owner) and (ind.key, ind.owner) in self._split_index()[4]
+
+    def unit_targets(self, ind: Indicator) -> list[UnitTarget]:
+        """The units' shares of `ind` in sheet order ([] when it is not broken down)."""
+        return list(self._split_index()[1].get(ind.key, ()))
+
+    def sums_units(self, ind: Indicator) -> bool:
+        """True when the total of a broken-down `ind` is the sum of its units' figures."""
+        shares = self._split_index()[1].get(ind.key, ())
+        how = next((u.how for u in shares if u.how), "")
+        return sums_across_units(ind, how)
+
+    def broken_down(self) -> list[Indicator]:
+        """The indicators with a 分解 (in 指标 order)."""
+        by_key = self._split_index()[1]
+        return [i for i in self.indicators if i.key in by_key]
+
+    def indicator_rows_for(self, dept: str) -> list[Indicator]:
+        """The indicator rows `dept` fills in: its own indicators (as owner), with a broken-down
+        one replaced by the unit's share wherever `dept` is one of its units; the owner of a
+        broken-down indicator keeps the total row only when the total is not a sum (a rate
+        or an average the units' figures cannot give)."""
+        _, by_key, by_unit, _, _ = self._split_index()
+        if not by_key:
+            return self.indicators_for(dept)
+        mine = {u.key: u for u in by_unit.get(dept, ())}
+        leads = {t.no: t.lead for t in self.tasks}
+        rows: list[Indicator] = []
+        for ind in self.indicators:
+            share = mine.get(ind.key)
+            if share is not None:
+                rows.append(share.indicator(ind))
+            elif ((ind.owner or leads.get(ind.task_no, "")) == dept
+                  and (ind.key not in by_key or not self.sums_units(ind))):
+                rows.append(ind)
+        return rows

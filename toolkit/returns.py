@@ -106,6 +106,7 @@ class QuarterReturns:
     expected: list[str]
     returns: dict[str, Return] = field(default_factory=dict)  # department -> current return
     rejections: list[Rejection] = field(default_factory=list)
+    _index: dict = field(default_factory=dict, repr=False, compare=False)  # indicator_value's lookup
 
     @property
     def missing(self) -> list[str]:
@@ -127,4 +128,12 @@ class QuarterReturns:
         r = self.returns.get(department)
         if not r:
             return None
-        return next((e for e in r.indicators if e.task_no == task_no and e.name == name), None)
+        # indexed per return (kept while its list is unchanged): a 分解 plan asks units × indicators times
+        index = self._index.get(department)
+        if index is None or index[0] is not r.indicators or index[1] != len(r.indicators):
+            table: dict[tuple[int, str], IndicatorEntry] = {}
+            for e in r.indicators:
+                table.setdefault((e.task_no, e.name), e)
+            index = (r.indicators, len(r.indicators), table)
+            self._index[department] = index
+        return index[2].get((task_no, name))

@@ -5,8 +5,8 @@ group; importing a command module registers its commands (the order below is the
 """
 from __future__ import annotations
 
-from toolkit.cli import (brief, demo, doctor, export, fetch, mail, merge, plan, plannew, report, sheets,  # noqa: F401  (registers commands)
-                         store, templates)
+from toolkit.cli import (brief, demo, doctor, export, fetch, mail, merge, plan, plannew,  # noqa: F401  (registers commands)
+                         planbreakdown, report, sheets, store, templates)
 from toolkit.cli.app import main
 
 __all__ = ["main"]

@@ -40,6 +40,7 @@ from toolkit.returns import QuarterReturns, TaskEntry
 from toolkit.values import is_empty_answer
 from toolkit.evaluate import yearend as Y
 from toolkit.evaluate.figures import _r1, completion_of, is_met, num, schedule_of  # noqa: F401 (API)
+from toolkit.evaluate.rollup import rollup
 
 STATUSES_EVAL = ("已完成", "超序时", "序时推进", "滞后", "未报送")  # order used everywhere
 DONE, AHEAD, ON_TRACK, BEHIND, MISSING = STATUSES_EVAL
@@ -69,6 +70,7 @@ class IndicatorResult:
     note: str = ""           # the department's 数据说明
     plan_note: str = ""      # why schedule differs from planned/target (plan inconsistency)
     cell: str = ""
+    coverage: str = ""       # a broken-down indicator's total: how many units reported (`5/6个单位`)
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,12 @@ def evaluate_indicator(plan: Plan, ind: Indicator, q: int, returns: QuarterRetur
                                   planned_given=ind.planned_is_given(q), schedule=schedule,
                                   previous=prev.value if prev else None, note=entry.note if entry else "",
                                   plan_note=plan_note, cell=entry.cell if entry else "")
+    roll = rollup(plan, ind, returns, previous)  # broken down by unit (分解): evaluate/rollup.py
+    if roll is not None:
+        common["coverage"] = roll.coverage
+        if roll.sums:
+            actual = roll.actual
+            common.update(previous=roll.previous, note="", cell="")
     if actual is None:
         return IndicatorResult(actual=None, completion=None, gap=None, light=NONE,
                                status=MISSING, **common)
@@ -300,7 +308,8 @@ def evaluate_task(plan: Plan, task: Task, q: int, returns: QuarterReturns,
         prev_lead = next((e for e in previous.task_entries(task.no)
                           if e.department == lead.department), None)
     # Blank indicator rows in a return that did come back (a missing return shows elsewhere).
-    unfilled = [r.indicator.name for r in inds if r.actual is None and r.department in returns.returns]
+    unfilled = [r.indicator.name for r in inds if r.actual is None and r.department in returns.returns
+                and not (r.coverage and plan.sums_units(r.indicator))]  # a sum nobody fills in
     flags = _flags(task, lead, cos, inds, self_status, figure_status, gap, basis, prev_lead,
                    unfilled, lead_returned)
     light = light_of(gap, status, plan.settings.yellow, plan.settings.red)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from toolkit.model import GE, LE, QUARTER_END_NAMES, QUARTER_NAMES
 from toolkit.fileio.xlsxtext import fit_row
-from toolkit.plan.format import (ASSESSMENT_KEYS, BASIC_THRESHOLD_KEY, DEADLINE_COLUMN, DEFAULT_YEAR_WORDS,
-                                 DEPARTMENT_COLUMNS, DEPARTMENTS, EXAMPLE_MARK, INDICATOR_COLUMNS, INDICATORS,
-                                 SETTING_KEYS, SETTINGS, SETTINGS_COLUMNS, TASK_COLUMNS, TASKS, YEAR_WORDS_KEY)
+from toolkit.plan.format import (ASSESSMENT_KEYS, BASIC_THRESHOLD_KEY, BREAKDOWN, BREAKDOWN_COLUMNS, DEADLINE_COLUMN,
+                                 DEFAULT_YEAR_WORDS, DEPARTMENT_COLUMNS, DEPARTMENTS, EXAMPLE_MARK, INDICATOR_COLUMNS,
+                                 INDICATORS, SETTING_KEYS, SETTINGS, SETTINGS_COLUMNS, TASK_COLUMNS, TASKS, YEAR_WORDS_KEY)
 from toolkit.fileio.safeio import atomic_path
 
 GUIDE = "填写说明"
@@ -52,6 +52,18 @@ EXAMPLE_INDICATORS = [
     (f"{EXAMPLE_MARK}（不会被读取）", "大班额比例", "%", LE, 5, None, None, None, None, "",
      "“降至5%以内”：方向选≤，季度末留空"),
 ]
+BREAKDOWN_HELP = {
+    "序号": "可选表，不分解的计划不用填。序号和指标名称须与“指标”表中的一行完全一致。",
+    "指标名称": "分解的指标，如“城镇新增就业”。“指标”表中该指标的全年目标是全市合计。",
+    "责任单位": "承担这一部分的单位（如县区），每个单位一行；须在“部门”表中登记。",
+    "全年目标": "必填。本单位的全年目标。个、人、万元等可相加的指标，各单位之和须等于全市合计。",
+    **{q: "可空。本单位该季度末应累计完成的数；留空按时间进度推算。" for q in QUARTER_END_NAMES},
+    "汇总方式": "可空。留空按单位自动判断（%、率、元/月/人等比率和≤指标不相加）；可填“求和”或“不汇总”。",
+}
+EXAMPLE_BREAKDOWN = [
+    (f"{EXAMPLE_MARK}（不会被读取）", "城镇新增就业", "东坡区", 8000, None, None, None, None, ""),
+    (f"{EXAMPLE_MARK}（不会被读取）", "城镇新增就业", "彭山区", 3800, None, None, None, None, ""),
+]
 EXAMPLE_DEPARTMENT = (f"{EXAMPLE_MARK}：市人社局", "张三", "0518-12345678", "zhangsan@example.org.cn")
 
 GUIDE_TEXT = [
@@ -62,7 +74,8 @@ GUIDE_TEXT = [
     ("", "2．“部门”表：登记所有牵头、配合单位，每行一个。"),
     ("", "3．“任务”表：每项任务一行，照抄方案原文的目标任务和四个季度的序时进度；方案只有完成时限的，填在“完成时限”列，季度留空。"),
     ("", "4．“指标”表：把目标任务中可量化的数字各填一行（全年目标、方向、单位），季度末填累计值。"),
-    ("", "5．保存后运行 plankit plan check，按提示逐条修改，直到没有错误。"),
+    ("", "5．“分解”表（可选）：指标要分解到各县区、各单位完成的，每个单位一行，填本单位的全年目标；不分解的不用填。"),
+    ("", "6．保存后运行 plankit plan check，按提示逐条修改，直到没有错误。"),
     ("head", "二、注意事项"),
     ("", "● 各表第一行是列标题，请勿改名；把鼠标移到标题上可看到该列的说明。列的顺序可以调整，可以加列。"),
     ("", "● 灰色斜体、序号为“示例”的行是示例，不会被读取，可以保留或删除。"),
@@ -121,6 +134,11 @@ def write_blank(path: Path, *, year: int, title: str = "", carried: tuple | None
             "error_title": "请填数字", "error_message": "这里只填数字，单位写在“单位”列。季度末填累计值。"})
         _table(wb, f, DEPARTMENTS, DEPARTMENT_COLUMNS, (24, 14, 18, 30), DEPARTMENT_HELP, [EXAMPLE_DEPARTMENT],
                departments)
+        ws = _table(wb, f, BREAKDOWN, BREAKDOWN_COLUMNS, (8, 24, 16, 10, 10, 10, 10, 10, 10), BREAKDOWN_HELP,
+                    EXAMPLE_BREAKDOWN)
+        ws.data_validation(1, 8, DATA_ROWS, 8, {
+            "validate": "list", "source": ["求和", "不汇总"], "ignore_blank": True, "input_title": "汇总方式",
+            "input_message": "留空按单位自动判断；求和：全市数为各单位之和；不汇总：比率、平均数等"})
         wb.set_properties({"title": title or f"{year}年计划主表", "subject": "plankit 计划主表"})
         wb.close()
     return path

@@ -94,7 +94,7 @@ def summary(plan: Plan) -> dict:
         per_dept[name] = {
             "lead": sum(1 for _, role in pairs if role == "牵头"),
             "co": sum(1 for _, role in pairs if role == "配合"),
-            "indicators": len(plan.indicators_for(name)),
+            "indicators": len(plan.indicator_rows_for(name)),
         }
     return {
         "title": plan.settings.title,

@@ -84,3 +84,8 @@ BAD_SETTING = C("plan-bad-setting", P.ERROR, "设置“{key}”的值“{value}�
 MISSING_SETTING = C("plan-missing-setting", P.ERROR, "设置中缺少“{key}”。请在“设置”表中添加一行：项目“{key}”，内容填写{why}。")
 NO_TASKS = C("plan-no-tasks", P.ERROR, "“任务”工作表中没有任何任务。")
 DEPT_DUPLICATE = C("plan-duplicate-department", P.ERROR, "部门“{value}”重复出现。")
+
+# The optional 分解 sheet: an indicator's annual target broken down by responsible unit (县区).
+BREAKDOWN = "分解"
+BREAKDOWN_COLUMNS = ("序号", "指标名称", "责任单位", "全年目标", *QUARTER_END_NAMES, "汇总方式")
+BREAKDOWN_REQUIRED = BREAKDOWN_COLUMNS[:4]

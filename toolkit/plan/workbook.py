@@ -24,11 +24,12 @@ from toolkit.fileio.filekind import ENCRYPTED, XLSM, XLSX, sniff
 from toolkit.fileio.safeio import atomic_path
 from toolkit.fileio.zipscan import scan_xml_parts
 from toolkit.plan.check import check_rules
+from toolkit.plan.breakdown import breakdown_rows, check_breakdown, read_breakdown
 from toolkit.plan.yearsettings import year_end_settings
 from toolkit.plan.format import (ASSESSMENT_KEYS, BASIC_THRESHOLD_KEY, YEAR_WORDS_KEY, SETTINGS, TASKS, INDICATORS,
     DEPARTMENTS, EXAMPLE_MARK, UNIT_SEP, TASK_COLUMNS, INDICATOR_COLUMNS, DEPARTMENT_COLUMNS, SETTINGS_COLUMNS, REQUIRED,
     SETTING_KEYS, MISSING_SHEET, MISSING_COLUMN, BAD_NUMBER, BAD_INTEGER, EMPTY_FIELD, EMPTY_MILESTONE, NO_MILESTONES,
-    DEADLINE_COLUMN, BAD_DIRECTION, BAD_SETTING, MISSING_SETTING, DEPT_DUPLICATE)
+    DEADLINE_COLUMN, BAD_DIRECTION, BAD_SETTING, MISSING_SETTING, DEPT_DUPLICATE, BREAKDOWN, BREAKDOWN_COLUMNS)
 
 def split_units(text: str) -> tuple[str, ...]:
     for sep in ("，", ",", "；", ";", "/", "\n"):
@@ -139,14 +140,16 @@ def read_plan(path: Path | str) -> PlanRead:
             sheets[name] = None
         else:
             sheets[name] = _read_sheet(wb[name], name, report, file)
-    wb.close()
     where: dict = {}
+    breakdown = read_breakdown(wb[BREAKDOWN], report, file, where) if BREAKDOWN in wb.sheetnames else []
+    wb.close()
     settings = _settings(sheets[SETTINGS], report, file, where)
     departments = _departments(sheets[DEPARTMENTS], report, file, where)
     tasks = _tasks(sheets[TASKS], report, file, where)
     indicators = _indicators(sheets[INDICATORS], report, file, where)
-    plan = Plan(settings, tasks, indicators, departments, source=path)
+    plan = Plan(settings, tasks, indicators, departments, source=path, breakdown=breakdown)
     check_rules(plan, report, where, file, has_departments=sheets[DEPARTMENTS] is not None)
+    check_breakdown(plan, report, where, file, has_departments=sheets[DEPARTMENTS] is not None)
     return PlanRead(plan, report, where)
 
 
@@ -394,6 +397,8 @@ def write_plan(plan: Plan, path: Path) -> Path:
                for i in plan.indicators])
         table(DEPARTMENTS, DEPARTMENT_COLUMNS, (20, 14, 16, 28),
               [(d.name, d.contact, d.phone, d.email) for d in plan.departments])
+        if plan.breakdown:
+            table(BREAKDOWN, BREAKDOWN_COLUMNS, (6, 24, 16, 10, 10, 10, 10, 10, 10), breakdown_rows(plan))
         wb.set_properties({"title": s.title, "subject": "plankit 计划主表", "company": s.issuer})
         wb.close()
     return path

@@ -24,6 +24,8 @@ from toolkit.render import charts
 from toolkit.render import template as docrender
 from toolkit.render.brief_year import YEAR_TEMPLATE, year_context
 from toolkit.evaluate.assessment import assess_year
+from toolkit.render.brief_units import UnitsSummary, summarise
+from toolkit.evaluate.breakdown import iter_breakdown_groups
 from toolkit.evaluate.judge import RED, STATUSES_EVAL, QuarterEvaluation, TaskResult, evaluate_quarter
 from toolkit.model import Plan, cn_date, quarter_end
 from toolkit.paths import quarter_dir
@@ -163,8 +165,8 @@ def _domain_text(results: list[TaskResult], counts: dict[str, int]) -> str:
     return text
 
 
-def _problems(ev: QuarterEvaluation) -> list[dict]:
-    items: list[str] = []
+def _problems(ev: QuarterEvaluation, units_text: str = "") -> list[dict]:
+    items: list[str] = [units_text] if units_text else []  # units lagging on broken-down indicators
     issues: dict[str, list[str]] = {}
     for r in ev.tasks:
         for e in ([r.lead_entry] if r.lead_entry else []) + list(r.co_entries):
@@ -193,15 +195,15 @@ def _problems(ev: QuarterEvaluation) -> list[dict]:
 
 def briefing_context(ev: QuarterEvaluation, *, issue_no: int | None = None,
                      on: date | None = None, deadline_days: int = DEFAULT_DEADLINE_DAYS,
-                     assessment: list[dict] | None = None) -> dict:
+                     assessment: list[dict] | None = None, units: UnitsSummary | None = None) -> dict:
     """Every variable the briefing and notice templates can use (see docs/用户手册.md, 模板维护人员);
     at Q4 also the year-end ones (brief_year.year_context)."""
-    ctx = _quarter_context(ev, issue_no=issue_no, on=on, deadline_days=deadline_days)
+    ctx = _quarter_context(ev, issue_no=issue_no, on=on, deadline_days=deadline_days, units=units)
     return year_context(ev, ctx, assessment) if ev.year_end else ctx
 
 
 def _quarter_context(ev: QuarterEvaluation, *, issue_no: int | None, on: date | None,
-                     deadline_days: int) -> dict:
+                     deadline_days: int, units: UnitsSummary | None = None) -> dict:
     s, q = ev.plan.settings, ev.quarter
     on = on or date.today()
     total = len(ev.tasks)
@@ -213,6 +215,8 @@ def _quarter_context(ev: QuarterEvaluation, *, issue_no: int | None, on: date | 
     lagging = ev.lagging()
     red = [r for r in lagging if r.light == RED]  # more than `red` points behind (Settings.red)
     end = quarter_end(q.year, q.q)
+    if units is None:  # indicators broken down by unit (分解): render/brief_units.py
+        units = summarise(iter_breakdown_groups(ev), ev.returns)
     return {
         "title": s.title, "year": s.year, "quarter": q.q, "quarter_code": q.code,
         "quarter_label": q.label, "quarter_end": f"{end.year}年{end.month}月底",
@@ -233,7 +237,8 @@ def _quarter_context(ev: QuarterEvaluation, *, issue_no: int | None, on: date | 
         "lagging": [_lagging_row(r, i) for i, r in enumerate(lagging, 1)],
         "red": pct(s.red), "yellow": pct(s.yellow),
         "red_tasks": ("“" + "”“".join(r.task.name for r in red) + f"”{len(red)}项任务") if red else "",
-        "problems": _problems(ev),
+        "problems": _problems(ev, units.lagging),
+        "breakdown": units.context,
         "next_steps": [{"lead": leads(r), "name": r.task.name, "text": end_with_stop(r.lead_entry.next_steps)}
                        for r in lagging if r.lead_entry and r.lead_entry.next_steps.strip()],
         "deadline_days": deadline_days, "deadline": cn_date(on + timedelta(days=deadline_days)),
@@ -252,16 +257,30 @@ def _progress_cell(r: TaskResult) -> str:
     return "；".join(x for x in (head, words) if x) or "—"
 
 
-def notice_contexts(ev: QuarterEvaluation, base: dict) -> dict[str, dict]:
+def notice_contexts(ev: QuarterEvaluation, base: dict, units: UnitsSummary | None = None) -> dict[str, dict]:
     """One context per lead unit with lagging tasks (a task with two leads goes to both)."""
     per_unit: dict[str, list[TaskResult]] = {}
     for r in ev.lagging():
         for unit in r.task.leads:
             per_unit.setdefault(unit, []).append(r)
-    return {unit: {**base, "unit": unit,
-                   "notice_title": f"关于加快推进{base['subject']}滞后任务的督办通知",
-                   "tasks": [_lagging_row(r, i) for i, r in enumerate(rs, 1)]}
-            for unit, rs in per_unit.items()}
+    contexts = {unit: {**base, "unit": unit,
+                       "notice_title": f"关于加快推进{base['subject']}滞后任务的督办通知",
+                       "scope": f"你单位牵头的{len(rs)}项任务",
+                       "tasks": [_lagging_row(r, i) for i, r in enumerate(rs, 1)]}
+                for unit, rs in per_unit.items()}
+    # units behind their own 序时 on broken-down indicators (分解) get a notice too
+    if units is None:
+        units = summarise(iter_breakdown_groups(ev), ev.returns)
+    for unit, rows in units.notices.items():
+        ctx = contexts.setdefault(unit, {**base, "unit": unit, "tasks": [], "scope": "",
+                                         "notice_title": f"关于加快推进{base['subject']}分解指标滞后事项的督办通知"})
+        n_tasks = len(ctx["tasks"])
+        ctx["tasks"] = ctx["tasks"] + rows
+        for i, row in enumerate(ctx["tasks"], 1):
+            row["seq"] = cn_seq(i)
+        ctx["scope"] = "和".join(x for x in (f"你单位牵头的{n_tasks}项任务" if n_tasks else "",
+                                            f"你单位承担的{len(rows)}个分解指标") if x)
+    return contexts
 
 
 # ------------------------------------------------------------------ writing
@@ -316,8 +335,9 @@ def render_brief(ev: QuarterEvaluation, out_dir: Path, *, template: Path | None 
     """Render the briefing of an evaluation (and optional notices/PDF) into `out_dir` itself;
     at Q4 the year-end template unless `template` is given."""
     template = find_template(YEAR_TEMPLATE if ev.year_end else BRIEF_TEMPLATE, template)
+    units = summarise(iter_breakdown_groups(ev), ev.returns)  # once for the briefing and the notices
     ctx = briefing_context(ev, issue_no=issue_no, on=on, deadline_days=deadline_days,
-                           assessment=assessment)
+                           assessment=assessment, units=units)
     font_map = FONT_SETS.get(fonts) if fonts else None
     result = BriefResult(path=Path(out_dir) / brief_filename(ev), lagging=len(ctx["lagging"]),
                          counts=dict(ev.counts), evaluation=ev)
@@ -335,7 +355,7 @@ def render_brief(ev: QuarterEvaluation, out_dir: Path, *, template: Path | None 
                          font_map=font_map)
     if per_dept:
         notice_tpl = find_template(NOTICE_TEMPLATE, notice_template)
-        for unit, nctx in notice_contexts(ev, ctx).items():
+        for unit, nctx in notice_contexts(ev, ctx, units).items():
             target = Path(out_dir) / notice_filename(ev, unit)
             docrender.render(notice_tpl, nctx, target, font_map=font_map)
             result.notices.append(target)

@@ -31,6 +31,7 @@ from toolkit.render.report_assess import assessment_sheets
 from toolkit.evaluate.assessment import Assessment, assess
 from toolkit.render.report_book import Book, report_title
 from toolkit.render.report_co import co_units
+from toolkit.render.report_regions import regions
 
 # constant_memory: rows go to disk as the next row starts (every sheet is written top to
 # bottom; a write to an earlier row returns -2, which Book._check turns into an error).
@@ -93,6 +94,7 @@ def write_report(ev: QuarterEvaluation, path: Path, trend: list[QuarterEvaluatio
                 Y.track_sheet(book, trend)
             S.tasks(book)
             S.indicators(book)
+            regions(book)  # 地区 × 指标 sheets of indicators broken down by unit (none without a 分解)
             if not ev.year_end:
                 S.lagging(book)
             S.submissions(book)
