@@ -68,3 +68,14 @@ def test_the_manual_documents_both_install_paths_and_the_windows_location():
     assert "externally-managed-environment" in manual and "Scripts\\activate" in manual
     documented = r"C:\Program Files\LibreOffice\program\soffice.exe"
     assert documented in manual and documented in [str(p) for p in office.install_locations()]
+
+
+def test_fonts_note_names_hanazono_when_no_font_draws_rare_characters(monkeypatch):
+    from toolkit.render import brief, charts
+    monkeypatch.setattr(charts, "find_cjk_font", lambda: "Noto Serif CJK SC")
+    monkeypatch.setattr(brief, "missing_glyphs", lambda texts: list(texts))
+    check = D.check_fonts()
+    assert (check.status, check.name) == (D.NOTE, "中文字体")
+    assert "未找到生僻字字体（花园明朝 HanaMin）" in check.detail and "fonts-hanazono fonts-symbola" in check.fix
+    monkeypatch.setattr(brief, "missing_glyphs", lambda texts: [])
+    assert D.check_fonts().status == D.OK

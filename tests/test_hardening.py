@@ -743,13 +743,35 @@ def test_real_briefing_pdf_names_characters_no_installed_font_can_draw(plan, tmp
         pytest.skip("fontconfig (fc-list) is not installed")
     from tests import brief_helpers
     from toolkit.render import brief as B
-    if subprocess.run(["fc-list", ":charset=20000", "family"], capture_output=True, text=True).stdout.strip():
-        pytest.skip("a font here draws U+20000")
-    monkeypatch.setattr(brief_helpers, "HOSTILE_PROGRESS", "生僻字𠀀与𪚥的进展")
+    if subprocess.run(["fc-list", ":charset=31350", "family"], capture_output=True, text=True).stdout.strip():
+        pytest.skip("a font here draws U+31350 (CJK Extension H)")
+    monkeypatch.setattr(brief_helpers, "HOSTILE_PROGRESS", "生僻字\U00031350与𠀀的进展")
     ev = brief_helpers.quarter_evaluation(plan)
     result = B.render_brief(ev, tmp_path, pdf=True)
     [warning] = [w for w in result.warnings if "找不到字形" in w]
-    assert "𠀀" in warning and "𪚥" in warning and "PDF中会显示为方框" in warning
+    assert "\U00031350" in warning and "PDF中会显示为方框" in warning
+    drawn = not subprocess.run(["fc-list", ":charset=20000", "family"], capture_output=True, text=True).stdout.strip()
+    assert ("𠀀" in warning) is drawn  # silent for 𠀀 where HanaMin (fonts-hanazono) is installed
+
+
+def test_rare_characters_and_emoji_are_drawn_in_the_briefing_pdf(plan, tmp_path, monkeypatch, soffice_available):
+    """templates/fonts.conf falls back to HanaMin and Symbola and hides Noto Color Emoji, whose glyphs
+    LibreOffice exports as boxes (and which made it drop 𠀀 and 𪚥 altogether)."""
+    import shutil as sh
+    if not (sh.which("fc-list") and sh.which("pdftotext") and sh.which("pdffonts")):
+        pytest.skip("fontconfig or poppler (pdftotext, pdffonts) is not installed")
+    families = subprocess.run(["fc-list", ":", "family"], capture_output=True, text=True).stdout
+    if "HanaMinB" not in families or "Symbola" not in families:
+        pytest.skip("fonts-hanazono or fonts-symbola is not installed; CI installs them via .ci/run")
+    from tests import brief_helpers
+    from toolkit.render import brief as B
+    monkeypatch.setattr(brief_helpers, "HOSTILE_PROGRESS", "生僻字𠀀与𪚥的进展😀✅完成")
+    result = B.render_brief(brief_helpers.quarter_evaluation(plan), tmp_path, pdf=True)
+    assert not [w for w in result.warnings if "找不到字形" in w]
+    text = subprocess.run(["pdftotext", str(result.pdf), "-"], capture_output=True, text=True).stdout
+    assert "生僻字𠀀与𪚥的进" in text and "😀✅完成" in text  # pdftotext gives back only drawn glyphs
+    fonts = subprocess.run(["pdffonts", str(result.pdf)], capture_output=True, text=True).stdout
+    assert "HanaMin" in fonts and "Symbola" in fonts and "NotoColorEmoji" not in fonts
 
 
 def test_pipes_and_devices_are_listed_as_skipped_never_read(tmp_path, plan):

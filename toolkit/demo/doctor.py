@@ -61,7 +61,12 @@ def check_libreoffice() -> Check:
 
 def check_fonts() -> Check:
     from toolkit.render.charts import find_cjk_font
+    from toolkit.render.brief import missing_glyphs
     found = find_cjk_font()
+    if found and missing_glyphs(["𠀀"]):  # asked of fontconfig; [] on Windows, whose SimSun-ExtB draws it
+        return Check("中文字体", NOTE, f"已找到：{found}（简报图表和PDF使用）；未找到生僻字字体（花园明朝 HanaMin），"
+                     "填报内容中的生僻字（如𠀀、𪚥）和表情符号在PDF中会显示为方框",
+                     "Debian/Ubuntu 上运行 sudo apt-get install fonts-hanazono fonts-symbola；Word简报不受影响。")
     if found:
         return Check("中文字体", OK, f"已找到：{found}（简报图表和PDF使用）")
     return Check("中文字体", MISSING, "未找到可显示中文的字体：简报中的图表会被省略，PDF中的中文可能显示为方框",

@@ -361,11 +361,12 @@ def render_brief(ev: QuarterEvaluation, out_dir: Path, *, template: Path | None 
             result.notices.append(target)
     if pdf:
         result.pdf = to_pdf(result.path, template.parent)
-        missing = missing_glyphs(_texts(ctx))
+        with cjk_fontconfig(template.parent):  # the fonts LibreOffice saw, not the colour emoji it is kept from
+            missing = missing_glyphs(_texts(ctx))
         if missing:
             result.warnings.append(
                 f"简报中有{len(missing)}个字符在本机字体中找不到字形（{'、'.join(missing[:5])}），PDF中会显示为方框。"
-                "可安装含这些字的字体（生僻字：fonts-hanazono；表情符号：fonts-noto-color-emoji）后重新生成，"
+                "可安装含这些字的字体（生僻字：fonts-hanazono；表情符号：fonts-symbola）后重新生成，"
                 "Word文档本身不受影响。")
     return result
 
