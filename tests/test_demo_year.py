@@ -90,6 +90,10 @@ def test_no_quarterly_status_anywhere_at_year_end(run):
     assert {col for _, col in found} <= set(range(5, 11))  # 一季度 .. 三季度 columns (E..J)
     task_sheet = wb["任务进展"]
     header = [c.value for c in task_sheet[3]]
+    assert {"应完成", "距全年目标\n（百分点）", "标识", "四季度进度安排"} <= set(header)
+    assert not {"序时进度", "预警", "本季度序时进度安排"} & set(header)
+    co_sheet = list(wb["配合单位报送"].iter_rows(min_row=4, values_only=True))
+    assert co_sheet and {r[3] for r in co_sheet if r[0]} <= {"已完成", "基本完成", "未完成", "未报送", None}
     k = header.index("配合单位报送")
     co = [row[k] for row in task_sheet.iter_rows(min_row=4, values_only=True) if row[k]]
     assert co and any("（已完成）" in v for v in co)

@@ -86,7 +86,7 @@ def fill_return(path: Path, *, tasks: dict | None = None, indicators: dict | Non
     headers, rows = _table(ws)
     wanted = {_task_key(k): v for k, v in (tasks or {}).items()}
     if fill_all:
-        default = DEFAULT_TASK if _offers(ws, DEFAULT_TASK[L.P_STATUS]) else DEFAULT_YEAR_TASK
+        default = DEFAULT_TASK if _offers(ws, str(DEFAULT_TASK[L.P_STATUS])) else DEFAULT_YEAR_TASK
         wanted = {**wanted, **{key: {**default, **wanted.get(key, {})} for key in rows}}
     _fill_rows(ws, headers, rows, wanted, L.PROGRESS_INPUTS, path)
 
