@@ -71,3 +71,37 @@ def test_report_and_brief_commands_at_q4(run):
     assert brief.exit_code == 0, brief.output
     assert f"2019年全年：已完成{c['已完成']}项，基本完成{c['基本完成']}项" in brief.output
     assert "2019年民生实事完成情况.docx" in brief.output
+
+
+QUARTERLY_WORDS = ("超序时", "序时推进")
+
+
+def test_no_quarterly_status_anywhere_at_year_end(run):
+    # Every cell of every sheet: the quarterly words appear only as the Q1-Q3 history of 季度轨迹.
+    _, data, out = run
+    wb = openpyxl.load_workbook(data["report"])
+    found = []
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if isinstance(c.value, str) and any(w in c.value for w in QUARTERLY_WORDS):
+                    found.append((ws.title, c.column))
+    assert found and {title for title, _ in found} == {"季度轨迹"}
+    assert {col for _, col in found} <= set(range(5, 11))  # 一季度 .. 三季度 columns (E..J)
+    task_sheet = wb["任务进展"]
+    header = [c.value for c in task_sheet[3]]
+    assert {"应完成", "距全年目标\n（百分点）", "标识", "四季度进度安排"} <= set(header)
+    assert not {"序时进度", "预警", "本季度序时进度安排"} & set(header)
+    co_sheet = list(wb["配合单位报送"].iter_rows(min_row=4, values_only=True))
+    assert co_sheet and {r[3] for r in co_sheet if r[0]} <= {"已完成", "基本完成", "未完成", "未报送", None}
+    k = header.index("配合单位报送")
+    co = [row[k] for row in task_sheet.iter_rows(min_row=4, values_only=True) if row[k]]
+    assert co and any("（已完成）" in v for v in co)
+    brief = docx.Document(data["brief"])
+    text = "\n".join(p.text for p in brief.paragraphs) + "".join(
+        c.text for t in brief.tables for r in t.rows for c in r.cells)
+    assert not any(w in text for w in QUARTERLY_WORDS)
+    sheets = sorted((out / "lianyungang-2019" / "2019Q4" / "sheets").glob("*.xlsx"))
+    ws = openpyxl.load_workbook(sheets[0])["进展填报"]
+    assert [dv.formula1 for dv in ws.data_validations.dataValidation if dv.type == "list"] == [
+        '"已完成,基本完成,未完成"']

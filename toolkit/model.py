@@ -12,6 +12,10 @@ QUARTER_NAMES = ("第一季度", "第二季度", "第三季度", "第四季度")
 QUARTER_END_NAMES = ("一季度末", "二季度末", "三季度末", "四季度末")
 # Status values a department may choose for a task (the fill-in sheet's drop-down), in order.
 STATUSES = ("已完成", "超序时", "序时推进", "滞后", "未启动")
+# At year-end (Q4) a department picks one of Settings.year_words instead. A Q4 return made from
+# an old (quarterly) template keeps its word, read as: 已完成 → done, 滞后/未启动 → undone, and
+# 超序时/序时推进 → no self-status (they say "on schedule", not "done": the figures decide).
+YEAR_OLD_DONE, YEAR_OLD_UNDONE = ("已完成",), ("滞后", "未启动")
 GE, LE = "≥", "≤"
 # Settings that do not change what a fill-in workbook asks (a change keeps returns valid).
 SETTINGS_NOT_FINGERPRINTED = ("deadline_days", "deadline_dates", "return_to", "basic_threshold",
@@ -320,3 +324,20 @@ class Plan:
                   and (ind.key not in by_key or not self.sums_units(ind))):
                 rows.append(ind)
         return rows
+
+
+def status_choices(settings: Settings, q: int) -> tuple[str, ...]:
+    """The 进展状态 drop-down's choices for quarter q: the year-end words at Q4."""
+    return tuple(settings.year_words) if q == 4 else STATUSES
+
+
+def year_status_of(settings: Settings, word: str) -> str:
+    """A status word as a year-end self-status ("" = none: the figures decide), see YEAR_OLD_*."""
+    done, basic, undone = settings.year_words
+    if word in (done, basic, undone):
+        return word
+    if word in YEAR_OLD_DONE:
+        return done
+    if word in YEAR_OLD_UNDONE:
+        return undone
+    return ""

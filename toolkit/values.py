@@ -205,14 +205,18 @@ def parse_percent(value: object, *, percent_format: bool | None = False) -> tupl
     return x, ambiguous
 
 
-def parse_status(value: object) -> str:
-    """One of layout.STATUSES ("" when blank); raises ValueIssue("bad-status")."""
-    if type(value) is str and value in STATUSES:
+def parse_status(value: object, choices: tuple[str, ...] = STATUSES) -> str:
+    """One of `choices` or layout.STATUSES (aliases resolved; "" when blank).
+
+    Raises ValueIssue("bad-status"). A quarterly word passed with year-end `choices` is returned
+    as typed: the caller maps it (model.year_status_of).
+    """
+    if type(value) is str and (value in choices or value in STATUSES):
         return value  # picked from the drop-down: what the normalising below would also give
     text = _typed(value) if not isinstance(value, (int, float)) or isinstance(value, bool) else str(value)
     if not text:
         return ""
-    if text in STATUSES:
+    if text in choices or text in STATUSES:
         return text
     if text in STATUS_ALIASES:
         return STATUS_ALIASES[text]

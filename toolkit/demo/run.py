@@ -104,7 +104,7 @@ def narrative(task: Task, q: int, status: str, role: str) -> dict[str, str]:
     if q == 4 and role == LEAD and status in ("基本完成", "未完成"):
         share = "大部分" if status == "基本完成" else "部分"
         progress = f"全年{'，'.join(done[:2])}，已完成{share}年度目标任务。"
-        return {L.P_STATUS: "滞后" if status == "未完成" else "序时推进", L.P_PROGRESS: progress,
+        return {L.P_STATUS: status, L.P_PROGRESS: progress,
                 L.P_ISSUES: REASONS[task.no % len(REASONS)],
                 L.P_NEXT: "下一步将结转至下一年度，明确时限，加快推进剩余工作。"}
     if status == "已完成":
@@ -133,6 +133,8 @@ def department_answers(plan: Plan, dept: str, q: int, *, mismatch: bool = True) 
             status = year_path(task.no, q)
         status_of[task.no] = status
         values: dict[str, Any] = narrative(task, q, status, role)  # the texts, then the percent
+        if q == 4 and role != LEAD:  # a co-unit's own part: done by year-end (its figures stay on plan)
+            values[L.P_STATUS] = "已完成"
         schedule = 25 * q
         values[L.P_PERCENT] = {"已完成": 100, "超序时": min(schedule + 12, 100), "滞后": schedule - 20,
                                "基本完成": round(100 * _share(task.no, "基本完成")),

@@ -13,7 +13,15 @@ from toolkit.fillin import layout as L
 
 DEFAULT_TASK = {L.P_STATUS: "序时推进", L.P_PERCENT: 50, L.P_PROGRESS: "按序时进度推进。",
                 L.P_ISSUES: "无", L.P_NEXT: "继续按计划推进。"}
+# In a year-end (Q4) workbook, whose drop-down has no 序时推进: the task is done.
+DEFAULT_YEAR_TASK = {**DEFAULT_TASK, L.P_STATUS: "已完成", L.P_PERCENT: 100, L.P_PROGRESS: "全年目标任务已完成。"}
 DEFAULT_CONTACT = {"填报人": "张三", "联系电话": "0518-85000000", "审核人": "李四"}
+
+
+def _offers(ws, word: str) -> bool:
+    """True when a drop-down on the sheet offers `word` (or the sheet has no drop-down)."""
+    lists = [dv.formula1 or "" for dv in ws.data_validations.dataValidation if dv.type == "list"]
+    return not lists or any(word in f for f in lists)
 
 
 def _task_key(key) -> str:
@@ -78,7 +86,8 @@ def fill_return(path: Path, *, tasks: dict | None = None, indicators: dict | Non
     headers, rows = _table(ws)
     wanted = {_task_key(k): v for k, v in (tasks or {}).items()}
     if fill_all:
-        wanted = {**wanted, **{key: {**DEFAULT_TASK, **wanted.get(key, {})} for key in rows}}
+        default = DEFAULT_TASK if _offers(ws, str(DEFAULT_TASK[L.P_STATUS])) else DEFAULT_YEAR_TASK
+        wanted = {**wanted, **{key: {**default, **wanted.get(key, {})} for key in rows}}
     _fill_rows(ws, headers, rows, wanted, L.PROGRESS_INPUTS, path)
 
     ws = wb[L.INDICATOR_SHEET]

@@ -48,6 +48,7 @@ NOT_STARTED = STATUSES[-1]  # 未启动 (self-report only)
 GREEN, YELLOW, RED, NONE = "green", "yellow", "red", "none"
 LIGHT_NAMES = {GREEN: "绿灯", YELLOW: "黄灯", RED: "红灯", NONE: "—"}
 
+UNANSWERED = "牵头单位已报送，但本任务"
 TOLERANCE = 1.0  # points either side of 序时进度 that still count as 序时推进
 _RANK = {s: i for i, s in enumerate(STATUSES_EVAL)}
 # Texts that mean "no problem" when typed into 存在问题.
@@ -273,7 +274,7 @@ def _flags(task: Task, lead: TaskEntry | None, cos: list[TaskEntry], inds: list[
     if unfilled:
         flags.append(f"指标未填报：{'、'.join(unfilled)}")
     if lead_returned and not self_status and figure_status is None:
-        flags.append("牵头单位已报送，但本任务未填写进展状态和数据")
+        flags.append(UNANSWERED + "未填写进展状态和数据")
     return flags
 
 
@@ -315,7 +316,7 @@ def evaluate_task(plan: Plan, task: Task, q: int, returns: QuarterReturns,
     light = light_of(gap, status, plan.settings.yellow, plan.settings.red)
     if q == 4:
         status, percent, flags = _year_end(plan, inds, lead, lead_returned and (
-            bool(self_status) or figure_status is not None), percent, basis, flags)
+            bool(lead and lead.status) or figure_status is not None), percent, basis, flags)
         light = Y.year_light(plan.settings, status)
     return TaskResult(task=task, status=status, percent=percent, schedule=schedule, gap=gap,
                       light=light, lead_entry=lead, co_entries=cos, indicators=inds, flags=flags,
@@ -326,7 +327,7 @@ def evaluate_task(plan: Plan, task: Task, q: int, returns: QuarterReturns,
 def _year_end(plan: Plan, inds: list[IndicatorResult], lead: TaskEntry | None, answered: bool,
               percent: float | None, basis: str, flags: list[str]):
     """(status, percent, flags) of a task at year-end: see yearend.py."""
-    self_done = lead is not None and lead.status == DONE
+    self_done = lead is not None and lead.status in (DONE, plan.settings.year_words[0])
     if not inds and percent is None and self_done:
         percent = 100.0
     if percent is not None:
@@ -337,7 +338,8 @@ def _year_end(plan: Plan, inds: list[IndicatorResult], lead: TaskEntry | None, a
                            all_met=all_met, percent=percent, self_done=self_done)
     if status == Y.YEAR_MISSING:
         percent = None  # a co-unit's figure is not the lead's year result
-    kept = [f for f in flags if not f.startswith("报告与数据不符")]
+    kept = [f for f in flags if not f.startswith("报告与数据不符")
+            and not (lead is not None and lead.status and f.startswith(UNANSWERED))]
     if lead is not None and inds and lead.status and percent is not None:
         if self_done and not all_met:
             kept.insert(0, f"报告与数据不符：自报已完成，但{basis}仅完成全年目标的{num(percent)}%")

@@ -28,7 +28,7 @@ from toolkit import paths
 from toolkit.errors import OutputLockedError, USAGE_DEPARTMENT, UsageError
 from toolkit.fillin.identity import write_identity
 from toolkit.store.plans import keep_plan
-from toolkit.model import CO, LE, LEAD, Indicator, Plan, Task, cn_date
+from toolkit.model import CO, LE, LEAD, Indicator, Plan, Settings, Task, cn_date, status_choices
 from toolkit.quarter import Quarter, as_quarter
 from toolkit.returns import QuarterReturns, Return
 from toolkit.fillin.files import (GeneratedSheet, check_not_locked, file_sha256, move_into_place, unique_file_names,
@@ -50,6 +50,17 @@ STATUS_MEANINGS = {
     "滞后": "进度落后于本季度序时进度安排（请在“存在问题”中说明原因）。",
     "未启动": "尚未开始实施。",
 }
+
+
+def status_meanings(settings: Settings, q: int) -> dict[str, str]:
+    """What each 进展状态 choice means, for the 填报说明 sheet (the year-end words at Q4)."""
+    if q != 4:
+        return STATUS_MEANINGS
+    done, basic, undone = settings.year_words
+    t = f"{settings.basic_threshold:g}"
+    return {done: "全年目标任务已全部完成，各项指标均达到全年目标。",
+            basic: f"全年目标任务大部分完成（完成全年目标{t}%及以上，但未全部完成）。",
+            undone: f"全年目标任务未完成（完成不足全年目标的{t}%），请在“存在问题”中说明原因。"}
 
 
 def generate_sheets(plan: Plan, quarter: Quarter | str, out_dir: Path, departments: list[str] | None = None,
@@ -275,9 +286,10 @@ def _progress_sheet(wb, ctx: _Context, tasks: list[tuple[Task, str]]):
         ws.set_row(r, _fit_height(texts, MIN_PROGRESS_LINES))
         rows.append((key, r + 1))
     end = first_row + len(tasks) - 1
-    statuses = "、".join(L.STATUSES)
+    choices = status_choices(ctx.plan.settings, ctx.q.q)
+    statuses = "、".join(choices)
     validate(ws, first_row, end, col[L.P_STATUS], "list", "进展状态", f"请点击右侧箭头，从下拉列表中选择：{statuses}。",
-             f"只能选择：{statuses}。请点击单元格右侧的箭头选择。", source=list_source(L.STATUSES))
+             f"只能选择：{statuses}。请点击单元格右侧的箭头选择。", source=list_source(choices))
     validate(ws, first_row, end, col[L.P_PERCENT], "decimal", "完成进度(%)",
              "请填写0到100之间的数字，不带%号。例如完成一半填50。", "完成进度只能是0到100之间的数字（不带%号）。",
              criteria="between", minimum=0, maximum=100)
@@ -367,7 +379,7 @@ def _guide_sheet(wb, ctx: _Context, n_tasks: int, n_indicators: int, meta: dict)
     ws.set_column(1, 1, GUIDE_WIDTH)
     ws.merge_range(0, 0, 0, 1, f"{ctx.dept}{ctx.q.label}{s.subject}进展填报说明", st.guide_title)
     ws.set_row(0, 36)
-    statuses = "\n".join(f"{k}：{v}" for k, v in STATUS_MEANINGS.items())
+    statuses = "\n".join(f"{k}：{v}" for k, v in status_meanings(s, ctx.q.q).items())
     steps = [
         "只填写黄色单元格；其余单元格是计划内容，已锁定，不需要也不能修改。",
         f"“{L.PROGRESS_SHEET}”表：逐项点击“进展状态”单元格右侧的箭头选择状态，“完成进度(%)”填0～100的数字"

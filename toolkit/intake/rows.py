@@ -15,7 +15,7 @@ from toolkit.plan.timing import milestone_shown
 from toolkit.fillin import layout as L
 from toolkit import problems as P
 from toolkit.intake import codes as RC
-from toolkit.model import GE, Indicator, Plan, Task
+from toolkit.model import GE, Indicator, Plan, Task, status_choices, year_status_of
 from toolkit.intake.planfacts import plan_facts
 from toolkit.quarter import Quarter
 from toolkit.returns import IndicatorEntry, QuarterReturns, TaskEntry, field_cells
@@ -295,11 +295,17 @@ def _task_entry(ctx: Context, table: Table, r: int, task: Task, role: str) -> Ta
     status_ref = grid.ref(r, c)
     value, ok = _checked(ctx, table, r, c)
     status = ""
+    settings, year_end = ctx.plan.settings, ctx.quarter.q == 4
+    choices = status_choices(settings, ctx.quarter.q)
     if ok:
         try:
-            status = parse_status(value)
+            status = parse_status(value, choices)
         except ValueIssue:
-            ctx.add(RC.BAD_STATUS, table, status_ref, _short(value), allowed="、".join(L.STATUSES))
+            ctx.add(RC.BAD_STATUS, table, status_ref, _short(value), allowed="、".join(choices))
+        if year_end and status:  # a quarterly word from an old template: mapped (model.year_status_of)
+            typed, status = status, year_status_of(settings, status)
+            if not status:
+                ctx.add(RC.OLD_STATUS, table, status_ref, typed, allowed="、".join(choices))
         if value is None:
             ctx.add(RC.MISSING_INPUT, table, status_ref, column=L.P_STATUS)
     percent = None
@@ -321,12 +327,16 @@ def _task_entry(ctx: Context, table: Table, r: int, task: Task, role: str) -> Ta
     progress = _text_at(ctx, table, r, L.P_PROGRESS, required=True)
     issues = _text_at(ctx, table, r, L.P_ISSUES)
     next_steps = _text_at(ctx, table, r, L.P_NEXT)
-    if percent is not None and ((status == "已完成" and percent < 100) or (status == "未启动" and percent > 0)):
+    done = settings.year_words[0] if year_end else "已完成"
+    if percent is not None and ((status == done and percent < 100) or (status == "未启动" and percent > 0)):
         ctx.add(RC.STATUS_PERCENT, table, grid.ref(r, c), format_number(percent), status=status)
-    if status == "滞后" and not issues:
+    if not issues and (status == "滞后" or (year_end and status == settings.year_words[2])):
         c = table.col(L.P_ISSUES)
         assert c is not None
-        ctx.add(RC.LAG_NO_REASON, table, grid.ref(r, c))
+        if status == "滞后":
+            ctx.add(RC.LAG_NO_REASON, table, grid.ref(r, c))
+        else:
+            ctx.add(RC.UNDONE_NO_REASON, table, grid.ref(r, c), status=status)
     refs = {name: grid.ref(r, c) for name, header in TASK_INPUT_FIELDS if (c := table.col(header)) is not None}
     return TaskEntry(task.no, ctx.department, role, status, percent, progress, issues, next_steps,
                      cell=f"{grid.name}!{status_ref}", cells=field_cells(refs))

@@ -21,7 +21,9 @@ GAP = "差距\n（百分点）"  # broken by hand: a narrow column would split t
 def rules_note(ev: QuarterEvaluation) -> str:
     s = ev.plan.settings
     if ev.year_end:
-        return year_rules_note(s)
+        done, basic, undone, _ = ev.statuses
+        return (year_rules_note(s) + "应完成：年末一律为全年目标的100%；距全年目标：完成进度减100；"
+                f"标识：{done}为绿灯，{basic}为黄灯，{undone}为红灯。")
     return (f"序时进度：{QUARTER_END_NAMES[ev.quarter.q - 1]}应完成的全年目标比例（方案给出季度数的按方案，"
             f"未给出的按时间进度{25 * ev.quarter.q}%）。与序时进度相差不超过{TOLERANCE:g}个百分点为序时推进，"
             f"超出为超序时，落后为滞后；进展状态取指标数据与牵头单位自报中较差者。"
@@ -171,6 +173,17 @@ TASK_HEADERS = [("序号", 4.5), ("任务名称", 11), ("领域", 6.5), ("牵头
                 ("提示", 22)]
 
 
+# At year-end the quarterly columns keep their place (same layout) under year-end names: 序时进度
+# is 100 % for everyone, the gap is the distance to the annual target, the light follows the status.
+YEAR_HEADERS = {"序时进度": "应完成", GAP: "距全年目标\n（百分点）", "预警": "标识",
+                "本季度序时进度安排": "四季度进度安排"}
+
+
+def headers_for(ev: QuarterEvaluation, headers: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """`headers`, renamed for the year-end at Q4 (YEAR_HEADERS)."""
+    return [(YEAR_HEADERS.get(h, h), w) for h, w in headers] if ev.year_end else headers
+
+
 def basis_text(t, default: str = "") -> str:
     """判定依据: what the gap refers to, plus the 序时 basis when it is not four quarterly milestones."""
     text = t.basis or default
@@ -182,7 +195,7 @@ def basis_text(t, default: str = "") -> str:
 
 def tasks(book: Book) -> None:
     ev = book.ev
-    ws, row = book.sheet(TASKS, f"{ev.quarter.label}各项任务进展情况", rules_note(ev), TASK_HEADERS)
+    ws, row = book.sheet(TASKS, f"{ev.quarter.label}各项任务进展情况", rules_note(ev), headers_for(ev, TASK_HEADERS))
     w = [width for _, width in TASK_HEADERS]
     for t in ev.tasks:
         lead = t.lead_entry
@@ -218,7 +231,7 @@ IND_HEADERS = [("序号", 4.5), ("任务名称", 10), ("指标名称", 18), ("�
 def indicators(book: Book) -> None:
     ev = book.ev
     note = rules_note(ev) + "“≤”指标越低越好：完成全年目标 = 全年目标 ÷ 累计完成值（达到目标即100%）。"
-    ws, row = book.sheet(INDICATORS, f"{ev.quarter.label}指标完成情况", note, IND_HEADERS)
+    ws, row = book.sheet(INDICATORS, f"{ev.quarter.label}指标完成情况", note, headers_for(ev, IND_HEADERS))
     w = [width for _, width in IND_HEADERS]
     first = row
     for t in ev.tasks:
