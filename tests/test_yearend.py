@@ -151,6 +151,21 @@ def test_q4_report_has_the_year_sheets_and_only_year_end_statuses(tmp_path, plan
     track = wb["季度轨迹"]
     assert track.cell(3, 5).value == "一季度\n序时计划" and track.cell(3, 13).value == "年末状态"
     assert year.page_setup.orientation == "landscape" and year.print_title_rows == "$3:$3"
+    # every row is tall enough for its longest wrapped cell as LibreOffice prints it: 10 pt 宋体
+    # falls back to a CJK font of ~14.5 pt a line (13.5 pt a line cut the last line of task 1)
+    from toolkit.fileio.xlsxtext import text_lines
+    from toolkit.render.report_year import YEAR_HEADERS
+    for r in range(4, year.max_row + 1):
+        lines = max(text_lines(str(year.cell(r, c + 1).value or ""), w, 1.8) for c, (_, w) in enumerate(YEAR_HEADERS))
+        if lines > 1:
+            assert year.row_dimensions[r].height >= lines * 14.5 + 2, (r, lines)
+    # the 总览 chart's bars at Q4: done green, basic amber, undone red, missing grey (as the sheets)
+    import re
+    import zipfile
+    with zipfile.ZipFile(path) as z:
+        chart = next(z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart"))
+    fills = re.findall(r'<c:dPt>.*?<a:srgbClr val="(\w+)"', chart, re.S)
+    assert fills[:4] == ["548235", "FFC000", "C00000", "A5A5A5"]
 
 
 def _with_settings(tmp_path, plan, rows: dict):

@@ -77,3 +77,14 @@ def test_work_evaluation_quotes_the_assessment(ev, tmp_path):
     text = docx_text(result.path)
     assert ("对3个责任单位进行了考核，平均得分86.2分。得分较高的是市教育局（98分）、市卫健委（90分）、"
             "市民政局（70.5分）") in text
+
+
+def test_a_name_already_in_quotes_gets_inner_quotes_not_a_second_pair(ev):
+    import dataclasses
+
+    from toolkit.render.brief_year import _domain_text, quoted
+    assert quoted("实施“雪亮工程”", "新建幼儿园") == "“实施‘雪亮工程’”“新建幼儿园”"
+    done = next(r for r in ev.tasks if r.status == ev.statuses[0])
+    named = dataclasses.replace(done, task=dataclasses.replace(done.task, name="实施“雪亮工程”"))
+    text = _domain_text(ev, [named])
+    assert "“实施‘雪亮工程’”" in text and "““" not in text and "””" not in text

@@ -22,7 +22,7 @@ from pathlib import Path
 from toolkit import resources
 from toolkit.render import charts
 from toolkit.render import template as docrender
-from toolkit.render.brief_year import YEAR_TEMPLATE, year_context
+from toolkit.render.brief_year import YEAR_TEMPLATE, quoted, year_context
 from toolkit.evaluate.assessment import assess_year
 from toolkit.render.brief_units import UnitsSummary, summarise
 from toolkit.evaluate.breakdown import iter_breakdown_groups
@@ -161,7 +161,7 @@ def _domain_text(results: list[TaskResult], counts: dict[str, int]) -> str:
         text += "；".join(words) + "。"
     lag = [r.task.name for r in results if r.status == "滞后"]
     if lag:
-        text += "“" + "”“".join(lag) + "”进度滞后。"
+        text += quoted(*lag) + "进度滞后。"
     return text
 
 
@@ -236,7 +236,7 @@ def _quarter_context(ev: QuarterEvaluation, *, issue_no: int | None, on: date | 
                     for i, (name, rs) in enumerate(domains.items(), 1)],
         "lagging": [_lagging_row(r, i) for i, r in enumerate(lagging, 1)],
         "red": pct(s.red), "yellow": pct(s.yellow),
-        "red_tasks": ("“" + "”“".join(r.task.name for r in red) + f"”{len(red)}项任务") if red else "",
+        "red_tasks": (quoted(*(r.task.name for r in red)) + f"{len(red)}项任务") if red else "",
         "problems": _problems(ev, units.lagging),
         "breakdown": units.context,
         "next_steps": [{"lead": leads(r), "name": r.task.name, "text": end_with_stop(r.lead_entry.next_steps)}

@@ -15,6 +15,12 @@ YEAR_TEMPLATE = "year_briefing.docx"
 YEAR_KEYS = ("done", "basic", "undone", "missing")  # ev.statuses by position
 
 
+def quoted(*names: str) -> str:
+    """`“实施‘雪亮工程’”`: each name in “…”; quotes already in a name become the inner ‘…’,
+    as in official documents (never “…“…””)."""
+    return "".join("“" + n.replace("“", "‘").replace("”", "’") + "”" for n in names)
+
+
 def _pct(x: float | None) -> str:
     return "—" if x is None else num(round(x, 1))
 
@@ -29,8 +35,8 @@ def _domain_text(ev: QuarterEvaluation, results: list[TaskResult]) -> str:
     text = f"共{len(results)}项，其中" + "、".join(parts) + "。"
     done = [r.task.name for r in results if r.status == ev.statuses[0]]
     if done:  # names only: the annex table holds every task's year result
-        text += "“" + "”“".join(done) + f"”{ev.statuses[0]}。"
-    rest = [f"“{r.task.name}”{status_text(ev.plan.settings, r.status, r.percent)}"
+        text += quoted(*done) + ev.statuses[0] + "。"
+    rest = [quoted(r.task.name) + status_text(ev.plan.settings, r.status, r.percent)
             for r in results if r.status in ev.statuses[1:3]]
     if rest:
         text += "、".join(rest) + "。"

@@ -14,10 +14,18 @@ PREFERRED = ("Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans SC", "Source H
              "PingFang SC", "Heiti SC", "Hiragino Sans GB", "Sarasa Gothic SC",
              "FandolHei", "Noto Serif CJK SC", "SimSun", "AR PL UMing CN")
 PROBE = "已完成超序时滞后未报送领域项"
-YEAR_COLORS = ("#2e7d32", "#9ccc65", "#e53935", "#bdbdbd")  # done, basic, undone, missing (by position)
+# done green, basic amber, undone red, missing grey (by position): the year-end traffic lights,
+# as in the report's sheets and its 总览 chart (report_book.YEAR_CHART_COLORS)
+YEAR_COLORS = ("#2e7d32", "#f9a825", "#e53935", "#bdbdbd")
 
 STATUS_COLORS = {"已完成": "#2e7d32", "超序时": "#66bb6a", "序时推进": "#42a5f5",
                  "滞后": "#e53935", "未报送": "#bdbdbd"}
+
+
+def _label_color(fill: str) -> str:
+    """White on dark bars, dark grey on light ones (grey 未报送, amber 基本完成)."""
+    r, g, b = (int(fill.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4))
+    return "white" if 0.299 * r + 0.587 * g + 0.114 * b < 160 else "#333333"
 
 
 def _covers(path: str, text: str = PROBE, index: int = 0) -> bool:
@@ -99,7 +107,7 @@ def status_by_domain(rows: list[tuple[str, dict[str, int]]], statuses: tuple[str
                 if v:
                     ax.text(bar.get_x() + bar.get_width() / 2, bar.get_y() + bar.get_height() / 2,
                             str(v), ha="center", va="center", fontsize=8,
-                            color="white" if status != "未报送" else "#333333")
+                            color=_label_color(colors[i] if colors else STATUS_COLORS.get(status, "#888888")))
             left = [a + b for a, b in zip(left, values)]
         ax.set_xlabel("任务数（项）", fontsize=9)
         ax.tick_params(axis="y", labelsize=9)

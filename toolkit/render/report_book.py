@@ -11,10 +11,14 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from toolkit.errors import WRITE_FAILED, PlankitError
 from toolkit.evaluate.judge import GREEN, NONE, RED, YELLOW, QuarterEvaluation
-from toolkit.fileio.xlsxtext import text_lines
+from toolkit.fileio.xlsxtext import row_height, text_lines
 from toolkit.model import Plan
 from toolkit.quarter import Quarter
 
+# Row heights use the shared estimate (fileio.xlsxtext.row_height). 宋体 is drawn with a CJK
+# fallback font in LibreOffice whose line is ~1.45 em (14.5 pt at 10 pt): the estimate is taken
+# half a point up, so the last line of a tall wrapped cell is not cut in print/PDF.
+LINE_PT, NOTE_LINE_PT = 10.5, 9.5
 MAX_CELL_TEXT = 32767  # Excel's limit: longer text (co-units' texts together) is cut with a marker
 CUT_MARK = "……（全文{total}字，此处只列前{shown}字；全文见报送单位的填报表原件，可用 plankit status -q {quarter} -d 单位名 查到）"
 FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -28,7 +32,9 @@ LIGHT_COLORS = {GREEN: ("#C6EFCE", "#006100"), YELLOW: ("#FFEB9C", "#7F6000"),
 MILD_LAG_COLORS = ("#FCE4D6", "#833C0B")
 STATUS_CHART_COLORS = {"已完成": "#548235", "超序时": "#70AD47", "序时推进": "#A9D18E",
                        "滞后": "#FFC000", "未报送": "#A5A5A5"}
-YEAR_CHART_COLORS = ("#548235", "#A9D18E", "#FFC000", "#A5A5A5")  # by position: the words are the plan's
+# Year-end chart, by position (the words are the plan's): done green, basic amber, undone red,
+# missing grey, as the traffic lights of the year-end sheets and the briefing's chart (charts.YEAR_COLORS).
+YEAR_CHART_COLORS = ("#548235", "#FFC000", "#C00000", "#A5A5A5")
 
 
 def report_title(plan: Plan, quarter: Quarter) -> str:
@@ -120,7 +126,7 @@ class Book:
         key = (ws.get_name(), row)
         if lines > self._heights.get(key, 1):
             self._heights[key] = lines
-            ws.set_row(row, round(lines * 13.5 + 4, 1))
+            ws.set_row(row, row_height(lines, LINE_PT))
 
     def merged(self, ws, row: int, first: int, last: int, text: str, width, **props) -> None:
         """A merged range whose text still goes through the checked, quote-safe write."""
@@ -143,7 +149,7 @@ class Book:
         ws.set_row(0, 24)
         self._check(ws.merge_range(1, 0, 1, last, note, self.fmt(border=0, font_size=9)), ws, 1, 0)
         total = sum(w for _, w in headers)
-        ws.set_row(1, round(text_lines(note, total, 1.8) * 12.5 + 4, 1))
+        ws.set_row(1, row_height(text_lines(note, total, 1.8), NOTE_LINE_PT))
         for col, (header, width) in enumerate(headers):
             ws.set_column(col, col, width)
             self.text(ws, 2, col, header, width, font_name=HEADER_FONT, bg_color=HEADER_FILL,
