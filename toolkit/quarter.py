@@ -57,6 +57,17 @@ def parse_quarter(text: str, plan_year: int) -> Quarter:
                      hint=f"可写成 {plan_year}Q2、Q2、2 或 二季度。", code=USAGE_QUARTER)
 
 
+def quarter_text_ok(text: str) -> bool:
+    """Whether `text` reads as a quarter 1-4 of some year (the plan's year not checked)."""
+    raw = unicodedata.normalize("NFKC", str(text)).strip()
+    for pattern in _PATTERNS:
+        m = pattern.match(raw)
+        if m:
+            q = _CN_DIGITS.get(m.group("q"), 0) if not m.group("q").isdigit() else int(m.group("q"))
+            return 1 <= q <= 4
+    return False
+
+
 def as_quarter(quarter: Quarter | str | int, plan_year: int) -> Quarter:
     """A Quarter as given, or parsed from what a user types (`2019Q2`, `Q2`, `2`, `二季度`)."""
     return quarter if isinstance(quarter, Quarter) else parse_quarter(str(quarter), plan_year)

@@ -21,6 +21,7 @@ import click
 from toolkit.errors import DATABASE, DISK, EXIT_USAGE, USAGE_NO_PLAN, USAGE_PLAN_CONFLICT, PlankitError, UsageError
 from toolkit.fileio.safeio import os_error_of
 from toolkit.plan.choose import choose_plan
+from toolkit.quarter import quarter_text_ok
 from toolkit.resources import bundled_plan
 
 PLANS_DIR = Path("plans")
@@ -34,6 +35,8 @@ def default_plan(quarter: str | None = None) -> Path:
         return candidates[0]
     if not candidates:  # an installed plankit run from an empty folder still works, and says so
         path = bundled_plan()
+        if quarter is not None and not quarter_text_ok(quarter):
+            return path  # the quarter's own error follows; the plan notice would only bury it
         click.secho(f"未指定计划主表，且 plans/ 目录下没有 .xlsx 文件，使用随附的示例计划：{path}"
                     "（要用自己的计划，请用 --plan 指定或放到 plans/ 目录下）", err=True, fg="yellow")
         return path

@@ -65,9 +65,9 @@ def demo(out_dir: Path, quarter: str, plan_path: Path | None, no_pdf: bool, as_j
     out.say("")
     out.say(f"{q.label}收件回执：", bold=True)
     for f in merged.files:
-        first = f.problems[0].message if f.problems else ""
+        first = _shorten(f.problems[0].message, folder, q.code, f.department) if f.problems else ""
         out.say(f"  {OUTCOMES.get(f.outcome, f.outcome):<6} {f.department or '（未识别）'}  {f.path}"
-                + (f"\n           {first[:90]}" if first else ""),
+                + (f"\n           {first}" if first else ""),
                 fg={"rejected": "red", "superseded": "yellow"}.get(f.outcome))
     out.say(f"未报送：{'、'.join(merged.missing) or '无'}；迟报：{'、'.join(merged.late) or '无'}")
     assert result.evaluation is not None  # run_demo evaluates the last quarter it merged
@@ -99,3 +99,14 @@ def demo(out_dir: Path, quarter: str, plan_path: Path | None, no_pdf: bool, as_j
                 "pdf": str(result.pdf) if result.pdf else None,
                 "carried_plan": str(result.carried_plan) if result.carried_plan else None})
     sys.exit(EXIT_OK)
+
+
+SHOWN = 90  # characters of a problem shown on the receipt line
+
+
+def _shorten(message: str, folder: Path, quarter: str, department: str | None) -> str:
+    """A problem for one screen line: a longer one ends with …… and says where the full text is."""
+    if len(message) <= SHOWN:
+        return message
+    where = f"plankit status --out {folder} -q {quarter}" + (f" -d {department}" if department else "")
+    return f"{message[:SHOWN]}……（完整内容：{where}）"

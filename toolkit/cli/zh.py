@@ -16,6 +16,7 @@ import click
 import click.core
 import click.decorators
 import click.formatting
+import click._textwrap
 
 _HELP_TEXTS = {
     "Usage:": "用法:", "Options": "选项", "Commands": "命令",
@@ -34,11 +35,74 @@ def _display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in click.unstyle(text))
 
 
+_CLOSING = set("，。、；：？！）」』”’》】…")  # never the first thing on a line
+_OPENING = set("（「『“‘《【")  # never the last thing on a line
+
+
+def _wide(ch: str) -> bool:
+    return unicodedata.east_asian_width(ch) in "WF"
+
+
+def _chunks(text: str) -> list[str]:
+    """Where a help line may break: at spaces, and between two Chinese characters; an ASCII word
+    or path (`.csv`, `plans/`) is one chunk, closing punctuation stays with what it closes and
+    opening punctuation with what it opens."""
+    chunks: list[str] = []
+    glue = False  # the last chunk ended with opening punctuation: the next character joins it
+    for ch in text:
+        last = chunks[-1] if chunks else ""
+        if ch.isspace():
+            if last.isspace():
+                chunks[-1] += ch
+            else:
+                chunks.append(ch)
+            glue = False
+            continue
+        joins = last and not last.isspace() and (glue or ch in _CLOSING or not (_wide(ch) or _wide(last[-1])))
+        if joins:
+            chunks[-1] += ch
+        else:
+            chunks.append(ch)
+        glue = ch in _OPENING
+    return chunks
+
+
+class _Wrapper(click._textwrap.TextWrapper):
+    """click's help wrapper, measuring display width (a Chinese character takes two columns) and
+    breaking only where _chunks allows; a single chunk wider than the line is kept whole."""
+
+    def _split(self, text: str) -> list[str]:
+        return _chunks(text)
+
+    def _wrap_chunks(self, chunks: list[str]) -> list[str]:
+        lines: list[str] = []
+        chunks = list(reversed(chunks))
+        while chunks:
+            indent = self.subsequent_indent if lines else self.initial_indent
+            width = self.width - _display_width(indent)
+            if self.drop_whitespace and lines and not chunks[-1].strip():
+                chunks.pop()
+                continue
+            line: list[str] = []
+            used = 0
+            while chunks and used + _display_width(chunks[-1]) <= width:
+                used += _display_width(chunks[-1])
+                line.append(chunks.pop())
+            if chunks and not line:  # a word longer than the line: whole, never cut inside
+                line.append(chunks.pop())
+            if self.drop_whitespace and line and not line[-1].strip():
+                line.pop()
+            if line:
+                lines.append(indent + "".join(line))
+        return lines
+
+
 for _module in (click.core, click.decorators, click.formatting):
     if hasattr(_module, "_"):
         _module._ = _gettext  # type: ignore[attr-defined]  # click's private gettext alias, in some versions only
 if hasattr(click.formatting, "term_len"):
     click.formatting.term_len = _display_width  # type: ignore[assignment]  # same call, parameter named text, not x
+click._textwrap.TextWrapper = _Wrapper  # type: ignore[misc]  # click.formatting.wrap_text imports it at each call
 
 _PATTERNS = (
     (re.compile(r"^Missing option (.+)\.$"), "缺少必填选项 {0}。"),
@@ -104,6 +168,14 @@ class ChineseGroup(click.Group):
         kwargs.setdefault("options_metavar", "[选项]")
         kwargs.setdefault("subcommand_metavar", "命令 [参数]...")
         super().__init__(*args, **kwargs)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # Bare `plankit` (or `plankit plan`) asks for the help page: print it and exit 0. Click 8.2+
+        # raises it as a usage error (exit 2, shown after 错误：), 8.1 prints it; both now print.
+        if not args and self.no_args_is_help and not ctx.resilient_parsing:
+            click.echo(ctx.get_help(), color=ctx.color)
+            ctx.exit(0)
+        return super().parse_args(ctx, args)
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         if not standalone_mode:

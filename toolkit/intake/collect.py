@@ -133,6 +133,11 @@ def _symlink(path: Path) -> Item:
     return item
 
 
+def empty_folders(inputs: list[Path]) -> bool:
+    """Every input is a folder with nothing in it (subfolders included): nothing to merge."""
+    return bool(inputs) and all(p.is_dir() and not _walk(p) for p in inputs)
+
+
 def _walk(folder: Path) -> list[Path]:
     """Regular files and symlinks (files or folders) under folder, sorted; links never entered."""
     found: list[Path] = []

@@ -17,10 +17,10 @@ from datetime import datetime
 from pathlib import Path
 
 from toolkit import problems as P
-from toolkit.errors import FILE_NOT_FOUND, FILE_UNREADABLE, OutputLockedError, UsageError
+from toolkit.errors import EXIT_PROBLEMS, FILE_NOT_FOUND, FILE_UNREADABLE, OutputLockedError, PlankitError, UsageError
 from toolkit.intake import codes as RC
 from toolkit.intake.attribute import attribute, kind_name
-from toolkit.intake.collect import CONTAINERS, SPREADSHEETS, Item, collect, expand
+from toolkit.intake.collect import CONTAINERS, SPREADSHEETS, Item, collect, empty_folders, expand
 from toolkit.intake.correction import write_corrections
 from toolkit.intake.readers import Readers
 from toolkit.intake.received import ReceivedTimes
@@ -387,6 +387,8 @@ def merge(plan: Plan, quarter: Quarter | str, out_dir: Path | str, inputs: list[
     if absent:  # a mistyped path: nothing is recorded, not a rejected "file" dated 1970
         raise UsageError(f"找不到文件或文件夹：{'、'.join(absent)}。没有合并任何文件。",
                          hint="请检查路径是否写对（可以把文件夹直接拖进命令行窗口，路径会自动填入）。", code=FILE_NOT_FOUND)
+    if not messages and not prefer and empty_folders(inputs):  # nothing recorded: no run, no receipt
+        raise NothingToMerge(inputs)
     result = MergeResult(quarter.code)
     root = store_dir(plan, out_dir)
     with run_lock(root, lock_timeout):
@@ -402,6 +404,8 @@ def merge(plan: Plan, quarter: Quarter | str, out_dir: Path | str, inputs: list[
             items = collect(inputs, exclude=[plan_dir(plan, out_dir)], keep=keep)
             for origin, raw in messages:
                 items.extend(expand(Item("邮件.eml", origin, data=raw), 0, keep))
+            if not items and not prefer:  # only the plan's own out/ folder was there
+                raise NothingToMerge(inputs)
             if received_at is not None:
                 result.notes.extend(received_at.apply(items))
             merger = _Merger(plan, quarter, out_dir, store)
@@ -438,6 +442,19 @@ def merge(plan: Plan, quarter: Quarter | str, out_dir: Path | str, inputs: list[
             result.notes.append(str(exc))
         result.corrections = write_corrections(root / "archive", folder / "退回修改表", result.files)
     return result
+
+
+class NothingToMerge(PlankitError):
+    """The folders given hold no file at all (a wrong path, or the attachments not saved yet): exit 1."""
+
+    exit_code = EXIT_PROBLEMS
+    code = FILE_NOT_FOUND
+
+    def __init__(self, inputs: list[Path]):
+        where = "、".join(str(p) for p in inputs)
+        super().__init__(f"在 {where} 中没有找到任何文件，没有合并，也没有记录本次合并。",
+                         hint="请检查路径是否写对、报回的附件是否已保存到该文件夹"
+                              "（可以把文件夹直接拖进命令行窗口，路径会自动填入）。")
 
 
 RUNS_FOLDER = "各次合并"

@@ -42,11 +42,15 @@ def next_run_time(conn, now: datetime) -> datetime:
 
 
 def list_runs(conn, quarter: str) -> list[dict]:
-    """Each run that recorded files for a quarter: id, time, files, accepted, departments."""
+    """Each run that recorded files for a quarter: id, time, files, accepted, departments.
+
+    `accepted` counts the run's files in use now (as status's 已报 and the receipt's 采用 do): a
+    version replaced by a later one, in this run or another, and a rejected file are not."""
     rows = conn.execute(
-        "SELECT merged_at, COUNT(*) AS files, SUM(accepted) AS accepted,"
-        " GROUP_CONCAT(DISTINCT department) AS departments FROM submissions WHERE quarter=?"
-        " GROUP BY merged_at ORDER BY merged_at", (quarter,)).fetchall()
+        "SELECT s.merged_at, COUNT(*) AS files, SUM(c.submission_id IS NOT NULL) AS accepted,"
+        " GROUP_CONCAT(DISTINCT s.department) AS departments FROM submissions s"
+        " LEFT JOIN current c ON c.submission_id = s.id WHERE s.quarter=?"
+        " GROUP BY s.merged_at ORDER BY s.merged_at", (quarter,)).fetchall()
     return [{"run": run_id(r["merged_at"]), "merged_at": r["merged_at"], "files": r["files"],
              "accepted": r["accepted"] or 0,
              "departments": [d for d in (r["departments"] or "").split(",") if d]} for r in rows]
