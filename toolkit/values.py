@@ -273,3 +273,21 @@ def contact_text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return clean_text(value)
+
+
+def parse_number(value: object) -> float | None:
+    """A plain number from a cell (number or text, full-width allowed); None if blank."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValueError(value)
+    if isinstance(value, (int, float)):
+        number = float(value)
+    else:
+        text = unicodedata.normalize("NFKC", str(value)).strip().replace(",", "")
+        if not text:
+            return None
+        number = float(text)
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ValueError(value)
+    return number

@@ -9,11 +9,10 @@ units' targets and figures add up to the total. Reading collects problems like t
 """
 from __future__ import annotations
 
-import unicodedata
 
 from toolkit import problems as P
 from toolkit.model import GE, NO_SUM, QUARTER_END_NAMES, SUM, Indicator, Plan, UnitTarget
-from toolkit.values import clean_text
+from toolkit.values import clean_text, parse_number
 from toolkit.plan.format import BREAKDOWN, BREAKDOWN_COLUMNS, BREAKDOWN_REQUIRED, EXAMPLE_MARK
 
 C = P.register
@@ -36,23 +35,6 @@ B_SUM = C("breakdown-sum-differs", P.ERROR,
 B_BAD_HOW = C("breakdown-bad-how", P.ERROR, "汇总方式“{value}”无效。请填写“求和”或“不汇总”，或留空按单位自动判断。")
 B_HOW_CONFLICT = C("breakdown-how-conflict", P.ERROR,
                    "第{task}项指标“{name}”的汇总方式前后不一致（“{value}”与“{other}”）。同一指标只填一种。")
-
-
-def _number(value: object) -> float | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        raise ValueError(value)
-    if isinstance(value, (int, float)):
-        number = float(value)
-    else:
-        text = unicodedata.normalize("NFKC", str(value)).strip().replace(",", "")
-        if not text:
-            return None
-        number = float(text)
-    if number != number or number in (float("inf"), float("-inf")):
-        raise ValueError(value)
-    return number
 
 
 def _letter(i: int) -> str:
@@ -93,7 +75,7 @@ def read_breakdown(ws, report: P.Report, file: str, where: dict) -> list[UnitTar
         ok = True
         no = None
         try:
-            n = _number(get("序号"))
+            n = parse_number(get("序号"))
             if n is None or n <= 0 or not n.is_integer():
                 raise ValueError
             no = int(n)
@@ -108,7 +90,7 @@ def read_breakdown(ws, report: P.Report, file: str, where: dict) -> list[UnitTar
         numbers: list[float | None] = []
         for column in ("全年目标", *QUARTER_END_NAMES):
             try:
-                numbers.append(_number(get(column)))
+                numbers.append(parse_number(get(column)))
             except ValueError:
                 ok = False
                 numbers.append(None)

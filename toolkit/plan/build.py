@@ -14,7 +14,8 @@ from pathlib import Path
 
 from toolkit.errors import PLAN_SEED, PlanError
 from toolkit.model import Department, Indicator, Plan, Settings, Task
-from toolkit.plan.workbook import parse_number, split_units, write_plan
+from toolkit.plan.workbook import split_units, write_plan
+from toolkit.values import parse_number
 from toolkit.plan.seed import parse_seed
 
 SEED_GLOB = "*-seed.txt"

@@ -10,7 +10,6 @@ into a Report, and only a file that is not a plan at all raises PlanError.
 """
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -18,7 +17,7 @@ from pathlib import Path
 from toolkit import problems as P
 from toolkit.errors import InputFileError, PLAN_INVALID, PLAN_NOT_PLANKIT, PLAN_UNREADABLE, PlanError
 from toolkit.model import GE, LE, QUARTER_END_NAMES, QUARTER_NAMES, Department, Indicator, Plan, Settings, Task
-from toolkit.values import ValueIssue, clean_text, to_date  # the one normaliser, shared with the merge
+from toolkit.values import ValueIssue, clean_text, parse_number, to_date  # the one normaliser, shared with the merge
 from toolkit.fileio.xlsxtext import fit_row
 from toolkit.fileio.filekind import ENCRYPTED, XLSM, XLSX, sniff
 from toolkit.fileio.safeio import atomic_path
@@ -35,24 +34,6 @@ def split_units(text: str) -> tuple[str, ...]:
     for sep in ("，", ",", "；", ";", "/", "\n"):
         text = text.replace(sep, UNIT_SEP)
     return tuple(dict.fromkeys(u.strip() for u in text.split(UNIT_SEP) if u.strip()))
-
-
-def parse_number(value: object) -> float | None:
-    """A plain number from a cell (number or text, full-width allowed); None if blank."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        raise ValueError(value)
-    if isinstance(value, (int, float)):
-        number = float(value)
-    else:
-        text = unicodedata.normalize("NFKC", str(value)).strip().replace(",", "")
-        if not text:
-            return None
-        number = float(text)
-    if number != number or number in (float("inf"), float("-inf")):
-        raise ValueError(value)
-    return number
 
 
 @dataclass
