@@ -10,25 +10,28 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time as dtime
 from pathlib import Path
 
 from toolkit.errors import UsageError
 from toolkit.intake.collect import Item
+from toolkit.values import ValueIssue, to_date
 
 HINT = "收到时间请写成 2019-07-08 或 2019-07-08 14:30；单个文件写成 文件名=2019-07-08。"
-_PATTERN = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
-                      r"(?:[\sT]+(\d{1,2})\s*[:：时]\s*(\d{1,2})\s*分?(?:\s*[:：]\s*(\d{1,2})\s*秒?)?)?\s*$")
+# the time of day after a date; the date itself is read by the one date parser (values.to_date)
+_TIME = re.compile(r"^\s*(?P<date>.+?)(?:[\sT]+(?P<h>\d{1,2})\s*[:：时]\s*(?P<m>\d{1,2})\s*分?"
+                   r"(?:\s*[:：]\s*(?P<s>\d{1,2})\s*秒?)?)?\s*$")
 
 
 def parse_time(text: str) -> datetime:
     """2019-07-08, 2019/7/8 14:30, 2019年7月8日 14:30 ... (a date alone is that day's 00:00)."""
-    m = _PATTERN.match(str(text))
+    m = _TIME.match(str(text))
     if m:
         try:
-            y, mo, d, h, mi, sec = ([int(g) if g is not None else 0 for g in m.groups()] + [0] * 6)[:6]
-            return datetime(y, mo, d, h, mi, sec)
-        except ValueError:
+            day = to_date(m["date"])
+            if day is not None:
+                return datetime.combine(day, dtime(int(m["h"] or 0), int(m["m"] or 0), int(m["s"] or 0)))
+        except (ValueIssue, ValueError):
             pass
     raise UsageError(f"收到时间“{text}”无法识别。", hint=HINT)
 
