@@ -24,6 +24,8 @@ import pytest
 
 from toolkit.mail.imap import encode_folder
 
+from .smtp_helpers import free_port
+
 DOVECOT = shutil.which("dovecot") or ("/usr/sbin/dovecot" if Path("/usr/sbin/dovecot").exists() else None)
 USER, PASSWORD = "ms@example.org.cn", "secret-imap"
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -64,12 +66,6 @@ userdb {{
   args = username_format=%u {root}/users
 }}
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Dovecot:

@@ -28,7 +28,6 @@ from toolkit.errors import PlankitError
 
 from .imap_helpers import DOVECOT, PASSWORD, USER, Dovecot, gbk_message, message, run_dovecot
 from .returnfile_helpers import col_of, filled
-from .test_mail import Collect, free_port
 
 Q2 = Quarter(2019, 2)
 ROOT = Path(__file__).parent.parent
@@ -39,16 +38,6 @@ BAD_TASK = 14  # 市住建局's first lead task
 @pytest.fixture
 def dovecot():
     yield from run_dovecot()
-
-
-@pytest.fixture
-def smtp_server():
-    from aiosmtpd.controller import Controller
-    handler = Collect()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller, handler
-    controller.stop()
 
 
 def imap_for(server, folder: str = "INBOX", **kw) -> ImapSettings:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import email
 import json
-import socket
 from email import policy
 from pathlib import Path
 
@@ -15,34 +14,9 @@ from toolkit.cli import main
 from toolkit.errors import PlankitError
 from toolkit.quarter import Quarter
 
+from .smtp_helpers import Collect, free_port
+
 Q2 = Quarter(2019, 2)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Collect:
-    """aiosmtpd handler that keeps every message it accepts."""
-
-    def __init__(self):
-        self.envelopes = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append(envelope)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server():
-    from aiosmtpd.controller import Controller
-    handler = Collect()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller, handler
-    controller.stop()
 
 
 @pytest.fixture
