@@ -230,8 +230,9 @@ def new_document(f: dict, title: str):
 
 # ---------------------------------------------------------------- the briefing
 
-def build_briefing(f: dict, path: Path) -> None:
-    doc = new_document(f, "民生实事进展情况简报")
+def briefing_styles(doc, f: dict, *, table_size: float, table_line: float, mark: str) -> None:
+    """The briefing packs' own styles (masthead, annex, figures, 版记); `mark` is the red
+    character style of the annex's status column."""
     c = WD_ALIGN_PARAGRAPH.CENTER
     add_style(doc, "报头", f["title"], 42, color=RED, align=c, indent_chars=0, line=Pt(60), before=6)
     add_style(doc, "期号", f["fang"], 16, align=c, indent_chars=0, before=6, after=6)
@@ -239,18 +240,79 @@ def build_briefing(f: dict, path: Path) -> None:
     add_style(doc, "附件标题", f["title"], 18, align=c, indent_chars=0, line=Pt(30), after=10)
     add_style(doc, "图片", f["fang"], 12, align=c, indent_chars=0, line=None).paragraph_format.keep_with_next = True
     add_style(doc, "图题", f["hei"], 12, align=c, indent_chars=0, line=Pt(20), after=6)
-    add_style(doc, "表格文字", f["fang"], 12, indent_chars=0, line=Pt(18),
+    add_style(doc, "表格文字", f["fang"], table_size, indent_chars=0, line=Pt(table_line),
               align=WD_ALIGN_PARAGRAPH.LEFT)
-    add_style(doc, "表头文字", f["hei"], 12, indent_chars=0, line=Pt(18), align=c)
+    add_style(doc, "表头文字", f["hei"], table_size, indent_chars=0, line=Pt(table_line), align=c)
     add_style(doc, "版记", f["fang"], 14, indent_chars=0, line=Pt(24))
-    add_style(doc, "滞后标记", f["hei"], 12, color=RED, char=True)
+    add_style(doc, mark, f["hei"], table_size, color=RED, char=True)
 
-    # Masthead: red name, issue number, issuer left + date right, red rule.
+
+def masthead(doc) -> None:
+    """Red name, issue number, issuer left + date right, red rule."""
     para(doc, "{{ bulletin_name }}", "报头")
     para(doc, "第{{ issue_no }}期", "期号")
     p = para(doc, "{{ issuer }}\t{{ date }}", "编印行")
     p.paragraph_format.tab_stops.add_tab_stop(Mm(156), WD_TAB_ALIGNMENT.RIGHT)
     border(p, "bottom", size_eighths=18, space=4)
+
+
+def end_block(doc) -> None:
+    """The 版记 between two rules at the end of the last page; recipients are plain text that
+    staff edit in Word/WPS."""
+    para(doc, "")
+    p = para(doc, "报：市委、市人大常委会、市政府、市政协领导。", "版记")
+    border(p, "top", color="000000", size_eighths=8, space=4)
+    para(doc, "送：市民生实事工作领导小组成员单位。", "版记")
+    para(doc, "发：各县区人民政府，市各有关部门、单位。", "版记")
+    p2 = para(doc, "{{ issuer }}\t{{ date }}印发", "版记")
+    p2.paragraph_format.tab_stops.add_tab_stop(Mm(156), WD_TAB_ALIGNMENT.RIGHT)
+    border(p2, "top", color="000000", size_eighths=4, space=4)
+    border(p2, "bottom", color="000000", size_eighths=8, space=4)
+
+
+def annex_table(doc, title: str, widths, heads, cells_row, *, centred, status_col: int, marked: str,
+                mark: str) -> None:
+    """The annex on a page of its own: one row per task (a docxtpl `{%tr for %}` row), the header
+    repeated on every page, and the status shown in the red `mark` style where `marked` holds —
+    a paragraph-level condition inside the status cell, editable in Word."""
+    c = WD_ALIGN_PARAGRAPH.CENTER
+    annex = para(doc, "附件", "无缩进正文")
+    annex.runs[0].style = doc.styles["黑体字"]
+    annex.paragraph_format.page_break_before = True  # a break paragraph could leave a blank page
+    para(doc, title, "附件标题")
+    table = doc.add_table(rows=4, cols=len(widths))
+    table.style = doc.styles["Table Grid"]
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    for col, width in zip(table.columns, widths):
+        col.width = width
+    rows_text = [heads, ("{%tr for t in tasks %}",), cells_row, ("{%tr endfor %}",)]
+    for r_idx, texts in enumerate(rows_text):
+        row = table.rows[r_idx]
+        for c_idx, cell in enumerate(row.cells):
+            cell.width = widths[c_idx]
+            text = texts[c_idx] if c_idx < len(texts) else ""
+            cell.paragraphs[0].style = doc.styles["表头文字" if r_idx == 0 else "表格文字"]
+            if text:
+                cell.paragraphs[0].add_run(text)
+            if r_idx == 2 and c_idx in centred:
+                cell.paragraphs[0].alignment = c
+    repeat_header(table.rows[0])
+    cant_split(table.rows[0])
+    cant_split(table.rows[2])  # docxtpl copies this row's properties to every task row
+    status_cell = table.rows[2].cells[status_col]
+    status_cell.paragraphs[0].runs[0].text = "{%p if " + marked + " %}"
+    for text, char_style in (("{{ t.status }}", mark), ("{%p else %}", None),
+                             ("{{ t.status }}", None), ("{%p endif %}", None)):
+        p = status_cell.add_paragraph(style="表格文字")
+        p.alignment = c
+        p.add_run(text, style=char_style)
+
+
+def build_briefing(f: dict, path: Path) -> None:
+    doc = new_document(f, "民生实事进展情况简报")
+    briefing_styles(doc, f, table_size=12, table_line=18, mark="滞后标记")
+    masthead(doc)
 
     para(doc, "", "无缩进正文")
     para(doc, "{{ doc_title }}", "公文标题")
@@ -316,53 +378,13 @@ def build_briefing(f: dict, path: Path) -> None:
     para(doc, "附件：{{ quarter_label }}{{ subject }}任务进展情况表")
 
     # Annex: the per-task table, header row repeated on every page.
-    annex = para(doc, "附件", "无缩进正文")
-    annex.runs[0].style = doc.styles["黑体字"]
-    annex.paragraph_format.page_break_before = True  # a break paragraph could leave a blank page
-    para(doc, "{{ quarter_label }}{{ subject }}任务进展情况表", "附件标题")
-    widths = (Mm(13), Mm(36), Mm(27), Mm(21), Mm(59))  # 156 mm: the text block width
-    table = doc.add_table(rows=4, cols=5)
-    table.style = doc.styles["Table Grid"]
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    table.autofit = False
-    for col, width in zip(table.columns, widths):
-        col.width = width
-    heads = ("序号", "任务名称", "牵头单位", "状态", "完成情况")
-    cells_row = ("{{ t.no }}", "{{ t.name }}", "{{ t.lead }}", "{{ t.status }}", "{{ t.progress }}")
-    rows_text = [heads, ("{%tr for t in tasks %}",), cells_row, ("{%tr endfor %}",)]
-    for r_idx, texts in enumerate(rows_text):
-        row = table.rows[r_idx]
-        for c_idx, cell in enumerate(row.cells):
-            cell.width = widths[c_idx]
-            text = texts[c_idx] if c_idx < len(texts) else ""
-            cell.paragraphs[0].style = doc.styles["表头文字" if r_idx == 0 else "表格文字"]
-            if text:
-                cell.paragraphs[0].add_run(text)
-            if r_idx == 2 and c_idx in (0, 3):
-                cell.paragraphs[0].alignment = c
-    repeat_header(table.rows[0])
-    cant_split(table.rows[0])
-    cant_split(table.rows[2])  # docxtpl copies this row's properties to every task row
-    # 滞后 in bold red: a paragraph-level condition inside the status cell, editable in Word.
-    status_cell = table.rows[2].cells[3]
-    status_cell.paragraphs[0].runs[0].text = '{%p if t.status == "滞后" %}'
-    for text, char_style in (("{{ t.status }}", "滞后标记"), ("{%p else %}", None),
-                             ("{{ t.status }}", None), ("{%p endif %}", None)):
-        p = status_cell.add_paragraph(style="表格文字")
-        p.alignment = c
-        p.add_run(text, style=char_style)
+    annex_table(doc, "{{ quarter_label }}{{ subject }}任务进展情况表",
+                (Mm(13), Mm(36), Mm(27), Mm(21), Mm(59)),  # 156 mm: the text block width
+                ("序号", "任务名称", "牵头单位", "状态", "完成情况"),
+                ("{{ t.no }}", "{{ t.name }}", "{{ t.lead }}", "{{ t.status }}", "{{ t.progress }}"),
+                centred=(0, 3), status_col=3, marked='t.status == "滞后"', mark="滞后标记")
 
-    # End block (版记): between two rules, at the end of the last page.
-    para(doc, "")
-    # Recipients are plain text: staff edit them in Word/WPS.
-    p = para(doc, "报：市委、市人大常委会、市政府、市政协领导。", "版记")
-    border(p, "top", color="000000", size_eighths=8, space=4)
-    para(doc, "送：市民生实事工作领导小组成员单位。", "版记")
-    para(doc, "发：各县区人民政府，市各有关部门、单位。", "版记")
-    p2 = para(doc, "{{ issuer }}\t{{ date }}印发", "版记")
-    p2.paragraph_format.tab_stops.add_tab_stop(Mm(156), WD_TAB_ALIGNMENT.RIGHT)
-    border(p2, "top", color="000000", size_eighths=4, space=4)
-    border(p2, "bottom", color="000000", size_eighths=8, space=4)
+    end_block(doc)
     doc.save(path)
 
 
@@ -371,23 +393,8 @@ def build_briefing(f: dict, path: Path) -> None:
 def build_year_briefing(f: dict, path: Path) -> None:
     """The Q4 briefing: 全年完成情况, with the same masthead and 版记 as the quarterly one."""
     doc = new_document(f, "民生实事完成情况")
-    c = WD_ALIGN_PARAGRAPH.CENTER
-    add_style(doc, "报头", f["title"], 42, color=RED, align=c, indent_chars=0, line=Pt(60), before=6)
-    add_style(doc, "期号", f["fang"], 16, align=c, indent_chars=0, before=6, after=6)
-    add_style(doc, "编印行", f["fang"], 16, indent_chars=0)
-    add_style(doc, "附件标题", f["title"], 18, align=c, indent_chars=0, line=Pt(30), after=10)
-    add_style(doc, "图片", f["fang"], 12, align=c, indent_chars=0, line=None).paragraph_format.keep_with_next = True
-    add_style(doc, "图题", f["hei"], 12, align=c, indent_chars=0, line=Pt(20), after=6)
-    add_style(doc, "表格文字", f["fang"], 11, indent_chars=0, line=Pt(16), align=WD_ALIGN_PARAGRAPH.LEFT)
-    add_style(doc, "表头文字", f["hei"], 11, indent_chars=0, line=Pt(16), align=c)
-    add_style(doc, "版记", f["fang"], 14, indent_chars=0, line=Pt(24))
-    add_style(doc, "未完成标记", f["hei"], 11, color=RED, char=True)
-
-    para(doc, "{{ bulletin_name }}", "报头")
-    para(doc, "第{{ issue_no }}期", "期号")
-    p = para(doc, "{{ issuer }}\t{{ date }}", "编印行")
-    p.paragraph_format.tab_stops.add_tab_stop(Mm(156), WD_TAB_ALIGNMENT.RIGHT)
-    border(p, "bottom", size_eighths=18, space=4)
+    briefing_styles(doc, f, table_size=11, table_line=16, mark="未完成标记")
+    masthead(doc)
 
     para(doc, "", "无缩进正文")
     para(doc, "{{ doc_title }}", "公文标题")
@@ -446,50 +453,13 @@ def build_year_briefing(f: dict, path: Path) -> None:
 
     para(doc, "")
     para(doc, "附件：{{ year }}年{{ subject }}任务完成情况表")
-    annex = para(doc, "附件", "无缩进正文")
-    annex.runs[0].style = doc.styles["黑体字"]
-    annex.paragraph_format.page_break_before = True
-    para(doc, "{{ year }}年{{ subject }}任务完成情况表", "附件标题")
-    widths = (Mm(11), Mm(28), Mm(22), Mm(57), Mm(16), Mm(22))  # 156 mm
-    table = doc.add_table(rows=4, cols=6)
-    table.style = doc.styles["Table Grid"]
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    table.autofit = False
-    for col, width in zip(table.columns, widths):
-        col.width = width
-    heads = ("序号", "任务名称", "牵头单位", "全年完成情况", "完成率", "状态")
-    cells_row = ("{{ t.no }}", "{{ t.name }}", "{{ t.lead }}", "{{ t.result }}", "{{ t.percent }}%", "{{ t.status }}")
-    rows_text = [heads, ("{%tr for t in tasks %}",), cells_row, ("{%tr endfor %}",)]
-    for r_idx, texts in enumerate(rows_text):
-        row = table.rows[r_idx]
-        for c_idx, cell in enumerate(row.cells):
-            cell.width = widths[c_idx]
-            text = texts[c_idx] if c_idx < len(texts) else ""
-            cell.paragraphs[0].style = doc.styles["表头文字" if r_idx == 0 else "表格文字"]
-            if text:
-                cell.paragraphs[0].add_run(text)
-            if r_idx == 2 and c_idx in (0, 4, 5):
-                cell.paragraphs[0].alignment = c
-    repeat_header(table.rows[0])
-    cant_split(table.rows[0])
-    cant_split(table.rows[2])
-    status_cell = table.rows[2].cells[5]
-    status_cell.paragraphs[0].runs[0].text = '{%p if t.status == words.undone %}'
-    for text, char_style in (("{{ t.status }}", "未完成标记"), ("{%p else %}", None),
-                             ("{{ t.status }}", None), ("{%p endif %}", None)):
-        p = status_cell.add_paragraph(style="表格文字")
-        p.alignment = c
-        p.add_run(text, style=char_style)
+    annex_table(doc, "{{ year }}年{{ subject }}任务完成情况表",
+                (Mm(11), Mm(28), Mm(22), Mm(57), Mm(16), Mm(22)),  # 156 mm
+                ("序号", "任务名称", "牵头单位", "全年完成情况", "完成率", "状态"),
+                ("{{ t.no }}", "{{ t.name }}", "{{ t.lead }}", "{{ t.result }}", "{{ t.percent }}%", "{{ t.status }}"),
+                centred=(0, 4, 5), status_col=5, marked="t.status == words.undone", mark="未完成标记")
 
-    para(doc, "")
-    p = para(doc, "报：市委、市人大常委会、市政府、市政协领导。", "版记")
-    border(p, "top", color="000000", size_eighths=8, space=4)
-    para(doc, "送：市民生实事工作领导小组成员单位。", "版记")
-    para(doc, "发：各县区人民政府，市各有关部门、单位。", "版记")
-    p2 = para(doc, "{{ issuer }}\t{{ date }}印发", "版记")
-    p2.paragraph_format.tab_stops.add_tab_stop(Mm(156), WD_TAB_ALIGNMENT.RIGHT)
-    border(p2, "top", color="000000", size_eighths=4, space=4)
-    border(p2, "bottom", color="000000", size_eighths=8, space=4)
+    end_block(doc)
     doc.save(path)
 
 
