@@ -42,6 +42,7 @@ class WorkbookMeta:
     macros: bool = False
     external_links: bool = False
     cells: dict[str, dict[str, CellInfo]] = field(default_factory=dict)  # sheet -> ref -> info
+    protected: set[str] = field(default_factory=set)  # of the sheets asked for: still protected
 
 
 def _parser(start=None, end=None, text=None) -> expat.XMLParserType:
@@ -112,8 +113,15 @@ def _xlsx_meta(zf: zipfile.ZipFile, wanted: tuple[str, ...]) -> WorkbookMeta:
     for sheet_name in wanted:
         path = sheet_paths.get(sheet_name)
         if path and path in names:
-            meta.cells[sheet_name] = _xlsx_cells(zf.read(path), percent_styles)
+            part = zf.read(path)
+            meta.cells[sheet_name] = _xlsx_cells(part, percent_styles)
+            if _PROTECTED.search(part):
+                meta.protected.add(sheet_name)
     return meta
+
+
+# <sheetProtection sheet="1" …>: the sheet's locked cells cannot be typed into
+_PROTECTED = re.compile(rb'<(?:\w+:)?sheetProtection\b[^>]*\bsheet="(?:1|true)"')
 
 
 def _rels(zf: zipfile.ZipFile, part: str, base: str) -> dict[str, str]:

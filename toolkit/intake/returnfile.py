@@ -11,6 +11,7 @@ more than the read itself (see docs/ENGINEERING.md).
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -26,6 +27,7 @@ from toolkit.errors import FILE_DAMAGED, InputFileError, RETURN_UNIDENTIFIED
 from toolkit.model import Plan
 from toolkit.quarter import Quarter
 from toolkit.intake.planfacts import plan_facts
+from toolkit.intake.seenplan import seen_plan
 from toolkit.intake.rows import Context, read_contact, read_indicators, read_progress
 from toolkit.returns import IndicatorEntry, QuarterReturns, TaskEntry
 from toolkit.intake.grid import Book, Table, above_header_text, locate
@@ -154,14 +156,27 @@ def _read(path, name, checked, book: Book, plan, quarter, previous) -> ParsedRet
     if meta.external_links:
         problems.append(P.make(RC.EXTERNAL_LINKS, file=name))
     seen = plan.earlier.get(ident.get("fingerprint", "")) if ident.get("plan_id") == plan.plan_id else None
+    renamed: dict[str, str] = {}
     if seen is not None:  # sheets of an earlier plan version: read against what the department saw
         problems.extend(_plan_changes(seen, plan, dept, name))
+    elif any(p.code == RC.OLD_PLAN for p in problems):  # no copy kept: the workbook shows what it saw
+        shown = seen_plan(plan, dept, q.q, progress, indicator, ident.get("fingerprint", ""))
+        if not shown.changes or shown.verified or shown.sheets <= meta.protected:
+            problems = [p for p in problems if p.code != RC.OLD_PLAN]
+            if shown.changes:
+                problems.append(P.make(RC.PLAN_CHANGED, file=name, changes="；".join(shown.changes[:8])
+                                       + ("等" if len(shown.changes) > 8 else "")))
+                seen, renamed = shown.plan, shown.renamed
+            else:
+                seen = plan
     same_version = ident.get("fingerprint", "") in ("", plan.fingerprint) or seen is not None
     ctx = Context(seen or plan, dept, q, name, check_locked=same_version
                   and ident.get("plan_id", "") in ("", plan.plan_id), previous=previous, date1904=meta.date1904)
     tasks, indicators, contact = _read_tables(ctx, (progress, renamed_p, headless_p),
                                               (indicator, renamed_i, headless_i), layout, seen or plan)
     problems.extend(ctx.problems)
+    if renamed:  # stored under the indicator's current name
+        indicators = [dataclasses.replace(e, name=renamed[e.name]) if e.name in renamed else e for e in indicators]
     if is_blank(tasks, indicators):
         # one clear reason instead of a "not filled in" warning for every cell
         problems = [p for p in problems if p.code not in (RC.MISSING_INPUT, RC.MISSING_CONTACT)]

@@ -1,0 +1,102 @@
+"""Issue 19, second pass: what the first pass left (item 7 without a kept plan copy, rebuild
+crash isolation, portable reader shutdown, mail on a full disk, the mailbox receipt window)
+and the cases of the second hostile pass that failed."""
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+from tests import returnfile_helpers as H
+from tests.sheets_helpers import fill_return
+from toolkit.intake.merge import merge
+from toolkit.paths import store_dir
+from toolkit.quarter import Quarter
+from toolkit.store.db import load_quarter
+
+Q2 = Quarter(2019, 2)
+FIXTURES = Path(__file__).parent / "fixtures" / "hostile"
+
+
+# -- item 7: a plan corrected after sheets went out, with no copy of the old version kept -----------
+
+def _corrected(plan):
+    """The plan with one word of 市住建局's first task changed and one of its indicators renamed."""
+    task = plan.tasks_for(H.DEPT)[0][0]
+    fixed = dataclasses.replace(task, name=task.name.replace("改造", "改建", 1) if "改造" in task.name
+                                else task.name + "等")
+    ind = plan.indicators_for(H.DEPT)[0]
+    renamed = dataclasses.replace(ind, name=ind.name + "（含续建）")
+    corrected = dataclasses.replace(
+        plan, tasks=[fixed if t is task else t for t in plan.tasks],
+        indicators=[renamed if i is ind else i for i in plan.indicators], _fingerprint="", _units=())
+    assert corrected.fingerprint != plan.fingerprint
+    return corrected, task, fixed, ind, renamed
+
+
+def _sheets_without_kept_copy(plan, tmp_path: Path, dept: str = H.DEPT) -> tuple[Path, Path]:
+    from toolkit.fillin.generate import generate_sheets
+    out = tmp_path / "out"
+    [sheet] = generate_sheets(plan, Q2, out, departments=[dept])
+    shutil.rmtree(store_dir(plan, out) / "plans")  # sheets sent out before plan copies were kept
+    return out, sheet.path
+
+
+def test_real_old_plan_return_without_kept_copy_is_accepted_naming_each_change(tmp_path, plan):
+    out, sheet = _sheets_without_kept_copy(plan, tmp_path)
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    fill_return(sheet, fill_all=True, out=inbox / "r.xlsx")
+    corrected, task, fixed, ind, renamed = _corrected(plan)
+    result = merge(corrected, Q2, out, [inbox])
+    [f] = result.files
+    assert f.outcome == "accepted", [str(p) for p in f.problems]
+    [note] = [p for p in f.problems if p.code == "return-plan-changed"]
+    assert f"任务{task.no}的名称：“{task.name}” → “{fixed.name}”"[:30] in note.message
+    assert f"任务{ind.task_no}的指标名称：“{ind.name}” → “{renamed.name}”" in note.message
+    assert "plankit sheets 重新生成" in note.message
+    qr = load_quarter(corrected, Q2, out)
+    entry = qr.indicator_value(renamed.task_no, renamed.name, H.DEPT)
+    assert entry is not None and entry.value is not None
+    assert {t.task_no for t in qr.returns[H.DEPT].tasks} >= {task.no}
+
+
+def test_real_old_plan_return_with_the_plan_text_edited_by_the_department_is_still_refused(tmp_path, plan):
+    out, sheet = _sheets_without_kept_copy(plan, tmp_path)
+    corrected, task, *_ = _corrected(plan)
+
+    def unprotect_and_edit(wb):
+        ws = wb["进展填报"]
+        ws.protection.sheet = False
+        ws.cell(H.row_of(ws, f"T{task.no}"), H.col_of(ws, "目标任务")).value = "改过的目标"
+    edited = H.edit(sheet, tmp_path / "e.xlsx", unprotect_and_edit)
+    (tmp_path / "in").mkdir()
+    result = merge(corrected, Q2, out, [fill_return(edited, fill_all=True, out=tmp_path / "in" / "e.xlsx")])
+    assert result.files[0].outcome != "accepted"
+    assert "return-old-plan" in [p.code for p in result.files[0].errors]
+
+
+def test_real_old_plan_return_of_a_department_the_correction_does_not_touch_is_accepted(tmp_path, plan):
+    other = "市教育局"
+    out, sheet = _sheets_without_kept_copy(plan, tmp_path, other)
+    corrected, *_ = _corrected(plan)
+    (tmp_path / "in").mkdir()
+    result = merge(corrected, Q2, out, [fill_return(sheet, fill_all=True, out=tmp_path / "in" / "r.xlsx")])
+    [f] = result.files
+    assert f.outcome == "accepted", [str(p) for p in f.problems]
+    assert not [p for p in f.problems if p.code in ("return-plan-changed", "return-old-plan")]
+
+
+def test_real_old_plan_return_is_accepted_when_other_parts_of_the_plan_changed_too(tmp_path, plan):
+    """The fingerprint no longer proves the file shows the old version (another department's task
+    changed as well), but the sheets are still protected: the differences can only be the plan's."""
+    out, sheet = _sheets_without_kept_copy(plan, tmp_path)
+    corrected, task, *_ = _corrected(plan)
+    other = next(t for t in corrected.tasks if H.DEPT not in t.units)
+    corrected = dataclasses.replace(corrected, tasks=[dataclasses.replace(t, target=t.target + "。") if t is other
+                                                      else t for t in corrected.tasks], _fingerprint="", _units=())
+    (tmp_path / "in").mkdir()
+    result = merge(corrected, Q2, out, [fill_return(sheet, fill_all=True, out=tmp_path / "in" / "r.xlsx")])
+    [f] = result.files
+    assert f.outcome == "accepted", [str(p) for p in f.problems]
+    assert f"任务{task.no}的名称" in [p for p in f.problems if p.code == "return-plan-changed"][0].message
