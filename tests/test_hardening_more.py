@@ -7,6 +7,8 @@ import dataclasses
 import shutil
 from pathlib import Path
 
+import pytest
+
 from tests import returnfile_helpers as H
 from tests.sheets_helpers import fill_return
 from toolkit.intake.merge import merge
@@ -100,3 +102,45 @@ def test_real_old_plan_return_is_accepted_when_other_parts_of_the_plan_changed_t
     [f] = result.files
     assert f.outcome == "accepted", [str(p) for p in f.problems]
     assert f"任务{task.no}的名称" in [p for p in f.problems if p.code == "return-plan-changed"][0].message
+
+
+# -- item 1: a rebuild from the archive alone reads in reader processes --------------------------
+
+def test_real_rebuild_from_the_archive_alone_names_a_file_that_crashes_the_reader(tmp_path, plan, monkeypatch):
+    """Both logs and the database gone: every archived return is identified by its own content,
+    in a reader process, so a file that kills the reader (a native crash) is named and the
+    rebuild goes on with the rest."""
+    import hashlib
+    import os
+    import sys
+
+    import toolkit.intake.returnfile as RF
+    from click.testing import CliRunner
+
+    from toolkit.cli import main
+    from toolkit.fillin.generate import generate_sheets
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the stand-in crash reaches the readers through fork")
+    out, inbox = tmp_path / "out", tmp_path / "in"
+    inbox.mkdir()
+    depts = ["市教育局", "市财政局", "市卫健委"]
+    for n, g in enumerate(generate_sheets(plan, Q2, out, depts)):
+        fill_return(g.path, fill_all=True, out=inbox / f"{n}.xlsx")
+    assert all(f.outcome == "accepted" for f in merge(plan, Q2, out, [inbox]).files)
+    bad = hashlib.sha256((inbox / "1.xlsx").read_bytes()).hexdigest()
+    root = store_dir(plan, out)
+    for gone in (root / "archive" / "journal.jsonl", root / "archive" / "received.jsonl", root / "plankit.sqlite"):
+        gone.unlink()
+    original = RF.read_return
+
+    def crashing(path, plan, quarter=None, **kw):
+        if kw.get("display_name", "").startswith(bad):
+            os._exit(134)  # as an abort in native code would: no exception, no cleanup
+        return original(path, plan, quarter, **kw)
+    monkeypatch.setattr(RF, "read_return", crashing)  # inherited by the forked readers
+    # were the file identified in this process, pytest itself would die here
+    result = CliRunner().invoke(main, ["merge", "--rebuild", "--plan", str(plan.source), "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    assert "共重新读取 2 个文件" in result.stdout
+    assert f"{bad}.xlsx（读取此文件时读取程序异常退出，不知属于哪个季度）" in result.stderr
+    assert sorted(load_quarter(plan, Q2, out).returns) == ["市卫健委", "市教育局"]
