@@ -20,6 +20,7 @@ import threading
 from collections import deque
 from multiprocessing.connection import wait
 from pathlib import Path
+from typing import Any
 
 from toolkit import problems as P
 from toolkit.errors import PlankitError
@@ -150,7 +151,7 @@ def quarters_of(paths: list[Path], plan: Plan) -> list[tuple[Path, str, str]]:
     fork = sys.platform.startswith("linux")
     if fork:
         _warm_reader(plan)
-    ctx = multiprocessing.get_context("fork" if fork else "spawn")
+    ctx: Any = multiprocessing.get_context("fork" if fork else "spawn")
     found: dict[str, tuple[str, str]] = {}
     pending = [Path(p) for p in paths]
     while pending:
