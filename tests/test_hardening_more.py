@@ -144,3 +144,74 @@ def test_real_rebuild_from_the_archive_alone_names_a_file_that_crashes_the_reade
     assert "共重新读取 2 个文件" in result.stdout
     assert f"{bad}.xlsx（读取此文件时读取程序异常退出，不知属于哪个季度）" in result.stderr
     assert sorted(load_quarter(plan, Q2, out).returns) == ["市卫健委", "市教育局"]
+
+
+# -- item 11 off Linux: a reader busy with a large file dies with its merge without prctl ---------
+
+def test_real_a_busy_reader_dies_with_a_killed_merge_without_prctl(tmp_path, plan):
+    """What a reader does where there is no PR_SET_PDEATHSIG (macOS, BSD; Windows relies on the
+    job pipe): prctl is switched off, the merge is killed with -9 while both readers are in the
+    middle of a long read, and both readers must be gone within seconds, not after the file."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    if not sys.platform.startswith("linux"):
+        pytest.skip("fork and /proc: Linux (the code path tested is the portable one)")
+    started = tmp_path / "started"
+    script = f"""
+import sys, time, multiprocessing, types
+sys.path.insert(0, {str(Path(__file__).parent.parent)!r})
+from pathlib import Path
+import toolkit.intake.readers as R
+import toolkit.intake.returnfile as RF
+from toolkit.plan.workbook import load_plan
+from toolkit.quarter import Quarter
+R._set_pdeathsig = lambda: None  # as on a system without prctl
+R.WATCH_SECONDS = 0.1
+
+def busy(path, plan, quarter=None, **kw):  # a large file: minutes of reading
+    with open({str(started)!r}, "a") as f:
+        f.write("x")
+    end = time.time() + 600
+    while time.time() < end:
+        sum(range(1000))
+RF.read_return = busy
+procs = [R._Process(multiprocessing.get_context("fork"), (load_plan({str(plan.source)!r}), Quarter(2019, 2), None))
+         for _ in range(2)]
+for n, p in enumerate(procs):
+    p.send(types.SimpleNamespace(path=Path("big.xlsx"), sub=types.SimpleNamespace(filename=f"big{{n}}.xlsx"),
+                                 data=b"x" * 1000))
+print(*[p.proc.pid for p in procs], flush=True)
+time.sleep(600)
+"""
+    merge_proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    readers = [int(pid) for pid in merge_proc.stdout.readline().split()]
+    try:
+        for _ in range(300):  # both readers are inside their long read
+            if started.exists() and len(started.read_text()) == 2:
+                break
+            time.sleep(0.1)
+        assert started.read_text() == "xx"
+        merge_proc.kill()
+        merge_proc.wait()
+        for _ in range(100):  # a 0.1 s watchdog; allow a loaded machine 10 s
+            if not any(_running(pid) for pid in readers):
+                break
+            time.sleep(0.1)
+        assert not any(_running(pid) for pid in readers)
+    finally:
+        merge_proc.kill()
+        merge_proc.stdout.close()
+        for pid in readers:
+            if _running(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

@@ -17,6 +17,7 @@ import queue
 import signal
 import sys
 import threading
+import time
 from collections import deque
 from multiprocessing.connection import wait
 from pathlib import Path
@@ -64,18 +65,37 @@ def read_outcome(path: Path, plan: Plan, quarter: Quarter, filename: str, previo
         return [P.make(INTERNAL, file=filename, detail=f"{type(exc).__name__}: {exc}")]
 
 
-def _die_with_parent(parent: int) -> None:
-    """Linux: the kernel kills this reader when the merge dies (kill -9 included), so no orphan
-    lives on holding memory (and, before the lock was closed in children, merge.lock)."""
+def _set_pdeathsig() -> None:
+    """Linux: the kernel kills this process when its parent dies (kill -9 included)."""
     if sys.platform.startswith("linux"):
         try:
             import ctypes
             libc = ctypes.CDLL(None, use_errno=True)
             libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-        except Exception:  # no prctl: the closed pipe below still ends an idle reader
+        except Exception:  # no prctl: the watchdog below still ends this reader
             pass
+
+
+WATCH_SECONDS = 0.5  # how often a reader's watchdog looks for its parent
+
+
+def _die_with_parent(parent: int) -> None:
+    """End this reader when the merge dies, so no orphan lives on holding memory (and, before
+    the lock was closed in children, merge.lock). On Linux the kernel does it (prctl); everywhere
+    a watchdog thread checks the parent pid (a POSIX orphan is re-parented) every WATCH_SECONDS,
+    also while the main thread is busy reading a large file, and ends the process. The job pipe
+    closing (see _serve) ends it as well: the way on Windows, where the parent pid stays."""
+    _set_pdeathsig()
     if os.getppid() != parent:  # the merge died before prctl took effect
         os._exit(0)
+
+    def watch() -> None:
+        while True:
+            time.sleep(WATCH_SECONDS)
+            if os.getppid() != parent:
+                os._exit(0)
+    if hasattr(os, "getppid") and sys.platform != "win32":
+        threading.Thread(target=watch, daemon=True, name="plankit-watchdog").start()
 
 
 def _serve(jobs, results, parent: int, own_end, plan: Plan, quarter: Quarter, previous) -> None:
@@ -95,8 +115,8 @@ def _serve(jobs, results, parent: int, own_end, plan: Plan, quarter: Quarter, pr
         try:
             while (head := jobs.recv()) is not None:
                 inbox.put((head, jobs.recv_bytes()))
-        except (EOFError, OSError):  # the merge ended or died
-            pass
+        except (EOFError, OSError):  # the merge died (an orderly stop sends None): end now, even
+            os._exit(0)              # in the middle of a file, no one waits for its outcome
         inbox.put(None)
 
     threading.Thread(target=receive, daemon=True).start()
