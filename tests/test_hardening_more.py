@@ -215,3 +215,65 @@ def _running(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+# -- item 12: nits and mail on a full disk ----------------------------------------------------
+
+NO_SPACE = "错误：磁盘空间不足，文件未能写完。已完成的部分完整保留，请清理磁盘后重新运行同一命令。\n"
+
+
+def _disk_full_after(monkeypatch, good: int) -> None:
+    """xlsxwriter's Workbook.close raises FileCreateError(ENOSPC) (not an OSError) after `good`
+    workbooks: the same stand-in as tests/test_hardening.py's full-disk tests."""
+    import errno
+
+    import xlsxwriter
+    from xlsxwriter.exceptions import FileCreateError
+    real, calls = xlsxwriter.Workbook.close, []
+
+    def close(self):
+        calls.append(1)
+        if len(calls) > good:
+            raise FileCreateError(OSError(errno.ENOSPC, "No space left on device"))
+        return real(self)
+    monkeypatch.setattr(xlsxwriter.Workbook, "close", close)
+
+
+def test_sheets_cut_short_by_a_full_disk_says_how_far_it_got(tmp_path, plan, monkeypatch):
+    from click.testing import CliRunner
+
+    from toolkit.cli import main
+    _disk_full_after(monkeypatch, 2)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["sheets", "-q", "2019Q2", "--plan", str(plan.source), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    total = len(plan.department_names())
+    assert result.stderr.endswith(f"生成填报表：写完 2 个（共 {total} 个）后中断，本次的填报表都未放入sheets 文件夹"
+                                  "（原有的不变）。\n" + NO_SPACE), result.stderr
+    assert list(out.rglob("*.xlsx")) == []  # staged: none moved into place, nothing half-written
+
+
+def test_mail_on_a_full_disk_is_a_clear_message_and_leaves_no_half_written_draft(tmp_path, plan, monkeypatch):
+    import errno
+
+    from click.testing import CliRunner
+
+    from toolkit.cli import main
+    out = tmp_path / "out"
+    real, written = Path.write_bytes, []
+
+    def write_bytes(self, data):
+        if self.name.startswith(".~plankit-") and self.suffix == ".eml":
+            written.append(self)
+            if len(written) > 1:
+                real(self, data[: len(data) // 2])  # the disk fills in the middle of the second draft
+                raise OSError(errno.ENOSPC, "No space left on device")
+        return real(self, data)
+    monkeypatch.setattr(Path, "write_bytes", write_bytes)
+    result = CliRunner().invoke(main, ["mail", "-q", "2019Q2", "--plan", str(plan.source), "--out", str(out),
+                                       "--dept", "市教育局", "--dept", "市财政局"])
+    assert result.exit_code == 2 and result.stderr.endswith(NO_SPACE), result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    drafts = sorted(p.name for p in out.rglob("*.eml"))
+    assert drafts == ["市教育局.eml"]  # the first whole; no half of the second, no temp file
+    assert not [p for p in out.rglob(".~plankit-*")]
