@@ -277,3 +277,17 @@ def test_mail_on_a_full_disk_is_a_clear_message_and_leaves_no_half_written_draft
     drafts = sorted(p.name for p in out.rglob("*.eml"))
     assert drafts == ["市教育局.eml"]  # the first whole; no half of the second, no temp file
     assert not [p for p in out.rglob(".~plankit-*")]
+
+
+# -- seen and left: the quarter of a file of another quarter travels as data --------------------
+
+def test_real_a_file_of_another_quarter_carries_its_quarter_as_data(tmp_path, plan):
+    from toolkit.fillin.generate import generate_sheets
+    out = tmp_path / "out"
+    [g] = generate_sheets(plan, Quarter(2019, 1), out, departments=[H.DEPT])
+    (tmp_path / "in").mkdir()
+    result = merge(plan, Q2, out, [fill_return(g.path, fill_all=True, out=tmp_path / "in" / "q1.xlsx")])
+    [p] = [p for p in result.files[0].problems if p.code == "return-wrong-quarter"]
+    assert p.quarter == "2019Q1" and p.to_dict()["quarter"] == "2019Q1"
+    assert f"注意：有 1 个文件是其他季度（2019Q1）的填报表，已拒收。" in result.notes[-1]
+    assert "quarter" not in result.files[0].problems[0].__class__(code="x", severity="error", message="").to_dict()

@@ -269,6 +269,7 @@ def _apply_read(sub: Submission, parsed, departments: set[str], code: str) -> No
     has_errors = any(p.severity == ERROR for p in problems)
     if not has_errors and parsed.quarter and parsed.quarter != code:
         problems.append(P.make(WRONG_QUARTER, file=sub.filename, found=parsed.quarter, expected=code))
+        problems[-1].quarter = parsed.quarter
     elif not has_errors and sub.department not in departments:
         problems.append(P.make(UNKNOWN_DEPT, file=sub.filename, value=sub.department))
     for p in problems:
@@ -338,8 +339,7 @@ WRONG_QUARTER_CODES = (WRONG_QUARTER, RC.WRONG_QUARTER)
 
 def _other_quarters(result: MergeResult) -> None:
     """A folder holding another quarter's files (收件箱/ instead of 收件箱/2019Q2/): say so, and how to undo."""
-    found = {m.group(1) for f in result.files for p in f.problems if p.code in WRONG_QUARTER_CODES
-             for m in [re.match(r"这是(.+?)的填报表", p.message)] if m}
+    found = {p.quarter for f in result.files for p in f.problems if p.code in WRONG_QUARTER_CODES}
     n = sum(any(p.code in WRONG_QUARTER_CODES for p in f.problems) for f in result.files)
     if n:
         which = "、".join(sorted(x for x in found if x))

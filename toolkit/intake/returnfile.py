@@ -327,6 +327,7 @@ def _check_quarter(found: Quarter, wanted: Quarter | None, plan: Plan, name: str
     if expected is None or found != expected:
         label = expected.label if expected else f"{plan.settings.year}年的季度"
         problems.append(P.make(RC.WRONG_QUARTER, file=name, value=found.label, expected=label))
+        problems[-1].quarter = found.code
     return found if found.year == plan.settings.year else (wanted or Quarter(plan.settings.year, found.q))
 
 
