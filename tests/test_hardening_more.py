@@ -289,5 +289,54 @@ def test_real_a_file_of_another_quarter_carries_its_quarter_as_data(tmp_path, pl
     result = merge(plan, Q2, out, [fill_return(g.path, fill_all=True, out=tmp_path / "in" / "q1.xlsx")])
     [p] = [p for p in result.files[0].problems if p.code == "return-wrong-quarter"]
     assert p.quarter == "2019Q1" and p.to_dict()["quarter"] == "2019Q1"
-    assert f"注意：有 1 个文件是其他季度（2019Q1）的填报表，已拒收。" in result.notes[-1]
+    assert "注意：有 1 个文件是其他季度（2019Q1）的填报表，已拒收。" in result.notes[-1]
     assert "quarter" not in result.files[0].problems[0].__class__(code="x", severity="error", message="").to_dict()
+
+
+# -- seen and left: a receipt accepted by SMTP but not yet logged when the fetch died -------------
+
+@pytest.fixture
+def dovecot():
+    from tests.imap_helpers import run_dovecot
+    yield from run_dovecot()
+
+
+def test_a_receipt_cut_off_after_smtp_accepted_it_is_sent_once_more_and_said_so(plan, tmp_path, dovecot,
+                                                                                smtp_server, monkeypatch):
+    """At least once (see mail/fetch.ATTEMPTS): the same bytes and Message-ID again, one more
+    time only, and the coordinator is told which receipt may be a duplicate."""
+    import email
+    import smtplib
+    from email import policy
+
+    from tests.imap_helpers import PASSWORD, USER, message
+    from toolkit.mail.fetch import fetch
+    from toolkit.mail.imap import ImapSettings
+    from toolkit.mail.outgoing import SmtpSettings
+    controller, handler = smtp_server
+    good = H.filled(tmp_path, plan, "教育局二季度.xlsx", dept="市教育局").read_bytes()
+    sender = f"市教育局 <{plan.department('市教育局').email}>"
+    dovecot.append(message(sender, "教育局", [("教育局.xlsx", good)]))
+    imap = ImapSettings("127.0.0.1", dovecot.port, "none", USER, PASSWORD, "INBOX")
+    smtp = SmtpSettings("127.0.0.1", controller.port, "none")
+    out = tmp_path / "out"
+    real = smtplib.SMTP.send_message
+
+    def accepted_then_killed(self, msg, *a, **kw):
+        real(self, msg, *a, **kw)
+        raise KeyboardInterrupt  # the process dies right after the server said 250
+    monkeypatch.setattr(smtplib.SMTP, "send_message", accepted_then_killed)
+    with pytest.raises(KeyboardInterrupt):
+        fetch(plan, Q2, out, imap, smtp=smtp)
+    monkeypatch.setattr(smtplib.SMTP, "send_message", real)
+    assert len(handler.envelopes) == 1
+    again = fetch(plan, Q2, out, imap, smtp=smtp)
+    assert again.answered == 1 and len(handler.envelopes) == 2
+    first, second = (email.message_from_bytes(e.content, policy=policy.default) for e in handler.envelopes)
+    assert first["Message-ID"] == second["Message-ID"]
+    assert first.get_body(("plain",)).get_content() == second.get_body(("plain",)).get_content()
+    assert [n for n in again.notes if "上次正在发送时程序中断" in n] == [
+        f"发往 {plan.department('市教育局').email} 的回执上次正在发送时程序中断，无法确定是否已发出，"
+        "本次重发同一封（Message-ID 相同，多数邮箱只显示一封）。"]
+    fetch(plan, Q2, out, imap, smtp=smtp)
+    assert len(handler.envelopes) == 2  # never a third time
