@@ -340,3 +340,21 @@ def test_a_receipt_cut_off_after_smtp_accepted_it_is_sent_once_more_and_said_so(
         "本次重发同一封（Message-ID 相同，多数邮箱只显示一封）。"]
     fetch(plan, Q2, out, imap, smtp=smtp)
     assert len(handler.envelopes) == 2  # never a third time
+
+
+# -- seen and left: the sender-mismatch list is a sheet of the 收件报告 -------------------------------
+
+def test_a_return_from_an_unregistered_address_is_listed_in_both_receipt_workbooks(tmp_path, plan, monkeypatch):
+    import openpyxl
+
+    from tests.merge_helpers import ON_TIME, fake_return, raw_email, use_fake_reader, write
+    use_fake_reader(monkeypatch)
+    dept = "市教育局"
+    data = raw_email(b'Content-Disposition: attachment; filename="a.xlsx"', fake_return(dept))
+    result = merge(plan, Q2, tmp_path / "out", [write(tmp_path / "in" / "m.eml", data, ON_TIME)])
+    registered = plan.department(dept).email
+    for path in (result.run_report_path, result.report_path):
+        ws = openpyxl.load_workbook(path)["发件人不符"]
+        rows = [[c.value for c in r] for r in ws.iter_rows()]
+        header = rows.index(["部门", "文件", "发件地址", "登记的邮箱", "收到时间", "结果"])
+        assert rows[header + 1][:4] == [dept, "a.xlsx", "jyj@example.cn", registered], rows

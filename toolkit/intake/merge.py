@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future
@@ -30,7 +29,7 @@ from toolkit.problems import ERROR, Problem
 from toolkit.quarter import Quarter, as_quarter, parse_quarter
 from toolkit.returns import QuarterReturns
 from toolkit.intake.outcomes import ACCEPTED, DUPLICATE, REJECTED, SKIPPED, SUPERSEDED
-from toolkit.intake.receipt import write_merge_report, write_quarter_report
+from toolkit.intake.receipt import sender_mismatch, write_merge_report, write_quarter_report
 from toolkit.store.db import Change, Store, Submission, run_lock, untrusted_date
 from toolkit.store.plans import with_earlier_versions
 from toolkit.store.runs import next_run_time, run_id, undo_run
@@ -287,11 +286,10 @@ def _sender_notes(plan: Plan, files: list[FileOutcome]) -> list[str]:
     (a colleague's mailbox is usual; someone else sending for the department is not)."""
     notes = []
     for f in files:
-        d = plan.department(f.department) if f.outcome == ACCEPTED else None
-        found = re.search(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", f.sender or "")
-        if d and d.email and found and found.group(0).lower() != d.email.strip().lower():
-            notes.append(f"{f.department} 的 {f.path} 由 {found.group(0)} 发来，与该单位登记的邮箱 {d.email} "
-                         "不同，请确认确是该单位报送。")
+        found = sender_mismatch(plan, f.department, f.sender) if f.outcome == ACCEPTED else None
+        if found:
+            notes.append(f"{f.department} 的 {f.path} 由 {found[0]} 发来，与该单位登记的邮箱 {found[1]} "
+                         "不同，请确认确是该单位报送（收件报告“发件人不符”表中列出）。")
     return notes
 
 
