@@ -358,3 +358,86 @@ def test_a_return_from_an_unregistered_address_is_listed_in_both_receipt_workboo
         rows = [[c.value for c in r] for r in ws.iter_rows()]
         header = rows.index(["部门", "文件", "发件地址", "登记的邮箱", "收到时间", "结果"])
         assert rows[header + 1][:4] == [dept, "a.xlsx", "jyj@example.cn", registered], rows
+
+
+# -- second hostile pass: the cases that failed ---------------------------------------------------
+
+def _copy_progress_sheet(src: Path, out: Path, *, copy_name: str, fill_copy: bool) -> Path:
+    """Excel 移动或复制→建立副本 of 进展填报, placed first. `fill_copy`: the clerk's answers are in
+    the copy and the original is blank again; else the copy is the one with other answers (滞后)."""
+    import openpyxl
+
+    def fn(wb):
+        ws = wb["进展填报"]
+        copy = wb.copy_worksheet(ws)
+        copy.title = copy_name
+        c = H.col_of(ws, "进展状态")
+        target = ws if fill_copy else copy
+        for r in range(5, target.max_row + 1):
+            if target.cell(r, c).value:
+                target.cell(r, c).value = None if fill_copy else "滞后"
+        wb.move_sheet(copy, offset=-(len(wb.sheetnames) - 1))
+    del openpyxl
+    return H.edit(src, out, fn)
+
+
+@pytest.mark.parametrize("copy_name, fill_copy", [("进展填报 (2)", True), ("进展填报\u3000", False)])
+def test_real_a_copied_progress_sheet_with_other_answers_is_rejected_naming_both(tmp_path, plan, copy_name,
+                                                                                 fill_copy):
+    """Case 13/14 of the second pass: the blank original was read and the filled copy ignored (the
+    return stored as not filled in), or a copy named 进展填报 + a full-width space was read instead
+    of the real sheet (滞后 stored for every task)."""
+    from toolkit.intake.returnfile import read_return
+    path = _copy_progress_sheet(H.filled(tmp_path, plan), tmp_path / "copy.xlsx", copy_name=copy_name,
+                                fill_copy=fill_copy)
+    r = read_return(path, plan, Q2)
+    [p] = [p for p in r.errors if p.code == "return-sheet-copies"]
+    assert p.message.startswith("工作簿中有2个工作表都是“进展填报”表格且内容不同：")
+    assert f"“{copy_name}”" in p.message and "请只保留一个填好的“进展填报”工作表" in p.message
+    assert r.tasks == [] and r.indicators == []
+
+
+def test_real_an_identical_or_empty_sheet_copy_is_harmless(tmp_path, plan):
+    from toolkit.intake.returnfile import read_return
+    good = H.filled(tmp_path, plan)
+
+    def fn(wb):
+        wb.copy_worksheet(wb["进展填报"]).title = "进展填报 (2)"  # an untouched backup copy
+    r = read_return(H.edit(good, tmp_path / "same.xlsx", fn), plan, Q2)
+    assert r.ok and "return-sheet-copies" not in [p.code for p in r.problems]
+
+
+def test_real_a_workbook_with_two_parts_of_one_name_is_rejected(tmp_path, plan):
+    """Case 15: a second xl/worksheets/sheetN.xml member. Python's zipfile and calamine read the
+    last, Excel and others may read the first: what is stored could differ from what people see."""
+    import warnings
+    import zipfile
+
+    from toolkit.intake.returnfile import ReturnFileError, read_return
+    good = H.filled(tmp_path, plan)
+    part = H.sheet_part(good, "指标填报")
+    out = tmp_path / "twice.xlsx"
+    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in zin.infolist():
+            z.writestr(info.filename, zin.read(info))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            z.writestr(part, zin.read(part).replace(b"<v>", b"<v>9", 1))
+    with pytest.raises(ReturnFileError) as err:
+        read_return(out, plan, Q2)
+    assert err.value.code == "file-unsafe"
+    assert f"压缩包内有两个同名的部件（{part}）" in err.value.message
+
+
+def test_an_xlsb_renamed_to_xlsx_is_named_as_such(tmp_path, plan):
+    import zipfile
+
+    from toolkit.intake.returnfile import ReturnFileError, read_return
+    out = tmp_path / "r.xlsx"
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
+                   'package/2006/content-types"/>')
+        z.writestr("xl/workbook.bin", b"\x83\x01\x00")
+    with pytest.raises(ReturnFileError) as err:
+        read_return(out, plan, Q2)
+    assert "这是Excel二进制工作簿（.xlsb）" in err.value.message

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from toolkit.errors import (
     FILE_DAMAGED, FILE_EMPTY, FILE_ENCRYPTED, FILE_NOT_FOUND, FILE_NOT_SPREADSHEET, FILE_TOO_LARGE,
-    FILE_TOO_MANY_ROWS, FILE_TRUNCATED, FILE_UNREADABLE, FILE_ZIP_BOMB, InputFileError, OutputLockedError)
+    FILE_TOO_MANY_ROWS, FILE_TRUNCATED, FILE_UNREADABLE, FILE_UNSAFE, FILE_ZIP_BOMB, InputFileError, OutputLockedError)
 from toolkit.fileio.filekind import (ENCRYPTED, ODS, OLE_MAGIC, XLS, ZIP_MAGIC, classify_ole, decrypt_default,
     xls_far_cell, zip_kind)
 from toolkit.fileio.xlsxmeta import col_letter
@@ -163,6 +163,14 @@ def _check_zip(data: bytes, name: str, max_part: int, max_rows: int | None,
             infos = zf.infolist()
             check_zip_limits(Path(name), infos)
             names = [i.filename for i in infos]
+            folded = [n.replace("\\", "/").lower() for n in names]  # part names ignore case (OPC)
+            if len(set(folded)) != len(folded):
+                twice = next(n for n, f in zip(names, folded) if folded.count(f) > 1)
+                # readers disagree on which copy counts (Python and calamine take the last, others
+                # the first): what is stored could differ from what Excel shows
+                raise InputFileError(f"{name}：压缩包内有两个同名的部件（{twice}），各程序读到的内容可能不同，"
+                                     "已拒收。请让报送单位在Excel中打开后另存为“Excel工作簿(*.xlsx)”再发送。",
+                                     code=FILE_UNSAFE)
             for info in infos:
                 if info.flag_bits & 0x1:
                     raise InputFileError(f"{name}：压缩包内的文件被加密，无法读取，已拒收。", code=FILE_ENCRYPTED)

@@ -28,6 +28,7 @@ BLANK = C("return-blank", E, "空表：填报表中没有填写任何进展或�
 MACROS = C("return-macros", W, "文件含有宏（VBA），宏不会被运行，只读取单元格的值。以后请保存为“Excel工作簿(*.xlsx)”。")
 EXTERNAL_LINKS = C("return-external-links", W, "文件含有指向其他工作簿的外部链接，只读取已保存的值，不会更新链接。")
 SHEET_RENAMED = C("return-sheet-renamed", W, "工作表“{expected}”被改名为“{sheet}”，已按内容找到。以后请不要修改工作表名称。")
+SHEET_COPIES = C("return-sheet-copies", E, "工作簿中有{count}个工作表都是“{expected}”表格且内容不同：{sheets}（可能复制了工作表后在副本中填写）。无法确定以哪一个为准，此文件未合并。请只保留一个填好的“{expected}”工作表（名称不变）后重新发送。")
 SHEET_MISSING = C("return-sheet-missing", E, "找不到工作表“{expected}”（可能被删除或内容被清空）。" + REDO)
 HEADER_MISSING = C("return-header-missing", E, "工作表“{sheet}”中找不到表头行（序号、{column}等列标题）。请不要修改或删除表头行。" + REDO)
 COLUMN_MISSING = C("return-column-missing", E, "工作表“{sheet}”缺少“{column}”列（可能被删除或改了列标题）。请恢复该列后重新发送。")

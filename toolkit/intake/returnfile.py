@@ -30,7 +30,7 @@ from toolkit.intake.planfacts import plan_facts
 from toolkit.intake.seenplan import seen_plan
 from toolkit.intake.rows import Context, read_contact, read_indicators, read_progress
 from toolkit.returns import IndicatorEntry, QuarterReturns, TaskEntry
-from toolkit.intake.grid import Book, Table, above_header_text, locate
+from toolkit.intake.grid import Book, Table, above_header_text, conflicting_copies, locate
 from toolkit.fileio.filekind import ODS, XLS, XLSM, XLSX
 from toolkit.fileio.safeio import preflight
 from toolkit.values import format_number
@@ -172,8 +172,11 @@ def _read(path, name, checked, book: Book, plan, quarter, previous) -> ParsedRet
     same_version = ident.get("fingerprint", "") in ("", plan.fingerprint) or seen is not None
     ctx = Context(seen or plan, dept, q, name, check_locked=same_version
                   and ident.get("plan_id", "") in ("", plan.plan_id), previous=previous, date1904=meta.date1904)
+    copies = _copies(book, layout, progress, indicator, ctx)
     tasks, indicators, contact = _read_tables(ctx, (progress, renamed_p, headless_p),
                                               (indicator, renamed_i, headless_i), layout, seen or plan)
+    if copies:  # which copy holds the answers cannot be told: nothing of it is merged
+        tasks, indicators, contact = [], [], {}
     problems.extend(ctx.problems)
     if renamed:  # stored under the indicator's current name
         indicators = [dataclasses.replace(e, name=renamed[e.name]) if e.name in renamed else e for e in indicators]
@@ -186,6 +189,25 @@ def _read(path, name, checked, book: Book, plan, quarter, previous) -> ParsedRet
             problems.append(P.make(RC.TOO_MANY_ROWS, file=name, sheet=table.grid.name, value=MAX_DATA_ROWS))
     return ParsedReturn(path, checked.kind, {k: ident.get(k, "") for k in L.META_KEYS}, by, dept, q.code,
                         tasks, indicators, contact, content_hash(dept, q.code, tasks, indicators, contact), problems)
+
+
+def _copies(book: Book, layout, progress: Table | None, indicator: Table | None, ctx: Context) -> bool:
+    """Report sheets that copy the progress or indicator table with other content (an error)."""
+    known = set((layout.sheets if layout else {}).values()) | {L.PROGRESS_SHEET, L.INDICATOR_SHEET}
+    if all(n in known or n.strip().lower() == L.META_SHEET for n in book.sheet_names):
+        return False  # the usual workbook: only its own sheets, nothing to compare
+    found = False
+    for table, required, expected, skip in (
+            (progress, PROGRESS_HEADERS, L.PROGRESS_SHEET, {indicator.grid.name} if indicator else set()),
+            (indicator, INDICATOR_HEADERS, L.INDICATOR_SHEET, {progress.grid.name} if progress else set())):
+        others = conflicting_copies(book, table, required, skip) if table else []
+        if others:
+            assert table is not None
+            names = [table.grid.name, *others]
+            ctx.add(RC.SHEET_COPIES, sheet=table.grid.name, count=len(names), expected=expected,
+                    sheets="、".join(f"“{n}”" for n in names))
+            found = True
+    return found
 
 
 def is_blank(tasks: list[TaskEntry], indicators: list[IndicatorEntry]) -> bool:
