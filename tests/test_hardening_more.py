@@ -441,3 +441,34 @@ def test_an_xlsb_renamed_to_xlsx_is_named_as_such(tmp_path, plan):
     with pytest.raises(ReturnFileError) as err:
         read_return(out, plan, Q2)
     assert "这是Excel二进制工作簿（.xlsb）" in err.value.message
+
+
+def test_zero_width_characters_pasted_into_a_status_or_number_are_ignored():
+    """Case 48: 序时推进 + U+200B (pasted from a chat app) was rejected as an invalid status with a
+    message showing exactly 序时推进."""
+    from toolkit.values import parse_amount, parse_status
+    assert parse_status("序时推进\u200b") == "序时推进"
+    assert parse_status("\ufeff滞后") == "滞后"
+    assert parse_amount("1\u200b2\u2060", "万人")[0] == 12.0
+
+
+def test_real_no_correction_workbook_is_built_from_a_refused_or_bloated_file(tmp_path, plan, monkeypatch):
+    """Case 42: 200,000 cell formats (16 MB of styles.xml) in a return refused for one cell: the
+    merge spent 23 s in openpyxl making its 退回修改表. A file refused as a whole has no cell to
+    mark and is never re-opened; one over MAX_EDIT_BYTES of XML gets no 退回修改表."""
+    import openpyxl
+
+    from toolkit import problems as P
+    from toolkit.intake import correction as C
+    good = H.filled(tmp_path, plan).read_bytes()
+    cell = P.Problem("return-percent-range", P.ERROR, "超出范围", "r.xlsx", "进展填报", "H5", "5000")
+    whole = P.Problem("file-zip-bomb", P.ERROR, "疑似压缩炸弹", "r.xlsx")
+    assert C.write_correction(good, "xlsx", [cell], tmp_path / "ok" / "x.xlsx") is not None
+    bloated = H.rewrite(H.filled(tmp_path, plan, "b.xlsx"), tmp_path / "bloated.xlsx", {
+        "xl/styles.xml": lambda d: d.replace(b"</styleSheet>", b"<!--" + b"x" * C.MAX_EDIT_BYTES + b"--></styleSheet>")})
+
+    def never(*a, **kw):
+        raise AssertionError("openpyxl must not open this file")
+    monkeypatch.setattr(openpyxl, "load_workbook", never)
+    assert C.write_correction(good, "xlsx", [whole], tmp_path / "whole" / "x.xlsx") is None
+    assert C.write_correction(bloated.read_bytes(), "xlsx", [cell], tmp_path / "big" / "x.xlsx") is None
