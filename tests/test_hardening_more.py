@@ -472,3 +472,28 @@ def test_real_no_correction_workbook_is_built_from_a_refused_or_bloated_file(tmp
     monkeypatch.setattr(openpyxl, "load_workbook", never)
     assert C.write_correction(good, "xlsx", [whole], tmp_path / "whole" / "x.xlsx") is None
     assert C.write_correction(bloated.read_bytes(), "xlsx", [cell], tmp_path / "big" / "x.xlsx") is None
+
+
+def test_two_versions_in_one_mail_say_which_was_used_and_how_to_choose(tmp_path, plan, monkeypatch):
+    """Case 31: 更正 and 初稿 attached to one mail (one Date): the later attachment became current
+    without a word, whichever the department meant."""
+    from email.message import EmailMessage
+
+    from tests.merge_helpers import ON_TIME, fake_return, use_fake_reader, write
+    use_fake_reader(monkeypatch)
+    dept = "市教育局"
+    m = EmailMessage()
+    m["From"] = f"{dept} <{plan.department(dept).email}>"
+    m["Subject"] = "二季度（第一个是初稿，第二个是更正）"
+    m["Date"] = "Fri, 05 Jul 2019 09:30:00 +0800"
+    m.set_content("见附件")
+    for name, percent in (("更正.xlsx", 80), ("初稿.xlsx", 20)):
+        m.add_attachment(fake_return(dept, percent=percent), maintype="application", subtype="octet-stream",
+                         filename=name)
+    result = merge(plan, Q2, tmp_path / "out", [write(tmp_path / "in" / "m.eml", bytes(m), ON_TIME)])
+    outcomes = {f.path: f.outcome for f in result.files}
+    assert outcomes == {"更正.xlsx": "superseded", "初稿.xlsx": "accepted"}
+    corrected = next(f for f in result.files if f.path == "更正.xlsx")
+    assert [n for n in result.notes if "收到时间相同" in n] == [
+        f"{dept} 的 2 个不同版本收到时间相同（可能在同一封邮件中）：已按附件顺序采用后一个 初稿.xlsx；"
+        f"如应采用 更正.xlsx（编号 {corrected.sha256[:8]}），请用 plankit merge --prefer 编号 指定。"]

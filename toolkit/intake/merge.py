@@ -293,6 +293,23 @@ def _sender_notes(plan: Plan, files: list[FileOutcome]) -> list[str]:
     return notes
 
 
+def _same_time_versions(files: list[FileOutcome]) -> list[str]:
+    """Two different versions of one department received at the same time (two attachments of
+    one mail, say 初稿 and 更正): the later in the message is used, which may not be the one meant."""
+    groups: dict[tuple, list[FileOutcome]] = {}
+    for f in files:
+        if f.outcome in (ACCEPTED, SUPERSEDED) and f.department and f.received_at is not None:
+            groups.setdefault((f.department, f.received_at), []).append(f)
+    notes = []
+    for (dept, _), same in groups.items():
+        used = next((f for f in same if f.outcome == ACCEPTED), None)
+        if len(same) > 1 and used is not None:
+            others = "、".join(f"{f.path}（编号 {f.sha256[:8]}）" for f in same if f is not used)
+            notes.append(f"{dept} 的 {len(same)} 个不同版本收到时间相同（可能在同一封邮件中）：已按附件顺序采用"
+                         f"后一个 {used.path}；如应采用 {others}，请用 plankit merge --prefer 编号 指定。")
+    return notes
+
+
 def merge_items(merger: _Merger, items: list[tuple[Item, datetime]], result: MergeResult, progress=None) -> None:
     """Archive, read (in reader processes) and record each (item, merged_at) in order: a merge's
     received files, or a rebuild's replayed ones (with the times they were first merged)."""
@@ -419,6 +436,7 @@ def merge(plan: Plan, quarter: Quarter | str, out_dir: Path | str, inputs: list[
                 if f.outcome == ACCEPTED and f.sha256 not in current:
                     f.outcome = SUPERSEDED
             result.notes.extend(_sender_notes(plan, result.files))
+            result.notes.extend(_same_time_versions(result.files))
             qr = store.quarter_returns(plan, quarter, values=False)  # who and when: all the report needs
             _other_quarters(result)
         finally:
