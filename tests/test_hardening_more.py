@@ -497,3 +497,23 @@ def test_two_versions_in_one_mail_say_which_was_used_and_how_to_choose(tmp_path,
     assert [n for n in result.notes if "收到时间相同" in n] == [
         f"{dept} 的 2 个不同版本收到时间相同（可能在同一封邮件中）：已按附件顺序采用后一个 初稿.xlsx；"
         f"如应采用 更正.xlsx（编号 {corrected.sha256[:8]}），请用 plankit merge --prefer 编号 指定。"]
+
+
+def test_real_an_input_under_a_merged_cell_is_said_to_be_merged(tmp_path, plan):
+    """Case 7: two 累计完成值 cells merged (Excel keeps only the top-left value): the second was
+    reported as a bare “累计完成值”未填写."""
+    from toolkit.intake.returnfile import read_return
+
+    def merge_two(wb):
+        ws = wb["指标填报"]
+        ws.protection.sheet = False
+        c = H.col_of(ws, "累计完成值")
+        rows = [r for r in range(5, ws.max_row + 1) if ws.cell(r, H.col_of(ws, "行标识")).value]
+        ws.merge_cells(start_row=rows[0], start_column=c, end_row=rows[1], end_column=c)
+    path = H.edit(H.filled(tmp_path, plan), tmp_path / "merged.xlsx", merge_two)
+    r = read_return(path, plan, Q2)
+    [p] = [p for p in r.problems if p.code == "return-merged-input"]
+    top = int(p.cell[1:]) - 1
+    assert p.message == (f"单元格{p.cell}与{p.cell[0]}{top}合并成了一个单元格，{p.cell}没有自己的值（按未填写处理）。"
+                         "请取消合并后分别填写。")
+    assert "return-missing-input" not in [q.code for q in r.problems if q.cell == p.cell]

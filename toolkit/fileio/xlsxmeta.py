@@ -43,6 +43,7 @@ class WorkbookMeta:
     external_links: bool = False
     cells: dict[str, dict[str, CellInfo]] = field(default_factory=dict)  # sheet -> ref -> info
     protected: set[str] = field(default_factory=set)  # of the sheets asked for: still protected
+    merged: dict[str, list[str]] = field(default_factory=dict)  # sheet -> merged ranges ("G5:G6")
 
 
 def _parser(start=None, end=None, text=None) -> expat.XMLParserType:
@@ -117,10 +118,13 @@ def _xlsx_meta(zf: zipfile.ZipFile, wanted: tuple[str, ...]) -> WorkbookMeta:
             meta.cells[sheet_name] = _xlsx_cells(part, percent_styles)
             if _PROTECTED.search(part):
                 meta.protected.add(sheet_name)
+            if b"mergeCell " in part:
+                meta.merged[sheet_name] = [m.decode() for m in _MERGED.findall(part)]
     return meta
 
 
 # <sheetProtection sheet="1" …>: the sheet's locked cells cannot be typed into
+_MERGED = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]{1,3}[0-9]{1,7}:[A-Z]{1,3}[0-9]{1,7})"')
 _PROTECTED = re.compile(rb'<(?:\w+:)?sheetProtection\b[^>]*\bsheet="(?:1|true)"')
 
 

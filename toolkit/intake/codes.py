@@ -54,6 +54,7 @@ CELL_ERROR = C("return-cell-error", E, "单元格是错误值“{value}”（公
 FORMULA_NO_VALUE = C("return-formula-no-value", E, "单元格是公式（{value}）且没有保存计算结果，无法读取。请把公式改为直接填写的数值后重新保存。")
 FORMULA_CACHED = C("return-formula-cached", W, "单元格是公式（{value}），已按其保存的计算结果读取。以后请直接填写数值。")
 PICTURE_IN_CELL = C("return-picture-in-cell", W, "单元格里是图片（WPS“嵌入单元格”的图片），图片不会被汇总。请把内容改为文字或数字；图片可另行发送。")
+MERGED_INPUT = C("return-merged-input", W, "单元格{cell}与{first}合并成了一个单元格，{cell}没有自己的值（按未填写处理）。请取消合并后分别填写。")
 MISSING_INPUT = C("return-missing-input", W, "“{column}”未填写。")
 BAD_STATUS = C("return-bad-status", E, "进展状态“{value}”无效。只能从下拉列表中选择：{allowed}。")
 PERCENT_RANGE = C("return-percent-range", E, "完成进度“{value}”超出范围：只能填0到100之间的数字（例如完成一半填50）。")

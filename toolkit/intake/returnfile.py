@@ -30,7 +30,9 @@ from toolkit.intake.planfacts import plan_facts
 from toolkit.intake.seenplan import seen_plan
 from toolkit.intake.rows import Context, read_contact, read_indicators, read_progress
 from toolkit.returns import IndicatorEntry, QuarterReturns, TaskEntry
-from toolkit.intake.grid import Book, Table, above_header_text, conflicting_copies, locate
+from toolkit.intake.grid import Book, Table, above_header_text, locate
+from toolkit.intake.sheetchecks import INDICATOR_HEADERS, PROGRESS_HEADERS, merged_inputs
+from toolkit.intake.sheetchecks import copies as sheet_copies
 from toolkit.fileio.filekind import ODS, XLS, XLSM, XLSX
 from toolkit.fileio.safeio import preflight
 from toolkit.values import format_number
@@ -40,9 +42,6 @@ MAX_DATA_ROWS = 5000
 MAX_RETURN_BYTES = 20 * 1024 * 1024  # a real return is ~30 KB; 20 MB leaves room for pictures
 MAX_PART_BYTES = 32 * 1024 * 1024  # one XML part inflated; calamine needs a few times this
 MAX_SHEET_ROWS = MAX_DATA_ROWS + 1000  # row elements per sheet part, counted before parsing
-# Headers that find (and tell apart) the two tables; missing input columns are reported later.
-PROGRESS_HEADERS = (L.P_NO, L.P_NAME)
-INDICATOR_HEADERS = (L.I_NO, L.I_NAME, L.I_UNIT)
 IDENTITY_FIELDS = ("plan_id", "fingerprint", "department", "quarter")
 
 
@@ -172,12 +171,12 @@ def _read(path, name, checked, book: Book, plan, quarter, previous) -> ParsedRet
     same_version = ident.get("fingerprint", "") in ("", plan.fingerprint) or seen is not None
     ctx = Context(seen or plan, dept, q, name, check_locked=same_version
                   and ident.get("plan_id", "") in ("", plan.plan_id), previous=previous, date1904=meta.date1904)
-    copies = _copies(book, layout, progress, indicator, ctx)
+    copies = sheet_copies(book, layout, progress, indicator, ctx)
     tasks, indicators, contact = _read_tables(ctx, (progress, renamed_p, headless_p),
                                               (indicator, renamed_i, headless_i), layout, seen or plan)
     if copies:  # which copy holds the answers cannot be told: nothing of it is merged
         tasks, indicators, contact = [], [], {}
-    problems.extend(ctx.problems)
+    problems.extend(merged_inputs(ctx.problems, meta.merged, name))
     if renamed:  # stored under the indicator's current name
         indicators = [dataclasses.replace(e, name=renamed[e.name]) if e.name in renamed else e for e in indicators]
     if is_blank(tasks, indicators):
@@ -189,25 +188,6 @@ def _read(path, name, checked, book: Book, plan, quarter, previous) -> ParsedRet
             problems.append(P.make(RC.TOO_MANY_ROWS, file=name, sheet=table.grid.name, value=MAX_DATA_ROWS))
     return ParsedReturn(path, checked.kind, {k: ident.get(k, "") for k in L.META_KEYS}, by, dept, q.code,
                         tasks, indicators, contact, content_hash(dept, q.code, tasks, indicators, contact), problems)
-
-
-def _copies(book: Book, layout, progress: Table | None, indicator: Table | None, ctx: Context) -> bool:
-    """Report sheets that copy the progress or indicator table with other content (an error)."""
-    known = set((layout.sheets if layout else {}).values()) | {L.PROGRESS_SHEET, L.INDICATOR_SHEET}
-    if all(n in known or n.strip().lower() == L.META_SHEET for n in book.sheet_names):
-        return False  # the usual workbook: only its own sheets, nothing to compare
-    found = False
-    for table, required, expected, skip in (
-            (progress, PROGRESS_HEADERS, L.PROGRESS_SHEET, {indicator.grid.name} if indicator else set()),
-            (indicator, INDICATOR_HEADERS, L.INDICATOR_SHEET, {progress.grid.name} if progress else set())):
-        others = conflicting_copies(book, table, required, skip) if table else []
-        if others:
-            assert table is not None
-            names = [table.grid.name, *others]
-            ctx.add(RC.SHEET_COPIES, sheet=table.grid.name, count=len(names), expected=expected,
-                    sheets="、".join(f"“{n}”" for n in names))
-            found = True
-    return found
 
 
 def is_blank(tasks: list[TaskEntry], indicators: list[IndicatorEntry]) -> bool:
