@@ -517,3 +517,31 @@ def test_real_an_input_under_a_merged_cell_is_said_to_be_merged(tmp_path, plan):
     assert p.message == (f"单元格{p.cell}与{p.cell[0]}{top}合并成了一个单元格，{p.cell}没有自己的值（按未填写处理）。"
                          "请取消合并后分别填写。")
     assert "return-missing-input" not in [q.code for q in r.problems if q.cell == p.cell]
+
+
+def test_real_old_plan_return_missing_a_task_added_later_is_accepted_saying_so(tmp_path, plan):
+    """A task given to the department after its sheets went out: the department never saw the
+    row, so it is not 计划中的一行被删除了 (which blamed the department)."""
+    out, sheet = _sheets_without_kept_copy(plan, tmp_path)
+    added = next(t for t in plan.tasks if H.DEPT not in t.units)
+    corrected = dataclasses.replace(plan, tasks=[dataclasses.replace(t, cos=t.cos + (H.DEPT,)) if t is added
+                                                 else t for t in plan.tasks], _fingerprint="", _units=())
+    (tmp_path / "in").mkdir()
+    result = merge(corrected, Q2, out, [fill_return(sheet, fill_all=True, out=tmp_path / "in" / "r.xlsx")])
+    [f] = result.files
+    assert f.outcome == "accepted", [str(p) for p in f.problems]
+    [note] = [p for p in f.problems if p.code == "return-plan-changed"]
+    assert f"任务{added.no}（" in note.message and "是下发后新增的，本表中没有" in note.message
+    assert "return-row-deleted" not in [p.code for p in f.problems]
+
+
+def test_real_old_plan_return_with_a_task_taken_from_the_department_stays_old_plan(tmp_path, plan):
+    out, sheet = _sheets_without_kept_copy(plan, tmp_path)
+    task = plan.tasks_for(H.DEPT)[0][0]
+    other = next(d for d in plan.department_names() if d not in task.units)
+    moved = dataclasses.replace(task, leads=tuple(other if u == H.DEPT else u for u in task.leads))
+    corrected = dataclasses.replace(plan, tasks=[moved if t is task else t for t in plan.tasks], _fingerprint="",
+                                    _units=())
+    (tmp_path / "in").mkdir()
+    result = merge(corrected, Q2, out, [fill_return(sheet, fill_all=True, out=tmp_path / "in" / "r.xlsx")])
+    assert "return-old-plan" in [p.code for p in result.files[0].errors]

@@ -160,7 +160,7 @@ def _read(path, name, checked, book: Book, plan, quarter, previous) -> ParsedRet
         problems.extend(_plan_changes(seen, plan, dept, name))
     elif any(p.code == RC.OLD_PLAN for p in problems):  # no copy kept: the workbook shows what it saw
         shown = seen_plan(plan, dept, q.q, progress, indicator, ident.get("fingerprint", ""))
-        if not shown.changes or shown.verified or shown.sheets <= meta.protected:
+        if not shown.foreign and (not shown.changes or shown.verified or shown.sheets <= meta.protected):
             problems = [p for p in problems if p.code != RC.OLD_PLAN]
             if shown.changes:
                 problems.append(P.make(RC.PLAN_CHANGED, file=name, changes="；".join(shown.changes[:8])

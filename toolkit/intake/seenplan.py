@@ -22,7 +22,7 @@ from typing import Any
 
 from toolkit.fillin import layout as L
 from toolkit.intake.grid import Table
-from toolkit.model import Plan
+from toolkit.model import Indicator, Plan, Task
 from toolkit.plan.timing import milestone_shown
 from toolkit.values import clean_text, compare_key, format_number
 
@@ -34,6 +34,9 @@ class Seen:
     renamed: dict[str, str] = field(default_factory=dict)  # old indicator name key -> current name
     sheets: set[str] = field(default_factory=set)  # sheets holding a difference
     verified: bool = False
+    # rows of tasks the current plan no longer gives the department: what it answered there
+    # cannot be placed, so the file stays 按旧版计划生成 (re-send the new sheet)
+    foreign: list[str] = field(default_factory=list)
 
 
 def _keyed_rows(table: Table | None):
@@ -73,8 +76,17 @@ def seen_plan(plan: Plan, dept: str, quarter: int, progress: Table | None, indic
     changes: list[str] = []
     sheets: set[str] = set()
     tasks = {t.no: t for t, _ in plan.tasks_for(dept)}
-    new_tasks = {}
-    for key, r in _keyed_rows(progress):
+    new_tasks: dict[int, Task | None] = {}
+    task_rows = list(_keyed_rows(progress))
+    shown_nos = {int(k[1:]) for k, _ in task_rows if k.startswith(L.TASK_KEY_PREFIX) and k[1:].isdigit()}
+    if task_rows:  # tasks given to the department after its sheets went out: it never saw them
+        for no in sorted(set(tasks) - shown_nos):
+            new_tasks[no] = None
+            assert progress is not None  # task_rows: a table was read
+            sheets.add(progress.grid.name)
+            changes.append(f"任务{no}（{_short(tasks[no].name)}）是下发后新增的，本表中没有")
+    foreign = sorted(shown_nos - set(tasks))
+    for key, r in task_rows:
         if not key.startswith(L.TASK_KEY_PREFIX) or not key[1:].isdigit() or int(key[1:]) not in tasks:
             continue
         assert progress is not None
@@ -95,13 +107,15 @@ def seen_plan(plan: Plan, dept: str, quarter: int, progress: Table | None, indic
         if fields:
             new_tasks[task.no] = dataclasses.replace(task, **fields)
             sheets.add(progress.grid.name)
-    new_inds, renamed = {}, {}
+    new_inds: dict[int, Indicator | None] = {}
+    renamed: dict[str, str] = {}
     if not plan.breakdown:
         mine = [i for i in plan.indicators if plan.indicator_owner(i) == dept]
         by_key = {L.indicator_key(i.task_no, i.name): i for i in mine}
         rows = list(_keyed_rows(indicator))
         present = {k for k, _ in rows}
-        missing = [i for i in mine if L.indicator_key(i.task_no, i.name) not in present]
+        missing = [i for i in mine if L.indicator_key(i.task_no, i.name) not in present
+                   and i.task_no not in [no for no, t in new_tasks.items() if t is None]]
         for key, r in rows:
             assert indicator is not None
             ind = by_key.get(key)
@@ -139,9 +153,20 @@ def seen_plan(plan: Plan, dept: str, quarter: int, progress: Table | None, indic
                     renamed[fields["name"]] = ind.name
                 new_inds[id(ind)] = dataclasses.replace(ind, **fields)
                 sheets.add(indicator.grid.name)
-    if not changes:
+        if rows:  # indicators added after the sheets went out (not a rename): never seen
+            for ind in missing:
+                if ind.name not in renamed.values():
+                    new_inds[id(ind)] = None
+                    assert indicator is not None  # rows: a table was read
+                    sheets.add(indicator.grid.name)
+                    changes.append(f"任务{ind.task_no}的指标“{_short(ind.name)}”是下发后新增的，本表中没有")
+    if not changes and not foreign:
         return Seen(plan)
-    seen = dataclasses.replace(plan, tasks=[new_tasks.get(t.no, t) for t in plan.tasks],
-                               indicators=[new_inds.get(id(i), i) for i in plan.indicators],
-                               _fingerprint="", _units=(), _split=(), earlier={})
-    return Seen(seen, changes, renamed, sheets, verified=seen.fingerprint == fingerprint)
+    gone = [no for no, t in new_tasks.items() if t is None]
+    seen = dataclasses.replace(
+        plan, tasks=[t2 for t in plan.tasks if (t2 := new_tasks.get(t.no, t)) is not None],
+        indicators=[i2 for i in plan.indicators if (i2 := new_inds.get(id(i), i)) is not None
+                    and i.task_no not in gone],
+        _fingerprint="", _units=(), _split=(), earlier={})
+    return Seen(seen, changes, renamed, sheets, verified=seen.fingerprint == fingerprint,
+                foreign=[f"任务{no}" for no in foreign])
