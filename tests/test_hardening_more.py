@@ -545,3 +545,40 @@ def test_real_old_plan_return_with_a_task_taken_from_the_department_stays_old_pl
     (tmp_path / "in").mkdir()
     result = merge(corrected, Q2, out, [fill_return(sheet, fill_all=True, out=tmp_path / "in" / "r.xlsx")])
     assert "return-old-plan" in [p.code for p in result.files[0].errors]
+
+
+def test_real_rows_with_swapped_keys_are_not_also_called_harmless(tmp_path, plan):
+    """Case 56: two hidden keys swapped gave both 行顺序被调整过（不影响汇总） and the rejection."""
+    from toolkit.intake.returnfile import read_return
+
+    def swap(wb):
+        ws = wb["指标填报"]
+        kc = H.col_of(ws, "行标识")
+        rows = [r for r in range(5, ws.max_row + 1) if ws.cell(r, kc).value]
+        a, b = ws.cell(rows[0], kc).value, ws.cell(rows[1], kc).value
+        ws.cell(rows[0], kc).value, ws.cell(rows[1], kc).value = b, a
+    r = read_return(H.edit(H.filled(tmp_path, plan), tmp_path / "swap.xlsx", swap), plan, Q2)
+    codes = [p.code for p in r.problems if p.sheet == "指标填报"]
+    assert "return-sorted-without-key" in codes and "return-rows-reordered" not in codes
+
+
+def test_real_a_formula_without_value_is_found_when_cells_carry_no_reference(tmp_path, plan):
+    """Case 59: r= is optional on <c>; without it a formula with no saved result read as blank."""
+    import re
+
+    from toolkit.intake.returnfile import read_return
+    good = H.filled(tmp_path, plan)
+    ref = H.cell_of(good, "指标填报", _indicator_keys(good)[0], "累计完成值")
+    formula = H.set_cell_xml(good, tmp_path / "f.xlsx", "指标填报", ref, f'<c r="{ref}"><f>1/0+A1</f></c>')
+    part = H.sheet_part(good, "指标填报")
+    bare = H.rewrite(formula, tmp_path / "bare.xlsx", {part: lambda d: re.sub(rb'(<c) r="[A-Z]+[0-9]+"', rb"\1", d)})
+    r = read_return(bare, plan, Q2)
+    [p] = [p for p in r.errors if p.code == "return-formula-no-value"]
+    assert p.cell == ref
+
+
+def _indicator_keys(path):
+    import openpyxl
+    ws = openpyxl.load_workbook(path)["指标填报"]
+    kc = H.col_of(ws, "行标识")
+    return [ws.cell(r, kc).value for r in range(5, ws.max_row + 1) if ws.cell(r, kc).value]

@@ -31,7 +31,8 @@ from toolkit.intake.seenplan import seen_plan
 from toolkit.intake.rows import Context, read_contact, read_indicators, read_progress
 from toolkit.returns import IndicatorEntry, QuarterReturns, TaskEntry
 from toolkit.intake.grid import Book, Table, above_header_text, locate
-from toolkit.intake.sheetchecks import INDICATOR_HEADERS, PROGRESS_HEADERS, merged_inputs
+from toolkit.intake.sheetchecks import (INDICATOR_HEADERS, PROGRESS_HEADERS, merged_inputs,
+    without_contradictions)
 from toolkit.intake.sheetchecks import copies as sheet_copies
 from toolkit.fileio.filekind import ODS, XLS, XLSM, XLSX
 from toolkit.fileio.safeio import preflight
@@ -176,7 +177,7 @@ def _read(path, name, checked, book: Book, plan, quarter, previous) -> ParsedRet
                                               (indicator, renamed_i, headless_i), layout, seen or plan)
     if copies:  # which copy holds the answers cannot be told: nothing of it is merged
         tasks, indicators, contact = [], [], {}
-    problems.extend(merged_inputs(ctx.problems, meta.merged, name))
+    problems.extend(without_contradictions(merged_inputs(ctx.problems, meta.merged, name)))
     if renamed:  # stored under the indicator's current name
         indicators = [dataclasses.replace(e, name=renamed[e.name]) if e.name in renamed else e for e in indicators]
     if is_blank(tasks, indicators):

@@ -73,3 +73,12 @@ def copies(book: Book, layout, progress: Table | None, indicator: Table | None, 
                     sheets="、".join(f"“{n}”" for n in names))
             found = True
     return found
+
+
+def without_contradictions(problems: list) -> list:
+    """Rows sorted without the key column (an error) are not also "reordered, 不影响汇总" (a
+    warning that says the opposite) on the same sheet."""
+    sorted_off = {p.sheet for p in problems if p.code == RC.SORTED_WITHOUT_KEY}
+    if not sorted_off:
+        return problems
+    return [p for p in problems if not (p.code == RC.ROWS_REORDERED and p.sheet in sorted_off)]
