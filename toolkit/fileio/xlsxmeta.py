@@ -116,7 +116,8 @@ def _xlsx_meta(zf: zipfile.ZipFile, wanted: tuple[str, ...]) -> WorkbookMeta:
         if path and path in names:
             part = zf.read(path)
             meta.cells[sheet_name] = _xlsx_cells(part, percent_styles)
-            if _PROTECTED.search(part):
+            at = part.rfind(b"sheetProtection")  # near the end of the part: no regex over all of it
+            if at >= 0 and _PROTECTED.match(part, max(0, part.rfind(b"<", 0, at))):
                 meta.protected.add(sheet_name)
             if b"mergeCell " in part:
                 meta.merged[sheet_name] = [m.decode() for m in _MERGED.findall(part)]
