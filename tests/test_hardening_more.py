@@ -582,3 +582,36 @@ def _indicator_keys(path):
     ws = openpyxl.load_workbook(path)["指标填报"]
     kc = H.col_of(ws, "行标识")
     return [ws.cell(r, kc).value for r in range(5, ws.max_row + 1) if ws.cell(r, kc).value]
+
+
+def test_temp_files_of_a_killed_writer_are_swept_by_the_next_write(tmp_path):
+    """Case 36: kill -9 of `report` while it wrote left `.~plankit-….xlsx` beside the report
+    (visible on Windows); the next write into the folder removes what a dead process left."""
+    import os
+    import subprocess
+    import sys
+
+    from toolkit.fileio.safeio import atomic_path, temp_prefix
+    if sys.platform == "win32":
+        pytest.skip("a dead writer is told by its pid on POSIX; Windows waits a day")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    left = tmp_path / f".~plankit-{dead.pid}-abc.xlsx"
+    left.write_bytes(b"half")
+    staging = tmp_path / f".~plankit-{dead.pid}-staging"
+    staging.mkdir()
+    (staging / "0.xlsx").write_bytes(b"half")
+    mine = tmp_path / f"{temp_prefix()}keep.xlsx"  # this process's own: never touched
+    mine.write_bytes(b"mine")
+    old = tmp_path / ".~plankit-oldname.xlsx"  # a name without a pid: only once a day old
+    old.write_bytes(b"x")
+    for p in (left, staging):  # a dead writer's temps are swept after a minute's grace
+        os.utime(p, (os.path.getmtime(p) - 120,) * 2)
+    with atomic_path(tmp_path / "report.xlsx") as tmp:
+        assert tmp.name.startswith(temp_prefix())
+        tmp.write_bytes(b"new")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([mine.name, old.name, "report.xlsx"])
+    os.utime(old, (0, 0))
+    with atomic_path(tmp_path / "report.xlsx") as tmp:
+        tmp.write_bytes(b"newer")
+    assert not old.exists()

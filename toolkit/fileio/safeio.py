@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
+import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -278,6 +280,54 @@ def os_error_of(exc: BaseException | None) -> OSError | None:
     return None
 
 
+TEMP_PREFIX = ".~plankit-"
+_TEMP_PID = re.compile(r"^\.~plankit-(\d+)-")
+STALE_TEMP_SECONDS = 24 * 3600  # a temp whose writer cannot be asked about (Windows, old names)
+
+
+def temp_prefix() -> str:
+    """The prefix of this process's temp files and folders: `.~plankit-<pid>-`, so a later run can
+    tell the leftovers of a killed one (no `finally` runs on kill -9 or a power cut)."""
+    return f"{TEMP_PREFIX}{os.getpid()}-"
+
+
+def _writer_gone(pid: int) -> bool:
+    if pid == os.getpid() or sys.platform == "win32":  # os.kill would end the process there
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive, another user's
+        return False
+    return False
+
+
+def sweep_stale_temps(folder: Path) -> None:
+    """Remove temp files and folders left in `folder` by a plankit run that was killed mid-write
+    (its process is gone, or the temp is over a day old). Never fails the caller."""
+    import shutil
+    import time
+    try:
+        entries = [e for e in Path(folder).iterdir() if e.name.startswith(TEMP_PREFIX)]
+    except OSError:
+        return
+    for entry in entries:
+        m = _TEMP_PID.match(entry.name)
+        try:
+            age = time.time() - entry.lstat().st_mtime
+            # a minute of grace: a writer on another machine sharing the folder has a pid we cannot see
+            stale = (m is not None and age > 60 and _writer_gone(int(m.group(1)))) or age > STALE_TEMP_SECONDS
+            if not stale:
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink()
+        except (OSError, ValueError):
+            continue
+
+
 @contextlib.contextmanager
 def atomic_path(target: Path):
     """Yield a temp path beside `target`; on success move it into place.
@@ -287,7 +337,8 @@ def atomic_path(target: Path):
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".~plankit-", suffix=target.suffix, dir=target.parent)
+    sweep_stale_temps(target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(), suffix=target.suffix, dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
