@@ -430,14 +430,8 @@ def test_real_a_workbook_with_two_parts_of_one_name_is_rejected(tmp_path, plan):
 
 
 def test_an_xlsb_renamed_to_xlsx_is_named_as_such(tmp_path, plan):
-    import zipfile
-
     from toolkit.intake.returnfile import ReturnFileError, read_return
-    out = tmp_path / "r.xlsx"
-    with zipfile.ZipFile(out, "w") as z:
-        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
-                   'package/2006/content-types"/>')
-        z.writestr("xl/workbook.bin", b"\x83\x01\x00")
+    out = FIXTURES / "xlsb-renamed.xlsx"  # the parts that make an .xlsb, saved as .xlsx
     with pytest.raises(ReturnFileError) as err:
         read_return(out, plan, Q2)
     assert "这是Excel二进制工作簿（.xlsb）" in err.value.message
@@ -476,21 +470,12 @@ def test_real_no_correction_workbook_is_built_from_a_refused_or_bloated_file(tmp
 
 def test_two_versions_in_one_mail_say_which_was_used_and_how_to_choose(tmp_path, plan, monkeypatch):
     """Case 31: 更正 and 初稿 attached to one mail (one Date): the later attachment became current
-    without a word, whichever the department meant."""
-    from email.message import EmailMessage
-
-    from tests.merge_helpers import ON_TIME, fake_return, use_fake_reader, write
+    without a word, whichever the department meant (fixture: fake returns of 市教育局)."""
+    from tests.merge_helpers import ON_TIME, use_fake_reader, write
     use_fake_reader(monkeypatch)
     dept = "市教育局"
-    m = EmailMessage()
-    m["From"] = f"{dept} <{plan.department(dept).email}>"
-    m["Subject"] = "二季度（第一个是初稿，第二个是更正）"
-    m["Date"] = "Fri, 05 Jul 2019 09:30:00 +0800"
-    m.set_content("见附件")
-    for name, percent in (("更正.xlsx", 80), ("初稿.xlsx", 20)):
-        m.add_attachment(fake_return(dept, percent=percent), maintype="application", subtype="octet-stream",
-                         filename=name)
-    result = merge(plan, Q2, tmp_path / "out", [write(tmp_path / "in" / "m.eml", bytes(m), ON_TIME)])
+    data = (FIXTURES / "two-versions-one-mail.eml").read_bytes()
+    result = merge(plan, Q2, tmp_path / "out", [write(tmp_path / "in" / "m.eml", data, ON_TIME)])
     outcomes = {f.path: f.outcome for f in result.files}
     assert outcomes == {"更正.xlsx": "superseded", "初稿.xlsx": "accepted"}
     corrected = next(f for f in result.files if f.path == "更正.xlsx")
