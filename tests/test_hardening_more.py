@@ -448,8 +448,8 @@ def test_zero_width_characters_pasted_into_a_status_or_number_are_ignored():
 
 def test_real_no_correction_workbook_is_built_from_a_refused_or_bloated_file(tmp_path, plan, monkeypatch):
     """Case 42: 200,000 cell formats (16 MB of styles.xml) in a return refused for one cell: the
-    merge spent 23 s in openpyxl making its 退回修改表. A file refused as a whole has no cell to
-    mark and is never re-opened; one over MAX_EDIT_BYTES of XML gets no 退回修改表."""
+    merge spent 23 s in openpyxl making its 退回修改表. A file refused before it was read (file-*:
+    unsafe, damaged, a zip bomb) is never re-opened; one over MAX_EDIT_BYTES of XML gets no 退回修改表."""
     import openpyxl
 
     from toolkit import problems as P

@@ -30,6 +30,8 @@ def correction_name(department: str, filename: str) -> str:
     return safe_file_name(f"{department or stem}-退回修改表.xlsx")
 
 
+# files refused as a whole before (or while) reading them: never re-opened with openpyxl here
+REFUSED_WHOLE = ("file-", "merge-reader-crashed", "merge-internal-error")
 MAX_EDIT_BYTES = 8 * 1024 * 1024  # XML parts inflated; a real return has ~0.3 MB, openpyxl takes ~1.5 s per MB
 
 
@@ -47,8 +49,9 @@ def _small_enough(data: bytes) -> bool:
 def write_correction(data: bytes, ext: str, problems: list[Problem], target: Path) -> Path | None:
     """Write the marked-up workbook; None when the file cannot be edited (not .xlsx/.xlsm, or
     unreadable), in which case the problems are explained in the receipt's text alone."""
-    if ext not in EDITABLE or not any(p.sheet and p.cell for p in problems) or not _small_enough(data):
-        return None  # nothing to mark in a cell (the file itself was refused), or too big to re-open
+    if ext not in EDITABLE or not problems or any(p.code.startswith(REFUSED_WHOLE) for p in problems) \
+            or not _small_enough(data):
+        return None  # refused before any reading (unsafe, damaged...), or too big to re-open
     import openpyxl
     from openpyxl.comments import Comment
     from openpyxl.styles import Alignment, Font, PatternFill
