@@ -600,3 +600,61 @@ def test_temp_files_of_a_killed_writer_are_swept_by_the_next_write(tmp_path):
     with atomic_path(tmp_path / "report.xlsx") as tmp:
         tmp.write_bytes(b"newer")
     assert not old.exists()
+
+
+def _busy_orphan(parent: int, started: str) -> None:
+    """A reader as on Windows: no prctl, no parent-pid check (the pid stays there); only the
+    parent sentinel can end it. Runs in a spawned process (imported by name)."""
+    import time
+
+    import toolkit.intake.readers as R
+    R._set_pdeathsig = lambda: None
+    R.WATCH_SECONDS = 3600.0
+    R._die_with_parent(parent)
+    Path(started).write_text("x")
+    end = time.time() + 600
+    while time.time() < end:  # a long read
+        sum(range(1000))
+
+
+def test_real_a_spawned_reader_dies_with_its_parent_by_the_sentinel_alone(tmp_path):
+    """Item 11 for Windows and macOS (spawn): with neither prctl nor the parent-pid check, a reader
+    busy in a long read still ends when its parent is killed: it waits on the parent sentinel."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    if not sys.platform.startswith("linux"):
+        pytest.skip("/proc tells a finished process here")
+    started = tmp_path / "started"
+    script = f"""
+import os, sys, time, multiprocessing
+sys.path.insert(0, {str(Path(__file__).parent.parent)!r})
+from tests.test_hardening_more import _busy_orphan
+ctx = multiprocessing.get_context("spawn")
+p = ctx.Process(target=_busy_orphan, args=(os.getpid(), {str(started)!r}), daemon=True)
+p.start()
+print(p.pid, flush=True)
+time.sleep(600)
+"""
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    child = int(parent.stdout.readline())
+    try:
+        for _ in range(600):
+            if started.exists():
+                break
+            time.sleep(0.1)
+        assert started.exists()
+        parent.kill()
+        parent.wait()
+        for _ in range(100):
+            if not _running(child):
+                break
+            time.sleep(0.1)
+        assert not _running(child)
+    finally:
+        parent.kill()
+        parent.stdout.close()
+        if _running(child):
+            os.kill(child, signal.SIGKILL)

@@ -81,21 +81,34 @@ WATCH_SECONDS = 0.5  # how often a reader's watchdog looks for its parent
 
 def _die_with_parent(parent: int) -> None:
     """End this reader when the merge dies, so no orphan lives on holding memory (and, before
-    the lock was closed in children, merge.lock). On Linux the kernel does it (prctl); everywhere
-    a watchdog thread checks the parent pid (a POSIX orphan is re-parented) every WATCH_SECONDS,
-    also while the main thread is busy reading a large file, and ends the process. The job pipe
-    closing (see _serve) ends it as well: the way on Windows, where the parent pid stays."""
+    the lock was closed in children, merge.lock). On Linux the kernel does it (prctl). Everywhere,
+    watchdog threads end the process, also while the main thread is busy reading a large file
+    (at its next GIL switch): one waits on multiprocessing's parent sentinel (the parent's process
+    handle on Windows, a pipe only the parent holds on POSIX), one checks the parent pid every
+    WATCH_SECONDS (a POSIX orphan is re-parented; on Windows the pid stays, so not there). The job
+    pipe closing (see _serve) ends an idle reader as well."""
     _set_pdeathsig()
     if os.getppid() != parent:  # the merge died before prctl took effect
         os._exit(0)
 
-    def watch() -> None:
+    def watch_pid() -> None:
         while True:
             time.sleep(WATCH_SECONDS)
             if os.getppid() != parent:
                 os._exit(0)
-    if hasattr(os, "getppid") and sys.platform != "win32":
-        threading.Thread(target=watch, daemon=True, name="plankit-watchdog").start()
+
+    def watch_sentinel(sentinel) -> None:
+        try:
+            wait([sentinel])
+        except (OSError, ValueError):  # nothing to wait on here: the other ways still hold
+            return
+        os._exit(0)
+    if sys.platform != "win32":
+        threading.Thread(target=watch_pid, daemon=True, name="plankit-watchdog").start()
+    mother = multiprocessing.parent_process()
+    if mother is not None and getattr(mother, "sentinel", None) is not None:
+        threading.Thread(target=watch_sentinel, args=(mother.sentinel,), daemon=True,
+                         name="plankit-watchdog-sentinel").start()
 
 
 def _serve(jobs, results, parent: int, own_end, plan: Plan, quarter: Quarter, previous) -> None:
