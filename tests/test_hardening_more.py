@@ -658,3 +658,24 @@ time.sleep(600)
         parent.stdout.close()
         if _running(child):
             os.kill(child, signal.SIGKILL)
+
+
+def test_a_report_made_while_a_merge_runs_says_it_may_be_incomplete(tmp_path, plan, monkeypatch):
+    """Case 35: `report` does not wait for a merge (it reads a consistent snapshot); made in the
+    middle of one it silently showed the quarter without the files still being merged."""
+    from click.testing import CliRunner
+
+    from tests.merge_helpers import ON_TIME, fake_return, use_fake_reader, write
+    from toolkit.cli import main
+    from toolkit.store.lock import run_lock
+    use_fake_reader(monkeypatch)
+    out = tmp_path / "out"
+    merge(plan, Q2, out, [write(tmp_path / "in" / "a.xlsx", fake_return("市教育局"), ON_TIME)])
+    args = ["report", "-q", "2019Q2", "--plan", str(plan.source), "--out", str(out)]
+    quiet = CliRunner().invoke(main, args)
+    assert quiet.exit_code == 0 and "另一个合并正在进行" not in quiet.output
+    with run_lock(store_dir(plan, out)):  # as a merge holds it
+        busy = CliRunner().invoke(main, args)
+    assert busy.exit_code == 0, busy.output
+    assert "注意：生成时另一个合并正在进行（进程 " in busy.stderr
+    assert "本汇总表可能还不包含正在合并的文件。合并结束后请重新运行 plankit report -q 2019Q2。" in busy.stderr
