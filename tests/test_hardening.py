@@ -703,7 +703,7 @@ def test_a_mail_without_date_says_so_and_a_stranger_sender_is_noted(tmp_path, pl
     assert "邮件中没有发送日期（Date），已按文件修改时间 2019-07-05 09:30 判断先后和是否迟报" in f.problems[0].message
     registered = plan.department(FIVE[0]).email
     assert result.notes == [f"{FIVE[0]} 的 a.xlsx 由 jyj@example.cn 发来，与该单位登记的邮箱 {registered} "
-                            "不同，请确认确是该单位报送。"]
+                            "不同，请确认确是该单位报送（收件报告“发件人不符”表中列出）。"]
 
 
 # -- item 7: a plan corrected after the sheets went out ---------------------------------------------

@@ -88,7 +88,7 @@ def test_merge_outcomes_report_and_missing(tmp_path, plan):
     assert result.late == ["市水利局"]
     assert result.missing == [d for d in plan.department_names() if d not in FIVE + ("市水利局",)]
     wb = openpyxl.load_workbook(result.report_path)
-    assert wb.sheetnames == ["收件回执", "问题清单", "未报与迟报", "版本变化"]
+    assert wb.sheetnames == ["收件回执", "问题清单", "未报与迟报", "版本变化", "发件人不符"]
     problems = [tuple(c.value for c in row) for row in wb["问题清单"].iter_rows(min_row=2)]
     assert ("bad.xlsx", "市公安局", "进展填报", "G5", "x", "错误", "“很多”不是数字", "read-bad-value") in problems
     late_rows = [tuple(c.value for c in row) for row in wb["未报与迟报"].iter_rows(min_row=2)]

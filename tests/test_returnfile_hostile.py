@@ -468,8 +468,8 @@ def test_26_merged_and_hidden_cells(good, plan, tmp_path):
         ws.row_dimensions[7].hidden = True
     r = read_return(H.edit(good, tmp_path / "m.xlsx", fn), plan, Q2)
     assert r.tasks[0].percent == 50.0 and r.tasks[1].percent is None
-    missing = only(r, "return-missing-input")
-    assert missing.cell == "G6" and missing.severity == WARNING
+    missing = only(r, "return-merged-input")  # said to be merged (issue 19b), not a bare 未填写
+    assert missing.cell == "G6" and missing.severity == WARNING and "与G5合并" in missing.message
     assert r.tasks[2].percent == 50.0  # the hidden row is read
 
 

@@ -29,6 +29,7 @@ class Problem:
     sheet: str = ""
     cell: str = ""
     value: str = ""
+    quarter: str = ""  # the quarter a file belongs to, when it is not the one merged (e.g. 2019Q1)
 
     @property
     def location(self) -> str:
@@ -38,7 +39,10 @@ class Problem:
         return self.sheet or self.cell
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        if not data["quarter"]:  # only problems about another quarter carry one
+            del data["quarter"]
+        return data
 
     def __str__(self) -> str:
         where = " ".join(p for p in (self.file, self.location) if p)

@@ -118,7 +118,9 @@ def _typed(value: object) -> str:
     """NFKC text without spaces, for parsing what someone typed."""
     if isinstance(value, (date, datetime, bool)):
         raise ValueIssue("not-a-number")
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", clean_text(value)))
+    # zero-width characters (U+200B-U+200D, U+2060, U+FEFF) come with text pasted from web pages
+    # and chat apps; invisible in a message, they made "序时推进" look rejected for nothing
+    return re.sub(r"[\s\u200b-\u200d\u2060\ufeff]+", "", unicodedata.normalize("NFKC", clean_text(value)))
 
 
 def split_unit(unit: str) -> tuple[str, str]:

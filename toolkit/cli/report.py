@@ -35,6 +35,9 @@ def report(plan_path: Path | None, quarter: str, out_dir: Path, as_json: bool) -
     q = parse_quarter(quarter, plan.settings.year)
     result = build_report(plan, q, out_dir)
     ev = result.evaluation
+    if result.merging:
+        out.warn(f"注意：生成时另一个合并正在进行（{result.merging}），本汇总表可能还不包含正在合并的文件。"
+                 f"合并结束后请重新运行 plankit report -q {q.code}。")
     out.say(f"{plan.settings.title}　" + (f"{q.year}年完成情况汇总" if ev.year_end else f"{q.label}进展汇总"),
             bold=True)
     if ev.returned == 0:

@@ -64,14 +64,24 @@ def sheets(plan_path: Path | None, quarter: str, departments: tuple[str, ...], p
     with contextlib.ExitStack() as stack:
         bars: list = []  # opened on the first finished file, so early errors print alone
 
+        done_count = [0, 0]  # (done, total), for the line that ends a bar cut short by an error
+
         def progress(done: int, total: int, dept: str) -> None:
             if not bars:
                 bars.append(stack.enter_context(click.progressbar(
                     length=total, label="生成填报表", show_pos=True, file=sys.stderr)))
             bars[0].update(1)
+            done_count[:] = [done, total]
 
-        files = generate_sheets(plan, q, out_dir, names, password=password, previous=previous, progress=progress,
-                                allow_suggested=allow_suggested)
+        try:
+            files = generate_sheets(plan, q, out_dir, names, password=password, previous=previous,
+                                    progress=progress, allow_suggested=allow_suggested)
+        except BaseException:
+            if bars:  # the bar's label would otherwise stand above the error as if all went well
+                stack.close()
+                click.echo(f"生成填报表：写完 {done_count[0]} 个（共 {done_count[1]} 个）后中断，本次的填报表都未放入"
+                           "sheets 文件夹（原有的不变）。", err=True)
+            raise
     folder = files[0].path.parent if files else out_dir
     out.say(f"{plan.settings.title}　{q.label}填报表", bold=True)
     if previous is not None and q.previous is not None:

@@ -176,6 +176,9 @@ def zip_kind(zf: zipfile.ZipFile, names: set[str], name: str, parts: dict[str, b
             raise InputFileError(f"{name}：这是Word文档，不是Excel表格。", code=FILE_NOT_SPREADSHEET)
         if "ppt/presentation.xml" in names:
             raise InputFileError(f"{name}：这是PowerPoint文件，不是Excel表格。", code=FILE_NOT_SPREADSHEET)
+        if "xl/workbook.bin" in names:
+            raise InputFileError(f"{name}：这是Excel二进制工作簿（.xlsb），无法读取（可能改了扩展名）。请在Excel中"
+                                 "“另存为”，保存类型选“Excel工作簿(*.xlsx)”后重新发送。", code=FILE_NOT_SPREADSHEET)
         if "xl/workbook.xml" not in names:
             raise InputFileError(f"{name}：压缩包里没有Excel工作簿，文件可能已损坏。", code=FILE_NOT_SPREADSHEET)
         if b"purl.oclc.org/ooxml" in head("xl/workbook.xml", 4000):

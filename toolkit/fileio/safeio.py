@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
+import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -19,7 +21,7 @@ from pathlib import Path
 
 from toolkit.errors import (
     FILE_DAMAGED, FILE_EMPTY, FILE_ENCRYPTED, FILE_NOT_FOUND, FILE_NOT_SPREADSHEET, FILE_TOO_LARGE,
-    FILE_TOO_MANY_ROWS, FILE_TRUNCATED, FILE_UNREADABLE, FILE_ZIP_BOMB, InputFileError, OutputLockedError)
+    FILE_TOO_MANY_ROWS, FILE_TRUNCATED, FILE_UNREADABLE, FILE_UNSAFE, FILE_ZIP_BOMB, InputFileError, OutputLockedError)
 from toolkit.fileio.filekind import (ENCRYPTED, ODS, OLE_MAGIC, XLS, ZIP_MAGIC, classify_ole, decrypt_default,
     xls_far_cell, zip_kind)
 from toolkit.fileio.xlsxmeta import col_letter
@@ -163,6 +165,14 @@ def _check_zip(data: bytes, name: str, max_part: int, max_rows: int | None,
             infos = zf.infolist()
             check_zip_limits(Path(name), infos)
             names = [i.filename for i in infos]
+            folded = [n.replace("\\", "/").lower() for n in names]  # part names ignore case (OPC)
+            if len(set(folded)) != len(folded):
+                twice = next(n for n, f in zip(names, folded) if folded.count(f) > 1)
+                # readers disagree on which copy counts (Python and calamine take the last, others
+                # the first): what is stored could differ from what Excel shows
+                raise InputFileError(f"{name}：压缩包内有两个同名的部件（{twice}），各程序读到的内容可能不同，"
+                                     "已拒收。请让报送单位在Excel中打开后另存为“Excel工作簿(*.xlsx)”再发送。",
+                                     code=FILE_UNSAFE)
             for info in infos:
                 if info.flag_bits & 0x1:
                     raise InputFileError(f"{name}：压缩包内的文件被加密，无法读取，已拒收。", code=FILE_ENCRYPTED)
@@ -270,6 +280,54 @@ def os_error_of(exc: BaseException | None) -> OSError | None:
     return None
 
 
+TEMP_PREFIX = ".~plankit-"
+_TEMP_PID = re.compile(r"^\.~plankit-(\d+)-")
+STALE_TEMP_SECONDS = 24 * 3600  # a temp whose writer cannot be asked about (Windows, old names)
+
+
+def temp_prefix() -> str:
+    """The prefix of this process's temp files and folders: `.~plankit-<pid>-`, so a later run can
+    tell the leftovers of a killed one (no `finally` runs on kill -9 or a power cut)."""
+    return f"{TEMP_PREFIX}{os.getpid()}-"
+
+
+def _writer_gone(pid: int) -> bool:
+    if pid == os.getpid() or sys.platform == "win32":  # os.kill would end the process there
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive, another user's
+        return False
+    return False
+
+
+def sweep_stale_temps(folder: Path) -> None:
+    """Remove temp files and folders left in `folder` by a plankit run that was killed mid-write
+    (its process is gone, or the temp is over a day old). Never fails the caller."""
+    import shutil
+    import time
+    try:
+        entries = [e for e in Path(folder).iterdir() if e.name.startswith(TEMP_PREFIX)]
+    except OSError:
+        return
+    for entry in entries:
+        m = _TEMP_PID.match(entry.name)
+        try:
+            age = time.time() - entry.lstat().st_mtime
+            # a minute of grace: a writer on another machine sharing the folder has a pid we cannot see
+            stale = (m is not None and age > 60 and _writer_gone(int(m.group(1)))) or age > STALE_TEMP_SECONDS
+            if not stale:
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink()
+        except (OSError, ValueError):
+            continue
+
+
 @contextlib.contextmanager
 def atomic_path(target: Path):
     """Yield a temp path beside `target`; on success move it into place.
@@ -279,7 +337,8 @@ def atomic_path(target: Path):
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".~plankit-", suffix=target.suffix, dir=target.parent)
+    sweep_stale_temps(target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(), suffix=target.suffix, dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:

@@ -42,6 +42,8 @@ class WorkbookMeta:
     macros: bool = False
     external_links: bool = False
     cells: dict[str, dict[str, CellInfo]] = field(default_factory=dict)  # sheet -> ref -> info
+    protected: set[str] = field(default_factory=set)  # of the sheets asked for: still protected
+    merged: dict[str, list[str]] = field(default_factory=dict)  # sheet -> merged ranges ("G5:G6")
 
 
 def _parser(start=None, end=None, text=None) -> expat.XMLParserType:
@@ -112,8 +114,19 @@ def _xlsx_meta(zf: zipfile.ZipFile, wanted: tuple[str, ...]) -> WorkbookMeta:
     for sheet_name in wanted:
         path = sheet_paths.get(sheet_name)
         if path and path in names:
-            meta.cells[sheet_name] = _xlsx_cells(zf.read(path), percent_styles)
+            part = zf.read(path)
+            meta.cells[sheet_name] = _xlsx_cells(part, percent_styles)
+            at = part.rfind(b"sheetProtection")  # near the end of the part: no regex over all of it
+            if at >= 0 and _PROTECTED.match(part, max(0, part.rfind(b"<", 0, at))):
+                meta.protected.add(sheet_name)
+            if b"mergeCell " in part:
+                meta.merged[sheet_name] = [m.decode() for m in _MERGED.findall(part)]
     return meta
+
+
+# <sheetProtection sheet="1" …>: the sheet's locked cells cannot be typed into
+_MERGED = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]{1,3}[0-9]{1,7}:[A-Z]{1,3}[0-9]{1,7})"')
+_PROTECTED = re.compile(rb'<(?:\w+:)?sheetProtection\b[^>]*\bsheet="(?:1|true)"')
 
 
 def _rels(zf: zipfile.ZipFile, part: str, base: str) -> dict[str, str]:
@@ -195,16 +208,29 @@ def _xlsx_cells(data: bytes, percent_styles: frozenset[int]) -> dict[str, CellIn
     if not percent_styles and not _may_hold_formula_or_error(data):
         return cells  # nothing to record: skip the per-cell parse
     state: dict = {}
+    # where the next cell is when a writer leaves out r= (optional in the format; calamine then
+    # places cells in order): 1-based row, 0-based column of the cell just read
+    at = [0, -1]
 
     def start(tag, attrs):
         t = _local(tag)
-        if t == "c":
+        if t == "row":
+            row = attrs.get("r", "")
+            at[:] = [int(row) if row.isdigit() else at[0] + 1, -1]
+        elif t == "c":
             try:
                 style = int(attrs.get("s", "0"))
             except ValueError:
                 style = 0
+            ref = attrs.get("r", "")
+            m = _REF.fullmatch(ref)
+            if m:
+                at[1] = _col_index(m.group(1))
+            else:
+                at[1] += 1
+                ref = f"{col_letter(at[1])}{at[0]}"
             state.clear()
-            state.update(ref=attrs.get("r", ""), type=attrs.get("t", "n"), percent=style in percent_styles,
+            state.update(ref=ref, type=attrs.get("t", "n"), percent=style in percent_styles,
                          f=None, v=None, field=None)
         elif t in ("f", "v") and state:
             state["field"] = t
@@ -289,6 +315,17 @@ def _int(value: str | None) -> int:
         return max(1, min(int(value or 1), 1 << 20))
     except ValueError:
         return 1
+
+
+_REF = re.compile(r"([A-Z]{1,3})([0-9]{1,7})")
+
+
+def _col_index(letters: str) -> int:
+    """0-based column index of column letters: A → 0, AA → 26."""
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
 
 
 @functools.lru_cache(maxsize=1024)

@@ -35,6 +35,7 @@ from toolkit.fillin.files import (GeneratedSheet, check_not_locked, file_sha256,
     write_manifest)
 from toolkit.fillin.style import (WIDTHS, Styles, contact_block, header_block, list_source, page_setup, text_rule,
     validate, write_text)
+from toolkit.fileio.safeio import sweep_stale_temps, temp_prefix
 from toolkit.fileio.xlsxtext import row_height, text_lines
 
 WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
@@ -94,7 +95,8 @@ def generate_sheets(plan: Plan, quarter: Quarter | str, out_dir: Path, departmen
     roles = tasks_by_department(plan)
     target_dir.mkdir(parents=True, exist_ok=True)
     staged: list[tuple[Path, GeneratedSheet]] = []
-    with tempfile.TemporaryDirectory(prefix=".~plankit-", dir=target_dir) as staging:
+    sweep_stale_temps(target_dir)  # staging folders of a run killed mid-way
+    with tempfile.TemporaryDirectory(prefix=temp_prefix(), dir=target_dir) as staging:
         def one(i: int) -> tuple[Path, GeneratedSheet]:
             dept, tmp = names[i], Path(staging) / f"{i}.xlsx"
             info = write_workbook(tmp, plan, q, dept, owners.get(dept, []), generated_at=generated_at,

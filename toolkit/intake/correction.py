@@ -30,11 +30,28 @@ def correction_name(department: str, filename: str) -> str:
     return safe_file_name(f"{department or stem}-退回修改表.xlsx")
 
 
+# files refused as a whole before (or while) reading them: never re-opened with openpyxl here
+REFUSED_WHOLE = ("file-", "merge-reader-crashed", "merge-internal-error")
+MAX_EDIT_BYTES = 8 * 1024 * 1024  # XML parts inflated; a real return has ~0.3 MB, openpyxl takes ~1.5 s per MB
+
+
+def _small_enough(data: bytes) -> bool:
+    """Whether openpyxl may load this file in a bounded time: a file merged or refused for its
+    cells passed the merge's checks, yet 200,000 cell formats in 16 MB took openpyxl 23 s."""
+    import zipfile
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return sum(i.file_size for i in zf.infolist() if i.filename.endswith(".xml")) <= MAX_EDIT_BYTES
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
+
+
 def write_correction(data: bytes, ext: str, problems: list[Problem], target: Path) -> Path | None:
     """Write the marked-up workbook; None when the file cannot be edited (not .xlsx/.xlsm, or
     unreadable), in which case the problems are explained in the receipt's text alone."""
-    if ext not in EDITABLE or not problems:
-        return None
+    if ext not in EDITABLE or not problems or any(p.code.startswith(REFUSED_WHOLE) for p in problems) \
+            or not _small_enough(data):
+        return None  # refused before any reading (unsafe, damaged...), or too big to re-open
     import openpyxl
     from openpyxl.comments import Comment
     from openpyxl.styles import Alignment, Font, PatternFill

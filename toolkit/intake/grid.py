@@ -150,6 +150,40 @@ def locate(book: Book, preferred: list[str], required: tuple[str, ...],
     return None, False, headless
 
 
+def _data_rows(table: Table) -> list[list]:
+    """The rows under the header, without trailing blanks (as compared between copies)."""
+    rows = []
+    for row in table.grid.rows[table.header_row + 1:]:
+        row = list(row)
+        while row and row[-1] in (None, ""):
+            row.pop()
+        rows.append(row)
+    while rows and not rows[-1]:
+        rows.pop()
+    return rows
+
+
+def conflicting_copies(book: Book, table: Table, required: tuple[str, ...], skip: set[str]) -> list[str]:
+    """Other sheets holding the same table with other content under its header: a copied sheet
+    (Excel 移动或复制→建立副本, or a sheet named like it) that was filled instead of, or as well as,
+    the one read. An identical or empty copy is harmless and not listed."""
+    mine = None
+    found = []
+    for name in book.sheet_names[:MAX_SHEETS]:
+        if name == table.grid.name or name in skip or name.strip().lower() == L.META_SHEET:
+            continue
+        other = find_header(book.grid(name), required)
+        if other is None:
+            continue
+        theirs = _data_rows(other)
+        if not any(theirs):
+            continue
+        mine = _data_rows(table) if mine is None else mine
+        if theirs != mine:
+            found.append(name)
+    return found
+
+
 def above_header_text(table: Table) -> str:
     """All text above the header row: title, 填报单位/季度 line, contact block."""
     parts: list[str] = []

@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future
@@ -30,7 +29,7 @@ from toolkit.problems import ERROR, Problem
 from toolkit.quarter import Quarter, as_quarter, parse_quarter
 from toolkit.returns import QuarterReturns
 from toolkit.intake.outcomes import ACCEPTED, DUPLICATE, REJECTED, SKIPPED, SUPERSEDED
-from toolkit.intake.receipt import write_merge_report, write_quarter_report
+from toolkit.intake.receipt import sender_mismatch, write_merge_report, write_quarter_report
 from toolkit.store.db import Change, Store, Submission, run_lock, untrusted_date
 from toolkit.store.plans import with_earlier_versions
 from toolkit.store.runs import next_run_time, run_id, undo_run
@@ -269,6 +268,7 @@ def _apply_read(sub: Submission, parsed, departments: set[str], code: str) -> No
     has_errors = any(p.severity == ERROR for p in problems)
     if not has_errors and parsed.quarter and parsed.quarter != code:
         problems.append(P.make(WRONG_QUARTER, file=sub.filename, found=parsed.quarter, expected=code))
+        problems[-1].quarter = parsed.quarter
     elif not has_errors and sub.department not in departments:
         problems.append(P.make(UNKNOWN_DEPT, file=sub.filename, value=sub.department))
     for p in problems:
@@ -286,11 +286,27 @@ def _sender_notes(plan: Plan, files: list[FileOutcome]) -> list[str]:
     (a colleague's mailbox is usual; someone else sending for the department is not)."""
     notes = []
     for f in files:
-        d = plan.department(f.department) if f.outcome == ACCEPTED else None
-        found = re.search(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", f.sender or "")
-        if d and d.email and found and found.group(0).lower() != d.email.strip().lower():
-            notes.append(f"{f.department} 的 {f.path} 由 {found.group(0)} 发来，与该单位登记的邮箱 {d.email} "
-                         "不同，请确认确是该单位报送。")
+        found = sender_mismatch(plan, f.department, f.sender) if f.outcome == ACCEPTED else None
+        if found:
+            notes.append(f"{f.department} 的 {f.path} 由 {found[0]} 发来，与该单位登记的邮箱 {found[1]} "
+                         "不同，请确认确是该单位报送（收件报告“发件人不符”表中列出）。")
+    return notes
+
+
+def _same_time_versions(files: list[FileOutcome]) -> list[str]:
+    """Two different versions of one department received at the same time (two attachments of
+    one mail, say 初稿 and 更正): the later in the message is used, which may not be the one meant."""
+    groups: dict[tuple, list[FileOutcome]] = {}
+    for f in files:
+        if f.outcome in (ACCEPTED, SUPERSEDED) and f.department and f.received_at is not None:
+            groups.setdefault((f.department, f.received_at), []).append(f)
+    notes = []
+    for (dept, _), same in groups.items():
+        used = next((f for f in same if f.outcome == ACCEPTED), None)
+        if len(same) > 1 and used is not None:
+            others = "、".join(f"{f.path}（编号 {f.sha256[:8]}）" for f in same if f is not used)
+            notes.append(f"{dept} 的 {len(same)} 个不同版本收到时间相同（可能在同一封邮件中）：已按附件顺序采用"
+                         f"后一个 {used.path}；如应采用 {others}，请用 plankit merge --prefer 编号 指定。")
     return notes
 
 
@@ -338,8 +354,7 @@ WRONG_QUARTER_CODES = (WRONG_QUARTER, RC.WRONG_QUARTER)
 
 def _other_quarters(result: MergeResult) -> None:
     """A folder holding another quarter's files (收件箱/ instead of 收件箱/2019Q2/): say so, and how to undo."""
-    found = {m.group(1) for f in result.files for p in f.problems if p.code in WRONG_QUARTER_CODES
-             for m in [re.match(r"这是(.+?)的填报表", p.message)] if m}
+    found = {p.quarter for f in result.files for p in f.problems if p.code in WRONG_QUARTER_CODES}
     n = sum(any(p.code in WRONG_QUARTER_CODES for p in f.problems) for f in result.files)
     if n:
         which = "、".join(sorted(x for x in found if x))
@@ -421,6 +436,7 @@ def merge(plan: Plan, quarter: Quarter | str, out_dir: Path | str, inputs: list[
                 if f.outcome == ACCEPTED and f.sha256 not in current:
                     f.outcome = SUPERSEDED
             result.notes.extend(_sender_notes(plan, result.files))
+            result.notes.extend(_same_time_versions(result.files))
             qr = store.quarter_returns(plan, quarter, values=False)  # who and when: all the report needs
             _other_quarters(result)
         finally:

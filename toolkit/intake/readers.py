@@ -17,9 +17,11 @@ import queue
 import signal
 import sys
 import threading
+import time
 from collections import deque
 from multiprocessing.connection import wait
 from pathlib import Path
+from typing import Any
 
 from toolkit import problems as P
 from toolkit.errors import PlankitError
@@ -63,18 +65,50 @@ def read_outcome(path: Path, plan: Plan, quarter: Quarter, filename: str, previo
         return [P.make(INTERNAL, file=filename, detail=f"{type(exc).__name__}: {exc}")]
 
 
-def _die_with_parent(parent: int) -> None:
-    """Linux: the kernel kills this reader when the merge dies (kill -9 included), so no orphan
-    lives on holding memory (and, before the lock was closed in children, merge.lock)."""
+def _set_pdeathsig() -> None:
+    """Linux: the kernel kills this process when its parent dies (kill -9 included)."""
     if sys.platform.startswith("linux"):
         try:
             import ctypes
             libc = ctypes.CDLL(None, use_errno=True)
             libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-        except Exception:  # no prctl: the closed pipe below still ends an idle reader
+        except Exception:  # no prctl: the watchdog below still ends this reader
             pass
+
+
+WATCH_SECONDS = 0.5  # how often a reader's watchdog looks for its parent
+
+
+def _die_with_parent(parent: int) -> None:
+    """End this reader when the merge dies, so no orphan lives on holding memory (and, before
+    the lock was closed in children, merge.lock). On Linux the kernel does it (prctl). Everywhere,
+    watchdog threads end the process, also while the main thread is busy reading a large file
+    (at its next GIL switch): one waits on multiprocessing's parent sentinel (the parent's process
+    handle on Windows, a pipe only the parent holds on POSIX), one checks the parent pid every
+    WATCH_SECONDS (a POSIX orphan is re-parented; on Windows the pid stays, so not there). The job
+    pipe closing (see _serve) ends an idle reader as well."""
+    _set_pdeathsig()
     if os.getppid() != parent:  # the merge died before prctl took effect
         os._exit(0)
+
+    def watch_pid() -> None:
+        while True:
+            time.sleep(WATCH_SECONDS)
+            if os.getppid() != parent:
+                os._exit(0)
+
+    def watch_sentinel(sentinel) -> None:
+        try:
+            wait([sentinel])
+        except (OSError, ValueError):  # nothing to wait on here: the other ways still hold
+            return
+        os._exit(0)
+    if sys.platform != "win32":
+        threading.Thread(target=watch_pid, daemon=True, name="plankit-watchdog").start()
+    mother = multiprocessing.parent_process()
+    if mother is not None and getattr(mother, "sentinel", None) is not None:
+        threading.Thread(target=watch_sentinel, args=(mother.sentinel,), daemon=True,
+                         name="plankit-watchdog-sentinel").start()
 
 
 def _serve(jobs, results, parent: int, own_end, plan: Plan, quarter: Quarter, previous) -> None:
@@ -94,8 +128,8 @@ def _serve(jobs, results, parent: int, own_end, plan: Plan, quarter: Quarter, pr
         try:
             while (head := jobs.recv()) is not None:
                 inbox.put((head, jobs.recv_bytes()))
-        except (EOFError, OSError):  # the merge ended or died
-            pass
+        except (EOFError, OSError):  # the merge died (an orderly stop sends None): end now, even
+            os._exit(0)              # in the middle of a file, no one waits for its outcome
         inbox.put(None)
 
     threading.Thread(target=receive, daemon=True).start()
@@ -120,6 +154,62 @@ def _warm_reader(plan: Plan) -> None:
         _ = plan.fingerprint  # each file's identity is checked against it (~20 ms to compute)
     except Exception:  # an import error still surfaces per file, in the reader, as before
         pass
+
+
+def _quarter_of(path: Path, plan: Plan) -> tuple[str, str]:
+    """(quarter code, "") of an archived file by what it says itself, or ("", why not)."""
+    try:
+        parsed = _read(path, plan, None, display_name=path.name, data=path.read_bytes())
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # unreadable: nothing says which quarter it belongs to
+        return "", f"无法读取，不知属于哪个季度：{getattr(exc, 'message', exc)}"
+    quarter = getattr(parsed, "quarter", "") or ""
+    return str(getattr(quarter, "code", quarter)), "" if quarter else "文件中没有季度信息"
+
+
+def _identify(paths: list[Path], plan: Plan, results, parent: int) -> None:
+    """A reader process for `quarters_of`: one (path, quarter, why) sent per file, in order."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent(parent)
+    for path in paths:
+        results.send((str(path), *_quarter_of(path, plan)))
+
+
+def quarters_of(paths: list[Path], plan: Plan) -> list[tuple[Path, str, str]]:
+    """(path, quarter code, why not placed) of each file, each read in a reader process as the
+    merge reads: a file that crashes the native reader is named, and the next process reads on."""
+    if _read is not _READ or not paths:  # a test's stand-in reader runs here
+        return [(p, *_quarter_of(p, plan)) for p in paths]
+    fork = sys.platform.startswith("linux")
+    if fork:
+        _warm_reader(plan)
+    ctx: Any = multiprocessing.get_context("fork" if fork else "spawn")
+    found: dict[str, tuple[str, str]] = {}
+    pending = [Path(p) for p in paths]
+    while pending:
+        conn, results = ctx.Pipe(duplex=False)
+        try:
+            proc = ctx.Process(target=_identify, args=(pending, plan, results, os.getpid()), daemon=True,
+                               name="plankit-reader")
+            proc.start()
+        except Exception:  # no processes here (a locked-down PC): read in this process
+            results.close()
+            conn.close()
+            found.update((str(p), _quarter_of(p, plan)) for p in pending)
+            break
+        results.close()
+        try:
+            while pending:
+                path, quarter, why = conn.recv()
+                found[path] = (quarter, why)
+                pending.pop(0)
+        except (EOFError, OSError):  # the process died on pending[0]: that file is the cause
+            found[str(pending.pop(0))] = ("", "读取此文件时读取程序异常退出，不知属于哪个季度")
+        finally:
+            conn.close()
+            proc.join(5)
+    return [(Path(p), *found[str(p)]) for p in paths]
 
 
 class _Process:

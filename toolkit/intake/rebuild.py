@@ -160,21 +160,16 @@ def _self_described(plan: Plan, store: Store, known: set) -> tuple[list[dict], l
     received when it was archived (its file time)."""
     from toolkit.intake import readers
     placed, unplaced = [], []
+    todo = []
     for path in sorted(store.archive_dir.iterdir()):
         m = ARCHIVED.match(path.name)
-        if not m or m.group(2) not in SPREADSHEETS or m.group(1) in known:
-            continue
-        sha, ext = m.groups()
-        try:
-            parsed = readers._read(path, plan, None, display_name=path.name, data=path.read_bytes())
-            quarter = getattr(parsed, "quarter", "") or ""
-            quarter = getattr(quarter, "code", quarter)
-        except Exception as exc:  # unreadable: nothing says which quarter it belongs to
-            unplaced.append(f"{path.name}（无法读取，不知属于哪个季度：{getattr(exc, 'message', exc)}）")
-            continue
+        if m and m.group(2) in SPREADSHEETS and m.group(1) not in known:
+            todo.append(path)
+    for path, quarter, why in readers.quarters_of(todo, plan):  # in reader processes, as a merge reads
         if not quarter:
-            unplaced.append(f"{path.name}（文件中没有季度信息）")
+            unplaced.append(f"{path.name}（{why}）")
             continue
+        sha, ext = ARCHIVED.match(path.name).groups()  # type: ignore[union-attr]
         # to the microsecond: files of one merge were archived one after another, in arrival order
         at = datetime.fromtimestamp(path.stat().st_mtime).isoformat(sep=" ")
         placed.append({"event": "received", "quarter": quarter, "sha256": sha, "ext": ext,

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from datetime import datetime
 from pathlib import Path
 
 import xlsxwriter
 
-from toolkit.intake.outcomes import OUTCOME_LABELS
+from toolkit.intake.outcomes import ACCEPTED, OUTCOME_LABELS
 from toolkit.model import Plan
 from toolkit.quarter import Quarter, as_quarter
 from toolkit.problems import ERROR
@@ -104,6 +105,26 @@ def _missing_and_late(book: _Book, plan: Plan, quarter: Quarter, qr: QuarterRetu
     book.sheet("未报与迟报", ("部门", "情况", "收到时间", "报送截止日"), rows, (20, 10, 17, 12))
 
 
+MISMATCH_HEADERS = ("部门", "文件", "发件地址", "登记的邮箱", "收到时间", "结果")
+MISMATCH_WIDTHS = (16, 36, 28, 28, 17, 24)
+
+
+def sender_mismatch(plan: Plan, department: str, sender: str) -> tuple[str, str] | None:
+    """(sending address, registered 邮箱) when a return came from an address other than the
+    department's registered one (a colleague's mailbox is usual; someone else is not); else None."""
+    d = plan.department(department) if department else None
+    found = re.search(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", sender or "")
+    if d and d.email and found and found.group(0).lower() != d.email.strip().lower():
+        return found.group(0), d.email.strip()
+    return None
+
+
+def _mismatch_sheet(book: _Book, rows: list[tuple]) -> None:
+    book.sheet("发件人不符", MISMATCH_HEADERS,
+               rows or [("（无）", "所有接收的文件都来自各单位登记的邮箱，或不是邮件报送", "", "", "", "")],
+               MISMATCH_WIDTHS)
+
+
 def write_merge_report(result, plan: Plan, quarter: Quarter, qr: QuarterReturns | None, target: Path) -> Path:
     """One run's receipt: every file it received (skipped ones too), one row per problem, the
     quarter's missing/late departments after it, and what its resubmissions changed."""
@@ -122,6 +143,10 @@ def write_merge_report(result, plan: Plan, quarter: Quarter, qr: QuarterReturns 
         book.sheet("版本变化", CHANGE_HEADERS,
                    [(f.department, f.path, c.item, FIELD_LABELS.get(c.field, c.field), c.old, c.new, c.cell)
                     for f in result.files for c in f.changes], CHANGE_WIDTHS)
+        _mismatch_sheet(book, [(f.department, f.path, *m, f.received_at.strftime("%Y-%m-%d %H:%M")
+                                if f.received_at else "", OUTCOME_LABELS[f.outcome])
+                               for f in result.files if f.outcome == ACCEPTED
+                               for m in [sender_mismatch(plan, f.department, f.sender)] if m])
         book.close()
     return target
 
@@ -167,6 +192,9 @@ def write_quarter_report(plan: Plan, quarter: Quarter, out_dir: Path, target: Pa
                     for s in subs for p in json.loads(s["problems"])], PROBLEM_WIDTHS)
         _missing_and_late(book, plan, quarter, qr)
         book.sheet("版本变化", CHANGE_HEADERS, changes, CHANGE_WIDTHS)
+        _mismatch_sheet(book, [(s["department"], s["filename"], *m, datetime.fromisoformat(s["received_at"]).strftime(
+            "%Y-%m-%d %H:%M"), "采用" if s["cur"] is not None else "旧版本（已有更新版本）")
+            for s in subs if s["accepted"] for m in [sender_mismatch(plan, s["department"], s["sender"])] if m])
         book.close()
     return target
 

@@ -11,6 +11,7 @@ more than the read itself (see docs/ENGINEERING.md).
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -26,9 +27,13 @@ from toolkit.errors import FILE_DAMAGED, InputFileError, RETURN_UNIDENTIFIED
 from toolkit.model import Plan
 from toolkit.quarter import Quarter
 from toolkit.intake.planfacts import plan_facts
+from toolkit.intake.seenplan import seen_plan
 from toolkit.intake.rows import Context, read_contact, read_indicators, read_progress
 from toolkit.returns import IndicatorEntry, QuarterReturns, TaskEntry
 from toolkit.intake.grid import Book, Table, above_header_text, locate
+from toolkit.intake.sheetchecks import (INDICATOR_HEADERS, PROGRESS_HEADERS, merged_inputs,
+    without_contradictions)
+from toolkit.intake.sheetchecks import copies as sheet_copies
 from toolkit.fileio.filekind import ODS, XLS, XLSM, XLSX
 from toolkit.fileio.safeio import preflight
 from toolkit.values import format_number
@@ -38,9 +43,6 @@ MAX_DATA_ROWS = 5000
 MAX_RETURN_BYTES = 20 * 1024 * 1024  # a real return is ~30 KB; 20 MB leaves room for pictures
 MAX_PART_BYTES = 32 * 1024 * 1024  # one XML part inflated; calamine needs a few times this
 MAX_SHEET_ROWS = MAX_DATA_ROWS + 1000  # row elements per sheet part, counted before parsing
-# Headers that find (and tell apart) the two tables; missing input columns are reported later.
-PROGRESS_HEADERS = (L.P_NO, L.P_NAME)
-INDICATOR_HEADERS = (L.I_NO, L.I_NAME, L.I_UNIT)
 IDENTITY_FIELDS = ("plan_id", "fingerprint", "department", "quarter")
 
 
@@ -154,14 +156,30 @@ def _read(path, name, checked, book: Book, plan, quarter, previous) -> ParsedRet
     if meta.external_links:
         problems.append(P.make(RC.EXTERNAL_LINKS, file=name))
     seen = plan.earlier.get(ident.get("fingerprint", "")) if ident.get("plan_id") == plan.plan_id else None
+    renamed: dict[str, str] = {}
     if seen is not None:  # sheets of an earlier plan version: read against what the department saw
         problems.extend(_plan_changes(seen, plan, dept, name))
+    elif any(p.code == RC.OLD_PLAN for p in problems):  # no copy kept: the workbook shows what it saw
+        shown = seen_plan(plan, dept, q.q, progress, indicator, ident.get("fingerprint", ""))
+        if not shown.foreign and (not shown.changes or shown.verified or shown.sheets <= meta.protected):
+            problems = [p for p in problems if p.code != RC.OLD_PLAN]
+            if shown.changes:
+                problems.append(P.make(RC.PLAN_CHANGED, file=name, changes="；".join(shown.changes[:8])
+                                       + ("等" if len(shown.changes) > 8 else "")))
+                seen, renamed = shown.plan, shown.renamed
+            else:
+                seen = plan
     same_version = ident.get("fingerprint", "") in ("", plan.fingerprint) or seen is not None
     ctx = Context(seen or plan, dept, q, name, check_locked=same_version
                   and ident.get("plan_id", "") in ("", plan.plan_id), previous=previous, date1904=meta.date1904)
+    copies = sheet_copies(book, layout, progress, indicator, ctx)
     tasks, indicators, contact = _read_tables(ctx, (progress, renamed_p, headless_p),
                                               (indicator, renamed_i, headless_i), layout, seen or plan)
-    problems.extend(ctx.problems)
+    if copies:  # which copy holds the answers cannot be told: nothing of it is merged
+        tasks, indicators, contact = [], [], {}
+    problems.extend(without_contradictions(merged_inputs(ctx.problems, meta.merged, name)))
+    if renamed:  # stored under the indicator's current name
+        indicators = [dataclasses.replace(e, name=renamed[e.name]) if e.name in renamed else e for e in indicators]
     if is_blank(tasks, indicators):
         # one clear reason instead of a "not filled in" warning for every cell
         problems = [p for p in problems if p.code not in (RC.MISSING_INPUT, RC.MISSING_CONTACT)]
@@ -312,6 +330,7 @@ def _check_quarter(found: Quarter, wanted: Quarter | None, plan: Plan, name: str
     if expected is None or found != expected:
         label = expected.label if expected else f"{plan.settings.year}年的季度"
         problems.append(P.make(RC.WRONG_QUARTER, file=name, value=found.label, expected=label))
+        problems[-1].quarter = found.code
     return found if found.year == plan.settings.year else (wanted or Quarter(plan.settings.year, found.q))
 
 

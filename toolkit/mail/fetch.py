@@ -14,10 +14,12 @@ import email
 import hashlib
 import imaplib
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from email import policy
+from email.utils import parseaddr
 from pathlib import Path
 
 from toolkit import paths
@@ -231,6 +233,8 @@ def _answer(plan, quarter, out_dir, ledger, smtp, sender, result) -> None:
     log = sent_log(plan, quarter, out_dir)
     already = _sent_ids(log)
     outbox = paths.quarter_dir(plan, quarter, out_dir, "mail") / "outbox-receipts"
+    attempts = outbox / ATTEMPTS
+    attempted = _sent_ids(attempts)
     sender = sender or _default_sender(plan)
     batch = []
     for row in ledger.pending(LG.MERGED):
@@ -248,6 +252,9 @@ def _answer(plan, quarter, out_dir, ledger, smtp, sender, result) -> None:
         eml = outbox / safe_file_name(f"{key[2]}-{key[3]}-{row['raw_sha'][:12]}.eml")
         if eml.is_file():  # written by an earlier run, not sent: send those very bytes
             msg = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
+            if str(msg["Message-ID"]) in attempted:
+                result.notes.append(f"发往 {parseaddr(receipt['to'])[1]} 的回执上次正在发送时程序中断，无法确定是否已发出，"
+                                    "本次重发同一封（Message-ID 相同，多数邮箱只显示一封）。")
         else:
             msg = receipt_message(receipt, sender)
             with atomic_path(eml) as tmp:
@@ -257,8 +264,13 @@ def _answer(plan, quarter, out_dir, ledger, smtp, sender, result) -> None:
         batch.append((key, item, msg))
     if not batch:
         return
+    def attempt(item: Outgoing) -> None:  # at-least-once: see ATTEMPTS
+        with attempts.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"message_id": item.message_id}) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
     try:
-        send([(item, msg) for _, item, msg in batch], smtp, log)
+        send([(item, msg) for _, item, msg in batch], smtp, log, before_each=attempt)
     except PlankitError as exc:  # the files are stored; the receipts wait for the next run
         result.failed.append(f"{exc}（回执留待下次运行时发送）")
         return
@@ -268,6 +280,15 @@ def _answer(plan, quarter, out_dir, ledger, smtp, sender, result) -> None:
             result.answered += 1
         else:
             result.failed.append(f"回执发往 {item.to} 失败：{item.error}（下一轮重试）")
+
+
+# Receipts are sent at least once. A crash after the SMTP server accepted a receipt and before
+# the send log says so sends it again on the next run: the very same bytes (kept in the outbox),
+# so the same Message-ID, which most mail systems show once. At-most-once would instead lose the
+# receipt of a rejected return whenever the crash came before the hand-over, and a clerk who hears
+# nothing believes the return went through. This file lists each hand-over begun, so the rerun
+# says which receipt may be a duplicate.
+ATTEMPTS = "sending.jsonl"
 
 
 def _sent_ids(log: Path) -> set[str]:

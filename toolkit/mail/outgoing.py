@@ -216,8 +216,12 @@ def _default_sender(plan: Plan) -> str:
     return formataddr((plan.settings.issuer or "plankit", found.group(0) if found else "plankit@localhost"))
 
 
-def send(items: list[tuple[Outgoing, EmailMessage | None]], smtp: SmtpSettings, log_path: Path) -> None:
-    """Send every prepared message; record each in the log only after the server accepted it."""
+def send(items: list[tuple[Outgoing, EmailMessage | None]], smtp: SmtpSettings, log_path: Path,
+         before_each=None) -> None:
+    """Send every prepared message; record each in the log only after the server accepted it.
+
+    :param before_each: called with each item just before it is handed to the server (the fetch
+        notes the attempt, so a crash before the log line is known to have maybe sent it)."""
     try:
         server = _connect(smtp)
     except (OSError, smtplib.SMTPException) as exc:
@@ -239,6 +243,8 @@ def send(items: list[tuple[Outgoing, EmailMessage | None]], smtp: SmtpSettings, 
         for item, msg in items:
             if msg is None:
                 continue
+            if before_each is not None:
+                before_each(item)
             try:
                 refused = server.send_message(msg)
             except (smtplib.SMTPException, OSError) as exc:

@@ -22,7 +22,8 @@ import xlsxwriter
 from toolkit.evaluate.judge import (QuarterEvaluation, evaluate, evaluate_quarter,
     load_returns)
 from toolkit.model import Plan
-from toolkit.paths import quarter_dir
+from toolkit.paths import quarter_dir, store_dir
+from toolkit.store.lock import merge_running
 from toolkit.quarter import Quarter, as_quarter
 from toolkit.fileio.safeio import atomic_path
 from toolkit.render import report_sheets as S
@@ -46,6 +47,7 @@ class ReportResult:
     trend: list[QuarterEvaluation | None] = field(default_factory=list)
     seconds: float = 0.0
     assessment: Assessment | None = None  # Q4 only
+    merging: str = ""  # a merge held the store while this report read it (its holder), else ""
 
 
 def report_filename(plan: Plan, quarter: Quarter) -> str:
@@ -62,6 +64,7 @@ def build_report(plan: Plan, quarter: Quarter | str, out_dir: Path | str, *,
     """Evaluate `quarter` from the store under `out_dir` and write its report workbook."""
     started = time.perf_counter()
     quarter, out_dir = as_quarter(quarter, plan.settings.year), Path(out_dir)
+    merging = merge_running(store_dir(plan, out_dir))  # read first: a merge may end while we read
     ev = evaluate_quarter(plan, quarter, out_dir)
     trend: list[QuarterEvaluation | None] = []
     for q in range(1, quarter.q):
@@ -72,7 +75,7 @@ def build_report(plan: Plan, quarter: Quarter | str, out_dir: Path | str, *,
     assessment = assess(plan, trend) if ev.year_end else None  # 年度考核: from the store alone
     path = write_report(ev, report_path(plan, quarter, out_dir), trend, generated_at=generated_at,
                         extra_sheets=assessment_sheets(assessment) if assessment else ())
-    return ReportResult(path, ev, trend, time.perf_counter() - started, assessment)
+    return ReportResult(path, ev, trend, time.perf_counter() - started, assessment, merging)
 
 
 def write_report(ev: QuarterEvaluation, path: Path, trend: list[QuarterEvaluation | None] | None = None,

@@ -169,3 +169,22 @@ def _unlock(fh) -> None:
         else:
             import fcntl
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def merge_running(root: Path) -> str:
+    """Who holds the merge lock right now ("进程 N，开始于 …"), or "" when no merge runs: a report
+    made meanwhile may miss the files still being merged. Never waits."""
+    path = Path(root) / LOCK
+    if not path.is_file():
+        return ""
+    try:
+        with open(path, "a+") as fh:
+            try:
+                _lock(fh)
+            except OSError:
+                fh.seek(0)
+                return fh.read().strip() or "未知进程"
+            _unlock(fh)
+    except OSError:  # unreadable (Windows refuses a locked region): say nothing rather than guess
+        return ""
+    return ""
