@@ -86,6 +86,19 @@ PBDR_SUCCESSORS = ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:w
                    "w:rPr", "w:sectPr", "w:pPrChange")
 
 
+def allow_hanging_punctuation(style) -> None:
+    """w:overflowPunct="1": Word's and WPS's own default (允许标点溢出边界), written out because
+    LibreOffice reads this flag inverted (writerfilter maps overflowPunct=1 to its "simple"
+    punctuation wrap) and, with the flag absent, hangs a line-final 。 in a justified line
+    and drops it from the PDF (the Q4 demo briefing lost two). With the flag, LibreOffice
+    carries the last character down with the 。 instead, as kinsoku wants."""
+    ppr = style.element.get_or_add_pPr()
+    el = OxmlElement("w:overflowPunct")
+    el.set(qn("w:val"), "1")
+    after = PBDR_SUCCESSORS[PBDR_SUCCESSORS.index("w:overflowPunct") + 1:]
+    ppr.insert_element_before(el, *after)
+
+
 def border(paragraph, side: str, color: str = "FF0000", size_eighths: int = 12, space: int = 1) -> None:
     ppr = paragraph._p.get_or_add_pPr()
     pbdr = ppr.find(qn("w:pBdr"))
@@ -197,6 +210,7 @@ def common_styles(doc, f: dict) -> None:
     pf.line_spacing, pf.alignment = LINE, WD_ALIGN_PARAGRAPH.JUSTIFY
     pf.space_before = pf.space_after = Pt(0)
     pf.widow_control = True
+    allow_hanging_punctuation(normal)  # every style here is based on Normal
     first_line_chars(normal, 2)
     c = WD_ALIGN_PARAGRAPH.CENTER
     add_style(doc, "公文标题", f["title"], 22, align=c, indent_chars=0, line=Pt(36), after=14)

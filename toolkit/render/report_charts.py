@@ -36,20 +36,36 @@ def status_chart(book: Book, ws, first_row: int) -> None:
 
 
 def lagging_chart(book: Book, ws, first_row: int, last_row: int) -> None:
-    chart = book.wb.add_chart({"type": "bar"})
-    chart.add_series({
-        "name": "未全部完成任务数" if book.ev.year_end else "滞后任务数",
-        "categories": [OVERVIEW, first_row, 0, last_row, 0],
-        "values": [OVERVIEW, first_row, 1, last_row, 1],
-        "fill": {"color": STATUS_CHART_COLORS[BEHIND]}, "border": {"color": "#404040"},
-        "data_labels": {"value": True, "font": _chart_font(9, True)},
-        "gap": 50,
-    })
-    chart.set_title({"name": "各牵头单位未全部完成任务数" if book.ev.year_end else "各牵头单位滞后任务数",
+    """Quarterly: one amber bar of 滞后 tasks per unit. Year-end: 未完成 (red) and 基本完成 (amber)
+    stacked, from the table's columns C and D, coloured as the status chart and the sheets."""
+    year_end = book.ev.year_end
+    chart = book.wb.add_chart({"type": "bar", "subtype": "stacked"} if year_end else {"type": "bar"})
+    categories = [OVERVIEW, first_row, 0, last_row, 0]
+    if year_end:
+        _, basic, undone, _ = book.ev.statuses
+        for col, name, color in ((2, undone, YEAR_CHART_COLORS[2]), (3, basic, YEAR_CHART_COLORS[1])):
+            chart.add_series({
+                "name": name, "categories": categories, "values": [OVERVIEW, first_row, col, last_row, col],
+                "fill": {"color": color}, "border": {"color": "#404040"},
+                # '0;;;' leaves a unit's empty segment unlabelled instead of printing 0 on it
+                "data_labels": {"value": True, "num_format": "0;;;",
+                                "font": {**_chart_font(9, True), "color": "#FFFFFF" if col == 2 else "#000000"}},
+                "gap": 50, "overlap": 100,
+            })
+    else:
+        chart.add_series({
+            "name": "滞后任务数",
+            "categories": categories,
+            "values": [OVERVIEW, first_row, 1, last_row, 1],
+            "fill": {"color": STATUS_CHART_COLORS[BEHIND]}, "border": {"color": "#404040"},
+            "data_labels": {"value": True, "font": _chart_font(9, True)},
+            "gap": 50,
+        })
+    chart.set_title({"name": "各牵头单位未全部完成任务数" if year_end else "各牵头单位滞后任务数",
                      "name_font": _chart_font(12, True)})
     chart.set_x_axis({"num_font": _chart_font(9), "min": 0, "major_unit": 1,
                       "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
     chart.set_y_axis({"num_font": _chart_font(9), "reverse": True})
-    chart.set_legend({"none": True})
-    chart.set_size({"width": 520, "height": max(220, 60 + 26 * (last_row - first_row + 1))})
+    chart.set_legend({"position": "bottom", "font": _chart_font(9)} if year_end else {"none": True})
+    chart.set_size({"width": 520, "height": max(220, 60 + 26 * (last_row - first_row + 1) + 24 * year_end)})
     book._check(ws.insert_chart(21, 9, chart), ws, 21, 9)
