@@ -56,6 +56,14 @@ def test_annex_has_every_task_with_its_year_result(ev, made):
     assert row[5].text == ev.tasks[0].status and row[3].text.startswith("改造中小学校舍30/30万平方米；")
 
 
+def test_annex_rate_of_an_unreported_task_is_a_dash_without_percent(ev, made):
+    from docx import Document
+    rows = Document(str(made.path)).tables[-1].rows[1:]
+    missing = [r.cells[4].text for r in rows if r.cells[5].text == "未报送"]
+    assert missing and set(missing) == {"—"}  # it printed "—%"
+    assert all(r.cells[4].text.endswith("%") for r in rows if r.cells[5].text != "未报送")
+
+
 def test_template_option_still_chooses(ev, tmp_path):
     quarterly = B.find_template(B.BRIEF_TEMPLATE)
     result = B.render_brief(ev, tmp_path, on=ON, chart=False, template=quarterly)

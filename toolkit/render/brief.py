@@ -100,9 +100,19 @@ def notice_filename(ev: QuarterEvaluation, unit: str) -> str:
 
 
 def first_sentence(text: str, limit: int = 80) -> str:
+    """The first sentence; a longer one is cut after its last clause (，、) within `limit`
+    and marked ……, so no word or number is cut in half ("调试和内……" read as a typo)."""
     text = " ".join(text.split())
     head = re.split(r"(?<=[。；;！!？?])", text, maxsplit=1)[0].rstrip("。；;，, ")
-    return head if len(head) <= limit else head[:limit].rstrip() + "……"
+    if len(head) <= limit:
+        return head
+    cut = head[:limit]
+    clause = max(cut.rfind(p) for p in "，、,")
+    if clause >= limit // 2:
+        cut = cut[:clause]
+    elif re.match(r"[0-9A-Za-z.%]{2}", head[limit - 1:limit + 1]):
+        cut = re.sub(r"[0-9A-Za-z.%]+$", "", cut)  # not in the middle of 1.5万 or ALC
+    return cut.rstrip(" ，、,") + "……"
 
 
 def end_with_stop(text: str) -> str:
