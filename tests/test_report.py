@@ -111,6 +111,11 @@ def test_overview_counts_and_rates(realistic):
     assert submitted["应报送单位"][0] == 26 and list(submitted["已报送"]) == [24, pytest.approx(0.9231, abs=1e-4)]
     assert submitted["未报送"][0] == 2
     assert len(ws._charts) == 2
+    # 四、分牵头单位情况 starts a printed page (its table ran over the page end without headings),
+    # and the per-unit chart stands beside it, not on the page before
+    units = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "四、分牵头单位情况")
+    assert [b.id for b in ws.row_breaks.brk] == [units - 1]
+    assert sorted(c.anchor._from.row for c in ws._charts)[1] >= units - 1
 
 
 def test_lagging_sheet_is_sorted_by_gap(realistic):

@@ -35,7 +35,7 @@ def status_chart(book: Book, ws, first_row: int) -> None:
     book._check(ws.insert_chart(3, 9, chart), ws, 3, 9)
 
 
-def lagging_chart(book: Book, ws, first_row: int, last_row: int) -> None:
+def lagging_chart(book: Book, ws, first_row: int, last_row: int, *, anchor_row: int = 21) -> None:
     """Quarterly: one amber bar of 滞后 tasks per unit. Year-end: 未完成 (red) and 基本完成 (amber)
     stacked, from the table's columns C and D, coloured as the status chart and the sheets."""
     year_end = book.ev.year_end
@@ -68,4 +68,4 @@ def lagging_chart(book: Book, ws, first_row: int, last_row: int) -> None:
     chart.set_y_axis({"num_font": _chart_font(9), "reverse": True})
     chart.set_legend({"position": "bottom", "font": _chart_font(9)} if year_end else {"none": True})
     chart.set_size({"width": 520, "height": max(220, 60 + 26 * (last_row - first_row + 1) + 24 * year_end)})
-    book._check(ws.insert_chart(21, 9, chart), ws, 21, 9)
+    book._check(ws.insert_chart(anchor_row, 9, chart), ws, anchor_row, 9)

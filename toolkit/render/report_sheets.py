@@ -102,7 +102,11 @@ def overview(book: Book) -> None:
 
     # 三、分领域 / 四、分牵头单位
     row = _count_table(book, ws, row + 2, "三、分领域情况", "领域", ev.by_domain, header, section)
-    row = _count_table(book, ws, row + 2, "四、分牵头单位情况", "牵头单位", ev.by_lead, header, section)
+    # 四 and 五 print on a page of their own, the second chart beside them: the unit table ran
+    # over the page end and its second page had no column headings.
+    units_top = row + 2
+    ws.set_h_pagebreaks([units_top])
+    row = _count_table(book, ws, units_top, "四、分牵头单位情况", "牵头单位", ev.by_lead, header, section)
 
     # 五、滞后任务较多的牵头单位 (also the data of the second chart)
     row += 2
@@ -125,7 +129,7 @@ def overview(book: Book) -> None:
             book.text(ws, row, 0, unit)
             for col, v in enumerate((n, red, yellow), start=1):
                 book.number(ws, row, col, v, num_format="0", align="center")
-        _lagging_chart(book, ws, first, row)
+        _lagging_chart(book, ws, first, row, anchor_row=units_top + 1)
     book.finish(ws, row, 17, header_row=None)
 
 
