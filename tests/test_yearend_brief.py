@@ -87,6 +87,15 @@ def test_work_evaluation_quotes_the_assessment(ev, tmp_path):
             "市民政局（70.5分）") in text
 
 
+def test_work_evaluation_counts_a_tie_instead_of_naming_three_of_many(ev, tmp_path):
+    # 13 units on 100 points: naming three as "得分较高的是" read as if they alone had the top score
+    rows = [{"rank": 1, "unit": f"单位{i}", "total": 100.0, "full": 100.0} for i in range(1, 14)]
+    rows += [{"rank": 14, "unit": "市水利局", "total": 60.0, "full": 100.0},
+             {"rank": 15, "unit": "市政务办", "total": 56.2, "full": 100.0}]
+    text = docx_text(B.render_brief(ev, tmp_path, on=ON, chart=False, assessment=rows).path)
+    assert "得分较高的是单位1、单位2、单位3等13个单位（均为100分）；得分较低的是市政务办（56.2分）、市水利局（60分）。" in text
+
+
 def test_a_name_already_in_quotes_gets_inner_quotes_not_a_second_pair(ev):
     import dataclasses
 
