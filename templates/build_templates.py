@@ -276,7 +276,7 @@ def end_block(doc) -> None:
     para(doc, "")
     p = para(doc, "报：市委、市人大常委会、市政府、市政协领导。", "版记")
     border(p, "top", color="000000", size_eighths=8, space=4)
-    para(doc, "送：市民生实事工作领导小组成员单位。", "版记")
+    para(doc, "送：市{{ subject }}工作领导小组成员单位。", "版记")
     para(doc, "发：各县区人民政府，市各有关部门、单位。", "版记")
     p2 = para(doc, "{{ issuer }}\t{{ date }}印发", "版记")
     p2.paragraph_format.tab_stops.add_tab_stop(Mm(156), WD_TAB_ALIGNMENT.RIGHT)

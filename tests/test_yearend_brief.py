@@ -64,6 +64,17 @@ def test_annex_rate_of_an_unreported_task_is_a_dash_without_percent(ev, made):
     assert all(r.cells[4].text.endswith("%") for r in rows if r.cells[5].text != "未报送")
 
 
+def test_end_block_names_the_plans_own_subject(plan, tmp_path):
+    # the 版记 said 市民生实事工作领导小组 in a 民生工程 plan's briefing
+    from dataclasses import replace
+
+    from toolkit.model import Plan
+    other = Plan(replace(plan.settings, bulletin_name="民生工程工作简报"), plan.tasks, plan.indicators, plan.departments)
+    ev = evaluate(other, Quarter(2019, 4), realistic_quarter(other, 4))
+    text = docx_text(B.render_brief(ev, tmp_path, on=ON, chart=False).path)
+    assert "送：市民生工程工作领导小组成员单位。" in text.splitlines()
+
+
 def test_template_option_still_chooses(ev, tmp_path):
     quarterly = B.find_template(B.BRIEF_TEMPLATE)
     result = B.render_brief(ev, tmp_path, on=ON, chart=False, template=quarterly)
