@@ -188,6 +188,22 @@ def test_chart_font_draws_chinese():
     assert charts._covers(path, "滞后序时推进已完成")
 
 
+def test_chart_colours_say_what_the_workbook_says():
+    # 滞后 was red and 序时推进 blue in the briefing's chart, amber and green in the report's
+    from toolkit.render import charts
+    from toolkit.render.report_book import STATUS_CHART_COLORS
+
+    def family(hex_colour: str) -> str:
+        r, g, b = (int(hex_colour.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4))
+        if max(r, g, b) - min(r, g, b) < 30:
+            return "grey"
+        return "amber" if r > 200 and g > 150 and b < 100 else "green" if g > r and g > b else "red"
+    assert {s: family(c) for s, c in charts.STATUS_COLORS.items()} == {
+        s: family(c) for s, c in STATUS_CHART_COLORS.items()} == {
+        "已完成": "green", "超序时": "green", "序时推进": "green", "滞后": "amber", "未报送": "grey"}
+    assert charts.STATUS_COLORS["滞后"] == charts.YEAR_COLORS[1]  # the year's 基本完成 amber, not its red
+
+
 def test_gb2312_font_names(ev, tmp_path):
     result = B.render_brief(ev, tmp_path, on=ON, fonts="gb2312", chart=False)
     doc = Document(str(result.path))
