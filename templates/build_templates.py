@@ -86,6 +86,19 @@ PBDR_SUCCESSORS = ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:w
                    "w:rPr", "w:sectPr", "w:pPrChange")
 
 
+def allow_hanging_punctuation(style) -> None:
+    """w:overflowPunct="1": Word's and WPS's own default (允许标点溢出边界), written out because
+    LibreOffice reads this flag inverted (writerfilter maps overflowPunct=1 to its "simple"
+    punctuation wrap) and, with the flag absent, hangs a line-final 。 in a justified line
+    and drops it from the PDF (the Q4 demo briefing lost two). With the flag, LibreOffice
+    carries the last character down with the 。 instead, as kinsoku wants."""
+    ppr = style.element.get_or_add_pPr()
+    el = OxmlElement("w:overflowPunct")
+    el.set(qn("w:val"), "1")
+    after = PBDR_SUCCESSORS[PBDR_SUCCESSORS.index("w:overflowPunct") + 1:]
+    ppr.insert_element_before(el, *after)
+
+
 def border(paragraph, side: str, color: str = "FF0000", size_eighths: int = 12, space: int = 1) -> None:
     ppr = paragraph._p.get_or_add_pPr()
     pbdr = ppr.find(qn("w:pBdr"))
@@ -197,6 +210,7 @@ def common_styles(doc, f: dict) -> None:
     pf.line_spacing, pf.alignment = LINE, WD_ALIGN_PARAGRAPH.JUSTIFY
     pf.space_before = pf.space_after = Pt(0)
     pf.widow_control = True
+    allow_hanging_punctuation(normal)  # every style here is based on Normal
     first_line_chars(normal, 2)
     c = WD_ALIGN_PARAGRAPH.CENTER
     add_style(doc, "公文标题", f["title"], 22, align=c, indent_chars=0, line=Pt(36), after=14)
@@ -262,12 +276,24 @@ def end_block(doc) -> None:
     para(doc, "")
     p = para(doc, "报：市委、市人大常委会、市政府、市政协领导。", "版记")
     border(p, "top", color="000000", size_eighths=8, space=4)
-    para(doc, "送：市民生实事工作领导小组成员单位。", "版记")
+    para(doc, "送：市{{ subject }}工作领导小组成员单位。", "版记")
     para(doc, "发：各县区人民政府，市各有关部门、单位。", "版记")
     p2 = para(doc, "{{ issuer }}\t{{ date }}印发", "版记")
     p2.paragraph_format.tab_stops.add_tab_stop(Mm(156), WD_TAB_ALIGNMENT.RIGHT)
     border(p2, "top", color="000000", size_eighths=4, space=4)
     border(p2, "bottom", color="000000", size_eighths=8, space=4)
+
+
+def narrow_cell_margins(table, mm: float = 1.0) -> None:
+    """1 mm cell margins left and right instead of Table Grid's 1.9 mm: a column then holds
+    序号 and a six-character unit name (市交通运输局) on one line instead of 序/号 and 局 alone."""
+    mar = OxmlElement("w:tblCellMar")
+    for side in ("left", "right"):
+        el = OxmlElement(f"w:{side}")
+        el.set(qn("w:w"), str(round(mm * 1440 / 25.4)))
+        el.set(qn("w:type"), "dxa")
+        mar.append(el)
+    table._tbl.tblPr.insert_element_before(mar, "w:tblLook", "w:tblCaption", "w:tblDescription", "w:tblPrChange")
 
 
 def annex_table(doc, title: str, widths, heads, cells_row, *, centred, status_col: int, marked: str,
@@ -284,6 +310,7 @@ def annex_table(doc, title: str, widths, heads, cells_row, *, centred, status_co
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
+    narrow_cell_margins(table)
     for col, width in zip(table.columns, widths):
         col.width = width
     rows_text = [heads, ("{%tr for t in tasks %}",), cells_row, ("{%tr endfor %}",)]
@@ -379,7 +406,7 @@ def build_briefing(f: dict, path: Path) -> None:
 
     # Annex: the per-task table, header row repeated on every page.
     annex_table(doc, "{{ quarter_label }}{{ subject }}任务进展情况表",
-                (Mm(13), Mm(36), Mm(27), Mm(21), Mm(59)),  # 156 mm: the text block width
+                (Mm(12), Mm(33), Mm(28), Mm(20), Mm(63)),  # 156 mm: the text block width
                 ("序号", "任务名称", "牵头单位", "状态", "完成情况"),
                 ("{{ t.no }}", "{{ t.name }}", "{{ t.lead }}", "{{ t.status }}", "{{ t.progress }}"),
                 centred=(0, 3), status_col=3, marked='t.status == "滞后"', mark="滞后标记")
@@ -454,9 +481,10 @@ def build_year_briefing(f: dict, path: Path) -> None:
     para(doc, "")
     para(doc, "附件：{{ year }}年{{ subject }}任务完成情况表")
     annex_table(doc, "{{ year }}年{{ subject }}任务完成情况表",
-                (Mm(11), Mm(28), Mm(22), Mm(57), Mm(16), Mm(22)),  # 156 mm
+                (Mm(11), Mm(28), Mm(26), Mm(55), Mm(16), Mm(20)),  # 156 mm
                 ("序号", "任务名称", "牵头单位", "全年完成情况", "完成率", "状态"),
-                ("{{ t.no }}", "{{ t.name }}", "{{ t.lead }}", "{{ t.result }}", "{{ t.percent }}%", "{{ t.status }}"),
+                ("{{ t.no }}", "{{ t.name }}", "{{ t.lead }}", "{{ t.result }}",
+                 "{{ t.percent }}{{ '' if t.percent == '—' else '%' }}", "{{ t.status }}"),
                 centred=(0, 4, 5), status_col=5, marked="t.status == words.undone", mark="未完成标记")
 
     end_block(doc)

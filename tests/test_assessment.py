@@ -94,3 +94,10 @@ def test_assessment_sheets_one_page_per_department(tmp_path):
     titles = [c.value for c in detail["A"] if c.value and str(c.value).startswith("2019年度考核明细")]
     assert titles == ["2019年度考核明细：甲局", "2019年度考核明细：乙局", "2019年度考核明细：丙局"]
     assert len(detail.row_breaks.brk) == 2 and detail.page_setup.orientation == "portrait"
+    # a few units print on one page (the demo's 26th unit stood alone on a second page)
+    assert scores.sheet_properties.pageSetUpPr.fitToPage and scores.page_setup.fitToHeight in (None, 1)  # 1 is the default
+    # the 小计 labels are not wider than column A (12 cut 牵头任务完成小计 to 牵头任务完成小)
+    from toolkit.fileio.xlsxtext import text_lines
+    labels = {c.value for c in detail["A"] if isinstance(c.value, str) and c.value.endswith("小计")}
+    assert "牵头任务完成小计" in labels
+    assert all(text_lines(v, detail.column_dimensions["A"].width, 1.8) == 1 for v in labels)

@@ -120,6 +120,22 @@ def test_cn_number(n, text):
     assert B.cn_number(n) == text
 
 
+LONG_PROGRESS = ("本季度已完成康复医院内外装施工，安装施工，整体护理系统招标，完成景观绿化招标，放射科屏蔽防辐射升级招标，"
+                 "ALC板墙施工完成，市妇幼保健中心新院区进行设备调试和内装施工。")
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("完成招标。下一步开工。", "完成招标"),
+    # a long first sentence ends after its last clause, not mid-word (it was "…设备调试和内……")
+    (LONG_PROGRESS, "本季度已完成康复医院内外装施工，安装施工，整体护理系统招标，完成景观绿化招标，放射科屏蔽防辐射升级招标，"
+                    "ALC板墙施工完成……"),
+    ("甲" * 79 + "ALC板墙", "甲" * 79 + "……"),  # no clause to cut at: never inside ALC or 1.5
+    ("甲" * 90, "甲" * 80 + "……"),
+])
+def test_first_sentence_is_cut_between_clauses(text, shown):
+    assert B.first_sentence(text) == shown
+
+
 # ------------------------------------------------------------------ layout
 
 def test_masthead_page_and_fonts(made):
@@ -172,12 +188,46 @@ def test_chart_font_draws_chinese():
     assert charts._covers(path, "滞后序时推进已完成")
 
 
+def test_chart_colours_say_what_the_workbook_says():
+    # 滞后 was red and 序时推进 blue in the briefing's chart, amber and green in the report's
+    from toolkit.render import charts
+    from toolkit.render.report_book import STATUS_CHART_COLORS
+
+    def family(hex_colour: str) -> str:
+        r, g, b = (int(hex_colour.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4))
+        if max(r, g, b) - min(r, g, b) < 30:
+            return "grey"
+        return "amber" if r > 200 and g > 150 and b < 100 else "green" if g > r and g > b else "red"
+    assert {s: family(c) for s, c in charts.STATUS_COLORS.items()} == {
+        s: family(c) for s, c in STATUS_CHART_COLORS.items()} == {
+        "已完成": "green", "超序时": "green", "序时推进": "green", "滞后": "amber", "未报送": "grey"}
+    assert charts.STATUS_COLORS["滞后"] == charts.YEAR_COLORS[1]  # the year's 基本完成 amber, not its red
+
+
 def test_gb2312_font_names(ev, tmp_path):
     result = B.render_brief(ev, tmp_path, on=ON, fonts="gb2312", chart=False)
     doc = Document(str(result.path))
     fonts = doc.styles["Normal"].element.rPr.find(qn("w:rFonts"))
     assert fonts.get(qn("w:eastAsia")) == "仿宋_GB2312"
     assert doc.styles["二级标题"].element.rPr.find(qn("w:rFonts")).get(qn("w:eastAsia")) == "楷体_GB2312"
+
+
+@pytest.mark.parametrize("name, one_line", [
+    ("briefing.docx", {"序号": "序号", "牵头单位": "市交通运输局", "状态": "序时推进"}),
+    ("year_briefing.docx", {"序号": "序号", "牵头单位": "市交通运输局", "状态": "基本完成", "完成率": "100%"}),
+])
+def test_annex_columns_hold_their_longest_short_text_on_one_line(name, one_line):
+    # 序号 printed as 序/号 and 市交通运输局 as 市交通运输/局 with Table Grid's 1.9 mm cell margins
+    doc = Document(str(TEMPLATES / name))
+    table = doc.tables[-1]
+    widths = [int(c.get(qn("w:w"))) for c in table._tbl.tblGrid.findall(qn("w:gridCol"))]
+    margins = table._tbl.tblPr.find(qn("w:tblCellMar"))
+    pad = sum(int(margins.find(qn(f"w:{side}")).get(qn("w:w"))) for side in ("left", "right"))
+    size = doc.styles["表格文字"].font.size.pt * 20  # twips per full-width character
+    heads = [c.text for c in table.rows[0].cells]
+    for head, text in one_line.items():
+        chars = sum(1 if ord(ch) > 0x2E80 else 0.5 for ch in text)
+        assert widths[heads.index(head)] - pad >= chars * size, (name, head)
 
 
 def test_committed_templates_match_the_build_script(tmp_path):
@@ -325,7 +375,8 @@ def test_pdf_has_title_task_names_and_chinese_fonts(ev, tmp_path, soffice_availa
     assert result.pdf == result.path.with_suffix(".pdf") and result.pdf.is_file()
     if not shutil.which("pdftotext"):
         pytest.skip("pdftotext (poppler-utils) is not installed")
-    text = subprocess.run(["pdftotext", "-layout", str(result.pdf), "-"], capture_output=True,
+    # reading order, not -layout: -layout interleaves the lines of neighbouring annex cells
+    text = subprocess.run(["pdftotext", str(result.pdf), "-"], capture_output=True,
                           text=True, check=True).stdout
     squeezed = "".join(text.split())
     assert "民生实事工作简报" in squeezed and "2019年第二季度民生实事进展情况" in squeezed

@@ -39,6 +39,20 @@ def test_demo_runs_the_whole_quarter(tmp_path):
     assert shutil.which("soffice") is None or data["pdf"] is None  # --no-pdf honoured
 
 
+def test_demo_on_a_plan_with_targets_broken_down_by_unit(tmp_path):
+    # It stopped with a KeyError traceback: the simulated clerks filled the owner's total row,
+    # not each unit's share that the 分解 puts in the units' workbooks.
+    from tests.conftest import FIXTURES
+    out = tmp_path / "demo"
+    result = CliRunner().invoke(main, ["demo", "--out", str(out), "--no-pdf", "--json", "-q", "Q2",
+                                       "--plan", str(FIXTURES / "meishan-2019-breakdown.xlsx")])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["files"] and {f["outcome"] for f in data["files"]} == {"accepted"}
+    if shutil.which("soffice"):  # the bundled plan's re-saved return is not in this plan: no false "not installed"
+        assert "未安装LibreOffice" not in result.stderr
+
+
 def test_demo_refuses_to_wipe_a_folder_it_did_not_make(tmp_path):
     (tmp_path / "mine.txt").write_text("重要文件", encoding="utf-8")
     result = CliRunner().invoke(main, ["demo", "--out", str(tmp_path)])

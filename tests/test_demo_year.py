@@ -105,3 +105,30 @@ def test_no_quarterly_status_anywhere_at_year_end(run):
     ws = openpyxl.load_workbook(sheets[0])["进展填报"]
     assert [dv.formula1 for dv in ws.data_validations.dataValidation if dv.type == "list"] == [
         '"已完成,基本完成,未完成"']
+
+
+# ------------------------------------------------------------------ LibreOffice (one conversion)
+
+def test_printed_year_end_briefing_keeps_every_full_stop(run, tmp_path, soffice_available):
+    # LibreOffice hung a line-final 。 of a justified paragraph past the margin and dropped it
+    # from the PDF (two in the demo's Q4 briefing) until the templates said w:overflowPunct.
+    import re
+    import shutil
+    import subprocess
+
+    from toolkit.render.brief import to_pdf
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    _, data, _ = run
+    src = tmp_path / "brief.docx"
+    shutil.copy(data["brief"], src)
+    pdf = to_pdf(src, src.parent)  # the bundled fonts.conf, as plankit brief --pdf uses
+    printed = "".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                                     check=True).stdout.split())
+    doc = docx.Document(str(src))
+    source = "".join(p.text for p in doc.paragraphs) + "".join(
+        c.text for t in doc.tables for r in t.rows for c in r.cells)
+    sentences = re.findall(r"[^。]{1,12}。", "".join(source.split()))
+    assert len(sentences) > 50
+    lost = [s for s in sentences if s[:-1] in printed and s not in printed]
+    assert lost == [] and printed.count("。") == source.count("。"), lost

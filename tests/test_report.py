@@ -111,6 +111,26 @@ def test_overview_counts_and_rates(realistic):
     assert submitted["应报送单位"][0] == 26 and list(submitted["已报送"]) == [24, pytest.approx(0.9231, abs=1e-4)]
     assert submitted["未报送"][0] == 2
     assert len(ws._charts) == 2
+    # 四、分牵头单位情况 starts a printed page (its table ran over the page end without headings),
+    # and the per-unit chart stands beside it, not on the page before
+    units = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "四、分牵头单位情况")
+    assert [b.id for b in ws.row_breaks.brk] == [units - 1]
+    assert sorted(c.anchor._from.row for c in ws._charts)[1] >= units - 1
+
+
+def test_small_plan_overview_on_one_page_with_whole_task_ticks(tmp_path):
+    # The page break before 四 is for long sheets only, and a count axis of a small plan counted
+    # in whole tasks (it read 0, 0.2, … 1.2).
+    from tests.evaluate_helpers import tiny_plan
+    plan = tiny_plan()
+    ev = evaluate(plan, Quarter(2019, 2), quarter_of(plan, "2019Q2", [ret("甲局", tasks=[entry(1, "甲局", status="滞后")])]))
+    path = write_report(ev, tmp_path / "small.xlsx")
+    ws = openpyxl.load_workbook(path)["总览"]
+    assert ws.row_breaks.brk == [] and len(ws._charts) == 2
+    with zipfile.ZipFile(path) as z:
+        status = next(z.read(n).decode() for n in sorted(z.namelist())
+                      if n.startswith("xl/charts/chart") and '<c:barDir val="col"/>' in z.read(n).decode())
+    assert '<c:majorUnit val="1"/>' in status
 
 
 def test_lagging_sheet_is_sorted_by_gap(realistic):

@@ -166,6 +166,16 @@ def test_q4_report_has_the_year_sheets_and_only_year_end_statuses(tmp_path, plan
         chart = next(z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart"))
     fills = re.findall(r'<c:dPt>.*?<a:srgbClr val="(\w+)"', chart, re.S)
     assert fills[:4] == ["548235", "FFC000", "C00000", "A5A5A5"]
+    # the second chart, per lead unit: 未完成 red and 基本完成 amber stacked (it was all amber, the
+    # quarterly 滞后 colour, so a unit with only 未完成 tasks read as a warning, not as a failure)
+    with zipfile.ZipFile(path) as z:
+        units = next(z.read(n).decode() for n in sorted(z.namelist()) if n.startswith("xl/charts/chart")
+                     and "<c:barDir val=\"bar\"/>" in z.read(n).decode())
+    series = re.findall(r"<c:ser>.*?<c:v>(.*?)</c:v>.*?<a:srgbClr val=\"(\w+)\"", units, re.S)
+    assert series == [("未完成", "C00000"), ("基本完成", "FFC000")] and '<c:grouping val="stacked"/>' in units
+    ws = wb["总览"]
+    head = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 2).value == "未全部完成")
+    assert [ws.cell(head, c).value for c in (3, 4)] == ["未完成", "基本完成"]  # the series' columns C, D
 
 
 def _with_settings(tmp_path, plan, rows: dict):

@@ -56,6 +56,25 @@ def test_annex_has_every_task_with_its_year_result(ev, made):
     assert row[5].text == ev.tasks[0].status and row[3].text.startswith("改造中小学校舍30/30万平方米；")
 
 
+def test_annex_rate_of_an_unreported_task_is_a_dash_without_percent(ev, made):
+    from docx import Document
+    rows = Document(str(made.path)).tables[-1].rows[1:]
+    missing = [r.cells[4].text for r in rows if r.cells[5].text == "未报送"]
+    assert missing and set(missing) == {"—"}  # it printed "—%"
+    assert all(r.cells[4].text.endswith("%") for r in rows if r.cells[5].text != "未报送")
+
+
+def test_end_block_names_the_plans_own_subject(plan, tmp_path):
+    # the 版记 said 市民生实事工作领导小组 in a 民生工程 plan's briefing
+    from dataclasses import replace
+
+    from toolkit.model import Plan
+    other = Plan(replace(plan.settings, bulletin_name="民生工程工作简报"), plan.tasks, plan.indicators, plan.departments)
+    ev = evaluate(other, Quarter(2019, 4), realistic_quarter(other, 4))
+    text = docx_text(B.render_brief(ev, tmp_path, on=ON, chart=False).path)
+    assert "送：市民生工程工作领导小组成员单位。" in text.splitlines()
+
+
 def test_template_option_still_chooses(ev, tmp_path):
     quarterly = B.find_template(B.BRIEF_TEMPLATE)
     result = B.render_brief(ev, tmp_path, on=ON, chart=False, template=quarterly)
@@ -77,6 +96,15 @@ def test_work_evaluation_quotes_the_assessment(ev, tmp_path):
     text = docx_text(result.path)
     assert ("对3个责任单位进行了考核，平均得分86.2分。得分较高的是市教育局（98分）、市卫健委（90分）、"
             "市民政局（70.5分）") in text
+
+
+def test_work_evaluation_counts_a_tie_instead_of_naming_three_of_many(ev, tmp_path):
+    # 13 units on 100 points: naming three as "得分较高的是" read as if they alone had the top score
+    rows = [{"rank": 1, "unit": f"单位{i}", "total": 100.0, "full": 100.0} for i in range(1, 14)]
+    rows += [{"rank": 14, "unit": "市水利局", "total": 60.0, "full": 100.0},
+             {"rank": 15, "unit": "市政务办", "total": 56.2, "full": 100.0}]
+    text = docx_text(B.render_brief(ev, tmp_path, on=ON, chart=False, assessment=rows).path)
+    assert "得分较高的是单位1、单位2、单位3等13个单位（均为100分）；得分较低的是市政务办（56.2分）、市水利局（60分）。" in text
 
 
 def test_a_name_already_in_quotes_gets_inner_quotes_not_a_second_pair(ev):

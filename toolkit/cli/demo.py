@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from toolkit.demo.run import run_demo
+from toolkit.fileio import office
 from toolkit.resources import bundled_plan
 from toolkit.errors import EXIT_OK, UsageError
 from toolkit.plan.workbook import load_plan
@@ -91,7 +92,7 @@ def demo(out_dir: Path, quarter: str, plan_path: Path | None, no_pdf: bool, as_j
                         (f"{q.year + 1}年计划主表（结转{result.carried}项）", result.carried_plan)):
         if path:
             out.say(f"  {label}：{path}")
-    if not result.libreoffice:
+    if not result.libreoffice and office.soffice() is None:  # another plan may just lack that department
         out.say("（未安装LibreOffice：跳过了“经LibreOffice另存”的模拟报回和PDF。）", fg="yellow")
     out.result({"out": str(folder), "quarter": q.code, "files": [f.to_dict() for f in merged.files],
                 "missing": merged.missing, "late": merged.late, "counts": counts,

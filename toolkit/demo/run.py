@@ -144,7 +144,7 @@ def department_answers(plan: Plan, dept: str, q: int, *, mismatch: bool = True) 
             values[L.P_STATUS] = "已完成" if q == 4 else "序时推进"
             status_of[task.no] = "未完成" if q == 4 else "滞后"
         tasks[task.no] = values
-    for ind in plan.indicators_for(dept):
+    for ind in plan.indicator_rows_for(dept):
         status = status_of.get(ind.task_no, "序时推进")
         planned = ind.planned_at(q)
         if status in ("基本完成", "未完成"):

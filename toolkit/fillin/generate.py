@@ -418,3 +418,4 @@ def _guide_sheet(wb, ctx: _Context, n_tasks: int, n_indicators: int, meta: dict)
     ctx.protect(ws)
     ws.activate()
     page_setup(ws, ctx.dept, 1, r, repeat_header=False)
+    ws.fit_to_pages(1, 1)  # one printed page: 文件信息 and 图例 went on a second page of their own

@@ -16,6 +16,7 @@ import re
 import tempfile
 import unicodedata
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from toolkit.render import template as docrender
 from toolkit.render.brief_year import YEAR_TEMPLATE, quoted, year_context
 from toolkit.evaluate.assessment import assess_year
 from toolkit.render.brief_units import UnitsSummary, summarise
+from toolkit.render.signature import align_signature
 from toolkit.evaluate.breakdown import iter_breakdown_groups
 from toolkit.evaluate.judge import RED, STATUSES_EVAL, QuarterEvaluation, TaskResult, evaluate_quarter
 from toolkit.model import Plan, cn_date, quarter_end
@@ -100,9 +102,19 @@ def notice_filename(ev: QuarterEvaluation, unit: str) -> str:
 
 
 def first_sentence(text: str, limit: int = 80) -> str:
+    """The first sentence; a longer one is cut after its last clause (，、) within `limit`
+    and marked ……, so no word or number is cut in half ("调试和内……" read as a typo)."""
     text = " ".join(text.split())
     head = re.split(r"(?<=[。；;！!？?])", text, maxsplit=1)[0].rstrip("。；;，, ")
-    return head if len(head) <= limit else head[:limit].rstrip() + "……"
+    if len(head) <= limit:
+        return head
+    cut = head[:limit]
+    clause = max(cut.rfind(p) for p in "，、,")
+    if clause >= limit // 2:
+        cut = cut[:clause]
+    elif re.match(r"[0-9A-Za-z.%]{2}", head[limit - 1:limit + 1]):
+        cut = re.sub(r"[0-9A-Za-z.%]+$", "", cut)  # not in the middle of 1.5万 or ALC
+    return cut.rstrip(" ，、,") + "……"
 
 
 def end_with_stop(text: str) -> str:
@@ -357,7 +369,8 @@ def render_brief(ev: QuarterEvaluation, out_dir: Path, *, template: Path | None 
         notice_tpl = find_template(NOTICE_TEMPLATE, notice_template)
         for unit, nctx in notice_contexts(ev, ctx, units).items():
             target = Path(out_dir) / notice_filename(ev, unit)
-            docrender.render(notice_tpl, nctx, target, font_map=font_map)
+            docrender.render(notice_tpl, nctx, target, font_map=font_map,
+                             after=partial(align_signature, issuer=nctx["issuer"], date=nctx["date"]))
             result.notices.append(target)
     if pdf:
         result.pdf = to_pdf(result.path, template.parent)

@@ -93,6 +93,16 @@ def year_context(ev: QuarterEvaluation, base: dict, assessment: list[dict] | Non
     }
 
 
+def _named_scores(ranked: list[dict], shown: int = 3) -> str:
+    """The first `shown` units with their scores; when more units share the first one's score,
+    how many they are (the demo's 13 units on 100 points read as if three had the top score)."""
+    tied = [a for a in ranked if a["total"] == ranked[0]["total"]]
+    if len(tied) > shown:
+        return ("、".join(a["unit"] for a in tied[:shown])
+                + f"等{len(tied)}个单位（均为{num(tied[0]['total'])}分）")
+    return "、".join(f"{a['unit']}（{num(a['total'])}分）" for a in ranked[:shown])
+
+
 def _evaluation_text(ev: QuarterEvaluation, assessment: list[dict]) -> str:
     """工作评价: the assessment's spread in one paragraph, or the reporting figures without it."""
     s = ev.plan.settings
@@ -101,11 +111,14 @@ def _evaluation_text(ev: QuarterEvaluation, assessment: list[dict]) -> str:
                 f"各单位年度考核结果另行通报。")
     totals = [a["total"] for a in assessment]
     full = assessment[0]["full"]
-    top = "、".join(f"{a['unit']}（{num(a['total'])}分）" for a in assessment[:3])
-    low = "、".join(f"{a['unit']}（{num(a['total'])}分）" for a in assessment[-3:][::-1])
+    top = _named_scores(assessment)
+    best = assessment[0]["total"]
+    # the lowest, none of them named (or tied) above: with few units the two lists overlapped
+    rest = [a for a in assessment[3:] if a["total"] < best][::-1]
+    low = f"；得分较低的是{_named_scores(rest)}" if rest else ""
     return (f"按照年度考核规则（满分{num(full)}分，含按时报送、牵头任务完成、配合报送和数据质量四项），"
             f"对{len(assessment)}个责任单位进行了考核，平均得分{num(round(sum(totals) / len(totals), 1))}分。"
-            f"得分较高的是{top}；得分较低的是{low}。各单位得分明细见{s.year}年完成情况汇总表“年度考核”“考核明细”工作表。")
+            f"得分较高的是{top}{low}。各单位得分明细见{s.year}年完成情况汇总表“年度考核”“考核明细”工作表。")
 
 
 def _cn(i: int) -> str:

@@ -18,8 +18,11 @@ PROBE = "已完成超序时滞后未报送领域项"
 # as in the report's sheets and its 总览 chart (report_book.YEAR_CHART_COLORS)
 YEAR_COLORS = ("#2e7d32", "#f9a825", "#e53935", "#bdbdbd")
 
-STATUS_COLORS = {"已完成": "#2e7d32", "超序时": "#66bb6a", "序时推进": "#42a5f5",
-                 "滞后": "#e53935", "未报送": "#bdbdbd"}
+# The quarter's statuses as the report's 总览 chart draws them (report_book.STATUS_CHART_COLORS):
+# greens for done / ahead / on track, amber for 滞后, grey for 未报送. 滞后 was red here and blue
+# 序时推进, so the briefing and the workbook disagreed; red is the 红灯 (挂牌督办) and the year's 未完成.
+STATUS_COLORS = {"已完成": "#2e7d32", "超序时": "#66bb6a", "序时推进": "#a5d6a7",
+                 "滞后": YEAR_COLORS[1], "未报送": "#bdbdbd"}
 
 
 def _label_color(fill: str) -> str:

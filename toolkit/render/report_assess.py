@@ -18,6 +18,11 @@ def rules_text(a: Assessment) -> str:
     return "；".join(f"{k.removeprefix('考核：')}{num(v)}" for k, v in a.points.items())
 
 
+# Up to this many units the score table is printed on one page (about 80% scale at most);
+# a landscape page holds 25 at full size.
+ONE_PAGE_UNITS = 30
+
+
 def scores_sheet(book: Book, a: Assessment) -> None:
     headers = [("排名", 5), ("单位", 16)]
     headers += [(f"{rule}\n（满分{num(a.full[rule])}）", 11) for rule in RULES]
@@ -39,12 +44,14 @@ def scores_sheet(book: Book, a: Assessment) -> None:
         book.text(ws, row, 7, d.lost_summary(), 40)
         row += 1
     book.finish(ws, row - 1, len(headers) - 1)
+    if len(a.departments) <= ONE_PAGE_UNITS:
+        ws.fit_to_pages(1, 1)  # the demo's 26 units printed 25 on page 1 and the last alone on page 2
 
 
 def detail_sheet(book: Book, a: Assessment) -> None:
     """One block per unit, each starting on a new printed page (portrait A4)."""
     ws = book.wb.add_worksheet(DETAIL)
-    widths = (12, 9, 62, 9)
+    widths = (15, 9, 59, 9)  # 15: "牵头任务完成小计" on one line (12 cut it to 牵头任务完成小)
     for col, w in enumerate(widths):
         ws.set_column(col, col, w)
     head: dict[str, Any] = dict(font_name=HEADER_FONT, bg_color=HEADER_FILL, align="center", valign="vcenter")

@@ -8,13 +8,15 @@ from toolkit.evaluate.judge import (BEHIND, GREEN, LIGHT_NAMES, NONE, RED, STATU
     QuarterEvaluation)
 from toolkit.model import LE, QUARTER_END_NAMES
 from toolkit.render.report_co import co_notes
-from toolkit.render.report_charts import lagging_chart as _lagging_chart, status_chart as _status_chart
+from toolkit.render.report_charts import (LAGGING_CHART_ROW, lagging_chart as _lagging_chart,
+    lagging_chart_height, status_chart as _status_chart)
 from toolkit.evaluate.yearend import rules_note as year_rules_note
 from toolkit.render.report_book import HEADER_FILL, HEADER_FONT, TITLE_FONT, Book
 
 OVERVIEW, TASKS, INDICATORS, LAGGING, SUBMISSIONS, TREND = (
     "总览", "任务进展", "指标完成", "滞后事项", "报送情况", "季度趋势")
 _RANK = {s: i for i, s in enumerate(STATUSES_EVAL)}
+OVERVIEW_PAGE_ROWS = 38  # rows of 总览 on its first printed page (A4 landscape, one page wide)
 GAP = "差距\n（百分点）"  # broken by hand: a narrow column would split the bracket off
 
 
@@ -102,7 +104,8 @@ def overview(book: Book) -> None:
 
     # 三、分领域 / 四、分牵头单位
     row = _count_table(book, ws, row + 2, "三、分领域情况", "领域", ev.by_domain, header, section)
-    row = _count_table(book, ws, row + 2, "四、分牵头单位情况", "牵头单位", ev.by_lead, header, section)
+    units_top = row + 2
+    row = _count_table(book, ws, units_top, "四、分牵头单位情况", "牵头单位", ev.by_lead, header, section)
 
     # 五、滞后任务较多的牵头单位 (also the data of the second chart)
     row += 2
@@ -125,7 +128,16 @@ def overview(book: Book) -> None:
             book.text(ws, row, 0, unit)
             for col, v in enumerate((n, red, yellow), start=1):
                 book.number(ws, row, col, v, num_format="0", align="center")
-        _lagging_chart(book, ws, first, row)
+    # A sheet longer than a page prints 四 and 五 on a page of their own, the second chart beside
+    # them: the unit table ran over the page end and its second page had no column headings.
+    chart_rows = -(-lagging_chart_height(len(per_unit), ev.year_end) // 20) if per_unit else 0
+    if max(row, LAGGING_CHART_ROW + chart_rows) >= OVERVIEW_PAGE_ROWS:
+        ws.set_h_pagebreaks([units_top])
+        anchor = units_top + 1  # a chart on the break row also drew its top edge on page 1
+    else:
+        anchor = LAGGING_CHART_ROW
+    if per_unit:
+        _lagging_chart(book, ws, first, row, anchor_row=anchor)
     book.finish(ws, row, 17, header_row=None)
 
 

@@ -15,6 +15,7 @@ import re
 import zipfile
 from dataclasses import is_dataclass
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from toolkit.errors import TEMPLATE_INVALID, InputFileError, PlankitError
@@ -92,11 +93,13 @@ def _around(exc: Exception) -> str:
 
 def render(template: Path, context: dict, target: Path, *,
            images: dict[str, tuple[Path | None, float]] | None = None,
-           font_map: dict[str, str] | None = None) -> Path:
+           font_map: dict[str, str] | None = None,
+           after: Callable[[Path], object] | None = None) -> Path:
     """Render `template` with `context` into `target` atomically; return `target`.
 
     `images` maps a context name to (png path, width in mm): they become pictures (no path: "").
-    `font_map` renames fonts after rendering (e.g. {"仿宋": "仿宋_GB2312"}).
+    `font_map` renames fonts after rendering (e.g. {"仿宋": "仿宋_GB2312"}); `after(path)` may then
+    adjust the rendered file before it is checked and moved into place.
     """
     from docx.shared import Mm
     from docxtpl import DocxTemplate, InlineImage
@@ -129,6 +132,8 @@ def render(template: Path, context: dict, target: Path, *,
         tpl.save(str(tmp))
         if font_map:
             rename_fonts(tmp, font_map)
+        if after is not None:  # a last adjustment of the rendered file, e.g. signature.align_signature
+            after(tmp)
         verify_docx(tmp, template)
     return Path(target)
 
