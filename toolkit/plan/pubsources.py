@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 from toolkit.errors import InputFileError, PlanError
@@ -138,12 +139,17 @@ def read_csv(path: Path, overrides: dict | None = None) -> tuple[list[str], list
 
 def read_delimited(text: str, file: str, overrides: dict | None = None) -> tuple[list[str], list[Row], bool]:
     """A CSV or a tab-separated table (cells pasted from a web page or Excel)."""
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
-    except csv.Error:
-        dialect = csv.excel_tab if text.count("\t") > text.count(",") else csv.excel
+    pasted = browser_rows(text, overrides)
+    if pasted is not None:
+        table = pasted
+    else:
+        try:
+            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
+        except csv.Error:
+            dialect = csv.excel_tab if text.count("\t") > text.count(",") else csv.excel
+        table = list(csv.reader(io.StringIO(text), dialect))
     grid: list[tuple[str, list[str], list[bool]]] = [(f"第{i}行", [clean_text(c) for c in row], [])
-            for i, row in enumerate(csv.reader(io.StringIO(text), dialect), start=1)]
+                                                     for i, row in enumerate(table, start=1)]
     rows, mapping = rows_from_grid(grid, f"{file} ", overrides)
     if mapping is None:
         raise PlanError(f"{file}：找不到表头。前几行中应有任务内容列（如“目标任务”“民生实事”“项目名称”）。")
@@ -189,3 +195,56 @@ def _check_zip(path: Path) -> None:
     except FileNotFoundError:
         raise InputFileError(f"找不到文件：{path}")
     scan_xml_parts(path)
+
+
+def browser_rows(text: str, overrides: dict | None = None) -> list[list[str]] | None:
+    """Rows of a table copied from a web page into text, or None when the text is not one.
+
+    A browser writes one line per row with tabs between cells, but a cell's own line breaks
+    come out as bare line breaks (Excel would quote such a cell), and a row under a merged
+    (rowspan) cell has fewer cells. So lines are joined until a row has as many tabs as the
+    header; a line short of that followed by a whole row is such a row: its cells are placed
+    from the task column on (the merged cells are 序号 and the units).
+    """
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if any(line.startswith('"') or '\t"' in line for line in lines):
+        return None  # quoted cells: Excel's own copy, read by the csv module
+    head = next((i for i, line in enumerate(lines[:30]) if "\t" in line and H.is_header(line.split("\t"), overrides)),
+                None)
+    if head is None:
+        return None
+    header = lines[head].split("\t")
+    width = len(header) - 1
+    mapping = H.header_map([header], overrides)
+    text_col = min((i for i, f in mapping.items() if f in (H.TARGET, H.NAME)), default=0)
+    rows = [line.split("\t") for line in lines[:head + 1]]
+    numbered = mapping.get(0) == H.NO
+
+    def starts_row(line: str) -> bool:  # `2<tab>…` under a 序号 column opens the next task
+        return numbered and bool(re.match(r"\s*[（(]?\d{1,3}[)）.、]?\s*\t", line))
+
+    pending: str | None = None
+
+    def flush(row: str) -> None:
+        cells = row.split("\t")
+        if len(cells) - 1 < width and len(cells) + text_col <= width + 1:
+            cells = [""] * text_col + cells  # a row under merged cells: it starts at the task column
+        rows.append(cells)
+
+    for line in lines[head + 1:]:
+        if not line.strip() and pending is None:
+            continue
+        if pending is None:
+            pending = line
+        elif pending.count("\t") < width and line.count("\t") < width and not starts_row(line) and \
+                pending.count("\t") + line.count("\t") <= width:
+            pending += "\n" + line  # a line break inside a cell
+        else:
+            flush(pending)
+            pending = line
+        if pending is not None and pending.count("\t") >= width:
+            flush(pending)
+            pending = None
+    if pending is not None and pending.strip():
+        flush(pending)
+    return rows

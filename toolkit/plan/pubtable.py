@@ -20,7 +20,7 @@ from toolkit.errors import PlanError
 from toolkit.model import QUARTER_NAMES, Task
 from toolkit.plan import headers as H
 from toolkit.plan.seed import normalise_spaces
-from toolkit.plan.timing import split_schedule
+from toolkit.plan.timing import due_quarter, split_schedule
 from toolkit.values import clean_text
 
 _BANNER = re.compile(r"^[一二三四五六七八九十]+[、.．]\s*(.+?)(?:[（(].*[）)])?$")
@@ -239,7 +239,9 @@ def _continue(cells: dict[str, str], row: Row, glue: str) -> None:
         if column in (H.LEADS, H.COS):
             cells[column] = "\n".join(filter(None, (before, text)))
             continue
-        sep = glue if before and not before.rstrip().endswith(("；", ";", "。")) else ""
+        # 5月底前动工 + 12月底前: two whole deadlines, never fused (a cell cut by a page break is not two)
+        joint = "；" if column in H.TIME_FIELDS and due_quarter(before) and due_quarter(text) else glue
+        sep = joint if before and not before.rstrip().endswith(("；", ";", "。")) else ""
         cells[column] = before + sep + text if before else text
 
 

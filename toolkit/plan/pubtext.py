@@ -16,7 +16,7 @@ from toolkit.errors import PlanError
 from toolkit.model import Task
 from toolkit.plan import headers as H
 from toolkit.plan.pubsources import read_delimited
-from toolkit.plan.pubtable import join_lines, pick_title, task_from_cells, tasks_from_rows
+from toolkit.plan.pubtable import join_lines, pick_title, split_published_units, task_from_cells, tasks_from_rows
 from toolkit.plan.seed import normalise_spaces, parse_seed
 
 _CN_NUM = "一二三四五六七八九十"
@@ -28,11 +28,21 @@ STYLES = (
     ("circled", re.compile(r"^\s*([①-⑳])\s*")),
 )
 _INLINE = re.compile(r"(?<=[。；;！：:])\s*(?=[（(]\d{1,2}[）)]|\d{1,2}[.．、](?!\d)|[①-⑳])")
-_STOP_SECTION = re.compile(r"要求|保障|措施|组织领导|工作机制|考核|督查|督导|附件|联系人")
-_ROLE = re.compile(r"[（(]?\s*(牵头单位|牵头部门|责任单位|责任部门|配合单位|协办单位|配合部门)\s*[:：]\s*([^）)；;。\n]+)[）)]?[；;。]?")
+# A section that ends the list of tasks (二、工作要求 / 三、保障措施), not a section of tasks (二、社会保障).
+_STOP_SECTION = re.compile(r"要求|保障措施|组织保障|工作保障|资金保障|经费保障|措施保障|组织领导|加强领导|工作机制|考核|督查|督导|"
+                           r"附件|联系人|有关事项|其他事项")
 _OWNER_HEADING = re.compile(r"^(.{2,20}?)(?:牵头|负责)(?:的)?(?:工作|任务|事项|项目)")
 _PERSON = re.compile(r"[（(]?\s*(?:牵头|分管|责任)?(?:市|县|区)?(?:政府)?(?:领导|负责人|联系人)\s*[:：][^；;。\n）)]*[）)]?[；;。]?")
-_DEADLINE = re.compile(r"[（(]?\s*(?:完成时限|完成时间|时限|时间节点)\s*[:：]\s*([^）)；;。\n]+)[）)]?[；;。]?")
+# Labelled parts inside an item: `（牵头领导：某某，牵头单位：市发改委，责任单位：…，数据提供单位：…）`
+# or lines `牵头单位：区发改局` / `责任单位：…`. Each value runs to the next label or the closing bracket.
+_LABEL = re.compile(r"(牵头[市县区]?领导|责任领导|分管[市县区]?领导|[市县区]领导|牵头单位|牵头部门|主责单位|主办单位|责任单位|"
+                    r"责任部门|配合单位|协办单位|配合部门|参与单位|协同单位|数据提供单位|联系人|责任人|完成时限|"
+                    r"完成时间|时间节点|时限要求)\s*[:：]")
+_LEAD_LABELS = ("牵头单位", "牵头部门", "主责单位", "主办单位")
+_RESP_LABELS = ("责任单位", "责任部门")
+_CO_LABELS = ("配合单位", "协办单位", "配合部门", "参与单位", "协同单位")
+_TIME_LABELS = ("完成时限", "完成时间", "时间节点", "时限要求")
+_FIRST_LEADS = re.compile(r"[（(][^（）()]*(?:第一位|首位|排第一|列第一)[^（）()]*[）)]")  # （列第一位者为牵头单位，下同）
 
 
 def read_text(text: str, file: str, overrides: dict | None = None) -> tuple[str, list[Task], str]:
@@ -100,18 +110,50 @@ def numbered_list(lines: list[str], file: str) -> tuple[str, list[Task]]:
             current[H.TARGET] += sep + text
     if not items:
         raise PlanError(f"{file}：没有读到编号的任务。")
-    return title, [_task(no, cells) for no, cells in enumerate(items, start=1)]
+    first_leads = any(_FIRST_LEADS.search(cells[H.TARGET]) for cells in items)
+    return title, [_task(no, cells, first_leads) for no, cells in enumerate(items, start=1)]
 
 
-def _task(no: int, cells: dict[str, str]) -> Task:
-    target = cells[H.TARGET]
-    leads: list[str] = []
-    cos: list[str] = []
-    for m in _ROLE.finditer(target):
-        (cos if m.group(1) in ("配合单位", "协办单位", "配合部门") else leads).append(m.group(2))
-    target = _PERSON.sub("", _ROLE.sub("", target))
-    deadline = "；".join(m.group(1).strip() for m in _DEADLINE.finditer(target))
-    target = _DEADLINE.sub("", target).strip()
+def labelled_parts(text: str) -> tuple[str, dict[str, list[str]]]:
+    """(the item's own text, {label: values}) — labelled units, people and deadlines taken out."""
+    matches = list(_LABEL.finditer(text))
+    if not matches:
+        return text, {}
+    body = [text[:matches[0].start()]]
+    found: dict[str, list[str]] = {}
+    for k, m in enumerate(matches):
+        value = text[m.end():matches[k + 1].start() if k + 1 < len(matches) else len(text)]
+        depth, close = 0, -1
+        for i, ch in enumerate(value):  # a bracket closing the labelled part (not 各县（市、区）)
+            depth += ch in "（("
+            if ch in "）)":
+                if depth == 0:
+                    close = i
+                    break
+                depth -= 1
+        if close >= 0:
+            body.append(value[close + 1:])
+            value = value[:close]
+        found.setdefault(m.group(1), []).append(value.strip(" \t，,；;。、\n"))
+    own = "".join(body).strip()
+    own = re.sub(r"[（(]\s*$", "", own).rstrip(" ；;，,")
+    return own, found
+
+
+def _task(no: int, cells: dict[str, str], first_leads: bool = False) -> Task:
+    target, parts = labelled_parts(cells[H.TARGET])
+    target = _PERSON.sub("", target)
+    leads = [v for label in _LEAD_LABELS for v in parts.get(label, ())]
+    cos = [v for label in _CO_LABELS for v in parts.get(label, ())]
+    responsible = [_FIRST_LEADS.sub("", v) for label in _RESP_LABELS for v in parts.get(label, ())]
+    if leads:
+        cos = responsible + cos  # 牵头单位 and 责任单位 both given: the 责任单位 cooperate
+    elif responsible and first_leads:
+        units = split_published_units("\n".join(responsible))[0]
+        leads, cos = units[:1], units[1:] + cos  # （列第一位者为牵头单位）
+    else:
+        leads = responsible
+    deadline = "；".join(v for label in _TIME_LABELS for v in parts.get(label, ()) if v)
     head, dot, rest = target.partition("。")
     if not leads and cells.get("section_lead"):
         leads = [cells["section_lead"]]  # 一、县示范区管委会牵头工作（8项）: the heading names the lead

@@ -45,6 +45,8 @@ _NAME_NUMBER = re.compile(r"^(?:[一二两三]次(?:供水|性|污染|产业|分
 _PEOPLE = re.compile(r"^[\u4e00-\u9fff]{0,8}(?:人口|农民|妇女|群众|居民|职工|儿童|学生|老人|残疾人|劳动力)")
 _VERBS = {"新建", "改造", "建设", "创建", "整治", "实施", "推进", "建成", "开展", "完成", "举办", "新增",
           "组织", "发放", "培育", "修建", "治理", "提升", "扶持", "帮扶", "支持", "投入", "开工", "改建"}
+_LENGTHS = ("公里", "千米", "米", "km")
+_NOUN_NEXT = re.compile(r"[\u4e00-\u9fff]")
 _FULLWIDTH = str.maketrans("０１２３４５６７８９％．－", "0123456789%.-")
 
 GE_BEFORE = ("不少于", "不低于", "不小于", "提高到", "提高至", "提升到", "提升至", "达到", "超过", "多于")
@@ -204,6 +206,11 @@ def find_quantities(text: str) -> list[Quantity]:
             continue  # 一户一档, 一人一策: a slogan, not a count
         if not num[0].isdigit() and not mult and len(num) > 1 and num[-1] in MULTIPLIERS:
             num, mult = num[:-1], num[-1]  # 七万名 = 7 万名, like 7万名
+        if not num[0].isdigit() and not mult and measure in _LENGTHS and _NOUN_NEXT.match(masked[end:end + 1]):
+            continue  # 三公里充分就业社区, 十五分钟生活圈: a distance that names something, not a count
+        if re.search(r"按(?:照)?[^，。；,;]*$", masked[max(0, start - 12):start]) and \
+                re.match(r"\s*(?:/\S{1,2})?的?(?:补助|补贴|奖补)?标准", masked[end:end + 10]):
+            continue  # 按照每院5万元的标准给予补助: the rate of a payment, not a target (提高到89元/人 is one)
         value = _number(num)
         if value is None:
             continue
