@@ -151,6 +151,8 @@ def header_map(rows: list[list[str]], overrides: dict[str, str] | None = None) -
         if name == TARGET and TARGET in taken and NAME not in taken:
             mapping[taken[TARGET]] = NAME  # 民生实事 | 工作任务: the first is the name
             taken[NAME] = taken.pop(TARGET)
+        if name == TARGET and TARGET in taken and NAME in taken:
+            continue  # 项目名称 | 建设内容 | 年度目标: both texts are the task, joined (pubtable.table_rows)
         if name in taken:
             del mapping[i]
             continue

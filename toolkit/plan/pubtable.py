@@ -140,8 +140,9 @@ def table_rows(grid, mapping: dict[int, str], overrides=None) -> list[Row]:
             text = cells[i] if i < len(cells) else ""
             if text == AUTO and name != H.NO:
                 text = ""
-            if name in QUARTER_NAMES and values.get(name):
-                text = "；".join(filter(None, (values[name], text)))  # 1月 | 2月 | 3月 → 第一季度
+            if (name in QUARTER_NAMES or name == H.TARGET) and values.get(name):
+                # 1月 | 2月 | 3月 → 第一季度; 建设内容 | 年度目标 → one task text, neither dropped
+                text = _join_texts(values[name], text)
             values[name] = text
         values.setdefault(H.NO, "")
         flags = {name for i, name in mapping.items() if i < len(merged) and merged[i]}
@@ -151,6 +152,15 @@ def table_rows(grid, mapping: dict[int, str], overrides=None) -> list[Row]:
             continue
         rows.append(Row(where, values, flags))
     return rows
+
+
+def _join_texts(first: str, second: str) -> str:
+    if not second.strip():
+        return first
+    if not first.strip():
+        return second
+    first = first.rstrip()
+    return first + ("" if first.endswith(("；", ";", "。")) else "；") + second
 
 
 def _number(raw: str) -> str:

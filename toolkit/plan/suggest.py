@@ -45,6 +45,7 @@ _NAME_NUMBER = re.compile(r"^(?:[一二两三]次(?:供水|性|污染|产业|分
 _PEOPLE = re.compile(r"^[\u4e00-\u9fff]{0,8}(?:人口|农民|妇女|群众|居民|职工|儿童|学生|老人|残疾人|劳动力)")
 _VERBS = {"新建", "改造", "建设", "创建", "整治", "实施", "推进", "建成", "开展", "完成", "举办", "新增",
           "组织", "发放", "培育", "修建", "治理", "提升", "扶持", "帮扶", "支持", "投入", "开工", "改建"}
+_SHARE_OF = re.compile(r"(?:达到|提高到|提高至|不低于|不少于|占)[\u4e00-\u9fff]{1,10}的$")
 _LENGTHS = ("公里", "千米", "米", "km")
 _NOUN_NEXT = re.compile(r"[\u4e00-\u9fff]")
 _FULLWIDTH = str.maketrans("０１２３４５６７８９％．－", "0123456789%.-")
@@ -94,6 +95,9 @@ class Quantity:
             verb = before[:2]
             before = (verb if verb in _VERBS else "") + parts[-1]
         before = _EARLIER_COUNT.split(before)[-1]  # 建设376个村居广播室和1200个…: after the earlier count
+        share = _SHARE_OF.search(before)
+        if share and share.start() >= 2:
+            before = before[:share.start()]  # 社区数量达到城市社区的60%: a share of something else
         return before
 
     @property
@@ -126,7 +130,24 @@ class Quantity:
         if len(name) > 30:
             pieces = [p for p in re.split(r"[，、,的]", name) if p]
             name = pieces[-1] if pieces and len(pieces[-1]) >= 4 else name
-        return name or f"{self.unit}数"
+        return _bare(name) or f"{self.unit}数"
+
+
+_ACTIVITY_END = re.compile(r"(?:等级|星级)?(?:创建|创评|评定|认定|达标|建设|改造|提升|整治)(?:工作|活动|行动)?$")
+_LEVEL_START = re.compile(r"^(?:[一二三四五\d]级|[省市县区镇]级(?:及以上|以上)?|国家级)")
+_START_VERB = re.compile(r"^(?:推进|完成|实现|开展|实施|组织|新建|建成|建设|创建|打造|培育|改造|提升)")
+
+
+def _bare(name: str) -> str:
+    """A long name cut to what is counted, at word edges only: 推进一级幼儿园食堂智能“阳光厨房”等级创建
+    → 幼儿园食堂智能“阳光厨房”; 建成区级以上“美丽庭院”示范户 → “美丽庭院”示范户."""
+    if len(name) <= 12:
+        return name
+    core = _ACTIVITY_END.sub("", name)
+    core = _LEVEL_START.sub("", _START_VERB.sub("", core))
+    if core == _START_VERB.sub("", name):
+        return name  # no activity or level words: the verb stays (改造中心城区老旧小区（户）)
+    return core if len(re.sub(r"[“”\"‘’]", "", core)) >= 4 else name
 
 
 def unit_key(unit: str) -> tuple[str, float]:
@@ -216,6 +237,10 @@ def find_quantities(text: str) -> list[Quantity]:
             continue
         high = float(m.group("high")) if m.group("high") else None
         clause_start = max(text.rfind(d, 0, start) for d in _DELIMS) + 1
+        if clause_start == start and start and text[start - 1] in "）)":
+            opened = max(text.rfind("（", 0, start), text.rfind("(", 0, start))  # 服务中心（站）8家: the note is
+            if opened > 0:                                                     # part of the name
+                clause_start = max(text.rfind(d, 0, opened) for d in _DELIMS) + 1
         stops = [i for i in (text.find(d, end) for d in _DELIMS) if i >= 0]
         clause_end = min(stops) if stops else len(text)
         before = masked[clause_start:start].strip()

@@ -1,0 +1,74 @@
+"""Shapes found on real published plans (issue 16, second round): a table pasted from a browser,
+two task-text columns, units and people labelled inside numbered items, a section named 社会保障,
+two deadlines of one task in merged rows. Each test is one quirk, in the form the office publishes."""
+from __future__ import annotations
+
+import openpyxl
+
+from toolkit.plan.published import import_plan
+
+
+def _text(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return import_plan(path).plan
+
+
+def test_browser_paste_keeps_cells_with_line_breaks_and_rows_under_merged_cells(tmp_path):
+    """柯桥 2023: a cell's line break is a bare newline; the row under the merged 序号 has one cell."""
+    text = ("2023年度省政府民生实事涉我区工作任务一季度进展情况\n"
+            "序号\t工作任务\t责任单位\t一季度目标\t进展情况、存在问题及下一步打算\t目标完成情况\n"
+            "1\t新改扩建公办中小学校1所\t教体局\t室内安装、装修及场外施工\t进展情况：完成80%。\n下步打算：加快进度。\t顺利推进\n"
+            "新增学位810个\n"
+            "2\t完成结对帮扶学校2所\t县水务局\n县住建局\t互派人员到位\t进展情况：已交流。\t顺利推进\n")
+    plan = _text(tmp_path, "进展.txt", text)
+    assert [(t.no, t.target, t.leads, t.milestones[0]) for t in plan.tasks] == [
+        (1, "新改扩建公办中小学校1所；新增学位810个", ("教体局",), "室内安装、装修及场外施工"),
+        (2, "完成结对帮扶学校2所", ("县水务局", "县住建局"), "互派人员到位")]
+
+
+def test_a_name_column_and_two_task_text_columns_are_joined(tmp_path):
+    path = tmp_path / "计划.csv"
+    path.write_text("2024年某区民生实事项目计划表\n序号,项目名称,建设内容,年度目标,牵头单位,完成时限\n"
+                    "1,城区学校建设,新建小学1所,完成主体工程，新增学位810个,区教育局,12月底前\n", encoding="utf-8")
+    [task] = import_plan(path).plan.tasks
+    assert (task.name, task.target) == ("城区学校建设", "新建小学1所；完成主体工程，新增学位810个")
+
+
+def test_labelled_units_and_people_inside_an_item(tmp_path):
+    """成都 2019: （牵头领导：…，牵头单位：…，责任单位：…，数据提供单位：…） — people and data providers are not units."""
+    plan = _text(tmp_path, "分解.txt", "2019年主要目标任务责任分解方案\n一、主要预期目标\n"
+                 "（一）全社会固定资产投资增长10%。（牵头领导：某某，牵头单位：市发改委，责任单位：市经信局、市商务局，"
+                 "数据提供单位：市统计局）\n（二）城镇登记失业率控制在4%以内。（牵头领导：某某，牵头单位：市人社局）\n")
+    assert [(t.target, t.leads, t.cos) for t in plan.tasks] == [
+        ("全社会固定资产投资增长10%。", ("市发改委",), ("市经信局", "市商务局")),
+        ("城镇登记失业率控制在4%以内。", ("市人社局",), ())]
+    assert {d.name for d in plan.departments} == {"市发改委", "市经信局", "市商务局", "市人社局"}
+
+
+def test_labelled_lines_under_an_item_and_the_first_listed_unit_leading(tmp_path):
+    """湖州/桐乡: 责任单位：A、B、C（列第一位者为牵头单位，下同）."""
+    plan = _text(tmp_path, "分解.txt", "2020年民生实事项目责任分解\n1.新建城乡公厕120座。\n"
+                 "责任单位：市城管局、市财政局（列第一位者为牵头或汇总单位，下同）\n2.新增托位1000个。\n责任单位：市卫健委、市教育局\n")
+    assert [(t.leads, t.cos) for t in plan.tasks] == [(("市城管局",), ("市财政局",)), (("市卫健委",), ("市教育局",))]
+
+
+def test_a_section_named_social_security_does_not_end_the_list(tmp_path):
+    """宣城 2024: 二、社会保障（5项） is a section of tasks; 三、工作要求 ends the list."""
+    plan = _text(tmp_path, "通知.txt", "2024年实施民生实事的通知\n一、促进就业（1项）\n1.新增城镇就业4.3万人。（牵头单位：市人社局）\n"
+                 "二、社会保障（1项）\n2.提高低保标准。（牵头单位：市民政局）\n三、工作要求\n1.加强领导。\n")
+    assert [(t.no, t.domain, t.leads) for t in plan.tasks] == [(1, "促进就业", ("市人社局",)), (2, "社会保障", ("市民政局",))]
+
+
+def test_two_deadlines_of_one_task_in_merged_rows_stay_apart(tmp_path):
+    """大竹 2016: 序号 and 责任单位 merged over two rows, each row with its own 完成时限."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in (["2016年民生实事目标任务分解表"], ["序号", "民生实事", "责任单位", "完成时限"],
+                [5, "开工建设县老年养护楼。", "县民政局", "5月底前动工"], [None, "开工建设老年大学。", None, "12月底前"]):
+        ws.append(row)
+    ws.merge_cells("A3:A4")
+    ws.merge_cells("C3:C4")
+    wb.save(tmp_path / "分解表.xlsx")
+    [task] = import_plan(tmp_path / "分解表.xlsx").plan.tasks
+    assert (task.target, task.leads, task.deadline) == ("开工建设县老年养护楼。开工建设老年大学。", ("县民政局",), "5月底前动工；12月底前")
