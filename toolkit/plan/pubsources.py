@@ -40,16 +40,7 @@ def read_docx(path: Path, overrides: dict | None = None) -> tuple[list[str], lis
     mapping = None
     width = 0
     unmatched: PlanError | None = None
-    for t, table in enumerate(document.tables, start=1):
-        grid = []
-        above: list = []
-        for r, row in enumerate(table.rows, start=1):
-            cells = [None] * getattr(row, "grid_cols_before", 0) + list(row.cells)
-            texts = [("" if c is None else clean_text(c.text) or (AUTO if _auto_numbered(c) else "")) for c in cells]
-            merged = [c is not None and i < len(above) and above[i] is not None and c._tc is above[i]._tc
-                      for i, c in enumerate(cells)]
-            grid.append((f"表格{t}第{r}行", texts, merged))
-            above = cells
+    for grid in docx_grids(document):
         if not titles and grid:
             titles = [c for c in grid[0][1] if c]
         try:
@@ -77,6 +68,43 @@ def read_docx(path: Path, overrides: dict | None = None) -> tuple[list[str], lis
     return titles, rows, H.NO in mapping.values()
 
 
+def docx_grids(document) -> list[list[tuple[str, list[str], list[bool]]]]:
+    """Each table of a Word document as (where, cell texts, merged-from-above flags) rows."""
+    grids = []
+    for t, table in enumerate(document.tables, start=1):
+        grid = []
+        above: list = []
+        for r, row in enumerate(table.rows, start=1):
+            cells = [None] * getattr(row, "grid_cols_before", 0) + list(row.cells)
+            texts = [("" if c is None else clean_text(c.text) or (AUTO if _auto_numbered(c) else "")) for c in cells]
+            merged = [c is not None and i < len(above) and above[i] is not None and c._tc is above[i]._tc
+                      for i, c in enumerate(cells)]
+            grid.append((f"表格{t}第{r}行", texts, merged))
+            above = cells
+        grids.append(grid)
+    return grids
+
+
+def text_grids(path: Path) -> list[list[list[str]]]:
+    """The cell texts of every table or sheet in a .docx/.xlsx/.csv/.txt file (merged cells filled)."""
+    suffix = path.suffix.lower()
+    if suffix == ".docx":
+        import docx
+        _check_zip(path)
+        return [[cells for _, cells, _ in grid] for grid in docx_grids(docx.Document(str(path)))]
+    if suffix in (".xlsx", ".xlsm"):
+        if sniff(path) not in (XLSX, XLSM):
+            raise InputFileError(f"{path.name}：不是.xlsx文件。")
+        scan_xml_parts(path)
+        return [[cells for _, cells, _ in grid] for _, grid in _xlsx_grids(path)]
+    text = decode(path, "请另存为UTF-8编码的文本文件")
+    pasted = browser_rows(text)
+    if pasted is not None:
+        return [pasted]
+    delimiter = "\t" if text.count("\t") > text.count(",") else ","
+    return [[[clean_text(c) for c in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]]
+
+
 def docx_paragraphs(path: Path) -> list[str]:
     """The body paragraphs of a Word document (for a plan published as numbered paragraphs)."""
     import docx
@@ -99,12 +127,30 @@ def read_xlsx(path: Path, overrides: dict | None = None) -> tuple[list[str], lis
     if kind not in (XLSX, XLSM):
         raise InputFileError(f"{path.name}：请在Excel中另存为“Excel工作簿(*.xlsx)”后再导入（当前为{kind}）。")
     scan_xml_parts(path)
+    unmatched = None
+    for settings_title, grid in _xlsx_grids(path):
+        try:
+            rows, mapping = rows_from_grid(grid, f"{path.name} ", overrides)
+        except PlanError as exc:
+            unmatched = unmatched or exc
+            continue
+        if mapping is not None:
+            head = find_header(grid, overrides) or 0
+            return [settings_title] + [c for _, cells, _ in grid[:head] for c in cells if c], rows, \
+                H.NO in mapping.values()
+    if unmatched is not None:
+        raise unmatched
+    raise NoTable(f"{path.name}：{NOT_FOUND}")
+
+
+def _xlsx_grids(path: Path) -> list[tuple[str, list[tuple[str, list[str], list[bool]]]]]:
+    """(计划名称 of a plankit workbook, grid) per sheet, 任务 first; merged cells filled with their text."""
     import openpyxl
     wb = openpyxl.load_workbook(path, data_only=True)
-    unmatched = None
+    grids = []
     try:
-        names = sorted(wb.sheetnames, key=lambda n: n != "任务")
-        for name in names:
+        settings_title = _settings_title(wb)
+        for name in sorted(wb.sheetnames, key=lambda n: n != "任务"):
             ws = wb[name]
             values = [[clean_text(v) for v in row] for row in ws.iter_rows(values_only=True, max_row=5000)]
             merged_flags = [[False] * len(r) for r in values]
@@ -115,21 +161,11 @@ def read_xlsx(path: Path, overrides: dict | None = None) -> tuple[list[str], lis
                         if c - 1 < len(values[r - 1]):
                             values[r - 1][c - 1] = anchor
                             merged_flags[r - 1][c - 1] = r > rng.min_row
-            grid = [(f"工作表“{name}”第{i}行", v, m) for i, (v, m) in enumerate(zip(values, merged_flags), start=1)]
-            try:
-                rows, mapping = rows_from_grid(grid, f"{path.name} ", overrides)
-            except PlanError as exc:
-                unmatched = unmatched or exc
-                continue
-            if mapping is not None:
-                head = find_header(grid, overrides) or 0
-                return [_settings_title(wb)] + [c for _, cells, _ in grid[:head] for c in cells if c], rows, \
-                    H.NO in mapping.values()
+            grids.append((settings_title, [(f"工作表“{name}”第{i}行", v, m)
+                                           for i, (v, m) in enumerate(zip(values, merged_flags), start=1)]))
     finally:
         wb.close()
-    if unmatched is not None:
-        raise unmatched
-    raise NoTable(f"{path.name}：{NOT_FOUND}")
+    return grids
 
 
 def read_csv(path: Path, overrides: dict | None = None) -> tuple[list[str], list[Row], bool]:
