@@ -72,3 +72,36 @@ def test_two_deadlines_of_one_task_in_merged_rows_stay_apart(tmp_path):
     wb.save(tmp_path / "分解表.xlsx")
     [task] = import_plan(tmp_path / "分解表.xlsx").plan.tasks
     assert (task.target, task.leads, task.deadline) == ("开工建设县老年养护楼。开工建设老年大学。", ("县民政局",), "5月底前动工；12月底前")
+
+
+def test_a_table_copied_one_cell_per_line(tmp_path):
+    """大竹 2016 as text copied from a PDF or a flattened page: each cell on its own line, units one per
+    line, and the merged 序号 row (开工建设老年大学 / 12月底前) with no number of its own."""
+    lines = ["2016年民生实事目标任务分解表", "序号", "民生实事", "责任单位", "完成时限",
+             "1", "启动建设城区段综合治理工程。", "县水务局", "县住建局", "县护城河指挥部", "12月底前",
+             "2", "新建2座人行天桥。", "县住建局", "9月投入使用",
+             "3", "迁建县政务服务中心。", "县政务服务中心", "县代建中心", "12月底前",
+             "4", "开工建设县老年养护楼。", "县民政局", "5月底前动工", "开工建设老年大学。", "12月底前"]
+    result = import_plan(_write(tmp_path, "分解表.txt", "\n\n".join(lines)))
+    assert [(t.no, t.target, t.leads, t.deadline) for t in result.plan.tasks] == [
+        (1, "启动建设城区段综合治理工程。", ("县水务局", "县住建局", "县护城河指挥部"), "12月底前"),
+        (2, "新建2座人行天桥。", ("县住建局",), "9月投入使用"),
+        (3, "迁建县政务服务中心。", ("县政务服务中心", "县代建中心"), "12月底前"),
+        (4, "开工建设县老年养护楼。开工建设老年大学。", ("县民政局",), "5月底前动工；12月底前")]
+    assert "原文是每格一行的表格（如从PDF或网页复制），已按序号读出4项任务，请核对各列的归属。" in result.todo
+
+
+def test_one_cell_per_line_with_a_column_not_in_the_synonym_table(tmp_path):
+    """苍南 2022 进度表: 当前进度 is not a known header; it is read and ignored, the cells stay in place."""
+    lines = ["2022年度市县民生实事项目进度表", "序号", "项目内容", "当前进度", "牵头单位", "备注",
+             "1", "建设四好农村路55公里。", "95%", "县交通局", "县民生实事",
+             "2", "新增16个“文化驿站”。", "98.4%", "县文广旅体局", "县民生实事"]
+    plan = import_plan(_write(tmp_path, "进度表.txt", "\n".join(lines))).plan
+    assert [(t.target, t.leads) for t in plan.tasks] == [("建设四好农村路55公里。", ("县交通局",)),
+                                                         ("新增16个“文化驿站”。", ("县文广旅体局",))]
+
+
+def _write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -85,6 +85,8 @@ def import_plan(source: Path, *, year: int | None = None, title: str | None = No
             tasks = mp.tasks
         if how == "编号列表":
             todo.append(f"原文是编号列表，已按编号读出{len(tasks)}项任务，请核对任务的拆分。")
+        elif how == "逐格分行":
+            todo.append(f"原文是每格一行的表格（如从PDF或网页复制），已按序号读出{len(tasks)}项任务，请核对各列的归属。")
     elif suffix in (".doc", ".wps", ".pdf", ".xls", ".et"):
         what = {".pdf": "PDF请先导出为文本（.txt）", ".xls": "请在Excel中另存为.xlsx", ".et": "请在WPS中另存为.xlsx"}
         raise InputFileError(f"{source.name}：不能直接导入{suffix}文件。"

@@ -15,6 +15,7 @@ from collections import Counter
 from toolkit.errors import PlanError
 from toolkit.model import Task
 from toolkit.plan import headers as H
+from toolkit.plan.pubcells import cells_per_line
 from toolkit.plan.pubsources import read_delimited
 from toolkit.plan.pubtable import join_lines, pick_title, split_published_units, task_from_cells, tasks_from_rows
 from toolkit.plan.seed import normalise_spaces, parse_seed
@@ -58,6 +59,11 @@ def read_text(text: str, file: str, overrides: dict | None = None) -> tuple[str,
         title, seeds = parse_seed(text)
         if seeds:
             return title, [Task(s.no, s.name, s.target, "", (), (), s.milestones) for s in seeds], "PDF"
+    except PlanError:
+        pass
+    try:
+        title, tasks = cells_per_line(lines, file, overrides)
+        return title, tasks, "逐格分行"
     except PlanError:
         pass
     title, tasks = numbered_list(lines, file)
