@@ -105,3 +105,28 @@ def _write(tmp_path, name, text):
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def test_browser_paste_of_a_row_under_a_merged_unit_cell_keeps_its_lead(tmp_path):
+    """泰顺 2024: 牵头单位 merged over tasks 1-2; task 2's row has one cell fewer and its 落实情况 must
+    not land in the unit column (no invented unit 已完成)."""
+    text = ("2024年4月省政府民生实事项目进展情况汇总表\n序号\t项目内容\t月度工作计划\t牵头单位\t落实情况\n"
+            "1\t免费接种流感疫苗24723人。\t4月：制定工作方案。\t县卫生健康局\t已完成。\n"
+            "2\t重点筛查60岁以上人群7400人。\t4月：完成筛查人数1480人。\t已完成。 完成筛查3495人。\n"
+            "3\t培训应急救护人员235人。\t4月：完成培训65人。\t县红十字会\t已完成。\n")
+    plan = _text(tmp_path, "汇总表.txt", text)
+    assert [(t.no, t.leads, t.milestones[1]) for t in plan.tasks] == [
+        (1, ("县卫生健康局",), "4月：制定工作方案"), (2, ("县卫生健康局",), "4月：完成筛查人数1480人"),
+        (3, ("县红十字会",), "4月：完成培训65人")]
+    assert {d.name for d in plan.departments} == {"县卫生健康局", "县红十字会"}
+
+
+def test_a_schedule_that_stops_early_is_flagged_and_a_later_deadline_wins(tmp_path):
+    from toolkit.plan.timing import schedule_basis
+    path = tmp_path / "进展.csv"
+    path.write_text("2023年民生实事一季度进展\n序号,工作任务,责任单位,一季度目标,完成时限\n"
+                    "1,新建公厕3座,县城管局,完成选址,年底前\n2,新增托位100个,县卫健局,完成规划,\n", encoding="utf-8")
+    result = import_plan(path)
+    first, second = result.plan.tasks
+    assert schedule_basis(first, 1)[0] == 25.0 and schedule_basis(second, 1)[0] == 100.0
+    assert any(line.startswith("1项任务的季度安排不到四季度（如第2项）") for line in result.todo)

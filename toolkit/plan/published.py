@@ -20,6 +20,7 @@ from toolkit.plan.pubsources import NoTable, decode, docx_paragraphs, read_csv, 
 from toolkit.plan.pubtable import pick_title, tasks_from_rows
 from toolkit.plan.pubtext import numbered_list, read_text
 from toolkit.plan.suggest import suggest_task
+from toolkit.plan.timing import due_quarter
 
 NO, TARGET, NAME, LEADS, COS, DOMAIN = H.NO, H.TARGET, H.NAME, H.LEADS, H.COS, H.DOMAIN
 _YEAR = re.compile(r"(20\d\d)\s*年")
@@ -120,6 +121,11 @@ def import_plan(source: Path, *, year: int | None = None, title: str | None = No
     without_time = [t.no for t in tasks if not any(t.milestones) and not t.deadline]
     if tasks and len(without_time) == len(tasks) and not any(any(t.milestones) for t in tasks):
         todo.append("原文没有季度安排或完成时限：各项任务按全年时间进度（每季度25%）评估。")
+    early = [t.no for t in tasks if any(t.milestones) and not t.milestones[3].strip()
+             and (due_quarter(t.deadline) or 0) < 4]
+    if early:
+        todo.append(f"{len(early)}项任务的季度安排不到四季度（如第{'、'.join(map(str, early[:5]))}项），"
+                    "按最后一个有安排的季度末完成评估；原文只是某季度或某月的计划时，请在“任务”表补填其余季度或完成时限。")
     plan = Plan(settings, tasks, [], [Department(u) for u in units])
     if matrix is not None:
         plan.indicators, plan.breakdown = matrix[1].indicators, matrix[1].breakdown

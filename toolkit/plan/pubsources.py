@@ -261,9 +261,16 @@ def browser_rows(text: str, overrides: dict | None = None) -> list[list[str]] | 
 
     pending: str | None = None
 
+    unit_cols = [i for i, f in sorted(mapping.items()) if f in (H.LEADS, H.COS)]
+
     def flush(row: str) -> None:
         cells = row.split("\t")
-        if len(cells) - 1 < width and len(cells) + text_col <= width + 1:
+        missing = width + 1 - len(cells)
+        if missing > 0 and starts_row(row) and len(rows) > head + 1:
+            above = rows[-1]  # a task under a merged unit cell: that cell is the one left out
+            for i in [i for i in unit_cols if i < len(above) and above[i].strip()][:missing]:
+                cells.insert(i, above[i])
+        elif missing > 0 and len(cells) + text_col <= width + 1:
             cells = [""] * text_col + cells  # a row under merged cells: it starts at the task column
         rows.append(cells)
 
