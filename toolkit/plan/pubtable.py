@@ -25,6 +25,7 @@ from toolkit.values import clean_text
 
 _BANNER = re.compile(r"^[一二三四五六七八九十]+[、.．]\s*(.+?)(?:[（(].*[）)])?$")
 _TITLE = re.compile(r"20\d\d\s*年.*(?:民生实事|实事|民生工程|惠民|方案|计划|清单|分解|项目|任务)")
+_TITLE_END = re.compile(r"(?:方案|分解表?|清单|一览表|计划表?|安排|分工|任务表|项目表|实事|民生实事项目)$")
 _SKIP_TITLE = re.compile(r"^附件\s*[0-9一二三四五六七八九十]*[:：]?$|〔\s*20\d\d\s*〕|\[\s*20\d\d\s*\]|^[^\u4e00-\u9fff]*$")
 _UNIT_SPLIT = re.compile(r"[\n\r、，,；;/／]+|\s+")
 _MARK = re.compile(r"[（(]\s*(牵头|主办|主责|配合|协办|参与)\s*[）)]|^\s*(牵头|配合)\s*[:：]")
@@ -94,15 +95,28 @@ def looks_like_title(text: str) -> bool:
 
 
 def pick_title(candidates: list[str]) -> str:
-    """The first heading that looks like a plan title (…年…民生实事…), skipping 附件N and 〔2019〕N号."""
-    for text in candidates:
-        if looks_like_title(text):
-            return join_lines(text)
-    for text in candidates:
-        text = join_lines(text)
+    """The first heading that looks like a plan title (…年…民生实事…), skipping 附件N and 〔2019〕N号.
+
+    A sentence (with ，or 。) is taken only when no heading is; a heading broken over two lines
+    (…2023年重点工作 / 任务分解和责任分工方案) is joined; a closing colon is dropped.
+    """
+    texts = [join_lines(c) for c in candidates]
+    for sentences in (False, True):
+        for i, text in enumerate(texts):
+            if looks_like_title(text) and sentences == bool(re.search(r"[，。,]", text)):
+                return _whole_title(texts, i)
+    for i, text in enumerate(texts):
         if text and not _SKIP_TITLE.search(text) and len(text) <= 80:
-            return text
+            return _whole_title(texts, i)
     return ""
+
+
+def _whole_title(texts: list[str], i: int) -> str:
+    text, nxt = texts[i], (texts[i + 1] if i + 1 < len(texts) else "")
+    if nxt and not _TITLE_END.search(text) and _TITLE_END.search(nxt) and len(nxt) <= 24 \
+            and not re.search(r"[，。,：:、]", nxt) and not re.match(r"[一二三四五六七八九十\d]", nxt):
+        text += nxt  # a heading broken over two lines
+    return text.rstrip("：: ")
 
 
 def find_header(grid, overrides=None, limit: int = 12) -> int | None:

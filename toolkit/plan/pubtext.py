@@ -36,6 +36,8 @@ _OWNER_HEADING = re.compile(r"^(.{2,20}?)(?:牵头|负责)(?:的)?(?:工作|任�
 _PERSON = re.compile(r"[（(]?\s*(?:牵头|分管|责任)?(?:市|县|区)?(?:政府)?(?:领导|负责人|联系人)\s*[:：][^；;。\n）)]*[）)]?[；;。]?")
 # Labelled parts inside an item: `（牵头领导：某某，牵头单位：市发改委，责任单位：…，数据提供单位：…）`
 # or lines `牵头单位：区发改局` / `责任单位：…`. Each value runs to the next label or the closing bracket.
+_SIGNATURE = re.compile(r"\s*(?:20\d\d\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|.{0,24}(?:主席团|办公室|人民政府|委员会|领导小组|"
+                        r"人民代表大会|办公厅|指挥部))\s*")
 _LABEL = re.compile(r"(牵头[市县区]?领导|责任领导|分管[市县区]?领导|[市县区]领导|牵头单位|牵头部门|主责单位|主办单位|责任单位|"
                     r"责任部门|配合单位|协办单位|配合部门|参与单位|协同单位|数据提供单位|联系人|责任人|完成时限|"
                     r"完成时间|时间节点|时限要求)\s*[:：]")
@@ -107,11 +109,14 @@ def numbered_list(lines: list[str], file: str) -> tuple[str, list[Task]]:
         if stopped:
             continue
         if style and style[0] == item_style:
-            current = {H.TARGET: style[1], H.DOMAIN: domain, "section_lead": section_lead}
+            current = {H.TARGET: style[1].rstrip("；;"), H.DOMAIN: domain, "section_lead": section_lead}
             items.append(current)
         elif current is not None:
             if _PERSON.fullmatch(text):
                 continue  # 牵头市领导：某某 — a person, not part of the task
+            if _SIGNATURE.fullmatch(text):
+                current = None  # the notice's signature and date: the list is over
+                continue
             sep = "" if current[H.TARGET].endswith(("。", "；", "：", ":")) else "；"
             current[H.TARGET] += sep + text
     if not items:

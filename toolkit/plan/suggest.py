@@ -27,7 +27,7 @@ MEASURES = sorted("""平方米 平方公里 立方米 公里 千米 米 公斤 �
 座 条 项 套 台 件 路 场 张 辆 间 处 床 册 份 次 例 只 头 株 棵 盏 块 支 组 班 位 栋 幢 千瓦 眼 根 杆 艘 架
 m2 m² ㎡ 平米 km % ‰""".split(),
                   key=len, reverse=True)
-MULTIPLIERS = {"万": 1e4, "亿": 1e8}
+MULTIPLIERS = {"万": 1e4, "亿": 1e8, "万亿": 1e12}
 # Measure words counted as the same thing when a milestone and a target word it differently.
 SAME_MEASURE = {"场": "场次", "名": "人", "m2": "平方米", "m²": "平方米", "㎡": "平方米", "平米": "平方米", "km": "公里"}
 
@@ -35,7 +35,7 @@ _CN_DIGITS = "零〇一二两三四五六七八九十百千"
 _NUMBER = re.compile(
     rf"(?P<num>\d+(?:\.\d+)?|[{_CN_DIGITS}][{_CN_DIGITS}万亿点]*)"
     rf"(?:\s*[-－—~～至到]\s*(?P<high>\d+(?:\.\d+)?))?"
-    rf"\s*(?P<mult>[万亿])?(?P<measure>{'|'.join(map(re.escape, MEASURES))})?")
+    rf"\s*(?P<mult>万亿|[万亿])?(?P<measure>{'|'.join(map(re.escape, MEASURES))})?")
 _DELIMS = "，。；;,：:、（）()\n"
 _QUOTES = {"“": "”", "‘": "’", "「": "」", "\"": "\""}
 _ITEM_START = re.compile(r"(?:^|(?<=[；;。\n：:]))\s*(\d{1,2})\s*[.．、]")
@@ -50,7 +50,7 @@ _LENGTHS = ("公里", "千米", "米", "km")
 _NOUN_NEXT = re.compile(r"[\u4e00-\u9fff]")
 _FULLWIDTH = str.maketrans("０１２３４５６７８９％．－", "0123456789%.-")
 
-GE_BEFORE = ("不少于", "不低于", "不小于", "提高到", "提高至", "提升到", "提升至", "达到", "超过", "多于")
+GE_BEFORE = ("不少于", "不低于", "不小于", "提高到", "提高至", "提升到", "提升至", "达到", "超过", "多于", "突破")
 LE_BEFORE = ("不超过", "不高于", "不大于", "降低到", "降低至", "下降到", "下降至", "降至", "降到",
              "控制在", "低于", "少于")
 _BEFORE_WORDS = sorted(GE_BEFORE + LE_BEFORE, key=len, reverse=True)
@@ -61,10 +61,10 @@ _EARLIER_COUNT = re.compile(r"[\d.]+(?:万|亿)?(?:平方米|公里|个|所|座|
                             r"(?:[\u4e00-\u9fff]{1,12}?)[和及与、]")
 _CUT_VERB = re.compile(r"提供|开展|实施|进行|享受|接受|参加|完成|实现|覆盖|达到|用于|惠及|受益|纳入|开工|投入使用|建成")
 _TRAIL_FILLER = re.compile(r"(?:以上|以下|左右|的|等|任务|工作|目标)+$")
-_LEAD_WORDS = re.compile(r"^(?:20\d\d年(?:度)?|全市|全年|实现|确保|力争|开展|其中|累计|共计|共|并|和|及|对全市|对|为)+")
+_LEAD_WORDS = re.compile(r"^(?:20\d\d年(?:度)?|努力|全市|全年|实现|确保|力争|开展|其中|累计|共计|共|并|和|及|对全市|对|为)+")
 _TRAIL_WORDS = re.compile(
     r"(?:不少于|不低于|不小于|不超过|不高于|提高到|提高至|提升到|提升至|降低到|降低至|下降到|下降至|"
-    r"降至|降到|控制在|达到|达|至|到|为|约|共|累计|保持在|保持)+$")
+    r"降至|降到|控制在|达到|突破|达|至|到|为|约|共|累计|保持在|保持)+$")
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,9 @@ def unit_key(unit: str) -> tuple[str, float]:
     """(measure word, scale): 万人 → (人, 10000); a unit that is not recognised stays whole."""
     unit = unit.strip().translate(_FULLWIDTH)
     scale = 1.0
-    if unit[:1] in MULTIPLIERS and len(unit) > 1:
+    if unit[:2] == "万亿" and len(unit) > 2:
+        scale, unit = MULTIPLIERS["万亿"], unit[2:]
+    elif unit[:1] in MULTIPLIERS and len(unit) > 1:
         scale, unit = MULTIPLIERS[unit[0]], unit[1:]
     return SAME_MEASURE.get(unit, unit), scale
 
