@@ -41,6 +41,7 @@ _SIGNATURE = re.compile(r"\s*(?:20\d\d\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|.{0
 _LABEL = re.compile(r"(牵头[市县区]?领导|责任领导|分管[市县区]?领导|[市县区]领导|牵头单位|牵头部门|主责单位|主办单位|责任单位|"
                     r"责任部门|配合单位|协办单位|配合部门|参与单位|协同单位|数据提供单位|联系人|责任人|完成时限|"
                     r"完成时间|时间节点|时限要求)\s*[:：]")
+_NAME_END = re.compile(r"[，,；;：:]|、(?=[\u4e00-\u9fff]{1,8}\d|\d+(?:\.\d+)?[^\d%‰.、，。；]*[\u4e00-\u9fff])")
 _LEAD_LABELS = ("牵头单位", "牵头部门", "主责单位", "主办单位")
 _RESP_LABELS = ("责任单位", "责任部门")
 _CO_LABELS = ("配合单位", "协办单位", "配合部门", "参与单位", "协同单位")
@@ -173,5 +174,6 @@ def _task(no: int, cells: dict[str, str], first_leads: bool = False) -> Task:
     if dot and rest and len(head) <= 25:
         cells[H.NAME] = head
     else:
-        cells[H.NAME] = re.split(r"[，,；;：:]|、(?=\d)", head, maxsplit=1)[0]  # up to the first clause or second count
+        # up to the first clause, or a 、 before a second count (新建公厕326座、改造64座), not 增长7.5%、8%
+        cells[H.NAME] = _NAME_END.split(head, maxsplit=1)[0]
     return task_from_cells(no, {k: join_lines(v) if k not in (H.LEADS, H.COS) else v for k, v in cells.items()})

@@ -61,7 +61,7 @@ _EARLIER_COUNT = re.compile(r"[\d.]+(?:万|亿)?(?:平方米|公里|个|所|座|
                             r"(?:[\u4e00-\u9fff]{1,12}?)[和及与、]")
 _CUT_VERB = re.compile(r"提供|开展|实施|进行|享受|接受|参加|完成|实现|覆盖|达到|用于|惠及|受益|纳入|开工|投入使用|建成")
 _TRAIL_FILLER = re.compile(r"(?:以上|以下|左右|的|等|任务|工作|目标)+$")
-_LEAD_WORDS = re.compile(r"^(?:20\d\d年(?:度)?|努力|全市|全年|实现|确保|力争|开展|其中|累计|共计|共|并|和|及|对全市|对|为)+")
+_LEAD_WORDS = re.compile(r"^(?:20\d\d年(?:度)?|的|努力|全市|全年|实现|确保|力争|开展|其中|累计|共计|共|并|和|及|对全市|对|为)+")
 _TRAIL_WORDS = re.compile(
     r"(?:不少于|不低于|不小于|不超过|不高于|提高到|提高至|提升到|提升至|降低到|降低至|下降到|下降至|"
     r"降至|降到|控制在|达到|突破|达|至|到|为|约|共|累计|保持在|保持)+$")
@@ -103,7 +103,7 @@ class Quantity:
     @property
     def counted(self) -> str:
         """The noun phrase after the unit (新建3所中心幼儿园 → 中心幼儿园), up to a conjunction."""
-        after = re.split(r"[和及与、，,；;。：:（(]|以及|并|等", self.after, maxsplit=1)[0]
+        after = re.split(r"[和及与、，,；;。：:（(]|以及|并|等", self.after.lstrip("的"), maxsplit=1)[0]
         cut = _CUT_VERB.search(after, 2)
         after = _TRAIL_FILLER.sub("", after[:cut.start()] if cut else after)
         if re.search(r"\d", after):
