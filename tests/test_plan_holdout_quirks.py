@@ -53,3 +53,53 @@ def test_a_table_from_a_traditional_page_imports_with_its_cells_as_published(tmp
     [task] = _plan(tmp_path, text).tasks
     assert task.leads == ("縣教育局",)
     assert [m.split("：")[0] for m in task.milestones] == ["第一季度", "第二季度", "第三季度", "第四季度（11月份）"]
+
+
+# --- second holdout set ----------------------------------------------------------------------------
+
+def test_labelled_values_in_running_text_keep_only_organisations(tmp_path):
+    """宁波 2014 公示: labels run on one line separated by spaces; a flattened table follows the 配合单位;
+    the next item starts after a space (… 24 4.新投放…)."""
+    text = ("2014年市政府民生实事项目进展情况公示。 1.新辟公交线路10条，优化调整20条。 牵头领导：某某 责任单位：市交通委 "
+            "项目责任人：某某 配合单位：市公安局、市城管局，各区政府 鄞州 海曙 合计 新辟线路年度目标 2 5 1 2 10 实际完成 1 2 0 3 6 "
+            "2.新投放公共自行车3000辆。 牵头领导：某某 责任单位：市交通委，各区政府 项目责任人：某某 配合单位：市发改委、宁波电业局\n")
+    plan = _plan(tmp_path, text, "ningbo-2014.txt")
+    assert [(t.no, t.leads, t.cos) for t in plan.tasks] == [
+        (1, ("市交通委",), ("市公安局", "市城管局", "各区政府")),
+        (2, ("市交通委", "各区政府"), ("市发改委", "宁波电业局"))]
+    assert plan.settings.year == 2014  # from the file name when the text has no title
+
+
+def test_a_header_cell_over_two_columns_in_a_browser_paste(tmp_path):
+    """高淳 2020 (繁體): 年度任務 spans the name and the text, so every row has one cell more than the
+    header; the 下月計劃 text must not become a unit."""
+    text = ("高淳區2020年3月民生重點實事進度表\n序號\t年度任務\t本月進展\t是否達進度\t下月計劃\t責任單位\n"
+            "1\t綠道建設\t全區新改建綠道60公里。\t部分道路已開工。\t是\t計劃完成4公里。\t城建局\n"
+            "2\t村級小泵站更新改造\t實施12座村級小泵站、2條翻水線更新改造。\t完成項目形象進度10%。\t是\t完成20%。\t水務局\n")
+    plan = _plan(tmp_path, text)
+    assert [(t.name, t.target, t.leads) for t in plan.tasks] == [
+        ("綠道建設", "全區新改建綠道60公里。", ("城建局",)),
+        ("村級小泵站更新改造", "實施12座村級小泵站、2條翻水線更新改造。", ("水務局",))]
+    assert [(i.target, i.unit) for i in import_plan(tmp_path / "方案.txt").plan.indicators] == [
+        (60, "公里"), (12, "座"), (2, "條")]
+
+
+def test_a_breakdown_written_in_one_cell_and_rows_under_merged_cells(tmp_path):
+    """昭化 2017 分解表: 项目 and 目标 span two columns each, the townships' figures in one cell
+    (元坝镇280 白果乡15 …, never units), the second indicator's row lacks the merged cells."""
+    text = ("2017年度民生工程目标任务分解表\n项 目\t目标\t分 解 情 况\t责任领导\t责任单位\t责任人\n"
+            "就业促进工程\t促进城乡劳动者就业创业\t城镇新增就业人数（人）\t1300\t元坝镇280 白果乡15 柏林沟镇40 朝阳乡20 陈江乡15 "
+            "大朝乡20 丁家乡15 红岩镇25 虎跳镇120\t某某\t区人社局\t某某\n"
+            "城镇失业人员再就业（人）\t250\t白果乡8 柏林沟镇8 朝阳乡5 陈江乡5 大朝乡6 丁家乡5 红岩镇5 虎跳镇12 黄龙乡5\n")
+    plan = _plan(tmp_path, text)
+    assert [(t.target, t.leads) for t in plan.tasks] == [
+        ("就业促进工程；促进城乡劳动者就业创业；城镇新增就业人数1300人", ("区人社局",)),
+        ("就业促进工程；促进城乡劳动者就业创业；城镇失业人员再就业250人", ("区人社局",))]
+    assert [d.name for d in plan.departments] == ["区人社局"]
+    assert [(i.name, i.target) for i in plan.indicators] == [("城镇新增就业人数", 1300), ("城镇失业人员再就业", 250)]
+
+
+@pytest.mark.parametrize("cell", ["元坝镇280", "计划完成4公里。", "75%", "进展情况：已完成"])
+def test_a_figure_or_a_sentence_is_never_a_unit(cell):
+    from toolkit.plan.pubtable import split_published_units
+    assert split_published_units(cell) == ([], [])

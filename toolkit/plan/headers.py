@@ -165,6 +165,8 @@ def header_map(rows: list[list[str]], overrides: dict[str, str] | None = None) -
             taken[NAME] = taken.pop(TARGET)
         if name == TARGET and TARGET in taken and NAME in taken:
             continue  # 项目名称 | 建设内容 | 年度目标: both texts are the task, joined (pubtable.table_rows)
+        if name == NAME and NAME in taken and i - 1 in mapping and mapping[i - 1] == NAME:
+            continue  # one name header over several columns (a widened pasted header): joined
         if name in taken:
             del mapping[i]
             continue

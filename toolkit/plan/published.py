@@ -97,7 +97,7 @@ def import_plan(source: Path, *, year: int | None = None, title: str | None = No
                              code=FILE_WRONG_TYPE)
     plan_title = (title or found_title or source.stem).strip()
     if year is None:
-        found_year = _YEAR.search(plan_title) or _YEAR.search(source.stem)
+        found_year = _YEAR.search(plan_title) or _YEAR.search(source.stem) or re.search(r"(20\d\d)", source.stem)
         if found_year:
             year = int(found_year.group(1))
         else:

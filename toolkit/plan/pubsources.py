@@ -270,6 +270,8 @@ def browser_rows(text: str, overrides: dict | None = None) -> list[list[str]] | 
             above = rows[-1]  # a task under a merged unit cell: that cell is the one left out
             for i in [i for i in unit_cols if i < len(above) and above[i].strip()][:missing]:
                 cells.insert(i, above[i])
+        elif missing > 0 and not numbered and len(rows) > head + 1:
+            cells = _under_merged(cells, rows[-1])  # every row is a task: the merged cells are the row above's
         elif missing > 0 and len(cells) + text_col <= width + 1:
             cells = [""] * text_col + cells  # a row under merged cells: it starts at the task column
         rows.append(cells)
@@ -290,4 +292,37 @@ def browser_rows(text: str, overrides: dict | None = None) -> list[list[str]] | 
             pending = None
     if pending is not None and pending.strip():
         flush(pending)
+    return _widen_header(rows, head)
+
+
+def _kind(cell: str) -> str:
+    text = cell.strip()
+    if re.fullmatch(r"[\d.,%]+", text):
+        return "number"
+    return "long" if len(text) > 40 else "text" if text else "blank"
+
+
+def _under_merged(cells: list[str], above: list[str]) -> list[str]:
+    """A row of a table without 序号 that lacks the cells merged from the row above: placed where its
+    cells are most like the row above's (a figure under a figure, a long list under a long list), the
+    missing ones taken from above (they are the merged cells)."""
+    best, best_score = 0, -1
+    for offset in range(len(above) - len(cells) + 1):
+        score = sum(_kind(c) == _kind(above[offset + i]) for i, c in enumerate(cells))
+        if score > best_score:
+            best, best_score = offset, score
+    return above[:best] + cells + above[best + len(cells):]
+
+
+def _widen_header(rows: list[list[str]], head: int) -> list[list[str]]:
+    """When most rows have k cells more than the header, a header cell spans k+1 columns (年度任务 over
+    the name and the text). 序号 stays first, the columns on the right (units, people) keep their place,
+    so the header cell that spans is the first one after 序号: it is repeated k times."""
+    header = rows[head]
+    longer = [len(r) - len(header) for r in rows[head + 1:] if len(r) > len(header)]
+    if not longer or len(longer) * 2 < len(rows) - head - 1:
+        return rows
+    extra = max(set(longer), key=longer.count)
+    at = 1 if H.field_of(header[0]) == H.NO else 0
+    rows[head] = header[:at + 1] + [header[at]] * extra + header[at + 1:]
     return rows

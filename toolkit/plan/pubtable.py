@@ -31,6 +31,7 @@ _UNIT_SPLIT = re.compile(r"[\n\r、，,；;/／]+|\s+")
 _MARK = re.compile(r"[（(]\s*(牵头|主办|主责|配合|协办|参与)\s*[）)]|^\s*(牵头|配合)\s*[:：]")
 _LEAD_MARKS = ("牵头", "主办", "主责")
 _ROLE_PREFIX = re.compile(r"(牵头单位|牵头部门|责任单位|配合单位|协办单位|配合部门)\s*[:：]")
+_NOT_A_UNIT = re.compile(r"\d(?:\.\d+)?%?$|^[\d.%]+$|[:：。]|^.{31,}$|\d+(?:公里|个|人|家|所|座|户|万)")
 _CN_NO = re.compile(r"[一二三四五六七八九十]{1,3}")
 MAX_LISTED = 10
 AUTO = "\x00auto"  # a 序号 cell numbered by Word's automatic list numbering: it has no text
@@ -65,8 +66,8 @@ def split_published_units(text: str) -> tuple[list[str], list[str]]:
             m = _MARK.search(raw)
             role = (m.group(1) or m.group(2)) if m else ("牵头" if prefix.startswith(("牵头", "责任")) else "")
             name = clean_text(_MARK.sub("", raw)).strip("。.：: ")
-            if not name or name in ("等", "各", "无", "/", "—"):
-                continue
+            if not name or name in ("等", "各", "无", "/", "—") or _NOT_A_UNIT.search(name):
+                continue  # 元坝镇280 (a figure of a breakdown), 计划完成4公里 (a sentence): not a unit
             name = re.sub(r"等$", "", name) if len(name) > 3 else name
             if name not in units:
                 units.append(name)
@@ -154,7 +155,7 @@ def table_rows(grid, mapping: dict[int, str], overrides=None) -> list[Row]:
             text = cells[i] if i < len(cells) else ""
             if text == AUTO and name != H.NO:
                 text = ""
-            if (name in QUARTER_NAMES or name == H.TARGET) and values.get(name):
+            if (name in QUARTER_NAMES or name in (H.TARGET, H.NAME)) and values.get(name):
                 # 1月 | 2月 | 3月 → 第一季度; 建设内容 | 年度目标 → one task text, neither dropped
                 text = _join_texts(values[name], text)
             values[name] = text
@@ -273,6 +274,10 @@ def task_from_cells(no: int, cells: dict[str, str]) -> Task:
     """One Task from its fields (unit cells split, time columns folded into quarters)."""
     target = join_lines(cells.get(H.TARGET, ""))
     name = join_lines(cells.get(H.NAME, ""))
+    bare = re.fullmatch(r"\d+(?:\.\d+)?", target)
+    unit = re.search(r"[（(]([^（）()\d]{1,4})[）)]$", name)
+    if bare and unit:  # 城镇新增就业人数（人） | 1300: the target says what it counts
+        target = f"{name[:unit.start()]}{target}{unit.group(1)}"
     if not target:
         target = name
     if not name:

@@ -18,7 +18,7 @@ from toolkit.plan import headers as H
 from toolkit.plan.pubcells import cells_per_line
 from toolkit.plan.pubsources import read_delimited
 from toolkit.plan.pubtable import join_lines, pick_title, split_published_units, task_from_cells, tasks_from_rows
-from toolkit.plan.seed import normalise_spaces, parse_seed
+from toolkit.plan.seed import parse_seed
 
 _CN_NUM = "一二三四五六七八九十"
 STYLES = (
@@ -28,7 +28,8 @@ STYLES = (
     ("digit_paren", re.compile(r"^\s*[（(]\s*(\d{1,2})\s*[）)]\s*")),
     ("circled", re.compile(r"^\s*([①-⑳])\s*")),
 )
-_INLINE = re.compile(r"(?<=[。；;！：:])\s*(?=[（(]\d{1,2}[）)]|\d{1,2}[.．、](?!\d)|[①-⑳])")
+_INLINE = re.compile(r"(?<=[。；;！：:])\s*(?=[（(]\d{1,2}[）)]|\d{1,2}[.．、](?!\d)|[①-⑳])"
+                     r"|\s+(?=\d{1,2}[.．](?!\d)[\u4e00-\u9fff“\"（(])")
 # A section that ends the list of tasks (二、工作要求 / 三、保障措施), not a section of tasks (二、社会保障).
 _STOP_SECTION = re.compile(r"要求|保障措施|组织保障|工作保障|资金保障|经费保障|措施保障|组织领导|加强领导|工作机制|考核|督查|督导|"
                            r"附件|联系人|有关事项|其他事项")
@@ -40,7 +41,7 @@ _SIGNATURE = re.compile(r"\s*(?:20\d\d\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|.{0
                         r"人民代表大会|办公厅|指挥部))\s*")
 _LABEL = re.compile(r"(牵头[市县区]?领导|责任领导|分管[市县区]?领导|[市县区]领导|牵头单位|牵头部门|主责单位|主办单位|责任单位|"
                     r"责任部门|配合单位|协办单位|配合部门|参与单位|协同单位|数据提供单位|联系人|责任人|完成时限|"
-                    r"完成时间|时间节点|时限要求)\s*[:：]")
+                    r"完成时间|时间节点|时限要求|项目责任人|实际完成情况|完成情况|进展情况|推进情况)\s*[:：]")
 _NAME_END = re.compile(r"[，,；;：:]|、(?=[\u4e00-\u9fff]{1,8}\d|\d+(?:\.\d+)?[^\d%‰.、，。；]*[\u4e00-\u9fff])")
 _LEAD_LABELS = ("牵头单位", "牵头部门", "主责单位", "主办单位")
 _RESP_LABELS = ("责任单位", "责任部门")
@@ -85,7 +86,7 @@ def numbered_list(lines: list[str], file: str) -> tuple[str, list[Task]]:
     """Tasks from numbered paragraphs; PlanError when no numbered item is found."""
     paragraphs: list[str] = []
     for line in lines:
-        line = normalise_spaces(line.strip())
+        line = line.strip()  # spaces kept: they separate units (市交通委 各区政府); join_lines drops the rest
         if line:
             paragraphs.extend(p for p in _INLINE.split(line) if p.strip())
     styled = [(p, _style_of(p)) for p in paragraphs]
@@ -152,12 +153,23 @@ def labelled_parts(text: str) -> tuple[str, dict[str, list[str]]]:
     return own, found
 
 
+_ORG = re.compile(r"(?:局|委|办|中心|院|政府|公司|街道|镇|乡|部|会|联|队|所|站|馆|处|厅|团|集团|银行|管委会|指挥部|区|县|市|园|"
+                  r"单位|部门|社|行|台|司|组|室|校|厂|署|监狱|海关|人行|支行|分行)(?:（牵头）|\(牵头\))?$")
+
+
+def _orgs(value: str) -> str:
+    """A labelled unit list without what is not an organisation's name: the value's end is not
+    marked in running text, so a table or a sentence after it (鄞州 海曙 合计 2 5 …) is dropped."""
+    units, _ = split_published_units(value)
+    return "\n".join(u for u in units if _ORG.search(u))
+
+
 def _task(no: int, cells: dict[str, str], first_leads: bool = False) -> Task:
     target, parts = labelled_parts(cells[H.TARGET])
     target = _PERSON.sub("", target)
-    leads = [v for label in _LEAD_LABELS for v in parts.get(label, ())]
-    cos = [v for label in _CO_LABELS for v in parts.get(label, ())]
-    responsible = [_FIRST_LEADS.sub("", v) for label in _RESP_LABELS for v in parts.get(label, ())]
+    leads = [_orgs(v) for label in _LEAD_LABELS for v in parts.get(label, ())]
+    cos = [_orgs(v) for label in _CO_LABELS for v in parts.get(label, ())]
+    responsible = [_orgs(_FIRST_LEADS.sub("", v)) for label in _RESP_LABELS for v in parts.get(label, ())]
     if leads:
         cos = responsible + cos  # 牵头单位 and 责任单位 both given: the 责任单位 cooperate
     elif responsible and first_leads:

@@ -25,17 +25,19 @@ MIN_SHARED = 2  # Chinese character pairs a milestone figure must share with the
 # Measure words, longest first so 平方米 wins over 米 and 人次 over 人.
 MEASURES = sorted("""平方米 平方公里 立方米 公里 千米 米 公斤 千克 吨 亩 公顷 元 人次 场次 批次 户次 人 名 户 个 家 所
 座 条 项 套 台 件 路 场 张 辆 间 处 床 册 份 次 例 只 头 株 棵 盏 块 支 组 班 位 栋 幢 千瓦 眼 根 杆 艘 架
-m2 m² ㎡ 平米 km % ‰""".split(),
+m2 m² ㎡ 平米 km % ‰ 個 條 處 場 張 輛 間 臺 項 戶 場次 戶次""".split(),
                   key=len, reverse=True)
-MULTIPLIERS = {"万": 1e4, "亿": 1e8, "万亿": 1e12}
+MULTIPLIERS = {"万": 1e4, "亿": 1e8, "万亿": 1e12, "萬": 1e4, "億": 1e8}
 # Measure words counted as the same thing when a milestone and a target word it differently.
-SAME_MEASURE = {"场": "场次", "名": "人", "m2": "平方米", "m²": "平方米", "㎡": "平方米", "平米": "平方米", "km": "公里"}
+SAME_MEASURE = {"场": "场次", "名": "人", "m2": "平方米", "m²": "平方米", "㎡": "平方米", "平米": "平方米", "km": "公里",
+                "個": "个", "條": "条", "處": "处", "場": "场次", "張": "张", "輛": "辆", "間": "间", "臺": "台", "項": "项",
+                "戶": "户", "場次": "场次", "戶次": "户次"}  # 繁體 pages
 
 _CN_DIGITS = "零〇一二两三四五六七八九十百千"
 _NUMBER = re.compile(
     rf"(?P<num>\d+(?:\.\d+)?|[{_CN_DIGITS}][{_CN_DIGITS}万亿点]*)"
     rf"(?:\s*[-－—~～至到]\s*(?P<high>\d+(?:\.\d+)?))?"
-    rf"\s*(?P<mult>万亿|[万亿])?(?P<measure>{'|'.join(map(re.escape, MEASURES))})?")
+    rf"\s*(?P<mult>万亿|[万亿萬億])?(?P<measure>{'|'.join(map(re.escape, MEASURES))})?")
 _DELIMS = "，。；;,：:、（）()\n"
 _QUOTES = {"“": "”", "‘": "’", "「": "」", "\"": "\""}
 _ITEM_START = re.compile(r"(?:^|(?<=[；;。\n：:]))\s*(\d{1,2})\s*[.．、]")
