@@ -103,3 +103,35 @@ def test_a_breakdown_written_in_one_cell_and_rows_under_merged_cells(tmp_path):
 def test_a_figure_or_a_sentence_is_never_a_unit(cell):
     from toolkit.plan.pubtable import split_published_units
     assert split_published_units(cell) == ([], [])
+
+
+# --- third holdout set ------------------------------------------------------------------------------
+
+def test_a_standard_raised_from_a_to_b_counts_only_b():
+    """肇庆 2020: 从每人每月574元、271元分别提高到每人每月609元、300元 — the targets are 609 and 300, named
+    after what is raised."""
+    found = find_quantities("将城镇、农村低保人均最低补差水平从每人每月574元、271元分别提高到每人每月609元、300元。")
+    assert [(q.value, q.name) for q in found] == [(609, "城镇、农村低保人均最低补差水平"),
+                                                  (300, "城镇、农村低保人均最低补差水平（元）")]
+
+
+def test_the_size_of_a_project_is_not_a_target():
+    """甘谷 2020: 加快建设总投资7.58亿元的县医院迁建项目."""
+    assert find_quantities("加快建设总投资7.58亿元的县医院迁建项目。") == []
+
+
+def test_a_person_written_after_the_unit_is_not_a_unit(tmp_path):
+    """肇庆 2020: 牵头单位及主要负责人 = `市民政局 伍泽国`; 大类 merged over the rows is the 领域; the first line is
+    the header (no title)."""
+    text = ("大类\t序号\t工作任务\t分管 市领导\t牵头单位及 主要负责人\t落实进展情况\n"
+            "一、继续提高底线民生保障水平\t1\t将低保补差水平提高到每人每月609元。\t某某\t市民政局 伍泽国\t已完成。\n"
+            "2\t将孤儿养育标准提高到每人每月2200元。\t某某\t市民政局 伍泽国\t已完成。\n")
+    plan = _plan(tmp_path, text, "zhaoqing-2020.txt")
+    assert [(t.no, t.leads, t.domain) for t in plan.tasks] == [(1, ("市民政局",), "继续提高底线民生保障水平"),
+                                                               (2, ("市民政局",), "继续提高底线民生保障水平")]
+    assert (plan.settings.title, plan.settings.year) == ("zhaoqing-2020", 2020)
+
+
+def test_traditional_mu_is_a_measure():
+    """洋县 2024 (繁體): 實施田塊整治500畝，田間監測3萬畝."""
+    assert [(q.value, q.unit) for q in find_quantities("實施田塊整治500畝，田間監測3萬畝")] == [(500, "畝"), (3, "萬畝")]

@@ -32,6 +32,9 @@ _MARK = re.compile(r"[（(]\s*(牵头|主办|主责|配合|协办|参与)\s*[）
 _LEAD_MARKS = ("牵头", "主办", "主责")
 _ROLE_PREFIX = re.compile(r"(牵头单位|牵头部门|责任单位|配合单位|协办单位|配合部门)\s*[:：]")
 _NOT_A_UNIT = re.compile(r"\d(?:\.\d+)?%?$|^[\d.%]+$|[:：。]|^.{31,}$|\d+(?:公里|个|人|家|所|座|户|万)")
+_ORG_END = re.compile(r"(?:局|委|办|中心|院|政府|公司|街道|镇|乡|部|会|联|队|所|站|馆|处|厅|团|行|区|县|市|园|单位|部门|社|组|室|"
+                      r"校|厂|署|司|班)$")
+_PERSON_NAME = re.compile(r"[\u4e00-\u9fff]{2,3}")
 _CN_NO = re.compile(r"[一二三四五六七八九十]{1,3}")
 MAX_LISTED = 10
 AUTO = "\x00auto"  # a 序号 cell numbered by Word's automatic list numbering: it has no text
@@ -73,6 +76,10 @@ def split_published_units(text: str) -> tuple[list[str], list[str]]:
                 units.append(name)
             if role in _LEAD_MARKS and name not in marked:
                 marked.append(name)
+    if any(_ORG_END.search(u) for u in units):  # 市民政局 伍泽国: a person named after the unit is not one
+        people = [u for u in units if _PERSON_NAME.fullmatch(u) and not _ORG_END.search(u)]
+        units = [u for u in units if u not in people]
+        marked = [u for u in marked if u not in people]
     return units, marked
 
 
@@ -101,7 +108,8 @@ def pick_title(candidates: list[str]) -> str:
     A sentence (with ，or 。) is taken only when no heading is; a heading broken over two lines
     (…2023年重点工作 / 任务分解和责任分工方案) is joined; a closing colon is dropped.
     """
-    texts = [join_lines(c) for c in candidates]
+    texts = [re.sub(r"^【[^】]{1,12}】", "", join_lines(c)) for c in candidates
+             if "\t" not in c and not H.is_header(re.split(r"\s{2,}", c))]
     for sentences in (False, True):
         for i, text in enumerate(texts):
             if looks_like_title(text) and sentences == bool(re.search(r"[，。,]", text)):
@@ -300,5 +308,6 @@ def task_from_cells(no: int, cells: dict[str, str]) -> Task:
             milestones = list(spread)
         elif not deadline:
             deadline = schedule
-    return Task(no, name, target, join_lines(cells.get(H.DOMAIN, "")), tuple(leads), tuple(cos),
+    domain = re.sub(r"^[一二三四五六七八九十]+[、.．]\s*", "", join_lines(cells.get(H.DOMAIN, "")))
+    return Task(no, name, target, domain, tuple(leads), tuple(cos),
                 tuple(milestones), deadline)  # type: ignore[arg-type]

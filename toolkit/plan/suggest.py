@@ -25,13 +25,13 @@ MIN_SHARED = 2  # Chinese character pairs a milestone figure must share with the
 # Measure words, longest first so 平方米 wins over 米 and 人次 over 人.
 MEASURES = sorted("""平方米 平方公里 立方米 公里 千米 米 公斤 千克 吨 亩 公顷 元 人次 场次 批次 户次 人 名 户 个 家 所
 座 条 项 套 台 件 路 场 张 辆 间 处 床 册 份 次 例 只 头 株 棵 盏 块 支 组 班 位 栋 幢 千瓦 眼 根 杆 艘 架
-m2 m² ㎡ 平米 km % ‰ 個 條 處 場 張 輛 間 臺 項 戶 場次 戶次""".split(),
+m2 m² ㎡ 平米 km % ‰ 個 條 處 場 張 輛 間 臺 項 戶 場次 戶次 畝""".split(),
                   key=len, reverse=True)
 MULTIPLIERS = {"万": 1e4, "亿": 1e8, "万亿": 1e12, "萬": 1e4, "億": 1e8}
 # Measure words counted as the same thing when a milestone and a target word it differently.
 SAME_MEASURE = {"场": "场次", "名": "人", "m2": "平方米", "m²": "平方米", "㎡": "平方米", "平米": "平方米", "km": "公里",
                 "個": "个", "條": "条", "處": "处", "場": "场次", "張": "张", "輛": "辆", "間": "间", "臺": "台", "項": "项",
-                "戶": "户", "場次": "场次", "戶次": "户次"}  # 繁體 pages
+                "戶": "户", "場次": "场次", "戶次": "户次", "畝": "亩"}  # 繁體 pages
 
 _CN_DIGITS = "零〇一二两三四五六七八九十百千"
 _NUMBER = re.compile(
@@ -47,6 +47,7 @@ _NAME_NUMBER = re.compile(r"^(?:[一二两三]次(?:供水|性|污染|产业|分
 _PEOPLE = re.compile(r"^[\u4e00-\u9fff]{0,8}(?:人口|农民|妇女|群众|居民|职工|儿童|学生|老人|残疾人|劳动力)")
 _VERBS = {"新建", "改造", "建设", "创建", "整治", "实施", "推进", "建成", "开展", "完成", "举办", "新增",
           "组织", "发放", "培育", "修建", "治理", "提升", "扶持", "帮扶", "支持", "投入", "开工", "改建"}
+_RAISED_TO = re.compile(r"提高到|提高至|增加到|增至|提升到|提升至|调整到|调整为|降至|降低到|降低至|下降到")
 _SHARE_OF = re.compile(r"(?:达到|提高到|提高至|不低于|不少于|占)[\u4e00-\u9fff]{1,10}的$")
 _LENGTHS = ("公里", "千米", "米", "km")
 _NOUN_NEXT = re.compile(r"[\u4e00-\u9fff]")
@@ -63,9 +64,9 @@ _EARLIER_COUNT = re.compile(r"[\d.]+(?:万|亿)?(?:平方米|公里|个|所|座|
                             r"(?:[\u4e00-\u9fff]{1,12}?)[和及与、]")
 _CUT_VERB = re.compile(r"提供|开展|实施|进行|享受|接受|参加|完成|实现|覆盖|达到|用于|惠及|受益|纳入|开工|投入使用|建成")
 _TRAIL_FILLER = re.compile(r"(?:以上|以下|左右|的|等|任务|工作|目标)+$")
-_LEAD_WORDS = re.compile(r"^(?:20\d\d年(?:度)?|的|努力|全市|全年|实现|确保|力争|开展|其中|累计|共计|共|并|和|及|对全市|对|为)+")
+_LEAD_WORDS = re.compile(r"^(?:20\d\d年(?:度)?|的|将|努力|全市|全年|实现|确保|力争|开展|其中|累计|共计|共|并|和|及|对全市|对|为)+")
 _TRAIL_WORDS = re.compile(
-    r"(?:不少于|不低于|不小于|不超过|不高于|提高到|提高至|提升到|提升至|降低到|降低至|下降到|下降至|"
+    r"(?:每[人户年月天日]|分别|不少于|不低于|不小于|不超过|不高于|提高到|提高至|提升到|提升至|降低到|降低至|下降到|下降至|"
     r"降至|降到|控制在|达到|突破|达|至|到|为|约|共|累计|保持在|保持)+$")
 
 
@@ -207,6 +208,7 @@ def find_quantities(text: str) -> list[Quantity]:
     masked = _mask_item_numbers(text)
     quoted = _quoted_spans(text)
     found: list[Quantity] = []
+    baseline = ""
     for m in _NUMBER.finditer(masked):
         num, mult, measure = m.group("num"), m.group("mult"), m.group("measure")
         start, end = m.start(), m.end()
@@ -236,6 +238,15 @@ def find_quantities(text: str) -> list[Quantity]:
         if re.search(r"按(?:照)?[^，。；,;]*$", masked[max(0, start - 12):start]) and \
                 re.match(r"\s*(?:/\S{1,2})?的?(?:补助|补贴|奖补)?标准", masked[end:end + 10]):
             continue  # 按照每院5万元的标准给予补助: the rate of a payment, not a target (提高到89元/人 is one)
+        sentence_start = max(masked.rfind(d, 0, start) for d in "。；;\n") + 1
+        raise_at = _RAISED_TO.search(masked, end)
+        sentence_end = min([i for i in (masked.find(d, end) for d in "。；;\n") if i >= 0] or [len(masked)])
+        if raise_at and raise_at.start() < sentence_end and "从" in masked[sentence_start:start] \
+                and not _RAISED_TO.search(masked, sentence_start, start):
+            baseline = masked[sentence_start:start].split("从")[0]  # 从每人每月574元…提高到609元: 574 is where it starts
+            continue
+        if re.search(r"总投资$", masked[max(0, start - 3):start]) and masked[end:end + 1] == "的":
+            continue  # 总投资7.58亿元的县医院: the project's size, not a target
         value = _number(num)
         if value is None:
             continue
@@ -273,6 +284,8 @@ def find_quantities(text: str) -> list[Quantity]:
             at = max(((last.subject.rfind(v), v) for v in _VERBS), default=(-1, ""))
             noun = last.counted or (last.subject[at[0] + len(at[1]):] if at[0] >= 0 else "")
             q = replace(q, borrowed=noun)
+        if baseline and re.search(r"\d", q.subject):  # 574元、271元分别提高到每人每月609元: 609 is the 补差水平's
+            q = replace(q, before=_LEAD_WORDS.sub("", re.split(r"[，,；;。]", baseline)[-1]))
         found.append(q)
     return found
 
