@@ -135,3 +135,10 @@ def test_a_person_written_after_the_unit_is_not_a_unit(tmp_path):
 def test_traditional_mu_is_a_measure():
     """洋县 2024 (繁體): 實施田塊整治500畝，田間監測3萬畝."""
     assert [(q.value, q.unit) for q in find_quantities("實施田塊整治500畝，田間監測3萬畝")] == [(500, "畝"), (3, "萬畝")]
+
+
+@pytest.mark.parametrize("cell, units", [("市民政局 伍泽国", ["市民政局"]), ("县发改局、财政、住建", ["县发改局", "财政", "住建"]),
+                                         ("县水务局 县住建局", ["县水务局", "县住建局"])])
+def test_only_a_name_after_a_space_is_taken_for_a_person(cell, units):
+    from toolkit.plan.pubtable import split_published_units
+    assert split_published_units(cell)[0] == units

@@ -77,7 +77,8 @@ def split_published_units(text: str) -> tuple[list[str], list[str]]:
             if role in _LEAD_MARKS and name not in marked:
                 marked.append(name)
     if any(_ORG_END.search(u) for u in units):  # 市民政局 伍泽国: a person named after the unit is not one
-        people = [u for u in units if _PERSON_NAME.fullmatch(u) and not _ORG_END.search(u)]
+        people = [u for u in units if _PERSON_NAME.fullmatch(u) and not _ORG_END.search(u)
+                  and re.search(rf"[^\s、，,；;/]\s+{re.escape(u)}(?:\s|$)", text or "")]  # not 县发改局、财政
         units = [u for u in units if u not in people]
         marked = [u for u in marked if u not in people]
     return units, marked
