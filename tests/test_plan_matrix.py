@@ -50,7 +50,7 @@ def test_a_matrix_becomes_tasks_indicators_and_the_breakdown(tmp_path):
     assert [(s.task_no, s.unit, s.target) for s in plan.breakdown if s.task_no == 3] == [
         (3, "眉山天府新区", 150), (3, "东坡区", 1000), (3, "彭山区", 1250)]
     assert {d.name for d in plan.departments} == {"市人力资源社会保障局", "市妇联", "眉山天府新区", "东坡区", "彭山区"}
-    assert "原文是分解表（每个地区一行、每个指标一列）" in result.todo[0]
+    assert "原文是分解表（各地区 × 各指标）" in result.todo[0]
 
 
 def test_a_matrix_imports_through_the_cli_and_runs_the_cycle(tmp_path):
@@ -91,3 +91,17 @@ def test_a_matrix_without_readable_columns_names_the_breakdown_command(tmp_path)
     assert result.exit_code == 2
     assert ("分解表.csv是分解表（每个地区一行），但没有认出指标列。请先导入任务方案，再把分解表读入计划主表："
             "plankit plan breakdown 分解表.csv 计划主表.xlsx") in result.output
+
+
+def test_a_matrix_with_the_areas_as_columns(tmp_path):
+    """宁波 2014 公示 (a table inside the notice): one indicator per row, the districts as columns, 合计 and
+    a 责任单位 column on the right."""
+    path = tmp_path / "分解表.csv"
+    path.write_text("2014年公交线路分解表\n指标,鄞州区,海曙区,江东区,江北区,合计,责任单位\n"
+                    "新辟线路年度目标（条）,2,5,1,2,10,市交通委\n优化调整线路年度目标（条）,6,9,1,4,20,市交通委\n",
+                    encoding="utf-8")
+    plan = import_plan(path).plan
+    assert [(t.name, t.leads) for t in plan.tasks] == [("新辟线路年度目标", ("市交通委",)), ("优化调整线路年度目标", ("市交通委",))]
+    assert [(i.target, i.unit) for i in plan.indicators] == [(10, "条"), (20, "条")]
+    assert [(s.unit, s.target) for s in plan.breakdown if s.task_no == 2] == [
+        ("鄞州区", 6), ("海曙区", 9), ("江东区", 1), ("江北区", 4)]

@@ -15,7 +15,7 @@ from pathlib import Path
 from toolkit.errors import FILE_NOT_FOUND, FILE_WRONG_TYPE, InputFileError, PlanError
 from toolkit.model import QUARTER_NAMES, Department, Plan, Settings
 from toolkit.plan import headers as H
-from toolkit.plan.pubmatrix import AREA_HEADERS, MatrixPlan, find_matrix, plan_from_matrix
+from toolkit.plan.pubmatrix import AREA_HEADERS, MatrixPlan, find_any_matrix, is_area, plan_from_matrix
 from toolkit.plan.pubsources import NoTable, decode, docx_paragraphs, read_csv, read_docx, read_xlsx, text_grids
 from toolkit.plan.pubtable import pick_title, tasks_from_rows
 from toolkit.plan.pubtext import numbered_list, read_text
@@ -106,7 +106,7 @@ def import_plan(source: Path, *, year: int | None = None, title: str | None = No
     units = list(dict.fromkeys(u for t in tasks for u in (*t.leads, *t.cos)))
     if matrix is not None:
         found = matrix[1]
-        todo.append(f"原文是分解表（每个地区一行、每个指标一列）：已按列读出{len(tasks)}项任务、{len(found.indicators)}个指标"
+        todo.append(f"原文是分解表（各地区 × 各指标）：已按指标读出{len(tasks)}项任务、{len(found.indicators)}个指标"
                     f"（全市目标），{len(found.areas)}个地区的目标写入“分解”表（{len(found.breakdown)}行）。"
                     f"已有任务方案时，可改用：plankit plan breakdown {source.name} 计划主表.xlsx")
         todo.extend(found.todo)
@@ -146,7 +146,7 @@ def _matrix(source: Path, strict: bool = False) -> tuple[str, MatrixPlan] | None
     except Exception:  # a broken or unsafe file: the task-table reader says what is wrong with it
         return None
     for grid in grids:
-        blocks = find_matrix(grid)
+        blocks = find_any_matrix(grid)
         if strict:
             blocks = [b for b in blocks if b.columns and b.numeric_share >= 0.5]
         if not blocks:
@@ -155,7 +155,8 @@ def _matrix(source: Path, strict: bool = False) -> tuple[str, MatrixPlan] | None
         if not readable:
             raise PlanError(f"{source.name}是分解表（每个地区一行），但没有认出指标列。"
                             f"请先导入任务方案，再把分解表读入计划主表：plankit plan breakdown {source.name} 计划主表.xlsx")
-        first_row = next(i for i, row in enumerate(grid) if any(H.normalise(c) in AREA_HEADERS for c in row))
+        first_row = next((i for i, row in enumerate(grid) if any(H.normalise(c) in AREA_HEADERS for c in row)
+                          or sum(is_area(c) for c in row) >= 3), 0)
         title = pick_title([c for row in grid[:first_row] for c in row if c])
         return title, plan_from_matrix(readable, source.name)
     return None

@@ -101,6 +101,27 @@ def find_matrix(rows: list[list[str]], where: list[str] | None = None) -> list[M
     return blocks
 
 
+def find_any_matrix(rows: list[list[str]]) -> list[Matrix]:
+    """find_matrix, or the same on the table turned over when the areas are the columns
+    (`指标 | 东坡区 | 彭山区 | 合计`, one indicator per row)."""
+    blocks = find_matrix(rows)
+    if blocks:
+        return blocks
+    for r, row in enumerate(rows[:12]):
+        if sum(is_area(c) for c in row) < 3:
+            continue
+        end = next((i for i in range(r + 1, len(rows)) if not any(_norm(c) for c in rows[i])), len(rows))
+        block = rows[r:end]
+        width = max(len(x) for x in block)
+        turned = [[block[i][c] if c < len(block[i]) else "" for i in range(len(block))] for c in range(width)]
+        first = next((c for c, v in enumerate(row) if is_area(v)), 0)
+        turned[first - 1 if first else 0][0] = "地区"  # the indicator-name column's header becomes the area header
+        turned = turned[first - 1:] if first else turned
+        units = [x for x in turned[1:] if _norm(x[0]) in UNIT_ROWS]  # a 责任单位 column: a header row now
+        return find_matrix([turned[0], *units, *[x for x in turned[1:] if x not in units]])
+    return []
+
+
 def _columns(header: list[list[str]], area_col: int) -> list[Column]:
     """Indicator columns from the header rows: the lowest name, the group above, the 责任单位 row."""
     unit_rows = [row for row in header if area_col < len(row) and _norm(row[area_col]) in UNIT_ROWS]
