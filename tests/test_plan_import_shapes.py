@@ -174,7 +174,12 @@ from toolkit.plan.suggest import find_quantities  # noqa: E402
     ("改造中心城区老旧小区20个、2964户", [(20, "个", "改造中心城区老旧小区"), (2964, "户", "改造中心城区老旧小区（户）")]),
     ("新建充电桩3000根，加装电梯300台，更换车辆85辆", [(3000, "根", "新建充电桩"), (300, "台", "加装电梯"), (85, "辆", "更换车辆")]),
     ("改造老旧小区33.5万㎡", [(33.5, "万㎡", "改造老旧小区")]),
-    ("推进一级幼儿园食堂智能“阳光厨房”等级创建50家", [(50, "家", "推进一级幼儿园食堂智能“阳光厨房”等级创建")]),
+    ("推进一级幼儿园食堂智能“阳光厨房”等级创建50家", [(50, "家", "幼儿园食堂智能“阳光厨房”")]),
+    ("完成全市126个乡村学校智慧教育示范校创建", [(126, "个", "乡村学校智慧教育示范校")]),
+    ("建成区级以上“美丽庭院”示范户5000户", [(5000, "户", "“美丽庭院”示范户")]),
+    ("新建城乡社区居家养老服务中心（站）8家", [(8, "家", "新建城乡社区居家养老服务中心（站）")]),
+    ("新增城镇就业4.3万人，省级三公里充分就业社区数量达到城市社区的60%",
+     [(4.3, "万人", "新增城镇就业"), (60, "%", "三公里充分就业社区数量")]),
 ])
 def test_suggestion_names_say_what_is_counted(text, expected):
     assert [(q.value, q.unit, q.name) for q in find_quantities(text)] == expected
@@ -184,6 +189,18 @@ def test_suggestion_names_say_what_is_counted(text, expected):
                                   "推行一件事一次办", "三位一体"])
 def test_ordinals_and_names_are_not_counts(text):
     assert find_quantities(text) == []
+
+
+@pytest.mark.parametrize("text", ["对公建公营敬老院按照平均每年每院5万元的标准给予补助", "按1500元/人的标准发放求职创业补贴"])
+def test_the_rate_of_a_payment_is_not_a_target(text):
+    """宣城 2024 (numbered notice): 按…标准 is how much is paid, not what is to be done."""
+    assert find_quantities(text) == []
+
+
+@pytest.mark.parametrize("text, value", [("农村低保标准提高到每人每月520元", 520), ("人均补助标准提高到89元/人", 89)])
+def test_a_standard_raised_to_a_level_is_a_target(text, value):
+    assert [q.value for q in find_quantities(text)] == [value]
+
 
 
 @pytest.mark.parametrize("header, field", [

@@ -35,11 +35,12 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
             "牵头责任单位", "牵头实施单位", "实施单位", "承办单位", "牵头领导单位", "主要责任单位", "责任单位牵头"),
     COS: ("配合单位", "配合部门", "协办单位", "协同单位", "参与单位", "协作单位", "协助单位", "参加单位",
           "责任单位配合", "配合", "协办", "责任主体与协同单位", "协同单位与责任主体", "协同"),
-    DOMAIN: ("领域", "类别", "分类", "类型", "项目类别", "所属领域"),
+    DOMAIN: ("领域", "类别", "分类", "类型", "项目类别", "所属领域", "大类", "板块", "方面"),
     DEADLINE: ("完成时限", "完成时间", "时限", "时限要求", "完成期限", "办结时限", "时间要求", "完成时间节点",
                "计划完成时间", "时间"),
     SCHEDULE: ("进度安排", "时间节点", "序时进度", "进度计划", "时序进度", "推进计划", "时间安排", "节点安排",
-               "序时进度安排", "计划进度", "工作进度安排", "进度要求", "时间进度"),
+               "序时进度安排", "计划进度", "工作进度安排", "进度要求", "时间进度", "月度工作计划", "月度计划",
+               "季度工作计划", "季度计划", "月度安排"),
     IGNORE: ("备注", "分管领导", "区政府分管领导", "县政府分管领导", "市政府分管领导", "责任领导", "联系人",
              "责任人", "完成情况", "进展情况", "投资", "总投资"),
 }
@@ -50,9 +51,20 @@ _MONTHS = re.compile(r"^(\d{1,2})(?:月份?)?(?:[-—–~～至到](\d{1,2}))?�
 _HALF = {"上半年": 2, "下半年": 4, "年中": 2, "全年": 4, "年底": 4, "年底前": 4}
 
 
+# Traditional characters of the header words (a plan copied from a site's 繁體 version): headers are
+# matched in simplified form; the cells themselves stay as published.
+_SIMPLIFIED = str.maketrans(
+    "號項內進牽頭單責務時實標劃計間節點達備協辦門領導類稱體規況際設總資額數線區縣鄉鎮屬範圍負聯絡電話與個為業產發"
+    "過還運員級處組織構開關長報幫創動勞險醫療衛養殘婦歲兒學財稅統態執據戶齡將萬億條經濟農場環護興廣書館愛氣確認"
+    "檢測變選邊傳輸準覽週細註說務內容況",
+    "号项内进牵头单责务时实标划计间节点达备协办门领导类称体规况际设总资额数线区县乡镇属范围负联络电话与个为业产发"
+    "过还运员级处组织构开关长报帮创动劳险医疗卫养残妇岁儿学财税统态执据户龄将万亿条经济农场环护兴广书馆爱气确认"
+    "检测变选边传输准览周细注说务内容况")
+
+
 def normalise(header: object) -> str:
-    """Header text for matching: NFKC, lower case, no spaces, no brackets, no trailing colon."""
-    text = unicodedata.normalize("NFKC", str(header or "")).lower()
+    """Header text for matching: NFKC, simplified, lower case, no spaces, no brackets, no trailing colon."""
+    text = unicodedata.normalize("NFKC", str(header or "")).translate(_SIMPLIFIED).lower()
     text = re.sub(r"\s+", "", text)
     bare = re.sub(r"[(\[【][^)\]】]*[)\]】]", "", text).strip(":：*★")
     return bare or text
@@ -88,7 +100,7 @@ def field_of(header: object, overrides: dict[str, str] | None = None) -> str | N
 # Words that give a header's meaning when it is not in SYNONYMS (`责任单位及责任人`, `牵头单位（部门）`),
 # tried in order: progress, remarks and leaders first (牵头领导 is a person), people and money last
 # (责任单位及责任人 is a unit column).
-_WORDS = ((IGNORE, ("进展", "完成情况", "推进情况", "是否", "备注", "领导")),
+_WORDS = ((IGNORE, ("进展", "完成情况", "推进情况", "实施情况", "落实情况", "是否", "备注", "领导")),
           (COS, ("配合", "协办", "协同", "协助", "参与")),
           (LEADS, ("牵头", "责任单位", "责任部门", "主办", "主责")),
           (DEADLINE, ("时限", "完成时间", "截止")),
@@ -151,6 +163,10 @@ def header_map(rows: list[list[str]], overrides: dict[str, str] | None = None) -
         if name == TARGET and TARGET in taken and NAME not in taken:
             mapping[taken[TARGET]] = NAME  # 民生实事 | 工作任务: the first is the name
             taken[NAME] = taken.pop(TARGET)
+        if name == TARGET and TARGET in taken and NAME in taken:
+            continue  # 项目名称 | 建设内容 | 年度目标: both texts are the task, joined (pubtable.table_rows)
+        if name == NAME and NAME in taken and i - 1 in mapping and mapping[i - 1] == NAME:
+            continue  # one name header over several columns (a widened pasted header): joined
         if name in taken:
             del mapping[i]
             continue

@@ -15,10 +15,12 @@ from pathlib import Path
 from toolkit.errors import FILE_NOT_FOUND, FILE_WRONG_TYPE, InputFileError, PlanError
 from toolkit.model import QUARTER_NAMES, Department, Plan, Settings
 from toolkit.plan import headers as H
-from toolkit.plan.pubsources import NoTable, decode, docx_paragraphs, read_csv, read_docx, read_xlsx
+from toolkit.plan.pubmatrix import AREA_HEADERS, MatrixPlan, find_any_matrix, is_area, plan_from_matrix
+from toolkit.plan.pubsources import NoTable, decode, docx_paragraphs, read_csv, read_docx, read_xlsx, text_grids
 from toolkit.plan.pubtable import pick_title, tasks_from_rows
 from toolkit.plan.pubtext import numbered_list, read_text
 from toolkit.plan.suggest import suggest_task
+from toolkit.plan.timing import due_quarter
 
 NO, TARGET, NAME, LEADS, COS, DOMAIN = H.NO, H.TARGET, H.NAME, H.LEADS, H.COS, H.DOMAIN
 _YEAR = re.compile(r"(20\d\d)\s*年")
@@ -49,26 +51,43 @@ def import_plan(source: Path, *, year: int | None = None, title: str | None = No
         raise InputFileError(f"找不到文件：{source}", code=FILE_NOT_FOUND)
     suffix = source.suffix.lower()
     todo: list[str] = []
-    if suffix in (".docx", ".xlsx", ".xlsm", ".csv"):
+    matrix = _matrix(source, strict=True) if suffix in (".docx", ".xlsx", ".xlsm", ".csv", ".txt") else None
+    if matrix is not None:  # 地区 rows × indicator columns of figures: read as such before anything else
+        kind = {".docx": "docx", ".csv": "csv", ".txt": "text"}.get(suffix, "xlsx")
+        found_title, tasks = matrix[0], matrix[1].tasks
+    elif suffix in (".docx", ".xlsx", ".xlsm", ".csv"):
         reader = {".docx": read_docx, ".csv": read_csv}.get(suffix, read_xlsx)
         kind = {".docx": "docx", ".csv": "csv"}.get(suffix, "xlsx")
         try:
             titles, rows, numbered = reader(source, column_map)
             tasks = tasks_from_rows(rows, source.name, numbered=numbered)
             found_title = pick_title(titles)
-        except NoTable as no_table:
-            if suffix != ".docx":
+        except PlanError as not_read:
+            matrix = _matrix(source)
+            if matrix is not None:
+                found_title, tasks = matrix[0], matrix[1].tasks
+            elif suffix != ".docx" or not isinstance(not_read, NoTable):
                 raise
-            try:  # a notice whose tasks are numbered paragraphs, not a table
-                found_title, tasks = numbered_list(docx_paragraphs(source), source.name)
-            except PlanError:
-                raise no_table from None
-            todo.append(f"原文是编号段落，已按编号读出{len(tasks)}项任务，请核对任务的拆分。")
+            else:
+                try:  # a notice whose tasks are numbered paragraphs, not a table
+                    found_title, tasks = numbered_list(docx_paragraphs(source), source.name)
+                except PlanError:
+                    raise not_read from None
+                todo.append(f"原文是编号段落，已按编号读出{len(tasks)}项任务，请核对任务的拆分。")
     elif suffix in (".txt", ".text", ""):
         kind = "text"
-        found_title, tasks, how = read_text(decode(source, "请另存为UTF-8编码的文本文件"), source.name, column_map)
+        try:
+            found_title, tasks, how = read_text(decode(source, "请另存为UTF-8编码的文本文件"), source.name, column_map)
+        except PlanError:
+            matrix = _matrix(source)
+            if matrix is None:
+                raise
+            (found_title, mp), how = matrix, "分解表"
+            tasks = mp.tasks
         if how == "编号列表":
             todo.append(f"原文是编号列表，已按编号读出{len(tasks)}项任务，请核对任务的拆分。")
+        elif how == "逐格分行":
+            todo.append(f"原文是每格一行的表格（如从PDF或网页复制），已按序号读出{len(tasks)}项任务，请核对各列的归属。")
     elif suffix in (".doc", ".wps", ".pdf", ".xls", ".et"):
         what = {".pdf": "PDF请先导出为文本（.txt）", ".xls": "请在Excel中另存为.xlsx", ".et": "请在WPS中另存为.xlsx"}
         raise InputFileError(f"{source.name}：不能直接导入{suffix}文件。"
@@ -78,13 +97,20 @@ def import_plan(source: Path, *, year: int | None = None, title: str | None = No
                              code=FILE_WRONG_TYPE)
     plan_title = (title or found_title or source.stem).strip()
     if year is None:
-        found_year = _YEAR.search(plan_title) or _YEAR.search(source.stem)
+        found_year = _YEAR.search(plan_title) or _YEAR.search(source.stem) or re.search(r"(20\d\d)", source.stem)
         if found_year:
             year = int(found_year.group(1))
         else:
             year = date.today().year
             todo.append(f"未能从标题识别年度，已暂填{year}，请在“设置”表核对“年度”。")
     units = list(dict.fromkeys(u for t in tasks for u in (*t.leads, *t.cos)))
+    if matrix is not None:
+        found = matrix[1]
+        todo.append(f"原文是分解表（各地区 × 各指标）：已按指标读出{len(tasks)}项任务、{len(found.indicators)}个指标"
+                    f"（全市目标），{len(found.areas)}个地区的目标写入“分解”表（{len(found.breakdown)}行）。"
+                    f"已有任务方案时，可改用：plankit plan breakdown {source.name} 计划主表.xlsx")
+        todo.extend(found.todo)
+        units += [a for a in found.areas if a not in units]
     settings = Settings(title=plan_title, year=year,
                         dept_note=f"牵头、配合单位取自{source.name}" if units else "")
     if units:
@@ -95,10 +121,45 @@ def import_plan(source: Path, *, year: int | None = None, title: str | None = No
     without_time = [t.no for t in tasks if not any(t.milestones) and not t.deadline]
     if tasks and len(without_time) == len(tasks) and not any(any(t.milestones) for t in tasks):
         todo.append("原文没有季度安排或完成时限：各项任务按全年时间进度（每季度25%）评估。")
+    early = [t.no for t in tasks if any(t.milestones) and not t.milestones[3].strip()
+             and (due_quarter(t.deadline) or 0) < 4]
+    if early:
+        todo.append(f"{len(early)}项任务的季度安排不到四季度（如第{'、'.join(map(str, early[:5]))}项），"
+                    "按最后一个有安排的季度末完成评估；原文只是某季度或某月的计划时，请在“任务”表补填其余季度或完成时限。")
     plan = Plan(settings, tasks, [], [Department(u) for u in units])
-    if suggest:
+    if matrix is not None:
+        plan.indicators, plan.breakdown = matrix[1].indicators, matrix[1].breakdown
+    elif suggest:
         plan.indicators = [i for t in tasks for i in suggest_task(t)]
     return ImportResult(plan, kind, todo)
+
+
+def _matrix(source: Path, strict: bool = False) -> tuple[str, MatrixPlan] | None:
+    """(title, tasks…) when `source` is a matrix plan (地区 rows × indicator columns), else None.
+
+    `strict`: only a matrix whose area cells are mostly figures (tried before the task-table
+    reader). Otherwise (the task-table reader failed) a matrix whose indicator columns cannot be
+    read raises PlanError naming the breakdown command.
+    """
+    try:
+        grids = text_grids(source)
+    except Exception:  # a broken or unsafe file: the task-table reader says what is wrong with it
+        return None
+    for grid in grids:
+        blocks = find_any_matrix(grid)
+        if strict:
+            blocks = [b for b in blocks if b.columns and b.numeric_share >= 0.5]
+        if not blocks:
+            continue
+        readable = [b for b in blocks if b.columns]
+        if not readable:
+            raise PlanError(f"{source.name}是分解表（每个地区一行），但没有认出指标列。"
+                            f"请先导入任务方案，再把分解表读入计划主表：plankit plan breakdown {source.name} 计划主表.xlsx")
+        first_row = next((i for i, row in enumerate(grid) if any(H.normalise(c) in AREA_HEADERS for c in row)
+                          or sum(is_area(c) for c in row) >= 3), 0)
+        title = pick_title([c for row in grid[:first_row] for c in row if c])
+        return title, plan_from_matrix(readable, source.name)
+    return None
 
 
 __all__ = ["ImportResult", "import_plan", "canonical", "QUARTER_NAMES"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 from toolkit.errors import InputFileError, PlanError
@@ -39,16 +40,7 @@ def read_docx(path: Path, overrides: dict | None = None) -> tuple[list[str], lis
     mapping = None
     width = 0
     unmatched: PlanError | None = None
-    for t, table in enumerate(document.tables, start=1):
-        grid = []
-        above: list = []
-        for r, row in enumerate(table.rows, start=1):
-            cells = [None] * getattr(row, "grid_cols_before", 0) + list(row.cells)
-            texts = [("" if c is None else clean_text(c.text) or (AUTO if _auto_numbered(c) else "")) for c in cells]
-            merged = [c is not None and i < len(above) and above[i] is not None and c._tc is above[i]._tc
-                      for i, c in enumerate(cells)]
-            grid.append((f"表格{t}第{r}行", texts, merged))
-            above = cells
+    for grid in docx_grids(document):
         if not titles and grid:
             titles = [c for c in grid[0][1] if c]
         try:
@@ -76,6 +68,43 @@ def read_docx(path: Path, overrides: dict | None = None) -> tuple[list[str], lis
     return titles, rows, H.NO in mapping.values()
 
 
+def docx_grids(document) -> list[list[tuple[str, list[str], list[bool]]]]:
+    """Each table of a Word document as (where, cell texts, merged-from-above flags) rows."""
+    grids = []
+    for t, table in enumerate(document.tables, start=1):
+        grid = []
+        above: list = []
+        for r, row in enumerate(table.rows, start=1):
+            cells = [None] * getattr(row, "grid_cols_before", 0) + list(row.cells)
+            texts = [("" if c is None else clean_text(c.text) or (AUTO if _auto_numbered(c) else "")) for c in cells]
+            merged = [c is not None and i < len(above) and above[i] is not None and c._tc is above[i]._tc
+                      for i, c in enumerate(cells)]
+            grid.append((f"表格{t}第{r}行", texts, merged))
+            above = cells
+        grids.append(grid)
+    return grids
+
+
+def text_grids(path: Path) -> list[list[list[str]]]:
+    """The cell texts of every table or sheet in a .docx/.xlsx/.csv/.txt file (merged cells filled)."""
+    suffix = path.suffix.lower()
+    if suffix == ".docx":
+        import docx
+        _check_zip(path)
+        return [[cells for _, cells, _ in grid] for grid in docx_grids(docx.Document(str(path)))]
+    if suffix in (".xlsx", ".xlsm"):
+        if sniff(path) not in (XLSX, XLSM):
+            raise InputFileError(f"{path.name}：不是.xlsx文件。")
+        scan_xml_parts(path)
+        return [[cells for _, cells, _ in grid] for _, grid in _xlsx_grids(path)]
+    text = decode(path, "请另存为UTF-8编码的文本文件")
+    pasted = browser_rows(text)
+    if pasted is not None:
+        return [pasted]
+    delimiter = "\t" if text.count("\t") > text.count(",") else ","
+    return [[[clean_text(c) for c in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]]
+
+
 def docx_paragraphs(path: Path) -> list[str]:
     """The body paragraphs of a Word document (for a plan published as numbered paragraphs)."""
     import docx
@@ -98,12 +127,30 @@ def read_xlsx(path: Path, overrides: dict | None = None) -> tuple[list[str], lis
     if kind not in (XLSX, XLSM):
         raise InputFileError(f"{path.name}：请在Excel中另存为“Excel工作簿(*.xlsx)”后再导入（当前为{kind}）。")
     scan_xml_parts(path)
+    unmatched = None
+    for settings_title, grid in _xlsx_grids(path):
+        try:
+            rows, mapping = rows_from_grid(grid, f"{path.name} ", overrides)
+        except PlanError as exc:
+            unmatched = unmatched or exc
+            continue
+        if mapping is not None:
+            head = find_header(grid, overrides) or 0
+            return [settings_title] + [c for _, cells, _ in grid[:head] for c in cells if c], rows, \
+                H.NO in mapping.values()
+    if unmatched is not None:
+        raise unmatched
+    raise NoTable(f"{path.name}：{NOT_FOUND}")
+
+
+def _xlsx_grids(path: Path) -> list[tuple[str, list[tuple[str, list[str], list[bool]]]]]:
+    """(计划名称 of a plankit workbook, grid) per sheet, 任务 first; merged cells filled with their text."""
     import openpyxl
     wb = openpyxl.load_workbook(path, data_only=True)
-    unmatched = None
+    grids = []
     try:
-        names = sorted(wb.sheetnames, key=lambda n: n != "任务")
-        for name in names:
+        settings_title = _settings_title(wb)
+        for name in sorted(wb.sheetnames, key=lambda n: n != "任务"):
             ws = wb[name]
             values = [[clean_text(v) for v in row] for row in ws.iter_rows(values_only=True, max_row=5000)]
             merged_flags = [[False] * len(r) for r in values]
@@ -114,21 +161,11 @@ def read_xlsx(path: Path, overrides: dict | None = None) -> tuple[list[str], lis
                         if c - 1 < len(values[r - 1]):
                             values[r - 1][c - 1] = anchor
                             merged_flags[r - 1][c - 1] = r > rng.min_row
-            grid = [(f"工作表“{name}”第{i}行", v, m) for i, (v, m) in enumerate(zip(values, merged_flags), start=1)]
-            try:
-                rows, mapping = rows_from_grid(grid, f"{path.name} ", overrides)
-            except PlanError as exc:
-                unmatched = unmatched or exc
-                continue
-            if mapping is not None:
-                head = find_header(grid, overrides) or 0
-                return [_settings_title(wb)] + [c for _, cells, _ in grid[:head] for c in cells if c], rows, \
-                    H.NO in mapping.values()
+            grids.append((settings_title, [(f"工作表“{name}”第{i}行", v, m)
+                                           for i, (v, m) in enumerate(zip(values, merged_flags), start=1)]))
     finally:
         wb.close()
-    if unmatched is not None:
-        raise unmatched
-    raise NoTable(f"{path.name}：{NOT_FOUND}")
+    return grids
 
 
 def read_csv(path: Path, overrides: dict | None = None) -> tuple[list[str], list[Row], bool]:
@@ -138,12 +175,17 @@ def read_csv(path: Path, overrides: dict | None = None) -> tuple[list[str], list
 
 def read_delimited(text: str, file: str, overrides: dict | None = None) -> tuple[list[str], list[Row], bool]:
     """A CSV or a tab-separated table (cells pasted from a web page or Excel)."""
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
-    except csv.Error:
-        dialect = csv.excel_tab if text.count("\t") > text.count(",") else csv.excel
+    pasted = browser_rows(text, overrides)
+    if pasted is not None:
+        table = pasted
+    else:
+        try:
+            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
+        except csv.Error:
+            dialect = csv.excel_tab if text.count("\t") > text.count(",") else csv.excel
+        table = list(csv.reader(io.StringIO(text), dialect))
     grid: list[tuple[str, list[str], list[bool]]] = [(f"第{i}行", [clean_text(c) for c in row], [])
-            for i, row in enumerate(csv.reader(io.StringIO(text), dialect), start=1)]
+                                                     for i, row in enumerate(table, start=1)]
     rows, mapping = rows_from_grid(grid, f"{file} ", overrides)
     if mapping is None:
         raise PlanError(f"{file}：找不到表头。前几行中应有任务内容列（如“目标任务”“民生实事”“项目名称”）。")
@@ -189,3 +231,98 @@ def _check_zip(path: Path) -> None:
     except FileNotFoundError:
         raise InputFileError(f"找不到文件：{path}")
     scan_xml_parts(path)
+
+
+def browser_rows(text: str, overrides: dict | None = None) -> list[list[str]] | None:
+    """Rows of a table copied from a web page into text, or None when the text is not one.
+
+    A browser writes one line per row with tabs between cells, but a cell's own line breaks
+    come out as bare line breaks (Excel would quote such a cell), and a row under a merged
+    (rowspan) cell has fewer cells. So lines are joined until a row has as many tabs as the
+    header; a line short of that followed by a whole row is such a row: its cells are placed
+    from the task column on (the merged cells are 序号 and the units).
+    """
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if any(line.startswith('"') or '\t"' in line for line in lines):
+        return None  # quoted cells: Excel's own copy, read by the csv module
+    head = next((i for i, line in enumerate(lines[:30]) if "\t" in line and H.is_header(line.split("\t"), overrides)),
+                None)
+    if head is None:
+        return None
+    header = lines[head].split("\t")
+    width = len(header) - 1
+    mapping = H.header_map([header], overrides)
+    text_col = min((i for i, f in mapping.items() if f in (H.TARGET, H.NAME)), default=0)
+    rows = [line.split("\t") for line in lines[:head + 1]]
+    numbered = mapping.get(0) == H.NO
+
+    def starts_row(line: str) -> bool:  # `2<tab>…` under a 序号 column opens the next task
+        return numbered and bool(re.match(r"\s*[（(]?\d{1,3}[)）.、]?\s*\t", line))
+
+    pending: str | None = None
+
+    unit_cols = [i for i, f in sorted(mapping.items()) if f in (H.LEADS, H.COS)]
+
+    def flush(row: str) -> None:
+        cells = row.split("\t")
+        missing = width + 1 - len(cells)
+        if missing > 0 and starts_row(row) and len(rows) > head + 1:
+            above = rows[-1]  # a task under a merged unit cell: that cell is the one left out
+            for i in [i for i in unit_cols if i < len(above) and above[i].strip()][:missing]:
+                cells.insert(i, above[i])
+        elif missing > 0 and not numbered and len(rows) > head + 1:
+            cells = _under_merged(cells, rows[-1])  # every row is a task: the merged cells are the row above's
+        elif missing > 0 and len(cells) + text_col <= width + 1:
+            cells = [""] * text_col + cells  # a row under merged cells: it starts at the task column
+        rows.append(cells)
+
+    for line in lines[head + 1:]:
+        if not line.strip() and pending is None:
+            continue
+        if pending is None:
+            pending = line
+        elif pending.count("\t") < width and line.count("\t") < width and not starts_row(line) and \
+                pending.count("\t") + line.count("\t") <= width:
+            pending += "\n" + line  # a line break inside a cell
+        else:
+            flush(pending)
+            pending = line
+        if pending is not None and pending.count("\t") >= width:
+            flush(pending)
+            pending = None
+    if pending is not None and pending.strip():
+        flush(pending)
+    return _widen_header(rows, head)
+
+
+def _kind(cell: str) -> str:
+    text = cell.strip()
+    if re.fullmatch(r"[\d.,%]+", text):
+        return "number"
+    return "long" if len(text) > 40 else "text" if text else "blank"
+
+
+def _under_merged(cells: list[str], above: list[str]) -> list[str]:
+    """A row of a table without 序号 that lacks the cells merged from the row above: placed where its
+    cells are most like the row above's (a figure under a figure, a long list under a long list), the
+    missing ones taken from above (they are the merged cells)."""
+    best, best_score = 0, -1
+    for offset in range(len(above) - len(cells) + 1):
+        score = sum(_kind(c) == _kind(above[offset + i]) for i, c in enumerate(cells))
+        if score > best_score:
+            best, best_score = offset, score
+    return above[:best] + cells + above[best + len(cells):]
+
+
+def _widen_header(rows: list[list[str]], head: int) -> list[list[str]]:
+    """When most rows have k cells more than the header, a header cell spans k+1 columns (年度任务 over
+    the name and the text). 序号 stays first, the columns on the right (units, people) keep their place,
+    so the header cell that spans is the first one after 序号: it is repeated k times."""
+    header = rows[head]
+    longer = [len(r) - len(header) for r in rows[head + 1:] if len(r) > len(header)]
+    if not longer or len(longer) * 2 < len(rows) - head - 1:
+        return rows
+    extra = max(set(longer), key=longer.count)
+    at = 1 if H.field_of(header[0]) == H.NO else 0
+    rows[head] = header[:at + 1] + [header[at]] * extra + header[at + 1:]
+    return rows

@@ -20,16 +20,21 @@ from toolkit.errors import PlanError
 from toolkit.model import QUARTER_NAMES, Task
 from toolkit.plan import headers as H
 from toolkit.plan.seed import normalise_spaces
-from toolkit.plan.timing import split_schedule
+from toolkit.plan.timing import due_quarter, split_schedule
 from toolkit.values import clean_text
 
 _BANNER = re.compile(r"^[一二三四五六七八九十]+[、.．]\s*(.+?)(?:[（(].*[）)])?$")
 _TITLE = re.compile(r"20\d\d\s*年.*(?:民生实事|实事|民生工程|惠民|方案|计划|清单|分解|项目|任务)")
+_TITLE_END = re.compile(r"(?:方案|分解表?|清单|一览表|计划表?|安排|分工|任务表|项目表|实事|民生实事项目)$")
 _SKIP_TITLE = re.compile(r"^附件\s*[0-9一二三四五六七八九十]*[:：]?$|〔\s*20\d\d\s*〕|\[\s*20\d\d\s*\]|^[^\u4e00-\u9fff]*$")
 _UNIT_SPLIT = re.compile(r"[\n\r、，,；;/／]+|\s+")
 _MARK = re.compile(r"[（(]\s*(牵头|主办|主责|配合|协办|参与)\s*[）)]|^\s*(牵头|配合)\s*[:：]")
 _LEAD_MARKS = ("牵头", "主办", "主责")
 _ROLE_PREFIX = re.compile(r"(牵头单位|牵头部门|责任单位|配合单位|协办单位|配合部门)\s*[:：]")
+_NOT_A_UNIT = re.compile(r"\d(?:\.\d+)?%?$|^[\d.%]+$|[:：。]|^.{31,}$|\d+(?:公里|个|人|家|所|座|户|万)")
+_ORG_END = re.compile(r"(?:局|委|办|中心|院|政府|公司|街道|镇|乡|部|会|联|队|所|站|馆|处|厅|团|行|区|县|市|园|单位|部门|社|组|室|"
+                      r"校|厂|署|司|班)$")
+_PERSON_NAME = re.compile(r"[\u4e00-\u9fff]{2,3}")
 _CN_NO = re.compile(r"[一二三四五六七八九十]{1,3}")
 MAX_LISTED = 10
 AUTO = "\x00auto"  # a 序号 cell numbered by Word's automatic list numbering: it has no text
@@ -64,13 +69,18 @@ def split_published_units(text: str) -> tuple[list[str], list[str]]:
             m = _MARK.search(raw)
             role = (m.group(1) or m.group(2)) if m else ("牵头" if prefix.startswith(("牵头", "责任")) else "")
             name = clean_text(_MARK.sub("", raw)).strip("。.：: ")
-            if not name or name in ("等", "各", "无", "/", "—"):
-                continue
+            if not name or name in ("等", "各", "无", "/", "—") or _NOT_A_UNIT.search(name):
+                continue  # 元坝镇280 (a figure of a breakdown), 计划完成4公里 (a sentence): not a unit
             name = re.sub(r"等$", "", name) if len(name) > 3 else name
             if name not in units:
                 units.append(name)
             if role in _LEAD_MARKS and name not in marked:
                 marked.append(name)
+    if any(_ORG_END.search(u) for u in units):  # 市民政局 伍泽国: a person named after the unit is not one
+        people = [u for u in units if _PERSON_NAME.fullmatch(u) and not _ORG_END.search(u)
+                  and re.search(rf"[^\s、，,；;/]\s+{re.escape(u)}(?:\s|$)", text or "")]  # not 县发改局、财政
+        units = [u for u in units if u not in people]
+        marked = [u for u in marked if u not in people]
     return units, marked
 
 
@@ -94,15 +104,29 @@ def looks_like_title(text: str) -> bool:
 
 
 def pick_title(candidates: list[str]) -> str:
-    """The first heading that looks like a plan title (…年…民生实事…), skipping 附件N and 〔2019〕N号."""
-    for text in candidates:
-        if looks_like_title(text):
-            return join_lines(text)
-    for text in candidates:
-        text = join_lines(text)
+    """The first heading that looks like a plan title (…年…民生实事…), skipping 附件N and 〔2019〕N号.
+
+    A sentence (with ，or 。) is taken only when no heading is; a heading broken over two lines
+    (…2023年重点工作 / 任务分解和责任分工方案) is joined; a closing colon is dropped.
+    """
+    texts = [re.sub(r"^【[^】]{1,12}】", "", join_lines(c)) for c in candidates
+             if "\t" not in c and not H.is_header(re.split(r"\s{2,}", c))]
+    for sentences in (False, True):
+        for i, text in enumerate(texts):
+            if looks_like_title(text) and sentences == bool(re.search(r"[，。,]", text)):
+                return _whole_title(texts, i)
+    for i, text in enumerate(texts):
         if text and not _SKIP_TITLE.search(text) and len(text) <= 80:
-            return text
+            return _whole_title(texts, i)
     return ""
+
+
+def _whole_title(texts: list[str], i: int) -> str:
+    text, nxt = texts[i], (texts[i + 1] if i + 1 < len(texts) else "")
+    if nxt and not _TITLE_END.search(text) and _TITLE_END.search(nxt) and len(nxt) <= 24 \
+            and not re.search(r"[，。,：:、]", nxt) and not re.match(r"[一二三四五六七八九十\d]", nxt):
+        text += nxt  # a heading broken over two lines
+    return text.rstrip("：: ")
 
 
 def find_header(grid, overrides=None, limit: int = 12) -> int | None:
@@ -140,8 +164,9 @@ def table_rows(grid, mapping: dict[int, str], overrides=None) -> list[Row]:
             text = cells[i] if i < len(cells) else ""
             if text == AUTO and name != H.NO:
                 text = ""
-            if name in QUARTER_NAMES and values.get(name):
-                text = "；".join(filter(None, (values[name], text)))  # 1月 | 2月 | 3月 → 第一季度
+            if (name in QUARTER_NAMES or name in (H.TARGET, H.NAME)) and values.get(name):
+                # 1月 | 2月 | 3月 → 第一季度; 建设内容 | 年度目标 → one task text, neither dropped
+                text = _join_texts(values[name], text)
             values[name] = text
         values.setdefault(H.NO, "")
         flags = {name for i, name in mapping.items() if i < len(merged) and merged[i]}
@@ -151,6 +176,15 @@ def table_rows(grid, mapping: dict[int, str], overrides=None) -> list[Row]:
             continue
         rows.append(Row(where, values, flags))
     return rows
+
+
+def _join_texts(first: str, second: str) -> str:
+    if not second.strip():
+        return first
+    if not first.strip():
+        return second
+    first = first.rstrip()
+    return first + ("" if first.endswith(("；", ";", "。")) else "；") + second
 
 
 def _number(raw: str) -> str:
@@ -239,7 +273,9 @@ def _continue(cells: dict[str, str], row: Row, glue: str) -> None:
         if column in (H.LEADS, H.COS):
             cells[column] = "\n".join(filter(None, (before, text)))
             continue
-        sep = glue if before and not before.rstrip().endswith(("；", ";", "。")) else ""
+        # 5月底前动工 + 12月底前: two whole deadlines, never fused (a cell cut by a page break is not two)
+        joint = "；" if column in H.TIME_FIELDS and due_quarter(before) and due_quarter(text) else glue
+        sep = joint if before and not before.rstrip().endswith(("；", ";", "。")) else ""
         cells[column] = before + sep + text if before else text
 
 
@@ -247,6 +283,10 @@ def task_from_cells(no: int, cells: dict[str, str]) -> Task:
     """One Task from its fields (unit cells split, time columns folded into quarters)."""
     target = join_lines(cells.get(H.TARGET, ""))
     name = join_lines(cells.get(H.NAME, ""))
+    bare = re.fullmatch(r"\d+(?:\.\d+)?", target)
+    unit = re.search(r"[（(]([^（）()\d]{1,4})[）)]$", name)
+    if bare and unit:  # 城镇新增就业人数（人） | 1300: the target says what it counts
+        target = f"{name[:unit.start()]}{target}{unit.group(1)}"
     if not target:
         target = name
     if not name:
@@ -269,5 +309,6 @@ def task_from_cells(no: int, cells: dict[str, str]) -> Task:
             milestones = list(spread)
         elif not deadline:
             deadline = schedule
-    return Task(no, name, target, join_lines(cells.get(H.DOMAIN, "")), tuple(leads), tuple(cos),
+    domain = re.sub(r"^[一二三四五六七八九十]+[、.．]\s*", "", join_lines(cells.get(H.DOMAIN, "")))
+    return Task(no, name, target, domain, tuple(leads), tuple(cos),
                 tuple(milestones), deadline)  # type: ignore[arg-type]

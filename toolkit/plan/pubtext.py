@@ -15,9 +15,10 @@ from collections import Counter
 from toolkit.errors import PlanError
 from toolkit.model import Task
 from toolkit.plan import headers as H
+from toolkit.plan.pubcells import cells_per_line
 from toolkit.plan.pubsources import read_delimited
-from toolkit.plan.pubtable import join_lines, pick_title, task_from_cells, tasks_from_rows
-from toolkit.plan.seed import normalise_spaces, parse_seed
+from toolkit.plan.pubtable import join_lines, pick_title, split_published_units, task_from_cells, tasks_from_rows
+from toolkit.plan.seed import parse_seed
 
 _CN_NUM = "一二三四五六七八九十"
 STYLES = (
@@ -27,12 +28,26 @@ STYLES = (
     ("digit_paren", re.compile(r"^\s*[（(]\s*(\d{1,2})\s*[）)]\s*")),
     ("circled", re.compile(r"^\s*([①-⑳])\s*")),
 )
-_INLINE = re.compile(r"(?<=[。；;！：:])\s*(?=[（(]\d{1,2}[）)]|\d{1,2}[.．、](?!\d)|[①-⑳])")
-_STOP_SECTION = re.compile(r"要求|保障|措施|组织领导|工作机制|考核|督查|督导|附件|联系人")
-_ROLE = re.compile(r"[（(]?\s*(牵头单位|牵头部门|责任单位|责任部门|配合单位|协办单位|配合部门)\s*[:：]\s*([^）)；;。\n]+)[）)]?[；;。]?")
+_INLINE = re.compile(r"(?<=[。；;！：:])\s*(?=[（(]\d{1,2}[）)]|\d{1,2}[.．、](?!\d)|[①-⑳])"
+                     r"|\s+(?=\d{1,2}[.．](?!\d)[\u4e00-\u9fff“\"（(])")
+# A section that ends the list of tasks (二、工作要求 / 三、保障措施), not a section of tasks (二、社会保障).
+_STOP_SECTION = re.compile(r"要求|保障措施|组织保障|工作保障|资金保障|经费保障|措施保障|组织领导|加强领导|工作机制|考核|督查|督导|"
+                           r"附件|联系人|有关事项|其他事项")
 _OWNER_HEADING = re.compile(r"^(.{2,20}?)(?:牵头|负责)(?:的)?(?:工作|任务|事项|项目)")
 _PERSON = re.compile(r"[（(]?\s*(?:牵头|分管|责任)?(?:市|县|区)?(?:政府)?(?:领导|负责人|联系人)\s*[:：][^；;。\n）)]*[）)]?[；;。]?")
-_DEADLINE = re.compile(r"[（(]?\s*(?:完成时限|完成时间|时限|时间节点)\s*[:：]\s*([^）)；;。\n]+)[）)]?[；;。]?")
+# Labelled parts inside an item: `（牵头领导：某某，牵头单位：市发改委，责任单位：…，数据提供单位：…）`
+# or lines `牵头单位：区发改局` / `责任单位：…`. Each value runs to the next label or the closing bracket.
+_SIGNATURE = re.compile(r"\s*(?:20\d\d\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|.{0,24}(?:主席团|办公室|人民政府|委员会|领导小组|"
+                        r"人民代表大会|办公厅|指挥部))\s*")
+_LABEL = re.compile(r"(牵头[市县区]?领导|责任领导|分管[市县区]?领导|[市县区]领导|牵头单位|牵头部门|主责单位|主办单位|责任单位|"
+                    r"责任部门|配合单位|协办单位|配合部门|参与单位|协同单位|数据提供单位|联系人|责任人|完成时限|"
+                    r"完成时间|时间节点|时限要求|项目责任人|实际完成情况|完成情况|进展情况|推进情况)\s*[:：]")
+_NAME_END = re.compile(r"[，,；;：:]|、(?=[\u4e00-\u9fff]{1,8}\d|\d+(?:\.\d+)?[^\d%‰.、，。；]*[\u4e00-\u9fff])")
+_LEAD_LABELS = ("牵头单位", "牵头部门", "主责单位", "主办单位")
+_RESP_LABELS = ("责任单位", "责任部门")
+_CO_LABELS = ("配合单位", "协办单位", "配合部门", "参与单位", "协同单位")
+_TIME_LABELS = ("完成时限", "完成时间", "时间节点", "时限要求")
+_FIRST_LEADS = re.compile(r"[（(][^（）()]*(?:第一位|首位|排第一|列第一)[^（）()]*[）)]")  # （列第一位者为牵头单位，下同）
 
 
 def read_text(text: str, file: str, overrides: dict | None = None) -> tuple[str, list[Task], str]:
@@ -48,6 +63,11 @@ def read_text(text: str, file: str, overrides: dict | None = None) -> tuple[str,
         title, seeds = parse_seed(text)
         if seeds:
             return title, [Task(s.no, s.name, s.target, "", (), (), s.milestones) for s in seeds], "PDF"
+    except PlanError:
+        pass
+    try:
+        title, tasks = cells_per_line(lines, file, overrides)
+        return title, tasks, "逐格分行"
     except PlanError:
         pass
     title, tasks = numbered_list(lines, file)
@@ -66,7 +86,7 @@ def numbered_list(lines: list[str], file: str) -> tuple[str, list[Task]]:
     """Tasks from numbered paragraphs; PlanError when no numbered item is found."""
     paragraphs: list[str] = []
     for line in lines:
-        line = normalise_spaces(line.strip())
+        line = line.strip()  # spaces kept: they separate units (市交通委 各区政府); join_lines drops the rest
         if line:
             paragraphs.extend(p for p in _INLINE.split(line) if p.strip())
     styled = [(p, _style_of(p)) for p in paragraphs]
@@ -91,27 +111,73 @@ def numbered_list(lines: list[str], file: str) -> tuple[str, list[Task]]:
         if stopped:
             continue
         if style and style[0] == item_style:
-            current = {H.TARGET: style[1], H.DOMAIN: domain, "section_lead": section_lead}
+            current = {H.TARGET: style[1].rstrip("；;"), H.DOMAIN: domain, "section_lead": section_lead}
             items.append(current)
         elif current is not None:
             if _PERSON.fullmatch(text):
                 continue  # 牵头市领导：某某 — a person, not part of the task
+            if _SIGNATURE.fullmatch(text):
+                current = None  # the notice's signature and date: the list is over
+                continue
             sep = "" if current[H.TARGET].endswith(("。", "；", "：", ":")) else "；"
             current[H.TARGET] += sep + text
     if not items:
         raise PlanError(f"{file}：没有读到编号的任务。")
-    return title, [_task(no, cells) for no, cells in enumerate(items, start=1)]
+    first_leads = any(_FIRST_LEADS.search(cells[H.TARGET]) for cells in items)
+    return title, [_task(no, cells, first_leads) for no, cells in enumerate(items, start=1)]
 
 
-def _task(no: int, cells: dict[str, str]) -> Task:
-    target = cells[H.TARGET]
-    leads: list[str] = []
-    cos: list[str] = []
-    for m in _ROLE.finditer(target):
-        (cos if m.group(1) in ("配合单位", "协办单位", "配合部门") else leads).append(m.group(2))
-    target = _PERSON.sub("", _ROLE.sub("", target))
-    deadline = "；".join(m.group(1).strip() for m in _DEADLINE.finditer(target))
-    target = _DEADLINE.sub("", target).strip()
+def labelled_parts(text: str) -> tuple[str, dict[str, list[str]]]:
+    """(the item's own text, {label: values}) — labelled units, people and deadlines taken out."""
+    matches = list(_LABEL.finditer(text))
+    if not matches:
+        return text, {}
+    body = [text[:matches[0].start()]]
+    found: dict[str, list[str]] = {}
+    for k, m in enumerate(matches):
+        value = text[m.end():matches[k + 1].start() if k + 1 < len(matches) else len(text)]
+        depth, close = 0, -1
+        for i, ch in enumerate(value):  # a bracket closing the labelled part (not 各县（市、区）)
+            depth += ch in "（("
+            if ch in "）)":
+                if depth == 0:
+                    close = i
+                    break
+                depth -= 1
+        if close >= 0:
+            body.append(value[close + 1:])
+            value = value[:close]
+        found.setdefault(m.group(1), []).append(value.strip(" \t，,；;。、\n"))
+    own = "".join(body).strip()
+    own = re.sub(r"[（(]\s*$", "", own).rstrip(" ；;，,")
+    return own, found
+
+
+_ORG = re.compile(r"(?:局|委|办|中心|院|政府|公司|街道|镇|乡|部|会|联|队|所|站|馆|处|厅|团|集团|银行|管委会|指挥部|区|县|市|园|"
+                  r"单位|部门|社|行|台|司|组|室|校|厂|署|监狱|海关|人行|支行|分行)(?:（牵头）|\(牵头\))?$")
+
+
+def _orgs(value: str) -> str:
+    """A labelled unit list without what is not an organisation's name: the value's end is not
+    marked in running text, so a table or a sentence after it (鄞州 海曙 合计 2 5 …) is dropped."""
+    units, _ = split_published_units(value)
+    return "\n".join(u for u in units if _ORG.search(u))
+
+
+def _task(no: int, cells: dict[str, str], first_leads: bool = False) -> Task:
+    target, parts = labelled_parts(cells[H.TARGET])
+    target = _PERSON.sub("", target)
+    leads = [_orgs(v) for label in _LEAD_LABELS for v in parts.get(label, ())]
+    cos = [_orgs(v) for label in _CO_LABELS for v in parts.get(label, ())]
+    responsible = [_orgs(_FIRST_LEADS.sub("", v)) for label in _RESP_LABELS for v in parts.get(label, ())]
+    if leads:
+        cos = responsible + cos  # 牵头单位 and 责任单位 both given: the 责任单位 cooperate
+    elif responsible and first_leads:
+        units = split_published_units("\n".join(responsible))[0]
+        leads, cos = units[:1], units[1:] + cos  # （列第一位者为牵头单位）
+    else:
+        leads = responsible
+    deadline = "；".join(v for label in _TIME_LABELS for v in parts.get(label, ()) if v)
     head, dot, rest = target.partition("。")
     if not leads and cells.get("section_lead"):
         leads = [cells["section_lead"]]  # 一、县示范区管委会牵头工作（8项）: the heading names the lead
@@ -120,5 +186,6 @@ def _task(no: int, cells: dict[str, str]) -> Task:
     if dot and rest and len(head) <= 25:
         cells[H.NAME] = head
     else:
-        cells[H.NAME] = re.split(r"[，,；;：:]|、(?=\d)", head, maxsplit=1)[0]  # up to the first clause or second count
+        # up to the first clause, or a 、 before a second count (新建公厕326座、改造64座), not 增长7.5%、8%
+        cells[H.NAME] = _NAME_END.split(head, maxsplit=1)[0]
     return task_from_cells(no, {k: join_lines(v) if k not in (H.LEADS, H.COS) else v for k, v in cells.items()})

@@ -85,7 +85,8 @@ def schedule_basis(task, quarter: int) -> tuple[float, str, str]:
     """
     filled = [i + 1 for i, m in enumerate(task.milestones) if m.strip()]
     if filled:
-        last = filled[-1]
+        # a later deadline wins over a schedule that stops early (一季度目标 only, 完成时限 年底前)
+        last = max(filled[-1], due_quarter(getattr(task, "deadline", "")) or 0)
         if last == 4:
             return 25.0 * quarter, MILESTONE, "按季度序时进度"
         return share_due(last, quarter), MILESTONE, f"按季度安排（{QUARTER_CN[last - 1]}季度末完成）"
