@@ -7,7 +7,7 @@ from toolkit.errors import EXIT_OK, EXIT_PROBLEMS
 from toolkit.plan.workbook import load_plan
 from toolkit.store.db import verify_store
 from toolkit.cli.app import main
-from toolkit.cli.common import Output, handle_errors, json_option, out_option, plan_option, resolve_plan
+from toolkit.cli.common import Output, store_option, handle_errors, json_option, out_option, plan_option, resolve_plan
 
 
 @main.group()
@@ -18,6 +18,7 @@ def store() -> None:
 @store.command("verify")
 @plan_option
 @out_option
+@store_option
 @json_option
 @handle_errors
 def verify(plan_path, out_dir, as_json) -> None:

@@ -234,6 +234,11 @@ class Archive:
         """Journal events in order."""
         return read_jsonl(self.dir / JOURNAL)
 
+    def copies(self, sha256: str) -> list[tuple[str, bytes]]:
+        """(ext, bytes) of every archived copy of a file (normally one)."""
+        return [(p.suffix[1:], p.read_bytes()) for p in sorted(self.dir.glob(f"{sha256}.*"))
+                if ARCHIVED_NAME.match(p.name) and p.suffix != ".json"]
+
     def received(self) -> list[dict]:
         """The archive index in archiving order (after the per-file sidecars of older stores)."""
         out = []

@@ -20,7 +20,7 @@ import hashlib
 import json
 import sqlite3
 from concurrent.futures import Future
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from toolkit.errors import USAGE_VERSION, PlankitError
@@ -37,64 +37,70 @@ from toolkit.store.lock import StoreBusyError, _is_network, run_lock  # noqa: F4
 from toolkit.store.reading import diff_versions, read_quarter  # noqa: F401  (re-exported)
 from toolkit.store.records import (CLOCK_SLACK, FAR_BEFORE, INDICATOR_FIELDS, TASK_FIELDS,  # noqa: F401
                                    Change, Submission, _dt, _event, untrusted_date)
-from toolkit.store.schema import SCHEMA, SCHEMA_VERSION, _add_cells_columns  # noqa: F401
-
-DB_NAME = "plankit.sqlite"
-
-
-def connect(db: Path, *, readonly: bool = False) -> sqlite3.Connection:
-    if readonly:
-        conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True, timeout=30,
-                               isolation_level=None)
-        if read_only_folder(db.parent):
-            # a WAL database is read through its -shm index, which cannot be created here: as
-            # nothing can write to this folder either, the file is read as it stands
-            try:
-                conn.execute("SELECT 1 FROM sqlite_master LIMIT 1")
-            except sqlite3.OperationalError:
-                conn.close()
-                conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro&immutable=1", uri=True, timeout=30,
-                                       isolation_level=None)
-    else:
-        conn = sqlite3.connect(db, timeout=30, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")  # a committed file survives a power cut
-    conn.execute("PRAGMA busy_timeout=30000")
-    conn.row_factory = sqlite3.Row
-    return conn
+from toolkit.store.schema import SCHEMA, SCHEMA_VERSION  # noqa: F401
+from toolkit.store.schema import ensure as ensure_schema
+from toolkit.store.location import DB_NAME, SQLITE, Location, reader, resolve
+from toolkit.store.sql import Database, SqliteDatabase, connect
+from toolkit.store.dbarchive import DbArchive
 
 
 class Store:
-    """The archive, journal and database for one plan under --out. Caller holds run_lock."""
+    """The archive, journal and database of one plan's store. On SQLite the caller holds
+    run_lock; on PostgreSQL merges run side by side (each file's transaction takes the quarter's
+    advisory lock)."""
 
-    def __init__(self, root: Path, *, db_path: Path | None = None, journal: bool = True):
-        self.root = Path(root)
+    def __init__(self, root: Path | None = None, *, db_path: Path | None = None, journal: bool = True,
+                 location: Location | None = None, plan_id: str = "", db: Database | None = None,
+                 prepared: bool = False):
+        if location is None:
+            assert root is not None
+            path = db_path or Path(root) / DB_NAME
+            location = Location(SQLITE, plan_id, db_path=path, label=str(path))
+        self.location = location
+        if location.shared:
+            self.root, self.archive_dir, self.db_path = None, None, None
+            self.db = db or location.open()
+            try:
+                if not prepared:  # (a rebuild has made its own tables)
+                    ensure_schema(self.db, location.plan_id, archive=True)
+            except BaseException:
+                self.db.close()
+                raise
+            self.files: Archive | DbArchive = DbArchive(self.db, journal=journal)
+            return
+        self.root = Path(root) if root is not None else location.root
         self.archive_dir = self.root / ARCHIVE
         self.archive_dir.mkdir(parents=True, exist_ok=True)
         if _is_network(self.root):
             raise StoreError(f"数据目录 {self.root} 位于网络共享盘上，数据库在网络盘上可能损坏。",
-                             hint="请用 --out 指定本机磁盘上的目录。")
+                             hint="请用 --out 指定本机磁盘上的目录，或请管理员建立 PostgreSQL 数据库后用 --store 指定。")
         self.files = Archive(self.archive_dir, journal=journal)
-        self.db_path = db_path or self.root / DB_NAME
+        self.db_path = location.db_path
+        assert self.db_path is not None
         try:
-            self.conn = connect(self.db_path)
-            # one transaction: a new store pays one synced commit for its schema, not one per table
-            self.conn.executescript(f"BEGIN;\n{SCHEMA}\nINSERT OR IGNORE INTO meta VALUES('schema', "
-                                    f"'{SCHEMA_VERSION}');\nCOMMIT;")
-            _add_cells_columns(self.conn)
+            self.db = SqliteDatabase(connect(self.db_path), str(self.db_path))
+            ensure_schema(self.db, location.plan_id)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"数据库 {self.db_path} 无法打开（{db_reason(exc)}）。",
                              hint="原件都在归档中，可运行 plankit merge --rebuild 从归档重建。")
 
+    @property
+    def conn(self) -> Database:  # the name callers and tests have always used
+        return self.db
+
     @classmethod
     def for_plan(cls, plan: Plan, out_dir: Path, **kw) -> Store:
-        return cls(store_dir(plan, out_dir), **kw)
+        return cls(store_dir(plan, out_dir), plan_id=plan.plan_id, **kw)
+
+    @classmethod
+    def open(cls, location: Location, **kw) -> Store:
+        return cls(location=location, **kw)
 
     def close(self) -> None:
         try:
             self.files.close()
         finally:
-            self.conn.close()
+            self.db.close()
 
     # -- archive ------------------------------------------------------------------
 
@@ -123,6 +129,10 @@ class Store:
         """Wait until every file handed to archive_ahead is on disk; raise the first failure."""
         self.files.wait()
 
+    def archived_bytes(self, sha256: str) -> list[tuple[str, bytes]]:
+        """(ext, bytes) of every archived copy of a file."""
+        return self.files.copies(sha256)
+
     def journal(self, event: dict) -> None:
         self.files.journal(event)
 
@@ -135,47 +145,53 @@ class Store:
     def verify(self):
         """(files checked, Damage list): each archived file against its sha256 name, and each
         file the index or journal lists present (archive.verify)."""
+        if isinstance(self.files, DbArchive):
+            return self.files.verify()
+        assert self.archive_dir is not None
         return verify_archive(self.archive_dir)
 
     # -- submissions --------------------------------------------------------------
 
-    def find(self, quarter: str, sha256: str) -> sqlite3.Row | None:
-        return self.conn.execute("SELECT * FROM submissions WHERE quarter=? AND sha256=?",
-                                 (quarter, sha256)).fetchone()
+    def find(self, quarter: str, sha256: str):
+        return self.db.execute("SELECT * FROM submissions WHERE quarter=? AND sha256=?",
+                               (quarter, sha256)).fetchone()
 
-    def content_duplicate(self, quarter: str, department: str, content_hash: str) -> sqlite3.Row | None:
+    def content_duplicate(self, quarter: str, department: str, content_hash: str):
         if not content_hash:
             return None
-        return self.conn.execute(
+        return self.db.execute(
             "SELECT * FROM submissions WHERE quarter=? AND department=? AND accepted=1 AND content_hash=?",
             (quarter, department, content_hash)).fetchone()
 
-    @contextlib.contextmanager
     def group_commit(self):
-        """Record a run of files: each still in its own transaction, but SQLite syncs its log once,
-        when the run ends, instead of waiting for the disk at every commit (1.4 ms a file here).
+        """Record a run of files: each still in its own transaction, but the database syncs its
+        log once, when the run ends, instead of waiting for the disk at every commit (1.4 ms a
+        file here on SQLite).
 
-        Safe because every file's archive copy and journal line are synced before its commit:
-        a power cut inside the run can only roll back database rows that rerunning the merge (or
-        --rebuild) writes again, and nothing is reported to the user before the sync.
+        Safe because every file's archive copy and journal line are durable before its commit
+        (on PostgreSQL they are in the same log, written before it): a power cut inside the run
+        can only roll back database rows that rerunning the merge (or --rebuild) writes again,
+        and nothing is reported to the user before the sync.
         """
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        try:
-            yield
-        finally:
-            self.conn.execute("PRAGMA synchronous=FULL")
-            # a one-row commit under FULL makes SQLite sync its log, and with it every commit before
-            self.conn.execute("BEGIN IMMEDIATE")
-            self.conn.execute("INSERT OR REPLACE INTO meta VALUES('schema', ?)", (SCHEMA_VERSION,))
-            self.conn.execute("COMMIT")
+        return self.db.relaxed()
+
+    def new_run(self, now: datetime) -> datetime:
+        """A run id (its merge time) no other run has: `now`, or a second after the latest run
+        when that is not earlier. Taken in a transaction, so two merges never share one."""
+        with self.db.transaction(lock="runs"):
+            latest = self.db.execute("SELECT MAX(merged_at) FROM runs").fetchone()[0]
+            when = now
+            if latest and datetime.fromisoformat(latest) >= now:
+                when = datetime.fromisoformat(latest) + timedelta(seconds=1)
+            self.db.execute("INSERT INTO runs(merged_at) VALUES(?)", (_iso(when),))
+        return when
 
     def record(self, sub: Submission) -> tuple[str, int | None]:
         """Commit one file in one transaction. Returns (outcome, id of the version it replaced)."""
-        conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            if self.find(sub.quarter, sub.sha256) is not None:  # committed meanwhile by another writer
-                conn.execute("ROLLBACK")
+        with self.db.transaction(lock=f"quarter/{sub.quarter}"):
+            # committed meanwhile by another writer (another coordinator's merge)
+            if self.find(sub.quarter, sub.sha256) is not None or (
+                    sub.accepted and self.content_duplicate(sub.quarter, sub.department, sub.content_hash)):
                 return "duplicate", None
             sub.id = self._insert(sub)
             outcome, replaced = ("rejected", None)
@@ -183,32 +199,27 @@ class Store:
                 outcome, replaced = self._choose_current(sub)
             if not sub.journaled:
                 self.journal({"event": "received", **_event(sub)})
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         return outcome, replaced
 
     def _insert(self, s: Submission) -> int:
         problems = json.dumps([p.to_dict() for p in s.problems or []], ensure_ascii=False)
-        cur = self.conn.execute(
+        sid = self.db.insert(
             "INSERT INTO submissions(quarter, sha256, ext, filename, origin, sender, sent_at, mtime,"
             " received_at, merged_at, department, accepted, content_hash, identified_by, contact, problems)"
             " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (s.quarter, s.sha256, s.ext, s.filename, s.origin, s.sender, _iso(s.sent_at), _iso(s.mtime),
              _iso(s.received_at), _iso(s.merged_at), s.department, int(s.accepted), s.content_hash,
              s.identified_by, json.dumps(s.contact or {}, ensure_ascii=False, default=str), problems))
-        sid = cur.lastrowid
-        assert sid is not None  # set by the INSERT
-        self.conn.executemany(
-            "INSERT INTO task_values(submission_id, task_no, department, role, status, percent, progress, issues,"
-            " next_steps, cell, cells) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
-            [(sid, t.task_no, t.department, t.role, t.status, t.percent, t.progress, t.issues,
-              t.next_steps, t.cell, t.cells) for t in s.tasks or []])
-        self.conn.executemany(
-            "INSERT INTO indicator_values(submission_id, task_no, name, department, value, note, cell, cells)"
-            " VALUES(?,?,?,?,?,?,?,?)",
-            [(sid, i.task_no, i.name, i.department, i.value, i.note, i.cell, i.cells) for i in s.indicators or []])
+        self.db.executemany(
+            "INSERT INTO task_values(submission_id, seq, task_no, department, role, status, percent, progress,"
+            " issues, next_steps, cell, cells) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+            [(sid, n, t.task_no, t.department, t.role, t.status, t.percent, t.progress, t.issues,
+              t.next_steps, t.cell, t.cells) for n, t in enumerate(s.tasks or [])])
+        self.db.executemany(
+            "INSERT INTO indicator_values(submission_id, seq, task_no, name, department, value, note, cell, cells)"
+            " VALUES(?,?,?,?,?,?,?,?,?)",
+            [(sid, n, i.task_no, i.name, i.department, i.value, i.note, i.cell, i.cells)
+             for n, i in enumerate(s.indicators or [])])
         return sid
 
     def _choose_current(self, s: Submission) -> tuple[str, int | None]:
@@ -216,7 +227,7 @@ class Store:
 
         A date that cannot be trusted (untrusted_date) on either side orders by arrival instead:
         the file merged later wins."""
-        row = self.conn.execute(
+        row = self.db.execute(
             "SELECT c.submission_id, c.chosen_by, s.received_at, s.merged_at FROM current c JOIN submissions s"
             " ON s.id=c.submission_id WHERE c.quarter=? AND c.department=?",
             (s.quarter, s.department)).fetchone()
@@ -226,90 +237,150 @@ class Store:
             pass  # arrival order: this file came after the current one
         elif row is not None:
             if row["chosen_by"] == "coordinator":
-                newest = self.conn.execute(
+                newest = self.db.execute(
                     "SELECT MAX(received_at) FROM submissions WHERE quarter=? AND department=?"
                     " AND accepted=1 AND id<>?", (s.quarter, s.department, s.id)).fetchone()[0]
                 if mine <= newest:
                     return "superseded", None
             elif mine < row["received_at"]:
                 return "superseded", None
-        self.conn.execute("INSERT OR REPLACE INTO current VALUES(?,?,?,?)",
-                          (s.quarter, s.department, s.id, "latest"))
+        self._set_current(s.quarter, s.department, s.id, "latest")
         return "accepted", row["submission_id"] if row is not None else None
 
-    def prefer(self, quarter: str, selector: str, *, at: datetime | None = None) -> sqlite3.Row:
+    def _set_current(self, quarter: str, department: str, sid, chosen_by: str) -> None:
+        self.db.execute("INSERT INTO current(quarter, department, submission_id, chosen_by) VALUES(?,?,?,?)"
+                        " ON CONFLICT(quarter, department) DO UPDATE SET submission_id=excluded.submission_id,"
+                        " chosen_by=excluded.chosen_by", (quarter, department, sid, chosen_by))
+
+    def prefer(self, quarter: str, selector: str, *, at: datetime | None = None):
         """Make one accepted version current, chosen by sha256 prefix or original file name."""
         sel = selector.strip()
-        rows = self.conn.execute(
+        rows = self.db.execute(
             "SELECT * FROM submissions WHERE quarter=? AND accepted=1 AND (filename=? OR"
-            " (length(?)>=6 AND sha256 LIKE ?)) ORDER BY id", (quarter, sel, sel, sel.lower() + "%")).fetchall()
+            " (? AND sha256 LIKE ?)) ORDER BY id", (quarter, sel, len(sel) >= 6, sel.lower() + "%")).fetchall()
         if not rows:
             raise PlankitError(f"在{quarter}已合并的文件中找不到“{sel}”。",
                                hint="请用 plankit status 查看各版本的文件名和编号（至少6位）。", code=USAGE_VERSION)
         if len({r["sha256"] for r in rows}) > 1:
             raise PlankitError(f"“{sel}”对应多个文件，请改用编号（plankit status 中显示）。", code=USAGE_VERSION)
         row = rows[0]
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            self.conn.execute("INSERT OR REPLACE INTO current VALUES(?,?,?,?)",
-                              (quarter, row["department"], row["id"], "coordinator"))
+        with self.db.transaction(lock=f"quarter/{quarter}"):
+            self._set_current(quarter, row["department"], row["id"], "coordinator")
             self.journal({"event": "prefer", "quarter": quarter, "sha256": row["sha256"],
                           "at": _iso(at or datetime.now())})
-            self.conn.execute("COMMIT")
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
         return row
 
     # -- reading ------------------------------------------------------------------
 
     def current_shas(self, quarter: str) -> set[str]:
         """sha256 of every department's current version for a quarter."""
-        return {r[0] for r in self.conn.execute(
+        return {r[0] for r in self.db.execute(
             "SELECT s.sha256 FROM current c JOIN submissions s ON s.id=c.submission_id WHERE c.quarter=?",
             (quarter,))}
 
-    def versions(self, quarter: str, department: str) -> list[sqlite3.Row]:
-        return self.conn.execute(
+    def versions(self, quarter: str, department: str) -> list:
+        return self.db.execute(
             "SELECT s.*, (c.submission_id IS NOT NULL) AS is_current FROM submissions s LEFT JOIN"
             " current c ON c.submission_id=s.id WHERE s.quarter=? AND s.department=? AND s.accepted=1"
             " ORDER BY s.received_at, s.id", (quarter, department)).fetchall()
 
     def diff(self, old_id: int, new_id: int) -> list[Change]:
-        return diff_versions(self.conn, old_id, new_id)
+        return diff_versions(self.db, old_id, new_id)
 
     def quarter_returns(self, plan: Plan, quarter: Quarter, *, values: bool = True) -> QuarterReturns | None:
-        return read_quarter(self.conn, plan, quarter, values=values)
+        return read_quarter(self.db, plan, quarter, values=values)
 
 
-def verify_store(plan: Plan, out_dir: Path) -> tuple[Path, int, list]:
-    """`plankit store verify`: (archive folder, files checked, Damage list); changes nothing."""
-    folder = store_dir(plan, out_dir) / ARCHIVE
+def verify_store(plan: Plan, out_dir: Path, *, store: str | Location | None = None) -> tuple[Path | str, int, list]:
+    """`plankit store verify`: (archive folder or server, files checked, Damage list); changes nothing."""
+    location = resolve(plan, out_dir, store)
+    if location.shared:
+        opened = Store.open(location)
+        try:
+            checked, damage = opened.verify()
+        finally:
+            opened.close()
+        return location.label, checked, damage
+    folder = location.root / ARCHIVE
     if not folder.is_dir():
         raise StoreError(f"还没有归档文件夹 {folder}：尚未合并过任何文件。", hint="请检查 --out 是否指向正确的目录。")
     checked, damage = verify_archive(folder)
     return folder, checked, damage
 
 
-def load_quarter(plan: Plan, quarter: Quarter, out_dir: Path) -> QuarterReturns | None:
-    """What has been merged for a quarter, or None when nothing ever was."""
-    db = store_dir(plan, out_dir) / DB_NAME
-    if not db.exists():
-        check_not_emptied(db, None)
-        return None
+@contextlib.contextmanager
+def writing(location: Location, lock_timeout: float = 10.0, **kw):
+    """The store opened to write. SQLite: under the folder's run lock (one writer at a time);
+    PostgreSQL: without one (each file's transaction locks its quarter, see Store.record)."""
+    lock = contextlib.nullcontext() if location.shared else run_lock(location.root, lock_timeout)
+    with lock:
+        store = Store.open(location, **kw)
+        try:
+            yield store
+        finally:
+            store.close()
+
+
+@contextlib.contextmanager
+def reading(location: Location):
+    """A connection to read one consistent state from (a snapshot while merges commit); None when
+    nothing was ever stored. A SQLite database gone or emptied while its archive holds files
+    raises (check_not_emptied)."""
+    if location.shared:
+        if not location.exists():
+            yield None
+            return
+        db = reader(location)
+        try:
+            with db.snapshot():
+                yield db
+        finally:
+            db.close()
+        return
+    path = location.db_path
+    assert path is not None
+    if not path.exists():
+        check_not_emptied(path, None)
+        yield None
+        return
     try:
-        conn = connect(db, readonly=True)
+        db = reader(location)
     except sqlite3.Error as exc:
-        raise _unreadable(db, exc, "无法打开")
+        raise _unreadable(path, exc, "无法打开")
     try:
-        found = read_quarter(conn, plan, quarter)
-        if found is None:
-            check_not_emptied(db, conn)
-        return found
-    except sqlite3.OperationalError as exc:
-        if "no such table" in str(exc):
-            check_not_emptied(db, None)
-            return None
-        raise _unreadable(db, exc, "无法读取")
+        with db.snapshot():
+            yield db
     finally:
-        conn.close()
+        db.close()
+
+
+@contextlib.contextmanager
+def archive_of(location: Location):
+    """What write_corrections reads archived bytes from: the archive folder, or the database."""
+    if not location.shared:
+        yield location.root / ARCHIVE
+        return
+    db = reader(location)
+    try:
+        yield DbArchive(db)
+    finally:
+        db.close()
+
+
+def load_quarter(plan: Plan, quarter: Quarter, out_dir: Path, *,
+                 store: str | Location | None = None) -> QuarterReturns | None:
+    """What has been merged for a quarter, or None when nothing ever was."""
+    location = resolve(plan, out_dir, store)
+    with reading(location) as db:
+        if db is None:
+            return None
+        try:
+            found = read_quarter(db, plan, quarter)
+        except sqlite3.OperationalError as exc:
+            if "no such table" not in str(exc):
+                assert location.db_path is not None
+                raise _unreadable(location.db_path, exc, "无法读取")
+            found = None
+        if found is None and location.db_path is not None:
+            check_not_emptied(location.db_path, db if db.has_table("submissions") else None)
+        return found

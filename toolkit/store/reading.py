@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sqlite3
 from datetime import datetime
 
 from toolkit.model import Plan
@@ -14,7 +13,7 @@ from toolkit.returns import IndicatorEntry, QuarterReturns, Rejection, Return, T
 from toolkit.store.records import INDICATOR_FIELDS, TASK_FIELDS, Change, _dt, untrusted_date
 
 
-def diff_versions(conn: sqlite3.Connection, old_id: int, new_id: int) -> list[Change]:
+def diff_versions(conn, old_id: int, new_id: int) -> list[Change]:
     """What changed from one version to another, value by value."""
     changes: list[Change] = []
     for table, key, fields, label in (
@@ -42,11 +41,11 @@ def _problem_text(p: dict) -> str:
     return f"{where}：{p['message']}" if where else p["message"]
 
 
-def _cells(row: sqlite3.Row) -> str:
+def _cells(row) -> str:
     return (row["cells"] if "cells" in row.keys() else "") or ""
 
 
-def read_quarter(conn: sqlite3.Connection, plan: Plan, quarter: Quarter, *,
+def read_quarter(conn, plan: Plan, quarter: Quarter, *,
                  values: bool = True) -> QuarterReturns | None:
     """What is merged for a quarter; values=False leaves every return's tasks and indicators empty
     (who returned, when, and the rejections only: memory that does not grow with the values)."""
@@ -79,12 +78,12 @@ def read_quarter(conn: sqlite3.Connection, plan: Plan, quarter: Quarter, *,
             tasks=[TaskEntry(r["task_no"], r["department"], r["role"] or "", r["status"] or "", r["percent"],
                              r["progress"] or "", r["issues"] or "", r["next_steps"] or "", r["cell"] or "",
                              _cells(r))
-                   for r in (conn.execute("SELECT * FROM task_values WHERE submission_id=? ORDER BY rowid",
+                   for r in (conn.execute("SELECT * FROM task_values WHERE submission_id=? ORDER BY seq",
                                           (s["id"],)) if values else ())],
             indicators=[IndicatorEntry(r["task_no"], r["name"], r["department"], r["value"], r["note"] or "",
                                        r["cell"] or "", _cells(r))
                         for r in (conn.execute("SELECT * FROM indicator_values WHERE submission_id=?"
-                                               " ORDER BY rowid", (s["id"],)) if values else ())],
+                                               " ORDER BY seq", (s["id"],)) if values else ())],
             warnings=[_problem_text(p) for p in problems if p.get("severity") != ERROR],
             versions=counts.get(s["department"], 1))
         if values:
