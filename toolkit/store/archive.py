@@ -137,6 +137,12 @@ class Archive:
             with self._lock:
                 self._append(JOURNAL, [_line(event)])
 
+    def journal_many(self, events: list[dict]) -> None:
+        """Append journal lines with one sync (a store being copied)."""
+        if self.write_journal:
+            with self._lock:
+                self._append(JOURNAL, [_line(e) for e in events])
+
     def wait(self) -> None:
         """Until everything handed to put_ahead is on disk; raise the first failure."""
         if self._thread is not None:

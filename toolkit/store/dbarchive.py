@@ -67,6 +67,10 @@ class DbArchive:
         if self.write_journal:
             self.db.execute("INSERT INTO journal(event) VALUES(?)", (_line(event),))
 
+    def journal_many(self, events: list[dict]) -> None:
+        if self.write_journal and events:
+            self.db.executemany("INSERT INTO journal(event) VALUES(?)", [(_line(e),) for e in events])
+
     def events(self) -> list[dict]:
         return [json.loads(r[0]) for r in self.db.execute("SELECT event FROM journal ORDER BY id")]
 
