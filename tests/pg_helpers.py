@@ -78,6 +78,11 @@ class PgServer:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://{USER}@127.0.0.1:{self.port}/{database}"
 
+    def database_size(self, url: str) -> int:
+        import psycopg
+        with psycopg.connect(url) as conn:
+            return int(conn.execute("SELECT pg_database_size(current_database())").fetchone()[0])
+
     def create_database(self, name: str | None = None) -> str:
         """A fresh, empty database; its URL."""
         import psycopg

@@ -288,7 +288,8 @@ class Store:
         return diff_versions(self.db, old_id, new_id)
 
     def quarter_returns(self, plan: Plan, quarter: Quarter, *, values: bool = True) -> QuarterReturns | None:
-        return read_quarter(self.db, plan, quarter, values=values)
+        with self.db.snapshot():  # one state, while other coordinators' merges commit
+            return read_quarter(self.db, plan, quarter, values=values)
 
 
 def verify_store(plan: Plan, out_dir: Path, *, store: str | Location | None = None) -> tuple[Path | str, int, list]:

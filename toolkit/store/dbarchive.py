@@ -6,9 +6,10 @@
 
 A second coordinator's PC needs only the URL: no shared folder (whose locking over SMB is what
 the server replaces), and the bytes, their index and the submission that refers to them are in
-one write-ahead log, so no crash can leave a submission whose file is missing. A file is
-written in its own transaction before it is recorded (put_ahead is done when it returns); a
-journal line written inside record()'s transaction commits with the submission it describes.
+one write-ahead log, so no crash can leave a submission whose file is missing. Files are
+written before they are recorded: a merge's batch of files (batch()) in one transaction, whose
+futures are done once it commits; a journal line written inside record()'s transaction commits
+with the submission it describes.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ class DbArchive:
     def __init__(self, db: Database, *, journal: bool = True):
         self.db, self.write_journal = db, journal
         self.dir = None
+        self._held: list | None = None  # put_ahead inside batch(): written when the block ends
 
     def path(self, sha256: str, ext: str) -> Path:
         """The file's archive name (there is no folder: a name to show, as a folder's file has)."""
@@ -37,25 +39,54 @@ class DbArchive:
         return Archived(sha256, self.path(sha256, ext), len(data))
 
     def put_ahead(self, sha256: str, data: bytes, ext: str, provenance: dict, event: dict | None = None) -> Future:
+        """Archived now, or, inside batch(), with the batch's other files when the block ends."""
         future: Future = Future()
-        self._put(sha256, data, ext, provenance, event)
-        future.set_result(Archived(sha256, self.path(sha256, ext), len(data)))
+        job = (sha256, data, ext, provenance, event, future)
+        if self._held is not None:
+            self._held.append(job)
+        else:
+            self._write([job])
         return future
 
     def _put(self, sha256: str, data: bytes, ext: str, provenance: dict, event: dict | None) -> None:
-        ext = ext or "bin"
-        with self.db.transaction():
-            fresh = self.db.execute(
-                "INSERT INTO archive_files(sha256, ext, data) VALUES(?,?,?) ON CONFLICT(sha256, ext) DO NOTHING"
-                " RETURNING sha256", (sha256, ext, data)).fetchone() is not None
-            if fresh:
-                self.db.execute("INSERT INTO archive_index(sha256, ext, provenance) VALUES(?,?,?)",
-                                (sha256, ext, _line(provenance)))
-            if event is not None and self.write_journal:
-                self.db.execute("INSERT INTO journal(event) VALUES(?)", (_line(event),))
+        self._write([(sha256, data, ext, provenance, event, None)])
 
+    def _write(self, jobs: list) -> None:
+        """The files of a batch in one transaction (one commit, as archive.Archive syncs once a batch)."""
+        try:
+            with self.db.transaction():
+                for sha256, data, ext, provenance, event, _ in jobs:
+                    ext = ext or "bin"
+                    fresh = self.db.execute(
+                        "INSERT INTO archive_files(sha256, ext, data) VALUES(?,?,?) ON CONFLICT(sha256, ext)"
+                        " DO NOTHING RETURNING sha256", (sha256, ext, data)).fetchone() is not None
+                    if fresh:
+                        self.db.execute("INSERT INTO archive_index(sha256, ext, provenance) VALUES(?,?,?)",
+                                        (sha256, ext, _line(provenance)))
+                    if event is not None and self.write_journal:
+                        self.db.execute("INSERT INTO journal(event) VALUES(?)", (_line(event),))
+        except BaseException as exc:
+            for *_, future in jobs:
+                if future is not None:
+                    future.set_exception(exc)
+            raise
+        for sha256, data, ext, _, _, future in jobs:
+            if future is not None:
+                future.set_result(Archived(sha256, self.path(sha256, ext), len(data)))
+
+    @contextlib.contextmanager
     def batch(self):
-        return contextlib.nullcontext()
+        """Everything put_ahead inside the block is written in one transaction when it ends."""
+        outer, self._held = self._held, []
+        try:
+            yield
+        finally:
+            held, self._held = self._held, outer
+            if held:
+                if outer is not None:
+                    outer.extend(held)
+                else:
+                    self._write(held)
 
     def wait(self) -> None:
         pass
