@@ -7,8 +7,9 @@ Rows read as mappings and by position on both (sqlite3.Row; `Row` for psycopg).
 
   transaction(lock)  a write transaction. SQLite: BEGIN IMMEDIATE (one writer at a time for
                      the whole file). PostgreSQL: a transaction that first takes the advisory
-                     lock `lock` (pg_advisory_xact_lock), so writers of the same plan and quarter
-                     queue for one file's transaction at most, never for another's whole merge.
+                     lock(s) `lock` (pg_advisory_xact_lock, in sorted order), so writers of the same
+                     plan, quarter and department queue for one file's transaction at most, never
+                     for another's whole merge.
   snapshot()         a read transaction: REPEATABLE READ on PostgreSQL, one read transaction on
                      SQLite's WAL; a status or report sees one state while a merge commits files.
   relaxed()          group commit: the commits inside do not wait for the disk, the last one does
@@ -56,6 +57,7 @@ class Database:
     """One connection to a store's database (see the module docstring)."""
     dialect = ""
     label = ""  # where it is, safe to print (never a password)
+    integrity_errors: tuple = ()  # a unique key already taken (by another writer)
 
     def execute(self, sql: str, params: Sequence = ()) -> Any:
         raise NotImplementedError
@@ -68,7 +70,7 @@ class Database:
         row = self.execute(sql + " RETURNING id", params).fetchone()
         return int(row[0])
 
-    def transaction(self, lock: str = "") -> contextlib.AbstractContextManager:
+    def transaction(self, lock: str | Sequence[str] = "") -> contextlib.AbstractContextManager:
         raise NotImplementedError
 
     def snapshot(self) -> contextlib.AbstractContextManager:
@@ -89,6 +91,7 @@ class Database:
 
 class SqliteDatabase(Database):
     dialect = "sqlite"
+    integrity_errors: tuple = (sqlite3.IntegrityError,)
 
     def __init__(self, conn: sqlite3.Connection, label: str = ""):
         self.conn, self.label = conn, label
@@ -108,7 +111,7 @@ class SqliteDatabase(Database):
         self.conn.executescript(script)
 
     @contextlib.contextmanager
-    def transaction(self, lock: str = "") -> Iterator[None]:
+    def transaction(self, lock: str | Sequence[str] = "") -> Iterator[None]:
         if self._depth:  # inside another: part of it
             self._depth += 1
             try:
@@ -197,6 +200,7 @@ class PgDatabase(Database):
         import psycopg
         self.label, self.schema = label, schema
         self._psycopg = psycopg
+        self.integrity_errors = (psycopg.IntegrityError,)
         try:
             self.conn = psycopg.connect(conninfo, autocommit=True, row_factory=_pg_rows, connect_timeout=10,
                                         application_name="plankit")
@@ -218,10 +222,11 @@ class PgDatabase(Database):
             cur.executemany(_pg(sql), rows)
 
     @contextlib.contextmanager
-    def transaction(self, lock: str = "") -> Iterator[None]:
+    def transaction(self, lock: str | Sequence[str] = "") -> Iterator[None]:
+        locks = [lock] if isinstance(lock, str) else list(lock)
         with self._guard(), self.conn.transaction():
-            if lock:
-                self.conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{self.schema}/{lock}",))
+            for name in sorted(set(filter(None, locks))):  # always in one order: no deadlock between two
+                self.conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{self.schema}/{name}",))
             yield
 
     @contextlib.contextmanager
