@@ -272,3 +272,29 @@ def test_copy_sqlite_to_postgresql_to_sqlite_round_trips_exactly(tmp_path, plan,
 
     r = CliRunner().invoke(main, ["store", "copy", "--from", f"sqlite:///{out}", "--to", pg_url])
     assert r.exit_code == 2 and "中已有计划“lianyungang-2019”的数据，未复制" in r.output
+
+
+# ------------------------------------------------------------------ real returns, real readers
+
+def test_the_demo_quarter_merges_into_postgresql_as_into_sqlite(tmp_path, plan, pg_url, monkeypatch):
+    """Real workbooks read in reader processes (forked while the merge holds its server connection)."""
+    import toolkit.intake.readers as R
+    from toolkit.demo.run import run_demo
+    from toolkit.render.report import build_report
+    monkeypatch.setattr(R, "_read", R._READ)  # the real reader, not this file's stand-in
+    run_demo(plan, "Q1", tmp_path / "demo", pdf=False, progress=lambda *a: None)
+    inbox = tmp_path / "demo" / "收件箱" / "2019Q1"
+    assert len(list(inbox.iterdir())) > 20
+    merge(plan, "Q1", tmp_path / "sq", [inbox])
+    merged = merge(plan, "Q1", tmp_path / "pg", [inbox], store=pg_url)
+    assert merged.count("accepted") > 20 and not (tmp_path / "pg" / "lianyungang-2019" / "store").exists()
+
+    def same(status: dict) -> dict:
+        for r in status["returns"]:
+            for h in r["history"]:
+                h.pop("id")
+        return {k: v for k, v in status.items() if k != "runs"}
+    assert same(quarter_status(plan, "Q1", tmp_path / "pg", store=pg_url)) == same(
+        quarter_status(plan, "Q1", tmp_path / "sq"))
+    report = build_report(plan, "Q1", tmp_path / "pg", store=pg_url)
+    assert report.path.is_file()

@@ -128,6 +128,7 @@ class _Job:
     archived: Future | None = None
     read: object = None  # its outcome once read in a reader process (Readers)
     crashed: bool = False  # the reader process died reading it
+    repeat: bool = False  # the same bytes were prepared earlier in this run
 
 
 class _Merger:
@@ -137,6 +138,7 @@ class _Merger:
         self.departments = set(plan.department_names())
         self._previous: QuarterReturns | bool | None = None  # False: looked, there is none
         self.holders: set[str] = set()  # emails/zips that hold a spreadsheet (see wrong_file_sender)
+        self.prepared: set[str] = set()  # sha256 of every file prepared in this run
 
     def wrong_file_sender(self, item: Item) -> str:
         """The department that sent a non-spreadsheet in place of its return, else "" (junk, an
@@ -182,6 +184,8 @@ class _Merger:
         # the archive name never takes text from the sender beyond a known extension
         ext = item.ext if item.ext in SPREADSHEETS | CONTAINERS else "bin"
         out.sha256 = sha = hashlib.sha256(data).hexdigest()
+        job.repeat = sha in self.prepared
+        self.prepared.add(sha)
         provenance = _provenance(item, self.code, merged_at)
         known = self.store.find(self.code, sha)
         if known is not None:
@@ -205,7 +209,9 @@ class _Merger:
         out, sub = job.out, job.sub
         assert sub is not None and job.archived is not None  # only jobs prepare left to record come here
         job.archived.result()  # durable in the archive before anything is recorded
-        known = self.store.find(self.code, sub.sha256)  # the same bytes recorded meanwhile in this run
+        # the same bytes twice in this run: recorded meanwhile (by another merge at the same time,
+        # record() itself says "duplicate")
+        known = self.store.find(self.code, sub.sha256) if job.repeat else None
         if known is not None:
             return self._known(out, known)
         if read is not None:
@@ -231,11 +237,7 @@ class _Merger:
         sub.accepted = not any(p.severity == ERROR for p in out.problems)
         if not sub.accepted:
             sub.tasks = sub.indicators = None  # only accepted values enter the store
-        else:
-            dup = self.store.content_duplicate(self.code, sub.department, sub.content_hash)
-            if dup is not None:
-                out.outcome = DUPLICATE
-                return out
+        # record() finds an accepted version with the same content (a re-saved file) itself
         out.outcome, replaced = self.store.record(sub)
         if replaced is not None and sub.id is not None:  # record set sub.id
             out.changes = self.store.diff(replaced, sub.id)
