@@ -298,3 +298,29 @@ def test_the_demo_quarter_merges_into_postgresql_as_into_sqlite(tmp_path, plan, 
         quarter_status(plan, "Q1", tmp_path / "sq"))
     report = build_report(plan, "Q1", tmp_path / "pg", store=pg_url)
     assert report.path.is_file()
+
+
+def test_the_same_bytes_committed_under_another_departments_lock_is_a_duplicate(tmp_path, plan, pg_url):
+    """An unreadable file is attributed by its sender: sent by two senders to two merges at once it
+    takes two departments' locks, and the second meets the first's row in the unique key."""
+    import threading
+    from toolkit.store.db import Store, Submission
+    from toolkit.store.location import resolve
+    location = resolve(plan, tmp_path, pg_url)
+    first, second = Store.open(location), Store.open(location)
+    try:
+        def sub(dept: str) -> Submission:
+            return Submission("2019Q2", "ab" * 32, "xlsx", "坏.xlsx", "in", ON_TIME, LATE, department=dept)
+        outcome: list = []
+        with first.db.transaction(lock="2019Q2/市教育局"):
+            first._insert(sub("市教育局"))  # not committed yet: the other waits on the unique key
+            worker = threading.Thread(target=lambda: outcome.append(second.record(sub("市财政局"))))
+            worker.start()
+            worker.join(1.0)
+            assert worker.is_alive() and outcome == []
+        worker.join(30)
+        assert outcome == [("duplicate", None)]
+        assert first.db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 1
+    finally:
+        first.close()
+        second.close()

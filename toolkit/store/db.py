@@ -189,7 +189,7 @@ class Store:
     def record(self, sub: Submission) -> tuple[str, int | None]:
         """Commit one file in one transaction. Returns (outcome, id of the version it replaced)."""
         try:
-            with self.db.transaction(lock=department_lock(sub.quarter, sub.department)):
+            with self.db.pipeline(), self.db.transaction(lock=department_lock(sub.quarter, sub.department)):
                 # committed meanwhile by another writer (another coordinator's merge): the same
                 # bytes, or an accepted version with the same content (one query: a round trip less)
                 if self.db.execute(

@@ -54,19 +54,17 @@ class DbArchive:
     def _write(self, jobs: list) -> None:
         """The files of a batch in one transaction (one commit, as archive.Archive syncs once a batch)."""
         try:
-            with self.db.transaction(lock="archive"):  # "first reception" is decided by one writer at a time
-                have = {(r[0], r[1]) for r in self.db.execute(
-                    "SELECT sha256, ext FROM archive_files WHERE sha256 = ANY(?)", ([j[0] for j in jobs],))}
-                fresh, index = [], []
+            with self.db.transaction():
+                # a handful of statements a batch (pipelined by executemany), not three a file; a file
+                # another merge is storing at this moment waits for its commit, then is not stored again
+                first: dict[tuple[str, str], tuple] = {}
                 for sha256, data, ext, provenance, _, _ in jobs:
-                    key = (sha256, ext or "bin")
-                    if key not in have:
-                        have.add(key)
-                        fresh.append((*key, data))
-                        index.append((*key, _line(provenance)))
-                # a handful of statements a batch (pipelined by executemany), not three a file
-                self.db.executemany("INSERT INTO archive_files(sha256, ext, data) VALUES(?,?,?)", fresh)
-                self.db.executemany("INSERT INTO archive_index(sha256, ext, provenance) VALUES(?,?,?)", index)
+                    first.setdefault((sha256, ext or "bin"), (data, provenance))
+                stored = set(self.db.insert_many(
+                    "INSERT INTO archive_files(sha256, ext, data) VALUES(?,?,?) ON CONFLICT(sha256, ext) DO NOTHING"
+                    " RETURNING sha256, ext", [(*key, data) for key, (data, _) in first.items()]))
+                self.db.executemany("INSERT INTO archive_index(sha256, ext, provenance) VALUES(?,?,?)",
+                                    [(*key, _line(prov)) for key, (_, prov) in first.items() if key in stored])
                 if self.write_journal:
                     self.db.executemany("INSERT INTO journal(event) VALUES(?)",
                                         [(_line(job[4]),) for job in jobs if job[4] is not None])

@@ -65,6 +65,10 @@ class Database:
     def executemany(self, sql: str, rows: list) -> None:
         raise NotImplementedError
 
+    def insert_many(self, sql: str, rows: list) -> list[tuple]:
+        """Each row through an INSERT ... RETURNING: the rows it returned."""
+        return [tuple(r) for row in rows for r in self.execute(sql, row).fetchall()]
+
     def insert(self, sql: str, params: Sequence) -> int:
         """An INSERT's new id (`RETURNING id`: SQLite >= 3.35 and PostgreSQL)."""
         row = self.execute(sql + " RETURNING id", params).fetchone()
@@ -77,6 +81,11 @@ class Database:
         raise NotImplementedError
 
     def relaxed(self) -> contextlib.AbstractContextManager:
+        return contextlib.nullcontext()
+
+    def pipeline(self) -> contextlib.AbstractContextManager:
+        """Statements sent without waiting for each answer until one is read (PostgreSQL): a
+        transaction of a few dependent steps costs a round trip per step read, not per statement."""
         return contextlib.nullcontext()
 
     def has_table(self, name: str) -> bool:
@@ -221,12 +230,30 @@ class PgDatabase(Database):
         with self._guard(), self.conn.cursor() as cur:
             cur.executemany(_pg(sql), rows)
 
+    def insert_many(self, sql: str, rows: list) -> list[tuple]:
+        """executemany of an INSERT ... RETURNING: the rows it returned (pipelined)."""
+        out: list[tuple] = []
+        if not rows:
+            return out
+        with self._guard(), self.conn.cursor() as cur:
+            cur.executemany(_pg(sql), rows, returning=True)
+            while True:
+                out.extend(tuple(r) for r in cur.fetchall())
+                if not cur.nextset():
+                    break
+        return out
+
     @contextlib.contextmanager
     def transaction(self, lock: str | Sequence[str] = "") -> Iterator[None]:
         locks = [lock] if isinstance(lock, str) else list(lock)
         with self._guard(), self.conn.transaction():
             for name in sorted(set(filter(None, locks))):  # always in one order: no deadlock between two
                 self.conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{self.schema}/{name}",))
+            yield
+
+    @contextlib.contextmanager
+    def pipeline(self) -> Iterator[None]:
+        with self._guard(), self.conn.pipeline():
             yield
 
     @contextlib.contextmanager
