@@ -78,6 +78,27 @@ class PgServer:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://{USER}@127.0.0.1:{self.port}/{database}"
 
+    def cpu_seconds(self) -> float:
+        """CPU (user + system) the server has used so far: the postmaster, its live processes and
+        (cutime/cstime) the sessions that have ended. Linux /proc; 0.0 elsewhere."""
+        try:
+            pid = int((self.data / "postmaster.pid").read_text().split()[0])
+            ticks = os.sysconf("SC_CLK_TCK")
+            total = 0
+            for stat in Path("/proc").glob("[0-9]*/stat"):
+                try:
+                    fields = stat.read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                me, parent = int(stat.parent.name), int(fields[1])
+                if me == pid:
+                    total += sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
+                elif parent == pid:
+                    total += int(fields[11]) + int(fields[12])
+            return total / ticks
+        except (OSError, ValueError, IndexError):
+            return 0.0
+
     def database_size(self, url: str) -> int:
         import psycopg
         with psycopg.connect(url) as conn:

@@ -139,6 +139,15 @@ class _Merger:
         self._previous: QuarterReturns | bool | None = None  # False: looked, there is none
         self.holders: set[str] = set()  # emails/zips that hold a spreadsheet (see wrong_file_sender)
         self.prepared: set[str] = set()  # sha256 of every file prepared in this run
+        self._recorded: set[str] | None = None
+
+    def recorded(self) -> set[str]:
+        """sha256 of the quarter's files recorded before this run: one query, not one a file (a
+        round trip each on a server). A file another merge records meanwhile is caught by record()."""
+        if self._recorded is None:
+            self._recorded = {r[0] for r in self.store.db.execute(
+                "SELECT sha256 FROM submissions WHERE quarter=?", (self.code,))}
+        return self._recorded
 
     def wrong_file_sender(self, item: Item) -> str:
         """The department that sent a non-spreadsheet in place of its return, else "" (junk, an
@@ -187,7 +196,7 @@ class _Merger:
         job.repeat = sha in self.prepared
         self.prepared.add(sha)
         provenance = _provenance(item, self.code, merged_at)
-        known = self.store.find(self.code, sha)
+        known = self.store.find(self.code, sha) if sha in self.recorded() else None
         if known is not None:
             job.path, job.archived = self.store.archive_ahead(sha, data, ext, provenance)  # kept all the same
             self._known(out, known)
