@@ -324,3 +324,27 @@ def test_the_same_bytes_committed_under_another_departments_lock_is_a_duplicate(
     finally:
         first.close()
         second.close()
+
+
+def test_a_merge_waits_while_a_rebuild_holds_the_plan_then_records(tmp_path, plan, pg_url):
+    """A rebuild replays the journal as it stood when it began: files and choices committed meanwhile
+    would be missing from its result, so they wait for it (their bytes are archived meanwhile)."""
+    import threading
+    from toolkit.store.db import PLAN_LOCK, Store, Submission
+    from toolkit.store.location import resolve
+    location = resolve(plan, tmp_path, pg_url)
+    rebuilding, merging = Store.open(location), Store.open(location)
+    try:
+        rebuilding.db.hold(PLAN_LOCK)  # as rebuild() does
+        outcome: list = []
+        sub = Submission("2019Q2", "cd" * 32, "xlsx", "a.xlsx", "in", ON_TIME, LATE, department="市教育局")
+        worker = threading.Thread(target=lambda: outcome.append(merging.record(sub)))
+        worker.start()
+        worker.join(1.0)
+        assert worker.is_alive() and outcome == []
+        rebuilding.db.release(PLAN_LOCK)
+        worker.join(30)
+        assert outcome == [("rejected", None)]  # (not accepted: no values) recorded once the rebuild ends
+    finally:
+        rebuilding.close()
+        merging.close()

@@ -24,7 +24,7 @@ from toolkit.intake.merge import MergeResult, _Merger, merge_items
 from toolkit.model import Plan
 from toolkit.paths import store_dir
 from toolkit.store.plans import with_earlier_versions
-from toolkit.store.db import Store, _dt, connect, run_lock
+from toolkit.store.db import PLAN_LOCK, Store, _dt, connect, run_lock
 from toolkit.store.location import Location, resolve
 from toolkit.store.schema import DB_TABLES, statements
 from toolkit.store.sql import PgDatabase, quote
@@ -146,6 +146,9 @@ def _rebuild_server(plan: Plan, out_dir: Path, location: Location, progress, for
     db = PgDatabase(location.conninfo, location.label, location.schema)
     try:
         Store.open(location, db=db).files.close()  # the plan's schema exists, at today's version
+        # merges and choices wait (their files are archived meanwhile, then recorded into the
+        # rebuilt tables): nothing committed during the replay can be missing from its result
+        db.hold(PLAN_LOCK)
         db.execute(f"DROP SCHEMA IF EXISTS {side} CASCADE")
         db.execute(f"CREATE SCHEMA {side}")
         db.execute(f"SET search_path TO {side}, {live}")

@@ -40,7 +40,7 @@ from toolkit.store.records import (CLOCK_SLACK, FAR_BEFORE, INDICATOR_FIELDS, TA
 from toolkit.store.schema import SCHEMA, SCHEMA_VERSION  # noqa: F401
 from toolkit.store.schema import ensure as ensure_schema
 from toolkit.store.location import DB_NAME, SQLITE, Location, reader, resolve
-from toolkit.store.sql import Database, SqliteDatabase, connect
+from toolkit.store.sql import SHARED, Database, SqliteDatabase, connect
 from toolkit.store.dbarchive import DbArchive
 
 
@@ -189,7 +189,7 @@ class Store:
     def record(self, sub: Submission) -> tuple[str, int | None]:
         """Commit one file in one transaction. Returns (outcome, id of the version it replaced)."""
         try:
-            with self.db.pipeline(), self.db.transaction(lock=department_lock(sub.quarter, sub.department)):
+            with self.db.pipeline(), self.db.transaction(lock=write_locks(sub.quarter, sub.department)):
                 # committed meanwhile by another writer (another coordinator's merge): the same
                 # bytes, or an accepted version with the same content (one query: a round trip less)
                 if self.db.execute(
@@ -274,7 +274,7 @@ class Store:
         if len({r["sha256"] for r in rows}) > 1:
             raise PlankitError(f"“{sel}”对应多个文件，请改用编号（plankit status 中显示）。", code=USAGE_VERSION)
         row = rows[0]
-        with self.db.transaction(lock=department_lock(quarter, row["department"])):
+        with self.db.transaction(lock=write_locks(quarter, row["department"])):
             self._set_current(quarter, row["department"], row["id"], "coordinator")
             self.journal({"event": "prefer", "quarter": quarter, "sha256": row["sha256"],
                           "at": _iso(at or datetime.now())})
@@ -317,6 +317,15 @@ def verify_store(plan: Plan, out_dir: Path, *, store: str | Location | None = No
         raise StoreError(f"还没有归档文件夹 {folder}：尚未合并过任何文件。", hint="请检查 --out 是否指向正确的目录。")
     checked, damage = verify_archive(folder)
     return folder, checked, damage
+
+
+PLAN_LOCK = "plan"  # taken shared by every write of a file or choice; a rebuild holds it exclusively
+
+
+def write_locks(quarter: str, *departments: str) -> list[str]:
+    """What a write to the plan's submissions locks on a server: its departments, and the plan shared
+    (so a rebuild, which replays the journal as it stood, is never missing what committed meanwhile)."""
+    return [department_lock(quarter, d) for d in departments] + [SHARED + PLAN_LOCK]
 
 
 def department_lock(quarter: str, department: str) -> str:

@@ -64,7 +64,7 @@ def undo_run(store, run: str, *, at: datetime | None = None) -> dict:
     ids = [r["id"] for r in rows]
     marks = ",".join("?" * len(ids))
     quarters = sorted({r["quarter"] for r in rows})
-    with db.transaction(lock=[f"{r['quarter']}/{r['department']}" for r in rows]):  # db.department_lock
+    with db.transaction(lock=[f"{r['quarter']}/{r['department']}" for r in rows] + ["shared:plan"]):  # db.write_locks
         for table in ("task_values", "indicator_values"):
             db.execute(f"DELETE FROM {table} WHERE submission_id IN ({marks})", ids)
         db.execute(f"DELETE FROM current WHERE submission_id IN ({marks})", ids)

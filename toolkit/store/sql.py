@@ -28,6 +28,9 @@ from toolkit.errors import STORE_SERVER, PlankitError
 from toolkit.store.diagnose import read_only_folder
 
 
+SHARED = "shared:"  # a lock name so marked is taken shared (PostgreSQL; SQLite has one writer anyway)
+
+
 class ServerError(PlankitError):
     """The PostgreSQL server cannot be reached, or the connection to it broke."""
     code = STORE_SERVER
@@ -248,8 +251,19 @@ class PgDatabase(Database):
         locks = [lock] if isinstance(lock, str) else list(lock)
         with self._guard(), self.conn.transaction():
             for name in sorted(set(filter(None, locks))):  # always in one order: no deadlock between two
-                self.conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{self.schema}/{name}",))
+                shared = name.startswith(SHARED)
+                function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+                self.conn.execute(f"SELECT {function}(hashtext(%s))", (f"{self.schema}/{name.removeprefix(SHARED)}",))
             yield
+
+    def hold(self, lock: str) -> None:
+        """Take `lock` exclusively for the session (until release): writers taking it shared wait."""
+        with self._guard():
+            self.conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (f"{self.schema}/{lock}",))
+
+    def release(self, lock: str) -> None:
+        with self._guard():
+            self.conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (f"{self.schema}/{lock}",))
 
     @contextlib.contextmanager
     def pipeline(self) -> Iterator[None]:
