@@ -31,7 +31,19 @@ def main(argv: list[str] | None = None) -> int:
                     help="read returns as LibreOffice saves them (shared strings), not as openpyxl filled them")
     ap.add_argument("--profile", action="store_true",
                     help="cProfile the first merge of each size into <out>/profile-<label>.prof")
+    ap.add_argument("--stores", type=int, metavar="N", default=None,
+                    help="only compare the stores: N returns merged into SQLite and into PostgreSQL (a server "
+                         "started here), and 4 merges at once against one (issue 21)")
     args = ap.parse_args(argv)
+    if args.stores:
+        from .stores import bench_stores, format_stores
+        figures = bench_stores(args.stores, args.out, runs=args.runs)
+        print()
+        print(format_stores(figures))
+        args.out.mkdir(parents=True, exist_ok=True)
+        import json
+        (args.out / "stores.json").write_text(json.dumps(figures, ensure_ascii=False, indent=1), encoding="utf-8")
+        return 0
     sizes = args.size or list(DEFAULT_SIZES)
     suffix = "-libreoffice" if args.resave else ""
     kind, prefix = ("national", "national-N=") if args.shape == "national" else ("synth", "N=")

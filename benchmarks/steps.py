@@ -94,6 +94,31 @@ def merge(spec: tuple, inbox: str, out_dir: str, profile: str = "", durable: boo
             "reader_peak_rss_mb": round(_children_peak(), 1)}
 
 
+def store_merge(spec: tuple, inbox: str, out_dir: str, store: str, start_at: float = 0.0) -> dict:
+    """One `plankit merge` of a folder into `store` ("" = SQLite under out_dir), timed; with
+    `start_at` (time.time()), it starts then, so merges run at once begin together."""
+    import time
+    from toolkit.intake import returnfile  # noqa: F401  (imports are not the merge's cost)
+    from toolkit.intake.merge import merge as run_merge
+    from toolkit.paths import store_dir
+    plan, q = load(spec)
+    if start_at:
+        time.sleep(max(0.0, start_at - time.time()))
+    cpu = _cpu()
+    with Clock() as c:
+        result = run_merge(plan, q, Path(out_dir), [Path(inbox)], store=store or None, write_report=False)
+    used = sum(p.stat().st_size for p in store_dir(plan, Path(out_dir)).rglob("*") if p.is_file()) if not store else 0
+    return {"seconds": c.seconds, "files": len(result.files), "accepted": result.count("accepted"), "bytes": used,
+            "ended_at": time.time(), "cpu_seconds": round(_cpu() - cpu, 2)}
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (the reader processes), user + system."""
+    import resource
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def _no_sync() -> None:
     import contextlib
     import os

@@ -40,3 +40,29 @@ def smtp_server():
     controller.start()
     yield controller, handler
     controller.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A real PostgreSQL on 127.0.0.1 for the whole session (tests/pg_helpers.py)."""
+    from .pg_helpers import PgServer, bindir
+    found = bindir()
+    if found is None:
+        pytest.skip("PostgreSQL (initdb, pg_ctl) is not installed here; CI installs it via .ci/run")
+    server = PgServer(found).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server) -> str:
+    """A fresh database on the session's server."""
+    return pg_server.create_database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request) -> str | None:
+    """Run a test against both stores: None (today's SQLite store under --out) and a PostgreSQL URL."""
+    if request.param == "sqlite":
+        return None
+    return request.getfixturevalue("pg_url")

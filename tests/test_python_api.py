@@ -61,7 +61,7 @@ def test_every_exported_name_is_documented():
 def test_documented_signatures_match_the_code():
     """The heading `name(a, b, *, c=...)` lists the function's own parameters, in order."""
     text = DOC.read_text(encoding="utf-8")
-    for name, params in re.findall(r"^### `(\w+)\((.*?)\)", text, re.M):
+    for name, params in re.findall(r"^### `(\w+)\((.*)\) ->", text, re.M):
         documented = [p.strip().split("=")[0].lstrip("*") for p in params.split(",") if p.strip() not in ("", "*")]
         actual = [p.name for p in inspect.signature(getattr(toolkit, name)).parameters.values()]
         assert documented == actual, name

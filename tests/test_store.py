@@ -248,4 +248,4 @@ def test_network_share_is_refused(tmp_path, monkeypatch):
     with pytest.raises(StoreError) as exc:
         Store(tmp_path / "store")
     assert str(exc.value) == (f"数据目录 {tmp_path / 'store'} 位于网络共享盘上，数据库在网络盘上可能损坏。"
-                              "请用 --out 指定本机磁盘上的目录。")
+                              "请用 --out 指定本机磁盘上的目录，或请管理员建立 PostgreSQL 数据库后用 --store 指定。")

@@ -79,6 +79,11 @@ OUTPUT_LOCKED = E("output-locked", "输出文件正被Excel、WPS或LibreOffice�
 STORE_BUSY = E("store-busy", "另一个合并正在使用数据库，本次未做任何改动。", "等它结束后再运行。")
 STORE_UNAVAILABLE = E("store-unavailable", "数据库无法打开或读取，或位于网络共享盘上。",
                       "用 --out 指定本机磁盘上的目录；数据库损坏时运行 plankit merge --rebuild 从归档重建。")
+STORE_URL = E("store-url", "--store 或 PLANKIT_STORE 给出的数据存储地址无法使用（格式不对，或含有密码）。",
+              "写成 sqlite:///文件路径 或 postgresql://用户@主机:端口/库名；密码放在 PGPASSWORD 环境变量或 ~/.pgpass 中。")
+STORE_SERVER = E("store-server", "无法连接数据库服务器，或连接中断。", "确认服务器已启动、地址端口正确后重新运行同一命令。")
+STORE_NEWER = E("store-newer-version", "数据存储是更新版本的 plankit 建立的，本版本无法安全使用。", "请升级 plankit 后再运行。")
+STORE_OTHER_PLAN = E("store-other-plan", "指定的数据存储属于另一个计划。", "请检查 --store 和 --plan 是否对应。")
 STORE_EMPTY_ARCHIVE = E("store-archive-empty", "归档中没有可用于重建的文件，数据库未改动。", "先用 plankit merge 合并收到的文件。")
 REBUILD_WOULD_LOSE = E("rebuild-would-lose", "从归档重建的结果比现有数据库少（归档文件缺失或被改动），数据库未改动。",
                        "先运行 plankit store verify 查看缺失或损坏的归档文件并尽量找回；确认要以重建结果替换时加 --force。")

@@ -13,7 +13,7 @@ from toolkit.fileio.office import INSTALL_HINT, soffice
 from toolkit.plan.workbook import load_plan
 from toolkit.quarter import parse_quarter
 from toolkit.cli.app import main
-from toolkit.cli.common import Output, handle_errors, json_option, out_option, plan_option, quarter_option
+from toolkit.cli.common import Output, store_option, handle_errors, json_option, out_option, plan_option, quarter_option
 
 
 def _parse_date(text: str | None) -> date | None:
@@ -30,6 +30,7 @@ def _parse_date(text: str | None) -> date | None:
 @plan_option
 @quarter_option
 @out_option
+@store_option
 @click.option("--template", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="简报模板（默认：当前文件夹的 templates/briefing.docx，没有时用随附的）。")
 @click.option("--notice-template", type=click.Path(path_type=Path, dir_okay=False), default=None,

@@ -63,6 +63,20 @@ def out_option(f):
                         default=Path("out"), show_default=True, help="输出目录。")(f)
 
 
+def store_option(f):
+    """--store URL (or PLANKIT_STORE): the store every library call of the command reads and
+    writes (toolkit.store.location.use_store), instead of the one under --out."""
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        from toolkit.store.location import use_store
+        with use_store(kwargs.pop("store_url", None)):
+            return f(*args, **kwargs)
+    return click.option("--store", "store_url", metavar="URL", default=None,
+                        help="数据存储（默认：--out 下的本机存储；也可用环境变量 PLANKIT_STORE 设置）："
+                             "sqlite:///文件路径 或 postgresql://用户名@主机:端口/库名。"
+                             "密码请放在 PGPASSWORD 或 ~/.pgpass 中，不要写在地址里。")(wrapper)
+
+
 def json_option(f):
     return click.option("--json", "as_json", is_flag=True,
                         help="在标准输出打印一个JSON对象（说明文字转到标准错误）。")(f)
@@ -182,4 +196,4 @@ def resolve_plan(plan_path: Path | None, quarter: str | None = None) -> Path:
 
 
 __all__ = ["EXIT_USAGE", "Output", "handle_errors", "json_option", "out_option", "plan_argument_or_option",
-           "plan_option", "quarter_option", "resolve_plan"]
+           "plan_option", "quarter_option", "resolve_plan", "store_option"]

@@ -9,7 +9,7 @@ from toolkit.plan.workbook import load_plan
 from toolkit.quarter import parse_quarter
 from toolkit.store.export import FORMATS, export_quarter
 from toolkit.cli.app import main
-from toolkit.cli.common import (Output, handle_errors, json_option, out_option, plan_option, quarter_option,
+from toolkit.cli.common import (Output, store_option, handle_errors, json_option, out_option, plan_option, quarter_option,
     resolve_plan)
 
 
@@ -17,6 +17,7 @@ from toolkit.cli.common import (Output, handle_errors, json_option, out_option, 
 @plan_option
 @quarter_option
 @out_option
+@store_option
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
               help="csv 或 xlsx（默认：按 -o 的扩展名，否则 csv）。")
 @click.option("-o", "--output", "target", type=click.Path(path_type=Path, dir_okay=False), default=None,

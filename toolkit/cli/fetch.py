@@ -14,7 +14,7 @@ from toolkit.mail.outgoing import SmtpSettings
 from toolkit.plan.workbook import load_plan
 from toolkit.quarter import parse_quarter
 from toolkit.cli.app import main
-from toolkit.cli.common import Output, handle_errors, json_option, out_option, plan_option, quarter_option, resolve_plan
+from toolkit.cli.common import Output, store_option, handle_errors, json_option, out_option, plan_option, quarter_option, resolve_plan
 from toolkit.cli.merge import _print_receipt
 
 SECURITY = click.Choice(["ssl", "starttls", "none"])
@@ -24,6 +24,7 @@ SECURITY = click.Choice(["ssl", "starttls", "none"])
 @plan_option
 @quarter_option
 @out_option
+@store_option
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help=f"邮箱配置文件（默认：当前文件夹的 {CONFIG_NAME}，有则读取）。")
 @click.option("--imap-host", envvar="PLANKIT_IMAP_HOST", default=None,

@@ -12,7 +12,7 @@ from toolkit.mail.outgoing import SmtpSettings, prepare, remind_targets, send, s
 from toolkit.plan.workbook import load_plan
 from toolkit.quarter import parse_quarter
 from toolkit.cli.app import main
-from toolkit.cli.common import (Output, handle_errors, json_option, out_option, plan_option, quarter_option,
+from toolkit.cli.common import (Output, store_option, handle_errors, json_option, out_option, plan_option, quarter_option,
     resolve_plan)
 
 
@@ -85,6 +85,7 @@ def _run(kind, plan_path, quarter, out_dir, departments, outbox, do_send, sender
 @plan_option
 @quarter_option
 @out_option
+@store_option
 @_mail_options
 @json_option
 @handle_errors
@@ -105,6 +106,7 @@ def mail_cmd(**kwargs) -> None:
 @plan_option
 @quarter_option
 @out_option
+@store_option
 @_mail_options
 @json_option
 @handle_errors

@@ -17,7 +17,7 @@ from toolkit.intake.receipt import display_text, quarter_status
 from toolkit.plan.workbook import load_plan
 from toolkit.quarter import parse_quarter
 from toolkit.cli.app import main
-from toolkit.cli.common import Output, handle_errors, json_option, out_option, plan_option, resolve_plan
+from toolkit.cli.common import Output, store_option, handle_errors, json_option, out_option, plan_option, resolve_plan
 
 
 def _width(text: str) -> int:
@@ -54,6 +54,7 @@ class _Bar:
 @click.option("--quarter", "-q", default=None, metavar="季度", help="季度：2019Q2、Q2、2 或 二季度。")
 @click.argument("inputs", nargs=-1, type=click.Path(path_type=Path), metavar="[文件或文件夹]...")
 @out_option
+@store_option
 @click.option("--prefer", metavar="编号或文件名",
               help="同一单位有多个版本时，指定采用哪一个（编号前6位以上或原文件名，见 plankit status）。")
 @click.option("--received-at", "received_at", multiple=True, metavar="时间",
@@ -182,6 +183,7 @@ def _print_receipt(out: Output, result, q) -> None:
 @click.option("--quarter", "-q", required=True, metavar="季度", help="季度：2019Q2、Q2、2 或 二季度。")
 @click.option("--department", "-d", metavar="单位", help="列出该单位报送的每个版本及每次改动了哪些数。")
 @out_option
+@store_option
 @json_option
 @handle_errors
 def status(plan_path, quarter, department, out_dir, as_json) -> None:

@@ -15,7 +15,7 @@ from toolkit.plan.headers import parse_map
 from toolkit.plan.published import import_plan
 from toolkit.plan.blank import default_year, write_blank
 from toolkit.plan.suggest import merge_suggestions, suggest_plan
-from toolkit.cli.common import Output, handle_errors, json_option, out_option, plan_argument_or_option, plan_option
+from toolkit.cli.common import Output, store_option, handle_errors, json_option, out_option, plan_argument_or_option, plan_option
 from toolkit.cli.plan import plan
 
 KIND_NAMES = {"docx": "Word表格", "text": "文本", "xlsx": "Excel表格", "csv": "CSV表格"}
@@ -48,6 +48,7 @@ def _year_option(f):
               default=None, metavar="上年主表",
               help="把上年主表中年末“基本完成”“未完成”的任务结转到新主表（按 --out 中的上年数据计算剩余目标）。")
 @out_option
+@store_option
 @json_option
 @handle_errors
 def new(path: Path, year: int | None, title: str, force: bool, carry_from: Path | None, out_dir: Path,

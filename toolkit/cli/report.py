@@ -9,7 +9,7 @@ from toolkit.plan.workbook import load_plan
 from toolkit.quarter import parse_quarter
 from toolkit.render.report import build_report
 from toolkit.cli.app import main
-from toolkit.cli.common import (Output, handle_errors, json_option, out_option, plan_option, quarter_option,
+from toolkit.cli.common import (Output, store_option, handle_errors, json_option, out_option, plan_option, quarter_option,
     resolve_plan)
 
 
@@ -17,6 +17,7 @@ from toolkit.cli.common import (Output, handle_errors, json_option, out_option, 
 @plan_option
 @quarter_option
 @out_option
+@store_option
 @json_option
 @handle_errors
 def report(plan_path: Path | None, quarter: str, out_dir: Path, as_json: bool) -> None:

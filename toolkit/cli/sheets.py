@@ -13,7 +13,7 @@ from toolkit.quarter import parse_quarter
 from toolkit.fillin.files import MANIFEST
 from toolkit.fillin.generate import generate_sheets, select_departments
 from toolkit.cli.app import main
-from toolkit.cli.common import (Output, handle_errors, json_option, out_option, plan_option, quarter_option,
+from toolkit.cli.common import (Output, store_option, handle_errors, json_option, out_option, plan_option, quarter_option,
     resolve_plan)
 
 
@@ -43,6 +43,7 @@ def load_previous(plan, quarter, out_dir: Path, out: Output):
 @click.option("--password", default=None, help="工作表保护密码（默认不设密码，只锁定）。")
 @click.option("--allow-suggested", is_flag=True, help="计划中仍有未核对的【建议】指标时也照样生成（默认拒绝）。")
 @out_option
+@store_option
 @json_option
 @handle_errors
 def sheets(plan_path: Path | None, quarter: str, departments: tuple[str, ...], password: str | None,

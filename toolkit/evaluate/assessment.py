@@ -204,6 +204,8 @@ def year_evaluations(plan: Plan, year: int, out_dir: Path) -> list[QuarterEvalua
     return result
 
 
-def assess_year(plan: Plan, out_dir: Path | str) -> Assessment:
-    """The assessment from the store under `out_dir` alone."""
-    return assess(plan, year_evaluations(plan, plan.settings.year, Path(out_dir)))
+def assess_year(plan: Plan, out_dir: Path | str, *, store: str | None = None) -> Assessment:
+    """The assessment from the store under `out_dir` (or `store`, a URL) alone."""
+    from toolkit.store.location import use_store
+    with use_store(store):
+        return assess(plan, year_evaluations(plan, plan.settings.year, Path(out_dir)))

@@ -391,10 +391,13 @@ def load_returns(plan: Plan, quarter: Quarter, out_dir: Path | str) -> QuarterRe
     return load_quarter(plan, quarter, Path(out_dir))
 
 
-def evaluate_quarter(plan: Plan, quarter: Quarter | str, out_dir: Path | str) -> QuarterEvaluation:
+def evaluate_quarter(plan: Plan, quarter: Quarter | str, out_dir: Path | str, *,
+                     store: str | None = None) -> QuarterEvaluation:
     """Load the quarter (and the previous one, for copy/decrease flags) and evaluate it."""
+    from toolkit.store.location import use_store
     quarter = as_quarter(quarter, plan.settings.year)
-    current = load_returns(plan, quarter, out_dir)
-    prev_q = quarter.previous
-    previous = load_returns(plan, prev_q, out_dir) if prev_q else None
+    with use_store(store):
+        current = load_returns(plan, quarter, out_dir)
+        prev_q = quarter.previous
+        previous = load_returns(plan, prev_q, out_dir) if prev_q else None
     return evaluate(plan, quarter, current, previous)

@@ -108,19 +108,25 @@ def write_correction(data: bytes, ext: str, problems: list[Problem], target: Pat
     return target
 
 
-def write_corrections(archive: Path, folder: Path, files: list, *, warned: bool = False) -> dict[str, str]:
+def write_corrections(archive, folder: Path, files: list, *, warned: bool = False) -> dict[str, str]:
     """A 退回修改表 for every rejected file (and, with `warned`, every accepted one with warnings)
-    among a merge's FileOutcomes, from their archived bytes: {sha256: path of the workbook}."""
+    among a merge's FileOutcomes, from their archived bytes: {sha256: path of the workbook}.
+
+    `archive` is the archive folder, or a store whose archive is in its database (copies(sha256))."""
     from toolkit.intake.outcomes import ACCEPTED, REJECTED
     written: dict[str, str] = {}
     for f in files:
         wanted = f.outcome == REJECTED or (warned and f.outcome == ACCEPTED and f.problems)
         if not wanted or not f.sha256 or f.sha256 in written:
             continue
-        found = [p for p in archive.glob(f"{f.sha256}.*") if p.suffix[1:] in EDITABLE]
+        if isinstance(archive, Path):
+            paths = [p for p in archive.glob(f"{f.sha256}.*") if p.suffix[1:] in EDITABLE]
+            found = [(paths[0].suffix[1:], paths[0].read_bytes())] if paths else []
+        else:
+            found = [(ext, data) for ext, data in archive.copies(f.sha256) if ext in EDITABLE]
         if not found:
             continue
         target = folder / f.sha256[:12] / correction_name(f.department, f.path)
-        if write_correction(found[0].read_bytes(), found[0].suffix[1:], f.problems, target):
+        if write_correction(found[0][1], found[0][0], f.problems, target):
             written[f.sha256] = str(target)
     return written

@@ -30,9 +30,10 @@ from toolkit.quarter import Quarter, as_quarter, parse_quarter
 from toolkit.returns import QuarterReturns
 from toolkit.intake.outcomes import ACCEPTED, DUPLICATE, REJECTED, SKIPPED, SUPERSEDED
 from toolkit.intake.receipt import sender_mismatch, write_merge_report, write_quarter_report
-from toolkit.store.db import Change, Store, Submission, run_lock, untrusted_date
+from toolkit.store.db import Change, Store, Submission, untrusted_date, writing
+from toolkit.store.location import Location, resolve
 from toolkit.store.plans import with_earlier_versions
-from toolkit.store.runs import next_run_time, run_id, undo_run
+from toolkit.store.runs import run_id, undo_run
 
 C = P.register
 SKIPPED_FILE = C("merge-skipped", P.WARNING, "{detail}")
@@ -126,6 +127,7 @@ class _Job:
     archived: Future | None = None
     read: object = None  # its outcome once read in a reader process (Readers)
     crashed: bool = False  # the reader process died reading it
+    repeat: bool = False  # the same bytes were prepared earlier in this run
 
 
 class _Merger:
@@ -135,6 +137,16 @@ class _Merger:
         self.departments = set(plan.department_names())
         self._previous: QuarterReturns | bool | None = None  # False: looked, there is none
         self.holders: set[str] = set()  # emails/zips that hold a spreadsheet (see wrong_file_sender)
+        self.prepared: set[str] = set()  # sha256 of every file prepared in this run
+        self._recorded: set[str] | None = None
+
+    def recorded(self) -> set[str]:
+        """sha256 of the quarter's files recorded before this run: one query, not one a file (a
+        round trip each on a server). A file another merge records meanwhile is caught by record()."""
+        if self._recorded is None:
+            self._recorded = {r[0] for r in self.store.db.execute(
+                "SELECT sha256 FROM submissions WHERE quarter=?", (self.code,))}
+        return self._recorded
 
     def wrong_file_sender(self, item: Item) -> str:
         """The department that sent a non-spreadsheet in place of its return, else "" (junk, an
@@ -180,8 +192,10 @@ class _Merger:
         # the archive name never takes text from the sender beyond a known extension
         ext = item.ext if item.ext in SPREADSHEETS | CONTAINERS else "bin"
         out.sha256 = sha = hashlib.sha256(data).hexdigest()
+        job.repeat = sha in self.prepared
+        self.prepared.add(sha)
         provenance = _provenance(item, self.code, merged_at)
-        known = self.store.find(self.code, sha)
+        known = self.store.find(self.code, sha) if sha in self.recorded() else None
         if known is not None:
             job.path, job.archived = self.store.archive_ahead(sha, data, ext, provenance)  # kept all the same
             self._known(out, known)
@@ -203,7 +217,9 @@ class _Merger:
         out, sub = job.out, job.sub
         assert sub is not None and job.archived is not None  # only jobs prepare left to record come here
         job.archived.result()  # durable in the archive before anything is recorded
-        known = self.store.find(self.code, sub.sha256)  # the same bytes recorded meanwhile in this run
+        # the same bytes twice in this run: recorded meanwhile (by another merge at the same time,
+        # record() itself says "duplicate")
+        known = self.store.find(self.code, sub.sha256) if job.repeat else None
         if known is not None:
             return self._known(out, known)
         if read is not None:
@@ -229,11 +245,7 @@ class _Merger:
         sub.accepted = not any(p.severity == ERROR for p in out.problems)
         if not sub.accepted:
             sub.tasks = sub.indicators = None  # only accepted values enter the store
-        else:
-            dup = self.store.content_duplicate(self.code, sub.department, sub.content_hash)
-            if dup is not None:
-                out.outcome = DUPLICATE
-                return out
+        # record() finds an accepted version with the same content (a re-saved file) itself
         out.outcome, replaced = self.store.record(sub)
         if replaced is not None and sub.id is not None:  # record set sub.id
             out.changes = self.store.diff(replaced, sub.id)
@@ -363,21 +375,19 @@ def _other_quarters(result: MergeResult) -> None:
                             "再合并正确的文件夹。")
 
 
-def undo(plan: Plan, out_dir: Path, run: str, *, lock_timeout: float = 10.0) -> dict:
+def undo(plan: Plan, out_dir: Path, run: str, *, lock_timeout: float = 10.0,
+         store: str | Location | None = None) -> dict:
     """Withdraw one merge run's files (the archive keeps them); the quarter's status and report
     are recomputed from what is left. Returns the run, its quarters, files and departments."""
-    root = store_dir(plan, Path(out_dir))
-    with run_lock(root, lock_timeout):
-        store = Store(root)
-        try:
-            done = undo_run(store, run)
-        finally:
-            store.close()
+    location = resolve(plan, out_dir, store)
+    with writing(location, lock_timeout) as opened:
+        done = undo_run(opened, run)
     done["reports"], done["notes"] = [], []
     for code in done["quarters"]:
         q = parse_quarter(code, plan.settings.year)
         try:
-            path = write_quarter_report(plan, q, Path(out_dir), quarter_report_path(plan, q, Path(out_dir)))
+            path = write_quarter_report(plan, q, Path(out_dir), quarter_report_path(plan, q, Path(out_dir)),
+                                        store=location)
             done["reports"].append(str(path))
         except OutputLockedError as exc:
             done["notes"].append(str(exc))
@@ -386,7 +396,8 @@ def undo(plan: Plan, out_dir: Path, run: str, *, lock_timeout: float = 10.0) -> 
 
 def merge(plan: Plan, quarter: Quarter | str, out_dir: Path | str, inputs: list[Path] | Path | str, *,
           progress=None, prefer: str | None = None, lock_timeout: float = 10.0, write_report: bool = True,
-          received_at: ReceivedTimes | None = None, messages: Sequence[tuple[str, bytes]] = ()) -> MergeResult:
+          received_at: ReceivedTimes | None = None, messages: Sequence[tuple[str, bytes]] = (),
+          store: str | Location | None = None) -> MergeResult:
     """Merge returned files for a quarter; return per-file outcomes plus missing and late departments.
 
     :param inputs: files, folders, .zip or .eml: a list, or one path.
@@ -395,6 +406,8 @@ def merge(plan: Plan, quarter: Quarter | str, out_dir: Path | str, inputs: list[
     :param received_at: received times the coordinator gave (for the run and/or per file).
     :param messages: raw emails as (origin, bytes), e.g. fetched over IMAP: merged after the
         inputs exactly as a saved .eml would be (the message itself archived as received).
+    :param store: where the store is (sqlite:///PATH or postgresql://user@host:port/db); default
+        PLANKIT_STORE, else the store under `out_dir`.
     """
     quarter, out_dir = as_quarter(quarter, plan.settings.year), Path(out_dir)
     inputs = [Path(inputs)] if isinstance(inputs, (str, Path)) else [Path(p) for p in inputs]
@@ -405,42 +418,42 @@ def merge(plan: Plan, quarter: Quarter | str, out_dir: Path | str, inputs: list[
     if not messages and not prefer and empty_folders(inputs):  # nothing recorded: no run, no receipt
         raise NothingToMerge(inputs)
     result = MergeResult(quarter.code)
+    location = resolve(plan, out_dir, store)
     root = store_dir(plan, out_dir)
-    with run_lock(root, lock_timeout):
-        store = Store(root)
+    with writing(location, lock_timeout) as opened:
         plan = with_earlier_versions(plan, root)  # sheets generated before a plan correction
-        try:
-            merged_at = next_run_time(store.conn, datetime.now().replace(microsecond=0))
-            result.run = run_id(merged_at)
+        merged_at = opened.new_run(datetime.now().replace(microsecond=0))
+        result.run = run_id(merged_at)
 
-            def keep(item: Item, data: bytes) -> None:  # emails and zips are archived as received
-                store.archive(data, item.ext, _provenance(item, quarter.code, merged_at))
+        def keep(item: Item, data: bytes) -> None:  # emails and zips are archived as received
+            opened.archive(data, item.ext, _provenance(item, quarter.code, merged_at))
 
-            items = collect(inputs, exclude=[plan_dir(plan, out_dir)], keep=keep)
-            for origin, raw in messages:
-                items.extend(expand(Item("邮件.eml", origin, data=raw), 0, keep))
-            if not items and not prefer:  # only the plan's own out/ folder was there
-                raise NothingToMerge(inputs)
-            if received_at is not None:
-                result.notes.extend(received_at.apply(items))
-            merger = _Merger(plan, quarter, out_dir, store)
-            merger.holders = {i.origin.rpartition(" › ")[0] for i in items if i.ext in SPREADSHEETS}
-            merge_items(merger, [(i, merged_at) for i in items], result, progress)
-            if prefer:
-                row = store.prefer(quarter.code, prefer)
-                result.notes.append(f"已按指定采用 {row['department']} 的 {row['filename']}"
-                                    f"（编号 {row['sha256'][:12]}）。")
-            # A file accepted earlier in this run and replaced by a later one reads as superseded.
-            current = store.current_shas(quarter.code)
-            for f in result.files:
-                if f.outcome == ACCEPTED and f.sha256 not in current:
-                    f.outcome = SUPERSEDED
-            result.notes.extend(_sender_notes(plan, result.files))
-            result.notes.extend(_same_time_versions(result.files))
-            qr = store.quarter_returns(plan, quarter, values=False)  # who and when: all the report needs
-            _other_quarters(result)
-        finally:
-            store.close()
+        items = collect(inputs, exclude=[plan_dir(plan, out_dir)], keep=keep)
+        for origin, raw in messages:
+            items.extend(expand(Item("邮件.eml", origin, data=raw), 0, keep))
+        if not items and not prefer:  # only the plan's own out/ folder was there
+            raise NothingToMerge(inputs)
+        if received_at is not None:
+            result.notes.extend(received_at.apply(items))
+        merger = _Merger(plan, quarter, out_dir, opened)
+        merger.holders = {i.origin.rpartition(" › ")[0] for i in items if i.ext in SPREADSHEETS}
+        merge_items(merger, [(i, merged_at) for i in items], result, progress)
+        if prefer:
+            row = opened.prefer(quarter.code, prefer)
+            result.notes.append(f"已按指定采用 {row['department']} 的 {row['filename']}"
+                                f"（编号 {row['sha256'][:12]}）。")
+        # A file accepted earlier in this run and replaced by a later one reads as superseded.
+        current = opened.current_shas(quarter.code)
+        for f in result.files:
+            if f.outcome == ACCEPTED and f.sha256 not in current:
+                f.outcome = SUPERSEDED
+        result.notes.extend(_sender_notes(plan, result.files))
+        result.notes.extend(_same_time_versions(result.files))
+        qr = opened.quarter_returns(plan, quarter, values=False)  # who and when: all the report needs
+        _other_quarters(result)
+        if write_report:  # the rejected files' bytes come from the archive, in the database on a server
+            folder = quarter_dir(plan, quarter, out_dir, "merge")
+            result.corrections = write_corrections(opened.files, folder / "退回修改表", result.files)
     if qr is not None:
         result.missing, result.late, result.late_by_file_time = qr.missing, qr.late, qr.late_by_file_time
     else:
@@ -453,10 +466,10 @@ def merge(plan: Plan, quarter: Quarter | str, out_dir: Path | str, inputs: list[
         except OutputLockedError as exc:
             result.notes.append(str(exc))
         try:
-            result.report_path = write_quarter_report(plan, quarter, out_dir, quarter_report_path(plan, quarter, out_dir))
+            result.report_path = write_quarter_report(plan, quarter, out_dir, quarter_report_path(plan, quarter, out_dir),
+                                                      store=location)
         except OutputLockedError as exc:
             result.notes.append(str(exc))
-        result.corrections = write_corrections(root / "archive", folder / "退回修改表", result.files)
     return result
 
 

@@ -11,6 +11,7 @@ Coordinator choices (--prefer) live only in the journal.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sqlite3
@@ -23,7 +24,10 @@ from toolkit.intake.merge import MergeResult, _Merger, merge_items
 from toolkit.model import Plan
 from toolkit.paths import store_dir
 from toolkit.store.plans import with_earlier_versions
-from toolkit.store.db import DB_NAME, Store, _dt, connect, run_lock
+from toolkit.store.db import PLAN_LOCK, Store, _dt, connect, run_lock
+from toolkit.store.location import Location, resolve
+from toolkit.store.schema import DB_TABLES, statements
+from toolkit.store.sql import PgDatabase, quote
 
 ARCHIVED = re.compile(r"^([0-9a-f]{64})\.([a-z0-9]+)$")
 
@@ -48,72 +52,125 @@ class Rebuilt(dict):
 
 
 def rebuild(plan: Plan, out_dir: Path, *, progress=None, lock_timeout: float = 10.0,
-            force: bool = False) -> Rebuilt:
+            force: bool = False, store: str | Location | None = None) -> Rebuilt:
     """Rebuild the database from the archive and its journal; replace it atomically.
 
     Returns how many submissions per quarter were re-read (with notes, see Rebuilt). Raises
     RebuildError, leaving the database untouched, when the old database holds submissions or
     current versions the rebuild did not find, unless `force`.
+
+    SQLite: into plankit.sqlite.rebuild beside the database, renamed over it when complete.
+    PostgreSQL: into the tables of a schema of its own, which read the archive and journal of the
+    plan's schema (search_path), moved into the plan's schema in one transaction when complete.
     """
-    root = store_dir(plan, out_dir)
-    plan = with_earlier_versions(plan, root)
+    location = resolve(plan, out_dir, store)
+    plan = with_earlier_versions(plan, store_dir(plan, out_dir))
+    if location.shared:
+        return _rebuild_server(plan, out_dir, location, progress, force)
+    root = location.root
+    assert location.db_path is not None
     with run_lock(root, lock_timeout):
-        tmp = root / (DB_NAME + ".rebuild")
+        tmp = location.db_path.with_name(location.db_path.name + ".rebuild")
         _remove(tmp)
-        store = Store(root, db_path=tmp, journal=False)
-        counts: dict[str, int] = {}
+        store_ = Store(root, db_path=tmp, journal=False, plan_id=plan.plan_id)
         try:
-            _, damaged = store.verify()
-            bad = {d.name.split(".", 1)[0] for d in damaged}
-            events, added, unplaced = _all_events(plan, store, bad)
-            events = [ev for ev in events if ev.get("event") != "received" or ev["sha256"] not in bad]
-            if not events and not damaged:
-                raise PlankitError(f"归档 {store.archive_dir} 中没有可用于重建的文件，数据库未改动。",
-                                   code=STORE_EMPTY_ARCHIVE)
-            seen: set[tuple[str, str]] = set()
-            replays: list[dict] = []  # each file's first reception and each choice, in order
-            for ev in events:
-                if ev.get("event") == "received" and (ev["quarter"], ev["sha256"]) not in seen:
-                    seen.add((ev["quarter"], ev["sha256"]))
-                    replays.append(ev)
-                    counts[ev["quarter"]] = counts.get(ev["quarter"], 0) + 1
-                elif ev.get("event") == "prefer":
-                    replays.append(ev)
-                elif ev.get("event") == "undo":  # a withdrawn run: its files are left out again
-                    gone = [r for r in replays if r["event"] == "received" and r.get("merged_at") == ev["merged_at"]]
-                    for r in gone:
-                        replays.remove(r)
-                        seen.discard((r["quarter"], r["sha256"]))
-                        counts[r["quarter"]] -= 1
-            done, total = 0, sum(counts.values())
-            for batch in _batches(replays):
-                if batch[0].get("event") == "prefer":
-                    try:
-                        store.prefer(batch[0]["quarter"], batch[0]["sha256"], at=_dt(batch[0].get("at")))
-                    except PlankitError:
-                        pass  # the chosen file no longer reads as accepted: latest-wins applies
-                    continue
-                _replay(plan, out_dir, store, batch, lambda n, name, before=done: progress and progress(
-                    before + n, total, name))
-                done += len(batch)
-            store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            lost = _lost(root / DB_NAME, store.conn)
-            if lost and not force:
-                raise RebuildError(
-                    "".join(f"归档文件已损坏：{d}。" for d in damaged[:10])
-                    + f"重建结果比现有数据库少，数据库未改动：{'；'.join(lost[:10])}"
-                    + (f"（等{len(lost)}项）" if len(lost) > 10 else "") + "。",
-                    hint="归档文件可能缺失或被改动（可运行 plankit store verify 检查）。"
-                         "确认要以重建结果替换现有数据库时，请加 --force。")
+            counts, lost, unplaced, added, damaged = _rebuild_into(plan, out_dir, store_, progress, force,
+                                                                   lambda new: _lost_sqlite(location.db_path, new))
+            store_.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except BaseException:
-            store.close()
+            store_.close()
             _remove(tmp)
             raise
-        store.close()
-        db = root / DB_NAME
+        store_.close()
+        db = location.db_path
         for stale in (Path(f"{db}-wal"), Path(f"{db}-shm")):
             stale.unlink(missing_ok=True)  # safe: we hold the lock and no connection is open
         os.replace(tmp, db)
+    return Rebuilt(counts, unplaced=unplaced, added=added, lost=lost, damaged=damaged)
+
+
+def _rebuild_into(plan: Plan, out_dir: Path, store: Store, progress, force: bool, find_lost):
+    """Replay the archive into `store`'s (new, empty) tables. Returns (counts, lost, unplaced,
+    added, damaged); raises RebuildError when the old database holds more, unless `force`."""
+    counts: dict[str, int] = {}
+    _, damaged = store.verify()
+    bad = {d.name.split(".", 1)[0] for d in damaged}
+    events, added, unplaced = _all_events(plan, store, bad)
+    events = [ev for ev in events if ev.get("event") != "received" or ev["sha256"] not in bad]
+    if not events and not damaged:
+        where = store.archive_dir or store.location.label
+        raise PlankitError(f"归档 {where} 中没有可用于重建的文件，数据库未改动。",
+                           code=STORE_EMPTY_ARCHIVE)
+    seen: set[tuple[str, str]] = set()
+    replays: list[dict] = []  # each file's first reception and each choice, in order
+    for ev in events:
+        if ev.get("event") == "received" and (ev["quarter"], ev["sha256"]) not in seen:
+            seen.add((ev["quarter"], ev["sha256"]))
+            replays.append(ev)
+            counts[ev["quarter"]] = counts.get(ev["quarter"], 0) + 1
+        elif ev.get("event") == "prefer":
+            replays.append(ev)
+        elif ev.get("event") == "undo":  # a withdrawn run: its files are left out again
+            gone = [r for r in replays if r["event"] == "received" and r.get("merged_at") == ev["merged_at"]]
+            for r in gone:
+                replays.remove(r)
+                seen.discard((r["quarter"], r["sha256"]))
+                counts[r["quarter"]] -= 1
+    done, total = 0, sum(counts.values())
+    for batch in _batches(replays):
+        if batch[0].get("event") == "prefer":
+            try:
+                store.prefer(batch[0]["quarter"], batch[0]["sha256"], at=_dt(batch[0].get("at")))
+            except PlankitError:
+                pass  # the chosen file no longer reads as accepted: latest-wins applies
+            continue
+        _replay(plan, out_dir, store, batch, lambda n, name, before=done: progress and progress(
+            before + n, total, name))
+        done += len(batch)
+    store.db.execute("INSERT INTO runs(merged_at) SELECT DISTINCT merged_at FROM submissions WHERE true"
+                     " ON CONFLICT(merged_at) DO NOTHING")
+    lost = find_lost(store.db)
+    if lost and not force:
+        raise RebuildError(
+            "".join(f"归档文件已损坏：{d}。" for d in damaged[:10])
+            + f"重建结果比现有数据库少，数据库未改动：{'；'.join(lost[:10])}"
+            + (f"（等{len(lost)}项）" if len(lost) > 10 else "") + "。",
+            hint="归档文件可能缺失或被改动（可运行 plankit store verify 检查）。"
+                 "确认要以重建结果替换现有数据库时，请加 --force。")
+    return counts, lost, unplaced, added, damaged
+
+
+def _rebuild_server(plan: Plan, out_dir: Path, location: Location, progress, force: bool) -> Rebuilt:
+    live = quote(location.schema)
+    side = quote(location.schema[:50] + "__rebuild")
+    db = PgDatabase(location.conninfo, location.label, location.schema)
+    try:
+        Store.open(location, db=db).files.close()  # the plan's schema exists, at today's version
+        # merges and choices wait (their files are archived meanwhile, then recorded into the
+        # rebuilt tables): nothing committed during the replay can be missing from its result
+        db.hold(PLAN_LOCK)
+        db.execute(f"DROP SCHEMA IF EXISTS {side} CASCADE")
+        db.execute(f"CREATE SCHEMA {side}")
+        db.execute(f"SET search_path TO {side}, {live}")
+        for statement in statements(db):
+            db.execute(statement)  # created in the side schema; the archive tables stay the plan's
+        store_ = Store(location=location, db=db, journal=False, prepared=True)
+        counts, lost, unplaced, added, damaged = _rebuild_into(
+            plan, out_dir, store_, progress, force, lambda new: _lost_server(db, live, side))
+        with db.transaction(lock="rebuild"):
+            for table in reversed(DB_TABLES):
+                db.execute(f"LOCK TABLE {live}.{table} IN ACCESS EXCLUSIVE MODE")
+            for table in reversed(DB_TABLES):
+                db.execute(f"DROP TABLE {live}.{table}")
+            for table in DB_TABLES:
+                db.execute(f"ALTER TABLE {side}.{table} SET SCHEMA {live}")
+        db.execute(f"DROP SCHEMA {side} CASCADE")
+    except BaseException:
+        with contextlib.suppress(Exception):
+            db.execute(f"DROP SCHEMA IF EXISTS {side} CASCADE")
+        raise
+    finally:
+        db.close()
     return Rebuilt(counts, unplaced=unplaced, added=added, lost=lost, damaged=damaged)
 
 
@@ -159,8 +216,11 @@ def _self_described(plan: Plan, store: Store, known: set) -> tuple[list[dict], l
     """Archived spreadsheets no log mentions: each placed by the quarter it names itself,
     received when it was archived (its file time)."""
     from toolkit.intake import readers
-    placed, unplaced = [], []
+    placed: list[dict] = []
+    unplaced: list[str] = []
     todo = []
+    if store.archive_dir is None:  # in the database: every file is indexed in its own transaction
+        return placed, unplaced
     for path in sorted(store.archive_dir.iterdir()):
         m = ARCHIVED.match(path.name)
         if m and m.group(2) in SPREADSHEETS and m.group(1) not in known:
@@ -180,23 +240,38 @@ def _self_described(plan: Plan, store: Store, known: set) -> tuple[list[dict], l
     return placed, unplaced
 
 
-def _lost(old_db: Path, new: sqlite3.Connection) -> list[str]:
-    """What the old database holds that the rebuilt one does not: submissions and current versions."""
+def _lost_sqlite(old_db: Path, new) -> list[str]:
     if not old_db.exists():
         return []
     try:
         old = connect(old_db, readonly=True)
         try:
             old_subs = old.execute("SELECT quarter, sha256, filename, department FROM submissions").fetchall()
-            old_current = old.execute("SELECT c.quarter, c.department, s.sha256 FROM current c"
-                                      " JOIN submissions s ON s.id = c.submission_id").fetchall()
+            old_current = old.execute(CURRENT).fetchall()
         finally:
             old.close()
     except sqlite3.Error:  # damaged or not a database: nothing to compare with
         return []
+    return _lost(old_subs, old_current, new)
+
+
+def _lost_server(db, live: str, side: str) -> list[str]:
+    db.execute(f"SET search_path TO {live}")
+    try:
+        old_subs = db.execute("SELECT quarter, sha256, filename, department FROM submissions").fetchall()
+        old_current = db.execute(CURRENT).fetchall()
+    finally:
+        db.execute(f"SET search_path TO {side}, {live}")
+    return _lost(old_subs, old_current, db)
+
+
+CURRENT = "SELECT c.quarter, c.department, s.sha256 FROM current c JOIN submissions s ON s.id = c.submission_id"
+
+
+def _lost(old_subs, old_current, new) -> list[str]:
+    """What the old database holds that the rebuilt one does not: submissions and current versions."""
     new_subs = {(r[0], r[1]) for r in new.execute("SELECT quarter, sha256 FROM submissions")}
-    new_current = {(r[0], r[1]): r[2] for r in new.execute(
-        "SELECT c.quarter, c.department, s.sha256 FROM current c JOIN submissions s ON s.id = c.submission_id")}
+    new_current = {(r[0], r[1]): r[2] for r in new.execute(CURRENT)}
     lost = [f"{r[0]} {r[3] or '未识别单位'} 的 {r[2]}（编号 {r[1][:12]}）不在重建结果中"
             for r in old_subs if (r[0], r[1]) not in new_subs]
     lost += [f"{q} {dept} 的当前版本由 {sha[:12]} 变为 "
@@ -228,9 +303,14 @@ def _replay(plan: Plan, out_dir: Path, store: Store, events: list[dict], progres
     quarter = parse_quarter(events[0]["quarter"], plan.settings.year)
     items = []
     for ev in events:
-        path = store.archive_dir / f"{ev['sha256']}.{ev['ext'] or 'bin'}"
-        item = Item(ev["filename"], ev["origin"], path=path, sender=ev.get("sender", ""),
-                    sent_at=_dt(ev.get("sent_at")), mtime=_dt(ev.get("mtime")))
+        name = f"{ev['sha256']}.{ev['ext'] or 'bin'}"
+        if store.archive_dir is not None:
+            item = Item(ev["filename"], ev["origin"], path=store.archive_dir / name, sender=ev.get("sender", ""),
+                        sent_at=_dt(ev.get("sent_at")), mtime=_dt(ev.get("mtime")))
+        else:  # the bytes are in the database
+            copies = dict(store.archived_bytes(ev["sha256"]))
+            item = Item(ev["filename"], ev["origin"], data=copies.get(ev["ext"] or "bin", b""),
+                        sender=ev.get("sender", ""), sent_at=_dt(ev.get("sent_at")), mtime=_dt(ev.get("mtime")))
         item.given_at = _dt(ev.get("given_at"))  # a time the coordinator gave holds after a rebuild
         item.error = ev.get("error", "")  # a container that could not be opened is rejected again
         item.error_code = ev.get("error_code", "")  # under the same code

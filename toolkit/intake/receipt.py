@@ -17,9 +17,9 @@ from toolkit.returns import FILE, NONE, QuarterReturns, time_source
 from toolkit.fileio.safeio import atomic_path
 from toolkit.fileio.xlsxtext import fit_row
 from toolkit.errors import USAGE_DEPARTMENT, UsageError
-from toolkit.store.db import DB_NAME, check_not_emptied, connect, diff_versions, read_quarter
+from toolkit.store.db import check_not_emptied, diff_versions, read_quarter, reading
+from toolkit.store.location import Location, resolve
 from toolkit.store.runs import list_runs, run_id
-from toolkit.paths import store_dir
 
 WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
                     "in_memory": True}  # one row per file and problem: small; no temp file per part
@@ -151,15 +151,17 @@ def write_merge_report(result, plan: Plan, quarter: Quarter, qr: QuarterReturns 
     return target
 
 
-def write_quarter_report(plan: Plan, quarter: Quarter, out_dir: Path, target: Path) -> Path | None:
+def write_quarter_report(plan: Plan, quarter: Quarter, out_dir: Path, target: Path, *,
+                         store: str | Location | None = None) -> Path | None:
     """The quarter as a whole: every file recorded so far (whichever run brought it, with that
     run's id), every problem, missing/late departments and every resubmission's changes.
     None when nothing was ever merged (no database)."""
-    db = store_dir(plan, out_dir) / DB_NAME
-    if not db.exists():
+    location = resolve(plan, out_dir, store)
+    if not location.exists():
         return None
-    conn = connect(db, readonly=True)
-    try:
+    with reading(location) as conn:
+        if conn is None:
+            return None
         qr = read_quarter(conn, plan, quarter, values=False)
         subs = conn.execute("SELECT s.*, c.submission_id AS cur FROM submissions s LEFT JOIN current c"
                             " ON c.submission_id=s.id WHERE s.quarter=? ORDER BY s.merged_at, s.id",
@@ -169,8 +171,6 @@ def write_quarter_report(plan: Plan, quarter: Quarter, out_dir: Path, target: Pa
             for older, newer in zip(versions, versions[1:]):
                 changes += [(dept, newer["filename"], c.item, FIELD_LABELS.get(c.field, c.field),
                              c.old, c.new, c.cell) for c in diff_versions(conn, older["id"], newer["id"])]
-    finally:
-        conn.close()
     with atomic_path(target) as tmp:
         book = _Book(tmp, f"{quarter.label}汇总收件报告")
         rows = []
@@ -206,34 +206,32 @@ def late_label(source: str) -> str:
     return f"迟报（按{source}）" if source else "迟报"
 
 
-def quarter_status(plan: Plan, quarter: Quarter | str, out_dir: Path | str, department: str | None = None) -> dict:
+def quarter_status(plan: Plan, quarter: Quarter | str, out_dir: Path | str, department: str | None = None, *,
+                   store: str | Location | None = None) -> dict:
     """Expected, returned (when, on time or late), missing, rejected, open problems, merged values.
 
     With `department`, also that department's every accepted version and what each one changed.
+    `store`: where the store is (a URL, see merge); default PLANKIT_STORE, else under `out_dir`.
     """
     quarter, out_dir = as_quarter(quarter, plan.settings.year), Path(out_dir)
     if department is not None and department not in plan.department_names():
         raise UsageError(f"计划中没有单位“{department}”。", hint="请按计划主表“任务”表中的写法填写单位名称。",
                          code=USAGE_DEPARTMENT)
-    db = store_dir(plan, out_dir) / DB_NAME
+    location = resolve(plan, out_dir, store)
     qr, versions, runs = None, {}, []
-    if not db.exists():
-        check_not_emptied(db, None)
-    else:
-        conn = connect(db, readonly=True)
-        try:
+    with reading(location) as conn:  # one snapshot: a merge committing meanwhile is seen whole or not at all
+        if conn is not None:
             qr = read_quarter(conn, plan, quarter)
             runs = list_runs(conn, quarter.code)
             if qr is None:
-                check_not_emptied(db, conn)
+                if location.db_path is not None:
+                    check_not_emptied(location.db_path, conn)
             else:
                 versions = _versions(conn, quarter.code)
                 for rows in versions.values():
                     for older, newer in zip(rows, rows[1:]):
                         newer["changes"] = [{**c.__dict__, "field": FIELD_LABELS.get(c.field, c.field)}
                                             for c in diff_versions(conn, older["id"], newer["id"])]
-        finally:
-            conn.close()
     qr = qr or QuarterReturns(quarter.code, plan.department_names())
     deadline = plan.settings.deadline(quarter.q)
     open_rejections = [r for r in qr.rejections

@@ -36,7 +36,8 @@ from toolkit.mail.receipts import NOT_A_RETURN, automatic, build_receipt, header
 from toolkit.model import Plan
 from toolkit.problems import Problem
 from toolkit.quarter import Quarter, as_quarter
-from toolkit.store.db import DB_NAME, connect
+from toolkit.store.db import archive_of, reading
+from toolkit.store.location import resolve
 from toolkit.store.lock import StoreBusyError, run_lock
 
 
@@ -186,11 +187,11 @@ def _origin(imap: ImapSettings, folder: str, uid: int, uidvalidity: int, message
 def _merge(plan, quarter, out_dir, todo, ledger, result) -> None:
     merged = merge(plan, quarter, out_dir, [], messages=[(origin, raw) for _, origin, raw, _ in todo])
     result.merge = merged
-    root = paths.store_dir(plan, out_dir)
-    _recover(root / DB_NAME, quarter.code, {origin for _, origin, _, _ in todo}, merged)
+    location = resolve(plan, out_dir)
+    _recover(location, quarter.code, {origin for _, origin, _, _ in todo}, merged)
     folder = paths.quarter_dir(plan, quarter, out_dir, "merge") / "退回修改表"
-    corrections = {**merged.corrections,
-                   **write_corrections(root / "archive", folder, merged.files, warned=True)}
+    with archive_of(location) as archive:
+        corrections = {**merged.corrections, **write_corrections(archive, folder, merged.files, warned=True)}
     for key, origin, _raw, msg in todo:
         files = [f for f in merged.files if f.origin == origin or f.origin.startswith(origin + " ›")]
         receipt = build_receipt(plan, quarter, msg, files, corrections)
@@ -207,11 +208,12 @@ def _merge(plan, quarter, out_dir, todo, ledger, result) -> None:
                                     files=receipt["files"]))
 
 
-def _recover(db: Path, code: str, origins: set[str], merged: MergeResult) -> None:
+def _recover(location, code: str, origins: set[str], merged: MergeResult) -> None:
     """Files a killed fetch had already stored from these very messages come back from the store as
     duplicates: give them the outcome they were stored with."""
-    conn = connect(db, readonly=True)
-    try:
+    with reading(location) as conn:
+        if conn is None:
+            return
         current = {r[0] for r in conn.execute("SELECT s.sha256 FROM current c JOIN submissions s"
                                               " ON s.id=c.submission_id WHERE c.quarter=?", (code,))}
         for f in merged.files:
@@ -225,8 +227,6 @@ def _recover(db: Path, code: str, origins: set[str], merged: MergeResult) -> Non
             else:
                 f.outcome = REJECTED
             f.problems = [Problem(**p) for p in json.loads(row["problems"])]
-    finally:
-        conn.close()
 
 
 def _answer(plan, quarter, out_dir, ledger, smtp, sender, result) -> None:

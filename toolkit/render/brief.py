@@ -32,6 +32,7 @@ from toolkit.evaluate.judge import RED, STATUSES_EVAL, QuarterEvaluation, TaskRe
 from toolkit.model import Plan, cn_date, quarter_end
 from toolkit.paths import quarter_dir
 from toolkit.quarter import Quarter, as_quarter
+from toolkit.store.location import use_store
 from toolkit.values import is_empty_answer
 
 BRIEF_TEMPLATE, NOTICE_TEMPLATE, FONTS_CONF = "briefing.docx", "dept_notice.docx", "fonts.conf"
@@ -328,14 +329,16 @@ def to_pdf(docx: Path, template_dir: Path) -> Path:
     return target
 
 
-def write_brief(plan: Plan, quarter: Quarter | str, out_dir: Path | str, **options) -> BriefResult:
-    """Evaluate `quarter` from the store under `out_dir` and render its briefing into
+def write_brief(plan: Plan, quarter: Quarter | str, out_dir: Path | str, *, store: str | None = None,
+                **options) -> BriefResult:
+    """Evaluate `quarter` from the store under `out_dir` (or `store`, a URL) and render its briefing into
     out/<plan>/<quarter>/brief/. `options` are render_brief's (template, notice_template, issue_no,
     on, deadline_days, pdf, per_dept, fonts, chart, assessment); the result's `.evaluation` is what was rendered."""
     quarter = as_quarter(quarter, plan.settings.year)
-    ev = evaluate_quarter(plan, quarter, out_dir)
-    if ev.year_end and "assessment" not in options:  # 工作评价: the 年度考核 from the store
-        options["assessment"] = assess_year(plan, Path(out_dir)).rows()
+    with use_store(store):
+        ev = evaluate_quarter(plan, quarter, out_dir)
+        if ev.year_end and "assessment" not in options:  # 工作评价: the 年度考核 from the store
+            options["assessment"] = assess_year(plan, Path(out_dir)).rows()
     return render_brief(ev, quarter_dir(plan, quarter, Path(out_dir), "brief"), **options)
 
 

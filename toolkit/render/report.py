@@ -33,6 +33,7 @@ from toolkit.evaluate.assessment import Assessment, assess
 from toolkit.render.report_book import Book, report_title
 from toolkit.render.report_co import co_units
 from toolkit.render.report_regions import regions
+from toolkit.store.location import use_store
 
 # constant_memory: rows go to disk as the next row starts (every sheet is written top to
 # bottom; a write to an earlier row returns -2, which Book._check turns into an error).
@@ -60,8 +61,14 @@ def report_path(plan: Plan, quarter: Quarter, out_dir: Path) -> Path:
 
 
 def build_report(plan: Plan, quarter: Quarter | str, out_dir: Path | str, *,
-                 generated_at: datetime | None = None) -> ReportResult:
-    """Evaluate `quarter` from the store under `out_dir` and write its report workbook."""
+                 generated_at: datetime | None = None, store: str | None = None) -> ReportResult:
+    """Evaluate `quarter` from the store under `out_dir` (or `store`, a URL) and write its report workbook."""
+    with use_store(store):
+        return _build_report(plan, quarter, out_dir, generated_at)
+
+
+def _build_report(plan: Plan, quarter: Quarter | str, out_dir: Path | str,
+                  generated_at: datetime | None) -> ReportResult:
     started = time.perf_counter()
     quarter, out_dir = as_quarter(quarter, plan.settings.year), Path(out_dir)
     merging = merge_running(store_dir(plan, out_dir))  # read first: a merge may end while we read

@@ -137,6 +137,12 @@ class Archive:
             with self._lock:
                 self._append(JOURNAL, [_line(event)])
 
+    def journal_many(self, events: list[dict]) -> None:
+        """Append journal lines with one sync (a store being copied)."""
+        if self.write_journal:
+            with self._lock:
+                self._append(JOURNAL, [_line(e) for e in events])
+
     def wait(self) -> None:
         """Until everything handed to put_ahead is on disk; raise the first failure."""
         if self._thread is not None:
@@ -233,6 +239,11 @@ class Archive:
     def events(self) -> list[dict]:
         """Journal events in order."""
         return read_jsonl(self.dir / JOURNAL)
+
+    def copies(self, sha256: str) -> list[tuple[str, bytes]]:
+        """(ext, bytes) of every archived copy of a file (normally one)."""
+        return [(p.suffix[1:], p.read_bytes()) for p in sorted(self.dir.glob(f"{sha256}.*"))
+                if ARCHIVED_NAME.match(p.name) and p.suffix != ".json"]
 
     def received(self) -> list[dict]:
         """The archive index in archiving order (after the per-file sidecars of older stores)."""

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from toolkit.model import Plan
-from toolkit.paths import store_dir
 from toolkit.quarter import Quarter, as_quarter
-from toolkit.store.db import DB_NAME, StoreError, connect
+from toolkit.store.db import StoreError, reading
+from toolkit.store.location import Location, resolve
 
 if TYPE_CHECKING:
     import pandas
@@ -43,15 +43,17 @@ LEFT JOIN current c ON c.submission_id = s.id
 WHERE s.quarter = ? AND s.accepted = 1 ORDER BY s.received_at, s.id"""
 
 
-def quarter_frame(plan: Plan, quarter: Quarter | str, out_dir: Path | str) -> pandas.DataFrame:
-    """Every stored value of `quarter` under `out_dir`, with provenance (columns: COLUMNS).
+def quarter_frame(plan: Plan, quarter: Quarter | str, out_dir: Path | str, *,
+                  store: str | Location | None = None) -> pandas.DataFrame:
+    """Every stored value of `quarter` under `out_dir` (or in `store`: a URL, see merge), with
+    provenance (columns: COLUMNS).
 
     An empty frame (with the same columns) when nothing is stored for the quarter.
     """
     import pandas as pd
 
     quarter = as_quarter(quarter, plan.settings.year)
-    rows = _rows(plan, quarter, Path(out_dir))
+    rows = _rows(plan, quarter, resolve(plan, out_dir, store))
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     frame = frame.astype({"task_no": "int64", "version": "int64", "current": "bool", "on_time": "bool",
                           "percent": "float64", "value": "float64"})
@@ -60,23 +62,22 @@ def quarter_frame(plan: Plan, quarter: Quarter | str, out_dir: Path | str) -> pa
     return frame
 
 
-def _rows(plan: Plan, quarter: Quarter, out_dir: Path) -> list[dict]:
-    db = store_dir(plan, out_dir) / DB_NAME
-    if not db.exists():
-        return []
-    conn = connect(db, readonly=True)
-    try:
-        subs = conn.execute(_SUBMISSIONS, (quarter.code,)).fetchall()
-        tasks = conn.execute("SELECT v.* FROM task_values v JOIN submissions s ON s.id = v.submission_id"
-                             " WHERE s.quarter = ? AND s.accepted = 1 ORDER BY v.rowid", (quarter.code,)).fetchall()
-        inds = conn.execute("SELECT v.* FROM indicator_values v JOIN submissions s ON s.id = v.submission_id"
-                            " WHERE s.quarter = ? AND s.accepted = 1 ORDER BY v.rowid", (quarter.code,)).fetchall()
-    except sqlite3.OperationalError as exc:  # a store without its tables yet, or a damaged one
-        if "no such table" in str(exc):
+def _rows(plan: Plan, quarter: Quarter, location: Location) -> list[dict]:
+    with reading(location) as conn:
+        if conn is None:
             return []
-        raise StoreError(f"数据库 {db} 无法读取（{exc}）。", hint="可运行 plankit merge --rebuild 从归档重建。")
-    finally:
-        conn.close()
+        try:
+            subs = conn.execute(_SUBMISSIONS, (quarter.code,)).fetchall()
+            tasks = conn.execute("SELECT v.* FROM task_values v JOIN submissions s ON s.id = v.submission_id"
+                                 " WHERE s.quarter = ? AND s.accepted = 1 ORDER BY v.submission_id, v.seq",
+                                 (quarter.code,)).fetchall()
+            inds = conn.execute("SELECT v.* FROM indicator_values v JOIN submissions s ON s.id = v.submission_id"
+                                " WHERE s.quarter = ? AND s.accepted = 1 ORDER BY v.submission_id, v.seq",
+                                (quarter.code,)).fetchall()
+        except sqlite3.OperationalError as exc:  # a store without its tables yet, or a damaged one
+            if "no such table" in str(exc):
+                return []
+            raise StoreError(f"数据库 {location.label} 无法读取（{exc}）。", hint="可运行 plankit merge --rebuild 从归档重建。")
     deadline = plan.settings.deadline(quarter.q)
     provenance: dict[int, dict] = {}
     seen: dict[str, int] = {}  # department -> accepted files so far

@@ -1,14 +1,15 @@
 """Merge runs: each run's id (its merge time), the list of runs, and withdrawing one (undo).
 
 Every file a run records carries the run's merge time (submissions.merged_at); the run id
-is that time written compactly (20190712-143000). Undo deletes the run's rows from the
+is that time written compactly (20190712-143000). Store.new_run hands the times out through
+the `runs` table, in a transaction, so merges running at once never share one. Undo deletes the run's rows from the
 database only: the archive keeps the files, and the journal gets an `undo` event so a
 rebuild leaves the run out too.
 """
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from toolkit.errors import PlankitError
 from toolkit.store.archive import iso
@@ -33,58 +34,51 @@ def parse_run(text: str) -> datetime:
         raise PlankitError(f"“{text}”不是合并编号（形如 20190712-143000）。", hint=HINT)
 
 
-def next_run_time(conn, now: datetime) -> datetime:
-    """`now`, or a second after the latest run when that is not earlier: run ids stay unique."""
-    latest = conn.execute("SELECT MAX(merged_at) FROM submissions").fetchone()[0]
-    if latest and datetime.fromisoformat(latest) >= now:
-        return datetime.fromisoformat(latest) + timedelta(seconds=1)
-    return now
-
-
 def list_runs(conn, quarter: str) -> list[dict]:
     """Each run that recorded files for a quarter: id, time, files, accepted, departments.
 
     `accepted` counts the run's files in use now (as status's 已报 and the receipt's 采用 do): a
     version replaced by a later one, in this run or another, and a rejected file are not."""
-    rows = conn.execute(
-        "SELECT s.merged_at, COUNT(*) AS files, SUM(c.submission_id IS NOT NULL) AS accepted,"
-        " GROUP_CONCAT(DISTINCT s.department) AS departments FROM submissions s"
-        " LEFT JOIN current c ON c.submission_id = s.id WHERE s.quarter=?"
-        " GROUP BY s.merged_at ORDER BY s.merged_at", (quarter,)).fetchall()
-    return [{"run": run_id(r["merged_at"]), "merged_at": r["merged_at"], "files": r["files"],
-             "accepted": r["accepted"] or 0,
-             "departments": [d for d in (r["departments"] or "").split(",") if d]} for r in rows]
+    runs: dict[str, dict] = {}
+    for r in conn.execute(
+            "SELECT s.merged_at, s.department, c.submission_id AS cur FROM submissions s"
+            " LEFT JOIN current c ON c.submission_id = s.id WHERE s.quarter=? ORDER BY s.merged_at, s.id",
+            (quarter,)):
+        run = runs.setdefault(r["merged_at"], {"run": run_id(r["merged_at"]), "merged_at": r["merged_at"],
+                                               "files": 0, "accepted": 0, "departments": []})
+        run["files"] += 1
+        run["accepted"] += r["cur"] is not None
+        if r["department"] and r["department"] not in run["departments"]:
+            run["departments"].append(r["department"])
+    return list(runs.values())
 
 
 def undo_run(store, run: str, *, at: datetime | None = None) -> dict:
     """Withdraw every file one run recorded; each affected department's current version is chosen
     again (latest received among what is left). Returns the run's quarter, files and departments."""
     merged_at = iso(parse_run(run))
-    conn = store.conn
-    rows = conn.execute("SELECT * FROM submissions WHERE merged_at=?", (merged_at,)).fetchall()
+    db = store.db
+    rows = db.execute("SELECT * FROM submissions WHERE merged_at=?", (merged_at,)).fetchall()
     if not rows:
         raise PlankitError(f"找不到合并编号 {run} 的记录（可能已撤销）。", hint=HINT)
     ids = [r["id"] for r in rows]
     marks = ",".join("?" * len(ids))
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    quarters = sorted({r["quarter"] for r in rows})
+    with db.transaction(lock=[f"{r['quarter']}/{r['department']}" for r in rows] + ["shared:plan"]):  # db.write_locks
         for table in ("task_values", "indicator_values"):
-            conn.execute(f"DELETE FROM {table} WHERE submission_id IN ({marks})", ids)
-        conn.execute(f"DELETE FROM current WHERE submission_id IN ({marks})", ids)
-        conn.execute(f"DELETE FROM submissions WHERE id IN ({marks})", ids)
-        for quarter, dept in {(r["quarter"], r["department"]) for r in rows if r["accepted"]}:
-            if conn.execute("SELECT 1 FROM current WHERE quarter=? AND department=?", (quarter, dept)).fetchone():
+            db.execute(f"DELETE FROM {table} WHERE submission_id IN ({marks})", ids)
+        db.execute(f"DELETE FROM current WHERE submission_id IN ({marks})", ids)
+        db.execute(f"DELETE FROM submissions WHERE id IN ({marks})", ids)
+        for quarter, dept in sorted({(r["quarter"], r["department"]) for r in rows if r["accepted"]}):
+            if db.execute("SELECT 1 FROM current WHERE quarter=? AND department=?", (quarter, dept)).fetchone():
                 continue
-            latest = conn.execute(
+            latest = db.execute(
                 "SELECT id FROM submissions WHERE quarter=? AND department=? AND accepted=1"
                 " ORDER BY received_at DESC, id DESC LIMIT 1", (quarter, dept)).fetchone()
             if latest is not None:
-                conn.execute("INSERT INTO current VALUES(?,?,?,?)", (quarter, dept, latest["id"], "latest"))
+                db.execute("INSERT INTO current(quarter, department, submission_id, chosen_by) VALUES(?,?,?,?)",
+                           (quarter, dept, latest["id"], "latest"))
         store.journal({"event": "undo", "merged_at": merged_at, "at": iso(at or datetime.now())})
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    return {"run": run_id(parse_run(run)), "quarters": sorted({r["quarter"] for r in rows}),
+    return {"run": run_id(parse_run(run)), "quarters": quarters,
             "files": [r["filename"] for r in rows],
             "departments": sorted({r["department"] for r in rows if r["department"]})}

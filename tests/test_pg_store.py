@@ -1,0 +1,350 @@
+"""The shared store (issue 21): the same merge, versions, undo, rebuild, verify, status and report on
+SQLite and on a real PostgreSQL server; merges from several processes at once; a merge killed or
+cut off from the server, then rerun."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.merge_helpers import LATE, ON_TIME, fake_return, use_fake_reader, write
+from toolkit.cli import main
+from toolkit.errors import PlankitError
+from toolkit.intake.merge import merge, undo
+from toolkit.intake.rebuild import rebuild
+from toolkit.intake.receipt import quarter_status
+from toolkit.quarter import Quarter
+from toolkit.store.db import load_quarter, verify_store
+
+Q2 = Quarter(2019, 2)
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.fixture(autouse=True)
+def fake_reader(monkeypatch):
+    use_fake_reader(monkeypatch)
+
+
+def test_merge_versions_undo_rebuild_verify_status_on_both_stores(tmp_path, plan, store_url):
+    out = tmp_path / "out"
+    write(tmp_path / "a" / "jy.xlsx", fake_return("市教育局", percent=40), ON_TIME)
+    write(tmp_path / "a" / "cz.xlsx", fake_return("市财政局"), ON_TIME)
+    write(tmp_path / "a" / "bad.xlsx", fake_return("市民政局", errors=["完成进度不是数字"]), ON_TIME)
+    write(tmp_path / "a" / "cz-copy.xlsx", fake_return("市财政局", noise="resaved"), ON_TIME)
+    first = merge(plan, Q2, out, [tmp_path / "a"], store=store_url)
+    assert sorted((f.path, f.outcome) for f in first.files) == [
+        ("bad.xlsx", "rejected"), ("cz-copy.xlsx", "accepted"), ("cz.xlsx", "duplicate"), ("jy.xlsx", "accepted")]
+    write(tmp_path / "b" / "jy2.xlsx", fake_return("市教育局", percent=90), LATE)
+    write(tmp_path / "b" / "mz.xlsx", fake_return("市民政局"), LATE)
+    second = merge(plan, Q2, out, [tmp_path / "b"], store=store_url)
+    assert first.run != second.run and {f.outcome for f in second.files} == {"accepted"}
+    assert [c.new for c in second.files[0].changes if c.field == "percent"][:1] == [90]  # versus jy.xlsx
+    again = merge(plan, Q2, out, [tmp_path / "a", tmp_path / "b"], store=store_url)
+    assert {f.outcome for f in again.files} == {"duplicate", "rejected"}  # nothing new
+
+    status = quarter_status(plan, Q2, out, "市教育局", store=store_url)
+    assert status["returned"] == ["市教育局", "市财政局", "市民政局"] or set(status["returned"]) == {
+        "市教育局", "市财政局", "市民政局"}
+    assert [v["filename"] for v in status["versions"]] == ["jy.xlsx", "jy2.xlsx"]
+    assert [r["files"] for r in status["runs"]] == [4 - 1, 2]  # the duplicate is not recorded
+
+    prefer = merge(plan, Q2, out, [], prefer="jy.xlsx", store=store_url)
+    assert any("已按指定采用 市教育局 的 jy.xlsx" in n for n in prefer.notes)
+    assert load_quarter(plan, Q2, out, store=store_url).returns["市教育局"].tasks[0].percent == 40
+
+    done = undo(plan, out, second.run, store=store_url)
+    assert sorted(done["files"]) == ["jy2.xlsx", "mz.xlsx"]
+    qr = load_quarter(plan, Q2, out, store=store_url)
+    assert set(qr.returns) == {"市教育局", "市财政局"} and qr.returns["市教育局"].filename == "jy.xlsx"
+    with pytest.raises(PlankitError, match=f"找不到合并编号 {second.run} 的记录"):
+        undo(plan, out, second.run, store=store_url)
+
+    before = quarter_status(plan, Q2, out, store=store_url)
+    rebuilt = rebuild(plan, out, store=store_url)
+    assert rebuilt == {"2019Q2": 4}  # jy, cz, bad and (merged after the undo: none) ...
+    after = quarter_status(plan, Q2, out, store=store_url)
+    assert after["returns"] == before["returns"] and after["rejections"] == before["rejections"]
+    where, checked, damage = verify_store(plan, out, store=store_url)
+    assert checked == 6 and damage == []  # every file ever received, the withdrawn ones too
+
+
+def test_the_cli_commands_take_store_and_never_print_more_than_the_label(tmp_path, plan_path, pg_url):
+    out = tmp_path / "out"
+    write(tmp_path / "in" / "jy.xlsx", fake_return("市教育局"), ON_TIME)
+    base = ["--plan", str(plan_path), "--out", str(out)]
+    r = CliRunner().invoke(main, ["merge", *base, "-q", "Q2", str(tmp_path / "in"), "--store", pg_url])
+    assert r.exit_code == 0, r.output
+    assert not (out / "lianyungang-2019" / "store" / "plankit.sqlite").exists()
+    r = CliRunner().invoke(main, ["status", *base, "-q", "Q2", "--json"], env={"PLANKIT_STORE": pg_url})
+    assert r.exit_code == 0 and json.loads(r.stdout)["returned"] == ["市教育局"]
+    r = CliRunner().invoke(main, ["store", "verify", *base, "--store", pg_url])
+    label = pg_url.split("://", 1)[1]
+    assert r.exit_code == 0 and f"归档 {label}：核对 1 个文件，全部完好。" in r.output
+    r = CliRunner().invoke(main, ["report", *base, "-q", "Q2", "--store", pg_url])
+    assert r.exit_code == 0, r.output
+
+
+def test_an_unreachable_server_is_exit_2_with_host_and_port(tmp_path, plan_path):
+    from tests.smtp_helpers import free_port
+    port = free_port()
+    r = CliRunner().invoke(main, ["status", "--plan", str(plan_path), "--out", str(tmp_path), "-q", "Q2",
+                                  "--store", f"postgresql://clerk@127.0.0.1:{port}/plankit"])
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert f"无法打开数据库服务器 clerk@127.0.0.1:{port}/plankit 上的数据存储：无法连接。" in r.output
+
+
+# ------------------------------------------------------------------ several coordinators at once
+
+SCRIPT = """
+import sys, time
+sys.path.insert(0, {root!r})
+import toolkit.intake.readers as R
+from tests.merge_helpers import fake_read
+def slow(*a, **k):
+    time.sleep({delay})
+    return fake_read(*a, **k)
+R._read = slow
+from toolkit.cli import main
+main()
+"""
+
+
+def _cli(args: list[str], delay: float = 0.0, **kw) -> subprocess.Popen:
+    code = SCRIPT.format(root=str(ROOT), delay=delay)
+    return subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, **kw)
+
+
+def _returns(folder: Path, plan, n: int) -> list[Path]:
+    """n distinct returns: each department several versions, received at different times (some rejected)."""
+    depts = plan.department_names()
+    paths = []
+    for k in range(n):
+        dept = depts[k % len(depts)]
+        data = fake_return(dept, percent=k % 100, progress=f"第{k}份", errors=["缺少数据"] if k % 17 == 5 else [])
+        paths.append(write(folder / f"r{k:03d}.xlsx", data, ON_TIME + timedelta(minutes=k)))
+    return paths
+
+
+def _state(plan, out, url) -> dict:
+    from toolkit.store.location import resolve
+    from toolkit.store.db import reading
+    with reading(resolve(plan, out, url)) as db:
+        subs = sorted((r["sha256"], r["accepted"], r["department"]) for r in db.execute(
+            "SELECT sha256, accepted, department FROM submissions"))
+        current = sorted((r[0], r[1]) for r in db.execute(
+            "SELECT c.department, s.sha256 FROM current c JOIN submissions s ON s.id = c.submission_id"))
+        values = db.execute("SELECT COUNT(*) FROM task_values").fetchone()[0]
+    return {"submissions": subs, "current": current, "values": values}
+
+
+def test_four_merges_at_once_end_as_one_merge_of_all(tmp_path, plan, plan_path, pg_server):
+    files = _returns(tmp_path / "all", plan, 200)
+    shares = [tmp_path / f"c{i}" for i in range(4)]
+    for i, share in enumerate(shares):  # overlapping: each file in two of the four folders
+        for k, path in enumerate(files):
+            if k % 4 in (i, (i + 1) % 4):
+                write(share / path.name, path.read_bytes(), ON_TIME + timedelta(minutes=k))
+    together, alone = pg_server.create_database(), pg_server.create_database()
+    procs = [_cli(["merge", "--plan", str(plan_path), "--out", str(tmp_path / f"out{i}"), "-q", "Q2", str(share),
+                   "--store", together, "--json"]) for i, share in enumerate(shares)]
+    results = [p.communicate(timeout=300) for p in procs]
+    for (_, stderr), p in zip(results, procs):
+        assert p.returncode in (0, 1), stderr
+    runs = {json.loads(stdout)["run"] for stdout, _ in results}
+    assert len(runs) == 4  # four ids, even when started in the same second
+    merge(plan, Q2, tmp_path / "one", [tmp_path / "all"], store=alone)
+    got, want = _state(plan, tmp_path, together), _state(plan, tmp_path, alone)
+    assert len(got["submissions"]) == 200 and len({s[0] for s in got["submissions"]}) == 200
+    assert got == want
+
+
+def test_a_merge_killed_mid_run_is_completed_by_a_rerun(tmp_path, plan, plan_path, pg_url):
+    _returns(tmp_path / "in", plan, 60)
+    args = ["merge", "--plan", str(plan_path), "--out", str(tmp_path / "out"), "-q", "Q2", str(tmp_path / "in"),
+            "--store", pg_url]
+    proc = _cli(args, delay=0.05)
+    deadline = time.monotonic() + 120
+    while _count(plan, tmp_path, pg_url) < 5 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert 5 <= _count(plan, tmp_path, pg_url) < 60  # killed part way
+    rerun = _cli(args)
+    stdout, stderr = rerun.communicate(timeout=300)
+    assert rerun.returncode in (0, 1), stderr
+    alone = tmp_path / "alone"
+    merge(plan, Q2, alone, [tmp_path / "in"])
+    assert _state(plan, tmp_path, pg_url) == _state(plan, alone, None)
+
+
+def test_the_server_restarted_during_a_merge_is_a_clear_error_and_a_rerun_completes(tmp_path, plan, plan_path,
+                                                                                      pg_server):
+    url = pg_server.create_database()
+    _returns(tmp_path / "in", plan, 60)
+    args = ["merge", "--plan", str(plan_path), "--out", str(tmp_path / "out"), "-q", "Q2", str(tmp_path / "in"),
+            "--store", url]
+    proc = _cli(args, delay=0.05)
+    deadline = time.monotonic() + 120
+    while _count(plan, tmp_path, url) < 5 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    pg_server.restart()
+    stdout, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 2, stderr
+    host = url.split("://", 1)[1]
+    assert f"错误：与数据库服务器 {host} 的连接中断（服务器重启、停止或网络断开）。" in stderr
+    assert "Traceback" not in stderr
+    rerun = _cli(args)
+    _, stderr = rerun.communicate(timeout=300)
+    assert rerun.returncode in (0, 1), stderr
+    merge(plan, Q2, tmp_path / "alone", [tmp_path / "in"])
+    assert _state(plan, tmp_path, url) == _state(plan, tmp_path / "alone", None)
+
+
+def _count(plan, out, url) -> int:
+    from toolkit.store.location import resolve
+    from toolkit.store.db import reading
+    try:
+        with reading(resolve(plan, out, url)) as db:
+            return 0 if db is None else db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0]
+    except PlankitError:
+        return 0
+
+
+def test_a_status_reads_one_snapshot_while_a_merge_commits(tmp_path, plan, pg_url):
+    from toolkit.store.location import resolve
+    from toolkit.store.db import reading
+    write(tmp_path / "a" / "jy.xlsx", fake_return("市教育局"), ON_TIME)
+    merge(plan, Q2, tmp_path / "out", [tmp_path / "a"], store=pg_url)
+    with reading(resolve(plan, tmp_path, pg_url)) as db:
+        first = db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0]
+        write(tmp_path / "b" / "cz.xlsx", fake_return("市财政局"), ON_TIME)
+        merge(plan, Q2, tmp_path / "out", [tmp_path / "b"], store=pg_url)  # commits meanwhile
+        assert db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == first == 1
+    assert _count(plan, tmp_path, pg_url) == 2
+
+
+
+# ------------------------------------------------------------------ store copy
+
+def test_copy_sqlite_to_postgresql_to_sqlite_round_trips_exactly(tmp_path, plan, plan_path, pg_url):
+    from toolkit.store.copy import digest
+    from toolkit.store.location import resolve
+    from toolkit.store.db import reading
+    out = tmp_path / "out"
+    write(tmp_path / "a" / "jy.xlsx", fake_return("市教育局", percent=40), ON_TIME)
+    write(tmp_path / "a" / "bad.xlsx", fake_return("市民政局", errors=["完成进度不是数字"]), ON_TIME)
+    merge(plan, Q2, out, [tmp_path / "a"])
+    write(tmp_path / "b" / "jy2.xlsx", fake_return("市教育局", percent=90), LATE)
+    write(tmp_path / "b" / "cz.xlsx", fake_return("市财政局"), LATE)
+    second = merge(plan, Q2, out, [tmp_path / "b"], prefer="jy.xlsx")  # a coordinator's choice
+    write(tmp_path / "c" / "mz.xlsx", fake_return("市民政局"), LATE)
+    third = merge(plan, Q2, out, [tmp_path / "c"])
+    undo(plan, out, third.run)  # and a withdrawn run
+
+    r = CliRunner().invoke(main, ["store", "copy", "--from", f"sqlite:///{out}", "--to", pg_url])
+    assert r.exit_code == 0, r.output
+    assert "计划 lianyungang-2019：4 份文件记录、5 个归档文件、" in r.output and "已复制并核对一致" in r.output
+    back = tmp_path / "back"
+    r = CliRunner().invoke(main, ["store", "copy", "--from", pg_url, "--to", f"sqlite:///{back}"])
+    assert r.exit_code == 0, r.output
+
+    original, copied = resolve(plan, out), resolve(plan, back)
+    with reading(original) as a, reading(copied) as b:
+        assert digest(a) == digest(b)
+    folder = original.root / "archive"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in (copied.root / "archive").iterdir())
+    for p in folder.iterdir():
+        assert p.read_bytes() == (copied.root / "archive" / p.name).read_bytes(), p.name  # logs included
+    for store in (pg_url, f"sqlite:///{copied.db_path}"):  # the same quarter, choice and undo everywhere
+        assert quarter_status(plan, Q2, tmp_path, store=store) == quarter_status(plan, Q2, out)
+    assert load_quarter(plan, Q2, back).returns["市教育局"].filename == "jy.xlsx"
+    assert second.run in {r["run"] for r in quarter_status(plan, Q2, back)["runs"]}
+
+    r = CliRunner().invoke(main, ["store", "copy", "--from", f"sqlite:///{out}", "--to", pg_url])
+    assert r.exit_code == 2 and "中已有计划“lianyungang-2019”的数据，未复制" in r.output
+
+
+# ------------------------------------------------------------------ real returns, real readers
+
+def test_the_demo_quarter_merges_into_postgresql_as_into_sqlite(tmp_path, plan, pg_url, monkeypatch):
+    """Real workbooks read in reader processes (forked while the merge holds its server connection)."""
+    import toolkit.intake.readers as R
+    from toolkit.demo.run import run_demo
+    from toolkit.render.report import build_report
+    monkeypatch.setattr(R, "_read", R._READ)  # the real reader, not this file's stand-in
+    run_demo(plan, "Q1", tmp_path / "demo", pdf=False, progress=lambda *a: None)
+    inbox = tmp_path / "demo" / "收件箱" / "2019Q1"
+    assert len(list(inbox.iterdir())) > 20
+    merge(plan, "Q1", tmp_path / "sq", [inbox])
+    merged = merge(plan, "Q1", tmp_path / "pg", [inbox], store=pg_url)
+    assert merged.count("accepted") > 20 and not (tmp_path / "pg" / "lianyungang-2019" / "store").exists()
+
+    def same(status: dict) -> dict:
+        for r in status["returns"]:
+            for h in r["history"]:
+                h.pop("id")
+        return {k: v for k, v in status.items() if k != "runs"}
+    assert same(quarter_status(plan, "Q1", tmp_path / "pg", store=pg_url)) == same(
+        quarter_status(plan, "Q1", tmp_path / "sq"))
+    report = build_report(plan, "Q1", tmp_path / "pg", store=pg_url)
+    assert report.path.is_file()
+
+
+def test_the_same_bytes_committed_under_another_departments_lock_is_a_duplicate(tmp_path, plan, pg_url):
+    """An unreadable file is attributed by its sender: sent by two senders to two merges at once it
+    takes two departments' locks, and the second meets the first's row in the unique key."""
+    import threading
+    from toolkit.store.db import Store, Submission
+    from toolkit.store.location import resolve
+    location = resolve(plan, tmp_path, pg_url)
+    first, second = Store.open(location), Store.open(location)
+    try:
+        def sub(dept: str) -> Submission:
+            return Submission("2019Q2", "ab" * 32, "xlsx", "坏.xlsx", "in", ON_TIME, LATE, department=dept)
+        outcome: list = []
+        with first.db.transaction(lock="2019Q2/市教育局"):
+            first._insert(sub("市教育局"))  # not committed yet: the other waits on the unique key
+            worker = threading.Thread(target=lambda: outcome.append(second.record(sub("市财政局"))))
+            worker.start()
+            worker.join(1.0)
+            assert worker.is_alive() and outcome == []
+        worker.join(30)
+        assert outcome == [("duplicate", None)]
+        assert first.db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 1
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_merge_waits_while_a_rebuild_holds_the_plan_then_records(tmp_path, plan, pg_url):
+    """A rebuild replays the journal as it stood when it began: files and choices committed meanwhile
+    would be missing from its result, so they wait for it (their bytes are archived meanwhile)."""
+    import threading
+    from toolkit.store.db import PLAN_LOCK, Store, Submission
+    from toolkit.store.location import resolve
+    location = resolve(plan, tmp_path, pg_url)
+    rebuilding, merging = Store.open(location), Store.open(location)
+    try:
+        rebuilding.db.hold(PLAN_LOCK)  # as rebuild() does
+        outcome: list = []
+        sub = Submission("2019Q2", "cd" * 32, "xlsx", "a.xlsx", "in", ON_TIME, LATE, department="市教育局")
+        worker = threading.Thread(target=lambda: outcome.append(merging.record(sub)))
+        worker.start()
+        worker.join(1.0)
+        assert worker.is_alive() and outcome == []
+        rebuilding.db.release(PLAN_LOCK)
+        worker.join(30)
+        assert outcome == [("rejected", None)]  # (not accepted: no values) recorded once the rebuild ends
+    finally:
+        rebuilding.close()
+        merging.close()
