@@ -20,7 +20,7 @@ from toolkit.errors import EXIT_PROBLEMS, FILE_NOT_FOUND, FILE_UNREADABLE, Outpu
 from toolkit.intake import codes as RC
 from toolkit.intake.attribute import attribute, kind_name
 from toolkit.intake.collect import CONTAINERS, SPREADSHEETS, Item, collect, empty_folders, expand
-from toolkit.intake.correction import write_corrections
+from toolkit.intake.correction import correction_about, write_corrections
 from toolkit.intake.readers import Readers
 from toolkit.intake.received import ReceivedTimes
 from toolkit.model import Plan
@@ -456,7 +456,8 @@ def merge(plan: Plan, quarter: Quarter | str, out_dir: Path | str, inputs: list[
             result.report_path = write_quarter_report(plan, quarter, out_dir, quarter_report_path(plan, quarter, out_dir))
         except OutputLockedError as exc:
             result.notes.append(str(exc))
-        result.corrections = write_corrections(root / "archive", folder / "退回修改表", result.files)
+        result.corrections = write_corrections(root / "archive", folder / "退回修改表", result.files,
+                                               about=correction_about(plan, quarter))
     return result
 
 
