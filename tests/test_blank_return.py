@@ -6,6 +6,7 @@ from tests.sheets_helpers import fill_return
 from toolkit.intake.merge import merge
 from toolkit.mail.outgoing import remind_targets
 from toolkit.store.db import load_quarter
+from toolkit.intake.receipt import HEADER_ROW
 
 
 def test_blank_form_is_rejected_counted_missing_and_reminded(tmp_path, plan):
@@ -25,4 +26,4 @@ def test_blank_form_is_rejected_counted_missing_and_reminded(tmp_path, plan):
     target = remind_targets(plan, Q2, out)["市水利局"]
     assert target["rejected"] and any("空表" in p for p in target["problems"])
     ws = openpyxl.load_workbook(result.report_path)["未报与迟报"]
-    assert ("市水利局", "未报送（收到空表）") in {(r[0], r[1]) for r in ws.iter_rows(min_row=2, values_only=True)}
+    assert ("市水利局", "未报送（收到空表）") in {(r[0], r[1]) for r in ws.iter_rows(min_row=HEADER_ROW + 1, values_only=True)}

@@ -459,3 +459,19 @@ def test_cli_bad_dates(text):
 
 def test_notice_filename_is_safe(ev):
     assert B.notice_filename(ev, "市住建局/规划:处") == "2019年第二季度民生实事督办通知（市住建局_规划_处）.docx"
+
+
+def test_a_briefing_made_while_a_merge_runs_says_it_may_be_incomplete(tmp_path, plan, plan_path):
+    """As `report` does: a briefing made while a merge holds the store may miss the files being merged."""
+    from toolkit.paths import store_dir
+    from toolkit.store.lock import run_lock
+    args = ["brief", "--plan", str(plan_path), "-q", "2019Q2", "--out", str(tmp_path), "--no-chart", "--json"]
+    quiet = CliRunner().invoke(main, args)
+    assert quiet.exit_code == 0 and "另一个合并正在进行" not in quiet.output
+    assert "merging" not in json.loads(quiet.stdout)
+    with run_lock(store_dir(plan, tmp_path)):  # as a merge holds it
+        busy = CliRunner().invoke(main, args)
+    assert busy.exit_code == 0, busy.output
+    assert "注意：生成时另一个合并正在进行（进程 " in busy.stderr
+    assert "本简报可能还不包含正在合并的文件。合并结束后请重新运行 plankit brief -q 2019Q2。" in busy.stderr
+    assert json.loads(busy.stdout)["merging"].startswith("进程 ")

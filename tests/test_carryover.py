@@ -67,3 +67,33 @@ def test_cli_refuses_without_q4_data(tmp_path):
     assert "2019年第四季度还没有汇总任何报送文件" in result.output
     assert "plankit merge -q Q4" in result.output
     assert not (tmp_path / "2020.xlsx").exists()
+
+
+def test_carried_workbook_prints_whole_width_with_numbered_pages(tmp_path):
+    """The 2020 结转 plan is printed to check and sign off: 填写说明 upright and narrow enough for
+    the page (at 110 characters LibreOffice cut it at the right edge), every table one page
+    wide with its header row repeated, a footer naming the sheet and plan with page numbers."""
+    import openpyxl
+
+    from toolkit.fileio.xlsxtext import text_lines
+    from toolkit.plan.blank import GUIDE, GUIDE_WIDTH
+    plan = tiny_plan()
+    co = carried_rows(year(plan)[-1])
+    path = write_blank(tmp_path / "2020.xlsx", year=2020, title="2020年测试计划",
+                       carried=(co.tasks, co.indicators, co.departments))
+    wb = openpyxl.load_workbook(path)
+    for ws in wb:
+        setup = ws.page_setup
+        assert (setup.paperSize, setup.fitToWidth or 1, setup.fitToHeight) == (9, 1, 0), ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage
+        assert ws.oddFooter.left.text == "&A　2020年测试计划" and ws.oddFooter.center.text == "第 &P 页 共 &N 页"
+        if ws.title == GUIDE:
+            assert setup.orientation == "portrait" and ws.column_dimensions["A"].width <= 85
+            assert ws.print_title_rows is None
+        else:
+            assert setup.orientation == "landscape", ws.title
+            assert ws.print_title_rows.replace("$", "") == "1:1", ws.title
+    guide = wb[GUIDE]
+    for row in guide.iter_rows(min_row=2):  # wrapped lines have the height they need
+        lines = text_lines(row[0].value, GUIDE_WIDTH)
+        assert guide.row_dimensions[row[0].row].height >= 14 * lines, row[0].value

@@ -10,6 +10,7 @@ from toolkit.cli import main
 from toolkit.fillin import layout as L
 from toolkit.fillin.layout import indicator_key, task_key
 from toolkit.intake.merge import merge
+from toolkit.intake.receipt import HEADER_ROW
 
 
 def test_changed_fields_are_reported_at_their_own_cells(tmp_path, plan, plan_path):
@@ -29,7 +30,7 @@ def test_changed_fields_are_reported_at_their_own_cells(tmp_path, plan, plan_pat
     assert got == {("note", f"{L.INDICATOR_SHEET}!{note_cell}"), ("issues", f"{L.PROGRESS_SHEET}!{issues_cell}")}
     for path in (second.report_path, second.run_report_path):
         ws = openpyxl.load_workbook(path)["版本变化"]
-        assert {(r[3], r[6]) for r in ws.iter_rows(min_row=2, values_only=True)} == {
+        assert {(r[3], r[6]) for r in ws.iter_rows(min_row=HEADER_ROW + 1, values_only=True)} == {
             ("数据说明", f"{L.INDICATOR_SHEET}!{note_cell}"), ("存在问题", f"{L.PROGRESS_SHEET}!{issues_cell}")}
     r = CliRunner().invoke(main, ["status", "--plan", str(plan_path), "--out", str(out), "-q", "2019Q2", "-d", DEPT])
     assert f"（{L.INDICATOR_SHEET}!{note_cell}）" in r.output and f"（{L.INDICATOR_SHEET}!{value_cell}）" not in r.output

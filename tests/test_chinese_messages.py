@@ -14,6 +14,7 @@ from toolkit.intake.merge import merge
 from toolkit.mail import outgoing as M
 from toolkit.quarter import Quarter
 from toolkit.store.db import Store, StoreError
+from toolkit.intake.receipt import HEADER_ROW
 
 Q2 = Quarter(2019, 2)
 
@@ -77,6 +78,6 @@ def test_problem_sheet_has_chinese_beside_the_code_and_remind_names_the_file(tmp
     out = tmp_path / "out"
     result = merge(plan, Q2, out, [write(tmp_path / "教育局二季度.xlsx", fake_return("市教育局", errors=["坏"]), ON_TIME)])
     ws = openpyxl.load_workbook(result.report_path)["问题清单"]
-    heads = [c.value for c in ws[1]]
+    heads = [c.value for c in ws[HEADER_ROW]]
     assert heads[-1] == "问题代码（供技术支持）" and heads[-2] == "说明"
     assert M.remind_targets(plan, Q2, out)["市教育局"]["problems"] == ["教育局二季度.xlsx：进展填报!G5：坏"]

@@ -21,6 +21,7 @@ from toolkit.cli import main
 from toolkit.errors import ERROR_CODES, PlankitError
 from toolkit.intake.returnfile import MAX_PART_BYTES
 from toolkit.problems import CODES
+from toolkit.intake.receipt import HEADER_ROW
 
 GUIDE = Path(__file__).parent.parent / "docs" / "用户手册.md"
 
@@ -116,9 +117,9 @@ def test_merge_json_gives_three_faults_three_codes(tmp_path, plan_path, faulty):
     # the merge report's 问题清单 has the same codes in its 代码 column
     report = next(out.rglob("*汇总收件报告.xlsx"))
     ws = openpyxl.load_workbook(report)["问题清单"]
-    header = [c.value for c in ws[1]]
+    header = [c.value for c in ws[HEADER_ROW]]
     code_col = next(i for i, h in enumerate(header) if h and "代码" in h)
-    rows = {r[header.index("文件")]: r[code_col] for r in ws.iter_rows(min_row=2, values_only=True)}
+    rows = {r[header.index("文件")]: r[code_col] for r in ws.iter_rows(min_row=HEADER_ROW + 1, values_only=True)}
     assert rows == EXPECTED
 
 

@@ -185,6 +185,30 @@ def test_rejected_file_gets_a_correction_workbook_from_plain_merge(plan, tmp_pat
     assert openpyxl.load_workbook(path)["进展填报"]["G5"].comment is not None
 
 
+
+def test_correction_list_has_a_title_and_prints_with_numbered_pages(plan, tmp_path):
+    """The 问题清单 is what the department prints: it says whose file, which quarter, and prints
+    A4 landscape one page wide with its header row repeated and 第 N 页 共 M 页."""
+    from toolkit.intake.correction import HEADER_ROW
+    from toolkit.intake.merge import merge
+    _, bad = returns(tmp_path, plan)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "住建局.xlsx").write_bytes(bad)
+    (path,) = merge(plan, Q2, tmp_path / "out", [tmp_path / "in"]).corrections.values()
+    ws = openpyxl.load_workbook(path)["问题清单"]
+    assert ws["A1"].value == "市住建局退回修改表" and ws["A1"].font.b and ws["A1"].font.sz == 14
+    assert "A1:D1" in {str(r) for r in ws.merged_cells.ranges}
+    about = ws["A2"].value
+    assert f"计划：{plan.settings.title}" in about and "季度：2019年第二季度" in about and "文件：住建局.xlsx" in about
+    assert [c.value for c in ws[HEADER_ROW]] == ["序号", "位置（点击跳转）", "级别", "问题说明"]
+    assert ws.cell(HEADER_ROW + 1, 1).value == 1
+    assert ws.print_title_rows.replace("$", "") == f"{HEADER_ROW}:{HEADER_ROW}"
+    setup = ws.page_setup
+    assert (setup.paperSize, setup.orientation, setup.fitToWidth, setup.fitToHeight) == (9, "landscape", 1, 0)
+    assert ws.oddFooter.center.text == "第 &P 页 共 &N 页"
+    assert ws.oddFooter.left.text == "市住建局退回修改表 住建局.xlsx"
+
+
 # -- exactly once ----------------------------------------------------------------------
 
 def _cli(plan_path, out, server, smtp_port: int, *extra) -> list[str]:
@@ -385,13 +409,13 @@ def test_watch_prints_one_status_line_per_round_until_ctrl_c(plan_path, tmp_path
 
 def test_problems_no_cell_can_show_are_explained_in_the_list(plan, tmp_path):
     from toolkit import problems as P
-    from toolkit.intake.correction import write_correction
+    from toolkit.intake.correction import HEADER_ROW, write_correction
     from toolkit.intake.merge import WRONG_QUARTER
     good, _ = returns(tmp_path, plan)
     problem = P.make(WRONG_QUARTER, file="a.xlsx", found="2019Q1", expected="2019Q2")
     path = write_correction(good, "xlsx", [problem], tmp_path / "c.xlsx")
     ws = openpyxl.load_workbook(path)["问题清单"]
-    assert [c.value for c in ws[2]] == [1, "整个文件", "错误（须修改）", problem.message]
+    assert [c.value for c in ws[HEADER_ROW + 1]] == [1, "整个文件", "错误（须修改）", problem.message]
     assert write_correction(good, "xls", [problem], tmp_path / "d.xlsx") is None  # only .xlsx/.xlsm are edited
     assert write_correction(b"not a workbook", "xlsx", [problem], tmp_path / "e.xlsx") is None
 

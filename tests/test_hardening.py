@@ -19,6 +19,7 @@ from toolkit.intake.rebuild import rebuild
 from toolkit.paths import store_dir
 from toolkit.quarter import Quarter
 from toolkit.store.db import load_quarter
+from toolkit.intake.receipt import HEADER_ROW
 
 ROOT = Path(__file__).parent.parent
 Q2 = Quarter(2019, 2)
@@ -667,8 +668,8 @@ def test_odd_file_names_and_formula_like_text_stay_in_their_cells(tmp_path, plan
     write(inbox / "=HYPERLINK(1).xlsx", fake_return(FIVE[1], warnings=["=1+1 注意"]), ON_TIME)
     result = merge(plan, Q2, out, [inbox])
     wb = openpyxl.load_workbook(result.report_path)
-    column = [c.value for c in wb["收件回执"][1]].index("文件")
-    names = [row[column].value for row in wb["收件回执"].iter_rows(min_row=2)]
+    column = [c.value for c in wb["收件回执"][HEADER_ROW]].index("文件")
+    names = [row[column].value for row in wb["收件回执"].iter_rows(min_row=HEADER_ROW + 1)]
     assert "a\\nb\\u202egpj.xlsx" in names and "=HYPERLINK(1).xlsx" in names
     assert all("\n" not in n and "\u202e" not in n for n in names)
     sheet = zf.ZipFile(result.report_path).read("xl/styles.xml").decode()

@@ -21,6 +21,7 @@ from toolkit.intake.rebuild import rebuild
 from toolkit.paths import store_dir
 from toolkit.quarter import Quarter
 from toolkit.store.db import load_quarter
+from toolkit.intake.receipt import HEADER_ROW
 
 ROOT = Path(__file__).parent.parent
 Q2 = Quarter(2019, 2)
@@ -89,9 +90,9 @@ def test_merge_outcomes_report_and_missing(tmp_path, plan):
     assert result.missing == [d for d in plan.department_names() if d not in FIVE + ("市水利局",)]
     wb = openpyxl.load_workbook(result.report_path)
     assert wb.sheetnames == ["收件回执", "问题清单", "未报与迟报", "版本变化", "发件人不符"]
-    problems = [tuple(c.value for c in row) for row in wb["问题清单"].iter_rows(min_row=2)]
+    problems = [tuple(c.value for c in row) for row in wb["问题清单"].iter_rows(min_row=HEADER_ROW + 1)]
     assert ("bad.xlsx", "市公安局", "进展填报", "G5", "x", "错误", "“很多”不是数字", "read-bad-value") in problems
-    late_rows = [tuple(c.value for c in row) for row in wb["未报与迟报"].iter_rows(min_row=2)]
+    late_rows = [tuple(c.value for c in row) for row in wb["未报与迟报"].iter_rows(min_row=HEADER_ROW + 1)]
     assert ("市水利局", "迟报（仅按文件时间判断，如为保存附件的时间请用 --received-at 更正）", "2019-07-20 16:00",
             "2019-07-10") in late_rows
     assert ("市公安局", "未报送（文件被拒收）", None, "2019-07-10") in late_rows
@@ -149,7 +150,7 @@ def test_resubmission_supersedes_keeps_versions_and_diff(tmp_path, plan):
     assert (r.filename, r.versions, r.on_time, r.tasks[0].percent) == ("v2.xlsx", 3, False, 60.0)
     wb = openpyxl.load_workbook(second.report_path)
     assert ("市教育局", "v2.xlsx", "任务1", "完成进度(%)", 40, 60, "进展填报!G5") in [
-        tuple(c.value for c in row) for row in wb["版本变化"].iter_rows(min_row=2)]
+        tuple(c.value for c in row) for row in wb["版本变化"].iter_rows(min_row=HEADER_ROW + 1)]
 
 
 def test_prefer_and_rebuild_give_the_same_store(tmp_path, plan):

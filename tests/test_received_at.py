@@ -16,6 +16,7 @@ from toolkit.intake.rebuild import rebuild
 from toolkit.intake.received import parse_time, received_times
 from toolkit.quarter import Quarter
 from toolkit.store.db import load_quarter
+from toolkit.intake.receipt import HEADER_ROW
 
 Q2 = Quarter(2019, 2)
 
@@ -53,8 +54,8 @@ def test_without_a_given_time_late_on_file_time_is_said_to_be_so(tmp_path, plan)
     assert sources == {"市教育局": "文件时间", "市财政局": "文件时间", "市卫健委": "邮件时间"}
     for path in (result.report_path, result.run_report_path):  # the quarter's report and this run's receipt
         ws = openpyxl.load_workbook(path)["收件回执"]
-        heads = [c.value for c in ws[1]]
-        rows = [dict(zip(heads, r)) for r in ws.iter_rows(min_row=2, values_only=True)]
+        heads = [c.value for c in ws[HEADER_ROW]]
+        rows = [dict(zip(heads, r)) for r in ws.iter_rows(min_row=HEADER_ROW + 1, values_only=True)]
         assert {r["部门"]: r["时间来源"] for r in rows} == sources
 
 

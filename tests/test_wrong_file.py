@@ -12,6 +12,7 @@ from toolkit.intake.rebuild import rebuild
 from toolkit.mail.outgoing import remind_targets
 from toolkit.quarter import Quarter
 from toolkit.store.db import load_quarter
+from toolkit.intake.receipt import HEADER_ROW
 
 Q2 = Quarter(2019, 2)
 DOCX = b"PK\x03\x04 a Word document"
@@ -47,7 +48,7 @@ def test_word_document_instead_of_the_workbook_is_told_to_the_department(tmp_pat
     targets = remind_targets(plan, Q2, out)
     assert targets["市民政局"]["rejected"] and any("Word文档" in p for p in targets["市民政局"]["problems"])
     assert "市民政局" in result.missing
-    rows = [r for r in openpyxl.load_workbook(result.report_path)["收件回执"].iter_rows(min_row=2, values_only=True)]
+    rows = [r for r in openpyxl.load_workbook(result.report_path)["收件回执"].iter_rows(min_row=HEADER_ROW + 1, values_only=True)]
     assert ("二季度进展.docx", "市民政局", "拒收") in {(r[2], r[4], r[5]) for r in rows}
     before = [(r.department, r.filename, r.reasons) for r in load_quarter(plan, Q2, out).rejections]
     rebuild(plan, out)  # attributed the same way from the archive alone

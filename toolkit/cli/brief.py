@@ -70,6 +70,9 @@ def brief(plan_path, quarter, out_dir, template, notice_template, issue_no, date
                          per_dept=per_dept, fonts=fonts, chart=not no_chart)
     ev, target_dir = result.evaluation, result.path.parent
     assert ev is not None  # write_brief evaluates before it renders
+    if result.merging:
+        out.warn(f"注意：生成时另一个合并正在进行（{result.merging}），本简报可能还不包含正在合并的文件。"
+                 f"合并结束后请重新运行 plankit brief -q {q.code}。")
     label = f"{q.year}年全年" if ev.year_end else q.label
     out.say(f"{label}：" + "，".join(f"{k}{v}项" for k, v in ev.counts.items())
             + f"；报送率{ev.reporting_rate:.1f}%。")

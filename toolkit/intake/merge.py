@@ -20,7 +20,7 @@ from toolkit.errors import EXIT_PROBLEMS, FILE_NOT_FOUND, FILE_UNREADABLE, Outpu
 from toolkit.intake import codes as RC
 from toolkit.intake.attribute import attribute, kind_name
 from toolkit.intake.collect import CONTAINERS, SPREADSHEETS, Item, collect, empty_folders, expand
-from toolkit.intake.correction import write_corrections
+from toolkit.intake.correction import correction_about, write_corrections
 from toolkit.intake.readers import Readers
 from toolkit.intake.received import ReceivedTimes
 from toolkit.model import Plan
@@ -453,7 +453,8 @@ def merge(plan: Plan, quarter: Quarter | str, out_dir: Path | str, inputs: list[
         _other_quarters(result)
         if write_report:  # the rejected files' bytes come from the archive, in the database on a server
             folder = quarter_dir(plan, quarter, out_dir, "merge")
-            result.corrections = write_corrections(opened.files, folder / "退回修改表", result.files)
+            result.corrections = write_corrections(opened.files, folder / "退回修改表", result.files,
+                                                   about=correction_about(plan, quarter))
     if qr is not None:
         result.missing, result.late, result.late_by_file_time = qr.missing, qr.late, qr.late_by_file_time
     else:

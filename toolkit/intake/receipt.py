@@ -15,6 +15,7 @@ from toolkit.quarter import Quarter, as_quarter
 from toolkit.problems import ERROR
 from toolkit.returns import FILE, NONE, QuarterReturns, time_source
 from toolkit.fileio.safeio import atomic_path
+from toolkit.fileio import xlsxprint
 from toolkit.fileio.xlsxtext import fit_row
 from toolkit.errors import USAGE_DEPARTMENT, UsageError
 from toolkit.store.db import check_not_emptied, diff_versions, read_quarter, reading
@@ -29,6 +30,7 @@ FIELD_LABELS = {"role": "本单位职责", "status": "进展状态", "percent": 
 
 
 FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r", "\n")
+PORTRAIT_WIDTH = 90  # columns' total width (characters) that still prints legibly on A4 upright
 
 
 def display_text(text: str) -> str:
@@ -45,12 +47,19 @@ def display_text(text: str) -> str:
     return "".join(out)
 
 
-class _Book:
-    """A printable report workbook: one table per sheet, header row frozen and filtered."""
+HEADER_ROW = 3  # 1-based, as openpyxl counts: title, the plan/run line, then the table's header row
 
-    def __init__(self, path: Path, footer: str):
+
+class _Book:
+    """A printable report workbook: one table per sheet under a title and a line saying which plan,
+    quarter and run it is; header row frozen, filtered and repeated on every printed page."""
+
+    def __init__(self, path: Path, title: str, about: str, corner: str):
         self.wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
-        self.footer = footer
+        self.title, self.about, self.corner = title, about, corner  # corner: the footer's right end
+        self.heading = self.wb.add_format({"bold": True, "font_name": "黑体", "font_size": 14, "align": "center",
+                                           "valign": "vcenter"})
+        self.note = self.wb.add_format({"font_name": "宋体", "font_size": 9, "valign": "vcenter", "text_wrap": True})
         self.head = self.wb.add_format({"bold": True, "font_name": "黑体", "bg_color": "#DDEBF7", "border": 1,
                                         "text_wrap": True})
         self.wrap = self.wb.add_format({"text_wrap": True, "valign": "top", "font_name": "宋体", "border": 1})
@@ -59,8 +68,13 @@ class _Book:
 
     def sheet(self, name, headers, rows, widths):
         ws = self.wb.add_worksheet(name)
-        ws.write_row(0, 0, headers, self.head)
-        for r, row in enumerate(rows, 1):
+        last, top = len(headers) - 1, HEADER_ROW - 1
+        ws.merge_range(0, 0, 0, last, self.title if name in self.title else f"{self.title}　{name}", self.heading)
+        ws.set_row(0, 24)
+        ws.merge_range(1, 0, 1, last, self.about, self.note)
+        ws.set_row(1, fit_row([self.about], [sum(widths)], 9.5))  # wraps on an upright page
+        ws.write_row(top, 0, headers, self.head)
+        for r, row in enumerate(rows, top + 1):
             values = [display_text(v) if isinstance(v, str) else ("" if v is None else v) for v in row]
             for c, v in enumerate(values):
                 if isinstance(v, str) and v:
@@ -69,16 +83,14 @@ class _Book:
                     ws.write(r, c, v, self.wrap)
             ws.set_row(r, fit_row(values, widths))  # LibreOffice does not autofit imported rows
         if not rows:
-            ws.write(1, 0, "（无）")
-        ws.set_landscape()
-        ws.set_paper(9)
-        ws.fit_to_pages(1, 0)  # printable: all columns on one page width
-        ws.set_footer(f"&L{self.footer} · {name}&C第 &P 页 共 &N 页")
-        ws.repeat_rows(0)
+            ws.write(top + 1, 0, "（无）")
         for c, w in enumerate(widths):
             ws.set_column(c, c, w)
-        ws.freeze_panes(1, 0)
-        ws.autofilter(0, 0, max(len(rows), 1), len(headers) - 1)
+        ws.freeze_panes(top + 1, 0)
+        ws.autofilter(top, 0, top + max(len(rows), 1), last)
+        xlsxprint.setup(ws, left=f"&A　{xlsxprint.escape(self.title)}", right=xlsxprint.escape(self.corner),
+                        header_row=top,
+                        landscape=sum(widths) > PORTRAIT_WIDTH)
 
     def close(self) -> None:
         self.wb.close()
@@ -129,7 +141,9 @@ def write_merge_report(result, plan: Plan, quarter: Quarter, qr: QuarterReturns 
     """One run's receipt: every file it received (skipped ones too), one row per problem, the
     quarter's missing/late departments after it, and what its resubmissions changed."""
     with atomic_path(target) as tmp:
-        book = _Book(tmp, f"{quarter.label}收件回执（合并编号 {result.run}）" if result.run else f"{quarter.label}收件回执")
+        run, now = f"合并编号 {result.run}" if result.run else "", _now()
+        book = _Book(tmp, f"{quarter.label}收件回执", f"计划：{plan.settings.title}　{run}　生成于 {now}"
+                     "（本次合并收到的文件，含被跳过的）", run or f"生成于 {now}")
         book.sheet("收件回执", ("序号", "文件", "来源", "部门", "结果", "错误", "警告", "发件人", "收到时间", "时间来源", "编号"),
                    [(n, f.path, f.origin, f.department, OUTCOME_LABELS[f.outcome], len(f.errors),
                      len(f.problems) - len(f.errors), f.sender,
@@ -172,7 +186,9 @@ def write_quarter_report(plan: Plan, quarter: Quarter, out_dir: Path, target: Pa
                 changes += [(dept, newer["filename"], c.item, FIELD_LABELS.get(c.field, c.field),
                              c.old, c.new, c.cell) for c in diff_versions(conn, older["id"], newer["id"])]
     with atomic_path(target) as tmp:
-        book = _Book(tmp, f"{quarter.label}汇总收件报告")
+        runs, now = len({run_id(s["merged_at"]) for s in subs}), _now()
+        book = _Book(tmp, f"{quarter.label}汇总收件报告", f"计划：{plan.settings.title}　本季度到目前为止{runs}次合并"
+                     f"收到的全部文件　生成于 {now}", f"生成于 {now}")
         rows = []
         for n, s in enumerate(subs, 1):
             problems = json.loads(s["problems"])
@@ -197,6 +213,10 @@ def write_quarter_report(plan: Plan, quarter: Quarter, out_dir: Path, target: Pa
             for s in subs if s["accepted"] for m in [sender_mismatch(plan, s["department"], s["sender"])] if m])
         book.close()
     return target
+
+
+def _now() -> str:
+    return datetime.now().strftime("%Y-%m-%d %H:%M")
 
 
 def late_label(source: str) -> str:

@@ -26,7 +26,7 @@ from toolkit import paths
 from toolkit.errors import PlankitError
 from toolkit.fileio.safeio import atomic_path
 from toolkit.fillin.files import safe_file_name
-from toolkit.intake.correction import write_corrections
+from toolkit.intake.correction import correction_about, write_corrections
 from toolkit.intake.merge import MergeResult, merge
 from toolkit.intake.outcomes import ACCEPTED, DUPLICATE, REJECTED, SUPERSEDED
 from toolkit.mail import ledger as LG
@@ -191,7 +191,8 @@ def _merge(plan, quarter, out_dir, todo, ledger, result) -> None:
     _recover(location, quarter.code, {origin for _, origin, _, _ in todo}, merged)
     folder = paths.quarter_dir(plan, quarter, out_dir, "merge") / "退回修改表"
     with archive_of(location) as archive:
-        corrections = {**merged.corrections, **write_corrections(archive, folder, merged.files, warned=True)}
+        corrections = {**merged.corrections, **write_corrections(archive, folder, merged.files, warned=True,
+                                                                    about=correction_about(plan, quarter))}
     for key, origin, _raw, msg in todo:
         files = [f for f in merged.files if f.origin == origin or f.origin.startswith(origin + " ›")]
         receipt = build_receipt(plan, quarter, msg, files, corrections)

@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from toolkit.model import GE, LE, QUARTER_END_NAMES, QUARTER_NAMES
+from toolkit.fileio import xlsxprint
 from toolkit.fileio.xlsxtext import fit_row
 from toolkit.plan.format import (ASSESSMENT_KEYS, BASIC_THRESHOLD_KEY, BREAKDOWN, BREAKDOWN_COLUMNS, DEADLINE_COLUMN,
                                  DEFAULT_YEAR_WORDS, DEPARTMENT_COLUMNS, DEPARTMENTS, EXAMPLE_MARK, INDICATOR_COLUMNS,
@@ -17,6 +18,7 @@ from toolkit.fileio.safeio import atomic_path
 
 GUIDE = "填写说明"
 DATA_ROWS = 500  # rows that carry data validation
+GUIDE_WIDTH = 80  # characters: the 填写说明 prints on an upright A4 page without scaling (110 was cut off)
 
 TASK_HELP = {
     "序号": "必填。任务编号，从1开始连续编号，与方案原文一致。",
@@ -139,6 +141,10 @@ def write_blank(path: Path, *, year: int, title: str = "", carried: tuple | None
         ws.data_validation(1, 8, DATA_ROWS, 8, {
             "validate": "list", "source": ["求和", "不汇总"], "ignore_blank": True, "input_title": "汇总方式",
             "input_message": "留空按单位自动判断；求和：全市数为各单位之和；不汇总：比率、平均数等"})
+        label = xlsxprint.escape(title or f"{year}年计划主表")
+        for ws in wb.worksheets():  # printed to check or sign off: whole width, numbered pages
+            guide = ws.get_name() == GUIDE
+            xlsxprint.setup(ws, left=f"&A　{label}", landscape=not guide, header_row=None if guide else 0)
         wb.set_properties({"title": title or f"{year}年计划主表", "subject": "plankit 计划主表"})
         wb.close()
     return path
@@ -146,10 +152,12 @@ def write_blank(path: Path, *, year: int, title: str = "", carried: tuple | None
 
 def _guide(wb, f) -> None:
     ws = wb.add_worksheet(GUIDE)
-    ws.set_column(0, 0, 110)
+    ws.set_column(0, 0, GUIDE_WIDTH)
     ws.hide_gridlines(2)
     for r, (kind, text) in enumerate(GUIDE_TEXT):
         ws.write_string(r, 0, text, f[{"title": "title", "head": "guide_head", "code": "code"}.get(kind, "guide")])
+        # LibreOffice neither grows a wrapped row nor shrinks one over-wide column to the page
+        ws.set_row(r, fit_row([text], [GUIDE_WIDTH], {"title": 16, "head": 12}.get(kind, 10.5)))
     ws.activate()
 
 
@@ -173,6 +181,7 @@ def _settings(wb, f, year: int, title: str, given: dict) -> None:
         else:
             ws.write_blank(r, 1, None, f["text"])
         ws.write_string(r, 2, ("必填。" if key in ("计划名称", "年度") else "") + why, f["text"])
+        ws.set_row(r, fit_row([key, str(value), "必填。" + why], (28, 60, 50)))  # LibreOffice won't grow it
         if key == "年度":
             ws.data_validation(r, 1, r, 1, {"validate": "integer", "criteria": "between", "minimum": 2000,
                                             "maximum": 2100, "error_message": "请填写四位年份，例如2020。"})
@@ -183,9 +192,6 @@ def _settings(wb, f, year: int, title: str, given: dict) -> None:
             ws.data_validation(r, 1, r, 1, {"validate": "decimal", "criteria": ">=", "value": 0,
                                             "error_message": "请填写不小于0的数字。"})
     ws.freeze_panes(1, 0)
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
 
 
 def _table(wb, f, name, columns, widths, helps, examples, rows=()):
@@ -217,8 +223,4 @@ def _table(wb, f, name, columns, widths, helps, examples, rows=()):
             "validate": "integer", "criteria": ">=", "value": 1, "error_title": "序号无效",
             "error_message": "序号请填写正整数1、2、3……"})
     ws.freeze_panes(1, 0)
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(0)
     return ws

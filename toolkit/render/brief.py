@@ -32,7 +32,7 @@ from toolkit.evaluate.judge import RED, STATUSES_EVAL, QuarterEvaluation, TaskRe
 from toolkit.model import Plan, cn_date, quarter_end
 from toolkit.paths import quarter_dir
 from toolkit.quarter import Quarter, as_quarter
-from toolkit.store.location import use_store
+from toolkit.store.location import merge_running_for, use_store
 from toolkit.values import is_empty_answer
 
 BRIEF_TEMPLATE, NOTICE_TEMPLATE, FONTS_CONF = "briefing.docx", "dept_notice.docx", "fonts.conf"
@@ -57,11 +57,14 @@ class BriefResult:
     counts: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     evaluation: QuarterEvaluation | None = field(default=None, repr=False)  # what was rendered
+    merging: str = ""  # a merge held the store while this briefing read it (its holder), else ""
 
     def to_dict(self) -> dict:
         data = {"path": str(self.path), "notices": [str(p) for p in self.notices],
                 "chart": self.chart, "lagging": self.lagging, "counts": self.counts,
                 "warnings": self.warnings}
+        if self.merging:
+            data["merging"] = self.merging
         if self.pdf:
             data["pdf"] = str(self.pdf)
         return data
@@ -336,10 +339,13 @@ def write_brief(plan: Plan, quarter: Quarter | str, out_dir: Path | str, *, stor
     on, deadline_days, pdf, per_dept, fonts, chart, assessment); the result's `.evaluation` is what was rendered."""
     quarter = as_quarter(quarter, plan.settings.year)
     with use_store(store):
+        merging = merge_running_for(plan, out_dir)  # read first: a merge may end while we read
         ev = evaluate_quarter(plan, quarter, out_dir)
         if ev.year_end and "assessment" not in options:  # 工作评价: the 年度考核 from the store
             options["assessment"] = assess_year(plan, Path(out_dir)).rows()
-    return render_brief(ev, quarter_dir(plan, quarter, Path(out_dir), "brief"), **options)
+    result = render_brief(ev, quarter_dir(plan, quarter, Path(out_dir), "brief"), **options)
+    result.merging = merging
+    return result
 
 
 def render_brief(ev: QuarterEvaluation, out_dir: Path, *, template: Path | None = None,

@@ -22,8 +22,7 @@ import xlsxwriter
 from toolkit.evaluate.judge import (QuarterEvaluation, evaluate, evaluate_quarter,
     load_returns)
 from toolkit.model import Plan
-from toolkit.paths import quarter_dir, store_dir
-from toolkit.store.lock import merge_running
+from toolkit.paths import quarter_dir
 from toolkit.quarter import Quarter, as_quarter
 from toolkit.fileio.safeio import atomic_path
 from toolkit.render import report_sheets as S
@@ -33,7 +32,7 @@ from toolkit.evaluate.assessment import Assessment, assess
 from toolkit.render.report_book import Book, report_title
 from toolkit.render.report_co import co_units
 from toolkit.render.report_regions import regions
-from toolkit.store.location import use_store
+from toolkit.store.location import merge_running_for, use_store
 
 # constant_memory: rows go to disk as the next row starts (every sheet is written top to
 # bottom; a write to an earlier row returns -2, which Book._check turns into an error).
@@ -71,7 +70,7 @@ def _build_report(plan: Plan, quarter: Quarter | str, out_dir: Path | str,
                   generated_at: datetime | None) -> ReportResult:
     started = time.perf_counter()
     quarter, out_dir = as_quarter(quarter, plan.settings.year), Path(out_dir)
-    merging = merge_running(store_dir(plan, out_dir))  # read first: a merge may end while we read
+    merging = merge_running_for(plan, out_dir)  # read first: a merge may end while we read
     ev = evaluate_quarter(plan, quarter, out_dir)
     trend: list[QuarterEvaluation | None] = []
     for q in range(1, quarter.q):

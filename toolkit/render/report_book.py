@@ -11,6 +11,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from toolkit.errors import WRITE_FAILED, PlankitError
 from toolkit.evaluate.judge import GREEN, NONE, RED, YELLOW, QuarterEvaluation
+from toolkit.fileio import xlsxprint
 from toolkit.fileio.xlsxtext import row_height, text_lines
 from toolkit.model import Plan
 from toolkit.quarter import Quarter
@@ -161,15 +162,6 @@ class Book:
         """Autofilter and print setup: A4 landscape, one page wide, repeated header, footer."""
         if header_row is not None:
             ws.autofilter(header_row, 0, max(last_row, header_row), last_col)
-            ws.repeat_rows(header_row)
-        ws.set_paper(9)
-        ws.set_landscape()
-        ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
-        ws.center_horizontally()
-        ws.fit_to_pages(1, 0)
-        ws.print_area(0, 0, max(last_row, 2), last_col)
-        title = self.title.replace("&", "&&")
         stamp = self.generated_at.strftime("%Y-%m-%d %H:%M")
-        # "&8" must not be followed by a digit (it would read as a font size): sheet name first.
-        ws.set_footer(f'&L&"{BODY_FONT}"&8&A　{title}&C&"{BODY_FONT}"&8第 &P 页 共 &N 页'
-                      f'&R&"{BODY_FONT}"&8生成于 {stamp}', {"margin": 0.3})
+        xlsxprint.setup(ws, left=f"&A　{xlsxprint.escape(self.title)}", right=f"生成于 {stamp}",
+                        header_row=header_row, last=(max(last_row, 2), last_col))

@@ -173,3 +173,11 @@ def _version(db: Database) -> str:
         return "0" if db.dialect == POSTGRESQL else "2"
     row = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
     return row[0] if row is not None else "1"
+
+
+def merge_running_for(plan: Plan, out_dir: Path | str, store: str | Location | None = None) -> str:
+    """Who is merging into `plan`'s SQLite store right now ("" when no one is): a report made
+    meanwhile may miss those files. A server store is read as one snapshot and never says."""
+    from toolkit.store.lock import merge_running
+    location = resolve(plan, out_dir, store)
+    return merge_running(location.root) if location.kind == SQLITE else ""
