@@ -190,6 +190,26 @@ def test_locked_number_edit_on_indicator_sheet(tmp_path, plan):
     assert "1000 → 800" in p.message.replace("“", "").replace("”", "")
 
 
+def test_locked_edits_in_several_rows_come_row_by_row_with_the_value_problems(tmp_path, plan):
+    # the locked columns are compared whole (intake.cells.locked_to_check); the problems must still
+    # come row by row, each row's locked edits before its value problems, as a cell-by-cell check gives
+    def fn(wb):
+        ws = wb[L.INDICATOR_SHEET]
+        keys = [ws.cell(r, col_of(ws, L.ROW_KEY_HEADER)).value for r in range(L.HEADER_ROW + 1, ws.max_row + 1)]
+        first, second = row_of(ws, keys[0]), row_of(ws, keys[2])
+        ws.cell(second, col_of(ws, L.I_UNIT)).value = "个个"
+        ws.cell(second, col_of(ws, L.I_VALUE)).value = "很多"
+        ws.cell(first, col_of(ws, L.I_TARGET)).value = -5
+        ws.cell(first, col_of(ws, L.I_NAME)).value = ws.cell(first, col_of(ws, L.I_NAME)).value + "（改）"
+        ws.cell(first, col_of(ws, L.I_VALUE)).value = "不知道"
+        ws.cell(row_of(ws, keys[1]), col_of(ws, L.I_NO)).value = int(ws.cell(row_of(ws, keys[1]),
+                                                                           col_of(ws, L.I_NO)).value)  # 14, not 14.0
+    r = read_return(edit(filled(tmp_path, plan), tmp_path / "e.xlsx", fn), plan, Q2)
+    found = [(p.code, p.cell) for p in r.problems if p.sheet == L.INDICATOR_SHEET]
+    assert found == [("return-locked-edited", "B5"), ("return-locked-edited", "D5"), ("return-bad-number", "F5"),
+                     ("return-locked-edited", "C7"), ("return-bad-number", "F7")]
+
+
 def test_identity_lost_matched_by_layout(tmp_path, plan):
     path = pasted_into_new_workbook(filled(tmp_path, plan), tmp_path / "pasted.xlsx")
     r = read_return(path, plan, None)

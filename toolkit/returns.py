@@ -42,7 +42,7 @@ def field_cell(cell: str, cells: str, name: str) -> str:
     return cell
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a national quarter holds a million of these
 class TaskEntry:
     """One department's row on the progress sheet for one task."""
     task_no: int
@@ -57,7 +57,7 @@ class TaskEntry:
     cells: str = ""  # each input field's own cell on that sheet: "percent=G5;issues=I5" (see field_cell)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a national quarter holds a million of these
 class IndicatorEntry:
     """One department's cumulative value for one indicator."""
     task_no: int

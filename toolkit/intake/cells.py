@@ -79,6 +79,39 @@ def _formula(text: str) -> str:
     return short(text if text.startswith("=") else "=" + text, 30)
 
 
+def locked_to_check(ctx: Context, table: Table, rows: list[int], columns: dict[str, list]
+                    ) -> dict[int, list[tuple[str, object]]]:
+    """The rows of `rows` that check_locked must look at, each with its expected (header, plan value)s;
+    columns[header][k] is the plan's value for rows[k].
+
+    Each locked column is compared whole with the plan's (one list comparison for an untouched
+    return): only a row whose cell there may differ is left for check_locked, which the caller runs
+    in its row loop, so the problems come out in the same order as before.
+    """
+    if not ctx.check_locked:
+        return {}
+    suspect = _suspect_rows(table, rows, columns)
+    return {r: [(header, values[k]) for header, values in columns.items()] for k, r in enumerate(rows) if r in suspect}
+
+
+def _suspect_rows(table: Table, rows: list[int], columns: dict[str, list]) -> set[int]:
+    """Rows whose locked cells fail _same's first test (equal, and text or a number >= 0) somewhere."""
+    grid, suspect = table.grid, set[int]()
+    cells = [grid.rows[r] if r < len(grid.rows) else () for r in rows]
+    for header, plan_values in columns.items():
+        c = table.col(header)
+        if c is None:
+            continue
+        found = [row[c] if c < len(row) else None for row in cells]
+        if found == plan_values:
+            kinds = set(map(type, found))
+            if kinds == {str} or (kinds == {float} and min(found) >= 0):
+                continue
+        suspect.update(r for r, f, p in zip(rows, found, plan_values)
+                       if not (f == p and (type(f) is str or (type(f) is float and f >= 0))))
+    return suspect
+
+
 def check_locked(ctx: Context, table: Table, r: int, expected: list[tuple[str, object]]) -> None:
     if not ctx.check_locked:
         return

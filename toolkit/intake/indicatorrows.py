@@ -7,7 +7,7 @@ import unicodedata
 
 from toolkit.fillin import layout as L
 from toolkit.intake import codes as RC
-from toolkit.intake.cells import Context, check_locked, input_cell, int_of, short, text_of
+from toolkit.intake.cells import Context, check_locked, input_cell, locked_to_check, int_of, short, text_of
 from toolkit.intake.planfacts import plan_facts
 from toolkit.intake.grid import Table
 from toolkit.intake.rowmatch import match_rows, require_columns, sorted_without_key
@@ -37,11 +37,13 @@ def read_indicators(ctx: Context, table: Table) -> list[IndicatorEntry]:
     matched = match_rows(ctx, table, list(mine), known, derive, L.INDICATOR_INPUTS, folded)
     sorted_off = sorted_without_key(ctx, table, matched, L.I_NO, L.I_NAME,
                                      {k: (i.task_no, i.name) for k, i in mine.items()})
-    for key, r in matched:
-        ind = mine[key]
-        if not sorted_off:
-            check_locked(ctx, table, r, [(L.I_NO, float(ind.task_no)), (L.I_NAME, ind.name), (L.I_UNIT, ind.unit),
-                                         (L.I_TARGET, float(ind.target)), (L.I_PLANNED, round(ind.planned_at(q), 4))])
+    inds = [mine[key] for key, _ in matched]
+    to_check = {} if sorted_off else locked_to_check(ctx, table, [r for _, r in matched], {
+        L.I_NO: [float(i.task_no) for i in inds], L.I_NAME: [i.name for i in inds], L.I_UNIT: [i.unit for i in inds],
+        L.I_TARGET: [float(i.target) for i in inds], L.I_PLANNED: [round(i.planned_at(q), 4) for i in inds]})
+    for ind, (_, r) in zip(inds, matched):
+        if r in to_check:
+            check_locked(ctx, table, r, to_check[r])
         entries.append(_indicator_entry(ctx, table, r, ind))
     return entries
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from toolkit.plan.timing import milestone_shown
 from toolkit.fillin import layout as L
 from toolkit.intake import codes as RC
-from toolkit.intake.cells import Context, check_locked, checked, int_of, short, text_at
+from toolkit.intake.cells import Context, check_locked, checked, int_of, locked_to_check, short, text_at
 from toolkit.intake.planfacts import plan_facts
 from toolkit.intake.grid import Table
 from toolkit.intake.rowmatch import match_rows, require_columns, sorted_without_key
@@ -31,11 +31,14 @@ def read_progress(ctx: Context, table: Table) -> list[TaskEntry]:
     matched = match_rows(ctx, table, list(roles), known, derive, L.PROGRESS_INPUTS, facts.task_folded)
     sorted_off = sorted_without_key(ctx, table, matched, L.P_NO, L.P_NAME,
                                      {k: (t.no, t.name) for k, (t, _) in roles.items()})
-    for key, r in matched:
-        task, role = roles[key]
-        if not sorted_off:
-            check_locked(ctx, table, r, [(L.P_NO, float(task.no)), (L.P_NAME, task.name), (L.P_TARGET, task.target),
-                                         (L.P_ROLE, role), (L.P_MILESTONE, milestone_shown(task, q))])
+    owned = [roles[key] for key, _ in matched]
+    to_check = {} if sorted_off else locked_to_check(ctx, table, [r for _, r in matched], {
+        L.P_NO: [float(t.no) for t, _ in owned], L.P_NAME: [t.name for t, _ in owned],
+        L.P_TARGET: [t.target for t, _ in owned], L.P_ROLE: [role for _, role in owned],
+        L.P_MILESTONE: [milestone_shown(t, q) for t, _ in owned]})
+    for (task, role), (_, r) in zip(owned, matched):
+        if r in to_check:
+            check_locked(ctx, table, r, to_check[r])
         entries.append(_task_entry(ctx, table, r, task, role))
     return entries
 
