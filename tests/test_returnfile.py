@@ -288,3 +288,16 @@ def test_indicator_key_cleared_matched_by_number_and_name(good, plan, tmp_path):
     r = read_return(edit(good, tmp_path / "k.xlsx", fn), plan, Q2)
     assert only(r, "return-row-key-cleared").value == "第14项指标“分配各类保障性住房”"
     assert len(r.indicators) == 26 and not codes(r, ERROR)
+
+
+def test_indicator_value_finds_a_name_under_two_tasks_and_keeps_the_first_row():
+    rows = [IndicatorEntry(1, "新增就业", "甲", 10.0), IndicatorEntry(2, "新增就业", "甲", 20.0),
+            IndicatorEntry(1, "新增就业", "甲", 99.0), IndicatorEntry(2, "新增就业", "甲", 98.0),
+            IndicatorEntry(3, "培训人次", "甲", None)]
+    qr = QuarterReturns("2019Q2", ["甲", "乙"],
+                        {"甲": Return("甲", "2019Q2", datetime(2019, 7, 1), True, "s", "f", indicators=rows)})
+    assert [qr.indicator_value(no, "新增就业", "甲").value for no in (1, 2)] == [10.0, 20.0]
+    assert qr.indicator_value(3, "培训人次", "甲").value is None
+    assert qr.indicator_value(3, "新增就业", "甲") is None and qr.indicator_value(1, "新增就业", "乙") is None
+    rows.append(IndicatorEntry(4, "新增就业", "甲", 40.0))  # the list changed: indexed again
+    assert qr.indicator_value(4, "新增就业", "甲").value == 40.0

@@ -129,11 +129,17 @@ class QuarterReturns:
         if not r:
             return None
         # indexed per return (kept while its list is unchanged): a 分解 plan asks units × indicators times
+        # keyed by name alone (the names are the plan's strings; a (task_no, name) tuple per row was
+        # 40 % of a national quarter's index), a name under two tasks in `others`; the first row wins
         index = self._index.get(department)
         if index is None or index[0] is not r.indicators or index[1] != len(r.indicators):
-            table: dict[tuple[int, str], IndicatorEntry] = {}
+            table: dict[str, IndicatorEntry] = {}
+            others: dict[tuple[int, str], IndicatorEntry] = {}
             for e in r.indicators:
-                table.setdefault((e.task_no, e.name), e)
-            index = (r.indicators, len(r.indicators), table)
+                first = table.setdefault(e.name, e)
+                if first.task_no != e.task_no:
+                    others.setdefault((e.task_no, e.name), e)
+            index = (r.indicators, len(r.indicators), table, others)
             self._index[department] = index
-        return index[2].get((task_no, name))
+        found = index[2].get(name)
+        return found if found is not None and found.task_no == task_no else index[3].get((task_no, name))
