@@ -15,7 +15,7 @@ from toolkit.fillin.identity import read_identity
 from toolkit.problems import ERROR, WARNING
 from toolkit.quarter import Quarter
 from toolkit.intake.returnfile import ParsedReturn, ReturnFileError, read_return
-from toolkit.returns import IndicatorEntry, QuarterReturns, Return
+from toolkit.returns import IndicatorEntry, QuarterReturns, Return, TaskEntry
 
 IND = "14:分配各类保障性住房"  # unit 套, Q2 planned 400
 
@@ -301,3 +301,14 @@ def test_indicator_value_finds_a_name_under_two_tasks_and_keeps_the_first_row():
     assert qr.indicator_value(3, "新增就业", "甲") is None and qr.indicator_value(1, "新增就业", "乙") is None
     rows.append(IndicatorEntry(4, "新增就业", "甲", 40.0))  # the list changed: indexed again
     assert qr.indicator_value(4, "新增就业", "甲").value == 40.0
+
+
+@pytest.mark.parametrize("cls", [TaskEntry, IndicatorEntry])
+def test_entries_pickle_every_field(cls):
+    # the readers send rows to the merge pickled (returns.TaskEntry.__reduce__ lists the fields by hand)
+    import dataclasses
+    import pickle
+    values = {f.name: (7 if f.name == "task_no" else 1.5 if f.type in ("float | None",) else f"x{f.name}")
+              for f in dataclasses.fields(cls)}
+    entry = cls(**values)
+    assert pickle.loads(pickle.dumps(entry)) == entry and dataclasses.asdict(pickle.loads(pickle.dumps(entry))) == values

@@ -56,6 +56,12 @@ class TaskEntry:
     cell: str = ""  # where it came from, e.g. 进展填报!G5
     cells: str = ""  # each input field's own cell on that sheet: "percent=G5;issues=I5" (see field_cell)
 
+    def __reduce__(self):
+        # pickled by field values: a slotted frozen dataclass's own __setstate__ calls fields() for
+        # every object, 3x the cost of unpickling 400 rows per return in the merge (issue 17b)
+        return (TaskEntry, (self.task_no, self.department, self.role, self.status, self.percent, self.progress,
+                            self.issues, self.next_steps, self.cell, self.cells))
+
 
 @dataclass(frozen=True, slots=True)  # slots: a national quarter holds a million of these
 class IndicatorEntry:
@@ -67,6 +73,9 @@ class IndicatorEntry:
     note: str = ""
     cell: str = ""
     cells: str = ""  # as TaskEntry.cells: "value=G5;note=H5"
+
+    def __reduce__(self):  # as TaskEntry's
+        return (IndicatorEntry, (self.task_no, self.name, self.department, self.value, self.note, self.cell, self.cells))
 
     @property
     def key(self) -> str:
