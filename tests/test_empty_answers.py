@@ -25,6 +25,19 @@ def test_real_answers_are_kept(text):
     assert not is_empty_answer(text) and answer_text(text) == text
 
 
+@pytest.mark.parametrize("text", ["没有问题", "暂无问题。。。。。。。。。。", "　无此项　", "无" + "。" * 300, "无\r\n",
+                                  "_x65E0_"])
+def test_empty_answers_of_any_length_or_escape(text):
+    # the reader skips the NFKC of texts with five or more ideographs (values._IDEOGRAPHS): the
+    # empty answers have at most four, however much punctuation or space surrounds them
+    assert is_empty_answer(text)
+
+
+@pytest.mark.parametrize("text", ["无问题啊啊", "已完成全部", "无。无。无。无。无", "资金未到位，正在协调"])
+def test_five_ideographs_are_never_empty(text):
+    assert not is_empty_answer(text) and answer_text(text) == text
+
+
 def test_a_return_answering_wu_stores_nothing(tmp_path, plan):
     path = set_input(filled(tmp_path, plan), tmp_path / "wu.xlsx", L.PROGRESS_SHEET, "T14", L.P_ISSUES, "无。")
     r = read_return(path, plan, Q2)

@@ -11,6 +11,7 @@ import pytest
 
 from tests.merge_helpers import LATE, ON_TIME, make_email, make_msg, make_tnef, raw_email, write
 from toolkit.intake import collect as intake
+from toolkit.intake import emails
 from toolkit.intake.collect import collect, sanitise
 
 DATA = b"PK\x03\x04 pretend workbook"
@@ -114,7 +115,7 @@ def test_email_nesting_depth_is_capped(tmp_path):
 
 
 def test_attachment_count_is_capped(tmp_path, monkeypatch):
-    monkeypatch.setattr(intake, "MAX_ATTACHMENTS", 2)
+    monkeypatch.setattr(emails, "MAX_ATTACHMENTS", 2)
     msg = make_email([(f"{n}.xlsx", b"x") for n in range(3)])
     items = collect([write(tmp_path / "many.eml", bytes(msg))])
     assert [i.name for i in items[:2]] == ["0.xlsx", "1.xlsx"]

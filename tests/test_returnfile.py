@@ -15,7 +15,7 @@ from toolkit.fillin.identity import read_identity
 from toolkit.problems import ERROR, WARNING
 from toolkit.quarter import Quarter
 from toolkit.intake.returnfile import ParsedReturn, ReturnFileError, read_return
-from toolkit.returns import IndicatorEntry, QuarterReturns, Return
+from toolkit.returns import IndicatorEntry, QuarterReturns, Return, TaskEntry
 
 IND = "14:分配各类保障性住房"  # unit 套, Q2 planned 400
 
@@ -192,6 +192,26 @@ def test_locked_number_edit_on_indicator_sheet(tmp_path, plan):
     assert "1000 → 800" in p.message.replace("“", "").replace("”", "")
 
 
+def test_locked_edits_in_several_rows_come_row_by_row_with_the_value_problems(tmp_path, plan):
+    # the locked columns are compared whole (intake.cells.locked_to_check); the problems must still
+    # come row by row, each row's locked edits before its value problems, as a cell-by-cell check gives
+    def fn(wb):
+        ws = wb[L.INDICATOR_SHEET]
+        keys = [ws.cell(r, col_of(ws, L.ROW_KEY_HEADER)).value for r in range(L.HEADER_ROW + 1, ws.max_row + 1)]
+        first, second = row_of(ws, keys[0]), row_of(ws, keys[2])
+        ws.cell(second, col_of(ws, L.I_UNIT)).value = "个个"
+        ws.cell(second, col_of(ws, L.I_VALUE)).value = "很多"
+        ws.cell(first, col_of(ws, L.I_TARGET)).value = -5
+        ws.cell(first, col_of(ws, L.I_NAME)).value = ws.cell(first, col_of(ws, L.I_NAME)).value + "（改）"
+        ws.cell(first, col_of(ws, L.I_VALUE)).value = "不知道"
+        ws.cell(row_of(ws, keys[1]), col_of(ws, L.I_NO)).value = int(ws.cell(row_of(ws, keys[1]),
+                                                                           col_of(ws, L.I_NO)).value)  # 14, not 14.0
+    r = read_return(edit(filled(tmp_path, plan), tmp_path / "e.xlsx", fn), plan, Q2)
+    found = [(p.code, p.cell) for p in r.problems if p.sheet == L.INDICATOR_SHEET]
+    assert found == [("return-locked-edited", "B5"), ("return-locked-edited", "D5"), ("return-bad-number", "F5"),
+                     ("return-locked-edited", "C7"), ("return-bad-number", "F7")]
+
+
 def test_identity_lost_matched_by_layout(tmp_path, plan):
     path = pasted_into_new_workbook(filled(tmp_path, plan), tmp_path / "pasted.xlsx")
     r = read_return(path, plan, None)
@@ -270,3 +290,27 @@ def test_indicator_key_cleared_matched_by_number_and_name(good, plan, tmp_path):
     r = read_return(edit(good, tmp_path / "k.xlsx", fn), plan, Q2)
     assert only(r, "return-row-key-cleared").value == "第14项指标“分配各类保障性住房”"
     assert len(r.indicators) == 26 and not codes(r, ERROR)
+
+
+def test_indicator_value_finds_a_name_under_two_tasks_and_keeps_the_first_row():
+    rows = [IndicatorEntry(1, "新增就业", "甲", 10.0), IndicatorEntry(2, "新增就业", "甲", 20.0),
+            IndicatorEntry(1, "新增就业", "甲", 99.0), IndicatorEntry(2, "新增就业", "甲", 98.0),
+            IndicatorEntry(3, "培训人次", "甲", None)]
+    qr = QuarterReturns("2019Q2", ["甲", "乙"],
+                        {"甲": Return("甲", "2019Q2", datetime(2019, 7, 1), True, "s", "f", indicators=rows)})
+    assert [qr.indicator_value(no, "新增就业", "甲").value for no in (1, 2)] == [10.0, 20.0]
+    assert qr.indicator_value(3, "培训人次", "甲").value is None
+    assert qr.indicator_value(3, "新增就业", "甲") is None and qr.indicator_value(1, "新增就业", "乙") is None
+    rows.append(IndicatorEntry(4, "新增就业", "甲", 40.0))  # the list changed: indexed again
+    assert qr.indicator_value(4, "新增就业", "甲").value == 40.0
+
+
+@pytest.mark.parametrize("cls", [TaskEntry, IndicatorEntry])
+def test_entries_pickle_every_field(cls):
+    # the readers send rows to the merge pickled (returns.TaskEntry.__reduce__ lists the fields by hand)
+    import dataclasses
+    import pickle
+    values = {f.name: (7 if f.name == "task_no" else 1.5 if f.type in ("float | None",) else f"x{f.name}")
+              for f in dataclasses.fields(cls)}
+    entry = cls(**values)
+    assert pickle.loads(pickle.dumps(entry)) == entry and dataclasses.asdict(pickle.loads(pickle.dumps(entry))) == values

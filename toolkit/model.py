@@ -278,17 +278,18 @@ class Plan:
         if not self._split_fresh():
             by_key: dict[str, list[UnitTarget]] = {}
             by_unit: dict[str, list[UnitTarget]] = {}
-            pairs: set[tuple[str, str]] = set()
+            units: dict[str, set[str]] = {}  # key -> its units: no (key, unit) tuple per 分解 row (issue 17)
             for u in self.breakdown:
-                by_key.setdefault(u.key, []).append(u)
+                key = u.key
+                by_key.setdefault(key, []).append(u)
                 by_unit.setdefault(u.unit, []).append(u)
-                pairs.add((u.key, u.unit))
-            self._split = (self.breakdown, by_key, by_unit, len(self.breakdown), pairs)
+                units.setdefault(key, set()).add(u.unit)
+            self._split = (self.breakdown, by_key, by_unit, len(self.breakdown), units)
         return self._split
 
     def is_unit_share(self, ind: Indicator) -> bool:
         """True when `ind` is one unit's share of a broken-down indicator (UnitTarget.indicator)."""
-        return bool(ind.owner) and (ind.key, ind.owner) in self._split_index()[4]
+        return bool(ind.owner) and ind.owner in self._split_index()[4].get(ind.key, ())
 
     def unit_targets(self, ind: Indicator) -> list[UnitTarget]:
         """The units' shares of `ind` in sheet order ([] when it is not broken down)."""

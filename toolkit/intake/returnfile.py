@@ -28,7 +28,10 @@ from toolkit.model import Plan
 from toolkit.quarter import Quarter
 from toolkit.intake.planfacts import plan_facts
 from toolkit.intake.seenplan import seen_plan
-from toolkit.intake.rows import Context, read_contact, read_indicators, read_progress
+from toolkit.intake.cells import Context
+from toolkit.intake.contact import read_contact
+from toolkit.intake.indicatorrows import read_indicators
+from toolkit.intake.progressrows import read_progress
 from toolkit.returns import IndicatorEntry, QuarterReturns, TaskEntry
 from toolkit.intake.grid import Book, Table, above_header_text, locate
 from toolkit.intake.sheetchecks import (INDICATOR_HEADERS, PROGRESS_HEADERS, merged_inputs,

@@ -61,6 +61,13 @@ def read_quarter(conn, plan: Plan, quarter: Quarter, *,
     qr = QuarterReturns(code, plan.department_names())
     by_id = {s["id"]: s for s in subs}
     order = {d: n for n, d in enumerate(qr.expected)}  # plan order, whatever the arrival order
+    # names, units, cells and the like recur in every return: one string object each, not one per row
+    # (a national quarter holds a million rows; issue 17)
+    pool: dict[str, str] = {}
+
+    def one(text: str) -> str:
+        return pool.setdefault(text, text)
+
     currents = sorted(conn.execute("SELECT * FROM current WHERE quarter=?", (code,)),
                       key=lambda c: (order.get(c["department"], len(order)), c["department"]))
     for cur in currents:
@@ -75,13 +82,13 @@ def read_quarter(conn, plan: Plan, quarter: Quarter, *,
             on_time=received_for_deadline.date() <= deadline, sha256=s["sha256"], filename=s["filename"],
             time_source=time_source(received, _dt(s["sent_at"]), _dt(s["mtime"])),
             sender=s["sender"], contact=json.loads(s["contact"]),
-            tasks=[TaskEntry(r["task_no"], r["department"], r["role"] or "", r["status"] or "", r["percent"],
-                             r["progress"] or "", r["issues"] or "", r["next_steps"] or "", r["cell"] or "",
-                             _cells(r))
+            tasks=[TaskEntry(r["task_no"], one(r["department"]), one(r["role"] or ""), one(r["status"] or ""),
+                             r["percent"], r["progress"] or "", r["issues"] or "", r["next_steps"] or "",
+                             one(r["cell"] or ""), one(_cells(r)))
                    for r in (conn.execute("SELECT * FROM task_values WHERE submission_id=? ORDER BY seq",
                                           (s["id"],)) if values else ())],
-            indicators=[IndicatorEntry(r["task_no"], r["name"], r["department"], r["value"], r["note"] or "",
-                                       r["cell"] or "", _cells(r))
+            indicators=[IndicatorEntry(r["task_no"], one(r["name"]), one(r["department"]), r["value"], r["note"] or "",
+                                       one(r["cell"] or ""), one(_cells(r)))
                         for r in (conn.execute("SELECT * FROM indicator_values WHERE submission_id=?"
                                                " ORDER BY seq", (s["id"],)) if values else ())],
             warnings=[_problem_text(p) for p in problems if p.get("severity") != ERROR],
