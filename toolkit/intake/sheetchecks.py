@@ -11,7 +11,7 @@ from toolkit import problems as P
 from toolkit.fillin import layout as L
 from toolkit.intake import codes as RC
 from toolkit.intake.grid import Book, Table, conflicting_copies
-from toolkit.intake.rows import Context
+from toolkit.intake.cells import Context
 
 # Headers that find (and tell apart) the two tables; missing input columns are reported later.
 PROGRESS_HEADERS = (L.P_NO, L.P_NAME)
