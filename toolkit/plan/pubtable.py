@@ -24,7 +24,7 @@ from toolkit.plan.timing import due_quarter, split_schedule
 from toolkit.values import clean_text
 
 _BANNER = re.compile(r"^[一二三四五六七八九十]+[、.．]\s*(.+?)(?:[（(].*[）)])?$")
-_TITLE = re.compile(r"20\d\d\s*年.*(?:民生实事|实事|民生工程|惠民|方案|计划|清单|分解|项目|任务)")
+_TITLE = re.compile(r"20\d\d\s*年.*(?:民生实事|实事|民生工程|惠民|方案|计划|清单|分解|项目|任务|工作安排|工作要点|进度表)")
 _TITLE_END = re.compile(r"(?:方案|分解表?|清单|一览表|计划表?|安排|分工|任务表|项目表|实事|民生实事项目)$")
 _SKIP_TITLE = re.compile(r"^附件\s*[0-9一二三四五六七八九十]*[:：]?$|〔\s*20\d\d\s*〕|\[\s*20\d\d\s*\]|^[^\u4e00-\u9fff]*$")
 _UNIT_SPLIT = re.compile(r"[\n\r、，,；;/／]+|\s+")
