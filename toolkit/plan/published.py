@@ -80,6 +80,11 @@ def import_plan(source: Path, *, year: int | None = None, title: str | None = No
             found_title, tasks, how = read_text(decode(source, "请另存为UTF-8编码的文本文件"), source.name, column_map)
         except PlanError:
             matrix = _matrix(source)
+            if matrix is None and flattened_matrix(decode(source, "")):
+                raise PlanError(f"{source.name}像是分解表（每个地区一行、每个指标一列），但复制成了每格一行的文字："
+                                "空格子在复制时丢失，无法确定每个数字属于哪一列，未生成计划主表。",
+                                hint="\n请在网页上选中整个表格，复制后粘贴到Excel（保留行列），另存为.xlsx再导入；"
+                                     f"已有任务方案时，可用 plankit plan breakdown 分解表.xlsx 计划主表.xlsx 读入各地区目标。") from None
             if matrix is None:
                 raise
             (found_title, mp), how = matrix, "分解表"
@@ -132,6 +137,12 @@ def import_plan(source: Path, *, year: int | None = None, title: str | None = No
     elif suggest:
         plan.indicators = [i for t in tasks for i in suggest_task(t)]
     return ImportResult(plan, kind, todo)
+
+
+def flattened_matrix(text: str) -> bool:
+    """A breakdown table copied one cell per line: several area names each followed by a figure."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return sum(1 for a, b in zip(lines, lines[1:]) if is_area(a) and re.fullmatch(r"[\d.]+%?", b)) >= 3
 
 
 def _matrix(source: Path, strict: bool = False) -> tuple[str, MatrixPlan] | None:

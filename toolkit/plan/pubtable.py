@@ -191,6 +191,27 @@ def _number(raw: str) -> str:
     return re.sub(r"^[（(]|[)）.．、\s]+$", "", raw.strip())
 
 
+_FIGURE = re.compile(r"\s*[-+]?\d+(?:\.\d+)?\s*")
+
+
+def fold_indicator_columns(cells: dict[str, str]) -> None:
+    """考核指标 | 单位 | 工作目标 (an indicator table): the figure and its measure word are written into the
+    task text, where the suggester reads them (孕产妇免费产前筛查 + 2800 + 人次 → 孕产妇免费产前筛查2800人次).
+    A 单位 column of organisations (not measure words) is the lead unit column."""
+    measure, figure = cells.pop(H.MEASURE, "").strip(), cells.pop(H.FIGURE, "").strip()
+    if measure and len(measure) > 6 and not figure:
+        cells[H.LEADS] = cells.get(H.LEADS) or measure  # 单位 | 市教育局: a unit column after all
+        return
+    if not _FIGURE.fullmatch(figure):
+        if figure:
+            cells[H.TARGET] = "；".join(t for t in (cells.get(H.TARGET, "").strip(), figure + measure) if t)
+        return
+    text = cells.get(H.TARGET, "").strip().rstrip("。；;")
+    if re.search(r"\d", text):  # the text has figures of its own: the table's figure is said after it
+        text = f"{text}；{cells.get(H.NAME, '').strip()}"
+    cells[H.TARGET] = f"{text}{figure.strip()}{measure}"
+
+
 def tasks_from_rows(rows: list[Row], file: str, *, numbered: bool = True) -> list[Task]:
     """Tasks from table rows: continuation rows appended, banners as 领域; bad rows raise PlanError.
 
@@ -204,6 +225,7 @@ def tasks_from_rows(rows: list[Row], file: str, *, numbered: bool = True) -> lis
     chinese = bool(given) and all(_CN_NO.fullmatch(n) for n in given)  # 序号 written 一、二、三 throughout
     restarts = _restarts_per_section(rows)
     for row in rows:
+        fold_indicator_columns(row.cells)
         raw_no = _number(row.cells.get(H.NO, ""))
         if not chinese and _CN_NO.fullmatch(raw_no) and \
                 sum(1 for k, v in row.cells.items() if k != H.NO and v.strip()) <= 2:

@@ -39,6 +39,7 @@ _PERSON = re.compile(r"[（(]?\s*(?:牵头|分管|责任)?(?:市|县|区)?(?:政
 # or lines `牵头单位：区发改局` / `责任单位：…`. Each value runs to the next label or the closing bracket.
 _SIGNATURE = re.compile(r"\s*(?:20\d\d\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|.{0,24}(?:主席团|办公室|人民政府|委员会|领导小组|"
                         r"人民代表大会|办公厅|指挥部))\s*")
+_TARGETS_PARAGRAPH = re.compile(r"(?:主要)?预期目标(?:是|为|如下)?[:：]")
 _ANNEX_LIST = re.compile(r"^\s*附件\s*[:：]")
 _CLOSING = re.compile(r"\s*(?:现予公告|特此公告|特此通知|特此公示|现予公布)[。.]?\s*")
 _LABEL = re.compile(r"(牵头[市县区]?领导|责任领导|分管[市县区]?领导|[市县区]领导|牵头单位|牵头部门|主责单位|主办单位|责任单位|"
@@ -109,6 +110,12 @@ def numbered_list(lines: list[str], file: str) -> tuple[str, list[Task]]:
         if annex and style and style[0] == item_style and len(style[1]) <= 40 and "。" not in style[1]:
             continue
         annex = False
+        if not style and not items and current is None and _TARGETS_PARAGRAPH.search(text) and \
+                len(re.findall(r"\d+(?:\.\d+)?\s*%", text)) >= 2:
+            # 2017年全市经济社会发展主要预期目标是：地区生产总值增长8.5%左右；…: the plan's headline targets,
+            # written before the numbered sections, are a task of their own
+            items.append({H.TARGET: text, H.DOMAIN: "主要预期目标", "section_lead": ""})
+            continue
         if _CLOSING.fullmatch(text):
             current = None  # 现予公告。/ 特此通知。: the notice's closing words end the item
             continue

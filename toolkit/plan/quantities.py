@@ -45,6 +45,7 @@ _RAISED_TO = re.compile(r"提高到|提高至|增加到|增至|提升到|提升�
 _SHARE_OF = re.compile(r"(?:达到|提高到|提高至|不低于|不少于|占)[\u4e00-\u9fff]{1,10}的$")
 _LENGTHS = ("公里", "公裏", "千米", "米", "km")
 _NOUN_NEXT = re.compile(r"[\u4e00-\u9fff]")
+_RATE = re.compile(r"[/／][\u4e00-\u9fff]{1,2}(?:[/／·][\u4e00-\u9fff]{1,2})*")
 _INNER_NOTE = re.compile(r"[（(][^（）()，。；,;]{1,6}[）)](?=[\u4e00-\u9fffA-Za-z])")
 _FULLWIDTH = str.maketrans("０１２３４５６７８９％．－", "0123456789%.-")
 
@@ -280,6 +281,10 @@ def find_quantities(text: str) -> list[Quantity]:
         if mult and not measure and _PEOPLE.match(rest):
             measure = "人"  # 9.27万建档立卡低收入人口 = 9.27万人
         unit = (mult or "") + (measure or "")
+        rate = _RATE.match(masked, end) if measure else None
+        if rate and not rest.startswith(("以上", "以下", "以内")):
+            unit += rate.group(0)  # 600元/月/人: a rate, said with its measure
+            rest = rest[len(rate.group(0)):] if rest.startswith(rate.group(0)) else rest
         q = Quantity(value, high, unit, measure or "", MULTIPLIERS.get(mult or "", 1.0), direction,
                      before, rest.strip(), text[start:end], text[clause_start:clause_end].strip())
         same_sentence = found and "。" not in text[text.find(found[-1].clause):start] if found else False
