@@ -84,7 +84,7 @@ def import_plan(source: Path, *, year: int | None = None, title: str | None = No
                 raise PlanError(f"{source.name}像是分解表（每个地区一行、每个指标一列），但复制成了每格一行的文字："
                                 "空格子在复制时丢失，无法确定每个数字属于哪一列，未生成计划主表。",
                                 hint="\n请在网页上选中整个表格，复制后粘贴到Excel（保留行列），另存为.xlsx再导入；"
-                                     f"已有任务方案时，可用 plankit plan breakdown 分解表.xlsx 计划主表.xlsx 读入各地区目标。") from None
+                                     "已有任务方案时，可用 plankit plan breakdown 分解表.xlsx 计划主表.xlsx 读入各地区目标。") from None
             if matrix is None:
                 raise
             (found_title, mp), how = matrix, "分解表"
