@@ -21,6 +21,7 @@ DEADLINE, SCHEDULE, IGNORE = "完成时限", "进度安排", "忽略"
 # An indicator table's own columns (考核指标 | 单位 | 工作目标): the measure word and the figure of each row;
 # pubtable.fold_indicator_columns writes them into the task text (孕产妇免费产前筛查2800人次).
 MEASURE, FIGURE = "计量单位", "目标值"
+BREAKDOWN = "分解情况"  # 元坝镇280 白果乡15 …: each area's figure written in one cell
 TIME_FIELDS = (*QUARTER_NAMES, DEADLINE, SCHEDULE)
 FIELDS = (NO, NAME, TARGET, DOMAIN, LEADS, COS, *TIME_FIELDS, IGNORE)
 
@@ -48,6 +49,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
              "责任人", "完成情况", "进展情况", "投资", "总投资", "已完成数", "完成数", "占比", "完成率", "完成比例"),
     MEASURE: ("计量单位", "单位", "计量", "指标单位"),
     FIGURE: ("目标值", "目标数", "指标值", "年度目标值", "目标数值", "计划数"),
+    BREAKDOWN: ("分解情况", "目标分解", "任务分解", "分解任务", "分解", "各地分解", "分解到乡镇", "分解到镇街"),
 }
 _LOOKUP = {name: field for field, names in SYNONYMS.items() for name in names}
 _CN = "一二三四"
@@ -73,6 +75,11 @@ def normalise(header: object) -> str:
     text = re.sub(r"\s+", "", text)
     bare = re.sub(r"[(\[【][^)\]】]*[)\]】]", "", text).strip(":：*★")
     return bare or text
+
+
+def is_synonym(header: str) -> bool:
+    """A header of the synonym table itself (not one matched by its words)."""
+    return normalise(header) in _LOOKUP
 
 
 def quarter_of_header(text: str) -> int | None:

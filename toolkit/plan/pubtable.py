@@ -59,6 +59,16 @@ def join_lines(text: str) -> str:
     return normalise_spaces(clean_text(out))
 
 
+_AREA_FIGURE = re.compile(r"([\u4e00-\u9fff]{1,8}(?:镇|乡|街道办|街道|办事处|区|县|市|社区|村))\s*[:：]?\s*(\d+(?:\.\d+)?)(?![\d.%])")
+BREAKDOWN_NOTE = "原文所列分解数："
+
+
+def area_figures(text: str) -> list[str]:
+    """`元坝镇280`-like pieces of a unit cell (an area and its figure), when there are at least two."""
+    found = [f"{m.group(1)}{m.group(2)}" for m in _AREA_FIGURE.finditer(text or "")]
+    return found if len(found) >= 2 else []
+
+
 def split_published_units(text: str) -> tuple[list[str], list[str]]:
     """(units, units marked as lead) from a unit cell as people type it; never fuses two names."""
     units, marked = [], []
@@ -199,8 +209,10 @@ def fold_indicator_columns(cells: dict[str, str]) -> None:
     task text, where the suggester reads them (孕产妇免费产前筛查 + 2800 + 人次 → 孕产妇免费产前筛查2800人次).
     A 单位 column of organisations (not measure words) is the lead unit column."""
     measure, figure = cells.pop(H.MEASURE, "").strip(), cells.pop(H.FIGURE, "").strip()
-    if measure and len(measure) > 6 and not figure:
+    if measure and (_ORG_END.search(measure) or len(measure) > 6) and not _FIGURE.fullmatch(figure):
         cells[H.LEADS] = cells.get(H.LEADS) or measure  # 单位 | 市教育局: a unit column after all
+        if figure:  # 工作目标 was taken for figures because of 单位: it is the task's text
+            cells[H.TARGET] = "；".join(t for t in (cells.get(H.TARGET, "").strip(), figure) if t)
         return
     if not _FIGURE.fullmatch(figure):
         if figure:
@@ -316,6 +328,9 @@ def task_from_cells(no: int, cells: dict[str, str]) -> Task:
     name = name.rstrip("。；;，, ") or name
     lead_units, lead_marked = split_published_units(cells.get(H.LEADS, ""))
     co_units, co_marked = split_published_units(cells.get(H.COS, ""))
+    figures = area_figures("\n".join(cells.get(f, "") for f in (H.LEADS, H.COS, H.BREAKDOWN)))
+    if figures:  # 元坝镇280 白果乡15: a breakdown written in the unit cell, kept with the task (to-do says so)
+        target = f"{target}（{BREAKDOWN_NOTE}{'、'.join(figures)}）"
     marked = lead_marked + co_marked
     if marked:  # 县教育局（牵头）、县财政局: the marked units lead, the rest cooperate
         leads = marked

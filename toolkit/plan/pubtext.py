@@ -114,7 +114,7 @@ def numbered_list(lines: list[str], file: str) -> tuple[str, list[Task]]:
                 len(re.findall(r"\d+(?:\.\d+)?\s*%", text)) >= 2:
             # 2017年全市经济社会发展主要预期目标是：地区生产总值增长8.5%左右；…: the plan's headline targets,
             # written before the numbered sections, are a task of their own
-            items.append({H.TARGET: text, H.DOMAIN: "主要预期目标", "section_lead": ""})
+            items.append({H.TARGET: text, H.DOMAIN: "主要预期目标", "section_lead": "", H.NAME: "主要预期目标"})
             continue
         if _CLOSING.fullmatch(text):
             current = None  # 现予公告。/ 特此通知。: the notice's closing words end the item
@@ -197,13 +197,17 @@ def _task(no: int, cells: dict[str, str], first_leads: bool = False) -> Task:
         leads = responsible
     deadline = "；".join(v for label in _TIME_LABELS for v in parts.get(label, ()) if v)
     head, dot, rest = target.partition("。")
+    given_name = cells.get(H.NAME, "")
     if not leads and cells.get("section_lead"):
         leads = [cells["section_lead"]]  # 一、县示范区管委会牵头工作（8项）: the heading names the lead
     cells = {H.TARGET: target, H.DOMAIN: cells.get(H.DOMAIN, ""), H.LEADS: "\n".join(leads),
              H.COS: "\n".join(cos), H.DEADLINE: deadline}
-    if dot and rest and len(head) <= 25:
+    if given_name:
+        cells[H.NAME] = given_name
+    elif dot and rest and len(head) <= 25:
         cells[H.NAME] = head
     else:
         # up to the first clause, or a 、 before a second count (新建公厕326座、改造64座), not 增长7.5%、8%
         cells[H.NAME] = _NAME_END.split(head, maxsplit=1)[0]
+        cells[H.NAME] = re.sub(r"[（(][^（）()]*$", "", cells[H.NAME])  # 公共廁所(其中: not inside a bracket
     return task_from_cells(no, {k: join_lines(v) if k not in (H.LEADS, H.COS) else v for k, v in cells.items()})
