@@ -86,6 +86,7 @@ def test_sheets_refuses_unreviewed_suggestions(tmp_path):
     ("chongchuan-2023-halfyear.csv", "Q3", "按季度序时进度"),
     ("luan-2021-monthly.docx", "Q2", "按季度安排（三季度末完成）"),
     ("dazhu-2016-cells.txt", "Q2", "按完成时限“9月投入使用”（三季度末完成）"),
+    ("huzhou-2020-annex.txt", "Q2", "按全年时间进度"),  # third round: 附件 list, 责任单位 lines
 ])
 def test_sheets_merge_report_brief_run_on_plans_without_quarterly_milestones(tmp_path, file, quarter, basis):
     plan_path = _imported_plan(tmp_path, file)

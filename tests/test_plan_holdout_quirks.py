@@ -92,11 +92,18 @@ def test_a_breakdown_written_in_one_cell_and_rows_under_merged_cells(tmp_path):
             "大朝乡20 丁家乡15 红岩镇25 虎跳镇120\t某某\t区人社局\t某某\n"
             "城镇失业人员再就业（人）\t250\t白果乡8 柏林沟镇8 朝阳乡5 陈江乡5 大朝乡6 丁家乡5 红岩镇5 虎跳镇12 黄龙乡5\n")
     plan = _plan(tmp_path, text)
-    assert [(t.target, t.leads) for t in plan.tasks] == [
+    # third round: the figures are read into 分解 (each township a department), and kept with the task text
+    assert [(t.target.split("（原文所列分解数：")[0], t.leads) for t in plan.tasks] == [
         ("就业促进工程；促进城乡劳动者就业创业；城镇新增就业人数1300人", ("区人社局",)),
         ("就业促进工程；促进城乡劳动者就业创业；城镇失业人员再就业250人", ("区人社局",))]
-    assert [d.name for d in plan.departments] == ["区人社局"]
+    assert plan.tasks[0].target.endswith("（原文所列分解数：元坝镇280、白果乡15、柏林沟镇40、朝阳乡20、陈江乡15、大朝乡20、"
+                                         "丁家乡15、红岩镇25、虎跳镇120）")
+    assert [d.name for d in plan.departments][:3] == ["区人社局", "元坝镇", "白果乡"]
+    assert "元坝镇280" not in {d.name for d in plan.departments}
     assert [(i.name, i.target) for i in plan.indicators] == [("城镇新增就业人数", 1300), ("城镇失业人员再就业", 250)]
+    assert [(b.task_no, b.name, b.unit, b.target) for b in plan.breakdown][:2] == [
+        (1, "城镇新增就业人数", "元坝镇", 280), (1, "城镇新增就业人数", "白果乡", 15)]
+    assert len(plan.breakdown) == 9 + 9
 
 
 @pytest.mark.parametrize("cell", ["元坝镇280", "计划完成4公里。", "75%", "进展情况：已完成"])

@@ -199,7 +199,7 @@ def test_cli_import_seed_writes_checked_workbook_and_lists_todo(tmp_path):
     result = run("plan", "import", SEED, "-o", out)
     assert result.exit_code == 1, result.output
     assert "已导入：2019年连云港市50件民生实事序时进度安排方案（2019年）" in result.output
-    assert "任务 50 项，建议指标 162 个（说明以“【建议】”开头，请逐条核对）" in result.output
+    assert "任务 50 项，建议指标 161 个（说明以“【建议】”开头，请逐条核对）" in result.output
     assert "  · 原文没有牵头单位：请在“任务”表填写牵头单位、配合单位，并在“部门”表登记各单位。" in result.output
     assert "  · [错误] 共50处，如 任务!E2、任务!E3、任务!E4……：“牵头单位”为空。请填写。" in result.output
     read = read_plan(out)

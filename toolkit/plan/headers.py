@@ -18,6 +18,10 @@ from toolkit.model import QUARTER_NAMES
 
 NO, TARGET, NAME, LEADS, COS, DOMAIN = "序号", "目标任务", "任务名称", "牵头单位", "配合单位", "领域"
 DEADLINE, SCHEDULE, IGNORE = "完成时限", "进度安排", "忽略"
+# An indicator table's own columns (考核指标 | 单位 | 工作目标): the measure word and the figure of each row;
+# pubtable.fold_indicator_columns writes them into the task text (孕产妇免费产前筛查2800人次).
+MEASURE, FIGURE = "计量单位", "目标值"
+BREAKDOWN = "分解情况"  # 元坝镇280 白果乡15 …: each area's figure written in one cell
 TIME_FIELDS = (*QUARTER_NAMES, DEADLINE, SCHEDULE)
 FIELDS = (NO, NAME, TARGET, DOMAIN, LEADS, COS, *TIME_FIELDS, IGNORE)
 
@@ -28,7 +32,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
              "项目内容", "目标", "任务", "主要目标", "目标任务内容", "工作目标", "任务目标", "年度目标",
              "年度目标任务", "具体内容", "工作内容", "内容", "目标任务及要求", "内容与要求", "主要任务",
              "建设内容及规模", "建设规模及内容", "工作目标任务", "任务内容", "具体任务", "实事内容",
-             "目标要求", "主要建设内容", "年度计划"),
+             "目标要求", "主要建设内容", "年度计划", "考核指标", "指标", "指标名称", "绩效指标", "考核内容"),
     NAME: ("任务名称", "名称", "项目名称", "实事名称", "事项", "项目", "实事项目", "民生实事项目", "事项名称",
            "工作名称", "实事", "民生实事名称", "惠民实事", "为民办实事项目"),
     LEADS: ("牵头单位", "牵头部门", "责任单位", "责任部门", "牵头", "主办单位", "主责单位", "责任主体",
@@ -42,7 +46,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                "序时进度安排", "计划进度", "工作进度安排", "进度要求", "时间进度", "月度工作计划", "月度计划",
                "季度工作计划", "季度计划", "月度安排"),
     IGNORE: ("备注", "分管领导", "区政府分管领导", "县政府分管领导", "市政府分管领导", "责任领导", "联系人",
-             "责任人", "完成情况", "进展情况", "投资", "总投资"),
+             "责任人", "完成情况", "进展情况", "投资", "总投资", "已完成数", "完成数", "占比", "完成率", "完成比例"),
+    MEASURE: ("计量单位", "单位", "计量", "指标单位"),
+    FIGURE: ("目标值", "目标数", "指标值", "年度目标值", "目标数值", "计划数"),
+    BREAKDOWN: ("分解情况", "目标分解", "任务分解", "分解任务", "分解", "各地分解", "分解到乡镇", "分解到镇街"),
 }
 _LOOKUP = {name: field for field, names in SYNONYMS.items() for name in names}
 _CN = "一二三四"
@@ -68,6 +75,11 @@ def normalise(header: object) -> str:
     text = re.sub(r"\s+", "", text)
     bare = re.sub(r"[(\[【][^)\]】]*[)\]】]", "", text).strip(":：*★")
     return bare or text
+
+
+def is_synonym(header: str) -> bool:
+    """A header of the synonym table itself (not one matched by its words)."""
+    return normalise(header) in _LOOKUP
 
 
 def quarter_of_header(text: str) -> int | None:
@@ -158,6 +170,8 @@ def header_map(rows: list[list[str]], overrides: dict[str, str] | None = None) -
         name = mapping[i]
         if name in QUARTER_NAMES or name == IGNORE:
             continue
+        if name == TARGET and MEASURE in taken and FIGURE not in taken:
+            name = mapping[i] = FIGURE  # 考核指标 | 单位 | 工作目标: the text column after the measure holds figures
         if name == LEADS and LEADS in taken and COS not in taken:
             name = mapping[i] = COS
         if name == TARGET and TARGET in taken and NAME not in taken:

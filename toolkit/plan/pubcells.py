@@ -24,6 +24,7 @@ _UNIT_END = re.compile(r"(?:局|委|办|中心|院|政府|公司|街道|镇|乡|
 _TEXT_FIELDS = (H.TARGET, H.NAME)
 _TIME = (*QUARTER_NAMES, H.DEADLINE, H.SCHEDULE)
 MAX_HEADER = 12
+_LOOSE = (None, H.IGNORE, H.MEASURE)  # 领导, 单位, 完成 alone: most likely half of a header cell
 
 
 def _is_units(line: str) -> bool:
@@ -40,6 +41,26 @@ def _is_time(line: str) -> bool:
 def _unknown_column(line: str) -> bool:
     """A short label such as 当前进度 among known column names (read, then ignored)."""
     return len(line) <= 10 and not re.search(r"[。，,；;：:\d]", line)
+
+
+def _join_split_headers(lines: list[str], overrides: dict | None) -> list[str]:
+    """A header cell broken over two lines (责任 / 领导, 牵头 / 单位, 完成 / 时限) joined where the two make a
+    column name of the synonym table and one half is not a column of its own (项目 / 内容 stay two);
+    only before the first `1`."""
+    out: list[str] = []
+    i = 0
+    first = next((k for k, line in enumerate(lines) if line == "1"), len(lines))
+    while i < len(lines):
+        line = lines[i]
+        pair = (H.field_of(line, overrides), H.field_of(lines[i + 1], overrides)) if i + 1 < first else (None, None)
+        if i + 1 < first and len(line) <= 4 and len(lines[i + 1]) <= 4 and H.is_synonym(line + lines[i + 1]) \
+                and any(f in _LOOSE for f in pair) and not all(f in _TEXT_FIELDS for f in pair):
+            out.append(line + lines[i + 1])
+            i += 2
+            continue
+        out.append(line)
+        i += 1
+    return out
 
 
 def _header(lines: list[str], overrides: dict | None) -> tuple[int, list[str | None]] | None:
@@ -60,7 +81,7 @@ def _header(lines: list[str], overrides: dict | None) -> tuple[int, list[str | N
 
 def cells_per_line(lines: list[str], file: str, overrides: dict | None = None) -> tuple[str, list[Task]]:
     """(title, tasks) from a one-cell-per-line table; PlanError when the text is not one."""
-    lines = [line.strip() for line in lines if line.strip()]
+    lines = _join_split_headers([line.strip() for line in lines if line.strip()], overrides)
     found = _header(lines, overrides)
     if found is None:
         raise PlanError(f"{file}：不是逐格分行的表格。")

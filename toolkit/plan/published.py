@@ -13,11 +13,11 @@ from datetime import date
 from pathlib import Path
 
 from toolkit.errors import FILE_NOT_FOUND, FILE_WRONG_TYPE, InputFileError, PlanError
-from toolkit.model import QUARTER_NAMES, Department, Plan, Settings
+from toolkit.model import QUARTER_NAMES, Department, Plan, Settings, UnitTarget
 from toolkit.plan import headers as H
 from toolkit.plan.pubmatrix import AREA_HEADERS, MatrixPlan, find_any_matrix, is_area, plan_from_matrix
 from toolkit.plan.pubsources import NoTable, decode, docx_paragraphs, read_csv, read_docx, read_xlsx, text_grids
-from toolkit.plan.pubtable import pick_title, tasks_from_rows
+from toolkit.plan.pubtable import BREAKDOWN_NOTE, area_figures, pick_title, tasks_from_rows
 from toolkit.plan.pubtext import numbered_list, read_text
 from toolkit.plan.suggest import suggest_task
 from toolkit.plan.timing import due_quarter
@@ -80,6 +80,11 @@ def import_plan(source: Path, *, year: int | None = None, title: str | None = No
             found_title, tasks, how = read_text(decode(source, "请另存为UTF-8编码的文本文件"), source.name, column_map)
         except PlanError:
             matrix = _matrix(source)
+            if matrix is None and flattened_matrix(decode(source, "")):
+                raise PlanError(f"{source.name}像是分解表（每个地区一行、每个指标一列），但复制成了每格一行的文字："
+                                "空格子在复制时丢失，无法确定每个数字属于哪一列，未生成计划主表。",
+                                hint="\n请在网页上选中整个表格，复制后粘贴到Excel（保留行列），另存为.xlsx再导入；"
+                                     "已有任务方案时，可用 plankit plan breakdown 分解表.xlsx 计划主表.xlsx 读入各地区目标。") from None
             if matrix is None:
                 raise
             (found_title, mp), how = matrix, "分解表"
@@ -131,7 +136,41 @@ def import_plan(source: Path, *, year: int | None = None, title: str | None = No
         plan.indicators, plan.breakdown = matrix[1].indicators, matrix[1].breakdown
     elif suggest:
         plan.indicators = [i for t in tasks for i in suggest_task(t)]
+    _figures_in_cells(plan, todo)
     return ImportResult(plan, kind, todo)
+
+
+def _figures_in_cells(plan: Plan, todo: list[str]) -> None:
+    """Areas' figures written in one cell (元坝镇280 白果乡15, kept in the task text by task_from_cells):
+    read into 分解 when the task has one indicator to break down, else listed in the to-do."""
+    read, left = [], []
+    for task in plan.tasks:
+        if BREAKDOWN_NOTE not in task.target:
+            continue
+        pieces = area_figures(task.target.split(BREAKDOWN_NOTE, 1)[1])
+        own = [i for i in plan.indicators if i.task_no == task.no]
+        if len(own) != 1 or not pieces:
+            left.append(task.no)
+            continue
+        for piece in pieces:
+            area, value = re.fullmatch(r"(.+?)(\d+(?:\.\d+)?)", piece).groups()  # type: ignore[union-attr]
+            plan.breakdown.append(UnitTarget(task.no, own[0].name, area, float(value), (None,) * 4))
+            if area not in {d.name for d in plan.departments}:
+                plan.departments.append(Department(area))
+        read.append(task.no)
+    if read:
+        todo.append(f"{len(read)}项任务（第{'、'.join(map(str, read[:5]))}项）的各地区数字写在一格里，已读入“分解”表，"
+                    "各地区已登记为部门；请核对地区名称和数字。")
+    if left:
+        todo.append(f"{len(left)}项任务（第{'、'.join(map(str, left[:5]))}项）的各地区数字写在一格里，"
+                    "已附在任务内容后（“原文所列分解数”），未读入“分解”表（该任务不是正好一个指标）；"
+                    "需要按地区考核时，请整理成分解表后用 plankit plan breakdown 读入。")
+
+
+def flattened_matrix(text: str) -> bool:
+    """A breakdown table copied one cell per line: several area names each followed by a figure."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return sum(1 for a, b in zip(lines, lines[1:]) if is_area(a) and re.fullmatch(r"[\d.]+%?", b)) >= 3
 
 
 def _matrix(source: Path, strict: bool = False) -> tuple[str, MatrixPlan] | None:

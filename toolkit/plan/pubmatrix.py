@@ -124,7 +124,8 @@ def find_any_matrix(rows: list[list[str]]) -> list[Matrix]:
 
 def _columns(header: list[list[str]], area_col: int) -> list[Column]:
     """Indicator columns from the header rows: the lowest name, the group above, the 责任单位 row."""
-    unit_rows = [row for row in header if area_col < len(row) and _norm(row[area_col]) in UNIT_ROWS]
+    unit_rows = [row for row in header if area_col < len(row) and _norm(row[area_col]) in UNIT_ROWS
+                 or _only_units(row, area_col)]  # 市人力资源社会保障局 | 市总工会 over the columns, unlabelled
     names = [row for row in header if row not in unit_rows]
     subs = names[-1] if names and sum(_norm(v) in TARGET_SUBS for v in names[-1]) >= 1 else None
     if subs is not None:
@@ -156,6 +157,14 @@ def _columns(header: list[list[str]], area_col: int) -> list[Column]:
             continue
         unique.append(col)
     return unique
+
+
+_ORG_END = re.compile(r"(?:局|委|办|会|联|团|中心|院|厅|部|政府|公司|指挥部|管委会)$")
+
+
+def _only_units(row: list[str], area_col: int) -> bool:
+    cells = [_norm(v) for c, v in enumerate(row) if c != area_col and _norm(v)]
+    return bool(cells) and all(_ORG_END.search(v) for v in cells)
 
 
 def _value(text: str) -> tuple[float, str, str] | None:

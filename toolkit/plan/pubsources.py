@@ -250,6 +250,13 @@ def browser_rows(text: str, overrides: dict | None = None) -> list[list[str]] | 
     if head is None:
         return None
     header = lines[head].split("\t")
+    opening = [line.count("\t") for line in lines[head + 1:] if re.match(r"\s*\d{1,3}\s*\t", line)]
+    if opening and H.field_of(header[0], overrides) == H.NO and min(opening) > len(header) - 1:
+        # every task row is longer than the header: a header cell spans columns (考核指标 over the
+        # project and its indicators); rows under merged cells are shorter and say nothing of it
+        extra = min(opening) - len(header) + 1
+        header = header[:2] + [header[1]] * extra + header[2:]
+        lines[head] = "\t".join(header)
     width = len(header) - 1
     mapping = H.header_map([header], overrides)
     text_col = min((i for i, f in mapping.items() if f in (H.TARGET, H.NAME)), default=0)
@@ -273,7 +280,11 @@ def browser_rows(text: str, overrides: dict | None = None) -> list[list[str]] | 
         elif missing > 0 and not numbered and len(rows) > head + 1:
             cells = _under_merged(cells, rows[-1])  # every row is a task: the merged cells are the row above's
         elif missing > 0 and len(cells) + text_col <= width + 1:
-            cells = [""] * text_col + cells  # a row under merged cells: it starts at the task column
+            # a row under merged cells: it starts at the task column, or (where its cells fit the row
+            # above better) after all the merged cells on the left (序号 and the project's name)
+            left = missing if missing > text_col and len(rows) > head + 1 and \
+                _fit(cells, rows[-1], missing) > _fit(cells, rows[-1], text_col) else text_col
+            cells = [""] * left + cells
         rows.append(cells)
 
     for line in lines[head + 1:]:
@@ -300,6 +311,10 @@ def _kind(cell: str) -> str:
     if re.fullmatch(r"[\d.,%]+", text):
         return "number"
     return "long" if len(text) > 40 else "text" if text else "blank"
+
+
+def _fit(cells: list[str], above: list[str], offset: int) -> int:
+    return sum(offset + i < len(above) and _kind(c) == _kind(above[offset + i]) for i, c in enumerate(cells))
 
 
 def _under_merged(cells: list[str], above: list[str]) -> list[str]:

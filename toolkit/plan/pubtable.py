@@ -24,7 +24,7 @@ from toolkit.plan.timing import due_quarter, split_schedule
 from toolkit.values import clean_text
 
 _BANNER = re.compile(r"^[一二三四五六七八九十]+[、.．]\s*(.+?)(?:[（(].*[）)])?$")
-_TITLE = re.compile(r"20\d\d\s*年.*(?:民生实事|实事|民生工程|惠民|方案|计划|清单|分解|项目|任务)")
+_TITLE = re.compile(r"20\d\d\s*年.*(?:民生实事|实事|民生工程|惠民|方案|计划|清单|分解|项目|任务|工作安排|工作要点|进度表)")
 _TITLE_END = re.compile(r"(?:方案|分解表?|清单|一览表|计划表?|安排|分工|任务表|项目表|实事|民生实事项目)$")
 _SKIP_TITLE = re.compile(r"^附件\s*[0-9一二三四五六七八九十]*[:：]?$|〔\s*20\d\d\s*〕|\[\s*20\d\d\s*\]|^[^\u4e00-\u9fff]*$")
 _UNIT_SPLIT = re.compile(r"[\n\r、，,；;/／]+|\s+")
@@ -57,6 +57,16 @@ def join_lines(text: str) -> str:
         latin = out and out[-1].isascii() and out[-1].isalnum() and p[0].isascii() and p[0].isalnum()
         out += (" " if latin else "") + p
     return normalise_spaces(clean_text(out))
+
+
+_AREA_FIGURE = re.compile(r"([\u4e00-\u9fff]{1,8}(?:镇|乡|街道办|街道|办事处|区|县|市|社区|村))\s*[:：]?\s*(\d+(?:\.\d+)?)(?![\d.%])")
+BREAKDOWN_NOTE = "原文所列分解数："
+
+
+def area_figures(text: str) -> list[str]:
+    """`元坝镇280`-like pieces of a unit cell (an area and its figure), when there are at least two."""
+    found = [f"{m.group(1)}{m.group(2)}" for m in _AREA_FIGURE.finditer(text or "")]
+    return found if len(found) >= 2 else []
 
 
 def split_published_units(text: str) -> tuple[list[str], list[str]]:
@@ -191,6 +201,29 @@ def _number(raw: str) -> str:
     return re.sub(r"^[（(]|[)）.．、\s]+$", "", raw.strip())
 
 
+_FIGURE = re.compile(r"\s*[-+]?\d+(?:\.\d+)?\s*")
+
+
+def fold_indicator_columns(cells: dict[str, str]) -> None:
+    """考核指标 | 单位 | 工作目标 (an indicator table): the figure and its measure word are written into the
+    task text, where the suggester reads them (孕产妇免费产前筛查 + 2800 + 人次 → 孕产妇免费产前筛查2800人次).
+    A 单位 column of organisations (not measure words) is the lead unit column."""
+    measure, figure = cells.pop(H.MEASURE, "").strip(), cells.pop(H.FIGURE, "").strip()
+    if measure and (_ORG_END.search(measure) or len(measure) > 6) and not _FIGURE.fullmatch(figure):
+        cells[H.LEADS] = cells.get(H.LEADS) or measure  # 单位 | 市教育局: a unit column after all
+        if figure:  # 工作目标 was taken for figures because of 单位: it is the task's text
+            cells[H.TARGET] = "；".join(t for t in (cells.get(H.TARGET, "").strip(), figure) if t)
+        return
+    if not _FIGURE.fullmatch(figure):
+        if figure:
+            cells[H.TARGET] = "；".join(t for t in (cells.get(H.TARGET, "").strip(), figure + measure) if t)
+        return
+    text = cells.get(H.TARGET, "").strip().rstrip("。；;")
+    if re.search(r"\d", text):  # the text has figures of its own: the table's figure is said after it
+        text = f"{text}；{cells.get(H.NAME, '').strip()}"
+    cells[H.TARGET] = f"{text}{figure.strip()}{measure}"
+
+
 def tasks_from_rows(rows: list[Row], file: str, *, numbered: bool = True) -> list[Task]:
     """Tasks from table rows: continuation rows appended, banners as 领域; bad rows raise PlanError.
 
@@ -204,6 +237,7 @@ def tasks_from_rows(rows: list[Row], file: str, *, numbered: bool = True) -> lis
     chinese = bool(given) and all(_CN_NO.fullmatch(n) for n in given)  # 序号 written 一、二、三 throughout
     restarts = _restarts_per_section(rows)
     for row in rows:
+        fold_indicator_columns(row.cells)
         raw_no = _number(row.cells.get(H.NO, ""))
         if not chinese and _CN_NO.fullmatch(raw_no) and \
                 sum(1 for k, v in row.cells.items() if k != H.NO and v.strip()) <= 2:
@@ -294,6 +328,9 @@ def task_from_cells(no: int, cells: dict[str, str]) -> Task:
     name = name.rstrip("。；;，, ") or name
     lead_units, lead_marked = split_published_units(cells.get(H.LEADS, ""))
     co_units, co_marked = split_published_units(cells.get(H.COS, ""))
+    figures = area_figures("\n".join(cells.get(f, "") for f in (H.LEADS, H.COS, H.BREAKDOWN)))
+    if figures:  # 元坝镇280 白果乡15: a breakdown written in the unit cell, kept with the task (to-do says so)
+        target = f"{target}（{BREAKDOWN_NOTE}{'、'.join(figures)}）"
     marked = lead_marked + co_marked
     if marked:  # 县教育局（牵头）、县财政局: the marked units lead, the rest cooperate
         leads = marked

@@ -39,6 +39,9 @@ _PERSON = re.compile(r"[（(]?\s*(?:牵头|分管|责任)?(?:市|县|区)?(?:政
 # or lines `牵头单位：区发改局` / `责任单位：…`. Each value runs to the next label or the closing bracket.
 _SIGNATURE = re.compile(r"\s*(?:20\d\d\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|.{0,24}(?:主席团|办公室|人民政府|委员会|领导小组|"
                         r"人民代表大会|办公厅|指挥部))\s*")
+_TARGETS_PARAGRAPH = re.compile(r"(?:主要)?预期目标(?:是|为|如下)?[:：]")
+_ANNEX_LIST = re.compile(r"^\s*附件\s*[:：]")
+_CLOSING = re.compile(r"\s*(?:现予公告|特此公告|特此通知|特此公示|现予公布)[。.]?\s*")
 _LABEL = re.compile(r"(牵头[市县区]?领导|责任领导|分管[市县区]?领导|[市县区]领导|牵头单位|牵头部门|主责单位|主办单位|责任单位|"
                     r"责任部门|配合单位|协办单位|配合部门|参与单位|协同单位|数据提供单位|联系人|责任人|完成时限|"
                     r"完成时间|时间节点|时限要求|项目责任人|实际完成情况|完成情况|进展情况|推进情况)\s*[:：]")
@@ -99,8 +102,23 @@ def numbered_list(lines: list[str], file: str) -> tuple[str, list[Task]]:
     heads = {n for n in counts if first_at[n] < first_at[item_style]}
     title = pick_title([p for p, s in styled[:first_at[item_style]] if not s or s[0] not in heads] or paragraphs[:3])
     items: list[dict[str, str]] = []
-    domain, section_lead, stopped, current = "", "", False, None
+    domain, section_lead, stopped, current, annex = "", "", False, None, False
     for text, style in styled:
+        if _ANNEX_LIST.match(text):
+            annex, current = True, None  # 附件：1.…方案 / 2.…分解: the notice's list of attachments
+            continue
+        if annex and style and style[0] == item_style and len(style[1]) <= 40 and "。" not in style[1]:
+            continue
+        annex = False
+        if not style and not items and current is None and _TARGETS_PARAGRAPH.search(text) and \
+                len(re.findall(r"\d+(?:\.\d+)?\s*%", text)) >= 2:
+            # 2017年全市经济社会发展主要预期目标是：地区生产总值增长8.5%左右；…: the plan's headline targets,
+            # written before the numbered sections, are a task of their own
+            items.append({H.TARGET: text, H.DOMAIN: "主要预期目标", "section_lead": "", H.NAME: "主要预期目标"})
+            continue
+        if _CLOSING.fullmatch(text):
+            current = None  # 现予公告。/ 特此通知。: the notice's closing words end the item
+            continue
         if style and style[0] in heads:
             current = None
             stopped = bool(_STOP_SECTION.search(style[1][:12]))
@@ -179,13 +197,17 @@ def _task(no: int, cells: dict[str, str], first_leads: bool = False) -> Task:
         leads = responsible
     deadline = "；".join(v for label in _TIME_LABELS for v in parts.get(label, ()) if v)
     head, dot, rest = target.partition("。")
+    given_name = cells.get(H.NAME, "")
     if not leads and cells.get("section_lead"):
         leads = [cells["section_lead"]]  # 一、县示范区管委会牵头工作（8项）: the heading names the lead
     cells = {H.TARGET: target, H.DOMAIN: cells.get(H.DOMAIN, ""), H.LEADS: "\n".join(leads),
              H.COS: "\n".join(cos), H.DEADLINE: deadline}
-    if dot and rest and len(head) <= 25:
+    if given_name:
+        cells[H.NAME] = given_name
+    elif dot and rest and len(head) <= 25:
         cells[H.NAME] = head
     else:
         # up to the first clause, or a 、 before a second count (新建公厕326座、改造64座), not 增长7.5%、8%
         cells[H.NAME] = _NAME_END.split(head, maxsplit=1)[0]
+        cells[H.NAME] = re.sub(r"[（(][^（）()]*$", "", cells[H.NAME])  # 公共廁所(其中: not inside a bracket
     return task_from_cells(no, {k: join_lines(v) if k not in (H.LEADS, H.COS) else v for k, v in cells.items()})

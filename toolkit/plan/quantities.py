@@ -19,13 +19,13 @@ from toolkit.model import GE, LE
 # Measure words, longest first so 平方米 wins over 米 and 人次 over 人.
 MEASURES = sorted("""平方米 平方公里 立方米 公里 千米 米 公斤 千克 吨 亩 公顷 元 人次 场次 批次 户次 人 名 户 个 家 所
 座 条 项 套 台 件 路 场 张 辆 间 处 床 册 份 次 例 只 头 株 棵 盏 块 支 组 班 位 栋 幢 千瓦 眼 根 杆 艘 架
-m2 m² ㎡ 平米 km % ‰ 個 條 處 場 張 輛 間 臺 項 戶 場次 戶次 畝""".split(),
+m2 m² ㎡ 平米 km % ‰ 個 條 處 場 張 輛 間 臺 項 戶 場次 戶次 畝 公裏""".split(),
                   key=len, reverse=True)
 MULTIPLIERS = {"万": 1e4, "亿": 1e8, "万亿": 1e12, "萬": 1e4, "億": 1e8}
 # Measure words counted as the same thing when a milestone and a target word it differently.
 SAME_MEASURE = {"场": "场次", "名": "人", "m2": "平方米", "m²": "平方米", "㎡": "平方米", "平米": "平方米", "km": "公里",
                 "個": "个", "條": "条", "處": "处", "場": "场次", "張": "张", "輛": "辆", "間": "间", "臺": "台", "項": "项",
-                "戶": "户", "場次": "场次", "戶次": "户次", "畝": "亩"}  # 繁體 pages
+                "戶": "户", "場次": "场次", "戶次": "户次", "畝": "亩", "公裏": "公里"}  # 繁體 pages (公裏: a converter's 里)
 
 _CN_DIGITS = "零〇一二两三四五六七八九十百千"
 _NUMBER = re.compile(
@@ -43,8 +43,10 @@ _VERBS = {"新建", "改造", "建设", "创建", "整治", "实施", "推进", 
           "组织", "发放", "培育", "修建", "治理", "提升", "扶持", "帮扶", "支持", "投入", "开工", "改建"}
 _RAISED_TO = re.compile(r"提高到|提高至|增加到|增至|提升到|提升至|调整到|调整为|降至|降低到|降低至|下降到")
 _SHARE_OF = re.compile(r"(?:达到|提高到|提高至|不低于|不少于|占)[\u4e00-\u9fff]{1,10}的$")
-_LENGTHS = ("公里", "千米", "米", "km")
+_LENGTHS = ("公里", "公裏", "千米", "米", "km")
 _NOUN_NEXT = re.compile(r"[\u4e00-\u9fff]")
+_RATE = re.compile(r"[/／][\u4e00-\u9fff]{1,2}(?:[/／·][\u4e00-\u9fff]{1,2})*")
+_INNER_NOTE = re.compile(r"[（(][^（）()，。；,;]{1,6}[）)](?=[\u4e00-\u9fffA-Za-z])")
 _FULLWIDTH = str.maketrans("０１２３４５６７８９％．－", "0123456789%.-")
 
 GE_BEFORE = ("不少于", "不低于", "不小于", "提高到", "提高至", "提升到", "提升至", "达到", "超过", "多于", "突破")
@@ -100,7 +102,8 @@ class Quantity:
     @property
     def counted(self) -> str:
         """The noun phrase after the unit (新建3所中心幼儿园 → 中心幼儿园), up to a conjunction."""
-        after = re.split(r"[和及与、，,；;。：:（(]|以及|并|等", self.after.lstrip("的"), maxsplit=1)[0]
+        after = re.sub(r"(?<=[\u4e00-\u9fff])[（(][^（）()]{1,6}[）)](?=[\u4e00-\u9fff\w])", "", self.after.lstrip("的"))
+        after = re.split(r"[和及与、，,；;。：:（(]|以及|并|等", after, maxsplit=1)[0]  # 村（社区）公共文化场地: note dropped
         cut = _CUT_VERB.search(after, 2)
         after = _TRAIL_FILLER.sub("", after[:cut.start()] if cut else after)
         if re.search(r"\d", after):
@@ -225,6 +228,10 @@ def find_quantities(text: str) -> list[Quantity]:
             continue  # part of a name: 二次供水, 一件事, 五百人口规模以上
         if num == "一" and (masked[end:end + 1] == "一" or masked[max(0, start - 2):start - 1] == "一"):
             continue  # 一户一档, 一人一策: a slogan, not a count
+        if num == "一" and measure == "次" and not mult and _NOUN_NEXT.match(masked[end:end + 1]):
+            continue  # 一次处方, 一次告知: "single", not a count of times
+        if measure in ("组", "队") and not mult and prev == "村":
+            continue  # 天泉村六组: a village group's name, not a count
         if not num[0].isdigit() and not mult and len(num) > 1 and num[-1] in MULTIPLIERS:
             num, mult = num[:-1], num[-1]  # 七万名 = 7 万名, like 7万名
         if not num[0].isdigit() and not mult and measure in _LENGTHS and _NOUN_NEXT.match(masked[end:end + 1]):
@@ -252,6 +259,10 @@ def find_quantities(text: str) -> list[Quantity]:
                 clause_start = max(text.rfind(d, 0, opened) for d in _DELIMS) + 1
         stops = [i for i in (text.find(d, end) for d in _DELIMS) if i >= 0]
         clause_end = min(stops) if stops else len(text)
+        note = _INNER_NOTE.match(text, clause_end)
+        if note:  # 615个村（社区）公共文化场地: a short note inside the noun phrase, not its end
+            more = [i for i in (text.find(d, note.end()) for d in _DELIMS) if i >= 0]
+            clause_end = min(more) if more else len(text)
         before = masked[clause_start:start].strip()
         rest = masked[end:clause_end]
         direction = GE
@@ -259,14 +270,21 @@ def find_quantities(text: str) -> list[Quantity]:
             if before.endswith(w):
                 direction = GE if w in GE_BEFORE else LE
                 break
+        direction_after = False
         for w in GE_AFTER + LE_AFTER:
             if rest.startswith(w):
                 direction = GE if w in GE_AFTER else LE
-                rest = rest[len(w):]
+                rest, direction_after = rest[len(w):], True
                 break
+        if direction_after and re.search(r"\d", re.split(r"[和及与]|以及", rest, maxsplit=1)[0]):
+            continue  # 投资10亿元以上项目10个: a threshold naming what is counted, not a target
         if mult and not measure and _PEOPLE.match(rest):
             measure = "人"  # 9.27万建档立卡低收入人口 = 9.27万人
         unit = (mult or "") + (measure or "")
+        rate = _RATE.match(masked, end) if measure else None
+        if rate and not rest.startswith(("以上", "以下", "以内")):
+            unit += rate.group(0)  # 600元/月/人: a rate, said with its measure
+            rest = rest[len(rate.group(0)):] if rest.startswith(rate.group(0)) else rest
         q = Quantity(value, high, unit, measure or "", MULTIPLIERS.get(mult or "", 1.0), direction,
                      before, rest.strip(), text[start:end], text[clause_start:clause_end].strip())
         same_sentence = found and "。" not in text[text.find(found[-1].clause):start] if found else False

@@ -83,12 +83,24 @@ def quarterly(q: Quantity, target: float, milestones) -> tuple[tuple, str]:
     return none, f"季度里程碑有相关数值（{shown}），口径不明，未采用"
 
 
+# A sentence reporting what was done so far (上半年，引进…3个 / 截至6月底，… / 目前，…) after the targets:
+# a progress report pasted with its plan; its figures are actuals, not targets.
+_PROGRESS = re.compile(r"[。；;]\s*(?:上半年|前三季度|一季度|1[-—–~]\d{1,2}月(?:份)?|截至[^，,。]{0,12}|截止[^，,。]{0,12}|目前|"
+                       r"今年以来|年初以来)[，,]")
+
+
+def planned_part(text: str) -> str:
+    """The text before a progress sentence (上半年，…): what the plan sets, not what was done."""
+    m = _PROGRESS.search(text)
+    return text[:m.start() + 1] if m else text
+
+
 def suggest_task(task: Task) -> list[Indicator]:
     """Suggested indicators for one task: one per distinct quantity in its target text."""
     result: list[Indicator] = []
     seen_values: set[tuple] = set()
     names: set[str] = set()
-    for q in find_quantities(task.target):
+    for q in find_quantities(planned_part(task.target)):
         target = q.value if q.high is None or q.direction == GE else q.high
         ident = (target * q.scale, unit_key(q.unit)[0], q.direction)
         if ident in seen_values and not (q.subject or q.after):
