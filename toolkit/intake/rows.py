@@ -20,6 +20,7 @@ from toolkit.intake.planfacts import plan_facts
 from toolkit.quarter import Quarter
 from toolkit.returns import IndicatorEntry, QuarterReturns, TaskEntry, field_cells
 from toolkit.fileio.xlsxmeta import col_letter
+from toolkit.intake.filldate import implausible
 from toolkit.intake.grid import Table, header_text
 from toolkit.values import (MAX_TEXT, ValueIssue, check_text, compare_key, contact_text, excel_error, format_number,
     parse_amount, parse_date, parse_percent, parse_status)
@@ -517,6 +518,8 @@ def read_contact(ctx: Context, table: Table, positions: dict[str, str]) -> dict[
                 text = parse_date(value, date1904=ctx.date1904)
             except ValueIssue:
                 ctx.add(RC.BAD_DATE, table, grid.ref(r, c), _short(value))
+            if text and (why := implausible(text, ctx.quarter)):
+                ctx.add(RC.ODD_DATE, table, grid.ref(r, c), text, reason=why)
         contact[name] = text
         if not text:
             missing.append(name)
