@@ -108,3 +108,66 @@ def test_a_fill_date_in_the_future_or_years_early_is_a_warning_naming_the_cell(t
     [p] = odd
     assert p.cell == ref and p.sheet == "进展填报"
     assert p.message.startswith(f"填报日期“{value}”{why}")
+
+
+# -- third hostile pass: saved mail and mailboxes -------------------------------------------------
+
+def test_an_mbox_body_line_starting_with_from_does_not_cut_the_message(tmp_path):
+    """Fixture: a Thunderbird-style export whose body lines "From our bureau…" are not escaped.
+    Split at every "From " line, the attachment landed in a headerless half: 没有附件."""
+    from toolkit.intake.collect import collect
+    items = collect([shutil.copy(FIXTURES / "unescaped-from-line.mbox", tmp_path / "导出.mbox")])
+    assert [(i.name, i.skipped) for i in items] == [
+        ("导出.mbox#1", "这封邮件（会议通知）没有附件，已跳过"),
+        ("说明.txt", "不是表格文件（只接收 .xlsx .xlsm .xls .ods 及其压缩包、邮件），已跳过")]
+    assert items[1].sender.endswith("slj@example.gov.cn>")
+
+
+def test_real_a_return_in_an_mbox_with_an_unescaped_from_line_is_merged(tmp_path, plan):
+    from email.message import EmailMessage
+    m = EmailMessage()
+    m["From"] = "市住建局 <zjj@example.gov.cn>"
+    m["Subject"] = "填报表"
+    m["Date"] = "Fri, 05 Jul 2019 10:00:00 +0800"
+    m.set_content("From our bureau, see the attachment.\n")
+    m.add_attachment(H.filled(tmp_path, plan).read_bytes(), maintype="application",
+                     subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet", filename="市住建局.xlsx")
+    box = tmp_path / "box.mbox"
+    box.write_bytes(b"From zjj@example.gov.cn Fri Jul  5 10:00:00 2019\n" + bytes(m).replace(b"\r\n", b"\n"))
+    result = merge(plan, Q2, tmp_path / "out", [box])
+    assert [(f.path, f.outcome) for f in result.files] == [("市住建局.xlsx", "accepted")]
+
+
+def test_an_mbox_of_another_shape_is_still_read_by_the_library(tmp_path):
+    from toolkit.intake.mboxsplit import mbox_messages
+    odd = tmp_path / "odd.mbox"
+    odd.write_bytes(b"From someone\nSubject: a\n\nbody\n\nFrom other\nSubject: b\n\nbody\n")
+    assert len(mbox_messages(odd.read_bytes(), odd)) == 2
+
+
+def test_a_return_forwarded_three_times_is_opened(tmp_path):
+    """Fixture: a message attached in a message attached in a message (three forwards)."""
+    from toolkit.intake.collect import collect
+    [item] = collect([shutil.copy(FIXTURES / "forwarded-three-times.eml", tmp_path / "转发.eml")])
+    assert item.name == "最内层.txt" and not item.error
+
+
+def test_real_a_file_gone_before_it_is_read_says_so_in_chinese(tmp_path, plan, monkeypatch):
+    from toolkit.intake import collect as C
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    H.filled(inbox, plan, name="gone.xlsx")
+    for p in inbox.glob("gen-*"):
+        shutil.rmtree(p)
+    real = C.Item.read
+
+    def read(self):  # another program moves the file away between listing and reading
+        if self.path is not None and self.path.name == "gone.xlsx" and self.path.exists():
+            self.path.unlink()
+        return real(self)
+    monkeypatch.setattr(C.Item, "read", read)
+    result = merge(plan, Q2, tmp_path / "out", [inbox])
+    [f] = result.files
+    assert f.outcome == "rejected"
+    assert f.problems[0].message == ("无法读取：文件在合并开始后被移走、改名或删除了（可能正在同步或被其他程序处理）。"
+                                     "请确认文件在原处后重新运行合并")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import email
 import io
-import mailbox
 import os
 import re
 import stat
@@ -21,13 +20,17 @@ from datetime import datetime
 from email import policy
 from pathlib import Path
 
-from toolkit.errors import FILE_DAMAGED, FILE_NOT_FOUND, FILE_TOO_LARGE, FILE_UNREADABLE, FILE_UNSAFE
+from toolkit.errors import FILE_DAMAGED, FILE_NOT_FOUND, FILE_TOO_LARGE, FILE_UNREADABLE, FILE_UNSAFE, os_reason
 from toolkit.fileio.zipscan import MAX_FILE_BYTES, check_zip_limits
+from toolkit.intake.mboxsplit import mbox_messages
 from toolkit.returns import time_source
 
 SPREADSHEETS = {"xlsx", "xlsm", "xls", "ods"}
 CONTAINERS = {"zip", "eml", "mbox", "msg"}
 MAX_DEPTH = 3  # email in email in zip ... deeper than this is not a normal return
+# a forward of a forward of a forward… each attached as a message: ordinary office mail, and
+# bounded by the mail's size cap, so it may go deeper than containers of other kinds
+MAX_FORWARDS = 8
 MAX_ATTACHMENTS = 50
 MAX_EMAIL_BYTES = 100 * 1024 * 1024
 MAX_LISTED_OTHERS = 20  # non-spreadsheet entries of one zip listed one by one; more are summarised
@@ -165,7 +168,7 @@ def _from_file(path: Path, keep=None) -> list[Item]:
     try:
         info = path.lstat()
     except OSError as exc:
-        return [Item(name, str(path), error=f"无法读取文件 {path}：{exc.strerror or exc}", error_code=FILE_UNREADABLE)]
+        return [Item(name, str(path), error=f"无法读取文件 {path}：{os_reason(exc)}", error_code=FILE_UNREADABLE)]
     if not stat.S_ISREG(info.st_mode):  # a pipe would block the merge, /dev/zero never end
         special = Item(sanitise(name, "特殊文件"), str(path), skipped="不是普通文件（设备、管道等），不读取，已跳过")
         special.error_code = "file-special"
@@ -199,7 +202,7 @@ def expand(item: Item, depth: int = 0, keep=None) -> list[Item]:
     try:
         data = item.read()
     except OSError as exc:
-        return [_fail(item, f"无法读取：{exc.strerror or exc}", FILE_UNREADABLE)]
+        return [_fail(item, f"无法读取：{os_reason(exc)}", FILE_UNREADABLE)]
     if keep is not None:
         keep(item, data)
     opener = {"zip": _zip_items, "eml": _eml_items, "mbox": _mbox_items, "msg": _msg_items}[ext]
@@ -312,21 +315,17 @@ def _mbox_items(parent: Item, data: bytes, depth: int, keep=None) -> list[Item]:
     # mailbox needs a real file: loose .mbox files only (an mbox inside an email is unusual).
     if parent.path is None:
         raise ValueError("压缩包或邮件中的 .mbox 不支持，请单独保存后再合并")
-    box = mailbox.mbox(str(parent.path), create=False)
     found: list[Item] = []
-    try:
-        for n, key in enumerate(box.keys(), 1):
-            msg = email.message_from_bytes(box.get_bytes(key), policy=policy.default)
-            holder = Item(f"{parent.name}#{n}", f"{parent.origin}#{n}", mtime=parent.mtime)
-            items = _message_items(holder, msg, depth, keep)
-            if not items:  # listed all the same: a message someone sent is never silently passed over
-                subject = _header(msg, "Subject")
-                items = [_skip(Item(f"{parent.name}#{n}", f"{parent.origin}#{n}", sender=_header(msg, "From"),
-                                    sent_at=_date(msg), mtime=parent.mtime),
-                               f"这封邮件（{subject or '无主题'}）没有附件，已跳过")]
-            found.extend(items)
-    finally:
-        box.close()
+    for n, raw in enumerate(mbox_messages(data, parent.path), 1):
+        msg = email.message_from_bytes(raw, policy=policy.default)
+        holder = Item(f"{parent.name}#{n}", f"{parent.origin}#{n}", mtime=parent.mtime)
+        items = _message_items(holder, msg, depth, keep)
+        if not items:  # listed all the same: a message someone sent is never silently passed over
+            subject = _header(msg, "Subject")
+            items = [_skip(Item(f"{parent.name}#{n}", f"{parent.origin}#{n}", sender=_header(msg, "From"),
+                                sent_at=_date(msg), mtime=parent.mtime),
+                           f"这封邮件（{subject or '无主题'}）没有附件，已跳过")]
+        found.extend(items)
     return found
 
 
@@ -354,8 +353,9 @@ def _message_items(parent: Item, msg, depth: int, keep=None) -> list[Item]:
             if inner is not None:
                 sub = Item(sanitise(_raw_name(part), "转发邮件"), f"{parent.origin} › 转发邮件")
                 sub.sender, sub.mtime = holder.sender, holder.mtime
-                found.extend(_message_items(sub, inner, depth + 1, keep) if depth + 1 < MAX_DEPTH
-                             else [_fail(sub, f"嵌套层数过多（超过{MAX_DEPTH}层），已拒收")])
+                found.extend(_message_items(sub, inner, depth + 1, keep) if depth + 1 < MAX_FORWARDS
+                             else [_fail(sub, f"转发嵌套层数过多（超过{MAX_FORWARDS}层），已拒收。请让报送单位"
+                                              "直接把填报表作为附件发送", FILE_UNSAFE)])
             continue
         name = _filename(part)
         body = part.get_payload(decode=True) or b""

@@ -16,7 +16,8 @@ from datetime import datetime
 from pathlib import Path
 
 from toolkit import problems as P
-from toolkit.errors import EXIT_PROBLEMS, FILE_NOT_FOUND, FILE_UNREADABLE, OutputLockedError, PlankitError, UsageError
+from toolkit.errors import (EXIT_PROBLEMS, FILE_NOT_FOUND, FILE_UNREADABLE, OutputLockedError, PlankitError,
+                            UsageError, os_reason)
 from toolkit.intake import codes as RC
 from toolkit.intake.attribute import attribute, kind_name
 from toolkit.intake.collect import CONTAINERS, SPREADSHEETS, Item, collect, empty_folders, expand
@@ -175,7 +176,7 @@ class _Merger:
             data = item.read()
         except OSError as exc:
             out.outcome = REJECTED
-            out.problems.append(P.Problem(FILE_UNREADABLE, ERROR, f"无法读取：{exc.strerror or exc}", item.name))
+            out.problems.append(P.Problem(FILE_UNREADABLE, ERROR, f"无法读取：{os_reason(exc)}", item.name))
             return job
         # the archive name never takes text from the sender beyond a known extension
         ext = item.ext if item.ext in SPREADSHEETS | CONTAINERS else "bin"
