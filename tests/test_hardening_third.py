@@ -171,3 +171,60 @@ def test_real_a_file_gone_before_it_is_read_says_so_in_chinese(tmp_path, plan, m
     assert f.outcome == "rejected"
     assert f.problems[0].message == ("无法读取：文件在合并开始后被移走、改名或删除了（可能正在同步或被其他程序处理）。"
                                      "请确认文件在原处后重新运行合并")
+
+
+# -- item 3: very long attachment names are shortened where they are shown --------------------------
+
+LONG = "市住建局" + "关于2019年第二季度民生实事进展情况的报告" * 18 + "（更正）.xlsx"
+
+
+def test_short_name_keeps_the_start_and_the_end():
+    from toolkit.problems import short_name
+    shown = short_name(LONG)
+    assert len(shown) < 80 and shown.startswith("市住建局关于2019年") and shown.endswith("的报告（更正）.xlsx")
+    assert f"中间省略{len(LONG) - 56}字" in shown
+    assert short_name("邮件.eml/" + LONG).startswith("邮件.eml/市住建局")
+    assert short_name("市住建局.xlsx") == "市住建局.xlsx"
+
+
+def test_real_a_very_long_attachment_name_is_shortened_in_notes_and_receipts_but_kept_in_the_store(tmp_path, plan):
+    import json
+
+    import openpyxl
+    from click.testing import CliRunner
+    from email.message import EmailMessage
+
+    from toolkit.cli.app import main
+    m = EmailMessage()
+    m["From"] = "某人 <someone@elsewhere.example>"  # not the registered address: a note names the file
+    m["Subject"] = "填报表"
+    m["Date"] = "Fri, 05 Jul 2019 10:00:00 +0800"
+    m.set_content("见附件")
+    m.add_attachment(H.filled(tmp_path, plan).read_bytes(), maintype="application",
+                     subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet", filename=LONG)
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    (inbox / "long.eml").write_bytes(bytes(m))
+    out = tmp_path / "out"
+    runner = CliRunner()
+    res = runner.invoke(main, ["merge", "-q", "2019Q2", "--out", str(out), "--plan", str(plan.source), str(inbox)])
+    assert res.exit_code == 0, res.output
+    assert LONG[:-12] not in res.output  # nothing prints the whole name
+    assert "的报告(更正).xlsx" in res.output or "的报告（更正）.xlsx" in res.output  # the end stays visible
+    assert "中间省略" in res.output  # the note about the sender names the file, shortened
+    report = next((out).rglob("*收件回执.xlsx"))
+    ws = openpyxl.load_workbook(report)["收件回执"]
+    headers = [c.value for c in ws[1]]
+    row = [c.value for c in ws[2]]
+    assert "中间省略" in row[headers.index("文件")] and len(row[headers.index("文件")]) < 80
+    assert len(row[headers.index("来源")]) > 400  # the provenance keeps the whole name
+    stored = [json.loads(line) for p in out.rglob("received.jsonl") for line in p.read_text().splitlines()]
+    assert any(len(s.get("filename", "")) > 400 for s in stored), stored[:1]
+
+
+def test_an_attachment_name_split_mid_character_between_encoded_words_is_decoded(tmp_path):
+    """Fixture: a GBK name cut every 5 bytes into RFC 2047 words, inside a two-byte character
+    (as older Foxmail writes it). Decoded word by word it stayed `=?GBK?B?…?=`."""
+    from toolkit.intake.collect import collect
+    [item] = collect([shutil.copy(FIXTURES / "name-split-mid-character.eml", tmp_path / "f.eml")])
+    assert item.name == "市水利局二季度说明.txt"

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from toolkit.errors import FILE_DAMAGED, FILE_NOT_FOUND, FILE_TOO_LARGE, FILE_UNREADABLE, FILE_UNSAFE, os_reason
 from toolkit.fileio.zipscan import MAX_FILE_BYTES, check_zip_limits
+from toolkit.intake.mailnames import joined_words
 from toolkit.intake.mboxsplit import mbox_messages
 from toolkit.returns import time_source
 
@@ -439,6 +440,8 @@ def _filename(part) -> str:
     name = _raw_name(part)
     if "\ufffd" in name or _has_surrogates(name):
         name = _raw_gbk_name(part) or name
+    if "=?" in name:  # encoded words left undecoded: a character split between two of them
+        name = joined_words(name) or name
     return sanitise(name.encode("utf-8", "replace").decode("utf-8"))
 
 

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from toolkit import problems as P
+from toolkit.problems import short_name
 from toolkit.errors import (EXIT_PROBLEMS, FILE_NOT_FOUND, FILE_UNREADABLE, OutputLockedError, PlankitError,
                             UsageError, os_reason)
 from toolkit.intake import codes as RC
@@ -289,7 +290,7 @@ def _sender_notes(plan: Plan, files: list[FileOutcome]) -> list[str]:
     for f in files:
         found = sender_mismatch(plan, f.department, f.sender) if f.outcome == ACCEPTED else None
         if found:
-            notes.append(f"{f.department} 的 {f.path} 由 {found[0]} 发来，与该单位登记的邮箱 {found[1]} "
+            notes.append(f"{f.department} 的 {short_name(f.path)} 由 {found[0]} 发来，与该单位登记的邮箱 {found[1]} "
                          "不同，请确认确是该单位报送（收件报告“发件人不符”表中列出）。")
     return notes
 
@@ -305,9 +306,9 @@ def _same_time_versions(files: list[FileOutcome]) -> list[str]:
     for (dept, _), same in groups.items():
         used = next((f for f in same if f.outcome == ACCEPTED), None)
         if len(same) > 1 and used is not None:
-            others = "、".join(f"{f.path}（编号 {f.sha256[:8]}）" for f in same if f is not used)
+            others = "、".join(f"{short_name(f.path)}（编号 {f.sha256[:8]}）" for f in same if f is not used)
             notes.append(f"{dept} 的 {len(same)} 个不同版本收到时间相同（可能在同一封邮件中）：已按附件顺序采用"
-                         f"后一个 {used.path}；如应采用 {others}，请用 plankit merge --prefer 编号 指定。")
+                         f"后一个 {short_name(used.path)}；如应采用 {others}，请用 plankit merge --prefer 编号 指定。")
     return notes
 
 
@@ -429,7 +430,7 @@ def merge(plan: Plan, quarter: Quarter | str, out_dir: Path | str, inputs: list[
             merge_items(merger, [(i, merged_at) for i in items], result, progress)
             if prefer:
                 row = store.prefer(quarter.code, prefer)
-                result.notes.append(f"已按指定采用 {row['department']} 的 {row['filename']}"
+                result.notes.append(f"已按指定采用 {row['department']} 的 {short_name(row['filename'])}"
                                     f"（编号 {row['sha256'][:12]}）。")
             # A file accepted earlier in this run and replaced by a later one reads as superseded.
             current = store.current_shas(quarter.code)
