@@ -63,3 +63,19 @@ def describe(moved: dict[int, int], names: dict[int, str]) -> str:
     def short(text: str) -> str:
         return text if len(text) <= 20 else text[:20] + "……"
     return "；".join(f"任务{old}（{short(names.get(old, ''))}）现为任务{new}" for old, new in sorted(moved.items()))
+
+
+def previous_as_numbered(previous, dept: str, moved: dict[int, int]):
+    """Last quarter's returns without `dept`'s entries on any number the renumbering touches.
+
+    Whether last quarter was stored under the old numbers or the new ones cannot be told from
+    the entries, so the 累计值不应减少 check is skipped for those tasks rather than comparing a
+    renumbered task's value with another task's."""
+    if previous is None or not moved or dept not in previous.returns:
+        return previous
+    touched = set(moved) | set(moved.values())
+    ret = previous.returns[dept]
+    returns = dict(previous.returns)
+    returns[dept] = dataclasses.replace(ret, tasks=[e for e in ret.tasks if e.task_no not in touched],
+                                        indicators=[e for e in ret.indicators if e.task_no not in touched])
+    return dataclasses.replace(previous, returns=returns, _index={})

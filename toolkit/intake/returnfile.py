@@ -27,7 +27,7 @@ from toolkit.errors import FILE_DAMAGED, InputFileError, RETURN_UNIDENTIFIED
 from toolkit.model import Plan
 from toolkit.quarter import Quarter
 from toolkit.intake.planfacts import plan_facts
-from toolkit.intake.renumber import as_numbered, describe, renumbering, to_current
+from toolkit.intake.renumber import as_numbered, describe, previous_as_numbered, renumbering, to_current
 from toolkit.intake.seenplan import seen_plan, shown_tasks
 from toolkit.intake.rows import Context, read_contact, read_indicators, read_progress
 from toolkit.returns import IndicatorEntry, QuarterReturns, TaskEntry
@@ -179,7 +179,8 @@ def _read(path, name, checked, book: Book, plan, quarter, previous) -> ParsedRet
             moved, {no: t[0] for no, t in shown_tasks(progress).items()} if progress else {})))
     same_version = ident.get("fingerprint", "") in ("", plan.fingerprint) or seen is not None
     ctx = Context(seen or plan, dept, q, name, check_locked=same_version
-                  and ident.get("plan_id", "") in ("", plan.plan_id), previous=previous, date1904=meta.date1904)
+                  and ident.get("plan_id", "") in ("", plan.plan_id), previous=previous_as_numbered(previous, dept, moved),
+                  date1904=meta.date1904)
     copies = sheet_copies(book, layout, progress, indicator, ctx)
     tasks, indicators, contact = _read_tables(ctx, (progress, renamed_p, headless_p),
                                               (indicator, renamed_i, headless_i), layout, seen or plan)
