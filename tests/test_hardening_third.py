@@ -228,3 +228,35 @@ def test_an_attachment_name_split_mid_character_between_encoded_words_is_decoded
     from toolkit.intake.collect import collect
     [item] = collect([shutil.copy(FIXTURES / "name-split-mid-character.eml", tmp_path / "f.eml")])
     assert item.name == "市水利局二季度说明.txt"
+
+
+# -- third hostile pass: folders -------------------------------------------------------------------
+
+def test_real_files_appearing_in_the_folder_while_the_merge_runs_are_named(tmp_path, plan):
+    """A colleague still saving attachments into the inbox: the run did not say those were left out."""
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    H.filled(inbox, plan, name="市住建局.xlsx")
+    for p in inbox.glob("gen-*"):
+        shutil.rmtree(p)
+    calls = []
+
+    def progress(*args, **kwargs):  # called as files are read: a new file is saved meanwhile
+        if not calls:
+            (inbox / "刚保存的.xlsx").write_bytes(b"PK")
+        calls.append(args)
+    out = tmp_path / "out"
+    result = merge(plan, Q2, out, [inbox], progress=progress)
+    assert calls and [f.path for f in result.files] == ["市住建局.xlsx"]
+    assert ("合并进行期间，输入文件夹中新出现了 1 个文件（刚保存的.xlsx），本次没有处理。"
+            "请再运行一次同一命令合并它们（已合并的文件会记为重复，不会重复计入）。") in result.notes
+
+
+def test_real_what_the_merge_writes_under_an_out_folder_inside_the_inbox_is_not_new(tmp_path, plan):
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    H.filled(inbox, plan, name="市住建局.xlsx")
+    for p in inbox.glob("gen-*"):
+        shutil.rmtree(p)
+    result = merge(plan, Q2, inbox / "out", [inbox])
+    assert not [n for n in result.notes if "新出现" in n]

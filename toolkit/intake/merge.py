@@ -23,6 +23,7 @@ from toolkit.intake import codes as RC
 from toolkit.intake.attribute import attribute, kind_name
 from toolkit.intake.collect import CONTAINERS, SPREADSHEETS, Item, collect, empty_folders, expand
 from toolkit.intake.correction import write_corrections
+from toolkit.intake.latefiles import appeared_note, snapshot
 from toolkit.intake.readers import Readers
 from toolkit.intake.received import ReceivedTimes
 from toolkit.model import Plan
@@ -418,6 +419,8 @@ def merge(plan: Plan, quarter: Quarter | str, out_dir: Path | str, inputs: list[
             def keep(item: Item, data: bytes) -> None:  # emails and zips are archived as received
                 store.archive(data, item.ext, _provenance(item, quarter.code, merged_at))
 
+            excluded = [plan_dir(plan, out_dir), Path(out_dir)]
+            before = snapshot(inputs, excluded)
             items = collect(inputs, exclude=[plan_dir(plan, out_dir)], keep=keep)
             for origin, raw in messages:
                 items.extend(expand(Item("邮件.eml", origin, data=raw), 0, keep))
@@ -439,6 +442,8 @@ def merge(plan: Plan, quarter: Quarter | str, out_dir: Path | str, inputs: list[
                     f.outcome = SUPERSEDED
             result.notes.extend(_sender_notes(plan, result.files))
             result.notes.extend(_same_time_versions(result.files))
+            if late := appeared_note(inputs, excluded, before):
+                result.notes.append(late)
             qr = store.quarter_returns(plan, quarter, values=False)  # who and when: all the report needs
             _other_quarters(result)
         finally:
