@@ -260,3 +260,19 @@ def test_real_what_the_merge_writes_under_an_out_folder_inside_the_inbox_is_not_
         shutil.rmtree(p)
     result = merge(plan, Q2, inbox / "out", [inbox])
     assert not [n for n in result.notes if "新出现" in n]
+
+
+def test_last_quarter_values_on_renumbered_tasks_are_not_compared():
+    """Whether last quarter was stored under the old or the new numbers cannot be told, so the
+    累计值不应减少 check must not compare a renumbered task's value with another task's."""
+    from datetime import datetime
+
+    from toolkit.intake.renumber import previous_as_numbered
+    from toolkit.returns import IndicatorEntry, QuarterReturns, Return
+    entries = [IndicatorEntry(n, f"指标{n}", H.DEPT, 10.0) for n in (14, 15, 20)]
+    prev = QuarterReturns("2019Q1", [H.DEPT], {H.DEPT: Return(H.DEPT, "2019Q1", datetime(2019, 4, 5), True, "x",
+                                                              "r.xlsx", indicators=entries)})
+    kept = previous_as_numbered(prev, H.DEPT, {14: 15})
+    assert [e.task_no for e in kept.returns[H.DEPT].indicators] == [20]
+    assert kept.indicator_value(14, "指标14", H.DEPT) is None and kept.indicator_value(20, "指标20", H.DEPT)
+    assert previous_as_numbered(prev, H.DEPT, {}) is prev
