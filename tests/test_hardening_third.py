@@ -276,3 +276,14 @@ def test_last_quarter_values_on_renumbered_tasks_are_not_compared():
     assert [e.task_no for e in kept.returns[H.DEPT].indicators] == [20]
     assert kept.indicator_value(14, "指标14", H.DEPT) is None and kept.indicator_value(20, "指标20", H.DEPT)
     assert previous_as_numbered(prev, H.DEPT, {}) is prev
+
+
+def test_system_files_in_a_folder_are_not_called_excel_lock_files(tmp_path):
+    from toolkit.intake.collect import collect
+    (tmp_path / "in").mkdir()
+    for name in ("~$市住建局.xlsx", ".DS_Store", "Thumbs.db", "desktop.ini"):
+        (tmp_path / "in" / name).write_bytes(b"\0" * 16)
+    got = {i.name: i.skipped for i in collect([tmp_path / "in"])}
+    assert got["~$市住建局.xlsx"] == "Excel/WPS临时锁文件，已跳过"
+    for name in (".DS_Store", "Thumbs.db", "desktop.ini"):
+        assert got[name] == "Windows或苹果系统自动生成的文件（缩略图、文件夹设置），已跳过"

@@ -164,8 +164,10 @@ def _is_excluded(path: Path, excluded: list[Path]) -> bool:
 
 def _from_file(path: Path, keep=None) -> list[Item]:
     name = path.name
-    if name.startswith(("~$", ".~lock")) or name.lower() in JUNK_NAMES:
+    if name.startswith(("~$", ".~lock")):
         return [Item(name, str(path), path=path, skipped="Excel/WPS临时锁文件，已跳过")]
+    if name.lower() in JUNK_NAMES:  # written by Windows Explorer or the macOS Finder, never by a sender
+        return [Item(name, str(path), path=path, skipped="Windows或苹果系统自动生成的文件（缩略图、文件夹设置），已跳过")]
     try:
         info = path.lstat()
     except OSError as exc:
