@@ -10,7 +10,6 @@ from types import SimpleNamespace
 import pytest
 
 from tests.merge_helpers import LATE, ON_TIME, make_email, make_msg, make_tnef, raw_email, write
-from toolkit.intake import collect as intake
 from toolkit.intake import emails
 from toolkit.intake.collect import collect, sanitise
 
@@ -106,12 +105,13 @@ def test_forwarded_email_is_opened_and_keeps_outer_sender(tmp_path):
 
 def test_email_nesting_depth_is_capped(tmp_path):
     msg = make_email([("deep.xlsx", b"d")])
-    for _ in range(intake.MAX_DEPTH + 1):
+    for _ in range(emails.MAX_FORWARDS + 1):
         outer = make_email([])
         outer.add_attachment(msg)
         msg = outer
     items = collect([write(tmp_path / "deep.eml", bytes(msg))])
-    assert [i.error for i in items] == [f"转发邮件：嵌套层数过多（超过{intake.MAX_DEPTH}层），已拒收"]
+    assert [i.error for i in items] == [f"转发邮件：转发嵌套层数过多（超过{emails.MAX_FORWARDS}层），已拒收。"
+                                        "请让报送单位直接把填报表作为附件发送"]
 
 
 def test_attachment_count_is_capped(tmp_path, monkeypatch):

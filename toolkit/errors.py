@@ -11,6 +11,8 @@ The user guide's appendix 附录：问题代码 lists every code of both registr
 """
 from __future__ import annotations
 
+import errno
+
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
 EXIT_USAGE = 2
@@ -153,3 +155,20 @@ class InputFileError(PlankitError):
 class OutputLockedError(PlankitError):
     """An output file is open in another program and cannot be replaced."""
     code = OUTPUT_LOCKED
+
+
+# Why a file could not be read, in words a user can act on (strerror is English, and on a
+# Chinese Windows its own language: neither helps a coordinator decide what to do).
+_OS_REASONS = {
+    errno.ENOENT: "文件在合并开始后被移走、改名或删除了（可能正在同步或被其他程序处理）。请确认文件在原处后重新运行合并",
+    errno.EACCES: "没有读取权限，或文件正被其他程序独占打开（如Excel、WPS、杀毒或同步软件）。请关闭该程序后重新运行合并",
+    errno.EPERM: "没有读取权限，或文件正被其他程序独占打开（如Excel、WPS、杀毒或同步软件）。请关闭该程序后重新运行合并",
+    errno.EBUSY: "文件正被其他程序占用。请关闭该程序后重新运行合并",
+    errno.EISDIR: "这是一个文件夹，不是文件",
+    errno.EIO: "读取时磁盘或网络盘出错。请检查磁盘或网络连接后重新运行合并",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """A Chinese reason for an OSError met while reading an input file."""
+    return _OS_REASONS.get(exc.errno or 0, f"{exc.strerror or exc}")

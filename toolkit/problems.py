@@ -45,9 +45,27 @@ class Problem:
         return data
 
     def __str__(self) -> str:
-        where = " ".join(p for p in (self.file, self.location) if p)
+        where = " ".join(p for p in (short_name(self.file), self.location) if p)
         label = "错误" if self.severity == ERROR else "警告"
         return f"[{label}] {where}：{self.message}" if where else f"[{label}] {self.message}"
+
+
+NAME_LIMIT = 60  # characters of a file name shown in notes, receipts and problem lines
+
+
+def short_name(name: str, limit: int = NAME_LIMIT) -> str:
+    """A file name for display: each part of `mail.eml/附件.xlsx` over `limit` characters keeps its
+    start and its end (the extension, and a tail such as （更正）) and says how much was left out.
+    The full name stays in the store and the received log; only what is printed is shortened."""
+    if len(name) <= limit:
+        return name
+    parts = []
+    for part in name.split("/"):
+        if len(part) > limit:
+            head, tail = limit * 3 // 5, limit // 3
+            part = f"{part[:head]}…（中间省略{len(part) - head - tail}字）…{part[-tail:]}"
+        parts.append(part)
+    return "/".join(parts)
 
 
 def make(code: str, *, file: str = "", sheet: str = "", cell: str = "", value: object = "",

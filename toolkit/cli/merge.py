@@ -32,6 +32,18 @@ def _cell(text: str, width: int) -> str:
     return text + " " * (width - _width(text))
 
 
+def _name_cell(name: str, width: int) -> str:
+    """A file name cut in the middle, so its end (（更正）.xlsx, the extension) stays visible."""
+    if _width(name) <= width:
+        return _cell(name, width)
+    tail = name[-1]
+    while _width(name[-len(tail) - 1:]) <= width // 3:
+        tail = name[-len(tail) - 1:]
+    head = _cell(name, width - _width(tail) - 1).rstrip()
+    head = head[:-1] if head.endswith("…") else head
+    return _cell(head + "…" + tail, width)
+
+
 class _Bar:
     """A progress bar on stderr, created once the number of files is known."""
 
@@ -146,7 +158,7 @@ def _print_receipt(out: Output, result, q) -> None:
         if f.outcome == "skipped":
             issues = f.problems[0].message if f.problems else ""
         color = {"rejected": "red", "accepted": None}.get(f.outcome, "yellow" if f.outcome == "skipped" else None)
-        out.say(f"{_cell(display_text(f.path), 40)}  {_cell(f.department or '—', 16)}  {_cell(OUTCOME_LABELS[f.outcome], 22)}  "
+        out.say(f"{_name_cell(display_text(f.path), 40)}  {_cell(f.department or '—', 16)}  {_cell(OUTCOME_LABELS[f.outcome], 22)}  "
                 f"{issues}", fg=color)
     detailed = [(f, p) for f in result.files for p in f.problems if f.outcome != "skipped"]
     if detailed:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from toolkit.errors import (
     FILE_DAMAGED, FILE_EMPTY, FILE_ENCRYPTED, FILE_NOT_FOUND, FILE_NOT_SPREADSHEET, FILE_STRICT_XML,
-    FILE_TOO_LARGE, FILE_TRUNCATED, FILE_UNREADABLE, InputFileError)
+    FILE_TOO_LARGE, FILE_TRUNCATED, FILE_UNREADABLE, InputFileError, os_reason)
 from toolkit.fileio.zipscan import MAX_FILE_BYTES, check_zip_limits, reject_dtd
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -30,7 +30,7 @@ def sniff(path: Path) -> str:
     except FileNotFoundError:
         raise InputFileError(f"找不到文件：{path}", code=FILE_NOT_FOUND)
     except OSError as exc:
-        raise InputFileError(f"无法读取文件 {path}：{exc.strerror or exc}", code=FILE_UNREADABLE)
+        raise InputFileError(f"无法读取文件 {path}：{os_reason(exc)}", code=FILE_UNREADABLE)
     if size == 0:
         raise InputFileError(f"{path.name}：文件是空的（0字节），请让报送单位重新发送。", code=FILE_EMPTY)
     if size > MAX_FILE_BYTES:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from toolkit.errors import (
     FILE_DAMAGED, FILE_EMPTY, FILE_ENCRYPTED, FILE_NOT_FOUND, FILE_NOT_SPREADSHEET, FILE_TOO_LARGE,
-    FILE_TOO_MANY_ROWS, FILE_TRUNCATED, FILE_UNREADABLE, FILE_UNSAFE, FILE_ZIP_BOMB, InputFileError, OutputLockedError)
+    FILE_TOO_MANY_ROWS, FILE_TRUNCATED, FILE_UNREADABLE, FILE_UNSAFE, FILE_ZIP_BOMB, InputFileError, OutputLockedError, os_reason)
 from toolkit.fileio.filekind import (ENCRYPTED, ODS, OLE_MAGIC, XLS, ZIP_MAGIC, classify_ole, decrypt_default,
     xls_far_cell, zip_kind)
 from toolkit.fileio.xlsxmeta import col_letter
@@ -112,7 +112,7 @@ def preflight(path: Path, *, name: str | None = None, max_bytes: int = MAX_FILE_
     except FileNotFoundError:
         raise InputFileError(f"找不到文件：{name}", code=FILE_NOT_FOUND)
     except OSError as exc:
-        raise InputFileError(f"无法读取文件 {name}：{exc.strerror or exc}", code=FILE_UNREADABLE)
+        raise InputFileError(f"无法读取文件 {name}：{os_reason(exc)}", code=FILE_UNREADABLE)
     if not data:
         raise InputFileError(f"{name}：文件是空的（0字节），请让报送单位重新发送。", code=FILE_EMPTY)
     decrypted = False

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
-from toolkit.errors import FILE_DAMAGED, FILE_NOT_FOUND, FILE_TOO_LARGE, FILE_UNREADABLE, FILE_UNSAFE
+from toolkit.errors import FILE_DAMAGED, FILE_NOT_FOUND, FILE_TOO_LARGE, FILE_UNREADABLE, FILE_UNSAFE, os_reason
 from toolkit.fileio.zipscan import MAX_FILE_BYTES, check_zip_limits
 from toolkit.intake.emails import eml_items, mbox_items, msg_items
 from toolkit.intake.items import (CONTAINERS, MAX_DEPTH, SPREADSHEETS, Broken, Item, OpenChild, child_item, fail, sanitise,
@@ -90,12 +90,14 @@ def _is_excluded(path: Path, excluded: list[Path]) -> bool:
 
 def _from_file(path: Path, keep=None) -> list[Item]:
     name = path.name
-    if name.startswith(("~$", ".~lock")) or name.lower() in JUNK_NAMES:
+    if name.startswith(("~$", ".~lock")):
         return [Item(name, str(path), path=path, skipped="Excel/WPS临时锁文件，已跳过")]
+    if name.lower() in JUNK_NAMES:  # written by Windows Explorer or the macOS Finder, never by a sender
+        return [Item(name, str(path), path=path, skipped="Windows或苹果系统自动生成的文件（缩略图、文件夹设置），已跳过")]
     try:
         info = path.lstat()
     except OSError as exc:
-        return [Item(name, str(path), error=f"无法读取文件 {path}：{exc.strerror or exc}", error_code=FILE_UNREADABLE)]
+        return [Item(name, str(path), error=f"无法读取文件 {path}：{os_reason(exc)}", error_code=FILE_UNREADABLE)]
     if not stat.S_ISREG(info.st_mode):  # a pipe would block the merge, /dev/zero never end
         special = Item(sanitise(name, "特殊文件"), str(path), skipped="不是普通文件（设备、管道等），不读取，已跳过")
         special.error_code = "file-special"
@@ -129,7 +131,7 @@ def expand(item: Item, depth: int = 0, keep=None) -> list[Item]:
     try:
         data = item.read()
     except OSError as exc:
-        return [fail(item, f"无法读取：{exc.strerror or exc}", FILE_UNREADABLE)]
+        return [fail(item, f"无法读取：{os_reason(exc)}", FILE_UNREADABLE)]
     if keep is not None:
         keep(item, data)
     opener = {"zip": _zip_items, "eml": eml_items, "mbox": mbox_items, "msg": msg_items}[ext]

@@ -4,6 +4,7 @@ from __future__ import annotations
 from toolkit.fillin import layout as L
 from toolkit.intake import codes as RC
 from toolkit.intake.cells import Context, short
+from toolkit.intake.filldate import implausible
 from toolkit.intake.grid import Table, header_text
 from toolkit.values import ValueIssue, contact_text, parse_date
 
@@ -41,6 +42,8 @@ def read_contact(ctx: Context, table: Table, positions: dict[str, str]) -> dict[
                 text = parse_date(value, date1904=ctx.date1904)
             except ValueIssue:
                 ctx.add(RC.BAD_DATE, table, grid.ref(r, c), short(value))
+            if text and (why := implausible(text, ctx.quarter)):
+                ctx.add(RC.ODD_DATE, table, grid.ref(r, c), text, reason=why)
         contact[name] = text
         if not text:
             missing.append(name)

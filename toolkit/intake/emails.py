@@ -6,16 +6,20 @@ Attachment names are decoded (RFC 2231/2047, raw GBK) and sanitised; they are me
 from __future__ import annotations
 
 import email
-import mailbox
 import re
 import unicodedata
 from datetime import datetime
 from email import policy
 
-from toolkit.errors import FILE_TOO_LARGE
+from toolkit.errors import FILE_TOO_LARGE, FILE_UNSAFE
 from toolkit.fileio.zipscan import MAX_FILE_BYTES
+from toolkit.intake.mailnames import joined_words
+from toolkit.intake.mboxsplit import mbox_messages
 from toolkit.intake.items import MAX_DEPTH, Broken, Item, OpenChild, child_item, fail, sanitise, skip, suffix
 
+# a forward of a forward of a forward… each attached as a message: ordinary office mail, and
+# bounded by the mail's size cap, so it may go deeper than containers of other kinds
+MAX_FORWARDS = 8
 MAX_ATTACHMENTS = 50
 MAX_EMAIL_BYTES = 100 * 1024 * 1024
 SPREADSHEET_TYPES = {
@@ -36,21 +40,17 @@ def mbox_items(parent: Item, data: bytes, depth: int, open_child: OpenChild) -> 
     # mailbox needs a real file: loose .mbox files only (an mbox inside an email is unusual).
     if parent.path is None:
         raise ValueError("压缩包或邮件中的 .mbox 不支持，请单独保存后再合并")
-    box = mailbox.mbox(str(parent.path), create=False)
     found: list[Item] = []
-    try:
-        for n, key in enumerate(box.keys(), 1):
-            msg = email.message_from_bytes(box.get_bytes(key), policy=policy.default)
-            holder = Item(f"{parent.name}#{n}", f"{parent.origin}#{n}", mtime=parent.mtime)
-            items = _message_items(holder, msg, depth, open_child)
-            if not items:  # listed all the same: a message someone sent is never silently passed over
-                subject = _header(msg, "Subject")
-                items = [skip(Item(f"{parent.name}#{n}", f"{parent.origin}#{n}", sender=_header(msg, "From"),
-                                    sent_at=_date(msg), mtime=parent.mtime),
-                               f"这封邮件（{subject or '无主题'}）没有附件，已跳过")]
-            found.extend(items)
-    finally:
-        box.close()
+    for n, raw in enumerate(mbox_messages(data, parent.path), 1):
+        msg = email.message_from_bytes(raw, policy=policy.default)
+        holder = Item(f"{parent.name}#{n}", f"{parent.origin}#{n}", mtime=parent.mtime)
+        items = _message_items(holder, msg, depth, open_child)
+        if not items:  # listed all the same: a message someone sent is never silently passed over
+            subject = _header(msg, "Subject")
+            items = [skip(Item(f"{parent.name}#{n}", f"{parent.origin}#{n}", sender=_header(msg, "From"),
+                                sent_at=_date(msg), mtime=parent.mtime),
+                           f"这封邮件（{subject or '无主题'}）没有附件，已跳过")]
+        found.extend(items)
     return found
 
 
@@ -78,8 +78,9 @@ def _message_items(parent: Item, msg, depth: int, open_child: OpenChild) -> list
             if inner is not None:
                 sub = Item(sanitise(_raw_name(part), "转发邮件"), f"{parent.origin} › 转发邮件")
                 sub.sender, sub.mtime = holder.sender, holder.mtime
-                found.extend(_message_items(sub, inner, depth + 1, open_child) if depth + 1 < MAX_DEPTH
-                             else [fail(sub, f"嵌套层数过多（超过{MAX_DEPTH}层），已拒收")])
+                found.extend(_message_items(sub, inner, depth + 1, open_child) if depth + 1 < MAX_FORWARDS
+                             else [fail(sub, f"转发嵌套层数过多（超过{MAX_FORWARDS}层），已拒收。请让报送单位"
+                                              "直接把填报表作为附件发送", FILE_UNSAFE)])
             continue
         name = _filename(part)
         body = part.get_payload(decode=True) or b""
@@ -163,6 +164,8 @@ def _filename(part) -> str:
     name = _raw_name(part)
     if "\ufffd" in name or _has_surrogates(name):
         name = _raw_gbk_name(part) or name
+    if "=?" in name:  # encoded words left undecoded: a character split between two of them
+        name = joined_words(name) or name
     return sanitise(name.encode("utf-8", "replace").decode("utf-8"))
 
 

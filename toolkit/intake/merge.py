@@ -16,11 +16,14 @@ from datetime import datetime
 from pathlib import Path
 
 from toolkit import problems as P
-from toolkit.errors import EXIT_PROBLEMS, FILE_NOT_FOUND, FILE_UNREADABLE, OutputLockedError, PlankitError, UsageError
+from toolkit.problems import short_name
+from toolkit.errors import (EXIT_PROBLEMS, FILE_NOT_FOUND, FILE_UNREADABLE, OutputLockedError, PlankitError,
+                            UsageError, os_reason)
 from toolkit.intake import codes as RC
 from toolkit.intake.attribute import attribute, kind_name
 from toolkit.intake.collect import CONTAINERS, SPREADSHEETS, Item, collect, empty_folders, expand
 from toolkit.intake.correction import correction_about, write_corrections
+from toolkit.intake.latefiles import appeared_note, snapshot
 from toolkit.intake.readers import Readers
 from toolkit.intake.received import ReceivedTimes
 from toolkit.model import Plan
@@ -187,7 +190,7 @@ class _Merger:
             data = item.read()
         except OSError as exc:
             out.outcome = REJECTED
-            out.problems.append(P.Problem(FILE_UNREADABLE, ERROR, f"无法读取：{exc.strerror or exc}", item.name))
+            out.problems.append(P.Problem(FILE_UNREADABLE, ERROR, f"无法读取：{os_reason(exc)}", item.name))
             return job
         # the archive name never takes text from the sender beyond a known extension
         ext = item.ext if item.ext in SPREADSHEETS | CONTAINERS else "bin"
@@ -300,7 +303,7 @@ def _sender_notes(plan: Plan, files: list[FileOutcome]) -> list[str]:
     for f in files:
         found = sender_mismatch(plan, f.department, f.sender) if f.outcome == ACCEPTED else None
         if found:
-            notes.append(f"{f.department} 的 {f.path} 由 {found[0]} 发来，与该单位登记的邮箱 {found[1]} "
+            notes.append(f"{f.department} 的 {short_name(f.path)} 由 {found[0]} 发来，与该单位登记的邮箱 {found[1]} "
                          "不同，请确认确是该单位报送（收件报告“发件人不符”表中列出）。")
     return notes
 
@@ -316,9 +319,9 @@ def _same_time_versions(files: list[FileOutcome]) -> list[str]:
     for (dept, _), same in groups.items():
         used = next((f for f in same if f.outcome == ACCEPTED), None)
         if len(same) > 1 and used is not None:
-            others = "、".join(f"{f.path}（编号 {f.sha256[:8]}）" for f in same if f is not used)
+            others = "、".join(f"{short_name(f.path)}（编号 {f.sha256[:8]}）" for f in same if f is not used)
             notes.append(f"{dept} 的 {len(same)} 个不同版本收到时间相同（可能在同一封邮件中）：已按附件顺序采用"
-                         f"后一个 {used.path}；如应采用 {others}，请用 plankit merge --prefer 编号 指定。")
+                         f"后一个 {short_name(used.path)}；如应采用 {others}，请用 plankit merge --prefer 编号 指定。")
     return notes
 
 
@@ -428,6 +431,8 @@ def merge(plan: Plan, quarter: Quarter | str, out_dir: Path | str, inputs: list[
         def keep(item: Item, data: bytes) -> None:  # emails and zips are archived as received
             opened.archive(data, item.ext, _provenance(item, quarter.code, merged_at))
 
+        excluded = [plan_dir(plan, out_dir), Path(out_dir)]
+        before = snapshot(inputs, excluded)
         items = collect(inputs, exclude=[plan_dir(plan, out_dir)], keep=keep)
         for origin, raw in messages:
             items.extend(expand(Item("邮件.eml", origin, data=raw), 0, keep))
@@ -440,7 +445,7 @@ def merge(plan: Plan, quarter: Quarter | str, out_dir: Path | str, inputs: list[
         merge_items(merger, [(i, merged_at) for i in items], result, progress)
         if prefer:
             row = opened.prefer(quarter.code, prefer)
-            result.notes.append(f"已按指定采用 {row['department']} 的 {row['filename']}"
+            result.notes.append(f"已按指定采用 {row['department']} 的 {short_name(row['filename'])}"
                                 f"（编号 {row['sha256'][:12]}）。")
         # A file accepted earlier in this run and replaced by a later one reads as superseded.
         current = opened.current_shas(quarter.code)
@@ -449,6 +454,8 @@ def merge(plan: Plan, quarter: Quarter | str, out_dir: Path | str, inputs: list[
                 f.outcome = SUPERSEDED
         result.notes.extend(_sender_notes(plan, result.files))
         result.notes.extend(_same_time_versions(result.files))
+        if late := appeared_note(inputs, excluded, before):
+            result.notes.append(late)
         qr = opened.quarter_returns(plan, quarter, values=False)  # who and when: all the report needs
         _other_quarters(result)
         if write_report:  # the rejected files' bytes come from the archive, in the database on a server

@@ -12,7 +12,7 @@ import xlsxwriter
 from toolkit.intake.outcomes import ACCEPTED, OUTCOME_LABELS
 from toolkit.model import Plan
 from toolkit.quarter import Quarter, as_quarter
-from toolkit.problems import ERROR
+from toolkit.problems import ERROR, short_name
 from toolkit.returns import FILE, NONE, QuarterReturns, time_source
 from toolkit.fileio.safeio import atomic_path
 from toolkit.fileio import xlsxprint
@@ -145,19 +145,19 @@ def write_merge_report(result, plan: Plan, quarter: Quarter, qr: QuarterReturns 
         book = _Book(tmp, f"{quarter.label}收件回执", f"计划：{plan.settings.title}　{run}　生成于 {now}"
                      "（本次合并收到的文件，含被跳过的）", run or f"生成于 {now}")
         book.sheet("收件回执", ("序号", "文件", "来源", "部门", "结果", "错误", "警告", "发件人", "收到时间", "时间来源", "编号"),
-                   [(n, f.path, f.origin, f.department, OUTCOME_LABELS[f.outcome], len(f.errors),
+                   [(n, short_name(f.path), f.origin, f.department, OUTCOME_LABELS[f.outcome], len(f.errors),
                      len(f.problems) - len(f.errors), f.sender,
                      f.received_at.strftime("%Y-%m-%d %H:%M") if f.received_at else "", f.time_source, f.sha256[:12])
                     for n, f in enumerate(result.files, 1)],
                    (5, 30, 24, 13, 12, 5, 5, 20, 16, 9, 13))
         book.sheet("问题清单", PROBLEM_HEADERS,
-                   [(f.path, f.department, p.sheet, p.cell, p.value, SEVERITY_LABELS.get(p.severity, p.severity),
+                   [(short_name(f.path), f.department, p.sheet, p.cell, p.value, SEVERITY_LABELS.get(p.severity, p.severity),
                      p.message, p.code) for f in result.files for p in f.problems], PROBLEM_WIDTHS)
         _missing_and_late(book, plan, quarter, qr)
         book.sheet("版本变化", CHANGE_HEADERS,
-                   [(f.department, f.path, c.item, FIELD_LABELS.get(c.field, c.field), c.old, c.new, c.cell)
+                   [(f.department, short_name(f.path), c.item, FIELD_LABELS.get(c.field, c.field), c.old, c.new, c.cell)
                     for f in result.files for c in f.changes], CHANGE_WIDTHS)
-        _mismatch_sheet(book, [(f.department, f.path, *m, f.received_at.strftime("%Y-%m-%d %H:%M")
+        _mismatch_sheet(book, [(f.department, short_name(f.path), *m, f.received_at.strftime("%Y-%m-%d %H:%M")
                                 if f.received_at else "", OUTCOME_LABELS[f.outcome])
                                for f in result.files if f.outcome == ACCEPTED
                                for m in [sender_mismatch(plan, f.department, f.sender)] if m])
@@ -183,7 +183,7 @@ def write_quarter_report(plan: Plan, quarter: Quarter, out_dir: Path, target: Pa
         changes = []
         for dept, versions in _versions(conn, quarter.code).items():
             for older, newer in zip(versions, versions[1:]):
-                changes += [(dept, newer["filename"], c.item, FIELD_LABELS.get(c.field, c.field),
+                changes += [(dept, short_name(newer["filename"]), c.item, FIELD_LABELS.get(c.field, c.field),
                              c.old, c.new, c.cell) for c in diff_versions(conn, older["id"], newer["id"])]
     with atomic_path(target) as tmp:
         runs, now = len({run_id(s["merged_at"]) for s in subs}), _now()
@@ -197,18 +197,18 @@ def write_quarter_report(plan: Plan, quarter: Quarter, out_dir: Path, target: Pa
             received = datetime.fromisoformat(s["received_at"])
             source = time_source(received, s["sent_at"] and datetime.fromisoformat(s["sent_at"]),
                                  s["mtime"] and datetime.fromisoformat(s["mtime"]))
-            rows.append((n, run_id(s["merged_at"]), s["filename"], s["origin"], s["department"], result, errors,
+            rows.append((n, run_id(s["merged_at"]), short_name(s["filename"]), s["origin"], s["department"], result, errors,
                          len(problems) - errors, s["sender"], received.strftime("%Y-%m-%d %H:%M"), source,
                          s["sha256"][:12]))
         book.sheet("收件回执", ("序号", "合并编号", "文件", "来源", "部门", "结果", "错误", "警告", "发件人", "收到时间",
                             "时间来源", "编号"), rows, (5, 16, 30, 24, 13, 12, 5, 5, 20, 16, 9, 13))
         book.sheet("问题清单", PROBLEM_HEADERS,
-                   [(s["filename"], s["department"], p.get("sheet"), p.get("cell"), p.get("value"),
+                   [(short_name(s["filename"]), s["department"], p.get("sheet"), p.get("cell"), p.get("value"),
                      SEVERITY_LABELS.get(p.get("severity"), p.get("severity")), p.get("message"), p.get("code"))
                     for s in subs for p in json.loads(s["problems"])], PROBLEM_WIDTHS)
         _missing_and_late(book, plan, quarter, qr)
         book.sheet("版本变化", CHANGE_HEADERS, changes, CHANGE_WIDTHS)
-        _mismatch_sheet(book, [(s["department"], s["filename"], *m, datetime.fromisoformat(s["received_at"]).strftime(
+        _mismatch_sheet(book, [(s["department"], short_name(s["filename"]), *m, datetime.fromisoformat(s["received_at"]).strftime(
             "%Y-%m-%d %H:%M"), "采用" if s["cur"] is not None else "旧版本（已有更新版本）")
             for s in subs if s["accepted"] for m in [sender_mismatch(plan, s["department"], s["sender"])] if m])
         book.close()

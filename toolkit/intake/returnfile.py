@@ -27,7 +27,8 @@ from toolkit.errors import FILE_DAMAGED, InputFileError, RETURN_UNIDENTIFIED
 from toolkit.model import Plan
 from toolkit.quarter import Quarter
 from toolkit.intake.planfacts import plan_facts
-from toolkit.intake.seenplan import seen_plan
+from toolkit.intake.renumber import as_numbered, describe, previous_as_numbered, renumbering, to_current
+from toolkit.intake.seenplan import seen_plan, shown_tasks
 from toolkit.intake.cells import Context
 from toolkit.intake.contact import read_contact
 from toolkit.intake.indicatorrows import read_indicators
@@ -160,21 +161,29 @@ def _read(path, name, checked, book: Book, plan, quarter, previous) -> ParsedRet
         problems.append(P.make(RC.EXTERNAL_LINKS, file=name))
     seen = plan.earlier.get(ident.get("fingerprint", "")) if ident.get("plan_id") == plan.plan_id else None
     renamed: dict[str, str] = {}
+    moved: dict[int, int] = {}  # tasks renumbered since the sheets went out: old -> current number
     if seen is not None:  # sheets of an earlier plan version: read against what the department saw
-        problems.extend(_plan_changes(seen, plan, dept, name))
+        moved = renumbering({t.no: (t.name, t.target) for t, _ in seen.tasks_for(dept)}, plan, dept)
+        problems.extend(_plan_changes(seen, plan, dept, name, moved))
     elif any(p.code == RC.OLD_PLAN for p in problems):  # no copy kept: the workbook shows what it saw
-        shown = seen_plan(plan, dept, q.q, progress, indicator, ident.get("fingerprint", ""))
+        moved = renumbering(shown_tasks(progress), plan, dept)
+        numbered = as_numbered(plan, moved) if moved else plan
+        shown = seen_plan(numbered, dept, q.q, progress, indicator, ident.get("fingerprint", ""))
         if not shown.foreign and (not shown.changes or shown.verified or shown.sheets <= meta.protected):
             problems = [p for p in problems if p.code != RC.OLD_PLAN]
             if shown.changes:
                 problems.append(P.make(RC.PLAN_CHANGED, file=name, changes="；".join(shown.changes[:8])
                                        + ("等" if len(shown.changes) > 8 else "")))
-                seen, renamed = shown.plan, shown.renamed
-            else:
-                seen = plan
+            seen, renamed = shown.plan, shown.renamed
+        else:
+            moved = {}
+    if moved:
+        problems.append(P.make(RC.TASK_RENUMBERED, file=name, changes=describe(
+            moved, {no: t[0] for no, t in shown_tasks(progress).items()} if progress else {})))
     same_version = ident.get("fingerprint", "") in ("", plan.fingerprint) or seen is not None
     ctx = Context(seen or plan, dept, q, name, check_locked=same_version
-                  and ident.get("plan_id", "") in ("", plan.plan_id), previous=previous, date1904=meta.date1904)
+                  and ident.get("plan_id", "") in ("", plan.plan_id), previous=previous_as_numbered(previous, dept, moved),
+                  date1904=meta.date1904)
     copies = sheet_copies(book, layout, progress, indicator, ctx)
     tasks, indicators, contact = _read_tables(ctx, (progress, renamed_p, headless_p),
                                               (indicator, renamed_i, headless_i), layout, seen or plan)
@@ -183,6 +192,8 @@ def _read(path, name, checked, book: Book, plan, quarter, previous) -> ParsedRet
     problems.extend(without_contradictions(merged_inputs(ctx.problems, meta.merged, name)))
     if renamed:  # stored under the indicator's current name
         indicators = [dataclasses.replace(e, name=renamed[e.name]) if e.name in renamed else e for e in indicators]
+    if moved:  # stored under the task's current number
+        tasks, indicators = to_current(tasks, moved), to_current(indicators, moved)
     if is_blank(tasks, indicators):
         # one clear reason instead of a "not filled in" warning for every cell
         problems = [p for p in problems if p.code not in (RC.MISSING_INPUT, RC.MISSING_CONTACT)]
@@ -305,12 +316,12 @@ def _check_identity(ident: dict, plan: Plan, quarter: Quarter | None, name: str,
     return dept, _check_quarter(q, quarter, plan, name, problems)
 
 
-def _plan_changes(old: Plan, new: Plan, dept: str, name: str) -> list:
+def _plan_changes(old: Plan, new: Plan, dept: str, name: str, moved: dict[int, int]) -> list:
     """What changed in the plan, for this department's rows, since its sheets were generated."""
     changes = []
     new_tasks = {t.no: t for t in new.tasks}
     for t, _ in old.tasks_for(dept):
-        now = new_tasks.get(t.no)
+        now = new_tasks.get(moved.get(t.no, t.no))
         for label, a, b in (("名称", t.name, now.name if now else None), ("目标任务", t.target, now.target if now else None),
                             ("序时进度安排", t.milestones, now.milestones if now else None)):
             if now is None:
@@ -320,7 +331,7 @@ def _plan_changes(old: Plan, new: Plan, dept: str, name: str) -> list:
                 changes.append(f"任务{t.no}的{label}已修改")
     new_inds = {(i.task_no, i.name) for i in new.indicators}
     for i in old.indicators_for(dept):
-        if (i.task_no, i.name) not in new_inds:
+        if (moved.get(i.task_no, i.task_no), i.name) not in new_inds:
             changes.append(f"任务{i.task_no}的指标“{i.name}”已改名或删除")
     if not changes:
         return []

@@ -170,3 +170,13 @@ def seen_plan(plan: Plan, dept: str, quarter: int, progress: Table | None, indic
         _fingerprint="", _units=(), _split=(), earlier={})
     return Seen(seen, changes, renamed, sheets, verified=seen.fingerprint == fingerprint,
                 foreign=[f"任务{no}" for no in foreign])
+
+
+def shown_tasks(progress: Table | None) -> dict[int, tuple[str, str]]:
+    """Task number -> (name, target) as the progress sheet's keyed rows show them."""
+    shown = {}
+    for key, r in _keyed_rows(progress):
+        if key.startswith(L.TASK_KEY_PREFIX) and key[1:].isdigit():
+            assert progress is not None
+            shown[int(key[1:])] = (_text(progress, r, L.P_NAME) or "", _text(progress, r, L.P_TARGET) or "")
+    return shown

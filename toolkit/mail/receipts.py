@@ -15,7 +15,7 @@ from pathlib import Path
 from toolkit.intake.outcomes import ACCEPTED, DUPLICATE, REJECTED, SKIPPED, SUPERSEDED
 from toolkit.mail.outgoing import XLSX_TYPE
 from toolkit.model import Plan
-from toolkit.problems import ERROR
+from toolkit.problems import ERROR, short_name
 
 RECEIVED, WARNED, RETURNED, REPEATED, REPLACED, NOT_A_RETURN = (
     "接收", "接收但有提醒", "退回", "重复", "已被更正版替代", "不是填报表")
@@ -94,7 +94,7 @@ def build_receipt(plan: Plan, quarter, msg, files: list, corrections: dict[str, 
         label = outcome_label(f.outcome, f.problems)
         if label == NOT_A_RETURN and f.path == "邮件.eml":
             continue  # the message itself: "no attachment" is said once, below
-        entries.append({"name": f.path, "department": f.department, "outcome": f.outcome, "label": label,
+        entries.append({"name": short_name(f.path), "department": f.department, "outcome": f.outcome, "label": label,
                         "problems": [_problem_text(p) for p in f.problems if f.outcome != SKIPPED],
                         "skipped": f.problems[0].message if f.outcome == SKIPPED and f.problems else "",
                         "errors": len([p for p in f.problems if p.severity == ERROR]),
