@@ -173,3 +173,12 @@ def make_tnef(attachments: list[tuple[str, bytes]], *, long_names: bool = True, 
             props = struct.pack("<IHHII", 1, 0x001F, 0x3707, 1, len(utf16)) + utf16 + b"\0" * (-len(utf16) % 4)
             out += attr(2, 0x00069005, props)  # attAttachment: PR_ATTACH_LONG_FILENAME
     return out
+
+
+def running(pid: int) -> bool:
+    """Whether a process (a reader left behind by a killed merge) still runs: not gone, not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

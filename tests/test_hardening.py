@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from tests.merge_helpers import running
 from tests.merge_helpers import LATE, ON_TIME, fake_return, use_fake_reader, write
 from toolkit.cli import main
 from toolkit.intake.collect import collect
@@ -93,25 +94,19 @@ with run_lock(Path({str(root)!r})):
     merge_proc.wait()
     merge_proc.stdout.close()
     for _ in range(100):  # the kernel kills them at once; allow a loaded machine 10 s
-        if not any(_running(pid) for pid in readers):
+        if not any(running(pid) for pid in readers):
             break
         time.sleep(0.1)
     try:
-        assert not any(_running(pid) for pid in readers)
+        assert not any(running(pid) for pid in readers)
         with run_lock(root, timeout=0.5):
             pass
     finally:
         for pid in readers:
-            if _running(pid):
+            if running(pid):
                 os.kill(pid, signal.SIGKILL)
 
 
-def _running(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def test_a_lock_held_for_a_dead_merge_is_taken_over(tmp_path):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.merge_helpers import running
 from tests import returnfile_helpers as H
 from tests.sheets_helpers import fill_return
 from toolkit.intake.merge import merge
@@ -197,24 +198,18 @@ time.sleep(600)
         merge_proc.kill()
         merge_proc.wait()
         for _ in range(100):  # a 0.1 s watchdog; allow a loaded machine 10 s
-            if not any(_running(pid) for pid in readers):
+            if not any(running(pid) for pid in readers):
                 break
             time.sleep(0.1)
-        assert not any(_running(pid) for pid in readers)
+        assert not any(running(pid) for pid in readers)
     finally:
         merge_proc.kill()
         merge_proc.stdout.close()
         for pid in readers:
-            if _running(pid):
+            if running(pid):
                 os.kill(pid, signal.SIGKILL)
 
 
-def _running(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 # -- item 12: nits and mail on a full disk ----------------------------------------------------
@@ -649,14 +644,14 @@ time.sleep(600)
         parent.kill()
         parent.wait()
         for _ in range(100):
-            if not _running(child):
+            if not running(child):
                 break
             time.sleep(0.1)
-        assert not _running(child)
+        assert not running(child)
     finally:
         parent.kill()
         parent.stdout.close()
-        if _running(child):
+        if running(child):
             os.kill(child, signal.SIGKILL)
 
 

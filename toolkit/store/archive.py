@@ -67,7 +67,34 @@ def read_jsonl(path: Path) -> list[dict]:
     return out
 
 
-class Archive:
+class Batching:
+    """`batch()` for an archive's put_ahead (the folder's and the database's): what is put inside
+    the block is handed over together when it ends (`_hand_over`), an inner block joining the outer.
+
+    Handed one by one, a merge's files went mostly one per batch: four syncs per file (file,
+    index, journal, folder) and as many thread wake-ups. Nothing put inside is written before
+    the block ends, so never wait for those futures inside it.
+    """
+    _held: list | None = None
+
+    def _hand_over(self, held: list) -> None:
+        raise NotImplementedError
+
+    @contextlib.contextmanager
+    def batch(self):
+        outer, self._held = self._held, []
+        try:
+            yield
+        finally:
+            held, self._held = self._held, outer
+            if held:
+                if outer is not None:
+                    outer.extend(held)
+                else:
+                    self._hand_over(held)
+
+
+class Archive(Batching):
     """One store's archive folder. `journal=False` (a rebuild) writes no journal lines."""
 
     def __init__(self, folder: Path, *, journal: bool = True):
@@ -112,24 +139,8 @@ class Archive:
             self._queue.put([job])
         return job.future
 
-    @contextlib.contextmanager
-    def batch(self):
-        """Hand everything put_ahead inside the block to the thread at its end, as one batch.
-
-        Handed one by one, a merge's files went mostly one per batch: four syncs per file
-        (file, index, journal, folder) and as many thread wake-ups. Nothing put inside is
-        written before the block ends, so never wait for those futures inside it.
-        """
-        outer, self._held = self._held, []
-        try:
-            yield
-        finally:
-            held, self._held = self._held, outer
-            if held:
-                if outer is not None:
-                    outer.extend(held)
-                else:
-                    self._queue.put(held)
+    def _hand_over(self, held: list[_Job]) -> None:
+        self._queue.put(held)
 
     def journal(self, event: dict) -> None:
         """Append one journal line now and sync it."""

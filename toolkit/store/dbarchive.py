@@ -13,18 +13,17 @@ with the submission it describes.
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 from concurrent.futures import Future
 from pathlib import Path
 
 from toolkit.errors import ARCHIVE_HASH_MISMATCH, ARCHIVE_MISSING
-from toolkit.store.archive import Archived, Damage, _line
+from toolkit.store.archive import Archived, Batching, Damage, _line
 from toolkit.store.sql import Database
 
 
-class DbArchive:
+class DbArchive(Batching):
     def __init__(self, db: Database, *, journal: bool = True):
         self.db, self.write_journal = db, journal
         self.dir = None
@@ -77,19 +76,8 @@ class DbArchive:
             if future is not None:
                 future.set_result(Archived(sha256, self.path(sha256, ext), len(data)))
 
-    @contextlib.contextmanager
-    def batch(self):
-        """Everything put_ahead inside the block is written in one transaction when it ends."""
-        outer, self._held = self._held, []
-        try:
-            yield
-        finally:
-            held, self._held = self._held, outer
-            if held:
-                if outer is not None:
-                    outer.extend(held)
-                else:
-                    self._write(held)
+    def _hand_over(self, held: list) -> None:
+        self._write(held)
 
     def wait(self) -> None:
         pass
