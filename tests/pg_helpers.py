@@ -104,6 +104,17 @@ class PgServer:
         with psycopg.connect(url) as conn:
             return int(conn.execute("SELECT pg_database_size(current_database())").fetchone()[0])
 
+    def require_password(self, user: str, password: str) -> None:
+        """A login role the server asks a password of (scram), every other user staying on trust:
+        its pg_hba.conf line goes first, then the server reloads its configuration."""
+        import psycopg
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(f"CREATE ROLE \"{user}\" LOGIN PASSWORD '{password}'")
+            conn.execute(f"GRANT ALL ON DATABASE postgres TO \"{user}\"")
+        hba = self.data / "pg_hba.conf"
+        hba.write_text(f"host all {user} 127.0.0.1/32 scram-sha-256\n" + hba.read_text())
+        self._run("pg_ctl", "-D", str(self.data), "reload")
+
     def create_database(self, name: str | None = None) -> str:
         """A fresh, empty database; its URL."""
         import psycopg

@@ -101,6 +101,28 @@ def test_an_unreachable_server_is_exit_2_with_host_and_port(tmp_path, plan_path)
     assert f"无法打开数据库服务器 clerk@127.0.0.1:{port}/plankit 上的数据存储：无法连接。" in r.output
 
 
+def test_a_password_is_asked_at_a_terminal_and_never_taken_from_the_command_line(tmp_path, plan_path, pg_server,
+                                                                                monkeypatch):
+    import toolkit.cli.common as common
+    pg_server.require_password("hz", "s3cret-pw")
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "none"))  # not the tester's own ~/.pgpass
+    url = f"postgresql://hz@127.0.0.1:{pg_server.port}/postgres"
+    args = ["status", "--plan", str(plan_path), "--out", str(tmp_path), "-q", "Q2", "--store", url]
+    r = CliRunner().invoke(main, args)  # no terminal: nothing to ask, the reason and where a password goes
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert f"无法打开数据库服务器 hz@127.0.0.1:{pg_server.port}/postgres 上的数据存储：登录被拒绝（用户名或密码不对）。" in r.output
+    assert "PGPASSWORD" in r.output
+    monkeypatch.setattr(common, "interactive", lambda: True)
+    r = CliRunner().invoke(main, args, input="s3cret-pw\n")
+    assert r.exit_code == 0, r.output
+    assert f"数据库服务器 hz@127.0.0.1:{pg_server.port}/postgres 的密码" in r.output
+    assert "s3cret-pw" not in r.output  # typed without echo
+    monkeypatch.delenv("PGPASSWORD")  # what the prompt set lives as long as the process (one command)
+    r = CliRunner().invoke(main, args, input="wrong\n")
+    assert r.exit_code == 2 and "登录被拒绝" in r.output
+
+
 # ------------------------------------------------------------------ several coordinators at once
 
 SCRIPT = """

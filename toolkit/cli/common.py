@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import functools
 import json
+import os
 import sqlite3
 import sys
 from pathlib import Path
@@ -68,13 +69,23 @@ def store_option(f):
     writes (toolkit.store.location.use_store), instead of the one under --out."""
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
-        from toolkit.store.location import use_store
-        with use_store(kwargs.pop("store_url", None)):
+        from toolkit.store.location import ENV, password_wanted, use_store
+        url = kwargs.pop("store_url", None)
+        if interactive():
+            wanted = password_wanted(url or os.environ.get(ENV))
+            if wanted:  # asked here, kept for this process only: never on the command line or in a file
+                os.environ["PGPASSWORD"] = click.prompt(f"数据库服务器 {wanted} 的密码", hide_input=True)
+        with use_store(url):
             return f(*args, **kwargs)
     return click.option("--store", "store_url", metavar="URL", default=None,
                         help="数据存储（默认：--out 下的本机存储；也可用环境变量 PLANKIT_STORE 设置）："
                              "sqlite:///文件路径 或 postgresql://用户名@主机:端口/库名。"
                              "密码请放在 PGPASSWORD 或 ~/.pgpass 中，不要写在地址里。")(wrapper)
+
+
+def interactive() -> bool:
+    """Whether someone at a terminal can answer a question (a password prompt)."""
+    return sys.stdin is not None and sys.stdin.isatty()
 
 
 def json_option(f):

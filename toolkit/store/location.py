@@ -181,3 +181,18 @@ def merge_running_for(plan: Plan, out_dir: Path | str, store: str | Location | N
     from toolkit.store.lock import merge_running
     location = resolve(plan, out_dir, store)
     return merge_running(location.root) if location.kind == SQLITE else ""
+
+
+def password_wanted(url: str | None) -> str:
+    """The server's label when `url` names a PostgreSQL server that asks for a password none of
+    libpq's sources (PGPASSWORD, ~/.pgpass) gives; "" otherwise (then the command goes on and any
+    other trouble is reported where the store is opened). Lets the command line ask for it."""
+    if not url or not url.strip().startswith(("postgresql://", "postgres://")) or os.environ.get("PGPASSWORD"):
+        return ""
+    location = parse(url.strip())
+    import psycopg
+    try:
+        psycopg.connect(location.conninfo, connect_timeout=10).close()
+    except psycopg.OperationalError as exc:
+        return location.label if "no password supplied" in str(exc).lower() else ""
+    return ""

@@ -327,7 +327,7 @@ def unreachable(label: str, exc: Exception) -> ServerError:
     if "password" in text or "authentication" in text:
         why, hint = "登录被拒绝（用户名或密码不对）", "请检查 URL 中的用户名，密码请放在 PGPASSWORD 环境变量或 ~/.pgpass 文件中。"
     elif "does not exist" in text:
-        why, hint = "数据库不存在", "请请数据库管理员先建立该数据库（createdb），或检查 URL 中的库名。"
+        why, hint = "数据库不存在", "请数据库管理员先建立该数据库（createdb），或检查 URL 中的库名。"
     else:
         why, hint = "无法连接", "请检查服务器是否已启动、地址和端口是否正确、防火墙是否放行。"
     return ServerError(f"无法打开数据库服务器 {label} 上的数据存储：{why}。", hint=hint)
