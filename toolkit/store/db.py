@@ -44,6 +44,13 @@ from toolkit.store.sql import SHARED, Database, SqliteDatabase, connect
 from toolkit.store.dbarchive import DbArchive
 
 
+TASK_COLUMNS = ("submission_id", "seq", "task_no", "department", "role", "status", "percent", "progress", "issues",
+                "next_steps", "cell", "cells")
+TASK_TYPES = ("bigint", "integer", "integer") + ("text",) * 3 + ("double precision",) + ("text",) * 5
+INDICATOR_COLUMNS = ("submission_id", "seq", "task_no", "name", "department", "value", "note", "cell", "cells")
+INDICATOR_TYPES = ("bigint", "integer", "integer", "text", "text", "double precision", "text", "text", "text")
+
+
 class Store:
     """The archive, journal and database of one plan's store. On SQLite the caller holds
     run_lock; on PostgreSQL merges run side by side (each file's transaction takes the quarter's
@@ -220,16 +227,12 @@ class Store:
             (s.quarter, s.sha256, s.ext, s.filename, s.origin, s.sender, _iso(s.sent_at), _iso(s.mtime),
              _iso(s.received_at), _iso(s.merged_at), s.department, int(s.accepted), s.content_hash,
              s.identified_by, json.dumps(s.contact or {}, ensure_ascii=False, default=str), problems))
-        self.db.executemany(
-            "INSERT INTO task_values(submission_id, seq, task_no, department, role, status, percent, progress,"
-            " issues, next_steps, cell, cells) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
-            [(sid, n, t.task_no, t.department, t.role, t.status, t.percent, t.progress, t.issues,
-              t.next_steps, t.cell, t.cells) for n, t in enumerate(s.tasks or [])])
-        self.db.executemany(
-            "INSERT INTO indicator_values(submission_id, seq, task_no, name, department, value, note, cell, cells)"
-            " VALUES(?,?,?,?,?,?,?,?,?)",
-            [(sid, n, i.task_no, i.name, i.department, i.value, i.note, i.cell, i.cells)
-             for n, i in enumerate(s.indicators or [])])
+        self.db.insert_rows("task_values", TASK_COLUMNS, TASK_TYPES,
+                            [(sid, n, t.task_no, t.department, t.role, t.status, t.percent, t.progress, t.issues,
+                              t.next_steps, t.cell, t.cells) for n, t in enumerate(s.tasks or [])])
+        self.db.insert_rows("indicator_values", INDICATOR_COLUMNS, INDICATOR_TYPES,
+                            [(sid, n, i.task_no, i.name, i.department, i.value, i.note, i.cell, i.cells)
+                             for n, i in enumerate(s.indicators or [])])
         return sid
 
     def _choose_current(self, s: Submission) -> tuple[str, int | None]:

@@ -68,6 +68,12 @@ class Database:
     def executemany(self, sql: str, rows: list) -> None:
         raise NotImplementedError
 
+    def insert_rows(self, table: str, columns: Sequence[str], types: Sequence[str], rows: list) -> None:
+        """Many rows into one table (`types`: each column's SQL type, for the server's arrays)."""
+        if rows:
+            self.executemany(f"INSERT INTO {table}({', '.join(columns)}) VALUES({','.join('?' * len(columns))})",
+                             rows)
+
     def insert_many(self, sql: str, rows: list) -> list[tuple]:
         """Each row through an INSERT ... RETURNING: the rows it returned."""
         return [tuple(r) for row in rows for r in self.execute(sql, row).fetchall()]
@@ -204,6 +210,10 @@ def _pg_rows(cursor):
     return lambda values: Row(names, values)
 
 
+# one Python type per array (psycopg picks an array's type from its items: 50 and 42.5 must both be floats)
+_ARRAY_ITEM = {"bigint": int, "integer": int, "double precision": float, "text": str}
+
+
 class PgDatabase(Database):
     """A psycopg connection in autocommit mode, its search_path set to one plan's schema."""
     dialect = "postgresql"
@@ -232,6 +242,18 @@ class PgDatabase(Database):
             return
         with self._guard(), self.conn.cursor() as cur:
             cur.executemany(_pg(sql), rows)
+
+    def insert_rows(self, table: str, columns: Sequence[str], types: Sequence[str], rows: list) -> None:
+        """One statement for all the rows: a column each as an array, unnested by the server. A return's
+        hundred-odd value rows were as many pipelined statements, most of the merge's client time."""
+        if not rows:
+            return
+        as_type = [_ARRAY_ITEM.get(t, str) for t in types]
+        arrays = [[None if v is None else cast(v) for v in column] for cast, column in zip(as_type, zip(*rows))]
+        # %b: arrays sent in binary (the text form quotes every item through a regular expression)
+        with self._guard():
+            self.conn.execute(f"INSERT INTO {table}({', '.join(columns)}) SELECT * FROM unnest("
+                              + ", ".join(f"%b::{t}[]" for t in types) + ")", arrays)
 
     def insert_many(self, sql: str, rows: list) -> list[tuple]:
         """executemany of an INSERT ... RETURNING: the rows it returned (pipelined)."""
