@@ -1,10 +1,11 @@
 """`plankit store copy --from URL --to URL`: every plan's store, moved between SQLite and PostgreSQL.
 
 What is copied, per plan: the archived files (bytes, the archive index in order, the journal),
-and every table row as it is (ids included, so current versions and coordinator choices point
+the plan versions `sheets` kept (a server's `plan_versions` table, a SQLite store's `plans/`
+folder), and every table row as it is (ids included, so current versions and coordinator choices point
 at the same submissions; runs, so undo and run ids carry over). The copy is then checked: the
 same number of rows per table, a digest of every table's rows, and every copied file's bytes
-against its sha256. A target that already holds a plan's data is refused, never merged into.
+against its sha256, every kept plan version's bytes by sha256. A target that already holds a plan's data is refused, never merged into.
 
 Sources and targets:
   postgresql://user@host:port/db   every plan in the database (one schema each)
@@ -23,6 +24,7 @@ from toolkit.store.db import Store
 from toolkit.store.dbarchive import DbArchive
 from toolkit.store.diagnose import StoreError
 from toolkit.store.location import DB_NAME, POSTGRESQL, SQLITE, Location, parse, reader
+from toolkit.store.plans import put_versions, stored_versions, version_hashes
 from toolkit.store.sql import Database, PgDatabase
 
 TABLES = {  # table -> the order its rows are copied and compared in
@@ -38,6 +40,7 @@ class Copied:
     rows: dict[str, int] = field(default_factory=dict)
     files: int = 0
     events: int = 0
+    versions: int = 0
 
 
 def copy_stores(source: str, target: str, *, progress=None) -> list[Copied]:
@@ -123,6 +126,9 @@ def _copy(source: Location, target: Location) -> Copied:
             if dst.db.dialect == POSTGRESQL:  # ids were copied: the next one follows the largest
                 dst.db.execute("SELECT setval(pg_get_serial_sequence('submissions', 'id'),"
                                " COALESCE((SELECT MAX(id) FROM submissions), 0) + 1, false)")
+        versions = stored_versions(source)
+        put_versions(target, versions)
+        result.versions = len(versions)
         _check(src, dst, source, target)
         return result
     finally:
@@ -176,7 +182,9 @@ def _check(src: Store, dst: Store, source: Location, target: Location) -> None:
     differ = [t for t in TABLES if mine[t] != theirs[t]]
     names_src, names_dst = _names(src), _names(dst)
     checked, damage = dst.verify()
-    if differ or names_src != names_dst or damage or src.events() != dst.events():
-        what = "、".join(differ) or ("归档文件" if names_src != names_dst or damage else "日志")
+    versions_differ = version_hashes(source) != version_hashes(target)
+    if differ or names_src != names_dst or damage or src.events() != dst.events() or versions_differ:
+        what = "、".join(differ) or ("归档文件" if names_src != names_dst or damage
+                                     else "计划版本" if versions_differ else "日志")
         raise StoreError(f"复制计划“{source.plan_id}”后核对不一致（{what}），目标 {target.label} 中的副本不完整。",
                          hint="请删除目标中的副本后重新复制；源数据未改动。")
