@@ -458,3 +458,35 @@ def test_a_version_2_server_store_gets_the_plan_versions_table_without_a_version
     finally:
         db.close()
     assert len(load_quarter(plan, Q2, tmp_path / "out", store=pg_url).returns) == 2
+
+
+def test_a_copy_taken_while_a_merge_commits_holds_the_state_before_it(tmp_path, plan, store_url, pg_server,
+                                                                    monkeypatch):
+    """The copy reads its source as one snapshot: the merge committing mid-copy (another connection)
+    is not half-copied; the copy verifies and its tables hold the state before that merge."""
+    from toolkit.store import copy as C
+    from toolkit.store.copy import digest
+    from toolkit.store.db import reading
+    from toolkit.store.location import resolve
+    out = tmp_path / "out"
+    source = store_url or f"sqlite:///{resolve(plan, out).db_path}"
+    write(tmp_path / "a" / "jy.xlsx", fake_return("市教育局", percent=40), ON_TIME)
+    merge(plan, Q2, out, [tmp_path / "a"], store=store_url)
+    with reading(resolve(plan, out, store_url)) as db:
+        before = digest(db)
+    write(tmp_path / "b" / "cz.xlsx", fake_return("市财政局"), LATE)
+    original, committed = C._copy_archive, []
+
+    def merge_meanwhile(src, dst):
+        committed.append(merge(plan, Q2, out, [tmp_path / "b"], store=store_url))  # its own connection
+        return original(src, dst)
+    monkeypatch.setattr(C, "_copy_archive", merge_meanwhile)
+    target = pg_server.create_database() if store_url is None else f"sqlite:///{tmp_path / 'copy'}"
+    [copied] = C.copy_stores(source, target)  # raises if its own verification fails
+    assert committed and committed[0].count("accepted") == 1
+    assert copied.rows["submissions"] == before["submissions"][0] == 1
+    with reading(resolve(plan, tmp_path / "x", target if store_url is None else
+                         f"sqlite:///{tmp_path / 'copy' / plan.plan_id / 'store' / 'plankit.sqlite'}")) as db:
+        assert digest(db) == before
+    with reading(resolve(plan, out, store_url)) as db:
+        assert digest(db)["submissions"][0] == 2  # the merge did commit, after the copy's snapshot

@@ -19,6 +19,7 @@ from pathlib import Path
 from toolkit.model import Plan
 from toolkit.paths import store_dir
 from toolkit.store.location import Location, resolve
+from toolkit.store.sql import Database
 
 PLANS = "plans"
 
@@ -44,23 +45,25 @@ def keep_plan(plan: Plan, out_dir: Path) -> None:
         put_versions(location, [(plan.fingerprint, ext.lstrip("."), Path(source).read_bytes(), "")])
 
 
-def stored_versions(location: Location) -> list[tuple[str, str, bytes, str]]:
-    """(fingerprint, ext without dot, bytes, kept_at) of every version kept in a server store;
-    a SQLite store's folder `plans/` beside its database (kept_at: "")."""
+def stored_versions(location: Location, db: Database | None = None) -> list[tuple[str, str, bytes, str]]:
+    """(fingerprint, ext without dot, bytes, kept_at) of every version kept in a server store
+    (read through `db` when given: within its snapshot); a SQLite store's folder `plans/` beside
+    its database (kept_at: "")."""
     if not location.shared:
         folder = location.root / PLANS
         if not folder.is_dir():
             return []
         return [(p.stem, p.suffix.lstrip("."), p.read_bytes(), "") for p in sorted(folder.iterdir())
                 if p.is_file() and not p.name.startswith(".")]
-    db = location.open()
+    conn = db or location.open()
     try:
-        if not db.has_table("plan_versions"):  # a store no sheets were kept in yet
+        if not conn.has_table("plan_versions"):  # a store no sheets were kept in yet
             return []
-        return [(r[0], r[1], bytes(r[2]), r[3]) for r in db.execute(
+        return [(r[0], r[1], bytes(r[2]), r[3]) for r in conn.execute(
             "SELECT fingerprint, ext, data, kept_at FROM plan_versions ORDER BY fingerprint, ext")]
     finally:
-        db.close()
+        if db is None:
+            conn.close()
 
 
 def put_versions(location: Location, versions: list[tuple[str, str, bytes, str]]) -> None:
@@ -90,9 +93,10 @@ def put_versions(location: Location, versions: list[tuple[str, str, bytes, str]]
         db.close()
 
 
-def version_hashes(location: Location) -> dict[tuple[str, str], str]:
+def version_hashes(versions: Location | list[tuple[str, str, bytes, str]]) -> dict[tuple[str, str], str]:
     """sha256 of each kept version's bytes: how `store copy` checks it carried them."""
-    return {(f, e): hashlib.sha256(d).hexdigest() for f, e, d, _ in stored_versions(location)}
+    found = stored_versions(versions) if isinstance(versions, Location) else versions
+    return {(f, e): hashlib.sha256(d).hexdigest() for f, e, d, _ in found}
 
 
 def with_earlier_versions(plan: Plan, root: Path, location: Location | None = None) -> Plan:
