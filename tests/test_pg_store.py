@@ -370,3 +370,123 @@ def test_a_merge_waits_while_a_rebuild_holds_the_plan_then_records(tmp_path, pla
     finally:
         rebuilding.close()
         merging.close()
+
+
+# ------------------------------------------------------------------ plan versions kept in the store
+
+def test_a_return_of_an_earlier_plan_version_is_read_on_another_pc_from_the_server(tmp_path, plan, pg_url,
+                                                                                   pg_server, monkeypatch):
+    """Sheets made on PC 1, the plan corrected, the old version's return merged on PC 2: the
+    version the department saw comes from the database (PC 2 never ran sheets)."""
+    import dataclasses
+    import hashlib
+
+    import toolkit.intake.readers as R
+    monkeypatch.setattr(R, "_read", R._READ)  # the real reader: the real sheets are read
+
+    from tests import returnfile_helpers as H
+    from tests.sheets_helpers import fill_return
+    from toolkit.fillin.generate import generate_sheets
+    from toolkit.store.location import resolve, use_store
+    pc1, pc2 = tmp_path / "pc1", tmp_path / "pc2"
+    with use_store(pg_url):  # as `plankit sheets --store URL` runs it
+        [sheet] = generate_sheets(plan, Q2, pc1, departments=[H.DEPT])
+    inbox, edits = tmp_path / "in", tmp_path / "edits"
+    inbox.mkdir()
+    edits.mkdir()
+    fill_return(sheet.path, fill_all=True, out=inbox / "r.xlsx")
+    task = plan.tasks_for(H.DEPT)[0][0]
+    # a department that changed the plan's own text: only the kept version tells that from a correction
+
+    def unprotect_and_edit(wb):
+        ws = wb["进展填报"]
+        ws.protection.sheet = False
+        ws.cell(H.row_of(ws, f"T{task.no}"), H.col_of(ws, "目标任务")).value = "改过的目标"
+    edited = H.edit(sheet.path, tmp_path / "e.xlsx", unprotect_and_edit)
+    fill_return(edited, fill_all=True, out=edits / "e.xlsx")
+    fixed = dataclasses.replace(task, name=task.name + "（更正）")
+    corrected = dataclasses.replace(plan, tasks=[fixed if t is task else t for t in plan.tasks], _fingerprint="",
+                                    _units=())
+    # without the kept version (a store on PC 3's own folder) the edit reads as an old plan ...
+    alone = merge(corrected, Q2, tmp_path / "pc3", [edits])
+    assert [p.code for p in alone.files[0].errors] == ["return-old-plan"]
+    # ... PC 2, with the server's version, reads both returns as PC 1 would (sheets ran on PC 1 only)
+    on_pc1 = merge(corrected, Q2, pc1, [edits])  # PC 1's own SQLite store: its local copy
+    assert [p.code for p in on_pc1.files[0].errors] == ["return-locked-edited"]
+    assert not (pc2 / plan.plan_id / "store" / "plans").exists()
+    result = merge(corrected, Q2, pc2, [inbox], store=pg_url)
+    [f] = result.files
+    assert f.outcome == "accepted", [str(p) for p in f.problems]
+    [note] = [p for p in f.problems if p.code == "return-plan-changed"]
+    assert f"任务{task.no}的名称已修改" in note.message
+    assert load_quarter(corrected, Q2, pc2, store=pg_url).returns[H.DEPT].tasks
+    refused = merge(corrected, Q2, pc2, [edits], store=pg_url)
+    assert [p.code for p in refused.files[0].errors] == [p.code for p in on_pc1.files[0].errors]
+    assert not (pc2 / plan.plan_id / "store" / "plans").exists()
+
+    # store copy carries the versions both ways, checked by hash
+    kept = Path(plan.source).read_bytes()
+    back = tmp_path / "back"
+    r = CliRunner().invoke(main, ["store", "copy", "--from", pg_url, "--to", f"sqlite:///{back}"])
+    assert r.exit_code == 0 and "1 个计划版本" in r.output, r.output
+    [copied] = (resolve(plan, back).root / "plans").iterdir()
+    assert copied.name.startswith(plan.fingerprint) and copied.read_bytes() == kept
+    again = pg_server.create_database()
+    r = CliRunner().invoke(main, ["store", "copy", "--from", f"sqlite:///{back}", "--to", again])
+    assert r.exit_code == 0 and "1 个计划版本" in r.output, r.output
+    from toolkit.store.plans import version_hashes
+    assert version_hashes(resolve(plan, back, again)) == {
+        (plan.fingerprint, copied.suffix.lstrip(".")): hashlib.sha256(kept).hexdigest()}
+
+
+def test_a_version_2_server_store_gets_the_plan_versions_table_without_a_version_change(tmp_path, plan, pg_url):
+    from toolkit.store.location import resolve
+    from toolkit.store.schema import SCHEMA_VERSION
+    write(tmp_path / "a" / "jy.xlsx", fake_return("市教育局"), ON_TIME)
+    merge(plan, Q2, tmp_path / "out", [tmp_path / "a"], store=pg_url)
+    location = resolve(plan, tmp_path / "out", pg_url)
+    db = location.open()
+    db.execute("DROP TABLE plan_versions")  # as a store made before the table was added
+    assert not db.has_table("plan_versions")
+    db.close()
+    write(tmp_path / "b" / "cz.xlsx", fake_return("市财政局"), ON_TIME)
+    merge(plan, Q2, tmp_path / "out", [tmp_path / "b"], store=pg_url)  # the next write adds it
+    db = location.open()
+    try:
+        assert db.has_table("plan_versions")
+        assert db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()[0] == SCHEMA_VERSION == "2"
+    finally:
+        db.close()
+    assert len(load_quarter(plan, Q2, tmp_path / "out", store=pg_url).returns) == 2
+
+
+def test_a_copy_taken_while_a_merge_commits_holds_the_state_before_it(tmp_path, plan, store_url, pg_server,
+                                                                    monkeypatch):
+    """The copy reads its source as one snapshot: the merge committing mid-copy (another connection)
+    is not half-copied; the copy verifies and its tables hold the state before that merge."""
+    from toolkit.store import copy as C
+    from toolkit.store.copy import digest
+    from toolkit.store.db import reading
+    from toolkit.store.location import resolve
+    out = tmp_path / "out"
+    source = store_url or f"sqlite:///{resolve(plan, out).db_path}"
+    write(tmp_path / "a" / "jy.xlsx", fake_return("市教育局", percent=40), ON_TIME)
+    merge(plan, Q2, out, [tmp_path / "a"], store=store_url)
+    with reading(resolve(plan, out, store_url)) as db:
+        before = digest(db)
+    write(tmp_path / "b" / "cz.xlsx", fake_return("市财政局"), LATE)
+    original, committed = C._copy_archive, []
+
+    def merge_meanwhile(src, dst):
+        committed.append(merge(plan, Q2, out, [tmp_path / "b"], store=store_url))  # its own connection
+        return original(src, dst)
+    monkeypatch.setattr(C, "_copy_archive", merge_meanwhile)
+    target = pg_server.create_database() if store_url is None else f"sqlite:///{tmp_path / 'copy'}"
+    [copied] = C.copy_stores(source, target)  # raises if its own verification fails
+    assert committed and committed[0].count("accepted") == 1
+    assert copied.rows["submissions"] == before["submissions"][0] == 1
+    with reading(resolve(plan, tmp_path / "x", target if store_url is None else
+                         f"sqlite:///{tmp_path / 'copy' / plan.plan_id / 'store' / 'plankit.sqlite'}")) as db:
+        assert digest(db) == before
+    with reading(resolve(plan, out, store_url)) as db:
+        assert digest(db)["submissions"][0] == 2  # the merge did commit, after the copy's snapshot

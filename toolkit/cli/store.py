@@ -65,6 +65,6 @@ def copy(source, target, as_json) -> None:
     out = Output(as_json)
     done = copy_stores(source, target, progress=lambda text: out.say(text))
     for c in done:
-        out.say(f"计划 {c.plan}：{c.rows.get('submissions', 0)} 份文件记录、{c.files} 个归档文件、{c.events} 条日志，"
-                "已复制并核对一致（行数、内容摘要、文件编号）。", fg="green")
+        out.say(f"计划 {c.plan}：{c.rows.get('submissions', 0)} 份文件记录、{c.files} 个归档文件、{c.events} 条日志、"
+                f"{c.versions} 个计划版本，已复制并核对一致（行数、内容摘要、文件编号）。", fg="green")
     out.result({"plans": [vars(c) for c in done]})

@@ -64,7 +64,7 @@ def rebuild(plan: Plan, out_dir: Path, *, progress=None, lock_timeout: float = 1
     plan's schema (search_path), moved into the plan's schema in one transaction when complete.
     """
     location = resolve(plan, out_dir, store)
-    plan = with_earlier_versions(plan, store_dir(plan, out_dir))
+    plan = with_earlier_versions(plan, store_dir(plan, out_dir), location)
     if location.shared:
         return _rebuild_server(plan, out_dir, location, progress, force)
     root = location.root

@@ -1,10 +1,11 @@
 """`plankit store copy --from URL --to URL`: every plan's store, moved between SQLite and PostgreSQL.
 
 What is copied, per plan: the archived files (bytes, the archive index in order, the journal),
-and every table row as it is (ids included, so current versions and coordinator choices point
+the plan versions `sheets` kept (a server's `plan_versions` table, a SQLite store's `plans/`
+folder), and every table row as it is (ids included, so current versions and coordinator choices point
 at the same submissions; runs, so undo and run ids carry over). The copy is then checked: the
 same number of rows per table, a digest of every table's rows, and every copied file's bytes
-against its sha256. A target that already holds a plan's data is refused, never merged into.
+against its sha256, every kept plan version's bytes by sha256. A target that already holds a plan's data is refused, never merged into.
 
 Sources and targets:
   postgresql://user@host:port/db   every plan in the database (one schema each)
@@ -23,6 +24,7 @@ from toolkit.store.db import Store
 from toolkit.store.dbarchive import DbArchive
 from toolkit.store.diagnose import StoreError
 from toolkit.store.location import DB_NAME, POSTGRESQL, SQLITE, Location, parse, reader
+from toolkit.store.plans import put_versions, stored_versions, version_hashes
 from toolkit.store.sql import Database, PgDatabase
 
 TABLES = {  # table -> the order its rows are copied and compared in
@@ -38,6 +40,7 @@ class Copied:
     rows: dict[str, int] = field(default_factory=dict)
     files: int = 0
     events: int = 0
+    versions: int = 0
 
 
 def copy_stores(source: str, target: str, *, progress=None) -> list[Copied]:
@@ -107,32 +110,46 @@ def _copy(source: Location, target: Location) -> Copied:
         if dst.db.execute("SELECT 1 FROM submissions LIMIT 1").fetchone() or dst.received() or dst.events():
             raise StoreError(f"目标 {target.label} 中已有计划“{source.plan_id}”的数据，未复制（复制不会与已有数据合并）。",
                              hint="请换一个空的目标，或先移走目标中的数据。", code=STORE_URL)
-        result = Copied(source.plan_id, source.label, target.label)
-        result.files = _copy_archive(src, dst)
-        events = src.events()
-        dst.files.journal_many(events)
-        result.events = len(events)
-        with dst.db.transaction():
-            for table, order in TABLES.items():
-                rows = src.db.execute(f"SELECT * FROM {table} ORDER BY {order}").fetchall()
-                if rows:
-                    names = [k for k in rows[0].keys() if k in dst.db.columns(table)]
-                    dst.db.executemany(f"INSERT INTO {table}({', '.join(names)}) VALUES({', '.join('?' * len(names))})",
-                                       [tuple(r[k] for k in names) for r in rows])
-                result.rows[table] = len(rows)
-            if dst.db.dialect == POSTGRESQL:  # ids were copied: the next one follows the largest
-                dst.db.execute("SELECT setval(pg_get_serial_sequence('submissions', 'id'),"
-                               " COALESCE((SELECT MAX(id) FROM submissions), 0) + 1, false)")
-        _check(src, dst, source, target)
-        return result
+        with src.db.snapshot():  # one read of the source: a merge committing meanwhile is not half-copied
+            src.db.execute("SELECT COUNT(*) FROM meta").fetchone()  # the snapshot starts at the first read
+            return _copy_from_snapshot(src, dst, source, target)
     finally:
         src.close()
         dst.close()
 
 
-def _copy_archive(src: Store, dst: Store) -> int:
+def _copy_from_snapshot(src: Store, dst: Store, source: Location, target: Location) -> Copied:
+    """PostgreSQL: tables, archive and journal all from the one REPEATABLE READ snapshot. SQLite:
+    the tables from one read transaction, the archive folder read after it began: it may hold
+    files of a merge that commits meanwhile (as after a merge killed mid-way: the archive is
+    ahead of the database, which a rebuild replays), never a row without its file."""
+    result = Copied(source.plan_id, source.label, target.label)
+    events = src.events()
+    result.files, names = _copy_archive(src, dst)
+    dst.files.journal_many(events)
+    result.events = len(events)
+    with dst.db.transaction():
+        for table, order in TABLES.items():
+            rows = src.db.execute(f"SELECT * FROM {table} ORDER BY {order}").fetchall()
+            if rows:
+                names_ = [k for k in rows[0].keys() if k in dst.db.columns(table)]
+                dst.db.executemany(f"INSERT INTO {table}({', '.join(names_)}) VALUES({', '.join('?' * len(names_))})",
+                                   [tuple(r[k] for k in names_) for r in rows])
+            result.rows[table] = len(rows)
+        if dst.db.dialect == POSTGRESQL:  # ids were copied: the next one follows the largest
+            dst.db.execute("SELECT setval(pg_get_serial_sequence('submissions', 'id'),"
+                           " COALESCE((SELECT MAX(id) FROM submissions), 0) + 1, false)")
+    versions = stored_versions(source, src.db)
+    put_versions(target, versions)
+    result.versions = len(versions)
+    _check(src, dst, source, target, names, events, versions)
+    return result
+
+
+def _copy_archive(src: Store, dst: Store) -> tuple[int, list[tuple[str, str]]]:
     """Every archived file, indexed in the source's order (a file the index lacks comes last)."""
     written: set[tuple[str, str]] = set()
+    names = _names(src)  # before the index: a file indexed meanwhile is in the folder already
     for entry in src.received():
         sha, ext = entry.get("sha256", ""), entry.get("ext") or "bin"
         if (sha, ext) in written:
@@ -141,12 +158,12 @@ def _copy_archive(src: Store, dst: Store) -> int:
         if data is not None:
             dst.files.put(sha, data, ext, {k: v for k, v in entry.items() if k not in ("sha256", "ext")})
             written.add((sha, ext))
-    for sha, ext in _names(src):
+    for sha, ext in names:
         if (sha, ext) not in written:
             data = dict(src.archived_bytes(sha))[ext]
             dst.files.put(sha, data, ext, {"filename": f"{sha}.{ext}"})
             written.add((sha, ext))
-    return len(written)
+    return len(written), sorted(written)
 
 
 def _names(store: Store) -> list[tuple[str, str]]:
@@ -171,12 +188,16 @@ def digest(db: Database) -> dict[str, tuple[int, str]]:
     return out
 
 
-def _check(src: Store, dst: Store, source: Location, target: Location) -> None:
+def _check(src: Store, dst: Store, source: Location, target: Location, names: list[tuple[str, str]],
+           events: list[dict], versions: list) -> None:
+    """The copy against what was read from the source's snapshot (not a second read of it)."""
     mine, theirs = digest(src.db), digest(dst.db)
     differ = [t for t in TABLES if mine[t] != theirs[t]]
-    names_src, names_dst = _names(src), _names(dst)
+    names_src, names_dst = names, sorted(_names(dst))
     checked, damage = dst.verify()
-    if differ or names_src != names_dst or damage or src.events() != dst.events():
-        what = "、".join(differ) or ("归档文件" if names_src != names_dst or damage else "日志")
+    versions_differ = version_hashes(versions) != version_hashes(stored_versions(target))
+    if differ or names_src != names_dst or damage or events != dst.events() or versions_differ:
+        what = "、".join(differ) or ("归档文件" if names_src != names_dst or damage
+                                     else "计划版本" if versions_differ else "日志")
         raise StoreError(f"复制计划“{source.plan_id}”后核对不一致（{what}），目标 {target.label} 中的副本不完整。",
                          hint="请删除目标中的副本后重新复制；源数据未改动。")

@@ -1,55 +1,128 @@
 """Copies of the master workbook each set of fill-in sheets was generated from.
 
-`plankit sheets` keeps one under store/plans/<fingerprint>.<ext>; a merge reads a return of an
-earlier version against the version the department saw (the plan was corrected after the sheets
-went out) instead of rejecting every such return as 按旧版计划生成.
+`plankit sheets` keeps one per plan version: under store/plans/<fingerprint>.<ext> on this PC
+and, when the store is a server, in the plan's `plan_versions` table too, so a coordinator
+merging on another PC has it. A merge reads a return of an earlier version against the version
+the department saw (the plan was corrected after the sheets went out) instead of rejecting every
+such return as 按旧版计划生成.
 """
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import shutil
+import tempfile
+from datetime import datetime
 from pathlib import Path
 
 from toolkit.model import Plan
 from toolkit.paths import store_dir
+from toolkit.store.location import Location, resolve
+from toolkit.store.sql import Database
 
 PLANS = "plans"
 
 
 def keep_plan(plan: Plan, out_dir: Path) -> None:
-    """Keep a copy of the plan's master workbook (once per version); never fails the caller."""
+    """Keep a copy of the plan's master workbook (once per version). The local copy never fails
+    the caller; on a server store the copy is stored in the database too (its errors are the
+    store's: the sheets are made, but another PC could not read their returns)."""
     source = plan.source
     if source is None or not Path(source).is_file():
         return
+    ext = Path(source).suffix.lower()
     folder = store_dir(plan, Path(out_dir)) / PLANS
-    target = folder / f"{plan.fingerprint}{Path(source).suffix.lower()}"
-    if target.exists():
+    target = folder / f"{plan.fingerprint}{ext}"
+    if not target.exists():
+        with contextlib.suppress(OSError):
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".tmp-{target.name}")
+            shutil.copyfile(source, tmp)
+            tmp.replace(target)
+    location = resolve(plan, out_dir)
+    if location.shared:
+        put_versions(location, [(plan.fingerprint, ext.lstrip("."), Path(source).read_bytes(), "")])
+
+
+def stored_versions(location: Location, db: Database | None = None) -> list[tuple[str, str, bytes, str]]:
+    """(fingerprint, ext without dot, bytes, kept_at) of every version kept in a server store
+    (read through `db` when given: within its snapshot); a SQLite store's folder `plans/` beside
+    its database (kept_at: "")."""
+    if not location.shared:
+        folder = location.root / PLANS
+        if not folder.is_dir():
+            return []
+        return [(p.stem, p.suffix.lstrip("."), p.read_bytes(), "") for p in sorted(folder.iterdir())
+                if p.is_file() and not p.name.startswith(".")]
+    conn = db or location.open()
+    try:
+        if not conn.has_table("plan_versions"):  # a store no sheets were kept in yet
+            return []
+        return [(r[0], r[1], bytes(r[2]), r[3]) for r in conn.execute(
+            "SELECT fingerprint, ext, data, kept_at FROM plan_versions ORDER BY fingerprint, ext")]
+    finally:
+        if db is None:
+            conn.close()
+
+
+def put_versions(location: Location, versions: list[tuple[str, str, bytes, str]]) -> None:
+    """Keep these versions in `location` (a version already there stays as it is)."""
+    if not versions:
         return
-    with contextlib.suppress(OSError):
+    if not location.shared:
+        folder = location.root / PLANS
         folder.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".tmp-{target.name}")
-        shutil.copyfile(source, tmp)
-        tmp.replace(target)
+        for fingerprint, ext, data, _ in versions:
+            target = folder / f"{fingerprint}.{ext}"
+            if not target.exists():
+                tmp = target.with_name(f".tmp-{target.name}")
+                tmp.write_bytes(data)
+                tmp.replace(target)
+        return
+    from toolkit.store.schema import ensure
+    db = location.open()
+    try:
+        ensure(db, location.plan_id, archive=True)
+        now = datetime.now().replace(microsecond=0).isoformat()
+        with db.transaction():
+            db.executemany("INSERT INTO plan_versions(fingerprint, ext, data, kept_at) VALUES(?, ?, ?, ?)"
+                           " ON CONFLICT(fingerprint, ext) DO NOTHING",
+                           [(f, e, d, k or now) for f, e, d, k in versions])
+    finally:
+        db.close()
 
 
-def with_earlier_versions(plan: Plan, root: Path) -> Plan:
-    """The plan, knowing the earlier versions kept under `root` (the store); the plan itself
-    when there are none (the usual case: nothing is loaded)."""
+def version_hashes(versions: Location | list[tuple[str, str, bytes, str]]) -> dict[tuple[str, str], str]:
+    """sha256 of each kept version's bytes: how `store copy` checks it carried them."""
+    found = stored_versions(versions) if isinstance(versions, Location) else versions
+    return {(f, e): hashlib.sha256(d).hexdigest() for f, e, d, _ in found}
+
+
+def with_earlier_versions(plan: Plan, root: Path, location: Location | None = None) -> Plan:
+    """The plan, knowing the earlier versions kept under `root` (the store's folder on this PC)
+    and, for a server store, in its database; the plan itself when there are none (the usual
+    case: nothing is loaded)."""
     folder = Path(root) / PLANS
-    if not folder.is_dir():
-        return plan
     candidates = [p for p in sorted(folder.iterdir())
-                  if not p.name.startswith((".", plan.fingerprint)) and p.is_file()]
-    if not candidates:
+                  if not p.name.startswith((".", plan.fingerprint)) and p.is_file()] if folder.is_dir() else []
+    stored = [v for v in stored_versions(location) if v[0] != plan.fingerprint] \
+        if location is not None and location.shared else []
+    if not candidates and not stored:
         return plan
     from toolkit.plan.workbook import load_plan
-    earlier = {}
-    for path in candidates:
-        try:
-            old = load_plan(path)
-        except Exception:  # an unreadable copy: its returns are rejected as before
-            continue
-        if old.plan_id == plan.plan_id and old.fingerprint != plan.fingerprint:
-            earlier[old.fingerprint] = old
+    earlier: dict[str, Plan] = {}
+    with tempfile.TemporaryDirectory(prefix="plankit-plans-") as tmp:
+        for fingerprint, ext, data, _ in stored:
+            if not any(p.name == f"{fingerprint}.{ext}" for p in candidates):
+                path = Path(tmp) / f"{fingerprint}.{ext}"
+                path.write_bytes(data)
+                candidates.append(path)
+        for path in candidates:
+            try:
+                old = load_plan(path)
+            except Exception:  # an unreadable copy: its returns are rejected as before
+                continue
+            if old.plan_id == plan.plan_id and old.fingerprint != plan.fingerprint:
+                earlier[old.fingerprint] = old
     return dataclasses.replace(plan, earlier=earlier) if earlier else plan

@@ -6,7 +6,12 @@ Version 2: `meta` also names the plan the store belongs to; `runs` hands out run
 primary key, so two coordinators merging in the same second get two ids); the values keep
 their order in an explicit `seq` column. On PostgreSQL (one schema per plan) the archive
 lives in the database too: `archive_files` (the bytes under their sha256), `archive_index`
-(each file's first reception) and `journal` (what a rebuild replays).
+(each file's first reception) and `journal` (what a rebuild replays); `plan_versions` keeps the
+master workbook each set of fill-in sheets was made from (SQLite stores keep them in the folder
+`plans/` beside the database). `plan_versions` came after version 2 was released: it is added
+to a version-2 server store when it is next opened for writing, without a version change — an
+older plankit ignores the table, and bumping the version would lock it out of every SQLite
+store, where nothing changed.
 
 Opening an older store upgrades it in one transaction; a newer one is refused.
 """
@@ -48,6 +53,8 @@ CREATE TABLE IF NOT EXISTS archive_files(sha256 TEXT NOT NULL, ext TEXT NOT NULL
   PRIMARY KEY(sha256, ext));
 CREATE TABLE IF NOT EXISTS archive_index(id {ID}, sha256 TEXT NOT NULL, ext TEXT NOT NULL, provenance TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS journal(id {ID}, event TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS plan_versions(fingerprint TEXT NOT NULL, ext TEXT NOT NULL, data BYTEA NOT NULL,
+  kept_at TEXT NOT NULL, PRIMARY KEY(fingerprint, ext));
 ALTER TABLE archive_files ALTER COLUMN data SET STORAGE EXTERNAL
 """  # EXTERNAL: xlsx, zip and most attachments are compressed already; pglz would only spend CPU
 
@@ -65,7 +72,7 @@ def statements(db: Database, *, archive: bool = False) -> list[str]:
 def ensure(db: Database, plan_id: str, *, archive: bool = False) -> None:
     """Create the tables of a new store, or upgrade an older one, in one transaction; refuse a
     store of a newer version or of another plan."""
-    if db.has_table("meta") and (not archive or db.has_table("journal")):  # the usual case: nothing to do
+    if db.has_table("meta") and (not archive or db.has_table("plan_versions")):  # the usual case: nothing to do
         meta = dict(tuple(r) for r in db.execute("SELECT key, value FROM meta WHERE key IN ('schema', 'plan')"))
         if meta.get("schema") == SCHEMA_VERSION and (not plan_id or meta.get("plan") == plan_id):
             return
