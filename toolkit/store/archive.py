@@ -309,9 +309,16 @@ def verify(folder: Path) -> tuple[int, list[Damage]]:
             size = path.stat().st_size
             damage.append(Damage(path.name, ARCHIVE_HASH_MISMATCH,
                                  f"内容与编号不符（文件在存档后被改动或截断，现为 {size} 字节），不能再作为原件使用"))
-    seen: set[str] = set()
+    damage.extend(missing_listed(listed, present))
+    return checked, damage
+
+
+def missing_listed(listed: list[dict], present) -> list[Damage]:
+    """Each file the index or journal lists (`listed`) that is not among `present` (names
+    `<sha256>.<ext>`), once: a file gone from the archive."""
+    damage, seen = [], set()
     for ev in listed:
-        sha, ext = ev.get("sha256"), ev.get("ext") or "bin"
+        sha, ext = str(ev.get("sha256") or ""), ev.get("ext") or "bin"
         name = f"{sha}.{ext}"
         if not sha or name in present or name in seen:
             continue
@@ -319,7 +326,7 @@ def verify(folder: Path) -> tuple[int, list[Damage]]:
         label = ev.get("filename") or ""
         damage.append(Damage(name, ARCHIVE_MISSING,
                              f"日志中记录的文件{f'（原名 {label}）' if label else ''}在归档中已不存在"))
-    return checked, damage
+    return damage
 
 
 def _sync_dir(folder: Path) -> None:

@@ -18,8 +18,8 @@ import json
 from concurrent.futures import Future
 from pathlib import Path
 
-from toolkit.errors import ARCHIVE_HASH_MISMATCH, ARCHIVE_MISSING
-from toolkit.store.archive import Archived, Batching, Damage, _line
+from toolkit.errors import ARCHIVE_HASH_MISMATCH
+from toolkit.store.archive import Archived, Batching, Damage, _line, missing_listed
 from toolkit.store.sql import Database
 
 
@@ -126,14 +126,5 @@ class DbArchive(Batching):
                 damage.append(Damage(name, ARCHIVE_HASH_MISMATCH,
                                      f"内容与编号不符（存档后被改动或截断，现为 {len(data)} 字节），不能再作为原件使用"))
         listed = [e for e in self.events() if e.get("event") == "received"] + self.received()
-        seen: set[str] = set()
-        for ev in listed:
-            sha, kind = str(ev.get("sha256") or ""), ev.get("ext") or "bin"
-            name = f"{sha}.{kind}"
-            if not sha or name in present or name in seen:
-                continue
-            seen.add(name)
-            label = ev.get("filename") or ""
-            damage.append(Damage(name, ARCHIVE_MISSING,
-                                 f"日志中记录的文件{f'（原名 {label}）' if label else ''}在归档中已不存在"))
+        damage.extend(missing_listed(listed, present))
         return len(names), damage
