@@ -17,6 +17,7 @@ from pathlib import Path
 
 from toolkit.errors import InputFileError, PlanError
 from toolkit.model import Indicator, Plan, UnitTarget
+from toolkit.plan.pubsources import merged_grid
 from toolkit.values import clean_text
 
 AREA_HEADERS = ("地区", "县区", "县（市、区）", "县(市、区)", "单位", "责任单位", "区县")
@@ -75,13 +76,7 @@ def read_grid(path: Path) -> list[list[str]]:
     except Exception as exc:  # openpyxl raises many types for broken files
         raise InputFileError(f"{path.name}：无法作为Excel打开（{type(exc).__name__}）。")
     ws = wb.worksheets[0]
-    grid = [[clean_text(v) for v in row] for row in ws.iter_rows(values_only=True, max_row=20000)]
-    for rng in ws.merged_cells.ranges:
-        anchor = grid[rng.min_row - 1][rng.min_col - 1] if rng.min_row <= len(grid) else ""
-        for r in range(rng.min_row, min(rng.max_row, len(grid)) + 1):
-            for c in range(rng.min_col, rng.max_col + 1):
-                if c - 1 < len(grid[r - 1]):
-                    grid[r - 1][c - 1] = anchor
+    grid, _ = merged_grid(ws, 20000)
     wb.close()
     return grid
 

@@ -152,15 +152,7 @@ def _xlsx_grids(path: Path) -> list[tuple[str, list[tuple[str, list[str], list[b
         settings_title = _settings_title(wb)
         for name in sorted(wb.sheetnames, key=lambda n: n != "任务"):
             ws = wb[name]
-            values = [[clean_text(v) for v in row] for row in ws.iter_rows(values_only=True, max_row=5000)]
-            merged_flags = [[False] * len(r) for r in values]
-            for rng in ws.merged_cells.ranges:
-                anchor = values[rng.min_row - 1][rng.min_col - 1] if rng.min_row <= len(values) else ""
-                for r in range(rng.min_row, min(rng.max_row, len(values)) + 1):
-                    for c in range(rng.min_col, rng.max_col + 1):
-                        if c - 1 < len(values[r - 1]):
-                            values[r - 1][c - 1] = anchor
-                            merged_flags[r - 1][c - 1] = r > rng.min_row
+            values, merged_flags = merged_grid(ws, 5000)
             grids.append((settings_title, [(f"工作表“{name}”第{i}行", v, m)
                                            for i, (v, m) in enumerate(zip(values, merged_flags), start=1)]))
     finally:
@@ -341,3 +333,18 @@ def _widen_header(rows: list[list[str]], head: int) -> list[list[str]]:
     at = 1 if H.field_of(header[0]) == H.NO else 0
     rows[head] = header[:at + 1] + [header[at]] * extra + header[at + 1:]
     return rows
+
+
+def merged_grid(ws, max_row: int) -> tuple[list[list], list[list[bool]]]:
+    """An openpyxl sheet's cleaned values, each merged range's value copied into all its cells (as a
+    reader sees the table), and which cells took their value from a row above (a rowspan)."""
+    values = [[clean_text(v) for v in row] for row in ws.iter_rows(values_only=True, max_row=max_row)]
+    from_above = [[False] * len(r) for r in values]
+    for rng in ws.merged_cells.ranges:
+        anchor = values[rng.min_row - 1][rng.min_col - 1] if rng.min_row <= len(values) else ""
+        for r in range(rng.min_row, min(rng.max_row, len(values)) + 1):
+            for c in range(rng.min_col, rng.max_col + 1):
+                if c - 1 < len(values[r - 1]):
+                    values[r - 1][c - 1] = anchor
+                    from_above[r - 1][c - 1] = r > rng.min_row
+    return values, from_above
