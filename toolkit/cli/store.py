@@ -52,7 +52,7 @@ def verify(plan_path, out_dir, as_json) -> None:
 @json_option
 @handle_errors
 def copy(source, target, as_json) -> None:
-    """把数据存储（所有计划、季度、收到的文件、采用的版本和撤销记录）复制到另一个存储，并逐项核对。
+    """把数据存储（所有计划、季度、收到的文件、采用的版本、撤销记录和邮箱收取记录）复制到另一个存储，并逐项核对。
 
     \b
     示例：
@@ -66,5 +66,5 @@ def copy(source, target, as_json) -> None:
     done = copy_stores(source, target, progress=lambda text: out.say(text))
     for c in done:
         out.say(f"计划 {c.plan}：{c.rows.get('submissions', 0)} 份文件记录、{c.files} 个归档文件、{c.events} 条日志、"
-                f"{c.versions} 个计划版本，已复制并核对一致（行数、内容摘要、文件编号）。", fg="green")
+                f"{c.versions} 个计划版本、{c.messages} 条邮箱收取记录，已复制并核对一致（行数、内容摘要、文件编号）。", fg="green")
     out.result({"plans": [vars(c) for c in done]})

@@ -37,8 +37,9 @@ from toolkit.model import Plan
 from toolkit.problems import Problem
 from toolkit.quarter import Quarter, as_quarter
 from toolkit.store.db import archive_of, reading
-from toolkit.store.location import resolve
-from toolkit.store.lock import StoreBusyError, run_lock
+from toolkit.store.location import resolve, use_store
+from toolkit.store.lock import StoreBusyError
+from toolkit.store.mailbox import one_fetch
 
 
 @dataclass
@@ -74,18 +75,25 @@ class FetchResult:
 
 def fetch(plan: Plan, quarter: Quarter | str, out_dir: Path | str, imap: ImapSettings, *,
           smtp: SmtpSettings | None = None, sender: str = "", since: date | None = None,
-          lock_timeout: float = 60.0) -> FetchResult:
+          lock_timeout: float = 60.0, store: str | None = None) -> FetchResult:
     """One round: merge every message not taken before; with `smtp`, answer each with its receipt.
 
     :param since: only messages that arrived on or after this day; default the quarter's first day,
         so a first run on a mailbox full of older mail does not answer years of unrelated messages.
+    :param store: the store (a URL, as `merge` takes it); on a PostgreSQL store the mailbox ledger
+        is there too, shared by every PC that fetches with it.
     """
     quarter, out_dir = as_quarter(quarter, plan.settings.year), Path(out_dir)
     since = since or date(quarter.year, 3 * quarter.q - 2, 1)
-    root = paths.store_dir(plan, out_dir)
+    with use_store(store):  # the merge and the receipts' lookups read the same store
+        return _fetch(plan, quarter, out_dir, imap, smtp, sender, since, lock_timeout)
+
+
+def _fetch(plan, quarter, out_dir, imap, smtp, sender, since, lock_timeout) -> FetchResult:
+    location = resolve(plan, out_dir)
     try:
-        with run_lock(root / "mailbox", lock_timeout):
-            ledger = LG.Ledger(root / "mailbox")
+        with one_fetch(location, lock_timeout):
+            ledger = LG.Ledger(location)
             try:
                 return _round(plan, quarter, out_dir, imap, smtp, sender, since, ledger)
             finally:
@@ -258,6 +266,12 @@ def _answer(plan, quarter, out_dir, ledger, smtp, sender, result) -> None:
                                     "本次重发同一封（Message-ID 相同，多数邮箱只显示一封）。")
         else:
             msg = receipt_message(receipt, sender)
+            if row["receipt_id"]:
+                # prepared by a fetch on another PC sharing this store, which stopped before the
+                # server took it: if that fetch did send it, the same Message-ID makes this one its copy
+                msg.replace_header("Message-ID", row["receipt_id"])
+                result.notes.append(f"发往 {parseaddr(receipt['to'])[1]} 的回执曾由另一台电脑准备发送，未确认是否已发出，"
+                                    "本次发送同一封（Message-ID 相同，多数邮箱只显示一封）。")
             with atomic_path(eml) as tmp:
                 tmp.write_bytes(bytes(msg))
         ledger.set(key, LG.MERGED, receipt_id=str(msg["Message-ID"]))

@@ -2,7 +2,8 @@
 
 What is copied, per plan: the archived files (bytes, the archive index in order, the journal),
 the plan versions `sheets` kept (a server's `plan_versions` table, a SQLite store's `plans/`
-folder), and every table row as it is (ids included, so current versions and coordinator choices point
+folder), the mailbox ledger of `plankit fetch` (so the target neither takes nor answers a message
+again), and every table row as it is (ids included, so current versions and coordinator choices point
 at the same submissions; runs, so undo and run ids carry over). The copy is then checked: the
 same number of rows per table, a digest of every table's rows, and every copied file's bytes
 against its sha256, every kept plan version's bytes by sha256. A target that already holds a plan's data is refused, never merged into.
@@ -23,6 +24,7 @@ from toolkit.errors import STORE_URL
 from toolkit.store.db import Store
 from toolkit.store.dbarchive import DbArchive
 from toolkit.store.diagnose import StoreError
+from toolkit.store.mailbox import read_rows, write_rows
 from toolkit.store.location import DB_NAME, POSTGRESQL, SQLITE, Location, parse, reader
 from toolkit.store.plans import put_versions, stored_versions, version_hashes
 from toolkit.store.sql import Database, PgDatabase
@@ -41,6 +43,7 @@ class Copied:
     files: int = 0
     events: int = 0
     versions: int = 0
+    messages: int = 0  # rows of the mailbox ledger (plankit fetch)
 
 
 def copy_stores(source: str, target: str, *, progress=None) -> list[Copied]:
@@ -107,7 +110,8 @@ def _copy(source: Location, target: Location) -> Copied:
         target.db_path.parent.mkdir(parents=True, exist_ok=True)
     src, dst = Store.open(source, journal=True), Store.open(target, journal=True)
     try:
-        if dst.db.execute("SELECT 1 FROM submissions LIMIT 1").fetchone() or dst.received() or dst.events():
+        if (dst.db.execute("SELECT 1 FROM submissions LIMIT 1").fetchone() or dst.received() or dst.events()
+                or read_rows(target)):
             raise StoreError(f"目标 {target.label} 中已有计划“{source.plan_id}”的数据，未复制（复制不会与已有数据合并）。",
                              hint="请换一个空的目标，或先移走目标中的数据。", code=STORE_URL)
         with src.db.snapshot():  # one read of the source: a merge committing meanwhile is not half-copied
@@ -142,7 +146,13 @@ def _copy_from_snapshot(src: Store, dst: Store, source: Location, target: Locati
     versions = stored_versions(source, src.db)
     put_versions(target, versions)
     result.versions = len(versions)
+    ledger = read_rows(source)  # its own connection: a fetch does not run beside a copy (see the manual)
+    write_rows(target, ledger)
+    result.messages = len(ledger)
     _check(src, dst, source, target, names, events, versions)
+    if read_rows(target) != ledger:
+        raise StoreError(f"复制计划“{source.plan_id}”后核对不一致（邮箱收取记录），目标 {target.label} 中的副本不完整。",
+                         hint="请删除目标中的副本后重新复制；源数据未改动。")
     return result
 
 
