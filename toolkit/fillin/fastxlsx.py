@@ -18,7 +18,12 @@ comparison has not covered.
 """
 from __future__ import annotations
 
+import io
+import os
 import re
+import struct
+import zlib
+from binascii import crc32
 from math import isfinite
 
 import xlsxwriter
@@ -223,10 +228,80 @@ class FastPackager(Packager):
             target.write("".join(out))
 
 
+    def _create_package(self):
+        """xlsxwriter's parts; with a FastWorkbook in memory, zipped here (`write_zip`) and none
+        handed back, so xlsxwriter's own ZipFile (on a dummy target) stays empty."""
+        parts = super()._create_package()
+        workbook = self.workbook
+        target = getattr(workbook, "_fast_target", None)
+        if target is None:
+            return parts
+        files = [(name, data.getvalue() if binary else data.getvalue().encode("utf-8"))
+                 for data, name, binary in parts]
+        write_zip(target, files)
+        return []
+
+
 class FastWorkbook(Workbook):
-    """xlsxwriter.Workbook with FastWorksheet, FastPackager and the zip written by `_store_parts`."""
+    """xlsxwriter.Workbook with FastWorksheet and FastPackager (see the module docstring)."""
 
     worksheet_class = FastWorksheet
 
+    def __init__(self, filename=None, options=None):
+        options = dict(options or {})
+        super().__init__(filename, options)
+        # In memory (the fill-in workbooks always are): the parts are zipped by write_zip into the
+        # real target; xlsxwriter's ZipFile writes an empty archive into a throw-away buffer.
+        if ENABLED and self.in_memory and isinstance(filename, (str, os.PathLike)):
+            self._fast_target = os.fspath(filename)
+            self.filename = io.BytesIO()
+
     def _get_packager(self):
         return FastPackager()
+
+
+# ---------------------------------------------------------------- the zip
+
+_DEFLATED: dict[bytes, tuple[bytes, int]] = {}  # part bytes -> (deflated, crc32), per process
+_DEFLATED_LIMIT = 32  # parts kept; a run repeats a handful (theme, styles, rels, identity sheet)
+_DOS_DATE = (1980 - 1980) << 9 | 1 << 5 | 1  # 1980-01-01 00:00:00, xlsxwriter's part timestamp
+_MADE_BY = 3 << 8 | 20  # what zipfile writes on Unix: system 3, version 2.0
+_ATTRIBUTES = 0o600 << 16  # rw------- as zipfile.writestr gives a file entry
+
+
+def _deflate(data: bytes) -> tuple[bytes, int]:
+    """Raw deflate at zlib's default level (zipfile's, hence xlsxwriter's) and the CRC-32,
+    remembered for bytes seen before: a part that recurs is compressed once per process."""
+    hit = _DEFLATED.pop(data, None)
+    if hit is not None:
+        _DEFLATED[data] = hit  # most recently used last: the one-off parts are dropped first
+        return hit
+    packer = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+    result = packer.compress(data) + packer.flush(), crc32(data)
+    if len(_DEFLATED) >= _DEFLATED_LIMIT:
+        _DEFLATED.pop(next(iter(_DEFLATED)))
+    _DEFLATED[data] = result
+    return result
+
+
+def write_zip(path: str, files: list[tuple[str, bytes]]) -> None:
+    """The archive zipfile.ZipFile(path, "w", ZIP_DEFLATED) + writestr(ZipInfo(name, 1980-01-01))
+    makes (as xlsxwriter does), byte for byte; no zip64 (a fill-in workbook is far below 4 GB)."""
+    local, central = [], []
+    offset = 0
+    for name, data in files:
+        packed, crc = _deflate(data)
+        raw = name.encode("ascii") if name.isascii() else name.encode("utf-8")
+        flags = 0 if name.isascii() else 0x800
+        if max(len(data), len(packed), offset) >= 0xFFFFFFFF:
+            raise ValueError("zip64 not supported here")
+        header = struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, flags, 8, 0, _DOS_DATE, crc, len(packed),
+                             len(data), len(raw), 0)
+        local += (header, raw, packed)
+        central.append(struct.pack("<4s6H3L5H2L", b"PK\x01\x02", _MADE_BY, 20, flags, 8, 0, _DOS_DATE, crc,
+                                   len(packed), len(data), len(raw), 0, 0, 0, 0, _ATTRIBUTES, offset) + raw)
+        offset += len(header) + len(raw) + len(packed)
+    directory = b"".join(central)
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(files), len(files), len(directory), offset, 0)
+    with open(path, "wb") as fh:
+        fh.write(b"".join(local) + directory + end)
