@@ -81,7 +81,7 @@ def test_bundled_plan_with_last_quarter(plan, still, monkeypatch, tmp_path):
     for i, dept in enumerate(plan.department_names()[:8]):
         tasks = [TaskEntry(t.no, dept, role, "滞后", 20 + i, hostile[(i + k) % len(hostile)])
                  for k, (t, role) in enumerate(plan.tasks_for(dept)[:3])]
-        inds = [IndicatorEntry(ind.task_no, ind.name, dept, [6, 0.1 + 0.2, 1e20, -0.0][k % 4])
+        inds = [IndicatorEntry(ind.task_no, ind.name, dept, [6, 1 / 3, 1e20, -0.0][k % 4])
                 for k, ind in enumerate(plan.indicators_for(dept)[:4])]
         returns[dept] = Return(dept, "2019Q2", datetime(2019, 7, 8), True, "0" * 64, "a.xlsx",
                                contact={"填报人": hostile[i % len(hostile)], "联系电话": "0518-1234"},

@@ -126,6 +126,8 @@ class FastWorksheet(Worksheet):
         spans = self._spans(first, last)
         out: list[str] = []
         append = out.append
+        letters = [_letters(c) for c in range(self.dim_colmax + 1)]
+        styles: dict[int, str] = {}  # id(format) -> ' s="n"' ('' for none), kept alive by the table
         for row in range(first, last + 1):
             cells = table.get(row)
             info = row_info.get(row)
@@ -138,22 +140,18 @@ class FastWorksheet(Worksheet):
             row_format = info.row_format if info is not None else None
             for col in sorted(cells):
                 cell = cells[col]
-                fmt = cell.format
-                if fmt:
-                    s = f' s="{fmt._get_xf_index()}"'
-                elif row_format:
-                    s = f' s="{row_format._get_xf_index()}"'
-                elif col in col_info and col_info[col].column_format is not None:
-                    s = f' s="{col_info[col].column_format._get_xf_index()}"'
+                fmt = cell.format or row_format or (col_info[col].column_format if col in col_info else None)
+                s = styles.get(id(fmt))
+                if s is None:  # first use: xlsxwriter assigns xf indices in this same order
+                    s = styles[id(fmt)] = f' s="{fmt._get_xf_index()}"' if fmt else ""
+                ref = letters[col] + r
+                kind = cell.__class__
+                if kind is _String:
+                    append(f'<c r="{ref}"{s} t="s"><v>{cell.string}</v></c>')
+                elif kind is _Blank:
+                    append(f'<c r="{ref}"{s}/>')
                 else:
-                    s = ""
-                kind = cell.__class__.__name__
-                if kind == "String":
-                    append(f'<c r="{_letters(col)}{r}"{s} t="s"><v>{cell.string}</v></c>')
-                elif kind == "Blank":
-                    append(f'<c r="{_letters(col)}{r}"{s}/>')
-                else:
-                    append(f'<c r="{_letters(col)}{r}"{s}><v>{cell.number:.16G}</v></c>')
+                    append(f'<c r="{ref}"{s}><v>{cell.number:.16G}</v></c>')
             append("</row>")
         return "".join(out)
 
