@@ -25,6 +25,7 @@ import struct
 import zlib
 from binascii import crc32
 from math import isfinite
+from typing import Any
 
 import xlsxwriter
 from xlsxwriter.packager import Packager
@@ -80,29 +81,30 @@ class FastWorksheet(Worksheet):
         if (not ENABLED or type(row) is not int or type(col) is not int or self.constant_memory
                 or not 0 <= row < self.xls_rowmax or not 0 <= col < self.xls_colmax):
             return False
-        if self.dim_rowmin is None or row < self.dim_rowmin:
-            self.dim_rowmin = row
-        if self.dim_rowmax is None or row > self.dim_rowmax:
-            self.dim_rowmax = row
-        if self.dim_colmin is None or col < self.dim_colmin:
-            self.dim_colmin = col
-        if self.dim_colmax is None or col > self.dim_colmax:
-            self.dim_colmax = col
+        sheet: Any = self  # xlsxwriter leaves these attributes untyped
+        if sheet.dim_rowmin is None or row < sheet.dim_rowmin:
+            sheet.dim_rowmin = row
+        if sheet.dim_rowmax is None or row > sheet.dim_rowmax:
+            sheet.dim_rowmax = row
+        if sheet.dim_colmin is None or col < sheet.dim_colmin:
+            sheet.dim_colmin = col
+        if sheet.dim_colmax is None or col > sheet.dim_colmax:
+            sheet.dim_colmax = col
         return True
 
-    def write_string(self, row, col, string, cell_format=None):  # type: ignore[override]
+    def write_string(self, row, col, string, cell_format=None):
         if type(string) is not str or len(string) > self.xls_strmax // 2 or not self._lean(row, col):
             return super().write_string(row, col, string, cell_format)
         self.table[row][col] = _String(self.str_table._get_shared_string_index(string), cell_format)
         return 0
 
-    def write_number(self, row, col, number, cell_format=None):  # type: ignore[override]
+    def write_number(self, row, col, number, cell_format=None):
         if type(number) not in (int, float) or not isfinite(number) or not self._lean(row, col):
             return super().write_number(row, col, number, cell_format)
         self.table[row][col] = _Number(number, cell_format)
         return 0
 
-    def write_blank(self, row, col, blank, cell_format=None):  # type: ignore[override]
+    def write_blank(self, row, col, blank, cell_format=None):
         if cell_format is None or not self._lean(row, col):
             return super().write_blank(row, col, blank, cell_format)
         self.table[row][col] = _Blank(cell_format)
@@ -158,17 +160,17 @@ class FastWorksheet(Worksheet):
     def _spans(self, first: int, last: int) -> dict[int, str]:
         """Worksheet._calculate_spans: the columns used per block of 16 rows."""
         spans: dict[int, str] = {}
-        lo = hi = None
+        lo: int | None = None
+        hi = 0
         for row in range(first, last + 1):
             cells = self.table.get(row)
             if cells:
                 a, b = min(cells), max(cells)
-                lo = a if lo is None else min(lo, a)
-                hi = b if hi is None else max(hi, b)
+                lo, hi = (a, b) if lo is None else (min(lo, a), max(hi, b))
             if (row + 1) % 16 == 0 or row == last:
                 if lo is not None:
                     spans[row // 16] = f"{lo + 1}:{hi + 1}"
-                    lo = hi = None
+                    lo = None
         return spans
 
     def _row_tag(self, r: str, spans: str | None, info, empty: bool) -> str:
@@ -285,7 +287,8 @@ def _deflate(data: bytes) -> tuple[bytes, int]:
 def write_zip(path: str, files: list[tuple[str, bytes]]) -> None:
     """The archive zipfile.ZipFile(path, "w", ZIP_DEFLATED) + writestr(ZipInfo(name, 1980-01-01))
     makes (as xlsxwriter does), byte for byte; no zip64 (a fill-in workbook is far below 4 GB)."""
-    local, central = [], []
+    local: list[bytes] = []
+    central: list[bytes] = []
     offset = 0
     for name, data in files:
         packed, crc = _deflate(data)
