@@ -38,6 +38,7 @@ from xlsxwriter.worksheet import Worksheet
 VERIFIED = ("3.1.", "3.2.", "3.3.")
 ENABLED = xlsxwriter.__version__.startswith(VERIFIED)
 
+_new = tuple.__new__  # the namedtuple cells without their Python-level __new__ (the same objects)
 _FAST_CELLS = frozenset(("Number", "Datetime", "String", "Blank"))
 _ESCAPE = re.compile('["&<>\n]')
 _CONTROL_1 = re.compile("(_x[0-9a-fA-F]{4}_)")
@@ -95,19 +96,19 @@ class FastWorksheet(Worksheet):
     def write_string(self, row, col, string, cell_format=None):
         if type(string) is not str or len(string) > self.xls_strmax // 2 or not self._lean(row, col):
             return super().write_string(row, col, string, cell_format)
-        self.table[row][col] = _String(self.str_table._get_shared_string_index(string), cell_format)
+        self.table[row][col] = _new(_String, (self.str_table._get_shared_string_index(string), cell_format))
         return 0
 
     def write_number(self, row, col, number, cell_format=None):
         if type(number) not in (int, float) or not isfinite(number) or not self._lean(row, col):
             return super().write_number(row, col, number, cell_format)
-        self.table[row][col] = _Number(number, cell_format)
+        self.table[row][col] = _new(_Number, (number, cell_format))
         return 0
 
     def write_blank(self, row, col, blank, cell_format=None):
         if cell_format is None or not self._lean(row, col):
             return super().write_blank(row, col, blank, cell_format)
-        self.table[row][col] = _Blank(cell_format)
+        self.table[row][col] = _new(_Blank, (cell_format,))
         return 0
 
     def _fast_ok(self) -> bool:
