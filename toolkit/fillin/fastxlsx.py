@@ -18,6 +18,7 @@ comparison has not covered.
 """
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
@@ -203,6 +204,14 @@ class FastWorksheet(Worksheet):
         return tag + ("/>" if empty else ">")
 
 
+@functools.lru_cache(maxsize=16384)  # the plan's texts recur in every workbook of a run
+def _si(text: str) -> str:
+    """SharedStrings._write_si for a plain string."""
+    text = _escape_control(text)
+    space = ' xml:space="preserve"' if _LEADING.search(text) or _TRAILING.search(text) else ""
+    return f"<si><t{space}>{_escape_data(text)}</t></si>"
+
+
 class FastPackager(Packager):
     """The shared strings written as one string (SharedStrings._write_sst_strings)."""
 
@@ -217,9 +226,7 @@ class FastPackager(Packager):
                f'count="{table.count}" uniqueCount="{table.unique_count}">']
         append = out.append
         for text in strings:
-            text = _escape_control(text)
-            space = ' xml:space="preserve"' if _LEADING.search(text) or _TRAILING.search(text) else ""
-            append(f"<si><t{space}>{_escape_data(text)}</t></si>")
+            append(_si(text))
         append("</sst>")
         target = self._filename("xl/sharedStrings.xml")
         if isinstance(target, str):  # not in_memory: a temp file
