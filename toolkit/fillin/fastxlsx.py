@@ -46,13 +46,11 @@ _CONTROL_1 = re.compile("(_x[0-9a-fA-F]{4}_)")
 _CONTROL_2 = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
 _LEADING = re.compile(r"^\s")
 _TRAILING = re.compile(r"\s$")
-_COLUMNS: list[str] = []
 
 
+@functools.cache
 def _letters(col: int) -> str:
-    while len(_COLUMNS) <= col:
-        _COLUMNS.append(xl_col_to_name(len(_COLUMNS)))
-    return _COLUMNS[col]
+    return xl_col_to_name(col)
 
 
 def _escape_data(text: str) -> str:
