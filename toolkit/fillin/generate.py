@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
 from toolkit.plan.timing import milestone_shown
@@ -26,6 +25,7 @@ from toolkit.plan.format import SUGGESTED
 from toolkit.fillin import layout as L
 from toolkit import paths
 from toolkit.errors import OutputLockedError, USAGE_DEPARTMENT, UsageError
+from toolkit.fillin.fastxlsx import FastWorkbook
 from toolkit.fillin.identity import write_identity
 from toolkit.store.plans import keep_plan
 from toolkit.model import CO, LE, LEAD, Indicator, Plan, Settings, Task, cn_date, status_choices
@@ -43,6 +43,7 @@ WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "str
 TEXT_LIMIT, NOTE_LIMIT = 1000, 500
 GUIDE_WIDTH = 110
 MIN_PROGRESS_LINES, MIN_INDICATOR_LINES = 4, 2  # room to write in, on screen and on paper
+WORKBOOK = FastWorkbook  # xlsxwriter.Workbook with its hot loops written directly (fastxlsx.py)
 
 STATUS_MEANINGS = {
     "已完成": "全年目标任务已全部完成。",
@@ -220,7 +221,7 @@ def write_workbook(path: Path, plan: Plan, q: Quarter, dept: str, indicators: li
     tasks = plan.tasks_for(dept) if tasks is None else tasks
     file_id = uuid.uuid4().hex[:16]
     prev_return = previous.returns.get(dept) if previous is not None else None
-    wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+    wb = WORKBOOK(str(path), WORKBOOK_OPTIONS)
     st = Styles(wb)
     wb.set_properties({"title": f"{dept}{q.label}{plan.settings.subject}进展填报表", "subject": plan.settings.title,
                        "author": plan.settings.issuer, "company": plan.settings.issuer,
