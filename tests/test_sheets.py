@@ -346,6 +346,19 @@ def test_safe_and_unique_file_names():
     assert len({n.lower() for n in names}) == 3 and names[1].endswith("(2).xlsx")
 
 
+def test_a_very_long_unit_name_makes_a_name_the_file_system_accepts(tmp_path):
+    """A character cap alone let 70-odd Chinese characters (3 bytes each) pass 255 bytes: the
+    system refused the name with an OSError."""
+    from toolkit.fillin import files as S
+    unit = "某某省某某市某某县人民政府办公室关于推进城乡居民基本医疗保险和大病保险制度整合工作领导小组办公室" * 2
+    names = S.unique_file_names([unit, unit], Q2)
+    assert len(unit) > 85 and names[1].endswith("(2).xlsx")
+    for name in names:
+        assert len(name.encode("utf-8")) <= 255 and name.endswith(".xlsx") and name.startswith("某某省")
+        (tmp_path / name).write_bytes(b"x")  # the file system takes it
+    assert len(S.safe_file_name("局" * 200 + ".xlsx").encode("utf-8")) <= S.MAX_NAME_BYTES
+
+
 def test_unknown_department(plan, tmp_path):
     with pytest.raises(UsageError) as exc:
         S.generate_sheets(plan, Q2, tmp_path, ["市教育厅"])

@@ -35,10 +35,20 @@ class GeneratedSheet:
 _FORBIDDEN = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
 
+# Linux and macOS file systems allow 255 bytes per name, and a Chinese character is 3 bytes in
+# UTF-8: a character cap alone let a 70-character unit name make a name the system refused.
+# The margin leaves room for a "(2)" of a repeated name.
+MAX_NAME_BYTES = 240
+
+
 def safe_file_name(name: str, limit: int = 120) -> str:
-    """A file name that Windows, macOS and mail clients accept."""
+    """A file name that Windows, macOS and mail clients accept: at most `limit` characters and
+    MAX_NAME_BYTES bytes in UTF-8 (cut whole characters from the end of the stem)."""
     stem, dot, ext = name.rpartition(".")
     stem = _FORBIDDEN.sub("_", unicodedata.normalize("NFC", stem if dot else name)).strip(" .")[:limit]
+    room = MAX_NAME_BYTES - (len(ext.encode("utf-8")) + 1 if dot else 0)
+    if len(stem.encode("utf-8")) > room:
+        stem = stem.encode("utf-8")[:room].decode("utf-8", "ignore").rstrip(" .")
     return f"{stem or '未命名'}.{ext}" if dot else (stem or "未命名")
 
 
