@@ -70,3 +70,61 @@ def lose_journal(out: Path, plan) -> None:
         return
     with opened(plan, out) as store:
         store.db.execute("DELETE FROM journal")
+
+
+# -- damage, as it happens to each kind of store (the tests then assert the same on both) ----------
+
+def cut_journal(out: Path, plan, keep: int) -> None:
+    """The journal cut short after `keep` events: the file also torn mid-line (a crash while
+    appending), the server's table missing its later rows."""
+    location = resolve(plan, out)
+    if location.kind == SQLITE:
+        from toolkit.store.archive import JOURNAL
+        journal = location.root / "archive" / JOURNAL
+        lines = journal.read_text(encoding="utf-8").splitlines()[:keep]
+        journal.write_text("".join(line + "\n" for line in lines) + '{"event": "rece', encoding="utf-8")
+        return
+    with opened(plan, out) as store:
+        store.db.execute("DELETE FROM journal WHERE id NOT IN (SELECT id FROM journal ORDER BY id LIMIT ?)", (keep,))
+
+
+def lose_index(out: Path, plan) -> None:
+    """The archive index is lost: its file, or every row of the server's archive_index."""
+    location = resolve(plan, out)
+    if location.kind == SQLITE:
+        from toolkit.store.archive import INDEX
+        (location.root / "archive" / INDEX).unlink()
+        return
+    with opened(plan, out) as store:
+        store.db.execute("DELETE FROM archive_index")
+
+
+def _name(name: str) -> tuple[str, str]:
+    sha, _, ext = name.partition(".")
+    return sha, ext
+
+
+def lose_archived(out: Path, plan, name: str) -> None:
+    """One archived file (`<sha256>.<ext>`) gone."""
+    location = resolve(plan, out)
+    if location.kind == SQLITE:
+        (location.root / "archive" / name).unlink()
+        return
+    with opened(plan, out) as store:
+        store.db.execute("DELETE FROM archive_files WHERE sha256=? AND ext=?", _name(name))
+
+
+def overwrite_archived(out: Path, plan, name: str, data: bytes) -> None:
+    """An archived file's bytes changed after it was archived (edited, truncated); or, for a name
+    not archived yet, a file put into the archive by hand (in no log)."""
+    location = resolve(plan, out)
+    if location.kind == SQLITE:
+        (location.root / "archive" / name).write_bytes(data)
+        return
+    with opened(plan, out) as store:
+        store.db.execute("INSERT INTO archive_files(sha256, ext, data) VALUES(?,?,?) ON CONFLICT(sha256, ext)"
+                         " DO UPDATE SET data=excluded.data", (*_name(name), data))
+
+
+def read_archived(out: Path, plan, name: str) -> bytes:
+    return archived(out, plan)[name]
