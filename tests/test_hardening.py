@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from tests.merge_helpers import running
 from tests.merge_helpers import LATE, ON_TIME, fake_return, use_fake_reader, write
-from tests.store_helpers import (archived, cut_journal, lose_archived, lose_index, lose_journal, on_sqlite,
+from tests.store_helpers import (cut_journal, lose_archived, lose_index, lose_journal, on_sqlite,
                                  overwrite_archived, read_archived)
 from toolkit.cli import main
 from toolkit.intake.collect import collect
