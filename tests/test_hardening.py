@@ -72,6 +72,7 @@ def test_symlinks_in_an_input_folder_are_skipped_not_followed(tmp_path, plan):
 
 @pytest.mark.parametrize("sig", ["SIGKILL", "SIGTERM"])
 def test_real_readers_die_with_a_killed_merge_and_the_lock_is_free(tmp_path, plan, sig):
+    # SQLite only: the folder's merge.lock (a server store has none)
     if not sys.platform.startswith("linux"):
         pytest.skip("fork, prctl and POSIX signals: Linux")
     from toolkit.store.lock import run_lock
@@ -113,6 +114,7 @@ with run_lock(Path({str(root)!r})):
 
 
 def test_a_lock_held_for_a_dead_merge_is_taken_over(tmp_path):
+    # SQLite only: the folder's merge.lock
     if os.name == "nt":
         pytest.skip("flock: POSIX")
     import fcntl
@@ -496,6 +498,7 @@ def _mount_tmpfs(disk: Path, size: str = "8m") -> None:
 
 
 def test_a_read_only_store_is_read_and_writing_says_read_only(tmp_path, plan):
+    # SQLite only: a store folder on a read-only disk
     disk = tmp_path / "disk"
     _mount_tmpfs(disk)
     try:
@@ -518,6 +521,7 @@ def test_a_read_only_store_is_read_and_writing_says_read_only(tmp_path, plan):
 # -- item 17: a deleted database is not reported as "nobody returned anything" ---------------------
 
 def test_a_deleted_database_stops_report_and_status_naming_the_archive(tmp_path, plan):
+    # SQLite only: the .sqlite file deleted beside its archive folder
     out = tmp_path / "out"
     merge(plan, Q2, out, [five_returns(tmp_path / "in")])
     args = ["-q", "2019Q2", "--plan", str(plan.source), "--out", str(out)]
