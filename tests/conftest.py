@@ -66,3 +66,25 @@ def store_url(request) -> str | None:
     if request.param == "sqlite":
         return None
     return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def each_store(store_url):
+    """The whole test on both stores (ids [sqlite] / [postgresql]): PLANKIT_STORE names the fresh
+    PostgreSQL database, so every command, library call and subprocess of the test uses it
+    without a --store or store= of its own; unset on SQLite (the store under --out). Read what
+    was stored through tests/store_helpers.py, never the SQLite file or archive folder."""
+    from toolkit.store.location import ENV
+    with pytest.MonkeyPatch.context() as env:  # its own: a test's monkeypatch.undo() keeps the store
+        if store_url is None:
+            env.delenv(ENV, raising=False)
+        else:
+            env.setenv(ENV, store_url)
+        yield store_url
+
+
+@pytest.fixture
+def second_store(each_store, request) -> str:
+    """Another empty store of the same kind, as a PLANKIT_STORE value: "" on SQLite (then a second
+    --out holds it), a second fresh database on PostgreSQL."""
+    return "" if each_store is None else request.getfixturevalue("pg_server").create_database()

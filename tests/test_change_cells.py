@@ -13,7 +13,7 @@ from toolkit.intake.merge import merge
 from toolkit.intake.receipt import HEADER_ROW
 
 
-def test_changed_fields_are_reported_at_their_own_cells(tmp_path, plan, plan_path):
+def test_changed_fields_are_reported_at_their_own_cells(tmp_path, plan, plan_path, each_store):
     ind = plan.indicators_for(DEPT)[0]
     key = indicator_key(ind.task_no, ind.name)
     v1 = filled(tmp_path, plan, "v1.xlsx")

@@ -38,12 +38,13 @@ def test_merging_an_empty_folder_says_so_exits_1_and_records_nothing(subfolder):
         assert not (Path(here) / "out").exists()  # no store, no run, no receipt
 
 
-def test_library_merge_of_empty_folders_raises_and_writes_nothing(tmp_path, plan):
+def test_library_merge_of_empty_folders_raises_and_writes_nothing(tmp_path, plan, each_store):
+    from toolkit.store.location import resolve
     (tmp_path / "a").mkdir()
     with pytest.raises(NothingToMerge) as exc:
         merge(plan, Q2, tmp_path / "out", [tmp_path / "a"])
     assert exc.value.exit_code == 1 and exc.value.code == "file-not-found"
-    assert not (tmp_path / "out").exists()
+    assert not (tmp_path / "out").exists() and not resolve(plan, tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("args", [[], ["plan"]])
@@ -104,7 +105,7 @@ def test_a_long_problem_on_screen_ends_with_an_ellipsis_and_says_where_the_full_
     assert _shorten("未填写：填报日期。", Path("out"), "2019Q2", "市民政局") == "未填写：填报日期。"
 
 
-def test_a_runs_accepted_count_is_the_files_in_use_as_status_counts(tmp_path, plan, monkeypatch):
+def test_a_runs_accepted_count_is_the_files_in_use_as_status_counts(tmp_path, plan, monkeypatch, each_store):
     use_fake_reader(monkeypatch)
     out = tmp_path / "out"
     merge(plan, Q2, out, [write(tmp_path / "a" / "jy1.xlsx", fake_return("市教育局", percent=40), ON_TIME),

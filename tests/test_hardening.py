@@ -13,6 +13,8 @@ from click.testing import CliRunner
 
 from tests.merge_helpers import running
 from tests.merge_helpers import LATE, ON_TIME, fake_return, use_fake_reader, write
+from tests.store_helpers import (cut_journal, lose_archived, lose_index, lose_journal, on_sqlite,
+                                 overwrite_archived, read_archived)
 from toolkit.cli import main
 from toolkit.intake.collect import collect
 from toolkit.intake.merge import merge
@@ -20,6 +22,7 @@ from toolkit.intake.rebuild import rebuild
 from toolkit.paths import store_dir
 from toolkit.quarter import Quarter
 from toolkit.store.db import load_quarter
+from toolkit.store.location import resolve
 from toolkit.intake.receipt import HEADER_ROW
 
 ROOT = Path(__file__).parent.parent
@@ -69,6 +72,7 @@ def test_symlinks_in_an_input_folder_are_skipped_not_followed(tmp_path, plan):
 
 @pytest.mark.parametrize("sig", ["SIGKILL", "SIGTERM"])
 def test_real_readers_die_with_a_killed_merge_and_the_lock_is_free(tmp_path, plan, sig):
+    # SQLite only: the folder's merge.lock (a server store has none)
     if not sys.platform.startswith("linux"):
         pytest.skip("fork, prctl and POSIX signals: Linux")
     from toolkit.store.lock import run_lock
@@ -110,6 +114,7 @@ with run_lock(Path({str(root)!r})):
 
 
 def test_a_lock_held_for_a_dead_merge_is_taken_over(tmp_path):
+    # SQLite only: the folder's merge.lock
     if os.name == "nt":
         pytest.skip("flock: POSIX")
     import fcntl
@@ -148,28 +153,27 @@ def _three_runs(tmp_path, plan):
     return out
 
 
-def test_rebuild_with_a_short_journal_restores_everything_from_the_archive(tmp_path, plan):
+def test_rebuild_with_a_short_journal_restores_everything_from_the_archive(tmp_path, plan, each_store):
     out = _three_runs(tmp_path, plan)
     before = _versions(out, plan)
-    journal = store_dir(plan, out) / "archive" / "journal.jsonl"
-    journal.write_text(journal.read_text(encoding="utf-8").splitlines()[0] + "\n{\"event\": \"rece",
-                       encoding="utf-8")  # cut short and torn
-    (store_dir(plan, out) / "plankit.sqlite").unlink()
+    cut_journal(out, plan, keep=1)
+    if on_sqlite(plan, out):  # the database is lost too (a server store's archive is in its database)
+        (store_dir(plan, out) / "plankit.sqlite").unlink()
     result = rebuild(plan, out)
     assert result == {"2019Q2": 7} and result.added == 6 and result.unplaced == []
     assert _versions(out, plan) == before
 
 
-def test_rebuild_with_both_logs_gone_places_files_by_their_own_content(tmp_path, plan):
+def test_rebuild_with_both_logs_gone_places_files_by_their_own_content(tmp_path, plan, each_store):
     out = _three_runs(tmp_path, plan)
     before = _versions(out, plan)
-    archive = store_dir(plan, out) / "archive"
-    (archive / "journal.jsonl").unlink()
-    (archive / "received.jsonl").unlink()
+    lose_journal(out, plan)
+    lose_index(out, plan)
     import hashlib
     junk = hashlib.sha256(b"not a workbook").hexdigest()
-    write(archive / f"{junk}.xlsx", b"not a workbook")
-    (store_dir(plan, out) / "plankit.sqlite").unlink()
+    overwrite_archived(out, plan, f"{junk}.xlsx", b"not a workbook")
+    if on_sqlite(plan, out):  # the database is lost too (a server store's archive is in its database)
+        (store_dir(plan, out) / "plankit.sqlite").unlink()
     result = CliRunner().invoke(main, ["merge", "--rebuild", "--plan", str(plan.source), "--out", str(out)])
     assert result.exit_code == 1, result.output
     assert "已从归档重建数据库：共重新读取 7 个文件（2019Q2 7个）。" in result.stdout
@@ -177,14 +181,13 @@ def test_rebuild_with_both_logs_gone_places_files_by_their_own_content(tmp_path,
     assert _versions(out, plan) == before
 
 
-def test_rebuild_that_finds_less_keeps_the_database_unless_forced(tmp_path, plan):
+def test_rebuild_that_finds_less_keeps_the_database_unless_forced(tmp_path, plan, each_store):
     out = _three_runs(tmp_path, plan)
     before = _versions(out, plan)
-    archive = store_dir(plan, out) / "archive"
-    (archive / "journal.jsonl").unlink()
-    (archive / "received.jsonl").unlink()
+    lose_journal(out, plan)
+    lose_index(out, plan)
     gone = before[FIVE[3]][0]
-    (archive / f"{gone}.xlsx").unlink()  # an archived return lost: the database holds more
+    lose_archived(out, plan, f"{gone}.xlsx")  # an archived return lost: the database holds more
     args = ["merge", "--rebuild", "--plan", str(plan.source), "--out", str(out)]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2
@@ -200,15 +203,15 @@ def test_rebuild_that_finds_less_keeps_the_database_unless_forced(tmp_path, plan
 
 # -- item 2: archived files are checked against their sha256 names -----------------------
 
-def test_rebuild_and_store_verify_name_edited_truncated_and_missing_archive_files(tmp_path, plan):
+def test_rebuild_and_store_verify_name_edited_truncated_and_missing_archive_files(tmp_path, plan, each_store,
+                                                                                 second_store):
     out = tmp_path / "out"
     merge(plan, Q2, out, [five_returns(tmp_path / "in")])
     before = _versions(out, plan)
-    archive = store_dir(plan, out) / "archive"
     edited, cut, gone = (before[d][0] for d in FIVE[:3])
-    (archive / f"{edited}.xlsx").write_bytes(fake_return(FIVE[0], percent=99))  # values changed
-    (archive / f"{cut}.xlsx").write_bytes((archive / f"{cut}.xlsx").read_bytes()[:20])
-    (archive / f"{gone}.xlsx").unlink()
+    overwrite_archived(out, plan, f"{edited}.xlsx", fake_return(FIVE[0], percent=99))  # values changed
+    overwrite_archived(out, plan, f"{cut}.xlsx", read_archived(out, plan, f"{cut}.xlsx")[:20])
+    lose_archived(out, plan, f"{gone}.xlsx")
     args = ["--plan", str(plan.source), "--out", str(out)]
     verified = CliRunner().invoke(main, ["store", "verify", *args])
     assert verified.exit_code == 1
@@ -219,19 +222,22 @@ def test_rebuild_and_store_verify_name_edited_truncated_and_missing_archive_file
     rebuilt = CliRunner().invoke(main, ["merge", "--rebuild", *args])
     assert rebuilt.exit_code == 2 and "归档文件已损坏：" in rebuilt.stderr
     assert _versions(out, plan) == before  # database kept
-    (store_dir(plan, out) / "plankit.sqlite").unlink()
-    rebuilt = CliRunner().invoke(main, ["merge", "--rebuild", *args])
+    if on_sqlite(plan, out):  # the database lost too; a server store's is replaced as told (--force)
+        (store_dir(plan, out) / "plankit.sqlite").unlink()
+    rebuilt = CliRunner().invoke(main, ["merge", "--rebuild", *args, *(() if on_sqlite(plan, out) else ("--force",))])
     assert rebuilt.exit_code == 1
     assert rebuilt.stderr.count("归档文件已损坏，未重新读取：") == 3
     after = _versions(out, plan)
     assert sorted(after) == sorted(FIVE[3:]) and after[FIVE[3]] == before[FIVE[3]]  # no edited value stored
-    ok = CliRunner().invoke(main, ["store", "verify", "--plan", str(plan.source), "--out", str(tmp_path / "o2")])
-    assert ok.exit_code == 2  # nothing merged there yet
+    ok = CliRunner().invoke(main, ["store", "verify", "--plan", str(plan.source), "--out", str(tmp_path / "o2")],
+                            env={"PLANKIT_STORE": second_store})
+    assert ok.exit_code == 2, ok.output  # nothing merged there yet
+    assert not resolve(plan, tmp_path / "o2", second_store or None).exists()  # and verifying made no store
 
 
 # -- item 3: dates in the future or long before the quarter do not order versions ---------
 
-def test_a_future_dated_draft_does_not_lock_out_the_correction(tmp_path, plan):
+def test_a_future_dated_draft_does_not_lock_out_the_correction(tmp_path, plan, each_store):
     from datetime import datetime
 
     from tests.merge_helpers import make_email
@@ -248,7 +254,7 @@ def test_a_future_dated_draft_does_not_lock_out_the_correction(tmp_path, plan):
     assert ret.filename == "更正.xlsx" and ret.tasks[0].percent == 60 and ret.on_time
 
 
-def test_a_file_dated_long_before_its_quarter_orders_by_arrival(tmp_path, plan):
+def test_a_file_dated_long_before_its_quarter_orders_by_arrival(tmp_path, plan, each_store):
     from datetime import datetime
     out = tmp_path / "out"
     merge(plan, Q2, out, [write(tmp_path / "a" / "new.xlsx", fake_return(FIVE[0], percent=10), ON_TIME)])
@@ -492,6 +498,7 @@ def _mount_tmpfs(disk: Path, size: str = "8m") -> None:
 
 
 def test_a_read_only_store_is_read_and_writing_says_read_only(tmp_path, plan):
+    # SQLite only: a store folder on a read-only disk
     disk = tmp_path / "disk"
     _mount_tmpfs(disk)
     try:
@@ -514,6 +521,7 @@ def test_a_read_only_store_is_read_and_writing_says_read_only(tmp_path, plan):
 # -- item 17: a deleted database is not reported as "nobody returned anything" ---------------------
 
 def test_a_deleted_database_stops_report_and_status_naming_the_archive(tmp_path, plan):
+    # SQLite only: the .sqlite file deleted beside its archive folder
     out = tmp_path / "out"
     merge(plan, Q2, out, [five_returns(tmp_path / "in")])
     args = ["-q", "2019Q2", "--plan", str(plan.source), "--out", str(out)]
@@ -593,7 +601,7 @@ def test_real_a_sort_without_the_key_column_is_said_so_once(tmp_path, plan):
 
 # -- item 7 (part): an indicator renamed in the plan after merging keeps its value ------------------
 
-def test_an_indicator_renamed_after_merging_keeps_its_stored_value(tmp_path, plan):
+def test_an_indicator_renamed_after_merging_keeps_its_stored_value(tmp_path, plan, each_store):
     import dataclasses
 
     from toolkit.evaluate.judge import evaluate_quarter

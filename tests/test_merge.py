@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.merge_helpers import LATE, ON_TIME, fake_return, make_email, make_msg, use_fake_reader, write
+from tests.store_helpers import archived, dump, lose_journal, on_sqlite, received
 from toolkit.cli import main
 from toolkit.intake.merge import merge
 from toolkit.intake.rebuild import rebuild
@@ -40,27 +41,7 @@ def five_returns(folder: Path) -> Path:
     return folder
 
 
-def dump(out: Path, plan) -> dict:
-    """Every row of every table (ids excluded), to compare whole stores."""
-    conn = sqlite3.connect(store_dir(plan, out) / "plankit.sqlite")
-    subs = {r[0]: r[1] for r in conn.execute("SELECT id, sha256 FROM submissions")}
-    data = {
-        "submissions": sorted(conn.execute("SELECT quarter, sha256, filename, origin, sender, sent_at, mtime,"
-                                           " received_at, merged_at, department, accepted, content_hash,"
-                                           " problems FROM submissions").fetchall()),
-        "task_values": sorted((subs[r[0]],) + r[1:] for r in conn.execute("SELECT * FROM task_values")),
-        "indicator_values": sorted((subs[r[0]],) + r[1:] for r in conn.execute("SELECT * FROM indicator_values")),
-        "current": sorted((r[0], r[1], subs[r[2]], r[3]) for r in conn.execute("SELECT * FROM current")),
-    }
-    conn.close()
-    return data
-
-
-def archive_listing(out: Path, plan) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in (store_dir(plan, out) / "archive").iterdir()}
-
-
-def test_merge_outcomes_report_and_missing(tmp_path, plan):
+def test_merge_outcomes_report_and_missing(tmp_path, plan, each_store):
     inbox = five_returns(tmp_path / "in")
     write(inbox / "bad.xlsx", fake_return("市公安局", errors=["“很多”不是数字"]), ON_TIME)
     write(inbox / "broken.xlsx", fake_return("x", fail="文件不完整或已损坏"), ON_TIME)
@@ -99,11 +80,11 @@ def test_merge_outcomes_report_and_missing(tmp_path, plan):
     assert result.report_path == tmp_path / "out/lianyungang-2019/2019Q2/merge/2019年第二季度汇总收件报告.xlsx"
 
 
-def test_every_received_file_is_archived_unchanged_with_provenance(tmp_path, plan):
+def test_every_received_file_is_archived_unchanged_with_provenance(tmp_path, plan, each_store):
     data = fake_return("市教育局")
     eml = write(tmp_path / "in" / "mail.eml", bytes(make_email([("../../填报.xlsx", data)])), LATE)
     merge(plan, Q2, tmp_path / "out", [eml])
-    files = archive_listing(tmp_path / "out", plan)
+    files = archived(tmp_path / "out", plan)
     import hashlib
     sha = hashlib.sha256(data).hexdigest()
     assert files[f"{sha}.xlsx"] == data
@@ -111,25 +92,25 @@ def test_every_received_file_is_archived_unchanged_with_provenance(tmp_path, pla
     row = dump(tmp_path / "out", plan)["submissions"][0]
     assert row[2:8] == ("填报.xlsx", f"{eml} › 填报.xlsx", "市教育局 <jyj@example.cn>", "2019-07-05 09:30:00",
                         "2019-07-20 16:00:00", "2019-07-05 09:30:00")  # the email's Date wins
-    index = [json.loads(line) for line in files["received.jsonl"].decode("utf-8").splitlines()]
+    index = received(tmp_path / "out", plan)
     side = next(e for e in index if e["sha256"] == sha)
     assert (side["filename"], side["sender"], side["quarter"]) == ("填报.xlsx", "市教育局 <jyj@example.cn>", "2019Q2")
     assert [e["ext"] for e in index] == ["eml", "xlsx"]  # the email as received, then its attachment
 
 
-def test_same_merge_twice_changes_nothing(tmp_path, plan):
+def test_same_merge_twice_changes_nothing(tmp_path, plan, each_store):
     inbox = five_returns(tmp_path / "in")
     write(inbox / "bad.xlsx", fake_return("市公安局", errors=["坏"]), ON_TIME)
     out = tmp_path / "out"
     merge(plan, Q2, out, [inbox])
-    before, files = dump(out, plan), archive_listing(out, plan)
+    before, files = dump(out, plan), archived(out, plan)
     second = merge(plan, Q2, out, [inbox])
     assert [f.outcome for f in second.files] == ["duplicate"] * 5 + ["rejected"]
     assert second.files[-1].problems[0].message == "此文件此前已拒收：坏"
-    assert dump(out, plan) == before and archive_listing(out, plan) == files
+    assert dump(out, plan) == before and archived(out, plan) == files
 
 
-def test_resaved_file_with_same_values_is_a_duplicate(tmp_path, plan):
+def test_resaved_file_with_same_values_is_a_duplicate(tmp_path, plan, each_store):
     out = tmp_path / "out"
     merge(plan, Q2, out, [write(tmp_path / "a.xlsx", fake_return("市教育局"), ON_TIME)])
     again = merge(plan, Q2, out, [write(tmp_path / "b.xlsx", fake_return("市教育局", noise="re-saved"), LATE)])
@@ -137,7 +118,7 @@ def test_resaved_file_with_same_values_is_a_duplicate(tmp_path, plan):
     assert load_quarter(plan, Q2, out).returns["市教育局"].versions == 1
 
 
-def test_resubmission_supersedes_keeps_versions_and_diff(tmp_path, plan):
+def test_resubmission_supersedes_keeps_versions_and_diff(tmp_path, plan, each_store):
     out = tmp_path / "out"
     merge(plan, Q2, out, [write(tmp_path / "v1.xlsx", fake_return("市教育局", percent=40), ON_TIME)])
     second = merge(plan, Q2, out,
@@ -153,7 +134,7 @@ def test_resubmission_supersedes_keeps_versions_and_diff(tmp_path, plan):
         tuple(c.value for c in row) for row in wb["版本变化"].iter_rows(min_row=HEADER_ROW + 1)]
 
 
-def test_prefer_and_rebuild_give_the_same_store(tmp_path, plan):
+def test_prefer_and_rebuild_give_the_same_store(tmp_path, plan, each_store):
     out = tmp_path / "out"
     inbox = five_returns(tmp_path / "in")
     write(inbox / "v2.xlsx", fake_return("市教育局", percent=99), LATE)
@@ -166,12 +147,13 @@ def test_prefer_and_rebuild_give_the_same_store(tmp_path, plan):
                             f"{load_quarter(plan, Q2, out).returns['市教育局'].sha256[:12]}）。"]
     assert load_quarter(plan, Q2, out).returns["市教育局"].tasks[0].percent == 0
     before = dump(out, plan)
-    (store_dir(plan, out) / "plankit.sqlite").write_bytes(b"corrupted")  # the database is lost
+    if on_sqlite(plan, out):  # the database is lost (a server store's archive is in its database)
+        (store_dir(plan, out) / "plankit.sqlite").write_bytes(b"corrupted")
     assert rebuild(plan, out) == {"2019Q2": 8}
     assert dump(out, plan) == before
 
 
-def test_crash_mid_merge_keeps_whole_files_and_a_rerun_finishes(tmp_path, plan):
+def test_crash_mid_merge_keeps_whole_files_and_a_rerun_finishes(tmp_path, plan, each_store):
     """kill -9 in the middle of the third file's transaction."""
     if not hasattr(signal, "SIGKILL"):
         pytest.skip("no SIGKILL on this platform")
@@ -206,6 +188,7 @@ M.merge(load_plan({str(plan.source)!r}), Quarter(2019, 2), Path({str(out)!r}), [
 
 
 def test_two_merges_at_once_never_duplicate_rows(tmp_path, plan):
+    # SQLite only: one writer at a time (merge.lock); merges side by side on PostgreSQL are test_pg_store's
     inbox, out = five_returns(tmp_path / "in"), tmp_path / "out"
     script = f"""
 import sys
@@ -242,7 +225,7 @@ def run(args, tmp_path, plan_path):
                                      *args[1:]])
 
 
-def test_cli_merge_json_equals_library_and_exit_codes(tmp_path, plan_path, plan):
+def test_cli_merge_json_equals_library_and_exit_codes(tmp_path, plan_path, plan, each_store):
     inbox = five_returns(tmp_path / "in")
     ok = run(["merge", "-q", "2019Q2", "--json", str(inbox)], tmp_path, plan_path)
     assert ok.exit_code == 0, ok.output
@@ -267,12 +250,12 @@ def test_cli_merge_json_equals_library_and_exit_codes(tmp_path, plan_path, plan)
     (["merge", "-q", "2019Q2", "--prefer", "abcdef"],
      "错误：在2019Q2已合并的文件中找不到“abcdef”。请用 plankit status 查看各版本的文件名和编号（至少6位）。\n"),
 ])
-def test_cli_merge_usage_errors(tmp_path, plan_path, args, message):
+def test_cli_merge_usage_errors(tmp_path, plan_path, args, message, each_store):
     result = run(args, tmp_path, plan_path)
     assert (result.exit_code, result.stderr) == (2, message)
 
 
-def test_cli_merge_receipt_lists_attachments_under_their_own_names(tmp_path, plan_path):
+def test_cli_merge_receipt_lists_attachments_under_their_own_names(tmp_path, plan_path, each_store):
     eml = write(tmp_path / "mail.eml", bytes(make_email([("市教育局_填报表.xlsx", fake_return("市教育局")),
                                                            ("说明.pdf", b"%PDF")])))
     result = run(["merge", "-q", "Q2", str(eml)], tmp_path, plan_path)
@@ -283,7 +266,7 @@ def test_cli_merge_receipt_lists_attachments_under_their_own_names(tmp_path, pla
     assert lines[2].split()[:3] == ["说明.pdf", "—", "跳过"]
 
 
-def test_cli_status_text_and_json(tmp_path, plan_path, plan):
+def test_cli_status_text_and_json(tmp_path, plan_path, plan, each_store):
     out = tmp_path / "out"
     empty = run(["status", "-q", "2019Q2", "--json"], tmp_path, plan_path)
     assert empty.exit_code == 0 and json.loads(empty.stdout)["missing"] == plan.department_names()
@@ -309,7 +292,7 @@ def test_cli_status_text_and_json(tmp_path, plan_path, plan):
 
 # -- with the real reader and generated workbooks ----------------------------------
 
-def test_real_workbooks_by_mail_and_folder_merge_and_rebuild(tmp_path, plan):
+def test_real_workbooks_by_mail_and_folder_merge_and_rebuild(tmp_path, plan, each_store):
     pytest.importorskip("toolkit.intake.returnfile")
     from tests.sheets_helpers import fill_return
     from toolkit.fillin import layout as L
@@ -346,20 +329,21 @@ def test_real_workbooks_by_mail_and_folder_merge_and_rebuild(tmp_path, plan):
     assert dump(out, plan) == before
 
 
-def test_rebuild_without_journal_uses_the_archive_index(tmp_path, plan):
+def test_rebuild_without_journal_uses_the_archive_index(tmp_path, plan, each_store):
     out = tmp_path / "out"
     inbox = five_returns(tmp_path / "in")
     write(inbox / "v2.xlsx", fake_return("市教育局", percent=99), LATE)
     write(inbox / "m.eml", bytes(make_email([("x.xlsx", fake_return("市水利局"))])))
     merge(plan, Q2, out, [inbox])
     before = dump(out, plan)
-    (store_dir(plan, out) / "archive" / "journal.jsonl").unlink()
+    lose_journal(out, plan)
     assert rebuild(plan, out) == {"2019Q2": 7}
     assert dump(out, plan) == before
 
 
 def test_rebuild_reads_the_per_file_sidecars_of_an_older_store(tmp_path, plan):
     """Stores written before the archive index kept provenance in `<sha256>.json` files."""
+    # SQLite only: the archive folder of stores older than the server store
     out = tmp_path / "out"
     inbox = five_returns(tmp_path / "in")
     merge(plan, Q2, out, [inbox])
@@ -374,14 +358,17 @@ def test_rebuild_reads_the_per_file_sidecars_of_an_older_store(tmp_path, plan):
     assert dump(out, plan) == before
 
 
-def test_rebuild_with_an_empty_archive_changes_nothing(tmp_path, plan_path):
+def test_rebuild_with_an_empty_archive_changes_nothing(tmp_path, plan_path, plan, each_store):
     result = run(["merge", "--rebuild"], tmp_path, plan_path)
     archive = tmp_path / "out" / "lianyungang-2019" / "store" / "archive"
-    assert (result.exit_code, result.stderr) == (2, f"错误：归档 {archive} 中没有可用于重建的文件，数据库未改动。\n")
-    assert sorted(p.name for p in archive.parent.iterdir()) == ["archive", "merge.lock"]
+    where = archive if each_store is None else each_store.split("://", 1)[1]
+    assert (result.exit_code, result.stderr) == (2, f"错误：归档 {where} 中没有可用于重建的文件，数据库未改动。\n")
+    assert dump(tmp_path / "out", plan)["submissions"] == []
+    if each_store is None:  # the folder holds nothing but the (empty) archive and the lock
+        assert sorted(p.name for p in archive.parent.iterdir()) == ["archive", "merge.lock"]
 
 
-def test_cli_status_lists_versions_and_changes_of_one_department(tmp_path, plan_path, plan):
+def test_cli_status_lists_versions_and_changes_of_one_department(tmp_path, plan_path, plan, each_store):
     merge(plan, Q2, tmp_path / "out", [write(tmp_path / "a.xlsx", fake_return("市教育局", percent=40), ON_TIME),
                      write(tmp_path / "b.xlsx", fake_return("市教育局", percent=70), LATE)])
     result = run(["status", "-q", "2019Q2", "-d", "市教育局"], tmp_path, plan_path)
@@ -400,7 +387,7 @@ def test_cli_status_lists_versions_and_changes_of_one_department(tmp_path, plan_
                                            "请按计划主表“任务”表中的写法填写单位名称。\n")
 
 
-def test_report_open_in_excel_keeps_old_report_and_still_merges(tmp_path, plan, monkeypatch):
+def test_report_open_in_excel_keeps_old_report_and_still_merges(tmp_path, plan, monkeypatch, each_store):
     import toolkit.fileio.safeio
     out = tmp_path / "out"
     first = merge(plan, Q2, out, [write(tmp_path / "a.xlsx", fake_return("市教育局"), ON_TIME)])
@@ -421,13 +408,13 @@ def test_report_open_in_excel_keeps_old_report_and_still_merges(tmp_path, plan, 
     assert "市财政局" in load_quarter(plan, Q2, out).returns
 
 
-def test_two_same_named_attachments_are_both_kept(tmp_path, plan):
+def test_two_same_named_attachments_are_both_kept(tmp_path, plan, each_store):
     a, b = fake_return("市教育局"), fake_return("市财政局")
     eml = write(tmp_path / "two.eml", bytes(make_email([("填报表.xlsx", a), ("填报表.xlsx", b)])))
     result = merge(plan, Q2, tmp_path / "out", [eml])
     assert [(f.path, f.department, f.outcome) for f in result.files] == [
         ("填报表.xlsx", "市教育局", "accepted"), ("填报表.xlsx", "市财政局", "accepted")]
-    files = archive_listing(tmp_path / "out", plan)
+    files = archived(tmp_path / "out", plan)
     assert a in files.values() and b in files.values()
 
 
@@ -453,6 +440,7 @@ def test_real_value_typed_far_from_the_table_rejects_that_file_only(tmp_path, pl
 def test_real_reader_process_that_dies_rejects_only_the_file_it_died_on(tmp_path, plan, monkeypatch, parallel_min):
     """A native crash (abort, segfault) cannot be caught: the process is gone. The merge reads
     that process's files again one process each and rejects only the file that kills it again."""
+    # one store: the reader processes are the same for both (and the lost database is SQLite's)
     if not sys.platform.startswith("linux"):
         pytest.skip("the stand-in crash reaches the readers through fork")
     import toolkit.intake.readers as R
@@ -587,6 +575,7 @@ def test_real_return_sent_from_outlook_as_winmail_dat_is_merged(tmp_path, plan):
 ])
 def test_cli_merge_when_the_database_cannot_be_written_says_so_without_a_traceback(
         tmp_path, plan_path, plan, monkeypatch, error, says):
+    # SQLite only: SQLite's own errors (a server's are test_pg_store's)
     import toolkit.store.db as S
     inbox = five_returns(tmp_path / "in")
     use_fake_reader(monkeypatch)
@@ -602,7 +591,7 @@ def test_cli_merge_when_the_database_cannot_be_written_says_so_without_a_traceba
     assert again.exit_code == 0 and len(dump(tmp_path / "out", plan)["submissions"]) == 5
 
 
-def test_cli_merge_on_a_full_disk_says_so_without_a_traceback(tmp_path, plan_path, plan, monkeypatch):
+def test_cli_merge_on_a_full_disk_says_so_without_a_traceback(tmp_path, plan_path, plan, monkeypatch, each_store):
     import errno
     import tempfile
 
@@ -611,8 +600,12 @@ def test_cli_merge_on_a_full_disk_says_so_without_a_traceback(tmp_path, plan_pat
     inbox = five_returns(tmp_path / "in")
     monkeypatch.setattr(tempfile, "mkstemp", full)
     result = run(["merge", "-q", "2019Q2", str(inbox)], tmp_path, plan_path)
-    assert (result.exit_code, result.stderr) == (2, "错误：磁盘空间不足，文件未能写完。已完成的部分完整保留，"
-                                                    "请清理磁盘后重新运行同一命令。\n")
+    says = "错误：磁盘空间不足，文件未能写完。已完成的部分完整保留，请清理磁盘后重新运行同一命令。\n"
+    if each_store is None:  # the first file's archive copy could not be written: nothing is recorded
+        assert (result.exit_code, result.stderr, dump(tmp_path / "out", plan)["submissions"]) == (2, says, [])
+    else:  # the files and their archive copies are on the server; the receipt on this disk could not be written
+        assert (result.exit_code, result.stderr) == (2, "合并中\n" + says)
+        assert len(dump(tmp_path / "out", plan)["submissions"]) == 5
     monkeypatch.undo()
     use_fake_reader(monkeypatch)
     again = run(["merge", "-q", "2019Q2", str(inbox)], tmp_path, plan_path)

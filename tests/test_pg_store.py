@@ -490,3 +490,48 @@ def test_a_copy_taken_while_a_merge_commits_holds_the_state_before_it(tmp_path, 
         assert digest(db) == before
     with reading(resolve(plan, out, store_url)) as db:
         assert digest(db)["submissions"][0] == 2  # the merge did commit, after the copy's snapshot
+
+
+def test_the_same_files_read_the_same_from_both_stores(tmp_path, plan, plan_path, pg_url):
+    """Status (data and text), receipt workbook, export and the evaluation: equal on SQLite and
+    PostgreSQL but for the run ids and merge times."""
+    import re
+    from datetime import datetime
+
+    import openpyxl
+
+    from tests.merge_helpers import make_email
+    from toolkit.evaluate.judge import evaluate_quarter
+    inbox = tmp_path / "in"
+    for n, dept in enumerate(("市教育局", "市财政局", "市卫健委")):
+        write(inbox / f"{n}_{dept}.xlsx", fake_return(dept, percent=10 * n + 0.5, warnings=["数值偏大"] * (n == 2)), ON_TIME)
+    write(inbox / "v2.xlsx", fake_return("市教育局", percent=99, progress="改了"), LATE)
+    write(inbox / "bad.xlsx", fake_return("市公安局", errors=["坏"]), ON_TIME)
+    write(inbox / "m.eml", bytes(make_email([("x.xlsx", fake_return("市水利局", value=None))])))
+    write(inbox / "old.xlsx", fake_return("市财政局", percent=3), datetime(1980, 1, 1))
+    stamp = re.compile(r"\d{8}-\d{6}|\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d)?")
+
+    def seen(url, out):
+        first = merge(plan, Q2, out, [inbox], store=url)
+        merge(plan, Q2, out, [], prefer="0_市教育局.xlsx", store=url)
+        recent = {first.run}  # run ids and this run's times differ; the returns' own times do not
+        status = json.dumps([quarter_status(plan, Q2, out, d, store=url) for d in (None, "市教育局")],
+                            default=str, ensure_ascii=False, sort_keys=True)
+        env = {"PLANKIT_STORE": url or ""}
+        text = CliRunner().invoke(main, ["status", "--plan", str(plan_path), "--out", str(out), "-q", "Q2", "-d",
+                                         "市教育局"], env=env).output
+        export = CliRunner().invoke(main, ["export", "--plan", str(plan_path), "--out", str(out), "-q", "Q2",
+                                           "--json"], env=env)
+        csv = Path(json.loads(export.stdout)["path"]).read_text(encoding="utf-8-sig")
+        book = openpyxl.load_workbook(first.report_path)
+        receipt = [[str(c) for c in row] for ws in book for row in ws.iter_rows(values_only=True)]
+        merged = datetime.now().strftime("%Y-%m-%d")  # this run's date: the files' own are 2019 and 1980
+        keep = lambda t: stamp.sub(lambda m: "T" if m.group(0)[:10] == merged or m.group(0) in recent else m.group(0), t)  # noqa: E731
+        return {"files": [(f.path, f.outcome, f.department, [str(p) for p in f.problems]) for f in first.files],
+                "status": keep(status), "text": keep(text), "csv": keep(csv), "receipt": keep(json.dumps(receipt)),
+                "counts": evaluate_quarter(plan, Q2, out, store=url).counts}
+
+    on_sqlite, on_server = seen(None, tmp_path / "a"), seen(pg_url, tmp_path / "b")
+    assert on_sqlite["status"].count("1980") and on_sqlite["text"].count("← 采用")
+    for key in on_sqlite:
+        assert on_server[key] == on_sqlite[key], key

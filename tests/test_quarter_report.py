@@ -24,7 +24,7 @@ def rows(path, sheet="收件回执"):
     return [dict(zip(heads, r)) for r in ws.iter_rows(min_row=HEADER_ROW + 1, values_only=True) if r[0] != "（无）"]
 
 
-def test_quarter_report_keeps_every_run_and_each_run_has_its_receipt(tmp_path, plan):
+def test_quarter_report_keeps_every_run_and_each_run_has_its_receipt(tmp_path, plan, each_store):
     out = tmp_path / "out"
     first = merge(plan, Q2, out, [write(tmp_path / "a" / "jy.xlsx", fake_return("市教育局", percent=40), ON_TIME),
                                   write(tmp_path / "a" / "bad.xlsx", fake_return("市公安局", errors=["坏"]), ON_TIME)])

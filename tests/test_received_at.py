@@ -46,7 +46,7 @@ def saved_attachments(inbox):
     return inbox
 
 
-def test_without_a_given_time_late_on_file_time_is_said_to_be_so(tmp_path, plan):
+def test_without_a_given_time_late_on_file_time_is_said_to_be_so(tmp_path, plan, each_store):
     result = merge(plan, Q2, tmp_path / "out", [saved_attachments(tmp_path / "in")])
     assert set(result.late) == {"市教育局", "市财政局", "市卫健委"}
     assert set(result.late_by_file_time) == {"市教育局", "市财政局"}  # the email's Date is a real time
@@ -59,7 +59,7 @@ def test_without_a_given_time_late_on_file_time_is_said_to_be_so(tmp_path, plan)
         assert {r["部门"]: r["时间来源"] for r in rows} == sources
 
 
-def test_run_time_replaces_file_times_but_not_a_mail_date_and_a_file_time_beats_both(tmp_path, plan):
+def test_run_time_replaces_file_times_but_not_a_mail_date_and_a_file_time_beats_both(tmp_path, plan, each_store):
     inbox = saved_attachments(tmp_path / "in")
     times = received_times(["2019-07-08 10:00", "市财政局.xlsx=2019-07-11", "市卫健委.xlsx=2019-07-09", "无此文件.xlsx=2019-07-01"])
     result = merge(plan, Q2, tmp_path / "out", [inbox], received_at=times)
@@ -76,7 +76,7 @@ def test_run_time_replaces_file_times_but_not_a_mail_date_and_a_file_time_beats_
     assert {d: r.received_at for d, r in again.returns.items()} == {d: r.received_at for d, r in qr.returns.items()}
 
 
-def test_mail_date_is_kept_when_only_a_run_time_is_given(tmp_path, plan):
+def test_mail_date_is_kept_when_only_a_run_time_is_given(tmp_path, plan, each_store):
     inbox = saved_attachments(tmp_path / "in")
     result = merge(plan, Q2, tmp_path / "out", [inbox], received_at=received_times(["2019-07-08"]))
     assert {f.department: f.time_source for f in result.files}["市卫健委"] == "邮件时间"
@@ -92,23 +92,23 @@ def test_times_from_a_csv_saved_by_excel_in_gbk(tmp_path, plan):
         received_times([str(bad)])
 
 
-def test_cli_received_at_and_the_file_time_warning(tmp_path, plan_path):
+def test_cli_received_at_and_the_file_time_warning(tmp_path, plan_path, each_store, second_store):
     inbox = saved_attachments(tmp_path / "in")
     base = ["merge", "--plan", str(plan_path), "--out", str(tmp_path / "out"), "-q", "2019Q2"]
     r = CliRunner().invoke(main, [*base, str(inbox)])
     assert "其中 市教育局、市财政局 仅按文件时间判断为迟报" in r.output
     r = CliRunner().invoke(main, [*base, "--received-at", "昨天", str(inbox)])
     assert r.exit_code == 2 and "收到时间“昨天”无法识别" in r.output
-    out2 = tmp_path / "out2"
+    out2, empty = tmp_path / "out2", {"PLANKIT_STORE": second_store}  # the same files into an empty store
     r = CliRunner().invoke(main, ["merge", "--plan", str(plan_path), "--out", str(out2), "-q", "2019Q2",
-                                  "--received-at", "2019-07-08", str(inbox)])
+                                  "--received-at", "2019-07-08", str(inbox)], env=empty)
     assert r.exit_code == 0, r.output
     assert "迟报：市卫健委" in r.output and "仅按文件时间" not in r.output
-    r = CliRunner().invoke(main, ["status", "--plan", str(plan_path), "--out", str(out2), "-q", "2019Q2"])
+    r = CliRunner().invoke(main, ["status", "--plan", str(plan_path), "--out", str(out2), "-q", "2019Q2"], env=empty)
     assert "2019-07-08 00:00（指定时间）  按时" in r.output
 
 
-def test_a_time_for_a_folder_applies_to_the_files_in_it(tmp_path, plan):
+def test_a_time_for_a_folder_applies_to_the_files_in_it(tmp_path, plan, each_store):
     write(tmp_path / "in" / "0708" / "市教育局.xlsx", fake_return("市教育局"), LATE)
     write(tmp_path / "in" / "0712" / "市财政局.xlsx", fake_return("市财政局"), LATE)
     times = received_times(["0708/=2019-07-08 09:00"])

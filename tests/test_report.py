@@ -284,3 +284,29 @@ def test_many_co_units_are_summarised_and_listed_on_their_own_sheet(plan, tmp_pa
     assert len(cell) < 32767
     detail = wb["配合单位报送"]
     assert detail.max_row - 3 == 300
+
+
+def test_cli_report_of_what_is_merged_on_both_stores(plan, plan_path, tmp_path, monkeypatch, each_store):
+    """The report read from the store (no stand-in load_quarter): what the evaluation of the stored
+    quarters says, its trend sheet showing the quarter merged before."""
+    from tests.merge_helpers import LATE, ON_TIME, fake_return, use_fake_reader, write
+    from toolkit.intake.merge import merge
+    from toolkit.store.db import load_quarter
+    use_fake_reader(monkeypatch)
+    out = tmp_path / "out"
+    merge(plan, Q1, out, [write(tmp_path / "q1" / "jy.xlsx", fake_return("市教育局", "2019Q1", percent=5), ON_TIME)])
+    merge(plan, Q2, out, [write(tmp_path / "q2" / "jy.xlsx", fake_return("市教育局", percent=90), ON_TIME),
+                          write(tmp_path / "q2" / "cz.xlsx", fake_return("市财政局", percent=1), LATE),
+                          write(tmp_path / "q2" / "bad.xlsx", fake_return("市公安局", errors=["坏"]), ON_TIME)])
+    result = CliRunner().invoke(main, ["report", "--plan", str(plan_path), "-q", "2019Q2", "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    expected = evaluate(plan, Q2, load_quarter(plan, Q2, out), load_quarter(plan, Q1, out))
+    assert data["counts"] == expected.counts and expected.counts["滞后"] > 0
+    wb = openpyxl.load_workbook(data["path"])
+    state = {r[0]: r[column(wb["报送情况"], "报送情况")] for r in rows(wb["报送情况"])}
+    assert (state["市教育局"], state["市财政局"], state["市公安局"]) == ("按时报送", "逾期报送", "未报送")
+    trend = {r[0]: r[4:6] for r in rows(wb["季度趋势"])}
+    jy = next(t.task.no for t in expected.tasks if t.task.lead == "市教育局")
+    assert trend[jy] == (evaluate(plan, Q1, load_quarter(plan, Q1, out)).tasks[jy - 1].status, expected.tasks[jy - 1].status)
+    assert trend[jy][0] != "未汇总"

@@ -16,13 +16,22 @@ from toolkit.quarter import Quarter
 from toolkit.returns import IndicatorEntry, TaskEntry
 from toolkit.store.archive import JOURNAL
 from toolkit.store.db import Store, StoreBusyError, StoreError, Submission, _is_network, load_quarter, run_lock
+from toolkit.store.location import resolve
 
 Q2 = Quarter(2019, 2)
 DEPT = "市教育局"
 
 
 @pytest.fixture
-def store(tmp_path, plan):
+def store(tmp_path, plan, each_store):
+    """The plan's store under tmp_path, on SQLite and on PostgreSQL."""
+    s = Store.open(resolve(plan, tmp_path))
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path, plan):
     s = Store.for_plan(plan, tmp_path)
     yield s
     s.close()
@@ -41,17 +50,19 @@ def sub(store, data: bytes, received: datetime, *, dept=DEPT, accepted=True, per
 def test_archive_is_content_addressed_and_never_overwritten(store):
     a = store.archive(b"bytes", "xlsx", {"filename": "first.xlsx"})
     b = store.archive(b"bytes", "xlsx", {"filename": "second.xlsx"})
-    assert a.path == b.path and a.path.read_bytes() == b"bytes"
+    assert a.path == b.path and store.archived_bytes(a.sha256) == [("xlsx", b"bytes")]
     assert a.path.name == hashlib.sha256(b"bytes").hexdigest() + ".xlsx"
     assert store.received() == [{"sha256": a.sha256, "ext": "xlsx", "filename": "first.xlsx"}]  # first reception
-    assert sorted(p.name for p in store.archive_dir.iterdir()) == sorted([a.path.name, "received.jsonl"])
+    assert store.files.names() == [(a.sha256, "xlsx")]
+    if store.archive_dir is not None:  # and the folder holds nothing else (no temp file left)
+        assert sorted(p.name for p in store.archive_dir.iterdir()) == sorted([a.path.name, "received.jsonl"])
 
 
 def test_archive_ahead_is_durable_before_its_future_is_done(store):
     sha = hashlib.sha256(b"later").hexdigest()
     path, done = store.archive_ahead(sha, b"later", "xlsx", {"filename": "x.xlsx"})
     assert path.name == f"{sha}.xlsx"
-    assert done.result().path == path and path.read_bytes() == b"later"
+    assert done.result().path == path and store.archived_bytes(sha) == [("xlsx", b"later")]
     store.archived()
     assert [r["filename"] for r in store.received()] == ["x.xlsx"]
 
@@ -67,27 +78,28 @@ def test_archive_ahead_writes_the_journal_line_before_recording_needs_it(store):
     assert len(store.events()) == 1  # not written a second time
 
 
-def test_a_batch_of_background_files_shares_one_index_write(store, monkeypatch):
+def test_a_batch_of_background_files_shares_one_index_write(sqlite_store, monkeypatch):
+    # SQLite only: the folder archive's syncs
     import toolkit.store.archive as A
     syncs = []
     monkeypatch.setattr(A, "_sync", lambda fd: syncs.append(fd))
     gate = threading.Event()
     original = A.Archive._write
     monkeypatch.setattr(A.Archive, "_write", lambda self, jobs: (gate.wait(5), original(self, jobs))[1])
-    futures = [store.archive_ahead(hashlib.sha256(bytes([i])).hexdigest(), bytes([i]), "xlsx", {"n": i})[1]
+    futures = [sqlite_store.archive_ahead(hashlib.sha256(bytes([i])).hexdigest(), bytes([i]), "xlsx", {"n": i})[1]
                for i in range(5)]
     gate.set()
-    store.archived()
+    sqlite_store.archived()
     assert all(f.done() for f in futures)
-    assert [r["n"] for r in store.received()] == [0, 1, 2, 3, 4]
+    assert [r["n"] for r in sqlite_store.received()] == [0, 1, 2, 3, 4]
     assert len(syncs) < 5 * 2  # one sync per file's bytes, one for the index per batch
 
 
 def test_files_put_in_one_archive_batch_are_written_together(store, monkeypatch):
-    import toolkit.store.archive as A
     batches = []
-    original = A.Archive._write
-    monkeypatch.setattr(A.Archive, "_write", lambda self, jobs: (batches.append(len(jobs)), original(self, jobs))[1])
+    kind = type(store.files)  # the folder's Archive, or a server store's DbArchive
+    original = kind._write
+    monkeypatch.setattr(kind, "_write", lambda self, jobs: (batches.append(len(jobs)), original(self, jobs))[1])
     with store.archive_batch():
         futures = [store.archive_ahead(hashlib.sha256(bytes([i])).hexdigest(), bytes([i]), "xlsx", {"n": i})[1]
                    for i in range(7)]
@@ -97,39 +109,42 @@ def test_files_put_in_one_archive_batch_are_written_together(store, monkeypatch)
     assert [r["n"] for r in store.received()] == list(range(7))
 
 
-def test_a_failed_background_archive_is_raised(store, monkeypatch):
+def test_a_failed_background_archive_is_raised(sqlite_store, monkeypatch):
+    # SQLite only: the folder archive's temp files
     def full(*a, **k):
         raise OSError(28, "No space left on device")
     monkeypatch.setattr(tempfile, "mkstemp", full)
-    store.archive_ahead(hashlib.sha256(b"x").hexdigest(), b"x", "xlsx", {})
+    sqlite_store.archive_ahead(hashlib.sha256(b"x").hexdigest(), b"x", "xlsx", {})
     with pytest.raises(OSError, match="No space"):
-        store.archived()
-    assert list(store.archive_dir.glob(".tmp-*")) == []
+        sqlite_store.archived()
+    assert list(sqlite_store.archive_dir.glob(".tmp-*")) == []
 
 
-def test_group_commit_keeps_one_transaction_per_file_and_ends_synced(store):
+def test_group_commit_keeps_one_transaction_per_file_and_ends_synced(sqlite_store):
+    # SQLite only: SQLite's PRAGMA synchronous
     import sqlite3
-    level = lambda: store.conn.execute("PRAGMA synchronous").fetchone()[0]  # noqa: E731
+    level = lambda: sqlite_store.conn.execute("PRAGMA synchronous").fetchone()[0]  # noqa: E731
     assert level() == 2  # FULL outside a run
     with pytest.raises(KeyboardInterrupt):
-        with store.group_commit():
+        with sqlite_store.group_commit():
             assert level() == 1  # NORMAL: a commit does not wait for the disk
-            store.record(sub(store, b"one", ON_TIME))
-            other = sqlite3.connect(store.db_path)  # committed, so another connection sees it
+            sqlite_store.record(sub(sqlite_store, b"one", ON_TIME))
+            other = sqlite3.connect(sqlite_store.db_path)  # committed, so another connection sees it
             assert other.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 1
             other.close()
             raise KeyboardInterrupt  # a run cut short still ends with FULL and a synced log
-    assert level() == 2 and not store.conn.in_transaction
-    assert store.conn.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 1
+    assert level() == 2 and not sqlite_store.conn.in_transaction
+    assert sqlite_store.conn.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 1
 
 
-def test_archive_renames_are_synced(store, monkeypatch):
+def test_archive_renames_are_synced(sqlite_store, monkeypatch):
+    # SQLite only: the archive folder's renames
     import os
     import stat
     synced = []
     real = os.fsync
     monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(stat.S_ISDIR(os.fstat(fd).st_mode)), real(fd)))
-    store.archive(b"named", "xlsx", {"filename": "n.xlsx"})
+    sqlite_store.archive(b"named", "xlsx", {"filename": "n.xlsx"})
     assert synced == ([True] if os.name == "posix" else [])  # the folder, once the new name is in it
 
 
@@ -183,8 +198,8 @@ def test_failed_transaction_leaves_nothing(store, monkeypatch):
     assert counts == [0, 0, 0, 0]
 
 
-def test_load_quarter_none_before_anything_is_merged(tmp_path, plan, store):
-    assert load_quarter(plan, Q2, tmp_path / "elsewhere") is None
+def test_load_quarter_none_before_anything_is_merged(tmp_path, plan, store, second_store):
+    assert load_quarter(plan, Q2, tmp_path / "elsewhere", store=second_store or None) is None  # no store at all
     assert load_quarter(plan, Q2, tmp_path) is None  # database exists, quarter never merged
 
 
@@ -202,14 +217,16 @@ def test_load_quarter_reads_returns_and_rejections_with_locations(tmp_path, plan
     assert "市财政局" in qr.missing and DEPT not in qr.missing
 
 
-def test_journal_survives_a_torn_last_line(store):
-    store.record(sub(store, b"v1", ON_TIME))
-    with open(store.archive_dir / JOURNAL, "a", encoding="utf-8") as fh:
+def test_journal_survives_a_torn_last_line(sqlite_store):
+    # SQLite only: the journal file (a server's journal is a table)
+    sqlite_store.record(sub(sqlite_store, b"v1", ON_TIME))
+    with open(sqlite_store.archive_dir / JOURNAL, "a", encoding="utf-8") as fh:
         fh.write('{"event": "received", "quart')
-    assert [e["event"] for e in store.events()] == ["received"]
+    assert [e["event"] for e in sqlite_store.events()] == ["received"]
 
 
 def test_second_writer_gets_a_clear_message(tmp_path, plan):
+    # SQLite only: the folder's merge.lock (merges on a server run side by side)
     root = store_dir(plan, tmp_path)
     held, release = threading.Event(), threading.Event()
 
@@ -235,6 +252,7 @@ def test_second_writer_gets_a_clear_message(tmp_path, plan):
 
 
 def test_network_share_is_detected(tmp_path):
+    # SQLite only: a store folder on a network share
     mounts = tmp_path / "mounts"
     mounts.write_text("/dev/sda1 / ext4 rw 0 0\n//srv/share /mnt/share cifs rw 0 0\n")
     assert _is_network(Path("/mnt/share/out/store"), mounts)
@@ -243,6 +261,7 @@ def test_network_share_is_detected(tmp_path):
 
 
 def test_network_share_is_refused(tmp_path, monkeypatch):
+    # SQLite only: a store folder on a network share
     import toolkit.store.db
     monkeypatch.setattr(toolkit.store.db, "_is_network", lambda path: True)
     with pytest.raises(StoreError) as exc:

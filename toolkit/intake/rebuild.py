@@ -15,7 +15,7 @@ import contextlib
 import os
 import re
 import sqlite3
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from toolkit.errors import REBUILD_WOULD_LOSE, STORE_EMPTY_ARCHIVE, PlankitError
@@ -219,8 +219,8 @@ def _self_described(plan: Plan, store: Store, known: set) -> tuple[list[dict], l
     placed: list[dict] = []
     unplaced: list[str] = []
     todo = []
-    if store.archive_dir is None:  # in the database: every file is indexed in its own transaction
-        return placed, unplaced
+    if store.archive_dir is None:  # in the database
+        return _self_described_in_db(plan, store, known)
     for path in sorted(store.archive_dir.iterdir()):
         m = ARCHIVED.match(path.name)
         if m and m.group(2) in SPREADSHEETS and m.group(1) not in known:
@@ -237,6 +237,39 @@ def _self_described(plan: Plan, store: Store, known: set) -> tuple[list[dict], l
                        "sender": "", "sent_at": None, "mtime": at, "received_at": at, "merged_at": at,
                        "error": ""})
     placed.sort(key=lambda e: (e["merged_at"], e["sha256"]))
+    return placed, unplaced
+
+
+def _self_described_in_db(plan: Plan, store: Store, known: set) -> tuple[list[dict], list[str]]:
+    """_self_described for a server store's archive (its index rows deleted, a partial restore):
+    the files have no file time, so they are taken in the order the server stored them (ctid:
+    the table is only ever inserted into) and received at the time of the rebuild."""
+    import tempfile
+
+    from toolkit.intake import readers
+    todo = [(r[0], r[1]) for r in store.db.execute("SELECT sha256, ext FROM archive_files ORDER BY ctid")
+            if r[1] in SPREADSHEETS and r[0] not in known]
+    if not todo:
+        return [], []
+    with tempfile.TemporaryDirectory(prefix="plankit-rebuild-") as tmp:
+        paths = []
+        for sha, ext in todo:  # the reader processes read files: one at a time out of the database
+            paths.append(Path(tmp) / f"{sha}.{ext}")
+            paths[-1].write_bytes(dict(store.archived_bytes(sha))[ext])
+        found = readers.quarters_of(paths, plan)
+    placed: list[dict] = []
+    unplaced: list[str] = []
+    start = datetime.now()
+    for n, (path, quarter, why) in enumerate(found):
+        if not quarter:
+            unplaced.append(f"{path.name}（{why}）")
+            continue
+        sha, ext = ARCHIVED.match(path.name).groups()  # type: ignore[union-attr]
+        at = (start + timedelta(microseconds=n)).isoformat(sep=" ")  # a microsecond apart: in stored order
+        placed.append({"event": "received", "quarter": quarter, "sha256": sha, "ext": ext,
+                       "filename": path.name, "origin": f"归档/{path.name}（日志中无记录，按文件内容归入）",
+                       "sender": "", "sent_at": None, "mtime": at, "received_at": at, "merged_at": at,
+                       "error": ""})
     return placed, unplaced
 
 

@@ -256,6 +256,11 @@ class Archive(Batching):
         return [(p.suffix[1:], p.read_bytes()) for p in sorted(self.dir.glob(f"{sha256}.*"))
                 if ARCHIVED_NAME.match(p.name) and p.suffix != ".json"]
 
+    def names(self) -> list[tuple[str, str]]:
+        """(sha256, ext) of every archived file, in name order (as DbArchive.names)."""
+        return [(m.group(1), m.group(2)) for p in sorted(self.dir.iterdir())
+                for m in [ARCHIVED_NAME.match(p.name)] if m and m.group(2) != "json"]
+
     def received(self) -> list[dict]:
         """The archive index in archiving order (after the per-file sidecars of older stores)."""
         out = []

@@ -309,6 +309,9 @@ def verify_store(plan: Plan, out_dir: Path, *, store: str | Location | None = No
     """`plankit store verify`: (archive folder or server, files checked, Damage list); changes nothing."""
     location = resolve(plan, out_dir, store)
     if location.shared:
+        if not location.exists():  # as a missing archive folder: said, and nothing is created
+            raise StoreError(f"数据存储 {location.label} 中还没有计划“{plan.plan_id}”的归档：尚未合并过任何文件。",
+                             hint="请检查 --store 是否指向正确的数据库。")
         opened = Store.open(location)
         try:
             checked, damage = opened.verify()

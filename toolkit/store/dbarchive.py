@@ -124,7 +124,7 @@ class DbArchive(Batching):
             present.add(name)
             if hashlib.sha256(data).hexdigest() != sha:
                 damage.append(Damage(name, ARCHIVE_HASH_MISMATCH,
-                                     f"内容与编号不符（存档后被改动或截断，现为 {len(data)} 字节），不能再作为原件使用"))
+                                     f"内容与编号不符（文件在存档后被改动或截断，现为 {len(data)} 字节），不能再作为原件使用"))
         listed = [e for e in self.events() if e.get("event") == "received"] + self.received()
         damage.extend(missing_listed(listed, present))
         return len(names), damage
