@@ -424,7 +424,7 @@ def merge(plan: Plan, quarter: Quarter | str, out_dir: Path | str, inputs: list[
     location = resolve(plan, out_dir, store)
     root = store_dir(plan, out_dir)
     with writing(location, lock_timeout) as opened:
-        plan = with_earlier_versions(plan, root, location)  # sheets generated before a plan correction
+        plan = with_earlier_versions(plan, root, location, opened.db)  # sheets made before a plan correction
         merged_at = opened.new_run(datetime.now().replace(microsecond=0))
         result.run = run_id(merged_at)
 
