@@ -490,3 +490,36 @@ def test_a_copy_taken_while_a_merge_commits_holds_the_state_before_it(tmp_path, 
         assert digest(db) == before
     with reading(resolve(plan, out, store_url)) as db:
         assert digest(db)["submissions"][0] == 2  # the merge did commit, after the copy's snapshot
+
+
+def test_merges_starting_together_on_a_new_database_make_its_tables_once(plan, pg_url, monkeypatch):
+    """Four merges open a new database at once: all find no tables, one makes them, the other three
+    wait for it and then make nothing (three more rounds of DDL were three table locks in the way of
+    the first merge's files, and the server's CPU)."""
+    import threading
+
+    from toolkit.store import schema
+    from toolkit.store.location import resolve
+    location = resolve(plan, Path("."), pg_url)
+    made: list[int] = []
+    statements = schema.statements
+    monkeypatch.setattr(schema, "statements", lambda db, archive=False: made.append(1) or statements(db, archive=archive))
+    holder, dbs = location.open(), [location.open() for _ in range(4)]
+    try:
+        holder.hold("schema")  # all four pass the first look and queue behind it
+        threads = [threading.Thread(target=schema.ensure, args=(db, plan.plan_id), kwargs={"archive": True})
+                   for db in dbs]
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 30
+        while holder.execute("SELECT COUNT(*) FROM pg_locks WHERE locktype='advisory' AND NOT granted"
+                             ).fetchone()[0] < 4 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        holder.release("schema")
+        for t in threads:
+            t.join(30)
+        assert made == [1]
+        assert all(db.has_table("plan_versions") for db in dbs)
+    finally:
+        for db in [holder, *dbs]:
+            db.close()

@@ -74,9 +74,24 @@ def ensure(db: Database, plan_id: str, *, archive: bool = False) -> None:
     store of a newer version or of another plan."""
     if _current(db, plan_id, archive):  # the usual case: nothing to do
         return
+    if db.dialect != "postgresql":
+        _make(db, plan_id, archive)
+        return
+    # Merges starting together on a new database all find no tables: the first makes them, the
+    # others wait for it and then have nothing to do. The lock is taken before the transaction, so
+    # the check after it reads the catalog as it is then (a transaction that began before the
+    # other's commit can still find the tables absent in its catalog cache and make them again).
+    db.hold("schema")  # type: ignore[attr-defined]
+    try:
+        if not _current(db, plan_id, archive):
+            _make(db, plan_id, archive)
+    finally:
+        db.release("schema")  # type: ignore[attr-defined]
+
+
+def _make(db: Database, plan_id: str, archive: bool) -> None:
+    """ensure's work when the tables are missing, older, or the store names no plan: one transaction."""
     with db.transaction(lock="schema"):
-        if db.dialect == "postgresql" and _current(db, plan_id, archive):
-            return  # made meanwhile by another coordinator's merge, whose lock this one waited for
         if db.dialect == "postgresql":
             db.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(db.schema)}")  # type: ignore[attr-defined]
         existing = db.has_table("meta")
