@@ -183,6 +183,19 @@ class Store:
         """
         return self.db.relaxed()
 
+    def merging_here(self) -> int:
+        """Mark this connection as a merge from this PC and count the others merging into the same
+        server from it right now (0 on SQLite, where one merge runs at a time). Those share this PC's
+        cores: a merge among them reads with one reader process, not two (each more costs its start,
+        its warm-up and the switching among a dozen processes on two cores)."""
+        if not self.location.shared:
+            return 0
+        import socket
+        name = "".join(c if 32 <= ord(c) < 127 else "?" for c in f"plankit merge {socket.gethostname()}")[:63]
+        return int(self.db.execute(  # (its own session is not counted, whether marked before the count or after)
+            "SELECT (SELECT COUNT(*) FROM pg_stat_activity WHERE application_name=? AND pid<>pg_backend_pid()),"
+            " set_config('application_name', ?, false)", (name, name)).fetchone()[0])
+
     def new_run(self, now: datetime) -> datetime:
         """A run id (its merge time) no other run has: `now`, or a second after the latest run
         when that is not earlier. Taken in a transaction, so two merges never share one."""
