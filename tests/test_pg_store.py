@@ -535,3 +535,68 @@ def test_the_same_files_read_the_same_from_both_stores(tmp_path, plan, plan_path
     assert on_sqlite["status"].count("1980") and on_sqlite["text"].count("← 采用")
     for key in on_sqlite:
         assert on_server[key] == on_sqlite[key], key
+
+def test_merges_starting_together_on_a_new_database_make_its_tables_once(plan, pg_url, monkeypatch):
+    """Four merges open a new database at once: all find no tables, one makes them, the other three
+    wait for it and then make nothing (three more rounds of DDL were three table locks in the way of
+    the first merge's files, and the server's CPU)."""
+    import threading
+
+    from toolkit.store import schema
+    from toolkit.store.location import resolve
+    location = resolve(plan, Path("."), pg_url)
+    made: list[int] = []
+    statements = schema.statements
+    monkeypatch.setattr(schema, "statements", lambda db, archive=False: made.append(1) or statements(db, archive=archive))
+    holder, dbs = location.open(), [location.open() for _ in range(4)]
+    try:
+        holder.hold("schema")  # all four pass the first look and queue behind it
+        threads = [threading.Thread(target=schema.ensure, args=(db, plan.plan_id), kwargs={"archive": True})
+                   for db in dbs]
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 30
+        while holder.execute("SELECT COUNT(*) FROM pg_locks WHERE locktype='advisory' AND NOT granted"
+                             ).fetchone()[0] < 4 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        holder.release("schema")
+        for t in threads:
+            t.join(30)
+        assert made == [1]
+        assert all(db.has_table("plan_versions") for db in dbs)
+    finally:
+        for db in [holder, *dbs]:
+            db.close()
+
+
+def test_a_merge_reads_with_one_reader_process_while_another_merges_from_this_pc(tmp_path, plan, pg_url,
+                                                                                  monkeypatch):
+    """Merges into a server from one PC share its cores: each marks its connection, and a merge that
+    finds another one reads with one reader process instead of two; alone, it keeps two."""
+    import toolkit.intake.merge as M
+    import toolkit.intake.readers as R
+    from toolkit.store.db import Store
+    from toolkit.store.location import resolve
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one core: one reader process anyway")
+    monkeypatch.setattr(R, "PARALLEL_MIN", 2)
+    made: list = []
+
+    class Spy(R.Readers):
+        def __init__(self, *args):
+            super().__init__(*args)
+            made.append(self)
+    monkeypatch.setattr(M, "Readers", Spy)
+    for name, dept in (("jy.xlsx", "市教育局"), ("cz.xlsx", "市财政局")):
+        write(tmp_path / "a" / name, fake_return(dept), ON_TIME)
+    merge(plan, Q2, tmp_path / "out", [tmp_path / "a"], store=pg_url)
+    assert made[-1].count == 2
+    other = Store.open(resolve(plan, tmp_path / "out", pg_url))
+    try:
+        assert other.merging_here() == 0  # the first merge has ended
+        write(tmp_path / "b" / "jy2.xlsx", fake_return("市教育局", progress="又有进展"), LATE)
+        write(tmp_path / "b" / "cz2.xlsx", fake_return("市财政局", progress="又有进展"), LATE)
+        merge(plan, Q2, tmp_path / "out", [tmp_path / "b"], store=pg_url)
+        assert made[-1].count == 1
+    finally:
+        other.close()

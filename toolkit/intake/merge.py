@@ -142,6 +142,7 @@ class _Merger:
         self.holders: set[str] = set()  # emails/zips that hold a spreadsheet (see wrong_file_sender)
         self.prepared: set[str] = set()  # sha256 of every file prepared in this run
         self._recorded: set[str] | None = None
+        self.others_here = 0  # other merges into the same server from this PC (Store.merging_here)
 
     def recorded(self) -> set[str]:
         """sha256 of the quarter's files recorded before this run: one query, not one a file (a
@@ -329,6 +330,8 @@ def merge_items(merger: _Merger, items: list[tuple[Item, datetime]], result: Mer
     """Archive, read (in reader processes) and record each (item, merged_at) in order: a merge's
     received files, or a rebuild's replayed ones (with the times they were first merged)."""
     readers = Readers(merger, len(items))
+    if merger.others_here:  # other merges share this PC's cores (a server store): one reader is enough
+        readers.count = 1
     pending: deque[_Job] = deque()
     ahead = [0]  # bytes held by the jobs read ahead
     todo = iter(items)
@@ -424,7 +427,7 @@ def merge(plan: Plan, quarter: Quarter | str, out_dir: Path | str, inputs: list[
     location = resolve(plan, out_dir, store)
     root = store_dir(plan, out_dir)
     with writing(location, lock_timeout) as opened:
-        plan = with_earlier_versions(plan, root, location)  # sheets generated before a plan correction
+        plan = with_earlier_versions(plan, root, location, opened.db)  # sheets made before a plan correction
         merged_at = opened.new_run(datetime.now().replace(microsecond=0))
         result.run = run_id(merged_at)
 
@@ -441,6 +444,7 @@ def merge(plan: Plan, quarter: Quarter | str, out_dir: Path | str, inputs: list[
         if received_at is not None:
             result.notes.extend(received_at.apply(items))
         merger = _Merger(plan, quarter, out_dir, opened)
+        merger.others_here = opened.merging_here()
         merger.holders = {i.origin.rpartition(" › ")[0] for i in items if i.ext in SPREADSHEETS}
         merge_items(merger, [(i, merged_at) for i in items], result, progress)
         if prefer:

@@ -64,6 +64,7 @@ class Store:
             path = db_path or Path(root) / DB_NAME
             location = Location(SQLITE, plan_id, db_path=path, label=str(path))
         self.location = location
+        self._seen = None  # what record() read of the department's current version
         if location.shared:
             self.root, self.archive_dir, self.db_path = None, None, None
             self.db = db or location.open()
@@ -182,6 +183,19 @@ class Store:
         """
         return self.db.relaxed()
 
+    def merging_here(self) -> int:
+        """Mark this connection as a merge from this PC and count the others merging into the same
+        server from it right now (0 on SQLite, where one merge runs at a time). Those share this PC's
+        cores: a merge among them reads with one reader process, not two (each more costs its start,
+        its warm-up and the switching among a dozen processes on two cores)."""
+        if not self.location.shared:
+            return 0
+        import socket
+        name = "".join(c if 32 <= ord(c) < 127 else "?" for c in f"plankit merge {socket.gethostname()}")[:63]
+        return int(self.db.execute(  # (its own session is not counted, whether marked before the count or after)
+            "SELECT (SELECT COUNT(*) FROM pg_stat_activity WHERE application_name=? AND pid<>pg_backend_pid()),"
+            " set_config('application_name', ?, false)", (name, name)).fetchone()[0])
+
     def new_run(self, now: datetime) -> datetime:
         """A run id (its merge time) no other run has: `now`, or a second after the latest run
         when that is not earlier. Taken in a transaction, so two merges never share one."""
@@ -194,20 +208,30 @@ class Store:
         return when
 
     def record(self, sub: Submission) -> tuple[str, int | None]:
-        """Commit one file in one transaction. Returns (outcome, id of the version it replaced)."""
+        """Commit one file in one transaction. Returns (outcome, id of the version it replaced).
+
+        Everything the decision needs is read in one statement before anything is written (on a
+        server, with the statements after it pipelined, a file costs two round trips: that read
+        and the commit): whether another writer (another coordinator's merge) committed the same
+        bytes or an accepted version with the same content meanwhile, the department's current
+        version, and the new row's id. The department's lock keeps all of it as read until the commit."""
         try:
             with self.db.pipeline(), self.db.transaction(lock=write_locks(sub.quarter, sub.department)):
-                # committed meanwhile by another writer (another coordinator's merge): the same
-                # bytes, or an accepted version with the same content (one query: a round trip less)
-                if self.db.execute(
-                        "SELECT 1 FROM submissions WHERE quarter=? AND (sha256=? OR (? AND department=? AND"
-                        " accepted=1 AND content_hash=?)) LIMIT 1",
-                        (sub.quarter, sub.sha256, bool(sub.accepted and sub.content_hash), sub.department,
-                         sub.content_hash)).fetchone() is not None:
+                seen = self.db.execute(
+                    "SELECT EXISTS(SELECT 1 FROM submissions WHERE quarter=? AND (sha256=? OR (? AND department=? AND"
+                    f" accepted=1 AND content_hash=?))) AS known, {self.db.next_id('submissions')} AS new_id,"
+                    " c.submission_id, c.chosen_by, s.received_at, s.merged_at, CASE WHEN c.chosen_by='coordinator'"
+                    " THEN (SELECT MAX(received_at) FROM submissions WHERE quarter=? AND department=? AND accepted=1)"
+                    " END AS newest FROM (SELECT 1) AS one LEFT JOIN current c ON c.quarter=? AND c.department=?"
+                    " LEFT JOIN submissions s ON s.id=c.submission_id",
+                    (sub.quarter, sub.sha256, bool(sub.accepted and sub.content_hash), sub.department,
+                     sub.content_hash, sub.quarter, sub.department, sub.quarter, sub.department)).fetchone()
+                if seen["known"]:
                     return "duplicate", None
-                sub.id = self._insert(sub)
+                sub.id = self._insert(sub, seen["new_id"])
                 outcome, replaced = ("rejected", None)
                 if sub.accepted:
+                    self._seen = seen if seen["submission_id"] is not None else None
                     outcome, replaced = self._choose_current(sub)
                 if not sub.journaled:
                     self.journal({"event": "received", **_event(sub)})
@@ -218,15 +242,19 @@ class Store:
             return "duplicate", None
         return outcome, replaced
 
-    def _insert(self, s: Submission) -> int:
+    def _insert(self, s: Submission, sid: int | None = None) -> int:
+        """The submission and its values; `sid`: its id taken already (Database.next_id), else the new one."""
         problems = json.dumps([p.to_dict() for p in s.problems or []], ensure_ascii=False)
-        sid = self.db.insert(
-            "INSERT INTO submissions(quarter, sha256, ext, filename, origin, sender, sent_at, mtime,"
-            " received_at, merged_at, department, accepted, content_hash, identified_by, contact, problems)"
-            " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (s.quarter, s.sha256, s.ext, s.filename, s.origin, s.sender, _iso(s.sent_at), _iso(s.mtime),
-             _iso(s.received_at), _iso(s.merged_at), s.department, int(s.accepted), s.content_hash,
-             s.identified_by, json.dumps(s.contact or {}, ensure_ascii=False, default=str), problems))
+        row = (s.quarter, s.sha256, s.ext, s.filename, s.origin, s.sender, _iso(s.sent_at), _iso(s.mtime),
+               _iso(s.received_at), _iso(s.merged_at), s.department, int(s.accepted), s.content_hash,
+               s.identified_by, json.dumps(s.contact or {}, ensure_ascii=False, default=str), problems)
+        columns = ("quarter, sha256, ext, filename, origin, sender, sent_at, mtime, received_at, merged_at,"
+                   " department, accepted, content_hash, identified_by, contact, problems")
+        if sid is None:
+            sid = self.db.insert(f"INSERT INTO submissions({columns}) VALUES({','.join('?' * len(row))})", row)
+        else:  # nothing to wait for: the values follow in the same pipeline
+            self.db.execute(f"INSERT INTO submissions(id, {columns}) VALUES({','.join('?' * (len(row) + 1))})",
+                            (sid, *row))
         self.db.insert_rows("task_values", TASK_COLUMNS, TASK_TYPES,
                             [(sid, n, t.task_no, t.department, t.role, t.status, t.percent, t.progress, t.issues,
                               t.next_steps, t.cell, t.cells) for n, t in enumerate(s.tasks or [])])
@@ -237,23 +265,17 @@ class Store:
 
     def _choose_current(self, s: Submission) -> tuple[str, int | None]:
         """Latest received wins; a coordinator's choice holds until a newer file than all arrives.
+        Decided on the department's current version as record() read it (_seen; None: there is none).
 
         A date that cannot be trusted (untrusted_date) on either side orders by arrival instead:
         the file merged later wins."""
-        row = self.db.execute(
-            "SELECT c.submission_id, c.chosen_by, s.received_at, s.merged_at FROM current c JOIN submissions s"
-            " ON s.id=c.submission_id WHERE c.quarter=? AND c.department=?",
-            (s.quarter, s.department)).fetchone()
-        mine = _iso(s.received_at)
+        row, mine = self._seen, _iso(s.received_at)
         if row is not None and (untrusted_date(s.received_at, s.merged_at, s.quarter) or untrusted_date(
                 _dt(row["received_at"]), _dt(row["merged_at"]), s.quarter)):
             pass  # arrival order: this file came after the current one
         elif row is not None:
             if row["chosen_by"] == "coordinator":
-                newest = self.db.execute(
-                    "SELECT MAX(received_at) FROM submissions WHERE quarter=? AND department=?"
-                    " AND accepted=1 AND id<>?", (s.quarter, s.department, s.id)).fetchone()[0]
-                if mine <= newest:
+                if mine <= row["newest"]:  # the latest accepted version before this one
                     return "superseded", None
             elif mine < row["received_at"]:
                 return "superseded", None

@@ -99,30 +99,63 @@ def version_hashes(versions: Location | list[tuple[str, str, bytes, str]]) -> di
     return {(f, e): hashlib.sha256(d).hexdigest() for f, e, d, _ in found}
 
 
-def with_earlier_versions(plan: Plan, root: Path, location: Location | None = None) -> Plan:
+def with_earlier_versions(plan: Plan, root: Path, location: Location | None = None,
+                          db: Database | None = None) -> Plan:
     """The plan, knowing the earlier versions kept under `root` (the store's folder on this PC)
-    and, for a server store, in its database; the plan itself when there are none (the usual
-    case: nothing is loaded)."""
+    and, for a server store, in its database (read through `db` when given, the merge's own
+    connection); the plan itself when there are none (the usual case: nothing is loaded).
+
+    On a server only the names of the other versions are read first, and the bytes of those this
+    PC has no copy of: a merge does not download the plan it runs with, nor a version again."""
     folder = Path(root) / PLANS
     candidates = [p for p in sorted(folder.iterdir())
                   if not p.name.startswith((".", plan.fingerprint)) and p.is_file()] if folder.is_dir() else []
-    stored = [v for v in stored_versions(location) if v[0] != plan.fingerprint] \
+    stored = _other_versions(location, db, plan.fingerprint, {p.name for p in candidates}) \
         if location is not None and location.shared else []
     if not candidates and not stored:
         return plan
-    from toolkit.plan.workbook import load_plan
     earlier: dict[str, Plan] = {}
-    with tempfile.TemporaryDirectory(prefix="plankit-plans-") as tmp:
-        for fingerprint, ext, data, _ in stored:
-            if not any(p.name == f"{fingerprint}.{ext}" for p in candidates):
-                path = Path(tmp) / f"{fingerprint}.{ext}"
-                path.write_bytes(data)
-                candidates.append(path)
-        for path in candidates:
-            try:
-                old = load_plan(path)
-            except Exception:  # an unreadable copy: its returns are rejected as before
-                continue
-            if old.plan_id == plan.plan_id and old.fingerprint != plan.fingerprint:
-                earlier[old.fingerprint] = old
+    for name, data in [(p.name, None) for p in candidates] + stored:
+        try:
+            old = _loaded(folder / name if data is None else None, name, data)
+        except Exception:  # an unreadable copy: its returns are rejected as before
+            continue
+        if old.plan_id == plan.plan_id and old.fingerprint != plan.fingerprint:
+            earlier[old.fingerprint] = old
     return dataclasses.replace(plan, earlier=earlier) if earlier else plan
+
+
+def _other_versions(location: Location, db: Database | None, current: str, local: set[str]) -> list[tuple[str, bytes]]:
+    """(file name, bytes) of each version a server keeps other than `current` and those in `local`."""
+    conn = db or location.open()
+    try:
+        if not conn.has_table("plan_versions"):  # a store no sheets were kept in yet
+            return []
+        names = [f"{r[0]}.{r[1]}" for r in conn.execute(
+            "SELECT fingerprint, ext FROM plan_versions WHERE fingerprint<>? ORDER BY fingerprint, ext", (current,))]
+        return [(name, bytes(conn.execute("SELECT data FROM plan_versions WHERE fingerprint=? AND ext=?",
+                                          tuple(name.rsplit(".", 1))).fetchone()[0]))
+                for name in names if name not in local]
+    finally:
+        if db is None:
+            conn.close()
+
+
+_LOADED: dict[str, Plan] = {}  # "where:sha256" of a kept version -> the plan read from it (this process)
+
+
+def _loaded(path: Path | None, name: str, data: bytes | None) -> Plan:
+    """A kept version read as a plan (from `path` on this PC, else from the server's bytes), once per
+    process for the same file (a library caller merging several times reads each version once)."""
+    raw = data if data is not None else Path(path).read_bytes()  # type: ignore[arg-type]
+    key = f"{path or name}:{hashlib.sha256(raw).hexdigest()}"
+    if key not in _LOADED:
+        from toolkit.plan.workbook import load_plan
+        if path is not None:
+            _LOADED[key] = load_plan(path)
+        else:
+            with tempfile.TemporaryDirectory(prefix="plankit-plans-") as tmp:
+                copy = Path(tmp) / name  # load_plan reads a file: the version under its kept name
+                copy.write_bytes(raw)
+                _LOADED[key] = load_plan(copy)
+    return _LOADED[key]

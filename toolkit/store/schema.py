@@ -84,10 +84,25 @@ def statements(db: Database, *, archive: bool = False) -> list[str]:
 def ensure(db: Database, plan_id: str, *, archive: bool = False) -> None:
     """Create the tables of a new store, or upgrade an older one, in one transaction; refuse a
     store of a newer version or of another plan."""
-    if db.has_table("meta") and (not archive or all(map(db.has_table, ADDED_TABLES))):  # the usual case: nothing to do
-        meta = dict(tuple(r) for r in db.execute("SELECT key, value FROM meta WHERE key IN ('schema', 'plan')"))
-        if meta.get("schema") == SCHEMA_VERSION and (not plan_id or meta.get("plan") == plan_id):
-            return
+    if _current(db, plan_id, archive):  # the usual case: nothing to do
+        return
+    if db.dialect != "postgresql":
+        _make(db, plan_id, archive)
+        return
+    # Merges starting together on a new database all find no tables: the first makes them, the
+    # others wait for it and then have nothing to do. The lock is taken before the transaction, so
+    # the check after it reads the catalog as it is then (a transaction that began before the
+    # other's commit can still find the tables absent in its catalog cache and make them again).
+    db.hold("schema")  # type: ignore[attr-defined]
+    try:
+        if not _current(db, plan_id, archive):
+            _make(db, plan_id, archive)
+    finally:
+        db.release("schema")  # type: ignore[attr-defined]
+
+
+def _make(db: Database, plan_id: str, archive: bool) -> None:
+    """ensure's work when the tables are missing, older, or the store names no plan: one transaction."""
     with db.transaction(lock="schema"):
         if db.dialect == "postgresql":
             db.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(db.schema)}")  # type: ignore[attr-defined]
@@ -113,6 +128,14 @@ def ensure(db: Database, plan_id: str, *, archive: bool = False) -> None:
         elif plan_id and row is not None and row[0] != plan_id:
             raise StoreError(f"数据存储 {db.label} 属于计划“{row[0]}”，不是本次所用的计划“{plan_id}”，未做任何改动。",
                              hint="请检查 --store 与 --plan 是否对应。", code=STORE_OTHER_PLAN)
+
+
+def _current(db: Database, plan_id: str, archive: bool) -> bool:
+    """Whether the store's tables are this version's and its plan is `plan_id`."""
+    if not db.has_table("meta") or (archive and not all(map(db.has_table, ADDED_TABLES))):
+        return False
+    meta = dict(tuple(r) for r in db.execute("SELECT key, value FROM meta WHERE key IN ('schema', 'plan')"))
+    return meta.get("schema") == SCHEMA_VERSION and (not plan_id or meta.get("plan") == plan_id)
 
 
 def _upgrade_1_to_2(db: Database) -> None:

@@ -83,6 +83,11 @@ class Database:
         row = self.execute(sql + " RETURNING id", params).fetchone()
         return int(row[0])
 
+    def next_id(self, table: str) -> str:
+        """An SQL expression taking the next id of `table` ahead of its INSERT, so the rows that refer
+        to it need not wait for an answer; "NULL" where the INSERT assigns it (SQLite: no round trips)."""
+        return "NULL"
+
     def transaction(self, lock: str | Sequence[str] = "") -> contextlib.AbstractContextManager:
         raise NotImplementedError
 
@@ -267,6 +272,9 @@ class PgDatabase(Database):
                 if not cur.nextset():
                     break
         return out
+
+    def next_id(self, table: str) -> str:
+        return f"nextval(pg_get_serial_sequence('{table}', 'id'))"  # an identity column's sequence
 
     @contextlib.contextmanager
     def transaction(self, lock: str | Sequence[str] = "") -> Iterator[None]:
