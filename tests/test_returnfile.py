@@ -314,20 +314,3 @@ def test_entries_pickle_every_field(cls):
               for f in dataclasses.fields(cls)}
     entry = cls(**values)
     assert pickle.loads(pickle.dumps(entry)) == entry and dataclasses.asdict(pickle.loads(pickle.dumps(entry))) == values
-
-
-def test_parsed_return_pickles_every_field(tmp_path):
-    # a reader process sends the ParsedReturn to the merge with its rows as tuples (ParsedReturn.__reduce__)
-    import dataclasses
-    import pickle
-    from toolkit.intake.returnfile import ParsedReturn
-    from toolkit.problems import Problem
-    parsed = ParsedReturn(tmp_path / "a.xlsx", "xlsx", {"department": "甲"}, "properties", "甲", "2019Q2",
-                          [TaskEntry(1, "甲", "牵头", "滞后", 50.0, "进展", "问题", "计划", "进展填报!F5", "status=F5")],
-                          [IndicatorEntry(1, "新增就业", "甲", 3.5, "说明", "指标填报!F5", "value=F5;note=G5"),
-                           IndicatorEntry(2, "培训人次", "甲", None)],
-                          {"联系人": "张三"}, "abc", [Problem("return-x", "warning", "消息", "a.xlsx")])
-    back = pickle.loads(pickle.dumps(parsed))
-    assert back == parsed and type(back.tasks[0]) is TaskEntry and type(back.indicators[1]) is IndicatorEntry
-    # a field added to ParsedReturn must be added to its __reduce__ as well
-    assert len(parsed.__reduce__()[1]) == len(dataclasses.fields(ParsedReturn))

@@ -92,20 +92,6 @@ class ParsedReturn:
     def ok(self) -> bool:
         return not self.errors
 
-    def __reduce__(self):
-        # a reader process sends this to the merge: the rows go as plain tuples (their __reduce__
-        # values), which pickle and unpickle in a third of the time of 400 objects (issue 17c)
-        return (_parsed_return, (self.path, self.kind, self.identity, self.identified_by, self.department,
-                                 self.quarter, [t.__reduce__()[1] for t in self.tasks],
-                                 [i.__reduce__()[1] for i in self.indicators], self.contact,
-                                 self.content_hash, self.problems))
-
-
-def _parsed_return(path, kind, identity, identified_by, department, quarter, tasks, indicators, contact,
-                   content_hash, problems) -> ParsedReturn:
-    return ParsedReturn(path, kind, identity, identified_by, department, quarter, [TaskEntry(*t) for t in tasks],
-                        [IndicatorEntry(*i) for i in indicators], contact, content_hash, problems)
-
 
 def read_return(path: Path, plan: Plan, quarter: Quarter | None = None, *, display_name: str | None = None,
                 previous: QuarterReturns | None = None, data: bytes | None = None) -> ParsedReturn:
