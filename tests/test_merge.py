@@ -610,3 +610,26 @@ def test_cli_merge_on_a_full_disk_says_so_without_a_traceback(tmp_path, plan_pat
     use_fake_reader(monkeypatch)
     again = run(["merge", "-q", "2019Q2", str(inbox)], tmp_path, plan_path)
     assert again.exit_code == 0 and len(dump(tmp_path / "out", plan)["submissions"]) == 5
+
+
+def _report_frozen(conn) -> None:
+    import gc
+    conn.send(gc.get_freeze_count())
+    conn.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reader processes are forked on Linux only")
+def test_a_forked_reader_inherits_the_plan_frozen_and_the_merge_does_not_keep_it_frozen():
+    # issue 17c: a reader's garbage collections never walk (nor copy) the plan it inherits
+    import gc
+    import multiprocessing
+    from toolkit.intake.readers import _start
+    plan_like = [{"row": i} for i in range(1000)]  # tracked objects alive in the merge at fork time
+    ctx = multiprocessing.get_context("fork")
+    conn, child_end = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_report_frozen, args=(child_end,))
+    _start(proc, True)
+    child_end.close()
+    assert conn.recv() >= len(plan_like)
+    proc.join(10)
+    assert gc.get_freeze_count() == 0

@@ -314,3 +314,32 @@ def test_entries_pickle_every_field(cls):
               for f in dataclasses.fields(cls)}
     entry = cls(**values)
     assert pickle.loads(pickle.dumps(entry)) == entry and dataclasses.asdict(pickle.loads(pickle.dumps(entry))) == values
+
+
+def test_merged_ranges_found_wherever_the_sheet_names_them():
+    # xlsxmeta starts its merged-range search at the first "mergeCell" (issue 17c): a cell whose text
+    # says mergeCell before the element, a prefixed writer, and several ranges are all still found
+    import io
+    import zipfile
+    from toolkit.fileio.xlsxmeta import read_meta
+    main = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    rels = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+    sheets = {
+        "plain": (f'<worksheet {main}><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>mergeCell ref="Z9:Z10"</t>'
+                  '</is></c></row></sheetData><mergeCells count="2"><mergeCell ref="G5:G6"/>'
+                  '<mergeCell  ref="A1:B1"/></mergeCells></worksheet>'),
+        "prefixed": (f'<x:worksheet xmlns:x="{main[7:-1]}"><x:sheetData/><x:mergeCells count="1">'
+                     '<x:mergeCell ref="C3:D4"/></x:mergeCells></x:worksheet>'),
+        "none": f'<worksheet {main}><sheetData/></worksheet>',
+    }
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("xl/workbook.xml", f'<workbook {main} {rels}><sheets>' + "".join(
+            f'<sheet name="{n}" sheetId="{i}" r:id="rId{i}"/>' for i, n in enumerate(sheets, 1)) + "</sheets></workbook>")
+        zf.writestr("xl/_rels/workbook.xml.rels", '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+                    'relationships">' + "".join(f'<Relationship Id="rId{i}" Target="worksheets/sheet{i}.xml"/>'
+                                                for i in range(1, 4)) + "</Relationships>")
+        for i, xml in enumerate(sheets.values(), 1):
+            zf.writestr(f"xl/worksheets/sheet{i}.xml", xml)
+    meta = read_meta(buf.getvalue(), "xlsx", tuple(sheets))
+    assert meta.merged == {"plain": ["G5:G6", "A1:B1"], "prefixed": ["C3:D4"]}

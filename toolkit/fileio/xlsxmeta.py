@@ -120,7 +120,10 @@ def _xlsx_meta(zf: zipfile.ZipFile, wanted: tuple[str, ...]) -> WorkbookMeta:
             if at >= 0 and _PROTECTED.match(part, max(0, part.rfind(b"<", 0, at))):
                 meta.protected.add(sheet_name)
             if b"mergeCell " in part:
-                meta.merged[sheet_name] = [m.decode() for m in _MERGED.findall(part)]
+                # every match's `<` is at or after the last `<` before the first "mergeCell": the
+                # regex then skips the cells (the mergeCells element follows sheetData)
+                first = part.rfind(b"<", 0, part.find(b"mergeCell"))
+                meta.merged[sheet_name] = [m.decode() for m in _MERGED.findall(part, max(first, 0))]
     return meta
 
 

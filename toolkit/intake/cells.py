@@ -7,6 +7,7 @@ Every input cell goes through the one normaliser in values.py.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from toolkit import problems as P
 from toolkit.intake import codes as RC
@@ -98,11 +99,12 @@ def _suspect_rows(table: Table, rows: list[int], columns: dict[str, list]) -> se
     """Rows whose locked cells fail _same's first test (equal, and text or a number >= 0) somewhere."""
     grid, suspect = table.grid, set[int]()
     cells = [grid.rows[r] if r < len(grid.rows) else () for r in rows]
+    width = min(map(len, cells), default=0)  # every row has the columns below it (calamine pads rows)
     for header, plan_values in columns.items():
         c = table.col(header)
         if c is None:
             continue
-        found = [row[c] if c < len(row) else None for row in cells]
+        found = list(map(itemgetter(c), cells)) if c < width else [row[c] if c < len(row) else None for row in cells]
         if found == plan_values:
             kinds = set(map(type, found))
             if kinds == {str} or (kinds == {float} and min(found) >= 0):

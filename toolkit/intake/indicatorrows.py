@@ -2,17 +2,18 @@
 its value parsed in the indicator's unit and checked (rates, absurd amounts, below the previous quarter)."""
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
 from toolkit.fillin import layout as L
 from toolkit.intake import codes as RC
-from toolkit.intake.cells import Context, check_locked, input_cell, locked_to_check, int_of, short, text_of
+from toolkit.intake.cells import Context, check_locked, checked, locked_to_check, int_of, short, text_at
 from toolkit.intake.planfacts import plan_facts
 from toolkit.intake.grid import Table
 from toolkit.intake.rowmatch import match_rows, require_columns, sorted_without_key
 from toolkit.model import GE, Indicator
-from toolkit.returns import IndicatorEntry, field_cells
+from toolkit.returns import IndicatorEntry
 from toolkit.values import ValueIssue, compare_key, format_number, parse_amount
 
 NOT_CUMULATIVE_UNITS = ("%", "‰")  # rates can fall between quarters; only counts must not
@@ -41,20 +42,23 @@ def read_indicators(ctx: Context, table: Table) -> list[IndicatorEntry]:
     to_check = {} if sorted_off else locked_to_check(ctx, table, [r for _, r in matched], {
         L.I_NO: [float(i.task_no) for i in inds], L.I_NAME: [i.name for i in inds], L.I_UNIT: [i.unit for i in inds],
         L.I_TARGET: [float(i.target) for i in inds], L.I_PLANNED: [round(i.planned_at(q), 4) for i in inds]})
+    value_col, note_col = table.col(L.I_VALUE), table.col(L.I_NOTE)
+    assert value_col is not None and note_col is not None  # require_columns checked the inputs
     for ind, (_, r) in zip(inds, matched):
         if r in to_check:
             check_locked(ctx, table, r, to_check[r])
-        entries.append(_indicator_entry(ctx, table, r, ind))
+        entries.append(_indicator_entry(ctx, table, r, ind, value_col, note_col))
     return entries
 
 
-def _indicator_entry(ctx: Context, table: Table, r: int, ind: Indicator) -> IndicatorEntry:
-    value, ref, ok = input_cell(ctx, table, r, L.I_VALUE)
+def _indicator_entry(ctx: Context, table: Table, r: int, ind: Indicator, c: int, note_col: int) -> IndicatorEntry:
+    # the columns are looked up once per sheet (300 rows a national return, issue 17c)
+    grid = table.grid
+    value, ok = checked(ctx, table, r, c)
+    ref = grid.ref(r, c)
     number = None
     if ok:
-        c = table.col(L.I_VALUE)
-        assert c is not None  # ok: input_cell found the column
-        info = table.grid.info(r, c)
+        info = grid.info(r, c)
         try:
             number, converted = parse_amount(value, ind.unit, percent_format=bool(info and info.percent))
             if converted and number is not None:
@@ -76,20 +80,24 @@ def _indicator_entry(ctx: Context, table: Table, r: int, ind: Indicator) -> Indi
             ctx.add(RC.MISSING_INPUT, table, ref, column=L.I_VALUE)
     if number is not None:
         _check_previous(ctx, table, ref, ind, number)
-    note = text_of(ctx, table, r, L.I_NOTE)
-    note_col = table.col(L.I_NOTE)
-    refs = {"value": ref, "note": table.grid.ref(r, note_col) if note_col is not None else ""}
-    return IndicatorEntry(ind.task_no, ind.name, ctx.department, number, note, cell=f"{table.grid.name}!{ref}",
-                          cells=field_cells(refs))
+    note = text_at(ctx, table, r, L.I_NOTE)
+    # field_cells({"value": ref, "note": ...}) with both refs present, written out
+    return IndicatorEntry(ind.task_no, ind.name, ctx.department, number, note, cell=f"{grid.name}!{ref}",
+                          cells=f"value={ref};note={grid.ref(r, note_col)}")
 
 
 RATE_CAPS = {"%": 100.0, "‰": 1000.0}
 
 
+@functools.lru_cache(maxsize=256)  # a plan has a few dozen units; asked for every indicator row
+def _rate_unit(unit: str) -> str:
+    return unicodedata.normalize("NFKC", unit or "").strip()
+
+
 def _rate_ok(ctx: Context, table: Table, ref: str, ind: Indicator, value, number: float, percent_cell: bool) -> bool:
     """A percentage (or per-mille) indicator: no 万/亿, within 0..100 (unless its target is above),
     and a fraction such as 0.425 flagged (0.425 % or 42.5 %?)."""
-    unit = unicodedata.normalize("NFKC", ind.unit or "").strip()
+    unit = _rate_unit(ind.unit)
     cap = RATE_CAPS.get(unit)
     if cap is None:
         return True

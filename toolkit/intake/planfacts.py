@@ -7,6 +7,7 @@ The merge builds these facts before forking its readers, which inherit them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import is_
 
 from toolkit.fillin import layout as L
 from toolkit.model import CO, LEAD, Indicator, Plan, Task
@@ -44,8 +45,7 @@ def plan_facts(plan: Plan) -> PlanFacts:
     if _FACTS:
         (p, tasks, inds), facts = _FACTS
         if (p is plan and len(tasks) == len(plan.tasks) and len(inds) == len(plan.indicators)
-                and all(a is b for a, b in zip(tasks, plan.tasks))
-                and all(a is b for a, b in zip(inds, plan.indicators))):
+                and all(map(is_, tasks, plan.tasks)) and all(map(is_, inds, plan.indicators))):
             return facts
     owned: dict[str, list[Indicator]] = {}
     for ind in plan.indicators if not plan.breakdown else ():  # a 分解 plan: rows per unit, see _plan

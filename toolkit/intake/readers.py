@@ -11,6 +11,7 @@ process takes the next files.
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import queue
@@ -212,6 +213,21 @@ def quarters_of(paths: list[Path], plan: Plan) -> list[tuple[Path, str, str]]:
     return [(Path(p), *found[str(p)]) for p in paths]
 
 
+def _start(proc, forked: bool) -> None:
+    """Start a reader process. Forked, it inherits the plan (at national scale 100,000s of objects)
+    frozen out of the garbage collector's reach: its collections then never walk the plan, nor
+    write to the plan's object headers, which copied those pages into every reader (issue 17c).
+    The merge itself collects as before (unfrozen once the reader has started)."""
+    if not forked:
+        proc.start()
+        return
+    gc.freeze()
+    try:
+        proc.start()
+    finally:
+        gc.unfreeze()
+
+
 class _Process:
     """One reader process, a pipe each way, and the files it holds (`jobs`, in order: at
     most DEPTH, so it has the next one at hand when it finishes one)."""
@@ -222,7 +238,7 @@ class _Process:
         own_end = self.jobs_out if ctx.get_start_method() == "fork" else None  # spawn does not inherit it
         self.proc = ctx.Process(target=_serve, args=(jobs, results, os.getpid(), own_end, *args), daemon=True,
                                 name="plankit-reader")
-        self.proc.start()
+        _start(self.proc, own_end is not None)
         jobs.close()
         results.close()
         self.jobs: deque = deque()

@@ -75,7 +75,12 @@ def match_rows(ctx: Context, table: Table, expected: list[str], known: dict[str,
         return grid.ref(r, key_col) if key_col is not None else f"A{r + 1}"
 
     for r in range(table.header_row + 1, len(grid.rows)):
-        raw = grid.value(r, key_col) if key_col is not None else None
+        if key_col is not None:  # grid.value, inline (a row of the sheet each)
+            row = grid.rows[r]
+            raw = row[key_col] if key_col < len(row) else None
+            raw = None if raw == "" else raw
+        else:
+            raw = None
         if type(raw) is str and folded.get(raw) == raw:
             key = raw  # an untouched key: folded[compare_key(raw)] is raw, so the slow path gives raw
         else:
