@@ -103,8 +103,8 @@ class _Shape:
                 if self.task_nos[at] != no:
                     self._others.setdefault((no, text), i)
             self._first = first
-        at = self._first.get(name)
-        return at if at is not None and self.task_nos[at] == task_no else self._others.get((task_no, name))
+        found = self._first.get(name)
+        return found if found is not None and self.task_nos[found] == task_no else self._others.get((task_no, name))
 
 
 class IndicatorRows(Sequence):
@@ -112,9 +112,9 @@ class IndicatorRows(Sequence):
 
     A national quarter has units × 300 indicator rows (1.2 M objects at 3,000 units, issue 17):
     here a return keeps its values (8 bytes each), which rows are blank, and its notes (none, or a
-    tuple shared by the returns with the same notes); task numbers, names and cells are one shared _Shape per layout. Equal to a list of the same
-    entries. Built by `build`, which returns a plain list where the rows do not fit (several
-    departments, a value that is not a float)."""
+    tuple shared by the returns with the same notes); task numbers, names and cells are one shared
+    _Shape per layout. Equal to a list of the same entries. Built by `build`, which returns a plain
+    list where the rows do not fit (several departments, a value that is not a float)."""
     __slots__ = ("_shape", "department", "_values", "_blank", "_notes")
 
     def __init__(self, shape: _Shape, department: str, values: array, blank: bytes, notes: tuple | None):
@@ -162,7 +162,8 @@ class IndicatorRows(Sequence):
             return list(self) == list(other)
         return NotImplemented
 
-    __hash__ = None  # type: ignore[assignment]  (equal to a list, which is unhashable)
+    # equal to a list, which is unhashable
+    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return repr(list(self))

@@ -68,6 +68,7 @@ def read_quarter(conn, plan: Plan, quarter: Quarter, *,
     def one(text: str) -> str:
         return pool.setdefault(text, text)
 
+    owned = _owned(plan) if values else {}
     shapes: dict = {}  # the indicator rows' layouts (IndicatorRows), shared by the returns of this quarter
 
     currents = sorted(conn.execute("SELECT * FROM current WHERE quarter=?", (code,)),
@@ -93,7 +94,7 @@ def read_quarter(conn, plan: Plan, quarter: Quarter, *,
             warnings=[_problem_text(p) for p in problems if p.get("severity") != ERROR],
             versions=counts.get(s["department"], 1))
         if values:
-            _follow_renames(plan, qr.returns[s["department"]])
+            _follow_renames(owned, qr.returns[s["department"]])
     for s in subs:
         if not s["accepted"]:
             qr.rejections.append(Rejection(
@@ -104,8 +105,13 @@ def read_quarter(conn, plan: Plan, quarter: Quarter, *,
 
 def _indicator_rows(conn, submission_id: int, one, shapes: dict):
     """A return's indicator rows in store order, as columns (returns.IndicatorRows)."""
-    columns: tuple[list, ...] = ([], [], [], [], [], [], [])
-    task_nos, names, departments, values, notes, cells, refs = columns
+    task_nos: list[int] = []
+    names: list[str] = []
+    departments: list[str] = []
+    values: list[float | None] = []
+    notes: list[str] = []
+    cells: list[str] = []
+    refs: list[str] = []
     for r in conn.execute("SELECT * FROM indicator_values WHERE submission_id=? ORDER BY seq", (submission_id,)):
         task_nos.append(r["task_no"])
         names.append(one(r["name"]))
@@ -114,18 +120,30 @@ def _indicator_rows(conn, submission_id: int, one, shapes: dict):
         notes.append(one(r["note"] or ""))
         cells.append(one(r["cell"] or ""))
         refs.append(one(_cells(r)))
-    return IndicatorRows.build(*columns, shapes=shapes)
+    return IndicatorRows.build(task_nos, names, departments, values, notes, cells, refs, shapes)
 
 
-def _follow_renames(plan: Plan, ret: Return) -> None:
+def _owned(plan: Plan) -> dict[str, list]:
+    """department -> the indicators it owns, in plan order (Plan.indicators_for for every department
+    at once: asked per return, that was O(indicators × tasks) each time)."""
+    owned: dict[str, list] = {}
+    for ind in plan.indicators:
+        owned.setdefault(plan.indicator_owner(ind), []).append(ind)
+    return owned
+
+
+def _follow_renames(owned: dict[str, list], ret: Return) -> None:
     """Indicators renamed in the plan after their values were merged: within one task, the stored
     names the plan no longer has are paired in row order with the plan's names no value has, so
     the value is shown under the new name (with a warning) instead of the indicator as 未报送."""
     planned: dict[int, list[str]] = {}
-    for ind in plan.indicators_for(ret.department):
+    for ind in owned.get(ret.department, ()):
         planned.setdefault(ind.task_no, []).append(ind.name)
+    if not planned:
+        return
+    rows = list(ret.indicators)  # one set of objects (IndicatorRows makes new ones on each pass): ids below
     for task_no, names in planned.items():
-        stored = [e for e in ret.indicators if e.task_no == task_no]
+        stored = [e for e in rows if e.task_no == task_no]
         old = [e for e in stored if e.name not in names]
         new = [n for n in names if n not in {e.name for e in stored}]
         if not old or len(old) != len(new):
@@ -134,5 +152,5 @@ def _follow_renames(plan: Plan, ret: Return) -> None:
         for entry, name in zip(old, new):
             ret.warnings.append(f"计划中任务{task_no}的指标“{entry.name}”已改名为“{name}”，"
                                 f"已按原行把报送的值记在新名称下（{entry.cell}）。")
-        ret.indicators = [dataclasses.replace(e, name=renamed[id(e)]) if id(e) in renamed else e
-                             for e in ret.indicators]
+        rows = [dataclasses.replace(e, name=renamed[id(e)]) if id(e) in renamed else e for e in rows]
+        ret.indicators = rows
