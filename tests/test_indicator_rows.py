@@ -43,6 +43,11 @@ def test_lookups_match_a_plain_list():
     assert as_rows.indicator_value(1, "新建幼儿园", "甲区").value == 5.0
     assert as_rows.indicator_value(2, "新建幼儿园", "甲区").value == 7.5
     assert as_rows.indicator_value(1, "新建幼儿园", "乙区") is None
+    for key in [(1, "新建幼儿园"), (2, "新建幼儿园"), (1, "新增学位"), (3, "无此指标")]:
+        for dept in ("甲区", "乙区"):
+            entry = as_list.indicator_value(*key, dept)
+            expected = entry.value if entry is not None else None
+            assert as_rows.indicator_figure(*key, dept) == expected == as_list.indicator_figure(*key, dept)
 
 
 def test_returns_of_one_layout_share_their_columns():

@@ -157,6 +157,11 @@ class IndicatorRows(Sequence):
         at = self._shape.position(task_no, name)
         return None if at is None else self[at]
 
+    def value_of(self, task_no: int, name: str) -> float | None:
+        """find(...).value without making the entry (a 分解 total sums N of these per indicator)."""
+        at = self._shape.position(task_no, name)
+        return None if at is None or self._blank[at] else self._values[at]
+
     def __eq__(self, other):
         if isinstance(other, (list, tuple, IndicatorRows)):
             return list(self) == list(other)
@@ -219,6 +224,14 @@ class QuarterReturns:
 
     def task_entries(self, task_no: int) -> list[TaskEntry]:
         return [e for r in self.returns.values() for e in r.tasks if e.task_no == task_no]
+
+    def indicator_figure(self, task_no: int, name: str, department: str) -> float | None:
+        """indicator_value(...).value, None when there is no such row or it is blank."""
+        r = self.returns.get(department)
+        if r and isinstance(r.indicators, IndicatorRows):
+            return r.indicators.value_of(task_no, name)
+        entry = self.indicator_value(task_no, name, department)
+        return entry.value if entry is not None else None
 
     def indicator_value(self, task_no: int, name: str, department: str) -> IndicatorEntry | None:
         r = self.returns.get(department)
