@@ -31,9 +31,9 @@ def _sum(plan: Plan, ind: Indicator, returns: QuarterReturns | None) -> tuple[fl
     if returns is None:
         return None, 0
     for share in plan.unit_targets(ind):
-        entry = returns.indicator_value(ind.task_no, ind.name, share.unit)
-        if entry is not None and entry.value is not None:
-            total += entry.value
+        value = returns.indicator_figure(ind.task_no, ind.name, share.unit)
+        if value is not None:
+            total += value
             count += 1
     return (total if count else None), count
 

@@ -62,11 +62,13 @@ def co_units(book: Book) -> None:
             book.text(ws, row, 5, e.progress, w[5])
             book.text(ws, row, 6, e.issues, w[6])
             book.text(ws, row, 7, e.next_steps, w[7])
+            book.release(ws)
             row += 1
         for unit in _silent(ev, t):
             book.number(ws, row, 0, t.task.no, num_format="0", align="center")
             book.text(ws, row, 1, t.task.name, w[1])
             book.text(ws, row, 2, unit, w[2])
             book.text(ws, row, 3, "未报送" if unit not in ev.returns.returns else "未填写", align="center")
+            book.release(ws)
             row += 1
     book.finish(ws, row - 1, len(CO_HEADERS) - 1)

@@ -107,6 +107,7 @@ def _group_sheet(book: Book, group: BreakdownGroup, name: str) -> str:
         book.text(ws, row, last - 1, "、".join(behind), NOTE_WIDTH,
                   **({"font_color": "#9C0006", "bold": True} if behind else {}))
         book.text(ws, row, last, "未报送" if missing else "", NOTE_WIDTH)
+        book.release(ws)
         row += 1
     row = _ranking(book, ws, row + 1, items, last)
     book.finish(ws, row - 1, last, header_row=None)

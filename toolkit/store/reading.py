@@ -9,7 +9,7 @@ from datetime import datetime
 from toolkit.model import Plan
 from toolkit.problems import ERROR
 from toolkit.quarter import Quarter
-from toolkit.returns import IndicatorEntry, QuarterReturns, Rejection, Return, TaskEntry, field_cell, time_source
+from toolkit.returns import IndicatorRows, QuarterReturns, Rejection, Return, TaskEntry, field_cell, time_source
 from toolkit.store.records import INDICATOR_FIELDS, TASK_FIELDS, Change, _dt, untrusted_date
 
 
@@ -61,12 +61,15 @@ def read_quarter(conn, plan: Plan, quarter: Quarter, *,
     qr = QuarterReturns(code, plan.department_names())
     by_id = {s["id"]: s for s in subs}
     order = {d: n for n, d in enumerate(qr.expected)}  # plan order, whatever the arrival order
-    # names, units, cells and the like recur in every return: one string object each, not one per row
-    # (a national quarter holds a million rows; issue 17)
+    # names, units, cells and the like recur in every return, and answers often do (数据来源：统计台账,
+    # 无): one string object each, not one per row (a national quarter holds a million rows; issue 17)
     pool: dict[str, str] = {}
 
     def one(text: str) -> str:
         return pool.setdefault(text, text)
+
+    owned = _owned(plan) if values else {}
+    shapes: dict = {}  # the indicator rows' layouts (IndicatorRows), shared by the returns of this quarter
 
     currents = sorted(conn.execute("SELECT * FROM current WHERE quarter=?", (code,)),
                       key=lambda c: (order.get(c["department"], len(order)), c["department"]))
@@ -83,18 +86,15 @@ def read_quarter(conn, plan: Plan, quarter: Quarter, *,
             time_source=time_source(received, _dt(s["sent_at"]), _dt(s["mtime"])),
             sender=s["sender"], contact=json.loads(s["contact"]),
             tasks=[TaskEntry(r["task_no"], one(r["department"]), one(r["role"] or ""), one(r["status"] or ""),
-                             r["percent"], r["progress"] or "", r["issues"] or "", r["next_steps"] or "",
+                             r["percent"], one(r["progress"] or ""), one(r["issues"] or ""), one(r["next_steps"] or ""),
                              one(r["cell"] or ""), one(_cells(r)))
                    for r in (conn.execute("SELECT * FROM task_values WHERE submission_id=? ORDER BY seq",
                                           (s["id"],)) if values else ())],
-            indicators=[IndicatorEntry(r["task_no"], one(r["name"]), one(r["department"]), r["value"], r["note"] or "",
-                                       one(r["cell"] or ""), one(_cells(r)))
-                        for r in (conn.execute("SELECT * FROM indicator_values WHERE submission_id=?"
-                                               " ORDER BY seq", (s["id"],)) if values else ())],
+            indicators=_indicator_rows(conn, s["id"], one, shapes) if values else [],
             warnings=[_problem_text(p) for p in problems if p.get("severity") != ERROR],
             versions=counts.get(s["department"], 1))
         if values:
-            _follow_renames(plan, qr.returns[s["department"]])
+            _follow_renames(owned, qr.returns[s["department"]])
     for s in subs:
         if not s["accepted"]:
             qr.rejections.append(Rejection(
@@ -103,15 +103,47 @@ def read_quarter(conn, plan: Plan, quarter: Quarter, *,
     return qr
 
 
-def _follow_renames(plan: Plan, ret: Return) -> None:
+def _indicator_rows(conn, submission_id: int, one, shapes: dict):
+    """A return's indicator rows in store order, as columns (returns.IndicatorRows)."""
+    task_nos: list[int] = []
+    names: list[str] = []
+    departments: list[str] = []
+    values: list[float | None] = []
+    notes: list[str] = []
+    cells: list[str] = []
+    refs: list[str] = []
+    for r in conn.execute("SELECT * FROM indicator_values WHERE submission_id=? ORDER BY seq", (submission_id,)):
+        task_nos.append(r["task_no"])
+        names.append(one(r["name"]))
+        departments.append(one(r["department"]))
+        values.append(r["value"])
+        notes.append(one(r["note"] or ""))
+        cells.append(one(r["cell"] or ""))
+        refs.append(one(_cells(r)))
+    return IndicatorRows.build(task_nos, names, departments, values, notes, cells, refs, shapes)
+
+
+def _owned(plan: Plan) -> dict[str, list]:
+    """department -> the indicators it owns, in plan order (Plan.indicators_for for every department
+    at once: asked per return, that was O(indicators × tasks) each time)."""
+    owned: dict[str, list] = {}
+    for ind in plan.indicators:
+        owned.setdefault(plan.indicator_owner(ind), []).append(ind)
+    return owned
+
+
+def _follow_renames(owned: dict[str, list], ret: Return) -> None:
     """Indicators renamed in the plan after their values were merged: within one task, the stored
     names the plan no longer has are paired in row order with the plan's names no value has, so
     the value is shown under the new name (with a warning) instead of the indicator as 未报送."""
     planned: dict[int, list[str]] = {}
-    for ind in plan.indicators_for(ret.department):
+    for ind in owned.get(ret.department, ()):
         planned.setdefault(ind.task_no, []).append(ind.name)
+    if not planned:
+        return
+    rows = list(ret.indicators)  # one set of objects (IndicatorRows makes new ones on each pass): ids below
     for task_no, names in planned.items():
-        stored = [e for e in ret.indicators if e.task_no == task_no]
+        stored = [e for e in rows if e.task_no == task_no]
         old = [e for e in stored if e.name not in names]
         new = [n for n in names if n not in {e.name for e in stored}]
         if not old or len(old) != len(new):
@@ -120,5 +152,5 @@ def _follow_renames(plan: Plan, ret: Return) -> None:
         for entry, name in zip(old, new):
             ret.warnings.append(f"计划中任务{task_no}的指标“{entry.name}”已改名为“{name}”，"
                                 f"已按原行把报送的值记在新名称下（{entry.cell}）。")
-        ret.indicators[:] = [dataclasses.replace(e, name=renamed[id(e)]) if id(e) in renamed else e
-                             for e in ret.indicators]
+        rows = [dataclasses.replace(e, name=renamed[id(e)]) if id(e) in renamed else e for e in rows]
+        ret.indicators = rows
