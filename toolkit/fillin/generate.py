@@ -127,9 +127,9 @@ def _quiet_gc():
     """The cyclic collector paused while the workbooks are written; `gc.collect(0)` after each
     (issue 17).
 
-    A workbook allocates ~50,000 objects (cells, XML pieces); the automatic collections they
-    trigger re-scan the objects the process holds, a national plan's ~100,000+ indicator rows
-    among them: at N=300 4–6 of 22–24 ms per workbook, more at N=1,000. Frozen, the plan and
+    A workbook keeps ~7,000 tracked objects until close and allocates many more; the automatic
+    collections they trigger re-scan everything the process holds, a national plan's breakdown
+    among it (~470,000 objects at N=1,000): at N=300 4–6 of 22–24 ms per workbook, more at N=1,000. Frozen, the plan and
     everything loaded before is never scanned (and its pages stay shared with the forked
     workers). FastWorkbook.close cuts the workbook's one reference cycle, so its objects are
     freed by refcount; the young collection per workbook is for any other cycle (plain
