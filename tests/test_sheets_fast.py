@@ -189,3 +189,24 @@ def test_zip_is_zipfiles(tmp_path):
     F.write_zip(str(tmp_path / "again.zip"), files)  # the remembered deflate of the same bytes
     assert (tmp_path / "again.zip").read_bytes() == (tmp_path / "plain.zip").read_bytes()
     assert datetime.now(timezone.utc)  # (module import check for the frozen clock helper)
+
+
+def test_write_cells_is_the_cell_by_cell_calls(tmp_path, monkeypatch):
+    """fastxlsx.write_cells (a row at once on a FastWorksheet) against the same cells written one
+    by one on xlsxwriter's Worksheet: ordinary rows and every cell it hands back."""
+    answers = []
+
+    def build(wb):
+        ws, fmt = wb.add_worksheet("行"), wb.add_format({"bold": True})
+        codes: list = []
+        for r in range(3, 40):
+            codes += F.write_cells(ws, r, [(0, r, fmt), (2, f"第{r % 7}行", None), (1, None, fmt), (5, r / 3, None),
+                                           (4, "共用", fmt)], 15 + r % 4)
+        codes += F.write_cells(ws, 41, [(3, "长" * 40000, fmt), (1, 2.5, None), (2, True, fmt),
+                                        (6, None, None), (16384, "越界", fmt), (7, "后", fmt)], 0)
+        codes += F.write_cells(ws, 1048576, [(0, "越界行", fmt)], 20)
+        codes += F.write_cells(ws, 42, [], 12.5)
+        codes += F.write_cells(ws, 43, [(8, 12345678901234567890, fmt), (9, -0.0, None)])
+        answers.append(codes)
+    _file_both_ways(tmp_path, monkeypatch, build)
+    assert answers[0] == answers[1] == [(3, -2), (16384, -1), (0, -1)]

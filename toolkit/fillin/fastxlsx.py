@@ -33,12 +33,15 @@ from xlsxwriter.packager import Packager
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import CellBlankTuple as _Blank, CellNumberTuple as _Number, CellStringTuple as _String
+from xlsxwriter import worksheet as _worksheet
 from xlsxwriter.worksheet import Worksheet
 
 # xlsxwriter versions whose output the fast loops reproduce (checked by tests/test_sheets_fast.py).
 VERIFIED = ("3.1.", "3.2.", "3.3.")
 ENABLED = xlsxwriter.__version__.startswith(VERIFIED)
 
+# set_row's row record, stored directly by write_cells for 3.3 (checked there); else set_row is called
+_RowInfo = getattr(_worksheet, "RowInfo", None) if xlsxwriter.__version__.startswith("3.3.") else None
 _new = tuple.__new__  # the namedtuple cells without their Python-level __new__ (the same objects)
 _FAST_CELLS = frozenset(("Number", "Datetime", "String", "Blank"))
 _ESCAPE = re.compile('["&<>\n]')
@@ -109,6 +112,58 @@ class FastWorksheet(Worksheet):
             return super().write_blank(row, col, blank, cell_format)
         self.table[row][col] = _new(_Blank, (cell_format,))
         return 0
+
+    def write_cells(self, row, cells, height=None) -> list[tuple[int, int]]:
+        """One row at once (see the module function `write_cells`): the row checked and the
+        dimensions updated once, each cell stored as write_string/number/blank would store it, in
+        the given order (shared-string indices follow the call order); any other cell is handed
+        to that method."""
+        if not ENABLED or self.constant_memory or type(row) is not int or not 0 <= row < self.xls_rowmax:
+            return _write_cells_plain(self, row, cells, height)
+        line = self.table[row]
+        index = self.str_table._get_shared_string_index
+        strmax, colmax = self.xls_strmax // 2, self.xls_colmax
+        lo = hi = -1
+        failed: list[tuple[int, int]] = []
+        for col, value, fmt in cells:
+            kind: Any = type(value)
+            if type(col) is not int or not 0 <= col < colmax:
+                kind = None  # xlsxwriter's answer (-1, or its A1 handling)
+            if kind is str and len(value) <= strmax:
+                line[col] = _new(_String, (index(value), fmt))
+            elif value is None and fmt is not None and kind is not None:
+                line[col] = _new(_Blank, (fmt,))
+            elif (kind is int or kind is float) and isfinite(value):
+                line[col] = _new(_Number, (value, fmt))
+            else:  # xlsxwriter's own method, as the plain loop would call it
+                code = _write_one(self, row, col, value, fmt)
+                if code:
+                    failed.append((col, code))
+                continue
+            if lo < 0:
+                lo = hi = col
+            elif col < lo:
+                lo = col
+            elif col > hi:
+                hi = col
+        if lo >= 0:  # Worksheet._check_dimensions for the cells stored here
+            sheet: Any = self
+            if sheet.dim_rowmin is None or row < sheet.dim_rowmin:
+                sheet.dim_rowmin = row
+            if sheet.dim_rowmax is None or row > sheet.dim_rowmax:
+                sheet.dim_rowmax = row
+            if sheet.dim_colmin is None or lo < sheet.dim_colmin:
+                sheet.dim_colmin = lo
+            if sheet.dim_colmax is None or hi > sheet.dim_colmax:
+                sheet.dim_colmax = hi
+        if height is not None:
+            pixels = int(height * 4.0 / 3.0 + 0.5)
+            if pixels > 0 and _RowInfo is not None:  # set_row_pixels for a plain height (0 hides the row)
+                self.row_info[row] = _RowInfo(height=pixels, row_format=None, hidden=False, level=0, collapsed=False)
+                self.row_sizes[row] = [pixels, False]
+            else:
+                self.set_row(row, height)
+        return failed
 
     def _fast_ok(self) -> bool:
         if not ENABLED or self.constant_memory or self.excel_version != 2007 or any(self.comments.values()):
@@ -202,6 +257,37 @@ class FastWorksheet(Worksheet):
         return tag + ("/>" if empty else ">")
 
 
+def _write_one(ws, row, col, value, fmt) -> int:
+    """The xlsxwriter call for one cell of `write_cells`: text, blank (None) or number."""
+    if type(value) is str:
+        return ws.write_string(row, col, value, fmt)
+    if value is None:
+        return ws.write_blank(row, col, None, fmt)
+    return ws.write_number(row, col, value, fmt)
+
+
+def _write_cells_plain(ws, row, cells, height) -> list[tuple[int, int]]:
+    failed = []
+    for col, value, fmt in cells:
+        code = _write_one(ws, row, col, value, fmt)
+        if code:
+            failed.append((col, code))
+    if height is not None:
+        ws.set_row(row, height)
+    return failed
+
+
+def write_cells(ws, row: int, cells, height: float | None = None) -> list[tuple[int, int]]:
+    """Write one row's cells — (column, value, format), value a str (write_string), None (a
+    formatted blank) or a number (write_number) — in the given order, then set the row's height
+    (points) if given; [(column, code)] for every write xlsxwriter refused (-1 out of range, -2
+    truncated). Any worksheet: a FastWorksheet stores the row at once, any other is called cell
+    by cell, so the two give the same workbook (tests/test_sheets_fast.py)."""
+    if isinstance(ws, FastWorksheet):
+        return ws.write_cells(row, cells, height)
+    return _write_cells_plain(ws, row, cells, height)
+
+
 @functools.lru_cache(maxsize=16384)  # the plan's texts recur in every workbook of a run
 def _si(text: str) -> str:
     """SharedStrings._write_si for a plain string."""
@@ -264,6 +350,16 @@ class FastWorkbook(Workbook):
 
     def _get_packager(self):
         return FastPackager()
+
+    def close(self):
+        """Workbook.close, then the one reference cycle cut (each worksheet holds the workbook's
+        add_format), so the workbook and its ~50,000 cells are freed when the last name goes
+        instead of waiting for the cyclic collector (generate pauses it: `_quiet_gc`)."""
+        try:
+            return super().close()
+        finally:
+            for sheet in self.worksheets_objs:
+                sheet.workbook_add_format = None
 
 
 # ---------------------------------------------------------------- the zip

@@ -24,6 +24,7 @@ from pathlib import Path
 from defusedxml import ElementTree as ET
 
 from toolkit.fillin import layout as L
+from toolkit.fillin.fastxlsx import write_cells
 from toolkit.errors import FILE_ENCRYPTED, InputFileError
 from toolkit.fileio.filekind import ENCRYPTED, ODS, XLS, XLSM, XLSX, sniff
 from toolkit.fillin.identityxml import (MAIN, calamine_meta_rows, custom_properties, ods_sources, parse_xml,
@@ -68,8 +69,7 @@ def write_identity(wb, meta: dict[str, str], *, sheets: dict[str, str],
         lines += [(f"row.{sheet}", key, str(n)) for key, n in keyed]
     ws = wb.add_worksheet(L.META_SHEET)
     for r, line in enumerate(lines):
-        for c, value in enumerate(line):
-            ws.write_string(r, c, value, text_format)
+        write_cells(ws, r, [(c, value, text_format) for c, value in enumerate(line)])
     ws.set_column(0, 0, 24)
     ws.set_column(1, 1, 60)
     ws.protect()

@@ -11,6 +11,7 @@ from itertools import combinations
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from toolkit.fillin import layout as L
+from toolkit.fillin.fastxlsx import write_cells
 from toolkit.errors import PlankitError, WRITE_FAILED
 
 # Fonts an official Chinese form uses; Windows ships all four, LibreOffice substitutes.
@@ -115,6 +116,17 @@ def write_text(ws, row: int, col: int, text: str, fmt) -> None:
     if ws.write_string(row, col, text, fmt) != 0:
         raise PlankitError(f"文字过长，无法写入填报表（{ws.name}!{xl_rowcol_to_cell(row, col)}）：{text[:30]}……",
                            code=WRITE_FAILED)
+
+
+def write_row(ws, row: int, cells, height: float | None = None) -> None:
+    """One row's cells — (column, value, format): a str, None for a formatted blank, or a number —
+    in this order, then the row height; fails loudly as write_text does. A FastWorksheet stores the
+    row at once (fastxlsx.write_cells), any other worksheet is written cell by cell."""
+    for col, _code in write_cells(ws, row, cells, height):
+        text = next(v for c, v, _f in cells if c == col)
+        if type(text) is str:
+            raise PlankitError(f"文字过长，无法写入填报表（{ws.name}!{xl_rowcol_to_cell(row, col)}）：{text[:30]}……",
+                               code=WRITE_FAILED)
 
 
 def header_block(ws, st: Styles, headers: list[str], inputs: tuple[str, ...], title: str, subtitle: str) -> int:
