@@ -56,6 +56,19 @@ def _letters(col: int) -> str:
     return xl_col_to_name(col)
 
 
+def _extend(sheet: Any, row: int, first: int, last: int) -> None:
+    """Worksheet._check_dimensions for cells stored in `row`, columns first..last (xlsxwriter
+    leaves these attributes untyped)."""
+    if sheet.dim_rowmin is None or row < sheet.dim_rowmin:
+        sheet.dim_rowmin = row
+    if sheet.dim_rowmax is None or row > sheet.dim_rowmax:
+        sheet.dim_rowmax = row
+    if sheet.dim_colmin is None or first < sheet.dim_colmin:
+        sheet.dim_colmin = first
+    if sheet.dim_colmax is None or last > sheet.dim_colmax:
+        sheet.dim_colmax = last
+
+
 def _escape_data(text: str) -> str:
     """xmlwriter._escape_data: & < > (double quotes stay)."""
     if not _ESCAPE.search(text):
@@ -84,15 +97,7 @@ class FastWorksheet(Worksheet):
         if (not ENABLED or type(row) is not int or type(col) is not int or self.constant_memory
                 or not 0 <= row < self.xls_rowmax or not 0 <= col < self.xls_colmax):
             return False
-        sheet: Any = self  # xlsxwriter leaves these attributes untyped
-        if sheet.dim_rowmin is None or row < sheet.dim_rowmin:
-            sheet.dim_rowmin = row
-        if sheet.dim_rowmax is None or row > sheet.dim_rowmax:
-            sheet.dim_rowmax = row
-        if sheet.dim_colmin is None or col < sheet.dim_colmin:
-            sheet.dim_colmin = col
-        if sheet.dim_colmax is None or col > sheet.dim_colmax:
-            sheet.dim_colmax = col
+        _extend(self, row, col, col)
         return True
 
     def write_string(self, row, col, string, cell_format=None):
@@ -147,15 +152,7 @@ class FastWorksheet(Worksheet):
             elif col > hi:
                 hi = col
         if lo >= 0:  # Worksheet._check_dimensions for the cells stored here
-            sheet: Any = self
-            if sheet.dim_rowmin is None or row < sheet.dim_rowmin:
-                sheet.dim_rowmin = row
-            if sheet.dim_rowmax is None or row > sheet.dim_rowmax:
-                sheet.dim_rowmax = row
-            if sheet.dim_colmin is None or lo < sheet.dim_colmin:
-                sheet.dim_colmin = lo
-            if sheet.dim_colmax is None or hi > sheet.dim_colmax:
-                sheet.dim_colmax = hi
+            _extend(self, row, lo, hi)
         if height is not None:
             pixels = int(height * 4.0 / 3.0 + 0.5)
             if pixels > 0 and _RowInfo is not None:  # set_row_pixels for a plain height (0 hides the row)
