@@ -33,14 +33,27 @@ _new = tuple.__new__  # the namedtuple cells without their Python-level __new__ 
 _FAST_CELLS = (_String, _Number, _Blank)
 
 
-@functools.lru_cache(maxsize=16384)  # status words, unit and task names recur on every sheet
-def _inline(text: str) -> str | None:
-    """Worksheet._write_cell's inline string after the attributes; None for rich text."""
+def _inline(text: str) -> str:
+    """Worksheet._write_cell's inline string after the attributes (plain text, not rich)."""
+    return _short(text) if len(text) <= SHORT else _render(text)
+
+
+def _render(text: str) -> str:
     text = _escape_control(text)
-    if text.startswith("<r>") and text.endswith("</r>"):
-        return None
     space = ' xml:space="preserve"' if _LEADING.search(text) or _TRAILING.search(text) else ""
     return f' t="inlineStr"><is><t{space}>{_escape_data(text)}</t></is></c>'
+
+
+# Short texts (status words, lights, unit and task names) recur on every sheet and are rendered
+# once; the long ones (a unit's progress text) are mostly unique and would only hold memory.
+SHORT = 40
+_short = functools.lru_cache(maxsize=4096)(_render)
+
+
+def _rich(text: str) -> bool:
+    """Written by xlsxwriter as rich text. Tested on the text before its _xHHHH_ escapes, which
+    change neither a leading "<r>" nor a trailing "</r>" nor create one."""
+    return text.startswith("<r>") and text.endswith("</r>")
 
 
 class RowWorksheet(Worksheet):
@@ -121,7 +134,7 @@ class RowWorksheet(Worksheet):
         for cell in cells.values():
             kind = cell.__class__
             if kind not in _FAST_CELLS or (kind is _String and (type(cell.string) is not str
-                                                               or _inline(cell.string) is None)):
+                                                               or _rich(cell.string))):
                 return False
         return True
 
