@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import xlsxwriter
-
 from toolkit.evaluate.judge import (QuarterEvaluation, evaluate, evaluate_quarter,
     load_returns)
 from toolkit.model import Plan
