@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import xlsxwriter
-
 from toolkit.evaluate.judge import (QuarterEvaluation, evaluate, evaluate_quarter,
     load_returns)
 from toolkit.model import Plan
@@ -31,6 +29,7 @@ from toolkit.render.report_assess import assessment_sheets
 from toolkit.evaluate.assessment import Assessment, assess
 from toolkit.render.report_book import Book, report_title
 from toolkit.render.report_co import co_units
+from toolkit.render.report_fast import RowWorkbook
 from toolkit.render.report_regions import regions
 from toolkit.store.location import merge_running_for, use_store
 
@@ -39,6 +38,9 @@ from toolkit.store.location import merge_running_for, use_store
 # At N=1,000 the co-unit detail has 100,000 rows: peak 291 -> 188 MB, same cells and heights.
 WORKBOOK_OPTIONS = {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
                     "strings_to_numbers": False}
+# The workbook class: xlsxwriter with the constant_memory rows written directly (report_fast,
+# byte-identical files; tests/test_report_fast.py swaps in xlsxwriter.Workbook to compare).
+WORKBOOK = RowWorkbook
 
 @dataclass
 class ReportResult:
@@ -94,7 +96,7 @@ def write_report(ev: QuarterEvaluation, path: Path, trend: list[QuarterEvaluatio
     generated_at = generated_at or datetime.now()
     path = Path(path)
     with atomic_path(path) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS)
+        wb = WORKBOOK(str(tmp), WORKBOOK_OPTIONS)
         try:
             book = Book(wb, ev, generated_at)
             S.overview(book)

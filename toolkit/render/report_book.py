@@ -22,6 +22,7 @@ from toolkit.quarter import Quarter
 LINE_PT, NOTE_LINE_PT = 10.5, 9.5
 MAX_CELL_TEXT = 32767  # Excel's limit: longer text (co-units' texts together) is cut with a marker
 CUT_MARK = "……（全文{total}字，此处只列前{shown}字；全文见报送单位的填报表原件，可用 plankit status -q {quarter} -d 单位名 查到）"
+SHORT_TEXT = 40  # texts up to this long have their line count remembered (Book._lines)
 FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r", "\n")
 TITLE_FONT, HEADER_FONT, BODY_FONT = "黑体", "黑体", "宋体"
 HEADER_FILL = "#D9E1F2"
@@ -66,6 +67,7 @@ class Book:
         # sheet -> (row, lines) of the row last grown: rows are written top to bottom (constant_memory),
         # so only a sheet's current row can still grow (a dict of every row was ~30 MB at national N=3,000)
         self._heights: dict[str, tuple[int, int]] = {}
+        self._measured: dict[tuple[str, float], int] = {}  # see _lines
 
     # formats
     def fmt(self, **props):
@@ -101,7 +103,20 @@ class Book:
         else:
             self._check(ws.write_string(row, col, value, self.fmt(**props)), ws, row, col)
         if width:
-            self.grow(ws, row, text_lines(value, width, 1.8))
+            self.grow(ws, row, self._lines(value, width))
+
+    def _lines(self, value: str, width: float) -> int:
+        """text_lines(value, width, 1.8), remembered for short texts (unit and task names, status
+        words recur on every sheet; long texts are mostly unique and are measured each time)."""
+        if len(value) > SHORT_TEXT:
+            return text_lines(value, width, 1.8)
+        key = (value, width)
+        lines = self._measured.get(key)
+        if lines is None:
+            lines = text_lines(value, width, 1.8)
+            if len(self._measured) < 50_000:  # bounded: a run of distinct short texts adds nothing
+                self._measured[key] = lines
+        return lines
 
     def number(self, ws, row: int, col: int, value: float | None, **props) -> None:
         props.setdefault("align", "right")
