@@ -86,24 +86,23 @@ def _escape_control(text: str) -> str:
     return text
 
 
-class FastWorksheet(Worksheet):
-    """A Worksheet whose <sheetData> is built as one string when it holds only plain cells,
-    and whose write_string/number/blank take a short way for the usual call (integer row and
-    column inside the sheet, a string under the length limit, a finite number): the same
-    table entry and dimensions as Worksheet._write_*; anything else goes to xlsxwriter."""
+class LeanWrites(Worksheet):
+    """write_string/number/blank's short way for the usual call (integer row and column inside
+    the sheet, a string under the length limit, a finite number): the table entry
+    Worksheet._write_* makes; `_lean(row, col)` says whether the short way applies (and does
+    that method's dimension and row bookkeeping), `_stored(text)` is what the table holds for a
+    text. Anything else goes to xlsxwriter."""
 
     def _lean(self, row, col) -> bool:
-        """Store (row, col) in the dimensions as _check_dimensions does, if the short way applies."""
-        if (not ENABLED or type(row) is not int or type(col) is not int or self.constant_memory
-                or not 0 <= row < self.xls_rowmax or not 0 <= col < self.xls_colmax):
-            return False
-        _extend(self, row, col, col)
-        return True
+        raise NotImplementedError
+
+    def _stored(self, string: str):
+        raise NotImplementedError
 
     def write_string(self, row, col, string, cell_format=None):
         if type(string) is not str or len(string) > self.xls_strmax // 2 or not self._lean(row, col):
             return super().write_string(row, col, string, cell_format)
-        self.table[row][col] = _new(_String, (self.str_table._get_shared_string_index(string), cell_format))
+        self.table[row][col] = _new(_String, (self._stored(string), cell_format))
         return 0
 
     def write_number(self, row, col, number, cell_format=None):
@@ -117,6 +116,24 @@ class FastWorksheet(Worksheet):
             return super().write_blank(row, col, blank, cell_format)
         self.table[row][col] = _new(_Blank, (cell_format,))
         return 0
+
+
+class FastWorksheet(LeanWrites):
+    """A Worksheet whose <sheetData> is built as one string when it holds only plain cells,
+    and whose write_string/number/blank take a short way for the usual call (integer row and
+    column inside the sheet, a string under the length limit, a finite number): the same
+    table entry and dimensions as Worksheet._write_*; anything else goes to xlsxwriter."""
+
+    def _lean(self, row, col) -> bool:
+        """Store (row, col) in the dimensions as _check_dimensions does, if the short way applies."""
+        if (not ENABLED or type(row) is not int or type(col) is not int or self.constant_memory
+                or not 0 <= row < self.xls_rowmax or not 0 <= col < self.xls_colmax):
+            return False
+        _extend(self, row, col, col)
+        return True
+
+    def _stored(self, string: str):
+        return self.str_table._get_shared_string_index(string)
 
     def write_cells(self, row, cells, height=None) -> list[tuple[int, int]]:
         """One row at once (see the module function `write_cells`): the row checked and the
@@ -188,7 +205,7 @@ class FastWorksheet(Worksheet):
             if not cells and info is None:
                 continue
             r = str(row + 1)
-            append(self._row_tag(r, spans.get(row // 16), info, not cells))
+            append(row_tag(self, r, spans.get(row // 16), info, not cells))
             if not cells:
                 continue
             row_format = info.row_format if info is not None else None
@@ -225,33 +242,34 @@ class FastWorksheet(Worksheet):
                     lo = None
         return spans
 
-    def _row_tag(self, r: str, spans: str | None, info, empty: bool) -> str:
-        """Worksheet._write_row's <row> tag."""
-        tag = f'<row r="{r}"'
-        if spans:
-            tag += f' spans="{spans}"'
-        height, row_format, hidden, level, collapsed = (
-            (info.height, info.row_format, info.hidden, info.level, info.collapsed) if info is not None
-            else (None, None, 0, 0, 0))
-        if height is None:
-            height = self.default_row_height
-        if row_format:
-            xf_index = row_format._get_xf_index()
-            if xf_index:
-                tag += f' s="{xf_index}"'
-            tag += ' customFormat="1"'
-        custom = height != self.original_row_height or height != self.default_row_height
-        if custom:
-            tag += f' ht="{height * 0.75:.16g}"'
-        if hidden:
-            tag += ' hidden="1"'
-        if custom:
-            tag += ' customHeight="1"'
-        if level:
-            tag += f' outlineLevel="{level}"'
-        if collapsed:
-            tag += ' collapsed="1"'
-        return tag + ("/>" if empty else ">")
+
+def row_tag(sheet: Any, r: str, spans: str | None, info, empty: bool) -> str:
+    """Worksheet._write_row's <row> tag (`spans` None: none, as constant_memory writes)."""
+    tag = f'<row r="{r}"'
+    if spans:
+        tag += f' spans="{spans}"'
+    height, row_format, hidden, level, collapsed = (
+        (info.height, info.row_format, info.hidden, info.level, info.collapsed) if info is not None
+        else (None, None, 0, 0, 0))
+    if height is None:
+        height = sheet.default_row_height
+    if row_format:
+        xf_index = row_format._get_xf_index()
+        if xf_index:
+            tag += f' s="{xf_index}"'
+        tag += ' customFormat="1"'
+    custom = height != sheet.original_row_height or height != sheet.default_row_height
+    if custom:
+        tag += f' ht="{height * 0.75:.16g}"'
+    if hidden:
+        tag += ' hidden="1"'
+    if custom:
+        tag += ' customHeight="1"'
+    if level:
+        tag += f' outlineLevel="{level}"'
+    if collapsed:
+        tag += ' collapsed="1"'
+    return tag + ("/>" if empty else ">")
 
 
 def _write_one(ws, row, col, value, fmt) -> int:

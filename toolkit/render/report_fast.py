@@ -20,14 +20,12 @@ the bundled and a national report both ways and compares every part byte for byt
 from __future__ import annotations
 
 import functools
-from math import isfinite
 from typing import Any
 
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import CellBlankTuple as _Blank, CellNumberTuple as _Number, CellStringTuple as _String
-from xlsxwriter.worksheet import Worksheet
 
-from toolkit.fillin.fastxlsx import _LEADING, _TRAILING, ENABLED, _escape_control, _escape_data, _letters
+from toolkit.fillin.fastxlsx import _LEADING, _TRAILING, ENABLED, _escape_control, _escape_data, _letters, LeanWrites, row_tag
 
 _new = tuple.__new__  # the namedtuple cells without their Python-level __new__ (the same objects)
 _FAST_CELLS = (_String, _Number, _Blank)
@@ -56,7 +54,7 @@ def _rich(text: str) -> bool:
     return text.startswith("<r>") and text.endswith("</r>")
 
 
-class RowWorksheet(Worksheet):
+class RowWorksheet(LeanWrites):
     """A Worksheet whose constant_memory rows are written as one string (module docstring)."""
 
     def _lean(self, row, col) -> bool:
@@ -77,23 +75,8 @@ class RowWorksheet(Worksheet):
             self._write_single_row(row)
         return True
 
-    def write_string(self, row, col, string, cell_format=None):
-        if type(string) is not str or len(string) > self.xls_strmax // 2 or not self._lean(row, col):
-            return super().write_string(row, col, string, cell_format)
-        self.table[row][col] = _new(_String, (string, cell_format))
-        return 0
-
-    def write_number(self, row, col, number, cell_format=None):
-        if type(number) not in (int, float) or not isfinite(number) or not self._lean(row, col):
-            return super().write_number(row, col, number, cell_format)
-        self.table[row][col] = _new(_Number, (number, cell_format))
-        return 0
-
-    def write_blank(self, row, col, blank, cell_format=None):
-        if cell_format is None or not self._lean(row, col):
-            return super().write_blank(row, col, blank, cell_format)
-        self.table[row][col] = _new(_Blank, (cell_format,))
-        return 0
+    def _stored(self, string: str):
+        return string  # constant_memory writes strings inline
 
     def _write_single_row(self, current_row_num=0) -> None:
         """Worksheet._write_single_row (with _write_row and _write_cell) for plain cells."""
@@ -108,7 +91,7 @@ class RowWorksheet(Worksheet):
         sheet.previous_row = current_row_num
         if cells:
             r = str(row + 1)
-            out = [self._row_tag(r, info, False)]
+            out = [row_tag(self, r, None, info, False)]
             append = out.append
             row_format = info.row_format if info is not None else None
             col_info = sheet.col_info
@@ -126,7 +109,7 @@ class RowWorksheet(Worksheet):
             append("</row>")
             sheet.fh.write("".join(out))
         elif info is not None:
-            sheet.fh.write(self._row_tag(str(row + 1), info, True))
+            sheet.fh.write(row_tag(self, str(row + 1), None, info, True))
         self.table.clear()
 
     @staticmethod
@@ -137,32 +120,6 @@ class RowWorksheet(Worksheet):
                                                                or _rich(cell.string))):
                 return False
         return True
-
-    def _row_tag(self, r: str, info, empty: bool) -> str:
-        """Worksheet._write_row's <row> tag without spans (constant_memory writes none)."""
-        tag = f'<row r="{r}"'
-        height, row_format, hidden, level, collapsed = (
-            (info.height, info.row_format, info.hidden, info.level, info.collapsed) if info is not None
-            else (None, None, 0, 0, 0))
-        if height is None:
-            height = self.default_row_height
-        if row_format:
-            xf_index = row_format._get_xf_index()
-            if xf_index:
-                tag += f' s="{xf_index}"'
-            tag += ' customFormat="1"'
-        custom = height != self.original_row_height or height != self.default_row_height
-        if custom:
-            tag += f' ht="{height * 0.75:.16g}"'
-        if hidden:
-            tag += ' hidden="1"'
-        if custom:
-            tag += ' customHeight="1"'
-        if level:
-            tag += f' outlineLevel="{level}"'
-        if collapsed:
-            tag += ' collapsed="1"'
-        return tag + ("/>" if empty else ">")
 
 
 class RowWorkbook(Workbook):
