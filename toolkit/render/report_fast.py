@@ -25,7 +25,8 @@ from typing import Any
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import CellBlankTuple as _Blank, CellNumberTuple as _Number, CellStringTuple as _String
 
-from toolkit.fillin.fastxlsx import _LEADING, _TRAILING, ENABLED, _escape_control, _escape_data, _letters, LeanWrites, row_tag
+from toolkit.fillin.fastxlsx import (_LEADING, _TRAILING, ENABLED, LeanWrites, _escape_control, _escape_data, _extend,
+                                     _letters, row_tag)
 
 _new = tuple.__new__  # the namedtuple cells without their Python-level __new__ (the same objects)
 _FAST_CELLS = (_String, _Number, _Blank)
@@ -63,14 +64,7 @@ class RowWorksheet(LeanWrites):
         if (not ENABLED or not sheet.constant_memory or type(row) is not int or type(col) is not int
                 or not sheet.previous_row <= row < sheet.xls_rowmax or not 0 <= col < sheet.xls_colmax):
             return False
-        if sheet.dim_rowmin is None or row < sheet.dim_rowmin:
-            sheet.dim_rowmin = row
-        if sheet.dim_rowmax is None or row > sheet.dim_rowmax:
-            sheet.dim_rowmax = row
-        if sheet.dim_colmin is None or col < sheet.dim_colmin:
-            sheet.dim_colmin = col
-        if sheet.dim_colmax is None or col > sheet.dim_colmax:
-            sheet.dim_colmax = col
+        _extend(sheet, row, col, col)
         if row > sheet.previous_row:
             self._write_single_row(row)
         return True
