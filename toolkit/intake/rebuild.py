@@ -216,8 +216,6 @@ def _self_described(plan: Plan, store: Store, known: set) -> tuple[list[dict], l
     """Archived spreadsheets no log mentions: each placed by the quarter it names itself,
     received when it was archived (its file time)."""
     from toolkit.intake import readers
-    placed: list[dict] = []
-    unplaced: list[str] = []
     todo = []
     if store.archive_dir is None:  # in the database
         return _self_described_in_db(plan, store, known)
@@ -225,17 +223,10 @@ def _self_described(plan: Plan, store: Store, known: set) -> tuple[list[dict], l
         m = ARCHIVED.match(path.name)
         if m and m.group(2) in SPREADSHEETS and m.group(1) not in known:
             todo.append(path)
-    for path, quarter, why in readers.quarters_of(todo, plan):  # in reader processes, as a merge reads
-        if not quarter:
-            unplaced.append(f"{path.name}（{why}）")
-            continue
-        sha, ext = ARCHIVED.match(path.name).groups()  # type: ignore[union-attr]
-        # to the microsecond: files of one merge were archived one after another, in arrival order
-        at = datetime.fromtimestamp(path.stat().st_mtime).isoformat(sep=" ")
-        placed.append({"event": "received", "quarter": quarter, "sha256": sha, "ext": ext,
-                       "filename": path.name, "origin": f"归档/{path.name}（日志中无记录，按文件内容归入）",
-                       "sender": "", "sent_at": None, "mtime": at, "received_at": at, "merged_at": at,
-                       "error": ""})
+    # in reader processes, as a merge reads; received to the microsecond of its file time: files
+    # of one merge were archived one after another, in arrival order
+    placed, unplaced = _place(readers.quarters_of(todo, plan),
+                              lambda n, path: datetime.fromtimestamp(path.stat().st_mtime).isoformat(sep=" "))
     placed.sort(key=lambda e: (e["merged_at"], e["sha256"]))
     return placed, unplaced
 
@@ -257,15 +248,21 @@ def _self_described_in_db(plan: Plan, store: Store, known: set) -> tuple[list[di
             paths.append(Path(tmp) / f"{sha}.{ext}")
             paths[-1].write_bytes(dict(store.archived_bytes(sha))[ext])
         found = readers.quarters_of(paths, plan)
+    start = datetime.now()  # a microsecond apart: in stored order
+    return _place(found, lambda n, path: (start + timedelta(microseconds=n)).isoformat(sep=" "))
+
+
+def _place(found, received_at) -> tuple[list[dict], list[str]]:
+    """The received events of archived files placed by their own quarter ((path, quarter, why) from
+    readers.quarters_of; `received_at(n, path)` the time of the n-th), and those it could not place."""
     placed: list[dict] = []
     unplaced: list[str] = []
-    start = datetime.now()
     for n, (path, quarter, why) in enumerate(found):
         if not quarter:
             unplaced.append(f"{path.name}（{why}）")
             continue
         sha, ext = ARCHIVED.match(path.name).groups()  # type: ignore[union-attr]
-        at = (start + timedelta(microseconds=n)).isoformat(sep=" ")  # a microsecond apart: in stored order
+        at = received_at(n, path)
         placed.append({"event": "received", "quarter": quarter, "sha256": sha, "ext": ext,
                        "filename": path.name, "origin": f"归档/{path.name}（日志中无记录，按文件内容归入）",
                        "sender": "", "sent_at": None, "mtime": at, "received_at": at, "merged_at": at,
