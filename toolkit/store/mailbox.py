@@ -83,9 +83,8 @@ def one_fetch(location: Location, timeout: float) -> Iterator[None]:
     db = location.open()
     assert isinstance(db, PgDatabase)
     try:
-        name = f"{db.schema}/{LOCK_NAME}"
         deadline = time.monotonic() + timeout
-        while not db.execute("SELECT pg_try_advisory_lock(hashtext(?))", (name,)).fetchone()[0]:
+        while not db.try_hold(LOCK_NAME):
             if time.monotonic() >= deadline:
                 raise StoreBusyError("另一个 plankit fetch 正在处理这个邮箱。", hint="请等它结束后再运行。")
             time.sleep(0.2)
@@ -93,7 +92,7 @@ def one_fetch(location: Location, timeout: float) -> Iterator[None]:
             yield
         finally:
             with contextlib.suppress(Exception):  # a broken connection has released it already
-                db.execute("SELECT pg_advisory_unlock(hashtext(?))", (name,))
+                db.release(LOCK_NAME)
     finally:
         db.close()
 

@@ -291,6 +291,12 @@ class PgDatabase(Database):
         with self._guard():
             self.conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (f"{self.schema}/{lock}",))
 
+    def try_hold(self, lock: str) -> bool:
+        """hold(lock) if no other session holds it; False (and nothing held) if one does."""
+        with self._guard():
+            row = self.conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (f"{self.schema}/{lock}",)).fetchone()
+        return bool(row and row[0])
+
     def release(self, lock: str) -> None:
         with self._guard():
             self.conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (f"{self.schema}/{lock}",))
