@@ -193,10 +193,7 @@ def test_a_merge_killed_mid_run_is_completed_by_a_rerun(tmp_path, plan, plan_pat
     _returns(tmp_path / "in", plan, 60)
     args = ["merge", "--plan", str(plan_path), "--out", str(tmp_path / "out"), "-q", "Q2", str(tmp_path / "in"),
             "--store", pg_url]
-    proc = _cli(args, delay=0.05)
-    deadline = time.monotonic() + 120
-    while _count(plan, tmp_path, pg_url) < 5 and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
+    proc = _slow_merge_under_way(args, plan, tmp_path, pg_url)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL
@@ -215,10 +212,7 @@ def test_the_server_restarted_during_a_merge_is_a_clear_error_and_a_rerun_comple
     _returns(tmp_path / "in", plan, 60)
     args = ["merge", "--plan", str(plan_path), "--out", str(tmp_path / "out"), "-q", "Q2", str(tmp_path / "in"),
             "--store", url]
-    proc = _cli(args, delay=0.05)
-    deadline = time.monotonic() + 120
-    while _count(plan, tmp_path, url) < 5 and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
+    proc = _slow_merge_under_way(args, plan, tmp_path, url)
     pg_server.restart()
     stdout, stderr = proc.communicate(timeout=300)
     assert proc.returncode == 2, stderr
@@ -230,6 +224,15 @@ def test_the_server_restarted_during_a_merge_is_a_clear_error_and_a_rerun_comple
     assert rerun.returncode in (0, 1), stderr
     merge(plan, Q2, tmp_path / "alone", [tmp_path / "in"])
     assert _state(plan, tmp_path, url) == _state(plan, tmp_path / "alone", None)
+
+
+def _slow_merge_under_way(args: list[str], plan, out, url) -> subprocess.Popen:
+    """The merge CLI started slowed down, returned once it has stored 5 files (or ended, or 2 minutes passed)."""
+    proc = _cli(args, delay=0.05)
+    deadline = time.monotonic() + 120
+    while _count(plan, out, url) < 5 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return proc
 
 
 def _count(plan, out, url) -> int:
